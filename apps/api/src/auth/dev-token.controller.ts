@@ -1,0 +1,75 @@
+import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import {
+  IsIn,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  ValidateIf,
+} from 'class-validator';
+import { DomainError, HEJIE_CONFIG, ROLES } from '@app/shared';
+import type { HejieConfig, Role } from '@app/shared';
+import { ApiProblems } from '../http/api-problems';
+import { Public } from '../http/auth';
+
+export class DevTokenRequest {
+  @ApiProperty({ enum: ROLES }) @IsIn(ROLES) role: Role;
+  @ApiProperty({ example: 'alipay:2088102177846880' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(128)
+  sub: string;
+  @ApiPropertyOptional({ description: 'required for role merchant' })
+  @ValidateIf((o: DevTokenRequest) => o.role === 'merchant' || o.merchantId !== undefined)
+  @IsUUID()
+  merchantId?: string;
+  @ApiPropertyOptional({ description: 'required for role regulator' })
+  @ValidateIf((o: DevTokenRequest) => o.role === 'regulator' || o.officeId !== undefined)
+  @IsUUID()
+  officeId?: string;
+  @ApiPropertyOptional({ description: 'lifetime, e.g. 12h (default)' })
+  @IsOptional()
+  @IsString()
+  expiresIn?: string;
+}
+
+/**
+ * Demo sign-in: mints a token for any identity. Exists only when AUTH_DEV_LOGIN=true; otherwise
+ * the route answers 404 as if it were not there. In production tokens come from the operator's
+ * identity provider, signed with JWT_SECRET.
+ */
+@ApiTags('auth')
+@Controller('v1/auth')
+export class DevTokenController {
+  constructor(
+    private readonly jwt: JwtService,
+    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
+  ) {}
+
+  @Post('dev-token')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Mint a token for a demo identity (only when AUTH_DEV_LOGIN=true)' })
+  @ApiOkResponse({ schema: { example: { token: 'eyJhbGciOi…' } } })
+  @ApiProblems('VALIDATION_FAILED', 'NOT_FOUND')
+  issue(@Body() body: DevTokenRequest): { token: string } {
+    if (!this.config.authDevLogin) throw new DomainError('NOT_FOUND', 'no such resource');
+    const claims: Record<string, string> = { sub: body.sub, role: body.role };
+    if (body.merchantId) claims.merchantId = body.merchantId;
+    if (body.officeId) claims.officeId = body.officeId;
+    const token = this.jwt.sign(claims, {
+      algorithm: 'HS256',
+      expiresIn: (body.expiresIn ?? '12h') as never,
+    });
+    return { token };
+  }
+}

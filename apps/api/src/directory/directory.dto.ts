@@ -1,0 +1,124 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsEmail,
+  IsIn,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
+
+export class CreateMerchantRequest {
+  @ApiProperty({ example: '西湖边茶馆有限公司' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+  @ApiProperty({
+    description: '18-character unified social credit code with a valid check character',
+    example: '91350100M000100Y43',
+  })
+  @IsString()
+  creditCode: string;
+  @ApiPropertyOptional() @IsOptional() @IsEmail() contactEmail?: string;
+  @ApiPropertyOptional({
+    description: 'receives signed POSTs for new tickets and consumer actions',
+  })
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  webhookUrl?: string;
+}
+
+export class MerchantResponse {
+  @ApiProperty() id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() creditCode: string;
+  @ApiProperty({ nullable: true, type: String }) contactEmail: string | null;
+  @ApiProperty({ nullable: true, type: String }) webhookUrl: string | null;
+  @ApiProperty() createdAt: string;
+}
+
+export class PaymentAccountDto {
+  @ApiProperty({
+    example: 'alipay',
+    description: 'provider name as in receipts (alipay, wechatpay, or a generic provider)',
+  })
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_-]{1,31}$/)
+  provider: string;
+  @ApiProperty({
+    example: '2088102177296610',
+    description: 'Alipay seller_id, WeChat Pay mchid, or the generic accountId',
+  })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  accountId: string;
+}
+
+export class CreateStoreRequest {
+  @ApiProperty({ example: '湖滨银泰店' }) @IsString() @IsNotEmpty() @MaxLength(200) name: string;
+  @ApiProperty({ example: '杭州市上城区延安路258号' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  address: string;
+  @ApiProperty({ example: '330102', description: '6-digit administrative region code' })
+  @IsString()
+  @Matches(/^\d{6}$/, { message: 'regionCode must be 6 digits' })
+  regionCode: string;
+  @ApiProperty({ type: [PaymentAccountDto] })
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => PaymentAccountDto)
+  paymentAccounts: PaymentAccountDto[];
+}
+
+export class StoreResponse {
+  @ApiProperty() id: string;
+  @ApiProperty() merchantId: string;
+  @ApiProperty() name: string;
+  @ApiProperty() address: string;
+  @ApiProperty() regionCode: string;
+  @ApiProperty({ type: [PaymentAccountDto] }) paymentAccounts: PaymentAccountDto[];
+  @ApiProperty() createdAt: string;
+}
+
+export const OFFICE_KINDS = ['regulator', 'partner'] as const;
+
+export class CreateOfficeRequest {
+  @ApiProperty({ example: '杭州市西湖区市场监督管理局' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+  @ApiProperty({
+    example: ['330106'],
+    description: 'region-code prefixes (1–6 digits) the office covers; the longest match routes',
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(200)
+  @Matches(/^\d{1,6}$/, { each: true, message: 'each region code prefix must be 1 to 6 digits' })
+  regionCodes: string[];
+  @ApiPropertyOptional({ enum: OFFICE_KINDS, default: 'regulator' })
+  @IsOptional()
+  @IsIn(OFFICE_KINDS)
+  kind?: 'regulator' | 'partner';
+}
+
+export class OfficeResponse {
+  @ApiProperty() id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: OFFICE_KINDS }) kind: string;
+  @ApiProperty({ type: [String] }) regionCodes: string[];
+  @ApiProperty() createdAt: string;
+}

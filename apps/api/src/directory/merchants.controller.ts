@@ -1,0 +1,103 @@
+import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+  ApiExtraModels,
+} from '@nestjs/swagger';
+import { DirectoryService } from '@app/directory';
+import { DomainError } from '@app/shared';
+import type { Actor, Page } from '@app/shared';
+import { ApiProblems } from '../http/api-problems';
+import { CurrentActor, Roles } from '../http/auth';
+import { IdParam } from '../http/id-param';
+import { ListQuery, pageSchema } from '../http/list-query.dto';
+import {
+  CreateMerchantRequest,
+  CreateStoreRequest,
+  MerchantResponse,
+  StoreResponse,
+} from './directory.dto';
+import { merchantView, storeView } from './directory.views';
+
+@ApiTags('directory')
+@ApiExtraModels(MerchantResponse, StoreResponse)
+@Controller('v1/merchants')
+export class MerchantsController {
+  constructor(private readonly directory: DirectoryService) {}
+
+  @Post()
+  @Roles('admin')
+  @ApiOperation({ summary: 'Onboard a merchant (admin)' })
+  @ApiCreatedResponse({ type: MerchantResponse })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'MERCHANT_EXISTS',
+    'CREDIT_CODE_INVALID',
+  )
+  async create(@Body() body: CreateMerchantRequest): Promise<MerchantResponse> {
+    return merchantView(await this.directory.createMerchant(body));
+  }
+
+  @Get()
+  @Roles('admin', 'regulator')
+  @ApiOperation({ summary: 'List merchants (admin, regulator), oldest first' })
+  @ApiOkResponse({ schema: pageSchema(getSchemaPath(MerchantResponse)) })
+  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
+  async list(@Query() q: ListQuery): Promise<Page<MerchantResponse>> {
+    const page = await this.directory.listMerchants(q);
+    return { items: page.items.map(merchantView), nextCursor: page.nextCursor };
+  }
+
+  @Get(':merchantId')
+  @Roles('admin', 'regulator', 'merchant')
+  @ApiOperation({ summary: 'One merchant (admin, regulator; merchant staff: their own)' })
+  @ApiOkResponse({ type: MerchantResponse })
+  @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
+  async get(
+    @IdParam('merchantId') id: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<MerchantResponse> {
+    if (actor.role === 'merchant' && actor.merchantId !== id)
+      throw new DomainError('NOT_FOUND', 'no such resource');
+    return merchantView(await this.directory.getMerchant(id));
+  }
+
+  @Post(':merchantId/stores')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Add a store with its payment accounts (admin)' })
+  @ApiCreatedResponse({ type: StoreResponse })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'PAYMENT_ACCOUNT_TAKEN',
+  )
+  async createStore(
+    @IdParam('merchantId') id: string,
+    @Body() body: CreateStoreRequest,
+  ): Promise<StoreResponse> {
+    return storeView(await this.directory.createStore(id, body));
+  }
+
+  @Get(':merchantId/stores')
+  @Roles('admin', 'regulator', 'merchant')
+  @ApiOperation({ summary: "A merchant's stores (admin, regulator; merchant staff: their own)" })
+  @ApiOkResponse({ schema: pageSchema(getSchemaPath(StoreResponse)) })
+  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
+  async listStores(
+    @IdParam('merchantId') id: string,
+    @Query() q: ListQuery,
+    @CurrentActor() actor: Actor,
+  ): Promise<Page<StoreResponse>> {
+    if (actor.role === 'merchant' && actor.merchantId !== id)
+      throw new DomainError('NOT_FOUND', 'no such resource');
+    const page = await this.directory.listStores(id, q);
+    return { items: page.items.map(storeView), nextCursor: page.nextCursor };
+  }
+}

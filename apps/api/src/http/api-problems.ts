@@ -1,0 +1,45 @@
+import { applyDecorators } from '@nestjs/common';
+import {
+  ApiExtraModels,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { ERROR_CODES, ErrorCode, statusOf, titleOf } from '@app/shared';
+
+export class FieldErrorDto {
+  @ApiProperty({ example: 'description' }) field: string;
+  @ApiProperty({ example: 'description must be longer than or equal to 10 characters' })
+  message: string;
+  @ApiPropertyOptional({ description: 'line number (batch import)' }) line?: number;
+}
+
+/** RFC 9457 problem details, with the contract's stable `code`. */
+export class ProblemDto {
+  @ApiProperty({ example: 'https://hejie.dev/problems/validation-failed' }) type: string;
+  @ApiProperty({ example: 'Request validation failed' }) title: string;
+  @ApiProperty({ example: 400 }) status: number;
+  @ApiProperty({
+    example: 'description: description must be longer than or equal to 10 characters',
+  })
+  detail: string;
+  @ApiProperty({ enum: ERROR_CODES, example: 'VALIDATION_FAILED' }) code: string;
+  @ApiPropertyOptional({ type: [FieldErrorDto] }) errors?: FieldErrorDto[];
+}
+
+/** Documents, per route, which problem codes it can answer with (grouped by status). */
+export function ApiProblems(...codes: ErrorCode[]) {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const c of codes) byStatus.set(statusOf(c), [...(byStatus.get(statusOf(c)) ?? []), c]);
+  return applyDecorators(
+    ApiExtraModels(ProblemDto),
+    ...[...byStatus.entries()].map(([status, cs]) =>
+      ApiResponse({
+        status,
+        description: cs.map((c) => `\`${c}\`: ${titleOf(c)}`).join('; '),
+        content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
+      }),
+    ),
+  );
+}

@@ -1,0 +1,99 @@
+import {
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  SetMetadata,
+  applyDecorators,
+  createParamDecorator,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { JwtService } from '@nestjs/jwt';
+import { ApiBearerAuth } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Actor, DomainError, ROLES, Role } from '@app/shared';
+
+const PUBLIC = 'hejie:public';
+const ROLES_KEY = 'hejie:roles';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor?: Actor;
+  }
+}
+
+/** No token needed (provider callbacks, health, public credit scores). */
+export const Public = () => SetMetadata(PUBLIC, true);
+
+/** Only these roles; others get 403 FORBIDDEN. */
+export const Roles = (...roles: Role[]) =>
+  applyDecorators(SetMetadata(ROLES_KEY, roles), ApiBearerAuth());
+
+export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionContext): Actor => {
+  const actor = ctx.switchToHttp().getRequest<FastifyRequest>().actor;
+  if (!actor) throw new DomainError('UNAUTHENTICATED', 'a bearer token is required');
+  return actor;
+});
+
+interface Claims {
+  sub?: unknown;
+  role?: unknown;
+  merchantId?: unknown;
+  officeId?: unknown;
+  exp?: unknown;
+}
+
+export function actorFromClaims(c: Claims): Actor {
+  if (typeof c.exp !== 'number') throw new DomainError('UNAUTHENTICATED', 'token has no exp claim');
+  if (typeof c.sub !== 'string' || !c.sub)
+    throw new DomainError('UNAUTHENTICATED', 'token has no sub claim');
+  if (typeof c.role !== 'string' || !(ROLES as readonly string[]).includes(c.role)) {
+    throw new DomainError(
+      'UNAUTHENTICATED',
+      'token role is not one of consumer, merchant, regulator, admin',
+    );
+  }
+  const actor: Actor = { role: c.role as Role, sub: c.sub };
+  if (c.role === 'merchant') {
+    if (typeof c.merchantId !== 'string' || !c.merchantId) {
+      throw new DomainError('UNAUTHENTICATED', 'a merchant token needs a merchantId claim');
+    }
+    actor.merchantId = c.merchantId;
+  }
+  if (c.role === 'regulator') {
+    if (typeof c.officeId !== 'string' || !c.officeId) {
+      throw new DomainError('UNAUTHENTICATED', 'a regulator token needs an officeId claim');
+    }
+    actor.officeId = c.officeId;
+  }
+  return actor;
+}
+
+/** Global guard: HS256 bearer JWT with `exp`, then the route's roles. */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly jwt: JwtService,
+    private readonly reflector: Reflector,
+  ) {}
+
+  canActivate(ctx: ExecutionContext): boolean {
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+    const header = req.headers.authorization;
+    const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!m) throw new DomainError('UNAUTHENTICATED', 'a bearer token is required');
+    let claims: Claims;
+    try {
+      claims = this.jwt.verify<Claims & object>(m[1], { algorithms: ['HS256'] });
+    } catch (e) {
+      throw new DomainError('UNAUTHENTICATED', `token rejected: ${(e as Error).message}`);
+    }
+    req.actor = actorFromClaims(claims);
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
+    if (roles && !roles.includes(req.actor.role)) {
+      throw new DomainError('FORBIDDEN', `this action needs role ${roles.join(' or ')}`);
+    }
+    return true;
+  }
+}

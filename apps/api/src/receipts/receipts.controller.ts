@@ -1,0 +1,213 @@
+import { Controller, Get, HttpCode, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ReceiptIntakeService, ReceiptsService } from '@app/receipts';
+import type { ReceiptView } from '@app/receipts';
+import { DomainError, receiptsIngested } from '@app/shared';
+import type { Actor, Page } from '@app/shared';
+import { ApiProblems } from '../http/api-problems';
+import { CurrentActor, Public, Roles } from '../http/auth';
+import { IdParam } from '../http/id-param';
+import { ListQuery, pageSchema } from '../http/list-query.dto';
+import { BatchResponse, GenericReceiptRequest, ReceiptResponse } from './receipts.dto';
+import { WechatpayFailureFilter } from './wechatpay-failure.filter';
+
+function requireContentType(req: FastifyRequest, expected: RegExp, name: string): string {
+  const ct = String(req.headers['content-type'] ?? '');
+  if (!expected.test(ct)) {
+    throw new DomainError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `this route takes ${name}, not "${ct || 'nothing'}"`,
+    );
+  }
+  return ct;
+}
+
+function headerMap(req: FastifyRequest): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers))
+    out[k.toLowerCase()] = Array.isArray(v) ? v[0] : v;
+  return out;
+}
+
+@ApiTags('receipts')
+@ApiExtraModels(ReceiptResponse)
+@Controller('v1/receipts')
+export class ReceiptsController {
+  constructor(
+    private readonly intake: ReceiptIntakeService,
+    private readonly receipts: ReceiptsService,
+  ) {}
+
+  @Post('alipay')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Alipay's asynchronous payment notification",
+    description:
+      'Form-encoded, RSA2-signed by Alipay; verified with ALIPAY_PUBLIC_KEY. TRADE_SUCCESS and TRADE_FINISHED make a receipt; other statuses are acknowledged and stored nowhere. Replies the plain text `success` (new or repeated), as Alipay requires.',
+  })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'the text `success`' })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'RECEIPT_SIGNATURE_INVALID',
+    'RECEIPT_CONFLICT',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'PROVIDER_NOT_CONFIGURED',
+  )
+  async alipay(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    const ct = requireContentType(
+      req,
+      /^application\/x-www-form-urlencoded\b/i,
+      'application/x-www-form-urlencoded',
+    );
+    const outcome = await this.intake
+      .fromAlipay(req.rawBody ?? '', ct)
+      .catch(countConflict('alipay'));
+    count(
+      'alipay',
+      outcome.kind === 'ignored' ? 'ignored' : outcome.result.created ? 'created' : 'duplicate',
+    );
+    void reply.header('content-type', 'text/plain; charset=utf-8');
+    return 'success';
+  }
+
+  @Post('wechatpay')
+  @Public()
+  @HttpCode(204)
+  @UseFilters(WechatpayFailureFilter)
+  @ApiOperation({
+    summary: 'WeChat Pay API v3 payment notification',
+    description:
+      'Signature over `timestamp\\nnonce\\nbody\\n` verified with WECHATPAY_PLATFORM_PUBLIC_KEY; timestamps more than 5 minutes from now are refused; the AEAD_AES_256_GCM resource is decrypted with WECHATPAY_APIV3_KEY. trade_state SUCCESS makes a receipt. Replies 204; failures reply 4xx/5xx with `{ code: "FAIL", message, reason }` as WeChat Pay expects (reason is our error code).',
+  })
+  @ApiHeader({ name: 'Wechatpay-Timestamp', required: true })
+  @ApiHeader({ name: 'Wechatpay-Nonce', required: true })
+  @ApiHeader({ name: 'Wechatpay-Signature', required: true })
+  @ApiHeader({ name: 'Wechatpay-Serial', required: true })
+  @ApiNoContentResponse({
+    description: 'accepted (new, repeated, or a non-success state that makes no receipt)',
+  })
+  async wechatpay(@Req() req: FastifyRequest): Promise<void> {
+    const ct = requireContentType(req, /^application\/json\b/i, 'application/json');
+    const outcome = await this.intake
+      .fromWechatpay(headerMap(req), req.rawBody ?? '', ct, new Date())
+      .catch(countConflict('wechatpay'));
+    count(
+      'wechatpay',
+      outcome.kind === 'ignored' ? 'ignored' : outcome.result.created ? 'created' : 'duplicate',
+    );
+  }
+
+  @Post()
+  @Public()
+  @ApiOperation({
+    summary: 'Generic signed receipt (POS systems, aggregators)',
+    description:
+      'Header `X-Hejie-Signature: sha256=<hex HMAC-SHA256 of the raw body with RECEIPT_HMAC_SECRET>`. 201 for a new receipt, 200 when the same receipt was already stored, 409 RECEIPT_CONFLICT when different facts arrive under the same (provider, tradeNo).',
+  })
+  @ApiHeader({ name: 'X-Hejie-Signature', required: true, example: 'sha256=9f86d081…' })
+  @ApiBody({ type: GenericReceiptRequest })
+  @ApiCreatedResponse({ type: ReceiptResponse, description: 'new receipt' })
+  @ApiOkResponse({ type: ReceiptResponse, description: 'the same receipt again' })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'RECEIPT_SIGNATURE_INVALID',
+    'RECEIPT_CONFLICT',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'PROVIDER_NOT_CONFIGURED',
+  )
+  async generic(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ReceiptView> {
+    const ct = requireContentType(req, /^application\/json\b/i, 'application/json');
+    const sig = headerMap(req)['x-hejie-signature'];
+    const result = await this.intake
+      .fromGeneric(req.rawBody ?? '', sig, ct)
+      .catch(countConflict('generic'));
+    count(result.receipt.provider, result.created ? 'created' : 'duplicate');
+    void reply.status(result.created ? 201 : 200);
+    return result.receipt;
+  }
+
+  @Post('batch')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Bulk import of generic receipts as NDJSON',
+    description:
+      'One generic receipt object per line (`application/x-ndjson`), one X-Hejie-Signature over the whole body. Lines are stored with multi-row inserts; a bad line is reported by number and does not stop the good ones. Body limit: BATCH_BODY_LIMIT_BYTES (default 64 MB).',
+  })
+  @ApiConsumes('application/x-ndjson')
+  @ApiHeader({ name: 'X-Hejie-Signature', required: true })
+  @ApiOkResponse({ type: BatchResponse })
+  @ApiProblems(
+    'RECEIPT_SIGNATURE_INVALID',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'PROVIDER_NOT_CONFIGURED',
+  )
+  async batch(@Req() req: FastifyRequest): Promise<BatchResponse> {
+    const ct = requireContentType(
+      req,
+      /^application\/(x-ndjson|jsonl|jsonlines)\b/i,
+      'application/x-ndjson',
+    );
+    const sig = headerMap(req)['x-hejie-signature'];
+    const result = await this.intake.fromBatch(req.rawBody ?? '', sig, ct);
+    receiptsIngested.inc({ provider: 'batch', outcome: 'created' }, result.created);
+    receiptsIngested.inc({ provider: 'batch', outcome: 'duplicate' }, result.duplicates);
+    return result;
+  }
+
+  @Get()
+  @Roles('consumer')
+  @ApiOperation({
+    summary: "The consumer's own bills, newest payment first, each with its complaintId or null",
+  })
+  @ApiOkResponse({ schema: pageSchema(getSchemaPath(ReceiptResponse)) })
+  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
+  list(@Query() q: ListQuery, @CurrentActor() actor: Actor): Promise<Page<ReceiptView>> {
+    return this.receipts.listForPayer(actor.sub, q);
+  }
+
+  @Get(':receiptId')
+  @Roles('consumer', 'admin')
+  @ApiOperation({ summary: 'One receipt (its payer, or an admin); anyone else gets 404' })
+  @ApiOkResponse({ type: ReceiptResponse })
+  @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
+  get(@IdParam('receiptId') id: string, @CurrentActor() actor: Actor): Promise<ReceiptView> {
+    return this.receipts.getForActor(id, actor);
+  }
+}
+
+function count(provider: string, outcome: string): void {
+  receiptsIngested.inc({ provider, outcome });
+}
+
+function countConflict(provider: string) {
+  return (e: unknown): never => {
+    if (e instanceof DomainError && e.code === 'RECEIPT_CONFLICT') count(provider, 'conflict');
+    throw e;
+  };
+}

@@ -1,0 +1,60 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+export class ReceiptResponse {
+  @ApiProperty() id: string;
+  @ApiProperty({ example: 'alipay' }) provider: string;
+  @ApiProperty({ example: '2026112322001477841405271234' }) tradeNo: string;
+  @ApiProperty({
+    example: 'alipay:2088102177846880',
+    description: 'provider-scoped payer id (the consumer JWT sub)',
+  })
+  payerId: string;
+  @ApiProperty({ example: '2088102177296610', description: 'payee account' }) accountId: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'null when the payee account maps to no store',
+  })
+  merchantId: string | null;
+  @ApiProperty({ nullable: true, type: String }) storeId: string | null;
+  @ApiProperty({ nullable: true, type: String, example: '330106' }) regionCode: string | null;
+  @ApiProperty({ example: 3500, description: 'integer minor units (fen for CNY)' })
+  amountMinor: number;
+  @ApiProperty({ example: 'CNY' }) currency: string;
+  @ApiProperty({ example: '2026-11-23T10:15:00.000Z' }) paidAt: string;
+  @ApiProperty({ example: '龙井茶 250g' }) subject: string;
+  @ApiPropertyOptional({ nullable: true }) items: unknown;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'the ticket opened from this receipt, if any',
+  })
+  complaintId: string | null;
+  @ApiProperty() receivedAt: string;
+}
+
+export class GenericReceiptRequest {
+  @ApiProperty({ example: 'sunmi-pos', pattern: '^[a-z][a-z0-9_-]{1,31}$' }) provider: string;
+  @ApiProperty({ maxLength: 64 }) tradeNo: string;
+  @ApiProperty({ maxLength: 64, description: 'without the provider prefix' }) payerId: string;
+  @ApiProperty({ maxLength: 64 }) accountId: string;
+  @ApiProperty({ example: 3500, description: 'non-negative integer minor units' })
+  amountMinor: number;
+  @ApiProperty({ example: 'CNY' }) currency: string;
+  @ApiProperty({ example: '2026-11-23T18:15:00+08:00' }) paidAt: string;
+  @ApiProperty({ maxLength: 256 }) subject: string;
+  @ApiPropertyOptional({ type: 'array', items: { type: 'object' } }) items?: unknown[];
+}
+
+export class BatchRejectedLine {
+  @ApiProperty({ description: '1-based line number in the body' }) line: number;
+  @ApiProperty({ example: 'VALIDATION_FAILED', enum: ['VALIDATION_FAILED', 'RECEIPT_CONFLICT'] })
+  code: string;
+  @ApiPropertyOptional() detail?: string;
+}
+
+export class BatchResponse {
+  @ApiProperty() created: number;
+  @ApiProperty({ description: 'lines identical to a stored receipt' }) duplicates: number;
+  @ApiProperty({ type: [BatchRejectedLine] }) rejected: BatchRejectedLine[];
+}

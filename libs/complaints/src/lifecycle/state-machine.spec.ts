@@ -1,0 +1,250 @@
+import { DomainError } from '@app/shared';
+import {
+  ACTOR_ROLES,
+  MERCHANT_PHASE_STATUSES,
+  OPEN_STATUSES,
+  TERMINAL_STATUSES,
+  TICKET_ACTIONS,
+  TICKET_STATUSES,
+  TRANSITIONS,
+  type ActorRole,
+  type TicketAction,
+  type TicketStatus,
+  allowedActions,
+  isAllowed,
+  nextStatus,
+} from './state-machine';
+
+function refusal(from: TicketStatus, action: TicketAction, actor: ActorRole): DomainError {
+  try {
+    nextStatus(from, action, actor);
+  } catch (e) {
+    if (e instanceof DomainError) return e;
+    throw e;
+  }
+  throw new Error(`${actor} ${action} from ${from} was allowed`);
+}
+
+describe('lifecycle table: every (status × action × actor)', () => {
+  const triples = TICKET_STATUSES.flatMap((from) =>
+    TICKET_ACTIONS.flatMap((action) => ACTOR_ROLES.map((actor) => [from, action, actor] as const)),
+  );
+
+  it('walks all 9 × 16 × 5 = 720 triples', () => {
+    expect(triples).toHaveLength(720);
+    let allowed = 0;
+    for (const [from, action, actor] of triples) {
+      const row = TRANSITIONS.filter(
+        (t) => t.from === from && t.action === action && t.actor === actor,
+      );
+      expect(row.length).toBeLessThanOrEqual(1);
+      if (row.length === 1) {
+        allowed += 1;
+        expect(isAllowed(from, action, actor)).toBe(true);
+        expect(nextStatus(from, action, actor)).toBe(row[0].to);
+      } else {
+        expect(isAllowed(from, action, actor)).toBe(false);
+        const error = refusal(from, action, actor);
+        expect(error.code).toBe('INVALID_TRANSITION');
+        expect(error.status).toBe(409);
+        expect(error.extra).toEqual({ status: from, action, actor });
+      }
+    }
+    // A new row must be a deliberate change: update this count and DESIGN.md together.
+    expect(allowed).toBe(TRANSITIONS.length);
+    expect(allowed).toBe(33);
+  });
+
+  it('explains a refusal in words', () => {
+    expect(() => nextStatus('resolved', 'escalate', 'consumer')).toThrow(
+      'A consumer cannot escalate on a ticket that is resolved',
+    );
+  });
+
+  it('has no row leaving a terminal status, and every open status has a way out', () => {
+    for (const t of TRANSITIONS) expect(TERMINAL_STATUSES).not.toContain(t.from);
+    for (const s of OPEN_STATUSES) {
+      expect(TRANSITIONS.some((t) => t.from === s && t.to !== s)).toBe(true);
+    }
+  });
+
+  it('partitions the statuses into open and terminal, merchant phase inside open', () => {
+    expect([...OPEN_STATUSES, ...TERMINAL_STATUSES].sort()).toEqual([...TICKET_STATUSES].sort());
+    for (const s of MERCHANT_PHASE_STATUSES) expect(OPEN_STATUSES).toContain(s);
+  });
+
+  it('reaches every status from awaiting_merchant', () => {
+    const reached = new Set<TicketStatus>(['awaiting_merchant']);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const t of TRANSITIONS) {
+        if (reached.has(t.from) && !reached.has(t.to)) {
+          reached.add(t.to);
+          grew = true;
+        }
+      }
+    }
+    expect([...reached].sort()).toEqual([...TICKET_STATUSES].sort());
+  });
+
+  it('lets each role use only its own actions', () => {
+    const byActor = (actor: ActorRole) =>
+      [...new Set(TRANSITIONS.filter((t) => t.actor === actor).map((t) => t.action))].sort();
+    expect(byActor('consumer')).toEqual(
+      ['accept_offer', 'consumer_message', 'escalate', 'reject_offer', 'withdraw'].sort(),
+    );
+    expect(byActor('merchant')).toEqual(['make_offer', 'merchant_message']);
+    expect(byActor('system')).toEqual(
+      ['escalate_no_response', 'escalate_unresolved', 'terminate_mediation_timeout'].sort(),
+    );
+    expect(byActor('regulator')).toEqual(
+      [
+        'accept_case',
+        'decline',
+        'record_mediation_agreement',
+        'record_mediation_failure',
+        'regulator_message',
+        'transfer',
+      ].sort(),
+    );
+  });
+
+  it('grants admin exactly the regulator rows', () => {
+    const strip = (actor: ActorRole) =>
+      TRANSITIONS.filter((t) => t.actor === actor).map(({ from, action, to }) => ({
+        from,
+        action,
+        to,
+      }));
+    expect(strip('admin')).toEqual(strip('regulator'));
+  });
+});
+
+describe('lifecycle table against DESIGN.md', () => {
+  describe('merchant phase', () => {
+    it("moves to in_negotiation on the merchant's first message or offer", () => {
+      expect(nextStatus('awaiting_merchant', 'merchant_message', 'merchant')).toBe(
+        'in_negotiation',
+      );
+      expect(nextStatus('awaiting_merchant', 'make_offer', 'merchant')).toBe('in_negotiation');
+    });
+
+    it('keeps negotiating on further messages, offers (superseding) and rejections', () => {
+      expect(nextStatus('in_negotiation', 'merchant_message', 'merchant')).toBe('in_negotiation');
+      expect(nextStatus('in_negotiation', 'make_offer', 'merchant')).toBe('in_negotiation');
+      expect(nextStatus('in_negotiation', 'reject_offer', 'consumer')).toBe('in_negotiation');
+      expect(nextStatus('in_negotiation', 'consumer_message', 'consumer')).toBe('in_negotiation');
+    });
+
+    it('does not treat a consumer message as the merchant responding', () => {
+      expect(nextStatus('awaiting_merchant', 'consumer_message', 'consumer')).toBe(
+        'awaiting_merchant',
+      );
+    });
+
+    it('is self-resolved when the consumer accepts an offer, and only then', () => {
+      expect(nextStatus('in_negotiation', 'accept_offer', 'consumer')).toBe('resolved');
+      expect(isAllowed('awaiting_merchant', 'accept_offer', 'consumer')).toBe(false);
+      expect(isAllowed('in_negotiation', 'accept_offer', 'merchant')).toBe(false);
+    });
+
+    it('lets only the consumer withdraw, and only before escalation', () => {
+      expect(nextStatus('awaiting_merchant', 'withdraw', 'consumer')).toBe('withdrawn');
+      expect(nextStatus('in_negotiation', 'withdraw', 'consumer')).toBe('withdrawn');
+      expect(isAllowed('escalated', 'withdraw', 'consumer')).toBe(false);
+      expect(isAllowed('mediating', 'withdraw', 'consumer')).toBe(false);
+      expect(isAllowed('in_negotiation', 'withdraw', 'merchant')).toBe(false);
+    });
+
+    it('takes no offers once escalated', () => {
+      expect(isAllowed('escalated', 'make_offer', 'merchant')).toBe(false);
+      expect(isAllowed('mediating', 'accept_offer', 'consumer')).toBe(false);
+    });
+  });
+
+  describe('escalation', () => {
+    it('by the consumer from either merchant-phase status (time rule checked apart)', () => {
+      expect(nextStatus('awaiting_merchant', 'escalate', 'consumer')).toBe('escalated');
+      expect(nextStatus('in_negotiation', 'escalate', 'consumer')).toBe('escalated');
+      expect(isAllowed('in_negotiation', 'escalate', 'merchant')).toBe(false);
+    });
+
+    it('by the worker: no response, or unresolved in time', () => {
+      expect(nextStatus('awaiting_merchant', 'escalate_no_response', 'system')).toBe('escalated');
+      expect(nextStatus('in_negotiation', 'escalate_unresolved', 'system')).toBe('escalated');
+      expect(isAllowed('in_negotiation', 'escalate_no_response', 'system')).toBe(false);
+      expect(isAllowed('awaiting_merchant', 'escalate_unresolved', 'system')).toBe(false);
+    });
+
+    it('never twice: an escalated ticket cannot be escalated again', () => {
+      for (const action of ['escalate', 'escalate_no_response', 'escalate_unresolved'] as const) {
+        for (const actor of ACTOR_ROLES) expect(isAllowed('escalated', action, actor)).toBe(false);
+      }
+    });
+  });
+
+  describe('regulator phase', () => {
+    it('accepts (受理) into mediation or declines (不予受理)', () => {
+      expect(nextStatus('escalated', 'accept_case', 'regulator')).toBe('mediating');
+      expect(nextStatus('escalated', 'decline', 'regulator')).toBe('declined');
+    });
+
+    it('transfers to another office only before acceptance', () => {
+      expect(nextStatus('escalated', 'transfer', 'regulator')).toBe('escalated');
+      expect(isAllowed('mediating', 'transfer', 'regulator')).toBe(false);
+    });
+
+    it('ends mediation with an agreement, a failure, or the worker on timeout', () => {
+      expect(nextStatus('mediating', 'record_mediation_agreement', 'regulator')).toBe('mediated');
+      expect(nextStatus('mediating', 'record_mediation_failure', 'regulator')).toBe(
+        'mediation_failed',
+      );
+      expect(nextStatus('mediating', 'terminate_mediation_timeout', 'system')).toBe(
+        'mediation_failed',
+      );
+    });
+
+    it('lets an admin act for an office', () => {
+      expect(nextStatus('escalated', 'accept_case', 'admin')).toBe('mediating');
+      expect(nextStatus('mediating', 'record_mediation_failure', 'admin')).toBe('mediation_failed');
+    });
+
+    it('keeps merchants, consumers and the worker out of the office decisions', () => {
+      for (const actor of ['consumer', 'merchant', 'system'] as const) {
+        expect(isAllowed('escalated', 'accept_case', actor)).toBe(false);
+        expect(isAllowed('escalated', 'decline', actor)).toBe(false);
+        expect(isAllowed('mediating', 'record_mediation_agreement', actor)).toBe(false);
+      }
+    });
+  });
+
+  describe('messages', () => {
+    it('the office speaks once the ticket is escalated, not before nor after', () => {
+      expect(nextStatus('escalated', 'regulator_message', 'regulator')).toBe('escalated');
+      expect(nextStatus('mediating', 'regulator_message', 'regulator')).toBe('mediating');
+      expect(isAllowed('in_negotiation', 'regulator_message', 'regulator')).toBe(false);
+      expect(isAllowed('mediated', 'regulator_message', 'regulator')).toBe(false);
+    });
+
+    it('both parties may add statements while the office decides and mediates', () => {
+      for (const s of ['escalated', 'mediating'] as const) {
+        expect(nextStatus(s, 'consumer_message', 'consumer')).toBe(s);
+        expect(nextStatus(s, 'merchant_message', 'merchant')).toBe(s);
+      }
+    });
+
+    it('closed tickets take no messages', () => {
+      for (const s of TERMINAL_STATUSES) {
+        expect(isAllowed(s, 'consumer_message', 'consumer')).toBe(false);
+        expect(isAllowed(s, 'merchant_message', 'merchant')).toBe(false);
+      }
+    });
+  });
+
+  it('lists what an actor may do', () => {
+    expect(allowedActions('in_negotiation', 'consumer').sort()).toEqual(
+      ['accept_offer', 'consumer_message', 'escalate', 'reject_offer', 'withdraw'].sort(),
+    );
+    expect(allowedActions('resolved', 'consumer')).toEqual([]);
+  });
+});

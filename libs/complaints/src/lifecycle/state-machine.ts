@@ -1,0 +1,192 @@
+import { DomainError } from '@app/shared';
+
+/**
+ * The ticket lifecycle of DESIGN.md ("Ticket lifecycle") as data. Services ask this table
+ * whether `(status, action, actor)` is allowed and what the next status is; they never encode
+ * a transition in an `if`. Conditions that depend on more than the status (the consumer's
+ * 96-hour wait, a pending offer to accept, the worker's deadlines) live in escalation-policy.ts
+ * and in the services; the table only says which moves exist.
+ */
+
+export const TICKET_STATUSES = [
+  'awaiting_merchant',
+  'in_negotiation',
+  'resolved',
+  'withdrawn',
+  'escalated',
+  'mediating',
+  'declined',
+  'mediated',
+  'mediation_failed',
+] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+
+/** `system` is the BullMQ worker enforcing deadlines; the other four are JWT roles. */
+export const ACTOR_ROLES = ['consumer', 'merchant', 'regulator', 'admin', 'system'] as const;
+export type ActorRole = (typeof ACTOR_ROLES)[number];
+
+export const TICKET_ACTIONS = [
+  'consumer_message',
+  'merchant_message',
+  'regulator_message',
+  'make_offer',
+  'accept_offer',
+  'reject_offer',
+  'withdraw',
+  'escalate',
+  'escalate_no_response',
+  'escalate_unresolved',
+  'accept_case',
+  'decline',
+  'transfer',
+  'record_mediation_agreement',
+  'record_mediation_failure',
+  'terminate_mediation_timeout',
+] as const;
+export type TicketAction = (typeof TICKET_ACTIONS)[number];
+
+export interface Transition {
+  readonly from: TicketStatus;
+  readonly action: TicketAction;
+  readonly actor: ActorRole;
+  readonly to: TicketStatus;
+}
+
+/** The merchant phase: the merchant can still settle the ticket on its own. */
+export const MERCHANT_PHASE_STATUSES: readonly TicketStatus[] = [
+  'awaiting_merchant',
+  'in_negotiation',
+];
+/** Still moving: someone (merchant, regulator or the worker) owes the next step. */
+export const OPEN_STATUSES: readonly TicketStatus[] = [
+  'awaiting_merchant',
+  'in_negotiation',
+  'escalated',
+  'mediating',
+];
+/** Final: no row of the table leaves these, so no action (not even a message) is accepted. */
+export const TERMINAL_STATUSES: readonly TicketStatus[] = [
+  'resolved',
+  'withdrawn',
+  'declined',
+  'mediated',
+  'mediation_failed',
+];
+
+/**
+ * Regulator-side rows. Written once and granted to both `regulator` and `admin` below:
+ * an operator may act for an office (e.g. to record an outcome an officer reported by phone,
+ * or to unblock a queue while an office is being onboarded). The trail records the actor's
+ * real role, so such an action is never mistaken for the office's own.
+ */
+// prettier-ignore
+const REGULATOR_ROWS: readonly Omit<Transition, 'actor'>[] = [
+  // "escalated — assigned to the office by region; acceptBy = escalated + 7 working days"
+  { from: 'escalated',         action: 'accept_case',                to: 'mediating' },        // 受理
+  { from: 'escalated',         action: 'decline',                    to: 'declined' },         // 不予受理, reason from a fixed list
+  // "Offices can transfer a ticket to another office." Only before acceptance: transfer
+  // (移送) decides which office is competent, which is part of the acceptance decision; once
+  // an office has accepted (受理) it owns the mediation until mediated / mediation_failed.
+  { from: 'escalated',         action: 'transfer',                   to: 'escalated' },
+  // "mediated — agreement reached in mediation."
+  { from: 'mediating',         action: 'record_mediation_agreement', to: 'mediated' },
+  // "mediation_failed — terminated: no agreement, a party refused …"
+  { from: 'mediating',         action: 'record_mediation_failure',   to: 'mediation_failed' },
+  { from: 'escalated',         action: 'regulator_message',          to: 'escalated' },
+  { from: 'mediating',         action: 'regulator_message',          to: 'mediating' },
+];
+
+/**
+ * Every allowed move. Read it against DESIGN.md "Ticket lifecycle"; a triple that is not
+ * here is refused with 409 INVALID_TRANSITION.
+ */
+// prettier-ignore
+export const TRANSITIONS: readonly Transition[] = [
+  // ── Merchant phase ────────────────────────────────────────────────────────────────────
+  // "in_negotiation — the merchant's first message or offer moves it here (firstResponseAt)."
+  { from: 'awaiting_merchant', action: 'merchant_message',            actor: 'merchant', to: 'in_negotiation' },
+  { from: 'awaiting_merchant', action: 'make_offer',                  actor: 'merchant', to: 'in_negotiation' },
+  { from: 'in_negotiation',    action: 'merchant_message',            actor: 'merchant', to: 'in_negotiation' },
+  // "One pending offer at a time; a new offer supersedes the old one."
+  { from: 'in_negotiation',    action: 'make_offer',                  actor: 'merchant', to: 'in_negotiation' },
+  // "resolved — the consumer accepted an offer. Self-resolved." (the service checks that the
+  // offer is the pending one)
+  { from: 'in_negotiation',    action: 'accept_offer',                actor: 'consumer', to: 'resolved' },
+  { from: 'in_negotiation',    action: 'reject_offer',                actor: 'consumer', to: 'in_negotiation' },
+  // A consumer message is not a merchant response: it leaves the merchant's clock running.
+  { from: 'awaiting_merchant', action: 'consumer_message',            actor: 'consumer', to: 'awaiting_merchant' },
+  { from: 'in_negotiation',    action: 'consumer_message',            actor: 'consumer', to: 'in_negotiation' },
+  // "withdrawn — the consumer withdrew before escalation."
+  { from: 'awaiting_merchant', action: 'withdraw',                    actor: 'consumer', to: 'withdrawn' },
+  { from: 'in_negotiation',    action: 'withdraw',                    actor: 'consumer', to: 'withdrawn' },
+
+  // ── Escalation ────────────────────────────────────────────────────────────────────────
+  // By the consumer. From awaiting_merchant only once merchantRespondBy has passed: that time
+  // rule is assertConsumerMayEscalate (ESCALATION_TOO_EARLY), checked before this table.
+  { from: 'awaiting_merchant', action: 'escalate',                    actor: 'consumer', to: 'escalated' },
+  { from: 'in_negotiation',    action: 'escalate',                    actor: 'consumer', to: 'escalated' },
+  // By the worker: "awaiting_merchant past merchantRespondBy; or in_negotiation past resolveBy
+  // with no offer waiting for the consumer" (isDueForNoResponseEscalation /
+  // isDueForUnresolvedEscalation decide when).
+  { from: 'awaiting_merchant', action: 'escalate_no_response',        actor: 'system',   to: 'escalated' },
+  { from: 'in_negotiation',    action: 'escalate_unresolved',         actor: 'system',   to: 'escalated' },
+
+  // ── Regulator phase ───────────────────────────────────────────────────────────────────
+  ...REGULATOR_ROWS.map((row) => ({ ...row, actor: 'regulator' as const })),
+  ...REGULATOR_ROWS.map((row) => ({ ...row, actor: 'admin' as const })),
+  // "… or the 45 working days ran out (the worker terminates it)."
+  { from: 'mediating',         action: 'terminate_mediation_timeout', actor: 'system',   to: 'mediation_failed' },
+  // Both parties may keep adding statements and evidence to the trail while the office
+  // decides and mediates (无感调查: the office reads the facts instead of re-asking). Only
+  // messages: offers and acceptance belong to the merchant phase; a settlement reached in
+  // mediation is recorded by the office.
+  { from: 'escalated',         action: 'consumer_message',            actor: 'consumer', to: 'escalated' },
+  { from: 'mediating',         action: 'consumer_message',            actor: 'consumer', to: 'mediating' },
+  { from: 'escalated',         action: 'merchant_message',            actor: 'merchant', to: 'escalated' },
+  { from: 'mediating',         action: 'merchant_message',            actor: 'merchant', to: 'mediating' },
+];
+
+const key = (from: TicketStatus, action: TicketAction, actor: ActorRole): string =>
+  `${from}|${action}|${actor}`;
+
+const INDEX: ReadonlyMap<string, TicketStatus> = (() => {
+  const index = new Map<string, TicketStatus>();
+  for (const t of TRANSITIONS) {
+    const k = key(t.from, t.action, t.actor);
+    // A duplicate row with another target would make the table ambiguous; fail at load.
+    if (index.has(k)) throw new Error(`duplicate lifecycle row ${k}`);
+    index.set(k, t.to);
+  }
+  return index;
+})();
+
+export function isAllowed(from: TicketStatus, action: TicketAction, actor: ActorRole): boolean {
+  return INDEX.has(key(from, action, actor));
+}
+
+/** The status after `action` by `actor`; 409 INVALID_TRANSITION when the table has no row. */
+export function nextStatus(
+  from: TicketStatus,
+  action: TicketAction,
+  actor: ActorRole,
+): TicketStatus {
+  const to = INDEX.get(key(from, action, actor));
+  if (to === undefined) {
+    throw new DomainError(
+      'INVALID_TRANSITION',
+      `A ${actor} cannot ${action.replace(/_/g, ' ')} on a ticket that is ${from.replace(/_/g, ' ')}`,
+      { status: from, action, actor },
+    );
+  }
+  return to;
+}
+
+/** What `actor` may do on a ticket in `from` (e.g. which buttons a dashboard shows). */
+export function allowedActions(from: TicketStatus, actor: ActorRole): TicketAction[] {
+  return TRANSITIONS.filter((t) => t.from === from && t.actor === actor).map((t) => t.action);
+}
+
+export const isTerminal = (status: TicketStatus): boolean => TERMINAL_STATUSES.includes(status);
+export const isOpen = (status: TicketStatus): boolean => OPEN_STATUSES.includes(status);
+export const isMerchantPhase = (status: TicketStatus): boolean =>
+  MERCHANT_PHASE_STATUSES.includes(status);

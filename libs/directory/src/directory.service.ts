@@ -1,0 +1,263 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import {
+  DEFAULT_LIMIT,
+  DomainError,
+  Page,
+  UNIQUE_VIOLATION,
+  decodeCursor,
+  pageOf,
+  pgCode,
+  pgConstraint,
+} from '@app/shared';
+import { isValidCreditCode } from './credit-code';
+import {
+  Merchant,
+  Office,
+  OfficeKind,
+  OfficeRegion,
+  PaymentAccount,
+  Store,
+} from './directory.entities';
+
+export interface NewMerchant {
+  name: string;
+  creditCode: string;
+  contactEmail?: string;
+  webhookUrl?: string;
+}
+export interface NewStore {
+  name: string;
+  address: string;
+  regionCode: string;
+  paymentAccounts: { provider: string; accountId: string }[];
+}
+export interface NewOffice {
+  name: string;
+  regionCodes: string[];
+  kind?: OfficeKind;
+}
+export interface ListQuery {
+  limit?: number;
+  cursor?: string;
+}
+
+/** Where a payee account leads: the store, its merchant and its region. */
+export interface AccountOwner {
+  storeId: string;
+  merchantId: string;
+  regionCode: string;
+}
+
+@Injectable()
+export class DirectoryService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async createMerchant(input: NewMerchant): Promise<Merchant> {
+    if (!isValidCreditCode(input.creditCode)) {
+      throw new DomainError(
+        'CREDIT_CODE_INVALID',
+        `creditCode "${input.creditCode}" is not an 18-character unified social credit code with a valid check character`,
+        {},
+        [{ field: 'creditCode', message: 'invalid unified social credit code' }],
+      );
+    }
+    try {
+      const repo = this.db.getRepository(Merchant);
+      return await repo.save(
+        repo.create({
+          name: input.name,
+          creditCode: input.creditCode,
+          contactEmail: input.contactEmail ?? null,
+          webhookUrl: input.webhookUrl ?? null,
+        }),
+      );
+    } catch (e) {
+      if (pgCode(e) === UNIQUE_VIOLATION) {
+        throw new DomainError(
+          'MERCHANT_EXISTS',
+          `a merchant with creditCode ${input.creditCode} exists`,
+        );
+      }
+      throw e;
+    }
+  }
+
+  async getMerchant(id: string): Promise<Merchant> {
+    const m = await this.db.getRepository(Merchant).findOneBy({ id });
+    if (!m) throw new DomainError('NOT_FOUND', `merchant ${id} not found`);
+    return m;
+  }
+
+  async listMerchants(q: ListQuery): Promise<Page<Merchant>> {
+    return this.keysetPage(Merchant, 'm', q);
+  }
+
+  async createStore(
+    merchantId: string,
+    input: NewStore,
+  ): Promise<Store & { paymentAccounts: PaymentAccount[] }> {
+    await this.getMerchant(merchantId);
+    const seen = new Set<string>();
+    for (const a of input.paymentAccounts) {
+      const key = `${a.provider}\u0000${a.accountId}`;
+      if (seen.has(key)) {
+        throw new DomainError(
+          'VALIDATION_FAILED',
+          `payment account ${a.provider}/${a.accountId} listed twice`,
+          {},
+          [{ field: 'paymentAccounts', message: 'duplicate account' }],
+        );
+      }
+      seen.add(key);
+    }
+    try {
+      return await this.db.transaction(async (tx) => {
+        const store = await tx.getRepository(Store).save(
+          tx.getRepository(Store).create({
+            merchantId,
+            name: input.name,
+            address: input.address,
+            regionCode: input.regionCode,
+          }),
+        );
+        const accounts = input.paymentAccounts.map((a) =>
+          tx
+            .getRepository(PaymentAccount)
+            .create({ provider: a.provider, accountId: a.accountId, storeId: store.id }),
+        );
+        if (accounts.length) await tx.getRepository(PaymentAccount).insert(accounts);
+        return Object.assign(store, { paymentAccounts: accounts });
+      });
+    } catch (e) {
+      if (pgCode(e) === UNIQUE_VIOLATION && (pgConstraint(e) ?? '').includes('payment_accounts')) {
+        throw new DomainError(
+          'PAYMENT_ACCOUNT_TAKEN',
+          'a payment account in this request already belongs to a store',
+        );
+      }
+      throw e;
+    }
+  }
+
+  async listStores(merchantId: string, q: ListQuery): Promise<Page<Store>> {
+    await this.getMerchant(merchantId);
+    return this.keysetPage(
+      Store,
+      's',
+      q,
+      (qb) => qb.andWhere('s.merchant_id = :merchantId', { merchantId }),
+      ['paymentAccounts'],
+    );
+  }
+
+  async createOffice(input: NewOffice): Promise<Office> {
+    const prefixes = [...new Set(input.regionCodes)];
+    return this.db.transaction(async (tx) => {
+      const office = await tx
+        .getRepository(Office)
+        .save(
+          tx.getRepository(Office).create({ name: input.name, kind: input.kind ?? 'regulator' }),
+        );
+      office.regions = prefixes.map((prefix) =>
+        tx.getRepository(OfficeRegion).create({ officeId: office.id, prefix }),
+      );
+      await tx.getRepository(OfficeRegion).insert(office.regions);
+      return office;
+    });
+  }
+
+  async getOffice(id: string): Promise<Office> {
+    const o = await this.db
+      .getRepository(Office)
+      .findOne({ where: { id }, relations: { regions: true } });
+    if (!o) throw new DomainError('NOT_FOUND', `office ${id} not found`);
+    return o;
+  }
+
+  async listOffices(q: ListQuery): Promise<Page<Office>> {
+    return this.keysetPage(Office, 'o', q, undefined, ['regions']);
+  }
+
+  /** Payee account → store → merchant and region, as resolved at ingestion. */
+  async resolveAccounts(
+    keys: { provider: string; accountId: string }[],
+  ): Promise<Map<string, AccountOwner>> {
+    const out = new Map<string, AccountOwner>();
+    if (!keys.length) return out;
+    const rows: {
+      provider: string;
+      account_id: string;
+      store_id: string;
+      merchant_id: string;
+      region_code: string;
+    }[] = await this.db.query(
+      `SELECT pa.provider, pa.account_id, s.id AS store_id, s.merchant_id, s.region_code
+           FROM payment_accounts pa JOIN stores s ON s.id = pa.store_id
+           JOIN unnest($1::text[], $2::text[]) AS k(provider, account_id)
+             ON k.provider = pa.provider AND k.account_id = pa.account_id`,
+      [keys.map((k) => k.provider), keys.map((k) => k.accountId)],
+    );
+    for (const r of rows) {
+      out.set(accountKey(r.provider, r.account_id), {
+        storeId: r.store_id,
+        merchantId: r.merchant_id,
+        regionCode: r.region_code,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The office whose region prefix is the longest match of the region code; on a tie (two
+   * offices declaring the same prefix) the office created first wins. Null when none covers it.
+   */
+  async routeOffice(regionCode: string): Promise<string | null> {
+    const rows: { office_id: string }[] = await this.db.query(
+      `SELECT r.office_id FROM office_regions r JOIN offices o ON o.id = r.office_id
+        WHERE $1 LIKE r.prefix || '%'
+        ORDER BY length(r.prefix) DESC, o.created_at, o.id LIMIT 1`,
+      [regionCode],
+    );
+    return rows[0]?.office_id ?? null;
+  }
+
+  private async keysetPage<T extends { id: string; createdAt: Date }>(
+    entity: new () => T,
+    alias: string,
+    q: ListQuery,
+    where?: (qb: import('typeorm').SelectQueryBuilder<T>) => void,
+    relations: string[] = [],
+  ): Promise<Page<T>> {
+    const limit = q.limit ?? DEFAULT_LIMIT;
+    const repo = this.db.getRepository(entity);
+    const qb = repo.createQueryBuilder(alias);
+    where?.(qb);
+    const cursor = decodeCursor(q.cursor, 2);
+    if (cursor) {
+      qb.andWhere(`(${alias}.created_at, ${alias}.id) > (:c0, :c1)`, {
+        c0: cursor[0],
+        c1: cursor[1],
+      });
+    }
+    qb.orderBy(`${alias}.created_at`, 'ASC')
+      .addOrderBy(`${alias}.id`, 'ASC')
+      .limit(limit + 1);
+    let rows = await qb.getMany();
+    if (relations.length && rows.length) {
+      // Relations are loaded for the page's ids only, so a join never cuts the page short.
+      const full = await repo.find({
+        where: rows.map((r) => ({ id: r.id })) as never,
+        relations: Object.fromEntries(relations.map((r) => [r, true])) as never,
+      });
+      const byId = new Map(full.map((r) => [r.id, r]));
+      rows = rows.map((r) => byId.get(r.id) ?? r);
+    }
+    return pageOf(rows, limit, (r) => [r.createdAt.toISOString(), r.id]);
+  }
+}
+
+export function accountKey(provider: string, accountId: string): string {
+  return `${provider}\u0000${accountId}`;
+}

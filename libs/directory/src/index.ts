@@ -1,0 +1,4 @@
+export * from './credit-code';
+export * from './directory.entities';
+export * from './directory.service';
+export * from './directory.module';

@@ -1,0 +1,5 @@
+export * from './receipt.entity';
+export * from './receipts.service';
+export * from './receipt-intake.service';
+export * from './receipts.module';
+export * from './verifiers';

@@ -1,0 +1,112 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, HEJIE_CONFIG } from '@app/shared';
+import type { HejieConfig } from '@app/shared';
+import {
+  parseGenericReceipt,
+  parseNdjsonBatch,
+  verifyAlipayNotification,
+  verifyHmacSignature,
+  verifyWechatpayNotification,
+} from './verifiers';
+import { BatchResult, IngestResult, ReceiptsService } from './receipts.service';
+
+export type IntakeOutcome =
+  { kind: 'stored'; result: IngestResult } | { kind: 'ignored'; reason: string };
+
+/**
+ * Provider routes → verified, normalised receipts. Each method checks that its provider is
+ * configured, verifies the signature over the raw body, then stores.
+ */
+@Injectable()
+export class ReceiptIntakeService {
+  constructor(
+    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
+    private readonly receipts: ReceiptsService,
+  ) {}
+
+  async fromAlipay(rawBody: string, contentType: string): Promise<IntakeOutcome> {
+    const key = this.required(this.config.alipayPublicKey, 'ALIPAY_PUBLIC_KEY');
+    const outcome = verifyAlipayNotification(rawBody, key);
+    if (outcome.kind === 'ignored') return outcome;
+    return {
+      kind: 'stored',
+      result: await this.receipts.ingest({ receipt: outcome.receipt, raw: rawBody, contentType }),
+    };
+  }
+
+  async fromWechatpay(
+    headers: Record<string, string | undefined>,
+    rawBody: string,
+    contentType: string,
+    now: Date,
+  ): Promise<IntakeOutcome> {
+    const platformPublicKeyPem = this.required(
+      this.config.wechatpayPlatformPublicKey,
+      'WECHATPAY_PLATFORM_PUBLIC_KEY',
+    );
+    const apiV3Key = this.required(this.config.wechatpayApiV3Key, 'WECHATPAY_APIV3_KEY');
+    const outcome = verifyWechatpayNotification(
+      { headers, rawBody },
+      { platformPublicKeyPem, apiV3Key, now },
+    );
+    if (outcome.kind === 'ignored') return outcome;
+    // The evidence keeps the signed headers with the body: the signature covers both.
+    const raw = JSON.stringify({
+      headers: Object.fromEntries(
+        ['wechatpay-timestamp', 'wechatpay-nonce', 'wechatpay-signature', 'wechatpay-serial'].map(
+          (h) => [h, headers[h] ?? null],
+        ),
+      ),
+      body: rawBody,
+    });
+    return {
+      kind: 'stored',
+      result: await this.receipts.ingest({ receipt: outcome.receipt, raw, contentType }),
+    };
+  }
+
+  async fromGeneric(
+    rawBody: string,
+    signature: string | undefined,
+    contentType: string,
+  ): Promise<IngestResult> {
+    const secret = this.required(this.config.receiptHmacSecret, 'RECEIPT_HMAC_SECRET');
+    verifyHmacSignature(rawBody, signature, secret);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(rawBody);
+    } catch {
+      throw new DomainError('VALIDATION_FAILED', 'body is not valid JSON');
+    }
+    return this.receipts.ingest({
+      receipt: parseGenericReceipt(parsed),
+      raw: rawBody,
+      contentType,
+    });
+  }
+
+  async fromBatch(
+    rawBody: string,
+    signature: string | undefined,
+    contentType: string,
+  ): Promise<BatchResult> {
+    const secret = this.required(this.config.receiptHmacSecret, 'RECEIPT_HMAC_SECRET');
+    verifyHmacSignature(rawBody, signature, secret);
+    const lines = parseNdjsonBatch(rawBody);
+    const rawLines = rawBody.split('\n');
+    return this.receipts.ingestBatch(
+      lines.map((l) => ({ ...l, raw: (rawLines[l.line - 1] ?? '').replace(/\r$/, '') })),
+      contentType,
+    );
+  }
+
+  private required(value: string | null, name: string): string {
+    if (!value) {
+      throw new DomainError(
+        'PROVIDER_NOT_CONFIGURED',
+        `this receipt route is off: ${name} is not set`,
+      );
+    }
+    return value;
+  }
+}

@@ -1,0 +1,156 @@
+/*
+ * Generic signed receipts (POS systems, aggregators): `X-Hejie-Signature: sha256=<hex>` over
+ * the raw body, and a strict JSON shape, one object per request or one per NDJSON line.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { DomainError, type FieldError } from '@app/shared/errors/domain-error';
+import type { NormalizedReceipt } from './normalized-receipt';
+import {
+  isPlainObject,
+  notConfigured,
+  parseIsoWithOffset,
+  signatureInvalid,
+  validationFailed,
+} from './verifier-internals';
+
+const SIGNATURE_HEADER = /^sha256=([0-9a-fA-F]{64})$/;
+
+/** Throws RECEIPT_SIGNATURE_INVALID unless the header is `sha256=<hex HMAC-SHA256(rawBody)>`. */
+export function verifyHmacSignature(
+  rawBody: string | Buffer,
+  signatureHeader: string | undefined,
+  secret: string,
+): void {
+  if (typeof secret !== 'string' || secret.length === 0) {
+    throw notConfigured('receipt HMAC secret is not configured');
+  }
+  if (typeof signatureHeader !== 'string' || signatureHeader.trim() === '') {
+    throw signatureInvalid('missing signature header');
+  }
+  const m = SIGNATURE_HEADER.exec(signatureHeader.trim());
+  if (!m) throw signatureInvalid('signature header must be sha256=<64 hex digits>');
+  if (typeof rawBody !== 'string' && !Buffer.isBuffer(rawBody)) {
+    throw signatureInvalid('body must be the raw request bytes');
+  }
+  const expected = createHmac('sha256', secret).update(rawBody).digest();
+  const given = Buffer.from(m[1], 'hex');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw signatureInvalid('signature does not match the body');
+  }
+}
+
+const FIELDS = [
+  'provider',
+  'tradeNo',
+  'payerId',
+  'accountId',
+  'amountMinor',
+  'currency',
+  'paidAt',
+  'subject',
+  'items',
+] as const;
+const KNOWN = new Set<string>(FIELDS);
+const PROVIDER = /^[a-z][a-z0-9_-]{1,31}$/;
+const CURRENCY = /^[A-Z]{3}$/;
+const MAX_ID_LENGTH = 64;
+const MAX_SUBJECT_LENGTH = 256;
+
+/** Validates one generic receipt object; every problem is reported with its field. */
+export function parseGenericReceipt(obj: unknown): NormalizedReceipt {
+  if (!isPlainObject(obj)) {
+    throw validationFailed(
+      [{ field: '(body)', message: 'must be a JSON object' }],
+      'Invalid receipt',
+    );
+  }
+  const errors: FieldError[] = [];
+  const fail = (field: string, message: string) => errors.push({ field, message });
+
+  for (const k of Object.keys(obj)) {
+    if (!KNOWN.has(k)) fail(k, 'is not an allowed field');
+  }
+
+  const { provider, tradeNo, payerId, accountId, amountMinor, currency, paidAt, subject, items } =
+    obj;
+
+  if (typeof provider !== 'string' || !PROVIDER.test(provider)) {
+    fail('provider', 'must match ^[a-z][a-z0-9_-]{1,31}$');
+  }
+  for (const [field, value] of [
+    ['tradeNo', tradeNo],
+    ['payerId', payerId],
+    ['accountId', accountId],
+  ] as const) {
+    if (typeof value !== 'string' || value.length === 0) fail(field, 'must be a non-empty string');
+    else if (value.length > MAX_ID_LENGTH)
+      fail(field, `must be at most ${MAX_ID_LENGTH} characters`);
+  }
+  if (typeof amountMinor !== 'number' || !Number.isSafeInteger(amountMinor) || amountMinor < 0) {
+    fail('amountMinor', 'must be a non-negative integer number of minor units');
+  }
+  if (typeof currency !== 'string' || !CURRENCY.test(currency)) {
+    fail('currency', 'must be an ISO 4217 code such as CNY');
+  }
+  const paidAtDate = typeof paidAt === 'string' ? parseIsoWithOffset(paidAt) : null;
+  if (!paidAtDate) fail('paidAt', 'must be an ISO 8601 date-time with Z or an offset');
+  if (typeof subject !== 'string') fail('subject', 'must be a string');
+  else if (subject.length > MAX_SUBJECT_LENGTH) {
+    fail('subject', `must be at most ${MAX_SUBJECT_LENGTH} characters`);
+  }
+  if (items !== undefined && !Array.isArray(items)) fail('items', 'must be an array');
+
+  if (errors.length > 0 || !paidAtDate) throw validationFailed(errors, 'Invalid receipt');
+
+  const receipt: NormalizedReceipt = {
+    provider: provider as string,
+    tradeNo: tradeNo as string,
+    payerId: `${provider as string}:${payerId as string}`,
+    accountId: accountId as string,
+    amountMinor: amountMinor as number,
+    currency: currency as string,
+    paidAt: paidAtDate,
+    subject: subject as string,
+  };
+  if (items !== undefined) receipt.items = items;
+  return receipt;
+}
+
+export interface NdjsonLineResult {
+  /** 1-based line number in the body (blank lines count). */
+  line: number;
+  receipt?: NormalizedReceipt;
+  code?: string;
+  detail?: string;
+}
+
+/**
+ * One result per non-blank line, in order. Bad lines carry `code` (VALIDATION_FAILED) and a
+ * `detail`; good ones a `receipt`. Linear in the body size.
+ */
+export function parseNdjsonBatch(rawBody: string): NdjsonLineResult[] {
+  const results: NdjsonLineResult[] = [];
+  if (typeof rawBody !== 'string') return results;
+  const lines = rawBody.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    let text = lines[i];
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (i === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (text.trim() === '') continue;
+    const line = i + 1;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      results.push({ line, code: 'VALIDATION_FAILED', detail: 'line is not valid JSON' });
+      continue;
+    }
+    try {
+      results.push({ line, receipt: parseGenericReceipt(value) });
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      results.push({ line, code: e.code, detail: e.message });
+    }
+  }
+  return results;
+}

@@ -1,0 +1,15 @@
+// Test signers live in './test-signers' and are deliberately not re-exported here, so that
+// production bundles never include them. Import '@app/receipts/verifiers/test-signers' in tests.
+export type { NormalizedReceipt, VerifyOutcome } from './normalized-receipt';
+export { verifyAlipayNotification, ALIPAY_SUCCESS_STATUSES } from './alipay.verifier';
+export {
+  verifyWechatpayNotification,
+  type WechatpayNotificationInput,
+  type WechatpayVerifierConfig,
+} from './wechatpay.verifier';
+export {
+  verifyHmacSignature,
+  parseGenericReceipt,
+  parseNdjsonBatch,
+  type NdjsonLineResult,
+} from './hmac.verifier';

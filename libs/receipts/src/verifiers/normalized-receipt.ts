@@ -1,0 +1,21 @@
+/** A payment notification after signature verification, in one provider-neutral shape. */
+export interface NormalizedReceipt {
+  /** 'alipay' | 'wechatpay' | a generic provider name. */
+  provider: string;
+  tradeNo: string;
+  /** Provider-scoped: 'alipay:<buyer_id>', 'wechatpay:<openid>', '<provider>:<payerId>'. */
+  payerId: string;
+  /** Payee account: Alipay seller_id, WeChat Pay mchid, generic accountId. */
+  accountId: string;
+  /** Integer minor units (fen), never computed through a float. */
+  amountMinor: number;
+  /** ISO 4217, e.g. 'CNY'. */
+  currency: string;
+  paidAt: Date;
+  subject: string;
+  items?: unknown;
+}
+
+/** 'ignored' = correctly signed, but not a successful payment (nothing to store, still acknowledge). */
+export type VerifyOutcome =
+  { kind: 'receipt'; receipt: NormalizedReceipt } | { kind: 'ignored'; reason: string };

@@ -1,0 +1,187 @@
+/*
+ * The test signers are checked against INDEPENDENT implementations (the providers' community
+ * SDKs), so that our verifiers and our signers cannot share one misunderstanding.
+ */
+import { createHmac } from 'node:crypto';
+import { AlipaySdk } from 'alipay-sdk';
+import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
+import { verifyAlipayNotification } from './alipay.verifier';
+import { verifyHmacSignature } from './hmac.verifier';
+import { verifyWechatpayNotification } from './wechatpay.verifier';
+import {
+  buildWechatpayNotification,
+  generateRsaKeyPair,
+  signAlipayNotification,
+  signHmac,
+} from './test-signers';
+
+const ALIPAY_PARAMS: Record<string, string> = {
+  app_id: '2021000000000000',
+  notify_type: 'trade_status_sync',
+  notify_time: '2026-11-23 10:00:05',
+  trade_no: '2026112322001404561234567890',
+  out_trade_no: 'ORDER-20261123-0001',
+  buyer_id: '2088102177846875',
+  seller_id: '2088101117955611',
+  total_amount: '0.10',
+  trade_status: 'TRADE_SUCCESS',
+  gmt_payment: '2026-11-23 10:00:02',
+  subject: '50% off & more + 咖啡 a=b',
+  body: '100%',
+};
+
+describe('generateRsaKeyPair', () => {
+  it('returns SPKI/PKCS#8 PEM, cached per label', () => {
+    const a = generateRsaKeyPair();
+    expect(a.publicKeyPem).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
+    expect(a.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    expect(generateRsaKeyPair()).toBe(a);
+    expect(generateRsaKeyPair('other').publicKeyPem).not.toBe(a.publicKeyPem);
+  });
+});
+
+describe('signAlipayNotification vs alipay-sdk (v4) checkNotifySignV2', () => {
+  const { publicKeyPem, privateKeyPem } = generateRsaKeyPair();
+  // keyType 'PKCS8' is needed for a "BEGIN PRIVATE KEY" PEM (the SDK defaults to PKCS1 and
+  // re-wraps the key text); the private key is not used for notification checks anyway.
+  const sdk = new AlipaySdk({
+    appId: '2021000000000000',
+    privateKey: privateKeyPem,
+    keyType: 'PKCS8',
+    alipayPublicKey: publicKeyPem,
+  });
+  // The SDK wants the already-decoded params object that a web framework would produce.
+  const postDataOf = (body: string) => Object.fromEntries(new URLSearchParams(body));
+
+  it('a body from signAlipayNotification passes the SDK and our verifier', () => {
+    const body = signAlipayNotification(ALIPAY_PARAMS, privateKeyPem);
+    const postData = postDataOf(body);
+    expect(postData.sign_type).toBe('RSA2');
+    expect(postData.subject).toBe(ALIPAY_PARAMS.subject);
+    expect(sdk.checkNotifySignV2(postData)).toBe(true);
+    expect(verifyAlipayNotification(body, publicKeyPem).kind).toBe('receipt');
+  });
+
+  it('the SDK rejects the same body tampered or signed with another key', () => {
+    const body = signAlipayNotification(ALIPAY_PARAMS, privateKeyPem);
+    expect(sdk.checkNotifySignV2({ ...postDataOf(body), total_amount: '10.00' })).toBe(false);
+    const foreign = signAlipayNotification(
+      ALIPAY_PARAMS,
+      generateRsaKeyPair('other').privateKeyPem,
+    );
+    expect(sdk.checkNotifySignV2(postDataOf(foreign))).toBe(false);
+  });
+
+  it('documents why V2 is needed: V1 checkNotifySign decodes values again and throws on %', () => {
+    const body = signAlipayNotification(ALIPAY_PARAMS, privateKeyPem);
+    expect(() => sdk.checkNotifySign(postDataOf(body))).toThrow(URIError);
+  });
+
+  it('documents an SDK difference: it keeps empty values in the signed content', () => {
+    const body = signAlipayNotification({ ...ALIPAY_PARAMS, fund_bill_list: '' }, privateKeyPem);
+    expect(sdk.checkNotifySignV2(postDataOf(body))).toBe(false);
+    expect(sdk.checkNotifySignV2(postDataOf(body.replace('fund_bill_list=&', '')))).toBe(true);
+    expect(verifyAlipayNotification(body, publicKeyPem).kind).toBe('receipt');
+  });
+});
+
+describe('buildWechatpayNotification vs wechatpay-axios-plugin Rsa / AesGcm', () => {
+  const { publicKeyPem, privateKeyPem } = generateRsaKeyPair();
+  const apiV3Key = 'a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6';
+  const transaction = {
+    mchid: '1230000109',
+    appid: 'wxd678efh567hg6787',
+    out_trade_no: 'ORDER-1',
+    transaction_id: '4200001234202611230123456789',
+    trade_state: 'SUCCESS',
+    attach: '50% off & more',
+    success_time: '2026-11-23T10:00:02+08:00',
+    payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
+    amount: { total: 10, payer_total: 10, currency: 'CNY' },
+  };
+  const platformKey = Rsa.from(publicKeyPem, Rsa.KEY_TYPE_PUBLIC);
+
+  it('the signature passes Rsa.verify over Formatter.response(timestamp, nonce, body)', () => {
+    const { headers, body } = buildWechatpayNotification({ transaction, apiV3Key, privateKeyPem });
+    const message = Formatter.response(
+      headers['Wechatpay-Timestamp'],
+      headers['Wechatpay-Nonce'],
+      body,
+    );
+    expect(message).toBe(
+      `${headers['Wechatpay-Timestamp']}\n${headers['Wechatpay-Nonce']}\n${body}\n`,
+    );
+    expect(Rsa.verify(message, headers['Wechatpay-Signature'], platformKey)).toBe(true);
+    expect(Rsa.verify(`${message} `, headers['Wechatpay-Signature'], platformKey)).toBe(false);
+  });
+
+  it('the resource decrypts with AesGcm.decrypt to the transaction', () => {
+    const { body } = buildWechatpayNotification({ transaction, apiV3Key, privateKeyPem });
+    const { resource } = JSON.parse(body);
+    expect(resource.algorithm).toBe('AEAD_AES_256_GCM');
+    const plain = Aes.AesGcm.decrypt(
+      resource.ciphertext,
+      apiV3Key,
+      resource.nonce,
+      resource.associated_data,
+    );
+    expect(JSON.parse(plain)).toEqual(transaction);
+  });
+
+  it('our verifier accepts a notification assembled with the SDK primitives', () => {
+    const timestamp = 1763863210;
+    const nonce = Formatter.nonce();
+    const resourceNonce = Formatter.nonce(12);
+    const ciphertext = Aes.AesGcm.encrypt(
+      JSON.stringify(transaction),
+      apiV3Key,
+      resourceNonce,
+      'transaction',
+    );
+    const body = JSON.stringify({
+      id: 'EV-1',
+      create_time: '2026-11-23T10:00:10+08:00',
+      event_type: 'TRANSACTION.SUCCESS',
+      resource_type: 'encrypt-resource',
+      resource: {
+        original_type: 'transaction',
+        algorithm: 'AEAD_AES_256_GCM',
+        ciphertext,
+        associated_data: 'transaction',
+        nonce: resourceNonce,
+      },
+    });
+    const signature = Rsa.sign(
+      Formatter.response(timestamp, nonce, body),
+      Rsa.from(privateKeyPem, Rsa.KEY_TYPE_PRIVATE),
+    );
+    const outcome = verifyWechatpayNotification(
+      {
+        headers: {
+          'wechatpay-timestamp': String(timestamp),
+          'wechatpay-nonce': nonce,
+          'wechatpay-signature': signature,
+          'wechatpay-serial': 'X',
+        },
+        rawBody: body,
+      },
+      { platformPublicKeyPem: publicKeyPem, apiV3Key, now: new Date(timestamp * 1000) },
+    );
+    expect(outcome.kind === 'receipt' && outcome.receipt).toMatchObject({
+      tradeNo: transaction.transaction_id,
+      amountMinor: 10,
+      subject: '50% off & more',
+    });
+  });
+});
+
+describe('signHmac', () => {
+  it('matches an HMAC-SHA256 computed independently and passes the verifier', () => {
+    const body = '{"a":"50% off & more"}';
+    const header = signHmac(body, 'k');
+    expect(header).toBe(
+      `sha256=${createHmac('sha256', 'k').update(Buffer.from(body, 'utf8')).digest('hex')}`,
+    );
+    expect(() => verifyHmacSignature(body, header, 'k')).not.toThrow();
+  });
+});

@@ -1,0 +1,68 @@
+import { loadConfig, ConfigError } from './hejie-config';
+
+const base = {
+  JWT_SECRET: 'a-secret-of-at-least-16-chars',
+  PII_KEY: Buffer.alloc(32, 7).toString('base64'),
+};
+
+describe('loadConfig', () => {
+  it('applies the defaults of API.md', () => {
+    const c = loadConfig(base);
+    expect(c.port).toBe(3000);
+    expect(c.merchantResponseSlaMs).toBe(96 * 3600 * 1000);
+    expect(c.resolutionSlaMs).toBe(7 * 24 * 3600 * 1000);
+    expect(c.complaintWindowDays).toBe(30);
+    expect(c.regulatorAcceptWorkdays).toBe(7);
+    expect(c.mediationWorkdays).toBe(45);
+    expect(c.sweepIntervalMs).toBe(30_000);
+    expect(c.authDevLogin).toBe(false);
+    expect(c.alipayPublicKey).toBeNull();
+    expect(c.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/hejie');
+  });
+
+  it('accepts short durations for tests and demos', () => {
+    expect(loadConfig({ ...base, MERCHANT_RESPONSE_SLA: '3s' }).merchantResponseSlaMs).toBe(3000);
+  });
+
+  it('names a missing JWT_SECRET', () => {
+    expect(() => loadConfig({ PII_KEY: base.PII_KEY })).toThrow(/JWT_SECRET is required/);
+  });
+
+  it('names a missing PII_KEY and a bad one', () => {
+    expect(() => loadConfig({ JWT_SECRET: base.JWT_SECRET })).toThrow(/PII_KEY is required/);
+    expect(() => loadConfig({ ...base, PII_KEY: 'c2hvcnQ=' })).toThrow(/PII_KEY must be 32/);
+  });
+
+  it('names an unparsable duration', () => {
+    expect(() => loadConfig({ ...base, MERCHANT_RESPONSE_SLA: '96 hours' })).toThrow(
+      /MERCHANT_RESPONSE_SLA must be a duration/,
+    );
+    expect(() => loadConfig({ ...base, SWEEP_INTERVAL: 'soon' })).toThrow(/SWEEP_INTERVAL/);
+  });
+
+  it('reports every problem at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'x', AUTH_DEV_LOGIN: 'maybe' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const msg = (error as Error).message;
+    for (const v of ['PORT', 'AUTH_DEV_LOGIN', 'JWT_SECRET', 'PII_KEY']) expect(msg).toContain(v);
+  });
+
+  it('turns literal \\n in PEM values into newlines', () => {
+    const c = loadConfig({
+      ...base,
+      ALIPAY_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\\nabc\\n-----END PUBLIC KEY-----',
+    });
+    expect(c.alipayPublicKey).toContain('\nabc\n');
+  });
+
+  it('requires a 32-byte WeChat Pay APIv3 key', () => {
+    expect(() => loadConfig({ ...base, WECHATPAY_APIV3_KEY: 'short' })).toThrow(
+      /WECHATPAY_APIV3_KEY/,
+    );
+  });
+});

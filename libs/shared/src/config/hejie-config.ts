@@ -1,0 +1,151 @@
+import { parseDuration } from '../duration';
+
+/**
+ * Every environment variable of API.md's configuration table (plus a few operational extras),
+ * validated once at boot. A bad value stops start-up with a message naming the variable.
+ */
+export interface HejieConfig {
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  /** Prefix of every BullMQ key, so test runs and tenants on one Redis never collide. */
+  queuePrefix: string;
+  jwtSecret: string;
+  alipayPublicKey: string | null;
+  wechatpayPlatformPublicKey: string | null;
+  wechatpayApiV3Key: string | null;
+  receiptHmacSecret: string | null;
+  merchantResponseSlaMs: number;
+  resolutionSlaMs: number;
+  complaintWindowDays: number;
+  regulatorAcceptWorkdays: number;
+  mediationWorkdays: number;
+  sweepIntervalMs: number;
+  piiKey: Buffer;
+  authDevLogin: boolean;
+  /** Largest accepted body for ordinary requests (1 MB by contract). */
+  bodyLimitBytes: number;
+  /** Largest accepted NDJSON body on POST /v1/receipts/batch. */
+  batchBodyLimitBytes: number;
+  /** Rate limit for complaint creation and messages: requests per window per caller. */
+  rateLimit: number;
+  rateLimitWindowMs: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** PEM values often arrive through env files with literal "\n"; accept both forms. */
+function pem(value: string | undefined): string | null {
+  if (value === undefined || value.trim() === '') return null;
+  return value.replace(/\\n/g, '\n');
+}
+
+export function loadConfig(env: Env = process.env): HejieConfig {
+  const problems: string[] = [];
+
+  const str = (name: string, def?: string): string => {
+    const v = env[name];
+    if (v === undefined || v === '') {
+      if (def === undefined) {
+        problems.push(`${name} is required`);
+        return '';
+      }
+      return def;
+    }
+    return v;
+  };
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return def;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+      return def;
+    }
+    return Number(raw);
+  };
+  const duration = (name: string, def: string): number => {
+    const raw = env[name] ?? def;
+    try {
+      return parseDuration(raw);
+    } catch {
+      problems.push(`${name} must be a duration like 90s, 15m, 96h or 7d, got "${raw}"`);
+      return 0;
+    }
+  };
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return def;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    problems.push(`${name} must be true or false, got "${raw}"`);
+    return def;
+  };
+  const url = (name: string, def: string, protocols: string[]): string => {
+    const raw = str(name, def);
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol)) throw new Error();
+    } catch {
+      problems.push(`${name} must be a ${protocols.join(' or ')} URL, got "${raw}"`);
+    }
+    return raw;
+  };
+
+  const jwtSecret = str('JWT_SECRET');
+  if (jwtSecret && jwtSecret.length < 16)
+    problems.push('JWT_SECRET must be at least 16 characters');
+
+  let piiKey = Buffer.alloc(0);
+  const piiRaw = str('PII_KEY');
+  if (piiRaw) {
+    piiKey = Buffer.from(piiRaw, 'base64');
+    if (piiKey.length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(piiRaw)) {
+      problems.push('PII_KEY must be 32 random bytes, base64-encoded (openssl rand -base64 32)');
+    }
+  }
+
+  const apiV3 = env.WECHATPAY_APIV3_KEY || null;
+  if (apiV3 !== null && Buffer.byteLength(apiV3) !== 32) {
+    problems.push(
+      'WECHATPAY_APIV3_KEY must be exactly 32 bytes (the APIv3 key set in the merchant platform)',
+    );
+  }
+
+  const config: HejieConfig = {
+    port: int('PORT', 3000, 0, 65535),
+    databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/hejie', [
+      'postgres:',
+      'postgresql:',
+    ]),
+    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    queuePrefix: str('QUEUE_PREFIX', 'hejie'),
+    jwtSecret,
+    alipayPublicKey: pem(env.ALIPAY_PUBLIC_KEY),
+    wechatpayPlatformPublicKey: pem(env.WECHATPAY_PLATFORM_PUBLIC_KEY),
+    wechatpayApiV3Key: apiV3,
+    receiptHmacSecret: env.RECEIPT_HMAC_SECRET || null,
+    merchantResponseSlaMs: duration('MERCHANT_RESPONSE_SLA', '96h'),
+    resolutionSlaMs: duration('RESOLUTION_SLA', '7d'),
+    complaintWindowDays: int('COMPLAINT_WINDOW_DAYS', 30, 1, 3650),
+    regulatorAcceptWorkdays: int('REGULATOR_ACCEPT_WORKDAYS', 7, 1, 365),
+    mediationWorkdays: int('MEDIATION_WORKDAYS', 45, 1, 365),
+    sweepIntervalMs: duration('SWEEP_INTERVAL', '30s'),
+    piiKey,
+    authDevLogin: bool('AUTH_DEV_LOGIN', false),
+    bodyLimitBytes: int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    batchBodyLimitBytes: int('BATCH_BODY_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    rateLimit: int('RATE_LIMIT', 30, 1, 1_000_000),
+    rateLimitWindowMs: duration('RATE_LIMIT_WINDOW', '1m'),
+    logLevel: str('LOG_LEVEL', 'info'),
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
