@@ -150,11 +150,13 @@ pg_tool() { # path of a PostgreSQL client program, skipping Debian's slow pg_wra
 pg_probe() { # host port
   local isready rc=0
   if isready=$(pg_tool pg_isready); then
-    "$isready" -q -t 3 -h "$1" -p "$2" || rc=$?
+    "$isready" -q -t 2 -h "$1" -p "$2" || rc=$?
     case $rc in
-    0) echo ready && return ;;
-    1) echo starting && return ;;
+    0) echo ready ;;
+    1) echo starting ;;
+    *) if tcp_open "$1" "$2"; then echo foreign; else echo down; fi ;;
     esac
+    return 0
   fi
   pg_wire_probe "$1" "$2"
 }
@@ -183,14 +185,14 @@ redis_wire_probe() { # host port user pass
     esac' "$1" "$2" "$auth" 2>/dev/null || echo foreign
 }
 
-redis_probe() { # host port user pass url
+redis_probe() { # host port user pass
   local out
   if [[ "$U_SCHEME" == rediss ]]; then # TLS: only check that the port is open
     if tcp_open "$1" "$2"; then echo ready; else echo down; fi
     return
   fi
   if have redis-cli; then
-    out=$(timeout 3 redis-cli --no-auth-warning -u "$5" ping 2>&1) || true
+    out=$(timeout 3 redis-cli -h "$1" -p "$2" ${3:+--user "$3"} ${4:+-a "$4"} --no-auth-warning ping 2>&1) || true
     case $out in
     PONG) echo ready && return ;;
     *LOADING*) echo starting && return ;;
@@ -201,15 +203,16 @@ redis_probe() { # host port user pass url
   redis_wire_probe "$@"
 }
 
-# wait_ready PROBE ARGS...: poll until the probe says ready; prints the last
-# state; fails when it is not ready after WAIT_SECS.
+# wait_ready SECS PROBE ARGS...: poll until the probe says ready; prints the
+# last state; fails when it is not ready after SECS. "foreign" is polled too: a
+# proxy (docker-proxy, a load balancer) accepts connections before the server
+# behind it answers.
 wait_ready() {
-  local state deadline=$((SECONDS + WAIT_SECS))
+  local state deadline=$((SECONDS + $1))
+  shift
   while :; do
     state=$("$@")
-    [[ "$state" != ready ]] || break
-    [[ "$state" != foreign && "$state" != auth ]] || break
-    ((SECONDS < deadline)) || break
+    if [[ "$state" =~ ^(ready|auth|dead)$ ]] || ((SECONDS >= deadline)); then break; fi
     sleep 0.25
   done
   printf '%s' "$state"
@@ -237,11 +240,11 @@ apt_install() { # packages...
   need_root || die "$* not installed; need root or sudo to run apt-get install $*"
   log=$(mktemp)
   note "services.sh: installing $* with apt-get (log: $log)"
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >"$log" 2>&1 || rc=$?
+  nolock "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >"$log" 2>&1 || rc=$?
   if [[ $rc -ne 0 ]]; then
     rc=0
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$log" 2>&1 || true
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >>"$log" 2>&1 || rc=$?
+    nolock "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$log" 2>&1 || true
+    nolock "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >>"$log" 2>&1 || rc=$?
   fi
   if [[ $rc -ne 0 ]]; then
     tail -n 15 "$log" >&2
@@ -251,13 +254,21 @@ apt_install() { # packages...
 }
 
 # Serialize the slow path between concurrent runs (test.sh and demo.sh at once).
+# The lock is fd 9; nolock runs a command without it, so that daemons it
+# leaves behind (postgres, redis-server, services started by apt) do not hold it.
+nolock() { "$@" 9>&-; }
+# take_lock returns 1 when it had to wait (so the caller should probe again).
 LOCKED=0
 take_lock() {
+  local lock="${TMPDIR:-/tmp}/hejie-services.$(id -u).lock"
   [[ $LOCKED == 0 ]] || return 0
   LOCKED=1
   have flock || return 0
-  exec 9>"${TMPDIR:-/tmp}/hejie-services.$(id -u).lock"
-  flock -w 300 9 || die "could not get the lock ${TMPDIR:-/tmp}/hejie-services.$(id -u).lock"
+  exec 9>"$lock"
+  flock -n 9 && return 0
+  note "services.sh: waiting for another services.sh run (lock $lock)"
+  flock -w 300 9 || die "could not get the lock $lock in 300s"
+  return 1
 }
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -313,7 +324,7 @@ pg_start_packaged() {
   have pg_ctlcluster || return 1
   read -r ver name <<<"$cluster"
   need_root || return 1
-  "${SUDO[@]}" pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" start >/dev/null 2>&1 || return 1
+  nolock "${SUDO[@]}" pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" start >/dev/null 2>&1 || return 1
   WHAT="packaged cluster $ver/$name"
 }
 
@@ -356,7 +367,7 @@ pg_start_private() {
     running_port=$(sed -n 4p "$PG_DIR/postmaster.pid" 2>/dev/null || true)
     die "the private cluster $(rel "$PG_DIR") already runs, on port ${running_port:-?}, not $port; stop it: pg_ctl -D $(rel "$PG_DIR") stop"
   fi
-  as_pg_owner "$bindir/pg_ctl" -D "$PG_DIR" -o "-p $port -k /tmp" -l "$PG_LOG" -w -t "$WAIT_SECS" start >/dev/null 2>&1 || {
+  nolock as_pg_owner "$bindir/pg_ctl" -D "$PG_DIR" -o "-p $port -k /tmp" -l "$PG_LOG" -w -t "$WAIT_SECS" start >/dev/null 2>&1 || {
     tail -n 15 "$PG_LOG" >&2
     die "postgres: pg_ctl start of $(rel "$PG_DIR") on port $port failed (log: $(rel "$PG_LOG"))"
   }
@@ -424,18 +435,21 @@ ensure_postgres() {
     return 0
   fi
   if ! is_local_host "$host"; then
-    state=$(wait_ready pg_probe "$host" "$port") ||
+    state=$(wait_ready "$WAIT_SECS" pg_probe "$host" "$port") ||
       die "postgres: $shown (from DATABASE_URL) does not answer ($state) after ${WAIT_SECS}s; it is not local, so not starting one"
     created=$(pg_ensure_db "$host" "$port")
     say "postgres: using $shown (answered after waiting$created)"
     return 0
   fi
 
-  take_lock
-  state=$(pg_probe "$host" "$port") # another run may have started it meanwhile
+  take_lock || state=$(pg_probe "$host" "$port") # another run may have started it
   case $state in
   ready | starting) how="already running" ;;
-  foreign) die "postgres: $shown is in use by something that is not PostgreSQL $(who_listens "$port"); free the port or change DATABASE_URL" ;;
+  foreign) # give a proxy in front of a starting server a few seconds
+    state=$(wait_ready 5 pg_probe "$host" "$port") ||
+      die "postgres: $shown is in use by something that is not PostgreSQL $(who_listens "$port"); free the port or change DATABASE_URL"
+    how="already running"
+    ;;
   down)
     if pg_start_packaged "$port" || pg_start_private "$port"; then
       how=started
@@ -451,7 +465,7 @@ ensure_postgres() {
     fi
     ;;
   esac
-  state=$(wait_ready pg_probe "$host" "$port") || {
+  state=$(wait_ready "$WAIT_SECS" pg_probe "$host" "$port") || {
     [[ "$PG_PRIVATE" == 0 ]] || tail -n 15 "$PG_LOG" >&2
     die "postgres: $how ${WHAT:+($WHAT) }but $shown does not answer after ${WAIT_SECS}s (state: $state)"
   }
@@ -477,11 +491,24 @@ redis_start() { # host port
   local args=(--daemonize yes --bind "${bind[@]}" --port "$port" --save "" --appendonly no
     --dir "$DEMO_DIR" --logfile "$log" --pidfile "$DEMO_DIR/redis-$port.pid")
   [[ -z "$U_PASS" ]] || args+=(--requirepass "$U_PASS")
-  redis-server "${args[@]}" >/dev/null 2>&1 || {
+  : >"$log"
+  REDIS_LOG=$log
+  nolock redis-server "${args[@]}" >/dev/null 2>&1 || {
     [[ ! -s "$log" ]] || tail -n 15 "$log" >&2
     die "redis: redis-server on port $port failed to start (log: $(rel "$log"))"
   }
   WHAT="redis-server, log $(rel "$log")"
+}
+
+# Like redis_probe, but "dead" once the redis-server we started logged that it
+# gave up (it daemonizes before it binds, so its exit status tells nothing).
+REDIS_LOG=''
+redis_started_probe() {
+  if [[ -n "$REDIS_LOG" ]] && grep -qE 'aborting|Fatal|FATAL|Bad directive' "$REDIS_LOG" 2>/dev/null; then
+    echo dead
+  else
+    redis_probe "$@"
+  fi
 }
 
 ensure_redis() {
@@ -489,7 +516,7 @@ ensure_redis() {
   parse_url "$REDIS_URL" 6379
   host=$U_HOST port=$U_PORT
   shown=$(hostport "$host" "$port")
-  local probe=(redis_probe "$host" "$port" "$U_USER" "$U_PASS" "$REDIS_URL")
+  local probe=(redis_probe "$host" "$port" "$U_USER" "$U_PASS")
 
   state=$("${probe[@]}")
   case $state in
@@ -500,18 +527,21 @@ ensure_redis() {
   auth) die "redis: $shown answers but refuses the credentials in REDIS_URL" ;;
   esac
   if ! is_local_host "$host"; then
-    state=$(wait_ready "${probe[@]}") ||
+    state=$(wait_ready "$WAIT_SECS" "${probe[@]}") ||
       die "redis: $shown (from REDIS_URL) does not answer ($state) after ${WAIT_SECS}s; it is not local, so not starting one"
     say "redis: using $shown (answered after waiting)"
     return 0
   fi
 
-  take_lock
-  state=$("${probe[@]}")
+  take_lock || state=$("${probe[@]}")
   case $state in
   ready | starting) how="already running" ;;
   auth) die "redis: $shown answers but refuses the credentials in REDIS_URL" ;;
-  foreign) die "redis: $shown is in use by something that is not Redis $(who_listens "$port"); free the port or change REDIS_URL" ;;
+  foreign)
+    state=$(wait_ready 5 "${probe[@]}") ||
+      die "redis: $shown is in use by something that is not Redis $(who_listens "$port"); free the port or change REDIS_URL"
+    how="already running"
+    ;;
   down)
     how=started
     if ! have redis-server; then
@@ -526,8 +556,11 @@ ensure_redis() {
     fi
     ;;
   esac
-  state=$(wait_ready "${probe[@]}") ||
+  state=$(wait_ready "$WAIT_SECS" redis_started_probe "${probe[@]:1}") || {
+    [[ -z "$REDIS_LOG" ]] || tail -n 5 "$REDIS_LOG" >&2
+    [[ "$state" != dead ]] || die "redis: redis-server on $shown exited at once (log: $(rel "$REDIS_LOG"))"
     die "redis: $how ${WHAT:+($WHAT) }but $shown does not answer after ${WAIT_SECS}s (state: $state)"
+  }
   say "redis: $how $shown${WHAT:+ ($WHAT)}"
 }
 

@@ -7,8 +7,11 @@ declare module 'fastify' {
   }
 }
 
+/** The code of a body our parsers refuse; mapped to 400 VALIDATION_FAILED (see problem.ts). */
+export const MALFORMED_BODY_CODE = 'HEJIE_MALFORMED_BODY';
+
 function malformed(message: string): Error {
-  return Object.assign(new Error(message), { statusCode: 400, code: 'HEJIE_MALFORMED_BODY' });
+  return Object.assign(new Error(message), { statusCode: 400, code: MALFORMED_BODY_CODE });
 }
 
 /** Strict form decoding: a broken %-escape is a malformed body, not a silent replacement. */

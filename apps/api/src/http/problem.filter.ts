@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ErrorCode } from '@app/shared';
+import { MALFORMED_BODY_CODE } from './content-parsers';
 import { ProblemBody, problemFromDomain, problemFromFastifyError, problemOf } from './problem';
 
 const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
@@ -28,7 +29,12 @@ export function toProblem(exception: unknown, logger: Logger): ProblemBody {
     }
   }
   const fe = exception as { code?: unknown; statusCode?: unknown };
-  if (typeof fe?.code === 'string' && fe.code.startsWith('FST_')) {
+  // Body-parsing errors reach Nest's exception layer too (Nest installs Fastify's error
+  // handler at init): Fastify's own, and our content parsers' malformed-body error.
+  if (
+    typeof fe?.code === 'string' &&
+    (fe.code.startsWith('FST_') || fe.code === MALFORMED_BODY_CODE)
+  ) {
     return problemFromFastifyError(
       exception as { code: string; statusCode?: number; message?: string },
     );
