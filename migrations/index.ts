@@ -1,8 +1,15 @@
 import { Directory1763884800000 } from './1763884800000-Directory';
 import { Receipts1763884900000 } from './1763884900000-Receipts';
+import { Complaints1763885000000 } from './1763885000000-Complaints';
+import { Outbox1763885100000 } from './1763885100000-Outbox';
 
 /**
  * Every migration, in order. Listed as classes (not a glob) so the bundled apps, the CLI and the
  * test set-up all run exactly the same set.
  */
-export const MIGRATIONS = [Directory1763884800000, Receipts1763884900000];
+export const MIGRATIONS = [
+  Directory1763884800000,
+  Receipts1763884900000,
+  Complaints1763885000000,
+  Outbox1763885100000,
+];

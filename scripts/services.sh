@@ -11,16 +11,22 @@
 #      SERVICES_WAIT_SECS (30) for it, then fail.
 #   3. Its host is local (127.x, localhost, ::1) and the port is free:
 #      PostgreSQL: start the packaged cluster (/etc/postgresql/<ver>/<name>) that
-#        is configured for that port; when there is none or it cannot be used
-#        (not root and no sudo), run a private cluster in .demo/pg (initdb, trust
-#        auth, superuser postgres) with pg_ctl on that port, log in .demo/pg.log.
+#        is configured for that port (pg_ctlcluster); when there is none or it
+#        cannot be used (not root and no sudo), run a private cluster in
+#        .demo/pg (initdb, trust auth, superuser postgres) with pg_ctl on that
+#        port, log in .demo/pg.log. If a packaged cluster this run started or
+#        installed refuses the URL's user (Debian asks for a password over TCP),
+#        the role is created and trusted from 127.0.0.1/::1 in its pg_hba.conf;
+#        a cluster that was already running is never reconfigured.
 #      Redis: redis-server --daemonize yes on that port, nothing kept on disk,
 #        log in .demo/redis-<port>.log.
 #      Missing server programs are installed with apt-get (postgresql,
 #      redis-server), via sudo when not root.
-#   4. The local port is held by something that is not that service: fail.
+#   4. The local port is held by something that is not that service (after a
+#      5 s grace for a proxy in front of a starting server): fail.
 # Then the database named in DATABASE_URL is created if it does not exist (with
 # psql, or the pg package in node_modules when psql is missing).
+# Concurrent runs are serialized by a lock in ${TMPDIR:-/tmp} (slow path only).
 #
 # Prints one line per service ("postgres: using 127.0.0.1:5432 (already
 # running)", "... started ...", "... installed and started ..."); set
@@ -65,7 +71,10 @@ rel() { printf '%s' "${1#"$REPO"/}"; }
 # ---------------------------------------------------------------- URL parsing
 # parse_url URL DEFAULT_PORT: sets U_USER U_PASS U_HOST (no brackets) U_PORT
 # U_DB (percent-decoded path without the leading slash) and U_SCHEME.
-urldecode() { printf '%b' "${1//%/\\x}"; }
+urldecode() {
+  local s=${1//\\/\\\\} # keep backslashes literal for %b
+  printf '%b' "${s//%/\\x}"
+}
 parse_url() {
   local url=$1 rest authority userinfo hostport
   [[ "$url" == *://* ]] || die "not a URL: $url"
@@ -136,9 +145,13 @@ pg_wire_probe() {
 }
 
 PG_BIN_LATEST='' # newest /usr/lib/postgresql/<ver>/bin (Debian/Ubuntu layout)
-for _d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V); do
-  [[ -x "$_d/pg_ctl" || -x "$_d/psql" ]] && PG_BIN_LATEST=$_d
-done
+find_pg_bin() {
+  local d
+  for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V); do
+    [[ ! -x "$d/pg_ctl" && ! -x "$d/psql" ]] || PG_BIN_LATEST=$d
+  done
+}
+find_pg_bin
 pg_tool() { # path of a PostgreSQL client program, skipping Debian's slow pg_wrapper
   if [[ -n "$PG_BIN_LATEST" && -x "$PG_BIN_LATEST/$1" ]]; then
     printf '%s' "$PG_BIN_LATEST/$1"
@@ -150,7 +163,7 @@ pg_tool() { # path of a PostgreSQL client program, skipping Debian's slow pg_wra
 pg_probe() { # host port
   local isready rc=0
   if isready=$(pg_tool pg_isready); then
-    "$isready" -q -t 2 -h "$1" -p "$2" || rc=$?
+    "$isready" -q -t 2 -h "$1" -p "$2" -U "${U_USER:-postgres}" -d postgres || rc=$?
     case $rc in
     0) echo ready ;;
     1) echo starting ;;
@@ -222,6 +235,7 @@ wait_ready() {
 # ---------------------------------------------------------------- helpers
 WHAT=''      # what a start function started, for the status line
 PG_PRIVATE=0 # 1 once the private cluster in .demo/pg has been started
+PG_CLUSTER='' # "<ver> <name>" of a packaged cluster this run started or installed
 SUDO=()
 need_root() { # need_root WHAT: set SUDO for a root-only command, or fail
   [[ $EUID -ne 0 ]] || return 0
@@ -260,7 +274,7 @@ nolock() { "$@" 9>&-; }
 # take_lock returns 1 when it had to wait (so the caller should probe again).
 LOCKED=0
 take_lock() {
-  local lock="${TMPDIR:-/tmp}/hejie-services.$(id -u).lock"
+  local lock="${TMPDIR:-/tmp}/hejie-services.$EUID.lock"
   [[ $LOCKED == 0 ]] || return 0
   LOCKED=1
   have flock || return 0
@@ -326,6 +340,47 @@ pg_start_packaged() {
   need_root || return 1
   nolock "${SUDO[@]}" pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" start >/dev/null 2>&1 || return 1
   WHAT="packaged cluster $ver/$name"
+  PG_CLUSTER="$ver $name"
+}
+
+# Runs a command as the system user postgres (root, or sudo set by need_root).
+as_postgres_sys() {
+  if [[ $EUID -eq 0 ]]; then
+    (cd / && runuser -u postgres -- "$@")
+  else
+    (cd / && "${SUDO[@]}" -u postgres "$@")
+  fi
+}
+
+# For a packaged cluster that this run started or installed (never one that was
+# already running): Debian's pg_hba.conf wants a password over TCP and the URL's
+# role may not exist, so the password-less default URL would be refused. Make it
+# work as on the project's machines: create the role (over the socket, as
+# postgres) and trust it from 127.0.0.1 and ::1 in that cluster's pg_hba.conf.
+pg_packaged_access() { # host port
+  local ver name hba out psql user=$U_USER q=\" a=\'
+  out=$(pg_sql "$1" "$2" postgres 'select 1') && return 0
+  case $out in
+  *"authentication failed"* | *"no password supplied"* | *"no pg_hba.conf entry"* | *"role \"$user\" does not exist"*) ;;
+  *) return 0 ;; # pg_ensure_db reports anything else
+  esac
+  read -r ver name <<<"$PG_CLUSTER"
+  hba="/etc/postgresql/$ver/$name/pg_hba.conf"
+  psql=$(pg_tool psql) || return 0
+  need_root || return 0
+  as_postgres_sys "$psql" -X -q -w -p "$2" -d postgres -c "do \$\$ begin if not exists (select from pg_roles where rolname = ${a}${user//$a/$a$a}${a}) then create role ${q}${user//$q/$q$q}${q} login superuser; end if; end \$\$" >/dev/null ||
+    die "postgres: could not create role $user in packaged cluster $ver/$name"
+  if ! "${SUDO[@]}" grep -qxF "host all \"$user\" 127.0.0.1/32 trust" "$hba"; then
+    "${SUDO[@]}" sed -i "1i # added by scripts/services.sh (hejie): the password-less DATABASE_URL\nhost all \"$user\" 127.0.0.1/32 trust\nhost all \"$user\" ::1/128 trust" "$hba" ||
+      die "postgres: could not edit $hba"
+    "${SUDO[@]}" pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" reload >/dev/null 2>&1 ||
+      die "postgres: pg_ctlcluster $ver $name reload failed"
+    WHAT+="; trusts $user from 127.0.0.1 and ::1 in $hba"
+  fi
+  for _ in $(seq 20); do # the reload takes a moment
+    out=$(pg_sql "$1" "$2" postgres 'select 1') && return 0
+    sleep 0.25
+  done
 }
 
 # Start (initializing it first if needed) the private cluster in .demo/pg on
@@ -367,7 +422,10 @@ pg_start_private() {
     running_port=$(sed -n 4p "$PG_DIR/postmaster.pid" 2>/dev/null || true)
     die "the private cluster $(rel "$PG_DIR") already runs, on port ${running_port:-?}, not $port; stop it: pg_ctl -D $(rel "$PG_DIR") stop"
   fi
-  nolock as_pg_owner "$bindir/pg_ctl" -D "$PG_DIR" -o "-p $port -k /tmp" -l "$PG_LOG" -w -t "$WAIT_SECS" start >/dev/null 2>&1 || {
+  # The default listen_addresses (localhost) covers 127.0.0.1 and ::1.
+  local opts="-p $port -k /tmp"
+  [[ "$U_HOST" == 127.0.0.1 || ! "$U_HOST" =~ ^127\. ]] || opts+=" -h $U_HOST"
+  nolock as_pg_owner "$bindir/pg_ctl" -D "$PG_DIR" -o "$opts" -l "$PG_LOG" -w -t "$WAIT_SECS" start >/dev/null 2>&1 || {
     tail -n 15 "$PG_LOG" >&2
     die "postgres: pg_ctl start of $(rel "$PG_DIR") on port $port failed (log: $(rel "$PG_LOG"))"
   }
@@ -389,7 +447,7 @@ pg_private_role() {
 pg_sql() { # host port db sql
   local psql
   if psql=$(pg_tool psql); then
-    PGPASSWORD="$U_PASS" PGCONNECT_TIMEOUT=5 "$psql" -X -q -A -t -v ON_ERROR_STOP=1 \
+    PGPASSWORD="$U_PASS" PGCONNECT_TIMEOUT=5 "$psql" -X -q -w -A -t -v ON_ERROR_STOP=1 \
       -h "$1" -p "$2" -U "$U_USER" -d "$3" -c "$4" 2>&1
   elif have node && [[ -d "$REPO/node_modules/pg" ]]; then
     # shellcheck disable=SC2016 # JavaScript template string, not shell
@@ -413,6 +471,8 @@ pg_ensure_db() { # host port
   [[ $rc -ne 0 ]] || return 0
   [[ $rc -ne 99 ]] || return 0 # neither psql nor node+pg: cannot check
   if [[ "$out" != *"database \"$U_DB\" does not exist"* ]]; then
+    [[ "$out" != *password* && "$out" != *pg_hba* ]] ||
+      out+=" (put the password in DATABASE_URL, or allow ${U_USER} in that server's pg_hba.conf)"
     die "postgres: $(hostport "$1" "$2") answers but connecting as ${U_USER} to database $U_DB fails: $out"
   fi
   out=$(pg_sql "$1" "$2" postgres "create database ${q}${U_DB//$q/$q$q}${q}") ||
@@ -455,9 +515,11 @@ ensure_postgres() {
       how=started
     else
       apt_install postgresql
+      find_pg_bin
       installed="installed and "
       if [[ "$(pg_probe "$host" "$port")" =~ ^(ready|starting)$ ]]; then
         WHAT="packaged cluster, started by the package"
+        PG_CLUSTER=$(pg_packaged_cluster "$port") || PG_CLUSTER=''
       elif ! pg_start_packaged "$port" && ! pg_start_private "$port"; then
         die "postgres: installed postgresql but found no initdb/pg_ctl/postgres under /usr/lib/postgresql/*/bin"
       fi
@@ -470,10 +532,14 @@ ensure_postgres() {
     die "postgres: $how ${WHAT:+($WHAT) }but $shown does not answer after ${WAIT_SECS}s (state: $state)"
   }
   [[ "$PG_PRIVATE" == 0 || "$U_USER" == postgres ]] || pg_private_role
+  [[ -z "$PG_CLUSTER" ]] || pg_packaged_access "$host" "$port"
   created=$(pg_ensure_db "$host" "$port")
-  detail="$WHAT$created"
-  detail=${detail#; }
-  say "postgres: $how $shown${detail:+ ($detail)}"
+  if [[ "$how" == "already running" ]]; then # started meanwhile by another run
+    say "postgres: using $shown (already running$created)"
+  else
+    detail="$WHAT$created"
+    say "postgres: $how $shown${detail:+ ($detail)}"
+  fi
 }
 
 # ---------------------------------------------------------------- Redis
@@ -561,7 +627,11 @@ ensure_redis() {
     [[ "$state" != dead ]] || die "redis: redis-server on $shown exited at once (log: $(rel "$REDIS_LOG"))"
     die "redis: $how ${WHAT:+($WHAT) }but $shown does not answer after ${WAIT_SECS}s (state: $state)"
   }
-  say "redis: $how $shown${WHAT:+ ($WHAT)}"
+  if [[ "$how" == "already running" ]]; then
+    say "redis: using $shown (already running)"
+  else
+    say "redis: $how $shown${WHAT:+ ($WHAT)}"
+  fi
 }
 
 ensure_postgres

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Response } from 'supertest';
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
 import {
   createMerchant,
@@ -44,7 +45,7 @@ describe('directory (admin)', () => {
     const pages: Page<T>[] = [];
     let cursor: string | null = null;
     do {
-      const res = await t.http
+      const res: Response = await t.http
         .get(path)
         .query({ limit, ...(cursor ? { cursor } : {}) })
         .set(auth)

@@ -1,3 +1,7 @@
+/*
+ * Provider notifications for the receipt routes, signed with the test app's keys: Alipay forms,
+ * WeChat Pay v3 envelopes, generic HMAC receipts and NDJSON batches.
+ */
 import { randomBytes } from 'node:crypto';
 import {
   buildWechatpayNotification,
@@ -14,7 +18,7 @@ const digits = (n: number): string => {
   return out;
 };
 
-/** A unique trade number in the provider's style. */
+/** Unique ids in each provider's style. */
 export const alipayTradeNo = () => `20261123220014${digits(14)}`;
 export const wechatpayTransactionId = () => `42000019${digits(20)}`;
 export const alipayBuyerId = () => `2088${digits(12)}`;
@@ -45,7 +49,11 @@ export function alipayParams(overrides: Record<string, string> = {}): Record<str
 }
 
 /** POST /v1/receipts/alipay with an already encoded form body. */
-export function postAlipay(t: TestApp, body: string, contentType = 'application/x-www-form-urlencoded') {
+export function postAlipay(
+  t: TestApp,
+  body: string,
+  contentType = 'application/x-www-form-urlencoded',
+) {
   return t.http.post('/v1/receipts/alipay').set('content-type', contentType).send(body);
 }
 
@@ -74,6 +82,7 @@ export function wechatpayTransaction(overrides: Record<string, unknown> = {}) {
   };
 }
 
+/** The transaction encrypted and signed as WeChat Pay's platform would send it. */
 export function wechatpayNotification(
   t: TestApp,
   transaction: object,
@@ -119,6 +128,7 @@ export function postGeneric(t: TestApp, body: string | object, signature?: strin
   return req.send(raw);
 }
 
+/** POST /v1/receipts/batch (NDJSON); signature as for postGeneric. */
 export function postBatch(t: TestApp, body: string, signature?: string | null) {
   const req = t.http.post('/v1/receipts/batch').set('content-type', 'application/x-ndjson');
   const sig = signature === undefined ? signHmac(body, HMAC_SECRET) : signature;

@@ -7,7 +7,10 @@ import type { IncomingMessage } from 'node:http';
 import { DatabaseModule } from '@app/database';
 import { DirectoryModule } from '@app/directory';
 import { ReceiptsModule } from '@app/receipts';
-import { HEJIE_CONFIG, HejieConfigModule, loadConfig } from '@app/shared';
+import { ComplaintsModule } from '@app/complaints';
+import { ThrottlerModule } from '@nestjs/throttler';
+import type Redis from 'ioredis';
+import { HEJIE_CONFIG, HejieConfigModule, QueueRootModule, loadConfig } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
 import { DevTokenController } from './auth/dev-token.controller';
 import { MerchantsController } from './directory/merchants.controller';
@@ -15,7 +18,10 @@ import { OfficesController } from './directory/offices.controller';
 import { AuthGuard } from './http/auth';
 import { ProblemFilter } from './http/problem.filter';
 import { OpsController } from './ops/ops.controller';
-import { RedisCloser, redisProvider } from './ops/redis.provider';
+import { REDIS } from './ops/redis.provider';
+import { RedisModule } from './ops/redis.module';
+import { ComplaintsController } from './complaints/complaints.controller';
+import { RedisThrottlerStorage } from './http/rate-limit';
 import { ReceiptsController } from './receipts/receipts.controller';
 
 export function requestId(req: IncomingMessage): string {
@@ -50,9 +56,19 @@ export function requestId(req: IncomingMessage): string {
         signOptions: { algorithm: 'HS256' },
       }),
     }),
+    RedisModule,
+    QueueRootModule,
+    ThrottlerModule.forRootAsync({
+      inject: [HEJIE_CONFIG, REDIS],
+      useFactory: (config: HejieConfig, redis: Redis) => ({
+        throttlers: [{ name: 'default', ttl: config.rateLimitWindowMs, limit: config.rateLimit }],
+        storage: new RedisThrottlerStorage(redis, `${config.queuePrefix}:throttle:`),
+      }),
+    }),
     DatabaseModule,
     DirectoryModule,
     ReceiptsModule,
+    ComplaintsModule,
   ],
   controllers: [
     OpsController,
@@ -60,10 +76,9 @@ export function requestId(req: IncomingMessage): string {
     MerchantsController,
     OfficesController,
     ReceiptsController,
+    ComplaintsController,
   ],
   providers: [
-    redisProvider,
-    RedisCloser,
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
   ],

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
-import { BullModule } from '@nestjs/bullmq';
 import { LoggerModule } from 'nestjs-pino';
+import { ComplaintsModule } from '@app/complaints';
 import { DatabaseModule } from '@app/database';
-import { HEJIE_CONFIG, HejieConfigModule } from '@app/shared';
+import { HEJIE_CONFIG, HejieConfigModule, QueueRootModule } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
+import { ProcessorBootCheck } from './processors/boot-check';
+import { DeadlinesProcessor } from './processors/deadlines.processor';
 
 /** The worker: BullMQ processors on the same libs as the API; no HTTP server, no migrations. */
 @Module({
@@ -14,13 +16,9 @@ import type { HejieConfig } from '@app/shared';
       useFactory: (config: HejieConfig) => ({ pinoHttp: { level: config.logLevel } }),
     }),
     DatabaseModule,
-    BullModule.forRootAsync({
-      inject: [HEJIE_CONFIG],
-      useFactory: (config: HejieConfig) => ({
-        connection: { url: config.redisUrl, maxRetriesPerRequest: null },
-        prefix: config.queuePrefix,
-      }),
-    }),
+    QueueRootModule,
+    ComplaintsModule,
   ],
+  providers: [DeadlinesProcessor, ProcessorBootCheck],
 })
 export class WorkerModule {}

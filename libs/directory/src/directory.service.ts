@@ -6,12 +6,12 @@ import {
   DomainError,
   Page,
   UNIQUE_VIOLATION,
-  decodeCursor,
   pageOf,
   pgCode,
   pgConstraint,
 } from '@app/shared';
 import { isValidCreditCode } from './credit-code';
+import { decodeTimeIdCursor } from './keyset-cursor';
 import {
   Merchant,
   Office,
@@ -234,7 +234,7 @@ export class DirectoryService {
     const repo = this.db.getRepository(entity);
     const qb = repo.createQueryBuilder(alias);
     where?.(qb);
-    const cursor = decodeCursor(q.cursor, 2);
+    const cursor = decodeTimeIdCursor(q.cursor);
     if (cursor) {
       qb.andWhere(`(${alias}.created_at, ${alias}.id) > (:c0, :c1)`, {
         c0: cursor[0],

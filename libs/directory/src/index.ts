@@ -2,3 +2,4 @@ export * from './credit-code';
 export * from './directory.entities';
 export * from './directory.service';
 export * from './directory.module';
+export * from './keyset-cursor';

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Actor, DEFAULT_LIMIT, DomainError, Page, decodeCursor, pageOf } from '@app/shared';
-import { AccountOwner, DirectoryService, accountKey } from '@app/directory';
+import { Actor, DEFAULT_LIMIT, DomainError, Page, pageOf } from '@app/shared';
+import { AccountOwner, DirectoryService, accountKey, decodeTimeIdCursor } from '@app/directory';
 import { NormalizedReceipt } from './verifiers';
 
 export interface ReceiptView {
@@ -89,7 +89,7 @@ export function receiptFingerprint(r: NormalizedReceipt): string {
 const SELECT_RECEIPT = `
   SELECT r.id, r.provider, r.trade_no, r.payer_id, r.account_id, r.merchant_id, r.store_id, r.region_code,
          r.amount_minor, r.currency, r.paid_at, r.subject, r.items, r.received_at,
-         NULL::uuid AS complaint_id
+         (SELECT c.id FROM complaints c WHERE c.receipt_id = r.id) AS complaint_id
     FROM receipts r`;
 
 function toView(r: ReceiptRow): ReceiptView {
@@ -219,7 +219,7 @@ export class ReceiptsService {
     q: { limit?: number; cursor?: string },
   ): Promise<Page<ReceiptView>> {
     const limit = q.limit ?? DEFAULT_LIMIT;
-    const cursor = decodeCursor(q.cursor, 2);
+    const cursor = decodeTimeIdCursor(q.cursor);
     const params: unknown[] = [payerId, limit + 1];
     let where = 'r.payer_id = $1';
     if (cursor) {

@@ -8,3 +8,6 @@ export * from './pg-errors';
 export * from './config/hejie-config';
 export * from './config/config.module';
 export * from './metrics/metrics';
+export * from './pii';
+export * from './clock';
+export * from './queue.module';

@@ -50,6 +50,19 @@ export function sendProblem(reply: FastifyReply, problem: ProblemBody): void {
     .send(JSON.stringify(problem));
 }
 
+/**
+ * WeChat Pay expects failures as 4xx/5xx with `{ code: "FAIL", message }` (and retries them);
+ * our own code rides along as `reason`.
+ */
+export function sendWechatpayFailure(reply: FastifyReply, problem: ProblemBody): void {
+  void reply
+    .status(problem.status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send({ code: 'FAIL', message: problem.detail, reason: problem.code });
+}
+
+const WECHATPAY_NOTIFY_URL = /^\/v1\/receipts\/wechatpay\/?(?:\?|$)/;
+
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemFilter');
@@ -64,6 +77,9 @@ export class ProblemFilter implements ExceptionFilter {
     }
     if (problem.status >= 500)
       this.logger.error({ reqId: request.id, url: request.url }, 'request failed');
+    // Errors raised before the route's own filter runs (body parsing, size limit, media type)
+    // land here: the WeChat Pay route still answers in WeChat Pay's format.
+    if (WECHATPAY_NOTIFY_URL.test(request.url)) return sendWechatpayFailure(reply, problem);
     sendProblem(reply, problem);
   }
 }

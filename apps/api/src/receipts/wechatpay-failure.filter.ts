@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { toProblem } from '../http/problem.filter';
+import { sendWechatpayFailure, toProblem } from '../http/problem.filter';
 
 /**
  * WeChat Pay expects failures as 4xx/5xx with `{ code: "FAIL", message }` (and retries them);
@@ -12,7 +12,6 @@ export class WechatpayFailureFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const p = toProblem(exception, this.logger);
-    void reply.status(p.status).send({ code: 'FAIL', message: p.detail, reason: p.code });
+    sendWechatpayFailure(reply, toProblem(exception, this.logger));
   }
 }

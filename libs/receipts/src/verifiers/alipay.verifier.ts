@@ -10,6 +10,7 @@ import { DomainError } from '@app/shared/errors/domain-error';
 import { parseDecimalToMinor } from '@app/shared/money';
 import type { NormalizedReceipt, VerifyOutcome } from './normalized-receipt';
 import {
+  assertStorable,
   fieldError,
   loadRsaPublicKey,
   nonEmptyString,
@@ -139,5 +140,5 @@ function interpretAlipayParams(params: Map<string, string>): VerifyOutcome {
     // subject is optional in Alipay's notification; fall back to the merchant's order number.
     subject: params.get('subject') || params.get('out_trade_no') || '',
   };
-  return { kind: 'receipt', receipt };
+  return { kind: 'receipt', receipt: assertStorable(receipt, 'Invalid Alipay notification') };
 }

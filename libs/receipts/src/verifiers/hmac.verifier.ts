@@ -6,6 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DomainError, type FieldError } from '@app/shared/errors/domain-error';
 import type { NormalizedReceipt } from './normalized-receipt';
 import {
+  assertStorable,
   isPlainObject,
   notConfigured,
   parseIsoWithOffset,
@@ -113,7 +114,7 @@ export function parseGenericReceipt(obj: unknown): NormalizedReceipt {
     subject: subject as string,
   };
   if (items !== undefined) receipt.items = items;
-  return receipt;
+  return assertStorable(receipt, 'Invalid receipt');
 }
 
 export interface NdjsonLineResult {

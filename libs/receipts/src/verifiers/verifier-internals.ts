@@ -4,6 +4,7 @@
  */
 import { createPublicKey, KeyObject, verify as cryptoVerify } from 'node:crypto';
 import { DomainError, type FieldError } from '@app/shared/errors/domain-error';
+import type { NormalizedReceipt } from './normalized-receipt';
 
 export function signatureInvalid(detail: string): DomainError {
   return new DomainError('RECEIPT_SIGNATURE_INVALID', detail);
@@ -140,4 +141,30 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 export function nonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
+}
+
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (isPlainObject(value)) {
+    return Object.entries(value).some(([k, v]) => k.includes('\u0000') || containsNul(v));
+  }
+  return false;
+}
+
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000: a receipt carrying one could never be stored
+ * (the insert would fail as a 500), so it is an invalid notification.
+ */
+export function assertStorable(receipt: NormalizedReceipt, prefix: string): NormalizedReceipt {
+  const fields = (['tradeNo', 'payerId', 'accountId', 'subject', 'items'] as const).filter((f) =>
+    containsNul(receipt[f]),
+  );
+  if (fields.length) {
+    throw validationFailed(
+      fields.map((field) => ({ field, message: 'must not contain the NUL character (U+0000)' })),
+      prefix,
+    );
+  }
+  return receipt;
 }

@@ -10,6 +10,7 @@
 import { createDecipheriv } from 'node:crypto';
 import type { NormalizedReceipt, VerifyOutcome } from './normalized-receipt';
 import {
+  assertStorable,
   decodeBase64Strict,
   isPlainObject,
   loadRsaPublicKey,
@@ -202,5 +203,5 @@ function interpretTransaction(tx: unknown, eventType: string | undefined): Verif
     paidAt,
     subject,
   };
-  return { kind: 'receipt', receipt };
+  return { kind: 'receipt', receipt: assertStorable(receipt, prefix) };
 }

@@ -1,0 +1,318 @@
+import { Body, Controller, Get, Headers, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { ComplaintsService } from '@app/complaints';
+import type { OfferView, TicketView, TrailEvent } from '@app/complaints';
+import { DomainError } from '@app/shared';
+import type { Actor, Page } from '@app/shared';
+import { ApiProblems } from '../http/api-problems';
+import { CurrentActor, Roles } from '../http/auth';
+import { IdParam } from '../http/id-param';
+import { pageSchema } from '../http/list-query.dto';
+import { CallerThrottlerGuard } from '../http/rate-limit';
+import {
+  ComplaintListQuery,
+  CreateComplaintRequest,
+  DeclineRequest,
+  EscalateRequest,
+  EventResponse,
+  MediationRequest,
+  MessageRequest,
+  OfferRequest,
+  OfferResponse,
+  ReasonRequest,
+  TicketResponse,
+  TransferRequest,
+  VerifyResponse,
+} from './complaints.dto';
+
+const EVERYONE = ['consumer', 'merchant', 'regulator', 'admin'] as const;
+
+@ApiTags('complaints')
+@ApiExtraModels(TicketResponse)
+@Controller('v1/complaints')
+export class ComplaintsController {
+  constructor(private readonly complaints: ComplaintsService) {}
+
+  @Post()
+  @Roles('consumer')
+  @UseGuards(CallerThrottlerGuard)
+  @ApiOperation({
+    summary: 'Initiate resolution: turn a receipt into a ticket routed to its merchant',
+    description:
+      'Only the payer of the receipt (others: 404), within COMPLAINT_WINDOW_DAYS of payment, one ticket per receipt. The same Idempotency-Key replays the first response (201, same ticket). Rate-limited per caller (RATE_LIMIT per RATE_LIMIT_WINDOW) → 429 with Retry-After.',
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'up to 128 characters' })
+  @ApiCreatedResponse({ type: TicketResponse })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'COMPLAINT_EXISTS',
+    'COMPLAINT_WINDOW_EXPIRED',
+    'DEMAND_EXCEEDS_PAYMENT',
+    'MERCHANT_NOT_ENROLLED',
+    'RATE_LIMITED',
+  )
+  async create(
+    @Body() body: CreateComplaintRequest,
+    @CurrentActor() actor: Actor,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<TicketView> {
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,128}$/.test(idempotencyKey)) {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        'Idempotency-Key must be 1–128 visible ASCII characters',
+        {},
+        [{ field: 'Idempotency-Key', message: 'invalid' }],
+      );
+    }
+    return (await this.complaints.create(actor, body, idempotencyKey)).ticket;
+  }
+
+  @Get()
+  @Roles(...EVERYONE)
+  @ApiOperation({
+    summary: 'Tickets the caller may see',
+    description:
+      'Consumer: own, newest first. Merchant: its own; without `status`, the open merchant-phase inbox, by merchantRespondBy ascending (most urgent first). Regulator: its office’s, oldest escalation first. Admin: all, newest first; `unassigned=true` lists escalated tickets no office covers.',
+  })
+  @ApiOkResponse({ schema: pageSchema(getSchemaPath(TicketResponse)) })
+  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
+  list(@Query() q: ComplaintListQuery, @CurrentActor() actor: Actor): Promise<Page<TicketView>> {
+    return this.complaints.list(actor, q);
+  }
+
+  @Get(':id')
+  @Roles(...EVERYONE)
+  @ApiOperation({ summary: 'One ticket (a regulator’s view is recorded in the trail)' })
+  @ApiOkResponse({ type: TicketResponse })
+  @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
+  get(@IdParam('id') id: string, @CurrentActor() actor: Actor): Promise<TicketView> {
+    return this.complaints.get(id, actor);
+  }
+
+  @Post(':id/messages')
+  @Roles('consumer', 'merchant', 'regulator', 'admin')
+  @UseGuards(CallerThrottlerGuard)
+  @ApiOperation({
+    summary: 'Add a message to the thread',
+    description:
+      "The merchant's first message records firstResponseAt and moves the ticket to in_negotiation.",
+  })
+  @ApiCreatedResponse({ schema: { example: { seq: 3, at: '2026-11-23T10:00:00.000Z' } } })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'NOT_FOUND',
+    'INVALID_TRANSITION',
+    'RATE_LIMITED',
+  )
+  message(@IdParam('id') id: string, @Body() body: MessageRequest, @CurrentActor() actor: Actor) {
+    return this.complaints.message(id, actor, body.body);
+  }
+
+  @Get(':id/offers')
+  @Roles(...EVERYONE)
+  @ApiOperation({ summary: 'Offer history, oldest first' })
+  @ApiOkResponse({ type: [OfferResponse] })
+  @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
+  async offers(
+    @IdParam('id') id: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<{ items: OfferView[] }> {
+    return { items: await this.complaints.offers(id, actor) };
+  }
+
+  @Post(':id/offers')
+  @Roles('merchant')
+  @ApiOperation({ summary: 'Make a structured offer (supersedes the pending one)' })
+  @ApiCreatedResponse({ type: OfferResponse })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'INVALID_TRANSITION',
+  )
+  offer(
+    @IdParam('id') id: string,
+    @Body() body: OfferRequest,
+    @CurrentActor() actor: Actor,
+  ): Promise<OfferView> {
+    return this.complaints.makeOffer(id, actor, body);
+  }
+
+  @Post(':id/offers/:offerId/accept')
+  @Roles('consumer')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Accept the pending offer → resolved (self-resolved)' })
+  @ApiOkResponse({ type: TicketResponse })
+  @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_TRANSITION')
+  accept(
+    @IdParam('id') id: string,
+    @IdParam('offerId') offerId: string,
+    @CurrentActor() actor: Actor,
+  ) {
+    return this.complaints.acceptOffer(id, actor, offerId);
+  }
+
+  @Post(':id/offers/:offerId/reject')
+  @Roles('consumer')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Reject the pending offer (the ticket stays in negotiation; escalation becomes possible)',
+  })
+  @ApiOkResponse({ type: TicketResponse })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'INVALID_TRANSITION',
+  )
+  reject(
+    @IdParam('id') id: string,
+    @IdParam('offerId') offerId: string,
+    @Body() body: ReasonRequest,
+    @CurrentActor() actor: Actor,
+  ) {
+    return this.complaints.rejectOffer(id, actor, offerId, body?.reason);
+  }
+
+  @Post(':id/withdraw')
+  @Roles('consumer')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Withdraw before escalation → withdrawn' })
+  @ApiOkResponse({ type: TicketResponse })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'INVALID_TRANSITION',
+  )
+  withdraw(@IdParam('id') id: string, @Body() body: ReasonRequest, @CurrentActor() actor: Actor) {
+    return this.complaints.withdraw(id, actor, body?.reason);
+  }
+
+  @Post(':id/escalate')
+  @Roles('consumer')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Escalate to the regulator',
+    description:
+      'Refused with 409 ESCALATION_TOO_EARLY (body: availableAt) while awaiting_merchant before merchantRespondBy. The ticket goes to the office with the longest region-prefix match of the store; with none, it waits in the unassigned queue. acceptBy = now + REGULATOR_ACCEPT_WORKDAYS working days (mainland China calendar, Asia/Shanghai; end of that day).',
+  })
+  @ApiOkResponse({ type: TicketResponse })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'INVALID_TRANSITION',
+    'ESCALATION_TOO_EARLY',
+  )
+  escalate(@IdParam('id') id: string, @Body() body: EscalateRequest, @CurrentActor() actor: Actor) {
+    return this.complaints.escalate(id, actor, body.reason);
+  }
+
+  @Post(':id/accept')
+  @Roles('regulator', 'admin')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Accept the case (受理) → mediating; mediationEndBy = now + MEDIATION_WORKDAYS working days',
+  })
+  @ApiOkResponse({ type: TicketResponse })
+  @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_TRANSITION')
+  acceptCase(@IdParam('id') id: string, @CurrentActor() actor: Actor) {
+    return this.complaints.acceptCase(id, actor);
+  }
+
+  @Post(':id/decline')
+  @Roles('regulator', 'admin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Decline (不予受理) with a reason from the fixed list → declined' })
+  @ApiOkResponse({ type: TicketResponse })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'INVALID_TRANSITION',
+  )
+  decline(@IdParam('id') id: string, @Body() body: DeclineRequest, @CurrentActor() actor: Actor) {
+    return this.complaints.decline(id, actor, body.reason, body.detail);
+  }
+
+  @Post(':id/transfer')
+  @Roles('regulator', 'admin')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Transfer an escalated ticket to another office (which gets a fresh acceptance period)',
+    description: 'Also how admins assign tickets from the unassigned queue.',
+  })
+  @ApiOkResponse({ type: TicketResponse })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'INVALID_TRANSITION',
+  )
+  transfer(@IdParam('id') id: string, @Body() body: TransferRequest, @CurrentActor() actor: Actor) {
+    return this.complaints.transfer(id, actor, body.officeId);
+  }
+
+  @Post(':id/mediation')
+  @Roles('regulator', 'admin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Record the mediation outcome → mediated | mediation_failed' })
+  @ApiOkResponse({ type: TicketResponse })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'INVALID_TRANSITION',
+  )
+  mediation(
+    @IdParam('id') id: string,
+    @Body() body: MediationRequest,
+    @CurrentActor() actor: Actor,
+  ) {
+    return this.complaints.recordMediation(id, actor, body.outcome, body.note, body.settlement);
+  }
+
+  @Get(':id/events')
+  @Roles(...EVERYONE)
+  @ApiOperation({ summary: 'The tamper-evident trail' })
+  @ApiOkResponse({ type: [EventResponse] })
+  @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
+  async events(
+    @IdParam('id') id: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<{ items: TrailEvent[] }> {
+    return { items: await this.complaints.events(id, actor) };
+  }
+
+  @Get(':id/events/verify')
+  @Roles(...EVERYONE)
+  @ApiOperation({ summary: 'Recompute the hash chain (and compare its head with the ticket)' })
+  @ApiOkResponse({ type: VerifyResponse })
+  @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
+  verify(@IdParam('id') id: string, @CurrentActor() actor: Actor) {
+    return this.complaints.verify(id, actor);
+  }
+}

@@ -1,0 +1,231 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import {
+  CATEGORIES,
+  DECLINE_REASONS,
+  DEMAND_TYPES,
+  ESCALATION_REASONS,
+  TICKET_STATUSES,
+} from '@app/complaints';
+import type { Category, DeclineReason, DemandType, TicketStatus } from '@app/complaints';
+import { ListQuery } from '../http/list-query.dto';
+
+export class DemandDto {
+  @ApiProperty({ enum: DEMAND_TYPES }) @IsIn(DEMAND_TYPES) type: DemandType;
+  @ApiPropertyOptional({
+    description:
+      'minor units; required for refund, partial_refund and compensation; a refund may not exceed the amount paid (422 DEMAND_EXCEEDS_PAYMENT)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  amountMinor?: number;
+}
+
+export class CreateComplaintRequest {
+  @ApiProperty() @IsUUID() receiptId: string;
+  @ApiProperty({ enum: CATEGORIES }) @IsIn(CATEGORIES) category: Category;
+  @ApiProperty({ type: DemandDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => DemandDto)
+  demand: DemandDto;
+  @ApiProperty({ minLength: 10, maxLength: 2000 })
+  @IsString()
+  @Length(10, 2000)
+  description: string;
+  @ApiPropertyOptional({
+    example: '13812345678',
+    description:
+      'mainland mobile number; stored encrypted (AES-256-GCM), shown masked to the merchant',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^1[3-9]\d{9}$/, {
+    message: 'contactPhone must be a mainland mobile number (11 digits)',
+  })
+  contactPhone?: string;
+}
+
+export class MessageRequest {
+  @ApiProperty({ maxLength: 4000 }) @IsString() @IsNotEmpty() @MaxLength(4000) body: string;
+}
+
+export class OfferRequest {
+  @ApiProperty({ enum: DEMAND_TYPES }) @IsIn(DEMAND_TYPES) type: DemandType;
+  @ApiPropertyOptional({
+    description: 'minor units; required for refund, partial_refund and compensation',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  amountMinor?: number;
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  note?: string;
+}
+
+export class ReasonRequest {
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+}
+
+export class EscalateRequest {
+  @ApiProperty({ maxLength: 2000, example: 'The merchant refused a refund for a broken kettle.' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  reason: string;
+}
+
+export class DeclineRequest {
+  @ApiProperty({
+    enum: DECLINE_REASONS,
+    description:
+      'outside_jurisdiction: not the duty or territory of this office; court_or_arbitration: already before a court or arbitration body; handled_elsewhere: already handled by another body; no_clear_claim: no clear claim, or repeated without new facts; time_barred: beyond the limitation period; identity_unverified: the complainant could not be identified; other: explain in detail',
+  })
+  @IsIn(DECLINE_REASONS)
+  reason: DeclineReason;
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  detail?: string;
+}
+
+export class TransferRequest {
+  @ApiProperty() @IsUUID() officeId: string;
+}
+
+export class MediationRequest {
+  @ApiProperty({ enum: ['agreement', 'failed'] }) @IsIn(['agreement', 'failed']) outcome:
+    'agreement' | 'failed';
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  note?: string;
+  @ApiPropertyOptional({ maxLength: 2000, description: 'what the parties agreed' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  settlement?: string;
+}
+
+export class ComplaintListQuery extends ListQuery {
+  @ApiPropertyOptional({
+    enum: TICKET_STATUSES,
+    description: 'merchants without a status see their open merchant-phase tickets',
+  })
+  @IsOptional()
+  @IsIn(TICKET_STATUSES)
+  status?: TicketStatus;
+
+  @ApiPropertyOptional({ description: "admins: escalated tickets no office's region covers" })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsIn([true, false])
+  unassigned?: boolean;
+}
+
+export class OrderDto {
+  @ApiProperty() tradeNo: string;
+  @ApiProperty() provider: string;
+  @ApiProperty() amountMinor: number;
+  @ApiProperty() currency: string;
+  @ApiProperty() paidAt: string;
+  @ApiProperty() subject: string;
+  @ApiProperty() storeName: string;
+  @ApiProperty() storeAddress: string;
+  @ApiProperty() merchantName: string;
+}
+
+export class TicketResponse {
+  @ApiProperty() id: string;
+  @ApiProperty({ example: 'HJ-261123-000042' }) number: string;
+  @ApiProperty({ enum: TICKET_STATUSES }) status: string;
+  @ApiProperty() receiptId: string;
+  @ApiProperty() consumerId: string;
+  @ApiProperty() merchantId: string;
+  @ApiProperty() storeId: string;
+  @ApiProperty() regionCode: string;
+  @ApiProperty({ type: OrderDto }) order: OrderDto;
+  @ApiProperty({ enum: CATEGORIES }) category: string;
+  @ApiProperty({ type: DemandDto }) demand: DemandDto;
+  @ApiProperty() description: string;
+  @ApiProperty({ nullable: true, type: String, description: 'masked (138****5678) for merchants' })
+  contactPhone: string | null;
+  @ApiProperty() merchantRespondBy: string;
+  @ApiProperty() resolveBy: string;
+  @ApiProperty({ nullable: true, type: String }) firstResponseAt: string | null;
+  @ApiProperty({ nullable: true, type: String }) pendingOfferId: string | null;
+  @ApiProperty({ nullable: true, type: String }) officeId: string | null;
+  @ApiProperty({ nullable: true, type: String }) escalatedAt: string | null;
+  @ApiProperty({ nullable: true, enum: ESCALATION_REASONS }) escalationReason: string | null;
+  @ApiProperty({ nullable: true, type: String }) acceptBy: string | null;
+  @ApiProperty({ description: 'escalated and past acceptBy without a decision' })
+  acceptanceOverdue: boolean;
+  @ApiProperty({ nullable: true, type: String }) acceptedAt: string | null;
+  @ApiProperty({ nullable: true, type: String }) mediationEndBy: string | null;
+  @ApiProperty({ nullable: true, enum: DECLINE_REASONS }) declineReason: string | null;
+  @ApiProperty({ nullable: true, type: String }) declineDetail: string | null;
+  @ApiPropertyOptional({ nullable: true }) mediationOutcome: unknown;
+  @ApiProperty({ nullable: true, type: String }) closedAt: string | null;
+  @ApiProperty() createdAt: string;
+  @ApiProperty() updatedAt: string;
+}
+
+export class OfferResponse {
+  @ApiProperty() id: string;
+  @ApiProperty({ enum: DEMAND_TYPES }) type: string;
+  @ApiProperty({ nullable: true, type: Number }) amountMinor: number | null;
+  @ApiProperty({ nullable: true, type: String }) note: string | null;
+  @ApiProperty({ enum: ['pending', 'accepted', 'rejected', 'superseded', 'lapsed'] })
+  status: string;
+  @ApiProperty({ nullable: true, type: String }) rejectReason: string | null;
+  @ApiProperty() createdAt: string;
+  @ApiProperty({ nullable: true, type: String }) decidedAt: string | null;
+}
+
+export class EventActorDto {
+  @ApiProperty({ enum: ['consumer', 'merchant', 'regulator', 'admin', 'system'] }) role: string;
+  @ApiProperty({ nullable: true, type: String }) id: string | null;
+}
+
+export class EventResponse {
+  @ApiProperty() seq: number;
+  @ApiProperty({ example: 'offer_made' }) type: string;
+  @ApiProperty({ type: EventActorDto }) actor: EventActorDto;
+  @ApiProperty() at: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) data: unknown;
+  @ApiProperty() prevHash: string;
+  @ApiProperty({ description: 'sha256(prevHash ‖ canonical JSON of {seq, type, actor, at, data})' })
+  hash: string;
+}
+
+export class VerifyResponse {
+  @ApiProperty() valid: boolean;
+  @ApiProperty() length: number;
+  @ApiPropertyOptional() firstInvalidSeq?: number;
+}

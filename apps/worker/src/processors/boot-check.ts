@@ -1,0 +1,13 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DEADLINES_QUEUE, assertOneProcessorPerJob } from '@app/complaints';
+import { DeadlinesProcessor } from './deadlines.processor';
+
+/** A job name without exactly one processor stops the worker at boot. */
+@Injectable()
+export class ProcessorBootCheck implements OnModuleInit {
+  constructor(private readonly deadlines: DeadlinesProcessor) {}
+
+  onModuleInit(): void {
+    assertOneProcessorPerJob({ [DEADLINES_QUEUE]: this.deadlines.handlers });
+  }
+}

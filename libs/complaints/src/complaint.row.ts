@@ -1,0 +1,148 @@
+import { decryptPii } from '@app/shared';
+import type { Actor } from '@app/shared';
+import type { TicketStatus } from './lifecycle';
+import type {
+  Category,
+  DeclineReason,
+  DemandType,
+  EscalationReason,
+  OfferStatus,
+  OfferView,
+  OrderSnapshot,
+  TicketView,
+} from './complaint.types';
+
+/** A row of `complaints` as PostgreSQL returns it. */
+export interface ComplaintRow {
+  id: string;
+  number: string;
+  status: TicketStatus;
+  receipt_id: string;
+  consumer_id: string;
+  merchant_id: string;
+  store_id: string;
+  region_code: string;
+  order_snapshot: OrderSnapshot;
+  category: Category;
+  demand_type: DemandType;
+  demand_amount_minor: string | null;
+  description: string;
+  contact_phone_enc: string | null;
+  contact_phone_masked: string | null;
+  idempotency_key: string | null;
+  merchant_respond_by: Date;
+  resolve_by: Date;
+  first_response_at: Date | null;
+  pending_offer_id: string | null;
+  office_id: string | null;
+  escalated_at: Date | null;
+  escalation_reason: EscalationReason | null;
+  accept_by: Date | null;
+  accepted_at: Date | null;
+  mediation_end_by: Date | null;
+  decline_reason: DeclineReason | null;
+  decline_detail: string | null;
+  mediation_outcome: unknown;
+  closed_at: Date | null;
+  event_count: number;
+  head_hash: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface OfferRow {
+  id: string;
+  complaint_id: string;
+  type: DemandType;
+  amount_minor: string | null;
+  note: string | null;
+  status: OfferStatus;
+  reject_reason: string | null;
+  created_by: string;
+  created_at: Date;
+  decided_at: Date | null;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+/** Who may see a ticket at all (anyone else is told it does not exist). */
+export function canSee(
+  row: Pick<ComplaintRow, 'consumer_id' | 'merchant_id' | 'office_id'>,
+  actor: Actor,
+): boolean {
+  switch (actor.role) {
+    case 'admin':
+      return true;
+    case 'consumer':
+      return row.consumer_id === actor.sub;
+    case 'merchant':
+      return row.merchant_id === actor.merchantId;
+    case 'regulator':
+      return row.office_id !== null && row.office_id === actor.officeId;
+  }
+}
+
+/**
+ * The ticket as this actor may see it. Merchants get the consumer's phone masked; the consumer,
+ * the office working the case and admins get it in clear.
+ */
+export function ticketView(row: ComplaintRow, actor: Actor, piiKey: Buffer, now: Date): TicketView {
+  let contactPhone: string | null = null;
+  if (row.contact_phone_enc) {
+    contactPhone =
+      actor.role === 'merchant'
+        ? row.contact_phone_masked
+        : decryptPii(row.contact_phone_enc, piiKey);
+  }
+  return {
+    id: row.id,
+    number: row.number,
+    status: row.status,
+    receiptId: row.receipt_id,
+    consumerId: row.consumer_id,
+    merchantId: row.merchant_id,
+    storeId: row.store_id,
+    regionCode: row.region_code,
+    order: row.order_snapshot,
+    category: row.category,
+    demand: {
+      type: row.demand_type,
+      amountMinor: row.demand_amount_minor === null ? null : Number(row.demand_amount_minor),
+    },
+    description: row.description,
+    contactPhone,
+    merchantRespondBy: row.merchant_respond_by.toISOString(),
+    resolveBy: row.resolve_by.toISOString(),
+    firstResponseAt: iso(row.first_response_at),
+    pendingOfferId: row.pending_offer_id,
+    officeId: row.office_id,
+    escalatedAt: iso(row.escalated_at),
+    escalationReason: row.escalation_reason,
+    acceptBy: iso(row.accept_by),
+    acceptanceOverdue:
+      row.status === 'escalated' &&
+      row.accept_by !== null &&
+      row.accept_by.getTime() < now.getTime(),
+    acceptedAt: iso(row.accepted_at),
+    mediationEndBy: iso(row.mediation_end_by),
+    declineReason: row.decline_reason,
+    declineDetail: row.decline_detail,
+    mediationOutcome: row.mediation_outcome ?? null,
+    closedAt: iso(row.closed_at),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export function offerView(row: OfferRow): OfferView {
+  return {
+    id: row.id,
+    type: row.type,
+    amountMinor: row.amount_minor === null ? null : Number(row.amount_minor),
+    note: row.note,
+    status: row.status,
+    rejectReason: row.reject_reason,
+    createdAt: row.created_at.toISOString(),
+    decidedAt: iso(row.decided_at),
+  };
+}

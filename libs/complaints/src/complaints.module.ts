@@ -1,0 +1,15 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { DirectoryModule } from '@app/directory';
+import { CLOCK, systemClock } from '@app/shared';
+import { ComplaintsService } from './complaints.service';
+import { DeadlineScheduler } from './jobs/deadline-scheduler';
+import { DEADLINES_QUEUE } from './jobs/jobs';
+
+/** Needs QueueRootModule (BullMQ's connection) in the application that imports it. */
+@Module({
+  imports: [DirectoryModule, BullModule.registerQueue({ name: DEADLINES_QUEUE })],
+  providers: [ComplaintsService, DeadlineScheduler, { provide: CLOCK, useValue: systemClock }],
+  exports: [ComplaintsService, DeadlineScheduler, BullModule, CLOCK],
+})
+export class ComplaintsModule {}

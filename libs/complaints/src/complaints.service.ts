@@ -1,0 +1,944 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import {
+  CLOCK,
+  DEFAULT_LIMIT,
+  DomainError,
+  HEJIE_CONFIG,
+  UNIQUE_VIOLATION,
+  calendarFallbacks,
+  decodeCursor,
+  encryptPii,
+  maskPhone,
+  pageOf,
+  pgCode,
+  pgConstraint,
+} from '@app/shared';
+import type { Actor, Clock, HejieConfig, Page } from '@app/shared';
+import { DirectoryService } from '@app/directory';
+import {
+  ActorRole,
+  TicketAction,
+  TicketStatus,
+  assertConsumerMayEscalate,
+  assertWithinComplaintWindow,
+  computeAcceptBy,
+  computeMediationEndBy,
+  computeMerchantDeadlines,
+  nextStatus,
+} from './lifecycle';
+import { EventActor, insertEvent, nextEvent, readTrail, verifyTrail } from './trail';
+import type { PendingEvent, TrailEvent } from './trail';
+import { DeadlineScheduler } from './jobs/deadline-scheduler';
+import type { Deadline } from './jobs/deadline-scheduler';
+import { ComplaintRow, OfferRow, canSee, offerView, ticketView } from './complaint.row';
+import {
+  AMOUNT_TYPES,
+  DeclineReason,
+  DemandType,
+  EscalationReason,
+  NewComplaint,
+  OfferView,
+  REFUND_TYPES,
+  TicketView,
+} from './complaint.types';
+
+export interface CreateResult {
+  ticket: TicketView;
+  /** true when an Idempotency-Key replayed an earlier creation. */
+  replayed: boolean;
+}
+
+export interface ListQuery {
+  status?: TicketStatus;
+  unassigned?: boolean;
+  limit?: number;
+  cursor?: string;
+}
+
+/** What a state change writes besides the status: columns to set and the event to append. */
+interface Change {
+  set?: Record<string, unknown>;
+  event: { type: string; data: Record<string, unknown> };
+  /** New clocks to watch; scheduled as delayed jobs once the transaction committed. */
+  deadlines?: Deadline[];
+}
+
+/** Who acts: an HTTP caller, or the worker enforcing a deadline. */
+export type Performer = Actor | { role: 'system'; sub: string };
+
+/** A worker batch: transitions share its transaction; deadlines are scheduled after commit. */
+interface BatchContext {
+  tx: EntityManager;
+  deadlines: Deadline[];
+}
+
+const isSystem = (p: Performer): p is { role: 'system'; sub: string } => p.role === 'system';
+
+interface ReceiptFacts {
+  id: string;
+  provider: string;
+  trade_no: string;
+  payer_id: string;
+  merchant_id: string | null;
+  store_id: string | null;
+  region_code: string | null;
+  amount_minor: string;
+  currency: string;
+  paid_at: Date;
+  subject: string;
+  store_name: string | null;
+  store_address: string | null;
+  merchant_name: string | null;
+}
+
+@Injectable()
+export class ComplaintsService {
+  private readonly logger = new Logger(ComplaintsService.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly directory: DirectoryService,
+    private readonly scheduler: DeadlineScheduler,
+  ) {}
+
+  // ---------------------------------------------------------------- create
+
+  /**
+   * "Initiate resolution": the receipt becomes a ticket with the order facts filled in, routed
+   * to the store's merchant. Parallel taps on one receipt: the unique index on receipt_id
+   * admits one; the others replay it (same Idempotency-Key) or get COMPLAINT_EXISTS.
+   */
+  async create(actor: Actor, input: NewComplaint, idempotencyKey?: string): Promise<CreateResult> {
+    const now = this.clock.now();
+    this.checkDemand(input.demand.type, input.demand.amountMinor);
+
+    if (idempotencyKey) {
+      const replay = await this.findByIdempotencyKey(actor.sub, idempotencyKey);
+      if (replay) return this.replay(replay, input, actor, now);
+    }
+
+    const receipt = await this.receiptFacts(input.receiptId);
+    if (!receipt || receipt.payer_id !== actor.sub) {
+      throw new DomainError('NOT_FOUND', `receipt ${input.receiptId} not found`);
+    }
+    const existing: { id: string }[] = await this.db.query(
+      'SELECT id FROM complaints WHERE receipt_id = $1',
+      [receipt.id],
+    );
+    if (existing.length) {
+      // A parallel request with the same key may have committed since the lookup above: that
+      // is a replay, not a conflict.
+      if (idempotencyKey) {
+        const replay = await this.findByIdempotencyKey(actor.sub, idempotencyKey);
+        if (replay) return this.replay(replay, input, actor, now);
+      }
+      throw new DomainError('COMPLAINT_EXISTS', `receipt ${receipt.id} already has a complaint`, {
+        complaintId: existing[0].id,
+      });
+    }
+    if (!receipt.merchant_id || !receipt.store_id || !receipt.region_code) {
+      throw new DomainError(
+        'MERCHANT_NOT_ENROLLED',
+        'the payee of this receipt is not an enrolled merchant; complain through 12315 directly',
+      );
+    }
+    assertWithinComplaintWindow(receipt.paid_at, now, this.config.complaintWindowDays);
+    const paid = Number(receipt.amount_minor);
+    if (REFUND_TYPES.includes(input.demand.type) && (input.demand.amountMinor ?? 0) > paid) {
+      throw new DomainError(
+        'DEMAND_EXCEEDS_PAYMENT',
+        `a ${input.demand.type} of ${input.demand.amountMinor} exceeds the ${paid} paid`,
+        { paidMinor: paid },
+        [{ field: 'demand.amountMinor', message: `must not exceed ${paid}` }],
+      );
+    }
+
+    const id = randomUUID();
+    const { merchantRespondBy, resolveBy } = computeMerchantDeadlines(now, {
+      merchantResponseSlaMs: this.config.merchantResponseSlaMs,
+      resolutionSlaMs: this.config.resolutionSlaMs,
+    });
+    const order = {
+      tradeNo: receipt.trade_no,
+      provider: receipt.provider,
+      amountMinor: paid,
+      currency: receipt.currency,
+      paidAt: receipt.paid_at.toISOString(),
+      subject: receipt.subject,
+      storeName: receipt.store_name ?? '',
+      storeAddress: receipt.store_address ?? '',
+      merchantName: receipt.merchant_name ?? '',
+    };
+    const event = nextEvent({ event_count: 0, head_hash: null }, 'created', actorOf(actor), now, {
+      complaintId: id,
+      receiptId: receipt.id,
+      merchantId: receipt.merchant_id,
+      category: input.category,
+      demand: { type: input.demand.type, amountMinor: input.demand.amountMinor ?? null },
+      description: input.description,
+      contactPhoneGiven: Boolean(input.contactPhone),
+      merchantRespondBy: merchantRespondBy.toISOString(),
+      resolveBy: resolveBy.toISOString(),
+    });
+    try {
+      await this.db.transaction(async (tx) => {
+        const [{ n }]: { n: string }[] = await tx.query(
+          `SELECT nextval('complaint_number_seq') AS n`,
+        );
+        await tx.query(
+          `INSERT INTO complaints (id, number, status, receipt_id, consumer_id, merchant_id, store_id, region_code,
+              order_snapshot, category, demand_type, demand_amount_minor, description, contact_phone_enc,
+              contact_phone_masked, idempotency_key, merchant_respond_by, resolve_by, event_count, head_hash,
+              created_at, updated_at)
+           VALUES ($1, $2, 'awaiting_merchant', $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15,
+              $16, $17, 1, $18, $19, $19)`,
+          [
+            id,
+            ticketNumber(now, Number(n)),
+            receipt.id,
+            actor.sub,
+            receipt.merchant_id,
+            receipt.store_id,
+            receipt.region_code,
+            JSON.stringify(order),
+            input.category,
+            input.demand.type,
+            input.demand.amountMinor ?? null,
+            input.description,
+            input.contactPhone ? encryptPii(input.contactPhone, this.config.piiKey) : null,
+            input.contactPhone ? maskPhone(input.contactPhone) : null,
+            idempotencyKey ?? null,
+            merchantRespondBy,
+            resolveBy,
+            event.hash,
+            now,
+          ],
+        );
+        await insertEvent(tx, id, event);
+        await this.writeOutbox(tx, { id, status: 'awaiting_merchant' }, event);
+      });
+    } catch (e) {
+      if (pgCode(e) !== UNIQUE_VIOLATION) throw e;
+      // Lost a race: another tap created the ticket first.
+      const constraint = pgConstraint(e) ?? '';
+      if (idempotencyKey) {
+        const replay = await this.findByIdempotencyKey(actor.sub, idempotencyKey);
+        if (replay) return this.replay(replay, input, actor, now);
+      }
+      if (constraint.includes('receipt')) {
+        const [winner]: { id: string }[] = await this.db.query(
+          'SELECT id FROM complaints WHERE receipt_id = $1',
+          [receipt.id],
+        );
+        throw new DomainError('COMPLAINT_EXISTS', `receipt ${receipt.id} already has a complaint`, {
+          complaintId: winner?.id,
+        });
+      }
+      throw e;
+    }
+    await this.scheduler.schedule([
+      { complaintId: id, kind: 'merchant_response', dueAt: merchantRespondBy },
+      { complaintId: id, kind: 'resolution', dueAt: resolveBy },
+    ]);
+    return { ticket: await this.view(id, actor, now), replayed: false };
+  }
+
+  // ---------------------------------------------------------------- read
+
+  async get(id: string, actor: Actor): Promise<TicketView> {
+    const now = this.clock.now();
+    if (actor.role === 'regulator') {
+      // A regulator's view is part of the trail (who looked at the file, and when).
+      await this.transition(id, actor, null, () => ({
+        event: { type: 'regulator_viewed', data: {} },
+      }));
+    }
+    return this.view(id, actor, now);
+  }
+
+  async list(actor: Actor, q: ListQuery): Promise<Page<TicketView>> {
+    const now = this.clock.now();
+    const limit = q.limit ?? DEFAULT_LIMIT;
+    const params: unknown[] = [];
+    const where: string[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    // Each role has its own natural order; the cursor carries that order's key.
+    let sortCol: string;
+    let dir: 'ASC' | 'DESC';
+    switch (actor.role) {
+      case 'consumer':
+        where.push(`consumer_id = ${p(actor.sub)}`);
+        sortCol = 'created_at';
+        dir = 'DESC';
+        break;
+      case 'merchant':
+        where.push(`merchant_id = ${p(actor.merchantId)}`);
+        if (!q.status) where.push(`status IN ('awaiting_merchant', 'in_negotiation')`);
+        sortCol = 'merchant_respond_by';
+        dir = 'ASC';
+        break;
+      case 'regulator':
+        where.push(`office_id = ${p(actor.officeId)}`);
+        sortCol = 'escalated_at';
+        dir = 'ASC';
+        break;
+      case 'admin':
+        sortCol = q.unassigned ? 'escalated_at' : 'created_at';
+        dir = q.unassigned ? 'ASC' : 'DESC';
+        break;
+    }
+    if (q.unassigned) {
+      if (actor.role !== 'admin')
+        throw new DomainError('FORBIDDEN', 'the unassigned queue is for admins');
+      where.push(`status = 'escalated' AND office_id IS NULL`);
+    }
+    if (q.status) where.push(`status = ${p(q.status)}`);
+    const cursor = decodeCursor(q.cursor, 2);
+    // A cursor is base64 JSON anyone can forge: check its key before PostgreSQL casts it (a
+    // failed ::timestamptz / ::uuid cast would be a 500, not the 400 an unknown cursor is).
+    if (cursor && !isKeysetCursor(cursor)) {
+      throw new DomainError('VALIDATION_FAILED', 'cursor is not a cursor this API returned', {}, [
+        { field: 'cursor', message: 'invalid cursor' },
+      ]);
+    }
+    if (cursor) {
+      where.push(
+        `(${sortCol}, id) ${dir === 'ASC' ? '>' : '<'} (${p(cursor[0])}::timestamptz, ${p(cursor[1])}::uuid)`,
+      );
+    }
+    const rows: ComplaintRow[] = await this.db.query(
+      `SELECT * FROM complaints ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY ${sortCol} ${dir}, id ${dir} LIMIT ${p(limit + 1)}`,
+      params,
+    );
+    const sortKey = (r: ComplaintRow) => (r[sortCol as keyof ComplaintRow] as Date).toISOString();
+    const page = pageOf(rows, limit, (r) => [sortKey(r), r.id]);
+    return {
+      items: page.items.map((r) => ticketView(r, actor, this.config.piiKey, now)),
+      nextCursor: page.nextCursor,
+    };
+  }
+
+  async events(id: string, actor: Actor): Promise<TrailEvent[]> {
+    await this.visibleRow(id, actor);
+    return readTrail(this.db.manager, id);
+  }
+
+  async verify(
+    id: string,
+    actor: Actor,
+  ): Promise<{ valid: boolean; length: number; firstInvalidSeq?: number }> {
+    const row = await this.visibleRow(id, actor);
+    const result = verifyTrail(await readTrail(this.db.manager, id), row);
+    return {
+      valid: result.valid,
+      length: result.length,
+      ...(result.firstInvalidSeq ? { firstInvalidSeq: result.firstInvalidSeq } : {}),
+    };
+  }
+
+  async offers(id: string, actor: Actor): Promise<OfferView[]> {
+    await this.visibleRow(id, actor);
+    const rows: OfferRow[] = await this.db.query(
+      'SELECT * FROM complaint_offers WHERE complaint_id = $1 ORDER BY created_at, id',
+      [id],
+    );
+    return rows.map(offerView);
+  }
+
+  // ---------------------------------------------------------------- negotiate
+
+  async message(id: string, actor: Actor, body: string): Promise<{ seq: number; at: string }> {
+    const action: TicketAction =
+      actor.role === 'consumer'
+        ? 'consumer_message'
+        : actor.role === 'merchant'
+          ? 'merchant_message'
+          : 'regulator_message';
+    let appended = { seq: 0, at: '' };
+    await this.transition(id, actor, action, (t, now) => {
+      appended = { seq: t.event_count + 1, at: now.toISOString() };
+      return {
+        set: this.firstResponse(t, actor, now),
+        event: { type: 'message', data: { body } },
+      };
+    });
+    return appended;
+  }
+
+  /** A structured offer; a new one supersedes the pending one. */
+  async makeOffer(
+    id: string,
+    actor: Actor,
+    offer: { type: DemandType; amountMinor?: number; note?: string },
+  ): Promise<OfferView> {
+    this.checkDemand(offer.type, offer.amountMinor, 'amountMinor');
+    const offerId = randomUUID();
+    await this.transition(id, actor, 'make_offer', async (t, now, tx) => {
+      const superseded = t.pending_offer_id;
+      if (superseded) {
+        await tx.query(
+          `UPDATE complaint_offers SET status = 'superseded', decided_at = $2 WHERE id = $1 AND status = 'pending'`,
+          [superseded, now],
+        );
+      }
+      await tx.query(
+        `INSERT INTO complaint_offers (id, complaint_id, type, amount_minor, note, status, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)`,
+        [offerId, id, offer.type, offer.amountMinor ?? null, offer.note ?? null, actor.sub, now],
+      );
+      return {
+        set: { ...this.firstResponse(t, actor, now), pending_offer_id: offerId },
+        event: {
+          type: 'offer_made',
+          data: {
+            offerId,
+            type: offer.type,
+            amountMinor: offer.amountMinor ?? null,
+            note: offer.note ?? null,
+            supersedes: superseded,
+          },
+        },
+      };
+    });
+    return this.offer(offerId);
+  }
+
+  async acceptOffer(id: string, actor: Actor, offerId: string): Promise<TicketView> {
+    await this.transition(id, actor, 'accept_offer', async (t, now, tx) => {
+      this.requirePending(t, offerId);
+      await tx.query(
+        `UPDATE complaint_offers SET status = 'accepted', decided_at = $2 WHERE id = $1`,
+        [offerId, now],
+      );
+      return {
+        set: { pending_offer_id: null, closed_at: now },
+        event: { type: 'offer_accepted', data: { offerId } },
+      };
+    });
+    return this.view(id, actor, this.clock.now());
+  }
+
+  async rejectOffer(
+    id: string,
+    actor: Actor,
+    offerId: string,
+    reason?: string,
+  ): Promise<TicketView> {
+    await this.transition(id, actor, 'reject_offer', async (t, now, tx) => {
+      this.requirePending(t, offerId);
+      await tx.query(
+        `UPDATE complaint_offers SET status = 'rejected', reject_reason = $3, decided_at = $2 WHERE id = $1`,
+        [offerId, now, reason ?? null],
+      );
+      return {
+        set: { pending_offer_id: null },
+        event: { type: 'offer_rejected', data: { offerId, reason: reason ?? null } },
+      };
+    });
+    return this.view(id, actor, this.clock.now());
+  }
+
+  async withdraw(id: string, actor: Actor, reason?: string): Promise<TicketView> {
+    await this.transition(id, actor, 'withdraw', async (t, now, tx) => {
+      await this.lapsePendingOffer(t, now, tx);
+      return {
+        set: { pending_offer_id: null, closed_at: now },
+        event: { type: 'withdrawn', data: { reason: reason ?? null } },
+      };
+    });
+    return this.view(id, actor, this.clock.now());
+  }
+
+  // ---------------------------------------------------------------- escalate
+
+  /** The consumer's "one more tap". */
+  async escalate(id: string, actor: Actor, reason: string): Promise<TicketView> {
+    await this.transition(id, actor, 'escalate', async (t, now, tx) => {
+      assertConsumerMayEscalate({
+        status: t.status,
+        merchantRespondBy: t.merchant_respond_by,
+        firstResponseAt: t.first_response_at,
+        now,
+      });
+      return this.escalation(t, now, tx, 'consumer_request', reason);
+    });
+    return this.view(id, actor, this.clock.now());
+  }
+
+  /**
+   * The worker's escalation of a ticket whose deadline passed. Re-checks under the row lock;
+   * returns false (and changes nothing) when the ticket is no longer due — another worker or
+   * the consumer got there first, or the merchant answered in time.
+   */
+  async escalateIfDue(id: string, outer?: BatchContext): Promise<EscalationReason | false> {
+    let outcome: EscalationReason | false = false;
+    const system: Performer = { role: 'system', sub: 'deadline-worker' };
+    await this.transition(
+      id,
+      system,
+      (t) => {
+        const now = this.clock.now();
+        if (t.status === 'awaiting_merchant' && t.merchant_respond_by <= now)
+          return 'escalate_no_response';
+        if (t.status === 'in_negotiation' && t.resolve_by <= now && !t.pending_offer_id)
+          return 'escalate_unresolved';
+        return null;
+      },
+      async (t, now, tx) => {
+        outcome = t.status === 'awaiting_merchant' ? 'merchant_no_response' : 'unresolved_in_time';
+        return this.escalation(t, now, tx, outcome, null);
+      },
+      outer,
+    );
+    return outcome;
+  }
+
+  // ---------------------------------------------------------------- regulator
+
+  async acceptCase(id: string, actor: Actor): Promise<TicketView> {
+    await this.transition(id, actor, 'accept_case', (_t, now) => {
+      const mediationEndBy = computeMediationEndBy(
+        now,
+        this.config.mediationWorkdays,
+        undefined,
+        this.onFallback,
+      );
+      return {
+        set: { accepted_at: now, mediation_end_by: mediationEndBy },
+        event: {
+          type: 'accepted',
+          data: { officeId: actor.officeId ?? null, mediationEndBy: mediationEndBy.toISOString() },
+        },
+        deadlines: [{ complaintId: id, kind: 'mediation', dueAt: mediationEndBy }],
+      };
+    });
+    return this.view(id, actor, this.clock.now());
+  }
+
+  async decline(
+    id: string,
+    actor: Actor,
+    reason: DeclineReason,
+    detail?: string,
+  ): Promise<TicketView> {
+    await this.transition(id, actor, 'decline', (_t, now) => ({
+      set: { decline_reason: reason, decline_detail: detail ?? null, closed_at: now },
+      event: { type: 'declined', data: { reason, detail: detail ?? null } },
+    }));
+    return this.view(id, actor, this.clock.now());
+  }
+
+  /** Hands the case to another office, which gets its own acceptance period from now. */
+  async transfer(id: string, actor: Actor, officeId: string): Promise<TicketView> {
+    await this.directory.getOffice(officeId);
+    await this.transition(id, actor, 'transfer', (t, now) => {
+      if (t.office_id === officeId) {
+        throw new DomainError('VALIDATION_FAILED', 'the ticket is already with that office', {}, [
+          { field: 'officeId', message: 'same office' },
+        ]);
+      }
+      const acceptBy = computeAcceptBy(
+        now,
+        this.config.regulatorAcceptWorkdays,
+        undefined,
+        this.onFallback,
+      );
+      return {
+        set: { office_id: officeId, accept_by: acceptBy },
+        event: {
+          type: 'transferred',
+          data: { from: t.office_id, to: officeId, acceptBy: acceptBy.toISOString() },
+        },
+      };
+    });
+    // The caller may no longer see it; answer with what the new office sees.
+    return this.view(id, { role: 'admin', sub: actor.sub }, this.clock.now(), actor);
+  }
+
+  async recordMediation(
+    id: string,
+    actor: Actor,
+    outcome: 'agreement' | 'failed',
+    note?: string,
+    settlement?: string,
+  ): Promise<TicketView> {
+    const action: TicketAction =
+      outcome === 'agreement' ? 'record_mediation_agreement' : 'record_mediation_failure';
+    await this.transition(id, actor, action, (_t, now) => {
+      const result = {
+        outcome,
+        reason: outcome === 'failed' ? 'no_agreement' : null,
+        note: note ?? null,
+        settlement: settlement ?? null,
+      };
+      return {
+        set: { mediation_outcome: JSON.stringify(result), closed_at: now },
+        event: { type: outcome === 'agreement' ? 'mediated' : 'mediation_failed', data: result },
+      };
+    });
+    return this.view(id, actor, this.clock.now());
+  }
+
+  /** Worker: mediation that ran past its working-day limit is terminated. */
+  async terminateMediationIfDue(id: string, outer?: BatchContext): Promise<boolean> {
+    let done = false;
+    await this.transition(
+      id,
+      { role: 'system', sub: 'deadline-worker' },
+      (t) =>
+        t.status === 'mediating' && t.mediation_end_by && t.mediation_end_by <= this.clock.now()
+          ? 'terminate_mediation_timeout'
+          : null,
+      (_t, now) => {
+        done = true;
+        const result = { outcome: 'failed', reason: 'time_limit', note: null, settlement: null };
+        return {
+          set: { mediation_outcome: JSON.stringify(result), closed_at: now },
+          event: { type: 'mediation_failed', data: result },
+        };
+      },
+      outer,
+    );
+    return done;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /**
+   * One state change = one transaction: lock the ticket, ask the state table, apply, then a
+   * guarded `UPDATE … WHERE status = <expected>` and the event. `action` null appends an event
+   * without a state change (a regulator's view); a function decides the action under the lock
+   * (the worker), returning null for "nothing to do".
+   */
+  private async transition(
+    id: string,
+    performer: Performer,
+    action: TicketAction | null | ((t: ComplaintRow) => TicketAction | null),
+    change: (t: ComplaintRow, now: Date, tx: EntityManager) => Change | Promise<Change>,
+    outer?: BatchContext,
+  ): Promise<boolean> {
+    let deadlines: Deadline[] = [];
+    const work = async (tx: EntityManager): Promise<boolean> => {
+      const [t]: ComplaintRow[] = await tx.query(
+        'SELECT * FROM complaints WHERE id = $1 FOR UPDATE',
+        [id],
+      );
+      if (!t || (!isSystem(performer) && !canSee(t, performer))) {
+        throw new DomainError('NOT_FOUND', `complaint ${id} not found`);
+      }
+      const now = this.clock.now();
+      const resolved = typeof action === 'function' ? action(t) : action;
+      if (typeof action === 'function' && resolved === null) return false;
+      const next = resolved
+        ? allowedNext(t.status, resolved, performer.role as ActorRole)
+        : t.status;
+      const c = await change(t, now, tx);
+      const event = nextEvent(t, c.event.type, actorOf(performer), now, {
+        ...c.event.data,
+        ...(next !== t.status ? { from: t.status, to: next } : {}),
+      });
+      const set: Record<string, unknown> = {
+        ...c.set,
+        status: next,
+        event_count: event.seq,
+        head_hash: event.hash,
+        updated_at: now,
+      };
+      const cols = Object.keys(set);
+      const params = [id, t.status, ...cols.map((k) => set[k])];
+      const assignments = cols.map(
+        (k, i) => `${k} = $${i + 3}${k === 'mediation_outcome' ? '::jsonb' : ''}`,
+      );
+      // Guarded: only from the status we read, so racing actions leave exactly one winner.
+      const updated: unknown[] = await tx.query(
+        `UPDATE complaints SET ${assignments.join(', ')} WHERE id = $1 AND status = $2 RETURNING id`,
+        params,
+      );
+      if (!updated.length) {
+        throw new DomainError('INVALID_TRANSITION', `complaint ${id} changed state meanwhile`);
+      }
+      await insertEvent(tx, id, event);
+      await this.writeOutbox(tx, { ...t, status: next }, event);
+      deadlines = c.deadlines ?? [];
+      return true;
+    };
+    const changed = outer ? await work(outer.tx) : await this.db.transaction(work);
+    if (changed && !outer) await this.scheduler.schedule(deadlines);
+    else if (changed && outer) outer.deadlines.push(...deadlines);
+    return changed;
+  }
+
+  /**
+   * The transactional outbox: every event is recorded for the statistics rollups in the same
+   * transaction, so a rollup can never miss or double-count it.
+   */
+  private async writeOutbox(
+    tx: EntityManager,
+    t: Pick<ComplaintRow, 'id' | 'status'>,
+    event: PendingEvent,
+  ): Promise<void> {
+    await tx.query(
+      `INSERT INTO outbox (topic, complaint_id, event_seq, event_type, payload, created_at)
+       VALUES ('stats', $1, $2, $3, $4::jsonb, $5)`,
+      [
+        t.id,
+        event.seq,
+        event.type,
+        JSON.stringify({ status: t.status, actor: event.actor, at: event.at, data: event.data }),
+        event.at,
+      ],
+    );
+  }
+
+  private async escalation(
+    t: ComplaintRow,
+    now: Date,
+    tx: EntityManager,
+    reason: EscalationReason,
+    consumerReason: string | null,
+  ): Promise<Change> {
+    await this.lapsePendingOffer(t, now, tx);
+    const officeId = await this.directory.routeOffice(t.region_code);
+    const acceptBy = computeAcceptBy(
+      now,
+      this.config.regulatorAcceptWorkdays,
+      undefined,
+      this.onFallback,
+    );
+    if (!officeId)
+      this.logger.warn(`no office covers region ${t.region_code}; ticket ${t.id} waits unassigned`);
+    return {
+      set: {
+        pending_offer_id: null,
+        office_id: officeId,
+        escalated_at: now,
+        escalation_reason: reason,
+        accept_by: acceptBy,
+      },
+      event: {
+        type: 'escalated',
+        data: { reason, consumerReason, officeId, acceptBy: acceptBy.toISOString() },
+      },
+      deadlines: [{ complaintId: t.id, kind: 'acceptance', dueAt: acceptBy }],
+    };
+  }
+
+  private readonly onFallback = (year: number): void => {
+    calendarFallbacks.inc({ year: String(year) });
+    this.logger.warn(
+      `no official holiday calendar for ${year}: counting Monday–Friday minus fixed-date holidays (documented fallback)`,
+    );
+  };
+
+  private async lapsePendingOffer(t: ComplaintRow, now: Date, tx: EntityManager): Promise<void> {
+    if (t.pending_offer_id) {
+      await tx.query(
+        `UPDATE complaint_offers SET status = 'lapsed', decided_at = $2 WHERE id = $1 AND status = 'pending'`,
+        [t.pending_offer_id, now],
+      );
+    }
+  }
+
+  private firstResponse(t: ComplaintRow, actor: Actor, now: Date): Record<string, unknown> {
+    return actor.role === 'merchant' && !t.first_response_at ? { first_response_at: now } : {};
+  }
+
+  private requirePending(t: ComplaintRow, offerId: string): void {
+    if (t.pending_offer_id !== offerId) {
+      throw new DomainError(
+        'INVALID_TRANSITION',
+        `offer ${offerId} is not the pending offer of this complaint`,
+      );
+    }
+  }
+
+  private checkDemand(
+    type: DemandType,
+    amountMinor: number | null | undefined,
+    field = 'demand.amountMinor',
+  ): void {
+    if (AMOUNT_TYPES.includes(type) && (amountMinor === undefined || amountMinor === null)) {
+      throw new DomainError('VALIDATION_FAILED', `${field} is required for ${type}`, {}, [
+        { field, message: `required for ${type}` },
+      ]);
+    }
+    if (AMOUNT_TYPES.includes(type) && amountMinor === 0) {
+      throw new DomainError('VALIDATION_FAILED', `${field} must be positive for ${type}`, {}, [
+        { field, message: 'must be positive' },
+      ]);
+    }
+  }
+
+  private async replay(
+    row: ComplaintRow,
+    input: NewComplaint,
+    actor: Actor,
+    now: Date,
+  ): Promise<CreateResult> {
+    // PostgreSQL returns uuids in lower case; a client may send them in upper case.
+    if (row.receipt_id !== input.receiptId.toLowerCase()) {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        'this Idempotency-Key was already used for a complaint about another receipt',
+        {},
+        [{ field: 'Idempotency-Key', message: 'reused for a different request' }],
+      );
+    }
+    return { ticket: ticketView(row, actor, this.config.piiKey, now), replayed: true };
+  }
+
+  private async findByIdempotencyKey(
+    consumerId: string,
+    key: string,
+  ): Promise<ComplaintRow | null> {
+    const rows: ComplaintRow[] = await this.db.query(
+      'SELECT * FROM complaints WHERE consumer_id = $1 AND idempotency_key = $2',
+      [consumerId, key],
+    );
+    return rows[0] ?? null;
+  }
+
+  private async receiptFacts(id: string): Promise<ReceiptFacts | null> {
+    const rows: ReceiptFacts[] = await this.db.query(
+      `SELECT r.id, r.provider, r.trade_no, r.payer_id, r.merchant_id, r.store_id, r.region_code, r.amount_minor,
+              r.currency, r.paid_at, r.subject, s.name AS store_name, s.address AS store_address,
+              m.name AS merchant_name
+         FROM receipts r LEFT JOIN stores s ON s.id = r.store_id LEFT JOIN merchants m ON m.id = r.merchant_id
+        WHERE r.id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  private async visibleRow(id: string, actor: Actor): Promise<ComplaintRow> {
+    const [row]: ComplaintRow[] = await this.db.query('SELECT * FROM complaints WHERE id = $1', [
+      id,
+    ]);
+    if (!row || !canSee(row, actor))
+      throw new DomainError('NOT_FOUND', `complaint ${id} not found`);
+    return row;
+  }
+
+  private async view(
+    id: string,
+    actor: Actor,
+    now: Date,
+    viewer: Actor = actor,
+  ): Promise<TicketView> {
+    const [row]: ComplaintRow[] = await this.db.query('SELECT * FROM complaints WHERE id = $1', [
+      id,
+    ]);
+    if (!row || !canSee(row, actor))
+      throw new DomainError('NOT_FOUND', `complaint ${id} not found`);
+    return ticketView(row, viewer, this.config.piiKey, now);
+  }
+
+  private async offer(id: string): Promise<OfferView> {
+    const [row]: OfferRow[] = await this.db.query('SELECT * FROM complaint_offers WHERE id = $1', [
+      id,
+    ]);
+    return offerView(row);
+  }
+
+  /**
+   * One batch of the sweep: overdue tickets locked with FOR UPDATE SKIP LOCKED (so parallel
+   * workers take disjoint rows), each handled in this one transaction, deadlines scheduled after
+   * commit. Returns how many tickets changed; 0 means nothing overdue is left unlocked.
+   */
+  async sweepBatch(limit: number): Promise<{ escalated: number; terminated: number }> {
+    const now = this.clock.now();
+    const ctx: BatchContext = { tx: undefined as unknown as EntityManager, deadlines: [] };
+    const result = await this.db.transaction(async (tx) => {
+      ctx.tx = tx;
+      let escalated = 0;
+      let terminated = 0;
+      const pick = (where: string, n: number): Promise<{ id: string }[]> =>
+        n > 0
+          ? tx.query(`SELECT id FROM complaints WHERE ${where} LIMIT $2 FOR UPDATE SKIP LOCKED`, [
+              now,
+              n,
+            ])
+          : Promise.resolve([]);
+      const noResponse = await pick(
+        `status = 'awaiting_merchant' AND merchant_respond_by <= $1`,
+        limit,
+      );
+      const unresolved = await pick(
+        `status = 'in_negotiation' AND resolve_by <= $1 AND pending_offer_id IS NULL`,
+        limit - noResponse.length,
+      );
+      for (const { id } of [...noResponse, ...unresolved])
+        if (await this.escalateIfDue(id, ctx)) escalated++;
+      const mediation = await pick(
+        `status = 'mediating' AND mediation_end_by <= $1`,
+        limit - escalated,
+      );
+      for (const { id } of mediation) if (await this.terminateMediationIfDue(id, ctx)) terminated++;
+      return { escalated, terminated };
+    });
+    await this.scheduler.schedule(ctx.deadlines);
+    return result;
+  }
+
+  /** Escalated tickets past acceptBy without a decision (flagged on the queue; a metric). */
+  async countAcceptanceOverdue(): Promise<{ officeId: string | null; n: number }[]> {
+    const rows: { office_id: string | null; n: string }[] = await this.db.query(
+      `SELECT office_id, count(*) AS n FROM complaints WHERE status = 'escalated' AND accept_by < $1 GROUP BY office_id`,
+      [this.clock.now()],
+    );
+    return rows.map((r) => ({ officeId: r.office_id, n: Number(r.n) }));
+  }
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A (timestamp, id) key as list() writes it into its cursors. */
+function isKeysetCursor(key: (string | number | null)[]): boolean {
+  const [at, id] = key;
+  return (
+    typeof at === 'string' &&
+    !Number.isNaN(Date.parse(at)) &&
+    typeof id === 'string' &&
+    UUID_RE.test(id)
+  );
+}
+
+/**
+ * nextStatus, with the refusal's details renamed: the state table reports the current status as
+ * `status`, and the problem filter spreads a DomainError's extras into the RFC 9457 body, where
+ * `status` is the HTTP status. `status: "resolved"` there turned every INVALID_TRANSITION into
+ * a 500.
+ */
+function allowedNext(from: TicketStatus, action: TicketAction, role: ActorRole): TicketStatus {
+  try {
+    return nextStatus(from, action, role);
+  } catch (e) {
+    if (e instanceof DomainError && e.code === 'INVALID_TRANSITION') {
+      throw new DomainError('INVALID_TRANSITION', e.message, {
+        ticketStatus: from,
+        action,
+        actor: role,
+      });
+    }
+    throw e;
+  }
+}
+
+function actorOf(p: Performer): EventActor {
+  return { role: p.role, id: p.sub };
+}
+
+/** `HJ-261123-000042`: Shanghai date of filing and a sequence, short enough to read on a phone. */
+export function ticketNumber(at: Date, n: number): string {
+  const d = new Date(at.getTime() + 8 * 3600_000).toISOString();
+  return `HJ-${d.slice(2, 4)}${d.slice(5, 7)}${d.slice(8, 10)}-${String(n).padStart(6, '0')}`;
+}
