@@ -500,6 +500,24 @@ describe('complaints', () => {
       expect(again.body.contactPhone).toBe('138****5678');
     });
 
+    it('a phone sealed under another PII_KEY shows masked instead of failing the ticket and the lists', async () => {
+      const ticket = await ticketIn(t, shop, 'escalated', { contactPhone: '13912345678' });
+      const rotated = await boot(); // every test app gets a fresh random PII_KEY
+      try {
+        const one = await rotated.http.get(`/v1/complaints/${ticket.id}`).set(ticket.consumer);
+        expect(one.status).toBe(200);
+        expect(one.body.contactPhone).toBe('139****5678');
+        const mine = await rotated.http.get('/v1/complaints').set(ticket.consumer);
+        expect(mine.status).toBe(200);
+        const all = await rotated.http
+          .get('/v1/complaints?status=escalated&limit=100')
+          .set(bearer(rotated.token({ role: 'admin' })));
+        expect(all.status).toBe(200);
+      } finally {
+        await rotated.close();
+      }
+    });
+
     it('a ticket without a phone shows null to everyone', async () => {
       const ticket = await ticketIn(t, shop, 'awaiting_merchant');
       expect(ticket.body.contactPhone).toBeNull();

@@ -83,6 +83,19 @@ export function canSee(
 }
 
 /**
+ * A phone sealed under another key (PII_KEY rotated, a restored backup) or damaged cannot be
+ * opened: show its masked form rather than fail, since one such row would otherwise turn every
+ * list that contains it into a 500 for admins and offices.
+ */
+function clearPhone(sealed: string, masked: string | null, piiKey: Buffer): string | null {
+  try {
+    return decryptPii(sealed, piiKey);
+  } catch {
+    return masked;
+  }
+}
+
+/**
  * The ticket as this actor may see it. Merchants get the consumer's phone masked; the consumer,
  * the office working the case and admins get it in clear.
  */
@@ -92,7 +105,7 @@ export function ticketView(row: ComplaintRow, actor: Actor, piiKey: Buffer, now:
     contactPhone =
       actor.role === 'merchant'
         ? row.contact_phone_masked
-        : decryptPii(row.contact_phone_enc, piiKey);
+        : clearPhone(row.contact_phone_enc, row.contact_phone_masked, piiKey);
   }
   return {
     id: row.id,

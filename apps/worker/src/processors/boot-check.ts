@@ -2,12 +2,17 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DEADLINES_QUEUE, assertOneProcessorPerJob } from '@app/complaints';
 import { DeadlinesProcessor } from './deadlines.processor';
 
-/** A job name without exactly one processor stops the worker at boot. */
+/**
+ * A job name without exactly one processor stops the worker at boot. Every processor of the
+ * worker is listed here with its queue and handler map.
+ */
 @Injectable()
 export class ProcessorBootCheck implements OnModuleInit {
   constructor(private readonly deadlines: DeadlinesProcessor) {}
 
   onModuleInit(): void {
-    assertOneProcessorPerJob({ [DEADLINES_QUEUE]: this.deadlines.handlers });
+    assertOneProcessorPerJob({
+      [DEADLINES_QUEUE]: this.deadlines.handlers,
+    });
   }
 }

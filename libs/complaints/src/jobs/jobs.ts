@@ -1,3 +1,6 @@
+import { STATS_JOBS } from '../stats/stats.jobs';
+import { WEBHOOK_JOBS } from '../webhooks/webhook.jobs';
+
 /**
  * Every queue and job name, in one place, with its payload type. The worker checks at boot that
  * each job name has exactly one handler (see apps/worker/src/processors).
@@ -26,6 +29,9 @@ export const QUEUE_OF: Record<JobName, string> = {
   'deadline.sweep': DEADLINES_QUEUE,
 };
 
+/** Every job name of every queue (job name → queue): what the worker's boot check enforces. */
+export const ALL_JOBS: Record<string, string> = { ...QUEUE_OF, ...STATS_JOBS, ...WEBHOOK_JOBS };
+
 export interface JobPayloads {
   'deadline.check': { complaintId: string; kind: DeadlineKind; dueAt: string };
   'deadline.sweep': Record<string, never>;
@@ -39,10 +45,12 @@ export function deadlineJobId(complaintId: string, kind: DeadlineKind, dueAt: Da
 
 /** A handler map of one queue must cover exactly that queue's job names. */
 export function assertHandlers(queue: string, handlers: Record<string, unknown>): void {
-  const expected = (Object.keys(QUEUE_OF) as JobName[]).filter((n) => QUEUE_OF[n] === queue).sort();
+  const expected = Object.keys(ALL_JOBS)
+    .filter((n) => ALL_JOBS[n] === queue)
+    .sort();
   const actual = Object.keys(handlers).sort();
   const missing = expected.filter((n) => !actual.includes(n));
-  const unknown = actual.filter((n) => !expected.includes(n as JobName));
+  const unknown = actual.filter((n) => !expected.includes(n));
   if (missing.length || unknown.length) {
     throw new Error(
       `queue ${queue}: job names without a processor: [${missing.join(', ')}]; processors for unknown jobs: [${unknown.join(', ')}]`,
@@ -63,6 +71,6 @@ export function assertOneProcessorPerJob(
     }
     assertHandlers(queue, handlers);
   }
-  const missing = (Object.keys(QUEUE_OF) as JobName[]).filter((n) => !seen.has(n));
+  const missing = Object.keys(ALL_JOBS).filter((n) => !seen.has(n));
   if (missing.length) throw new Error(`job names without a processor: ${missing.join(', ')}`);
 }

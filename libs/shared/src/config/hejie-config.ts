@@ -31,6 +31,17 @@ export interface HejieConfig {
   rateLimit: number;
   rateLimitWindowMs: number;
   logLevel: string;
+  /** Merchant webhooks: tries before a delivery is dead-lettered, first retry delay (doubling), request timeout. */
+  webhookMaxAttempts: number;
+  webhookBackoffMs: number;
+  webhookTimeoutMs: number;
+  /** Serial complainants: at least this many tickets against at least this many merchants within the window. */
+  serialComplainantMinTickets: number;
+  serialComplainantMinMerchants: number;
+  serialComplainantWindowMs: number;
+  /** Repeat offenders: merchants with at least this many escalations within the window. */
+  repeatOffenderMinEscalations: number;
+  repeatOffenderWindowMs: number;
 }
 
 export class ConfigError extends Error {
@@ -145,6 +156,14 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     rateLimit: int('RATE_LIMIT', 30, 1, 1_000_000),
     rateLimitWindowMs: duration('RATE_LIMIT_WINDOW', '1m'),
     logLevel: str('LOG_LEVEL', 'info'),
+    webhookMaxAttempts: int('WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
+    webhookBackoffMs: duration('WEBHOOK_BACKOFF', '10s'),
+    webhookTimeoutMs: duration('WEBHOOK_TIMEOUT', '5s'),
+    serialComplainantMinTickets: int('SERIAL_COMPLAINANT_MIN_TICKETS', 5, 2, 10_000),
+    serialComplainantMinMerchants: int('SERIAL_COMPLAINANT_MIN_MERCHANTS', 3, 1, 10_000),
+    serialComplainantWindowMs: duration('SERIAL_COMPLAINANT_WINDOW', '30d'),
+    repeatOffenderMinEscalations: int('REPEAT_OFFENDER_MIN_ESCALATIONS', 10, 1, 1_000_000),
+    repeatOffenderWindowMs: duration('REPEAT_OFFENDER_WINDOW', '90d'),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;
