@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -7,9 +6,8 @@ import { Logger } from 'nestjs-pino';
 import { httpRequestDuration, loadConfig } from '@app/shared';
 import { AppModule, requestId } from './app.module';
 import { registerContentParsers } from './http/content-parsers';
-import { problemFromFastifyError } from './http/problem';
-import { sendProblem } from './http/problem.filter';
 import { createValidationPipe } from './http/validation';
+import { registerBullBoard } from './ops/bull-board';
 
 export interface CreateAppOptions {
   /** Buffer logs until the pino logger is ready (true in production). */
@@ -50,20 +48,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       reply.elapsedTime / 1000,
     );
   });
-  // Errors raised before Nest's router (body parsing, limits, media types) in problem format.
-  fastify.setErrorHandler((error, req, reply) => {
-    const problem = problemFromFastifyError(
-      error as { code?: string; statusCode?: number; message?: string },
-    );
-    if (problem.status >= 500) new NestLogger('HTTP').error(error);
-    if (req.url.startsWith('/v1/receipts/wechatpay')) {
-      void reply
-        .status(problem.status)
-        .send({ code: 'FAIL', message: problem.detail, reason: problem.code });
-      return;
-    }
-    sendProblem(reply, problem);
-  });
+  // Errors raised before Nest's router (body parsing, limits, media types) reach Nest's own
+  // Fastify error handler, which hands them to ProblemFilter (see http/problem.filter.ts).
 
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
@@ -80,6 +66,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  const closeBoard = await registerBullBoard(app, config);
+  fastify.addHook('onClose', async () => closeBoard());
 
   await app.init();
   await fastify.ready();
