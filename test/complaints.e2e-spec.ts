@@ -865,18 +865,30 @@ describe('complaints', () => {
       });
 
       it('with MERCHANT_RESPONSE_SLA 1s, escalation is allowed once it has passed without a response', async () => {
+        // A worker of another suite (same database and queue) may escalate an overdue ticket
+        // itself (merchant_no_response) a few ms after its deadline; the consumer asks right
+        // at the deadline, and a ticket the worker took anyway is tried again.
         const fast = await boot({ MERCHANT_RESPONSE_SLA: '1s' });
         try {
           const fastShop = await createShop(fast, REGION);
-          const ticket = await ticketIn(fast, fastShop, 'awaiting_merchant');
-          expect(
-            Date.parse(ticket.body.merchantRespondBy) - Date.parse(ticket.body.createdAt),
-          ).toBe(1000);
-          await sleep(Math.max(0, Date.parse(ticket.body.merchantRespondBy) - Date.now()) + 200);
-          const res = await fast.http
-            .post(`/v1/complaints/${ticket.id}/escalate`)
-            .set(ticket.consumer)
-            .send({ reason: 'No answer in time.' });
+          let res: any;
+          for (let attempt = 0; attempt < 3; attempt++) {
+            const ticket = await ticketIn(fast, fastShop, 'awaiting_merchant');
+            const due = Date.parse(ticket.body.merchantRespondBy);
+            expect(due - Date.parse(ticket.body.createdAt)).toBe(1000);
+            await sleep(Math.max(0, due - Date.now()) + 10);
+            res = await fast.http
+              .post(`/v1/complaints/${ticket.id}/escalate`)
+              .set(ticket.consumer)
+              .send({ reason: 'No answer in time.' });
+            if (res.status === 200) break;
+            const [row] = await t.db.query(
+              'SELECT escalation_reason FROM complaints WHERE id = $1',
+              [ticket.id],
+            );
+            expect(res.body.code).toBe('INVALID_TRANSITION');
+            expect(row.escalation_reason).toBe('merchant_no_response');
+          }
           expect(res.status).toBe(200);
           expect(res.body).toMatchObject({
             status: 'escalated',
@@ -1259,9 +1271,6 @@ describe('complaints', () => {
       const ticket = await ticketIn(t, shop, 'pending_offer');
       const n = (await events(ticket.id)).length;
       expect(await verify(ticket.id)).toEqual({ valid: true, length: n });
-      await t.db
-        .query('DELETE FROM outbox WHERE complaint_id = $1 AND event_seq = $2', [ticket.id, n])
-        .catch(() => undefined);
       await t.db.query('DELETE FROM complaint_events WHERE complaint_id = $1 AND seq = $2', [
         ticket.id,
         n,

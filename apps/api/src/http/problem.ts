@@ -18,14 +18,15 @@ export function problemOf(
   extra: Record<string, unknown> = {},
   errors?: FieldError[],
 ): ProblemBody {
+  // Extra members (e.g. complaintId) never replace the problem's own members.
   return {
+    ...extra,
     type: PROBLEM_TYPE_BASE + code.toLowerCase().replace(/_/g, '-'),
     title: titleOf(code),
     status: statusOf(code),
     detail,
     code,
     ...(errors && errors.length ? { errors } : {}),
-    ...extra,
   };
 }
 
