@@ -2,6 +2,7 @@ import { Directory1763884800000 } from './1763884800000-Directory';
 import { Receipts1763884900000 } from './1763884900000-Receipts';
 import { Complaints1763885000000 } from './1763885000000-Complaints';
 import { Outbox1763885100000 } from './1763885100000-Outbox';
+import { Stats1763885200000 } from './1763885200000-Stats';
 
 /**
  * Every migration, in order. Listed as classes (not a glob) so the bundled apps, the CLI and the
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   Receipts1763884900000,
   Complaints1763885000000,
   Outbox1763885100000,
+  Stats1763885200000,
 ];

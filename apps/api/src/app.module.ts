@@ -21,6 +21,10 @@ import { OpsController } from './ops/ops.controller';
 import { REDIS } from './ops/redis.provider';
 import { RedisModule } from './ops/redis.module';
 import { ComplaintsController } from './complaints/complaints.controller';
+import { StatsController } from './stats/stats.controller';
+import { DomainMetrics } from './ops/domain-metrics';
+import { BullModule } from '@nestjs/bullmq';
+import { STATS_QUEUE } from '@app/complaints';
 import { RedisThrottlerStorage } from './http/rate-limit';
 import { ReceiptsController } from './receipts/receipts.controller';
 
@@ -69,6 +73,7 @@ export function requestId(req: IncomingMessage): string {
     DirectoryModule,
     ReceiptsModule,
     ComplaintsModule,
+    BullModule.registerQueue({ name: STATS_QUEUE }),
   ],
   controllers: [
     OpsController,
@@ -77,8 +82,10 @@ export function requestId(req: IncomingMessage): string {
     OfficesController,
     ReceiptsController,
     ComplaintsController,
+    StatsController,
   ],
   providers: [
+    DomainMetrics,
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
   ],

@@ -6,6 +6,9 @@ import { HEJIE_CONFIG, HejieConfigModule, QueueRootModule } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
 import { ProcessorBootCheck } from './processors/boot-check';
 import { DeadlinesProcessor } from './processors/deadlines.processor';
+import { StatsProcessor } from './processors/stats.processor';
+import { BullModule } from '@nestjs/bullmq';
+import { STATS_QUEUE } from '@app/complaints';
 
 /** The worker: BullMQ processors on the same libs as the API; no HTTP server, no migrations. */
 @Module({
@@ -18,7 +21,8 @@ import { DeadlinesProcessor } from './processors/deadlines.processor';
     DatabaseModule,
     QueueRootModule,
     ComplaintsModule,
+    BullModule.registerQueue({ name: STATS_QUEUE }),
   ],
-  providers: [DeadlinesProcessor, ProcessorBootCheck],
+  providers: [DeadlinesProcessor, StatsProcessor, ProcessorBootCheck],
 })
 export class WorkerModule {}

@@ -113,6 +113,8 @@ export interface TicketView {
   closedAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /** Regulators and admins only: the consumer files many tickets against many merchants. */
+  serialComplainant?: boolean;
 }
 
 export interface NewComplaint {

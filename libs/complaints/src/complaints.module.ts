@@ -5,11 +5,17 @@ import { CLOCK, systemClock } from '@app/shared';
 import { ComplaintsService } from './complaints.service';
 import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { DEADLINES_QUEUE } from './jobs/jobs';
+import { StatsService } from './stats/stats.service';
 
 /** Needs QueueRootModule (BullMQ's connection) in the application that imports it. */
 @Module({
   imports: [DirectoryModule, BullModule.registerQueue({ name: DEADLINES_QUEUE })],
-  providers: [ComplaintsService, DeadlineScheduler, { provide: CLOCK, useValue: systemClock }],
-  exports: [ComplaintsService, DeadlineScheduler, BullModule, CLOCK],
+  providers: [
+    ComplaintsService,
+    StatsService,
+    DeadlineScheduler,
+    { provide: CLOCK, useValue: systemClock },
+  ],
+  exports: [ComplaintsService, StatsService, DeadlineScheduler, BullModule, CLOCK],
 })
 export class ComplaintsModule {}

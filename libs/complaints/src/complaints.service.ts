@@ -32,6 +32,7 @@ import {
 import { EventActor, insertEvent, nextEvent, readTrail, verifyTrail } from './trail';
 import type { PendingEvent, TrailEvent } from './trail';
 import { DeadlineScheduler } from './jobs/deadline-scheduler';
+import { StatsService } from './stats/stats.service';
 import type { Deadline } from './jobs/deadline-scheduler';
 import { ComplaintRow, OfferRow, canSee, offerView, ticketView } from './complaint.row';
 import {
@@ -104,7 +105,18 @@ export class ComplaintsService {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly directory: DirectoryService,
     private readonly scheduler: DeadlineScheduler,
+    private readonly stats: StatsService,
   ) {}
+
+  /**
+   * Regulators and admins see whether the consumer is a serial complainant (DESIGN.md:
+   * flagged to regulators only); the field does not exist in anyone else's view.
+   */
+  private async withSerialFlag(views: TicketView[], actor: Actor): Promise<TicketView[]> {
+    if (actor.role !== 'regulator' && actor.role !== 'admin') return views;
+    const serial = await this.stats.serialComplainantsAmong(views.map((v) => v.consumerId));
+    return views.map((v) => ({ ...v, serialComplainant: serial.has(v.consumerId) }));
+  }
 
   // ---------------------------------------------------------------- create
 
@@ -258,7 +270,8 @@ export class ComplaintsService {
         event: { type: 'regulator_viewed', data: {} },
       }));
     }
-    return this.view(id, actor, now);
+    const [view] = await this.withSerialFlag([await this.view(id, actor, now)], actor);
+    return view;
   }
 
   async list(actor: Actor, q: ListQuery): Promise<Page<TicketView>> {
@@ -322,7 +335,10 @@ export class ComplaintsService {
     const sortKey = (r: ComplaintRow) => (r[sortCol as keyof ComplaintRow] as Date).toISOString();
     const page = pageOf(rows, limit, (r) => [sortKey(r), r.id]);
     return {
-      items: page.items.map((r) => ticketView(r, actor, this.config.piiKey, now)),
+      items: await this.withSerialFlag(
+        page.items.map((r) => ticketView(r, actor, this.config.piiKey, now)),
+        actor,
+      ),
       nextCursor: page.nextCursor,
     };
   }

@@ -5,3 +5,4 @@ export * from './complaint.row';
 export * from './complaints.service';
 export * from './complaints.module';
 export * from './jobs';
+export * from './stats';

@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { DEADLINES_QUEUE, assertOneProcessorPerJob } from '@app/complaints';
+import { DEADLINES_QUEUE, STATS_QUEUE, assertOneProcessorPerJob } from '@app/complaints';
 import { DeadlinesProcessor } from './deadlines.processor';
+import { StatsProcessor } from './stats.processor';
 
 /**
  * A job name without exactly one processor stops the worker at boot. Every processor of the
@@ -8,11 +9,15 @@ import { DeadlinesProcessor } from './deadlines.processor';
  */
 @Injectable()
 export class ProcessorBootCheck implements OnModuleInit {
-  constructor(private readonly deadlines: DeadlinesProcessor) {}
+  constructor(
+    private readonly deadlines: DeadlinesProcessor,
+    private readonly stats: StatsProcessor,
+  ) {}
 
   onModuleInit(): void {
     assertOneProcessorPerJob({
       [DEADLINES_QUEUE]: this.deadlines.handlers,
+      [STATS_QUEUE]: this.stats.handlers,
     });
   }
 }

@@ -1,0 +1,96 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { Queue } from 'bullmq';
+import { ComplaintsService, DEADLINES_QUEUE, STATS_QUEUE, StatsService } from '@app/complaints';
+import { Gauge, metricsRegistry } from '@app/shared';
+
+interface Sources {
+  complaints: ComplaintsService;
+  stats: StatsService;
+  queues: Queue[];
+}
+
+/** The gauges are registered once per process and read from the application started last. */
+let current: Sources | null = null;
+
+function gauge(
+  name: string,
+  help: string,
+  labelNames: string[],
+  collect: (g: Gauge) => Promise<void>,
+): void {
+  if (metricsRegistry.getSingleMetric(name)) return;
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [metricsRegistry],
+    async collect() {
+      this.reset();
+      if (current) await collect(this);
+    },
+  });
+}
+
+/**
+ * Domain figures on /metrics, computed at scrape time from PostgreSQL and BullMQ, so they are
+ * right whichever process (API or worker) changed the data.
+ */
+@Injectable()
+export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
+  private sources?: Sources;
+
+  constructor(
+    private readonly complaints: ComplaintsService,
+    private readonly stats: StatsService,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  onModuleInit(): void {
+    const queues = [DEADLINES_QUEUE, STATS_QUEUE]
+      .map((name) => this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }))
+      .filter(Boolean);
+    this.sources = { complaints: this.complaints, stats: this.stats, queues };
+    current = this.sources;
+
+    gauge('hejie_queue_jobs', 'BullMQ jobs per queue and state', ['queue', 'state'], async (g) => {
+      for (const q of current!.queues) {
+        const counts = await q.getJobCounts('waiting', 'delayed', 'active', 'failed');
+        for (const [state, n] of Object.entries(counts)) g.set({ queue: q.name, state }, n);
+      }
+    });
+    gauge(
+      'hejie_escalations_total',
+      'Tickets escalated, by reason (from the rollups)',
+      ['reason'],
+      async (g) => {
+        const snap = await current!.stats.metricsSnapshot();
+        for (const [reason, n] of Object.entries(snap.escalationsByReason)) g.set({ reason }, n);
+      },
+    );
+    gauge(
+      'hejie_self_resolution_rate',
+      'Self-resolution rate per region, last 30 days (regions with no decided ticket omitted)',
+      ['region'],
+      async (g) => {
+        for (const r of (await current!.stats.metricsSnapshot()).rateByRegion) {
+          if (r.rate !== null) g.set({ region: r.regionCode }, r.rate);
+        }
+      },
+    );
+    gauge(
+      'hejie_regulator_acceptance_overdue',
+      'Escalated tickets past acceptBy without an acceptance decision, per office',
+      ['office'],
+      async (g) => {
+        for (const r of await current!.complaints.countAcceptanceOverdue())
+          g.set({ office: r.officeId ?? 'unassigned' }, r.n);
+      },
+    );
+  }
+
+  onModuleDestroy(): void {
+    if (current === this.sources) current = null;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './measures';
+export * from './stats.jobs';
+export * from './stats.service';

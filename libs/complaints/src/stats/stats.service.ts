@@ -1,0 +1,438 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { CLOCK, DomainError, HEJIE_CONFIG } from '@app/shared';
+import type { Actor, Clock, HejieConfig } from '@app/shared';
+import { shanghaiDate } from '../lifecycle/working-days';
+import {
+  CreditComponent,
+  ROLLUP_COUNTERS,
+  RollupCounter,
+  StatsEvent,
+  Totals,
+  creditScore,
+  deltasOf,
+  medianFromHistogram,
+  onTimeResponseRate,
+  resolveBucket,
+  selfResolutionRate,
+} from './measures';
+
+export interface SelfResolutionQuery {
+  from?: string;
+  to?: string;
+  regionCode?: string;
+  merchantId?: string;
+}
+
+export interface SelfResolutionReport {
+  from: string;
+  to: string;
+  selfResolved: number;
+  escalated: number;
+  withdrawn: number;
+  open: number;
+  rate: number | null;
+  merchantOnTimeResponseRate: number | null;
+  medianHoursToResolve: number | null;
+  byDay: { day: string; selfResolved: number; escalated: number; rate: number | null }[];
+}
+
+export interface CreditReport {
+  merchantId: string;
+  score: number;
+  basis: number;
+  components: CreditComponent[];
+}
+
+interface DrainRow {
+  id: string;
+  event_type: string;
+  payload: { actor: { role: string }; at: string; data: StatsEvent['data'] };
+  region_code: string;
+  merchant_id: string;
+  created_at: Date;
+  merchant_respond_by: Date;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const SUMS = `sum(opened)::int AS opened, sum(self_resolved)::int AS self_resolved,
+  sum(escalated_no_response + escalated_unresolved + escalated_consumer)::int AS escalated,
+  sum(escalated_no_response)::int AS escalated_no_response, sum(withdrawn)::int AS withdrawn,
+  sum(first_responses)::int AS first_responses, sum(first_responses_on_time)::int AS first_responses_on_time,
+  sum(mediated)::int AS mediated, sum(mediation_failed)::int AS mediation_failed`;
+
+interface SumRow {
+  opened: number | null;
+  self_resolved: number | null;
+  escalated: number | null;
+  escalated_no_response: number | null;
+  withdrawn: number | null;
+  first_responses: number | null;
+  first_responses_on_time: number | null;
+  mediated: number | null;
+  mediation_failed: number | null;
+}
+
+function totalsOf(r: SumRow | undefined): Totals {
+  return {
+    opened: r?.opened ?? 0,
+    selfResolved: r?.self_resolved ?? 0,
+    escalated: r?.escalated ?? 0,
+    escalatedNoResponse: r?.escalated_no_response ?? 0,
+    withdrawn: r?.withdrawn ?? 0,
+    firstResponses: r?.first_responses ?? 0,
+    firstResponsesOnTime: r?.first_responses_on_time ?? 0,
+    mediated: r?.mediated ?? 0,
+    mediationFailed: r?.mediation_failed ?? 0,
+  };
+}
+
+/**
+ * The self-resolution measures of DESIGN.md: rollups maintained from the outbox, and the
+ * reports, scores and lists read from them.
+ */
+@Injectable()
+export class StatsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /**
+   * One batch: pending 'stats' outbox rows (SKIP LOCKED, so workers take disjoint rows) become
+   * rollup increments, and the rows are marked done in the same transaction: exactly once.
+   */
+  async drainBatch(limit = 1000): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const rows: DrainRow[] = await tx.query(
+        `SELECT o.id, o.event_type, o.payload, c.region_code, c.merchant_id, c.created_at, c.merchant_respond_by
+           FROM outbox o JOIN complaints c ON c.id = o.complaint_id
+          WHERE o.topic = 'stats' AND o.state = 'pending'
+          ORDER BY o.id LIMIT $1
+          FOR UPDATE OF o SKIP LOCKED`,
+        [limit],
+      );
+      if (!rows.length) return 0;
+      const counters = new Map<string, Record<RollupCounter, number> & { hours: number }>();
+      const hist = new Map<string, number>();
+      for (const r of rows) {
+        for (const d of deltasOf({
+          type: r.event_type,
+          at: r.payload.at,
+          actorRole: r.payload.actor.role,
+          data: r.payload.data ?? {},
+          regionCode: r.region_code,
+          merchantId: r.merchant_id,
+          createdAt: r.created_at,
+          merchantRespondBy: r.merchant_respond_by,
+        })) {
+          const key = `${d.day}|${d.regionCode}|${d.merchantId}`;
+          let c = counters.get(key);
+          if (!c) {
+            c = Object.assign(Object.fromEntries(ROLLUP_COUNTERS.map((n) => [n, 0])), {
+              hours: 0,
+            }) as Record<RollupCounter, number> & { hours: number };
+            counters.set(key, c);
+          }
+          c[d.counter]++;
+          if (d.resolveHours !== undefined) {
+            c.hours += d.resolveHours;
+            const hk = `${key}|${resolveBucket(d.resolveHours)}`;
+            hist.set(hk, (hist.get(hk) ?? 0) + 1);
+          }
+        }
+      }
+      if (counters.size) {
+        const keys = [...counters.keys()].map((k) => k.split('|'));
+        const vals = [...counters.values()];
+        const params: unknown[] = [
+          keys.map((k) => k[0]),
+          keys.map((k) => k[1]),
+          keys.map((k) => k[2]),
+        ];
+        for (const n of ROLLUP_COUNTERS) params.push(vals.map((v) => v[n]));
+        params.push(vals.map((v) => v.hours));
+        const cols = [...ROLLUP_COUNTERS, 'resolve_hours_sum'];
+        await tx.query(
+          `INSERT INTO stats_daily (day, region_code, merchant_id, ${cols.join(', ')})
+           SELECT * FROM unnest($1::date[], $2::text[], $3::uuid[],
+                  ${ROLLUP_COUNTERS.map((_, i) => `$${i + 4}::int[]`).join(', ')}, $${ROLLUP_COUNTERS.length + 4}::float8[])
+           ON CONFLICT (day, region_code, merchant_id) DO UPDATE SET
+             ${cols.map((c) => `${c} = stats_daily.${c} + EXCLUDED.${c}`).join(', ')}`,
+          params,
+        );
+      }
+      if (hist.size) {
+        const keys = [...hist.keys()].map((k) => k.split('|'));
+        await tx.query(
+          `INSERT INTO stats_resolve_hours (day, region_code, merchant_id, bucket, tickets)
+           SELECT * FROM unnest($1::date[], $2::text[], $3::uuid[], $4::smallint[], $5::int[])
+           ON CONFLICT (day, region_code, merchant_id, bucket) DO UPDATE
+             SET tickets = stats_resolve_hours.tickets + EXCLUDED.tickets`,
+          [
+            keys.map((k) => k[0]),
+            keys.map((k) => k[1]),
+            keys.map((k) => k[2]),
+            keys.map((k) => Number(k[3])),
+            [...hist.values()],
+          ],
+        );
+      }
+      await tx.query(
+        `UPDATE outbox SET state = 'done', done_at = now() WHERE id = ANY($1::bigint[])`,
+        [rows.map((r) => r.id)],
+      );
+      return rows.length;
+    });
+  }
+
+  /** Scope of a caller as SQL over stats_daily (alias s). */
+  private async scope(
+    actor: Actor,
+    q: SelfResolutionQuery,
+  ): Promise<{ where: string[]; params: unknown[] }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    switch (actor.role) {
+      case 'consumer':
+        throw new DomainError('FORBIDDEN', 'statistics are for merchants, regulators and admins');
+      case 'merchant':
+        if (q.merchantId && q.merchantId !== actor.merchantId) {
+          throw new DomainError('FORBIDDEN', 'merchants see their own statistics only');
+        }
+        where.push(`s.merchant_id = ${p(actor.merchantId)}`);
+        break;
+      case 'regulator': {
+        const prefixes = await this.officePrefixes(actor.officeId!);
+        if (q.regionCode && !prefixes.some((x) => q.regionCode!.startsWith(x))) {
+          throw new DomainError(
+            'FORBIDDEN',
+            `region ${q.regionCode} is outside this office's jurisdiction`,
+          );
+        }
+        where.push(`s.region_code LIKE ANY (${p(prefixes.map((x) => `${x}%`))}::text[])`);
+        break;
+      }
+      case 'admin':
+        break;
+    }
+    if (q.merchantId && actor.role !== 'merchant') where.push(`s.merchant_id = ${p(q.merchantId)}`);
+    if (q.regionCode) where.push(`s.region_code LIKE ${p(`${q.regionCode}%`)}`);
+    return { where, params };
+  }
+
+  async selfResolution(actor: Actor, q: SelfResolutionQuery): Promise<SelfResolutionReport> {
+    const today = shanghaiDate(this.clock.now());
+    const to = q.to ?? today;
+    const from =
+      q.from ?? shanghaiDate(new Date(Date.parse(`${to}T00:00:00+08:00`) - 29 * 86_400_000));
+    for (const [name, v] of [
+      ['from', from],
+      ['to', to],
+    ] as const) {
+      if (
+        !DAY.test(v) ||
+        Number.isNaN(Date.parse(`${v}T00:00:00Z`)) ||
+        new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) !== v
+      ) {
+        throw new DomainError('VALIDATION_FAILED', `${name} must be a date YYYY-MM-DD`, {}, [
+          { field: name, message: 'YYYY-MM-DD' },
+        ]);
+      }
+    }
+    if (from > to) {
+      throw new DomainError('VALIDATION_FAILED', 'from must not be after to', {}, [
+        { field: 'from', message: 'after to' },
+      ]);
+    }
+    const { where, params } = await this.scope(actor, q);
+    const scoped = where.length ? `AND ${where.join(' AND ')}` : '';
+    const n = params.length;
+    const period = [...params, from, to];
+    const [sums]: SumRow[] = await this.db.query(
+      `SELECT ${SUMS} FROM stats_daily s WHERE s.day BETWEEN $${n + 1} AND $${n + 2} ${scoped}`,
+      period,
+    );
+    const byDay: { day: string; self_resolved: number; escalated: number }[] = await this.db.query(
+      `SELECT to_char(s.day, 'YYYY-MM-DD') AS day, sum(self_resolved)::int AS self_resolved,
+              sum(escalated_no_response + escalated_unresolved + escalated_consumer)::int AS escalated
+         FROM stats_daily s WHERE s.day BETWEEN $${n + 1} AND $${n + 2} ${scoped}
+        GROUP BY s.day ORDER BY s.day`,
+      period,
+    );
+    const hist: { bucket: number; tickets: number }[] = await this.db.query(
+      `SELECT s.bucket, sum(s.tickets)::int AS tickets FROM stats_resolve_hours s
+        WHERE s.day BETWEEN $${n + 1} AND $${n + 2} ${scoped} GROUP BY s.bucket`,
+      period,
+    );
+    // Open now: every ticket opened minus every ticket that left the merchant phase (all days).
+    const [all]: SumRow[] = await this.db.query(
+      `SELECT ${SUMS} FROM stats_daily s ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
+      params,
+    );
+    const t = totalsOf(sums);
+    const a = totalsOf(all);
+    return {
+      from,
+      to,
+      selfResolved: t.selfResolved,
+      escalated: t.escalated,
+      withdrawn: t.withdrawn,
+      open: Math.max(0, a.opened - a.selfResolved - a.escalated - a.withdrawn),
+      rate: selfResolutionRate(t.selfResolved, t.escalated),
+      merchantOnTimeResponseRate: onTimeResponseRate(t),
+      medianHoursToResolve: medianFromHistogram(
+        new Map(hist.map((h) => [Number(h.bucket), h.tickets])),
+      ),
+      byDay: byDay.map((d) => ({
+        day: d.day,
+        selfResolved: d.self_resolved,
+        escalated: d.escalated,
+        rate: selfResolutionRate(d.self_resolved, d.escalated),
+      })),
+    };
+  }
+
+  /** Public merchant credit from all of the merchant's rollups. */
+  async credit(merchantId: string): Promise<CreditReport> {
+    const [m]: unknown[] = await this.db.query('SELECT 1 FROM merchants WHERE id = $1', [
+      merchantId,
+    ]);
+    if (!m) throw new DomainError('NOT_FOUND', `merchant ${merchantId} not found`);
+    const [sums]: SumRow[] = await this.db.query(
+      `SELECT ${SUMS} FROM stats_daily s WHERE s.merchant_id = $1`,
+      [merchantId],
+    );
+    return { merchantId, ...creditScore(totalsOf(sums)) };
+  }
+
+  /**
+   * Consumers with many tickets against many merchants in a short window (thresholds are
+   * configuration). For regulators (their jurisdiction) and admins only; never for merchants.
+   */
+  async serialComplainants(
+    actor: Actor,
+  ): Promise<{ consumerId: string; tickets: number; merchants: number; since: string }[]> {
+    const since = new Date(this.clock.now().getTime() - this.config.serialComplainantWindowMs);
+    const params: unknown[] = [
+      since,
+      this.config.serialComplainantMinTickets,
+      this.config.serialComplainantMinMerchants,
+    ];
+    let scope = '';
+    if (actor.role === 'regulator') {
+      params.push((await this.officePrefixes(actor.officeId!)).map((x) => `${x}%`));
+      scope = `AND region_code LIKE ANY ($4::text[])`;
+    } else if (actor.role !== 'admin') {
+      throw new DomainError('FORBIDDEN', 'this list is for regulators and admins');
+    }
+    const rows: { consumer_id: string; tickets: number; merchants: number }[] = await this.db.query(
+      `SELECT consumer_id, count(*)::int AS tickets, count(DISTINCT merchant_id)::int AS merchants
+         FROM complaints WHERE created_at >= $1 ${scope}
+        GROUP BY consumer_id HAVING count(*) >= $2 AND count(DISTINCT merchant_id) >= $3
+        ORDER BY tickets DESC, consumer_id LIMIT 200`,
+      params,
+    );
+    return rows.map((r) => ({
+      consumerId: r.consumer_id,
+      tickets: r.tickets,
+      merchants: r.merchants,
+      since: since.toISOString(),
+    }));
+  }
+
+  /** Which of these consumers are serial complainants now. */
+  async serialComplainantsAmong(consumerIds: string[]): Promise<Set<string>> {
+    if (!consumerIds.length) return new Set();
+    const since = new Date(this.clock.now().getTime() - this.config.serialComplainantWindowMs);
+    const rows: { consumer_id: string }[] = await this.db.query(
+      `SELECT consumer_id FROM complaints WHERE consumer_id = ANY($1::text[]) AND created_at >= $2
+        GROUP BY consumer_id HAVING count(*) >= $3 AND count(DISTINCT merchant_id) >= $4`,
+      [
+        [...new Set(consumerIds)],
+        since,
+        this.config.serialComplainantMinTickets,
+        this.config.serialComplainantMinMerchants,
+      ],
+    );
+    return new Set(rows.map((r) => r.consumer_id));
+  }
+
+  /** Merchants with many escalations in the window, from the rollups. */
+  async repeatOffenders(
+    actor: Actor,
+  ): Promise<{ merchantId: string; name: string; escalations: number; since: string }[]> {
+    const since = shanghaiDate(
+      new Date(this.clock.now().getTime() - this.config.repeatOffenderWindowMs),
+    );
+    const params: unknown[] = [since, this.config.repeatOffenderMinEscalations];
+    let scope = '';
+    if (actor.role === 'regulator') {
+      params.push((await this.officePrefixes(actor.officeId!)).map((x) => `${x}%`));
+      scope = `AND s.region_code LIKE ANY ($3::text[])`;
+    } else if (actor.role !== 'admin') {
+      throw new DomainError('FORBIDDEN', 'this list is for regulators and admins');
+    }
+    const rows: { merchant_id: string; name: string; escalations: number }[] = await this.db.query(
+      `SELECT s.merchant_id, m.name, sum(escalated_no_response + escalated_unresolved + escalated_consumer)::int AS escalations
+         FROM stats_daily s JOIN merchants m ON m.id = s.merchant_id
+        WHERE s.day >= $1 ${scope}
+        GROUP BY s.merchant_id, m.name
+       HAVING sum(escalated_no_response + escalated_unresolved + escalated_consumer) >= $2
+        ORDER BY escalations DESC, s.merchant_id LIMIT 200`,
+      params,
+    );
+    return rows.map((r) => ({
+      merchantId: r.merchant_id,
+      name: r.name,
+      escalations: r.escalations,
+      since,
+    }));
+  }
+
+  /** For /metrics: escalations by reason and the self-resolution rate per region (last 30 days). */
+  async metricsSnapshot(): Promise<{
+    escalationsByReason: Record<string, number>;
+    rateByRegion: { regionCode: string; rate: number | null }[];
+  }> {
+    const since = shanghaiDate(new Date(this.clock.now().getTime() - 30 * 86_400_000));
+    const [e]: { no_response: number; unresolved: number; consumer: number }[] =
+      await this.db.query(
+        `SELECT coalesce(sum(escalated_no_response), 0)::int AS no_response,
+              coalesce(sum(escalated_unresolved), 0)::int AS unresolved,
+              coalesce(sum(escalated_consumer), 0)::int AS consumer FROM stats_daily`,
+      );
+    const regions: { region_code: string; self_resolved: number; escalated: number }[] =
+      await this.db.query(
+        `SELECT region_code, sum(self_resolved)::int AS self_resolved,
+              sum(escalated_no_response + escalated_unresolved + escalated_consumer)::int AS escalated
+         FROM stats_daily WHERE day >= $1 GROUP BY region_code`,
+        [since],
+      );
+    return {
+      escalationsByReason: {
+        merchant_no_response: e.no_response,
+        unresolved_in_time: e.unresolved,
+        consumer_request: e.consumer,
+      },
+      rateByRegion: regions.map((r) => ({
+        regionCode: r.region_code,
+        rate: selfResolutionRate(r.self_resolved, r.escalated),
+      })),
+    };
+  }
+
+  private async officePrefixes(officeId: string): Promise<string[]> {
+    const rows: { prefix: string }[] = await this.db.query(
+      'SELECT prefix FROM office_regions WHERE office_id = $1',
+      [officeId],
+    );
+    return rows.length ? rows.map((r) => r.prefix) : ['-'];
+  }
+}
