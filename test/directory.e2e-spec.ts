@@ -79,6 +79,8 @@ describe('directory (admin)', () => {
         creditCode,
         contactEmail: 'ops@tea.example',
         webhookUrl: 'https://tea.example/hooks/hejie',
+        // Shown this once (see test/webhooks.e2e-spec.ts).
+        webhookSecret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/),
         createdAt: expect.stringMatching(
           /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/,
         ),

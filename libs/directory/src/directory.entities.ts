@@ -28,6 +28,13 @@ export class Merchant {
   @Column({ name: 'webhook_url', type: 'text', nullable: true })
   webhookUrl: string | null;
 
+  /** Sealed signing secret (see webhook-secret.ts); never selected unless asked for. */
+  @Column({ name: 'webhook_secret', type: 'text', nullable: true, select: false })
+  webhookSecretSealed: string | null;
+
+  @Column({ name: 'webhook_secret_key_id', type: 'text', nullable: true, select: false })
+  webhookSecretKeyId: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;
 

@@ -1,15 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import {
   DEFAULT_LIMIT,
   DomainError,
+  HEJIE_CONFIG,
   Page,
   UNIQUE_VIOLATION,
   pageOf,
   pgCode,
   pgConstraint,
 } from '@app/shared';
+import type { HejieConfig } from '@app/shared';
 import { isValidCreditCode } from './credit-code';
 import { decodeTimeIdCursor } from './keyset-cursor';
 import {
@@ -20,6 +22,7 @@ import {
   PaymentAccount,
   Store,
 } from './directory.entities';
+import { newWebhookSecret, sealWebhookSecret } from './webhook-secret';
 
 export interface NewMerchant {
   name: string;
@@ -43,6 +46,12 @@ export interface ListQuery {
   cursor?: string;
 }
 
+/** A new merchant, with its webhook signing secret in clear: shown this once, never again. */
+export interface CreatedMerchant {
+  merchant: Merchant;
+  webhookSecret: string;
+}
+
 /** Where a payee account leads: the store, its merchant and its region. */
 export interface AccountOwner {
   storeId: string;
@@ -52,9 +61,12 @@ export interface AccountOwner {
 
 @Injectable()
 export class DirectoryService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
+  ) {}
 
-  async createMerchant(input: NewMerchant): Promise<Merchant> {
+  async createMerchant(input: NewMerchant): Promise<CreatedMerchant> {
     if (!isValidCreditCode(input.creditCode)) {
       throw new DomainError(
         'CREDIT_CODE_INVALID',
@@ -63,16 +75,21 @@ export class DirectoryService {
         [{ field: 'creditCode', message: 'invalid unified social credit code' }],
       );
     }
+    const webhookSecret = newWebhookSecret();
+    const { sealed, keyId } = sealWebhookSecret(webhookSecret, this.config.piiKey);
     try {
       const repo = this.db.getRepository(Merchant);
-      return await repo.save(
+      const merchant = await repo.save(
         repo.create({
           name: input.name,
           creditCode: input.creditCode,
           contactEmail: input.contactEmail ?? null,
           webhookUrl: input.webhookUrl ?? null,
+          webhookSecretSealed: sealed,
+          webhookSecretKeyId: keyId,
         }),
       );
+      return { merchant, webhookSecret };
     } catch (e) {
       if (pgCode(e) === UNIQUE_VIOLATION) {
         throw new DomainError(
@@ -82,6 +99,21 @@ export class DirectoryService {
       }
       throw e;
     }
+  }
+
+  /**
+   * A new webhook signing secret replaces the old one at once: deliveries still pending (and
+   * dead ones retried) are signed with the new secret from their next attempt on.
+   */
+  async rotateWebhookSecret(merchantId: string): Promise<string> {
+    const webhookSecret = newWebhookSecret();
+    const { sealed, keyId } = sealWebhookSecret(webhookSecret, this.config.piiKey);
+    const [rows]: [{ id: string }[], number] = await this.db.query(
+      `UPDATE merchants SET webhook_secret = $2, webhook_secret_key_id = $3 WHERE id = $1 RETURNING id`,
+      [merchantId, sealed, keyId],
+    );
+    if (!rows.length) throw new DomainError('NOT_FOUND', `merchant ${merchantId} not found`);
+    return webhookSecret;
   }
 
   async getMerchant(id: string): Promise<Merchant> {

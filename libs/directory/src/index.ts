@@ -3,3 +3,4 @@ export * from './directory.entities';
 export * from './directory.service';
 export * from './directory.module';
 export * from './keyset-cursor';
+export * from './webhook-secret';

@@ -45,6 +45,16 @@ export class MerchantResponse {
   @ApiProperty() createdAt: string;
 }
 
+/** The 201 of POST /v1/merchants: the merchant and, this once, its webhook signing secret. */
+export class MerchantCreatedResponse extends MerchantResponse {
+  @ApiProperty({
+    example: 'whsec_3q2-7wE7m1Yp0Qm0cQ0xJx5yE6m3oQ0U7nq8VQb6y9k',
+    description:
+      'HMAC-SHA256 key of X-Hejie-Signature on webhooks (the whole string, UTF-8). Returned only here and by POST /v1/merchants/:id/webhook-secret; never in GETs.',
+  })
+  webhookSecret: string;
+}
+
 export class PaymentAccountDto {
   @ApiProperty({
     example: 'alipay',

@@ -17,10 +17,12 @@ import { ListQuery, pageSchema } from '../http/list-query.dto';
 import {
   CreateMerchantRequest,
   CreateStoreRequest,
+  MerchantCreatedResponse,
   MerchantResponse,
   StoreResponse,
 } from './directory.dto';
 import { merchantView, storeView } from './directory.views';
+import { WEBHOOK_DOC } from '../webhooks/webhooks.dto';
 
 @ApiTags('directory')
 @ApiExtraModels(MerchantResponse, StoreResponse)
@@ -30,8 +32,11 @@ export class MerchantsController {
 
   @Post()
   @Roles('admin')
-  @ApiOperation({ summary: 'Onboard a merchant (admin)' })
-  @ApiCreatedResponse({ type: MerchantResponse })
+  @ApiOperation({
+    summary: 'Onboard a merchant (admin)',
+    description: `The response carries the merchant's webhook signing secret (\`webhookSecret\`), shown this once: GETs never return it; POST /v1/merchants/:id/webhook-secret issues a new one.\n\n${WEBHOOK_DOC}`,
+  })
+  @ApiCreatedResponse({ type: MerchantCreatedResponse })
   @ApiProblems(
     'VALIDATION_FAILED',
     'UNAUTHENTICATED',
@@ -39,8 +44,9 @@ export class MerchantsController {
     'MERCHANT_EXISTS',
     'CREDIT_CODE_INVALID',
   )
-  async create(@Body() body: CreateMerchantRequest): Promise<MerchantResponse> {
-    return merchantView(await this.directory.createMerchant(body));
+  async create(@Body() body: CreateMerchantRequest): Promise<MerchantCreatedResponse> {
+    const { merchant, webhookSecret } = await this.directory.createMerchant(body);
+    return { ...merchantView(merchant), webhookSecret };
   }
 
   @Get()

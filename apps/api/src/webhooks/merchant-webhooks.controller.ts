@@ -1,0 +1,88 @@
+import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import {
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { WebhooksService } from '@app/complaints';
+import type { WebhookDeliveryView } from '@app/complaints';
+import { DirectoryService } from '@app/directory';
+import { DomainError } from '@app/shared';
+import type { Actor, Page } from '@app/shared';
+import { ApiProblems } from '../http/api-problems';
+import { CurrentActor, Roles } from '../http/auth';
+import { IdParam } from '../http/id-param';
+import { pageSchema } from '../http/list-query.dto';
+import {
+  DeliveryListQuery,
+  WEBHOOK_DOC,
+  WebhookDeliveryResponse,
+  WebhookSecretResponse,
+} from './webhooks.dto';
+
+/** Merchant staff see their own merchant's deliveries; anyone else's are "not found". */
+function assertOwnMerchant(actor: Actor, merchantId: string): void {
+  if (actor.role === 'merchant' && actor.merchantId !== merchantId)
+    throw new DomainError('NOT_FOUND', 'no such resource');
+}
+
+@ApiTags('webhooks')
+@ApiExtraModels(WebhookDeliveryResponse)
+@Controller('v1/merchants/:merchantId')
+export class MerchantWebhooksController {
+  constructor(
+    private readonly directory: DirectoryService,
+    private readonly webhooks: WebhooksService,
+  ) {}
+
+  @Post('webhook-secret')
+  @Roles('admin')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Rotate the webhook signing secret (admin)',
+    description: `Issues a new secret, returned only in this response; the old one stops signing at once (pending deliveries are signed with the new one from their next attempt).\n\n${WEBHOOK_DOC}`,
+  })
+  @ApiOkResponse({ type: WebhookSecretResponse })
+  @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
+  async rotateSecret(@IdParam('merchantId') id: string): Promise<WebhookSecretResponse> {
+    return { webhookSecret: await this.directory.rotateWebhookSecret(id) };
+  }
+
+  @Get('webhook-deliveries')
+  @Roles('admin', 'merchant')
+  @ApiOperation({
+    summary: "A merchant's webhook deliveries, newest first (admin; merchant staff: their own)",
+    description: WEBHOOK_DOC,
+  })
+  @ApiOkResponse({ schema: pageSchema(getSchemaPath(WebhookDeliveryResponse)) })
+  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
+  async list(
+    @IdParam('merchantId') id: string,
+    @Query() q: DeliveryListQuery,
+    @CurrentActor() actor: Actor,
+  ): Promise<Page<WebhookDeliveryView>> {
+    assertOwnMerchant(actor, id);
+    return this.webhooks.list(id, q);
+  }
+
+  @Post('webhook-deliveries/:deliveryId/retry')
+  @Roles('admin', 'merchant')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Re-queue a dead delivery (admin; merchant staff: their own)',
+    description:
+      'The delivery becomes pending, due now, with a fresh budget of WEBHOOK_MAX_ATTEMPTS attempts; same id and body. Only a dead delivery can be retried (409 INVALID_TRANSITION otherwise).',
+  })
+  @ApiOkResponse({ type: WebhookDeliveryResponse })
+  @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_TRANSITION')
+  async retry(
+    @IdParam('merchantId') id: string,
+    @IdParam('deliveryId') deliveryId: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<WebhookDeliveryView> {
+    assertOwnMerchant(actor, id);
+    return this.webhooks.retry(id, deliveryId);
+  }
+}
