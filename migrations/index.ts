@@ -3,6 +3,8 @@ import { Receipts1763884900000 } from './1763884900000-Receipts';
 import { Complaints1763885000000 } from './1763885000000-Complaints';
 import { Outbox1763885100000 } from './1763885100000-Outbox';
 import { Stats1763885200000 } from './1763885200000-Stats';
+import { Webhooks1763885300000 } from './1763885300000-Webhooks';
+import { StatsUnanswered1763885350000 } from './1763885350000-StatsUnanswered';
 
 /**
  * Every migration, in order. Listed as classes (not a glob) so the bundled apps, the CLI and the
@@ -14,4 +16,6 @@ export const MIGRATIONS = [
   Complaints1763885000000,
   Outbox1763885100000,
   Stats1763885200000,
+  Webhooks1763885300000,
+  StatsUnanswered1763885350000,
 ];

@@ -17,7 +17,8 @@ import { IdParam } from '../http/id-param';
 export class SelfResolutionQueryDto {
   @ApiPropertyOptional({
     example: '2026-11-01',
-    description: 'first Shanghai day (default: 29 days before `to`)',
+    description:
+      'first Shanghai day (default: 29 days before `to`); the period spans at most 366 days',
   })
   @IsOptional()
   @IsString()
@@ -31,15 +32,23 @@ export class SelfResolutionQueryDto {
   @IsString()
   @Matches(/^\d{4}-\d{2}-\d{2}$/)
   to?: string;
-  @ApiPropertyOptional({ example: '3301', description: 'region code or prefix' })
+  @ApiPropertyOptional({
+    example: '3301',
+    description: 'region code or prefix; for a regulator, within its jurisdiction (else 403)',
+  })
   @IsOptional()
   @Matches(/^\d{1,6}$/)
   regionCode?: string;
-  @ApiPropertyOptional() @IsOptional() @IsUUID() merchantId?: string;
+  @ApiPropertyOptional({
+    description: "a merchant's id; merchants get their own whatever is asked (another id is 403)",
+  })
+  @IsOptional()
+  @IsUUID()
+  merchantId?: string;
 }
 
 class ByDayDto {
-  @ApiProperty() day: string;
+  @ApiProperty({ example: '2026-11-20', description: 'Shanghai day' }) day: string;
   @ApiProperty() selfResolved: number;
   @ApiProperty() escalated: number;
   @ApiProperty({ nullable: true, type: Number }) rate: number | null;
@@ -57,7 +66,7 @@ export class SelfResolutionResponse {
   withdrawn: number;
   @ApiProperty({
     description:
-      'tickets in the merchant phase now, within the scope (opened − left, from rollups)',
+      'tickets in the merchant phase now (awaiting_merchant or in_negotiation) within the scope, whatever the period: the one figure counted over the tickets (on a partial index of open tickets), not from the rollups',
   })
   open: number;
   @ApiProperty({
@@ -70,17 +79,73 @@ export class SelfResolutionResponse {
     nullable: true,
     type: Number,
     description:
-      'first responses within merchantRespondBy ÷ (first responses + no-response escalations)',
+      "merchant's first responses at or before merchantRespondBy ÷ (first responses + tickets that left the merchant phase unanswered after merchantRespondBy: escalated by the worker or the consumer, or withdrawn), counted on the day of the response or of leaving; null when there are none",
   })
   merchantOnTimeResponseRate: number | null;
   @ApiProperty({
     nullable: true,
     type: Number,
     description:
-      'median hours from filing to self-resolution, from an hour histogram (exact to the bucket, interpolated inside)',
+      'median hours from filing to self-resolution (offer accepted) of the tickets resolved in the period, from an hour histogram with bounds 1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168, 240, 336, 720 h: exact to the bucket, linearly interpolated inside it (so within one bucket width), rounded to 0.1 h; null when none',
   })
   medianHoursToResolve: number | null;
-  @ApiProperty({ type: [ByDayDto] }) byDay: ByDayDto[];
+  @ApiProperty({
+    type: [ByDayDto],
+    description: 'every day of the period, oldest first, zeros included',
+  })
+  byDay: ByDayDto[];
+}
+
+class CreditComponentDto {
+  @ApiProperty({
+    enum: ['on_time_response', 'self_resolution', 'escalations', 'mediation_outcomes'],
+  })
+  name: string;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'the measure (a rate 0–1, or escalations per 100 tickets); null without data',
+  })
+  value: number | null;
+  @ApiProperty({ description: 'most points this component can give' }) weight: number;
+  @ApiProperty({ description: 'points earned, rounded to 0.1' }) points: number;
+  @ApiProperty() explanation: string;
+}
+
+export class CreditResponse {
+  @ApiProperty() merchantId: string;
+  @ApiProperty({ example: 86.5, description: 'sum of the components’ points, 0–100' })
+  score: number;
+  @ApiProperty({
+    description: 'tickets ever opened against the merchant: the evidence behind the score',
+  })
+  basis: number;
+  @ApiProperty({ type: [CreditComponentDto] }) components: CreditComponentDto[];
+}
+
+class SerialComplainantDto {
+  @ApiProperty({ example: 'alipay:2088102177846880' }) consumerId: string;
+  @ApiProperty({ description: 'tickets filed since `since` (within the jurisdiction)' })
+  tickets: number;
+  @ApiProperty({ description: 'distinct merchants complained against' }) merchants: number;
+  @ApiProperty() since: string;
+}
+
+class SerialComplainantsResponse {
+  @ApiProperty({ type: [SerialComplainantDto] }) items: SerialComplainantDto[];
+}
+
+class RepeatOffenderDto {
+  @ApiProperty() merchantId: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ description: 'escalations since `since` (within the jurisdiction)' })
+  escalations: number;
+  @ApiProperty({ example: '2026-08-25', description: 'first Shanghai day of the window' })
+  since: string;
+}
+
+class RepeatOffendersResponse {
+  @ApiProperty({ type: [RepeatOffenderDto] }) items: RepeatOffenderDto[];
 }
 
 @ApiTags('statistics')
@@ -93,7 +158,7 @@ export class StatsController {
   @ApiOperation({
     summary: 'Self-resolution rate and merchant measures, from the rollups',
     description:
-      'Tickets are counted on the Shanghai day they left the merchant phase. Scope: admin all; regulator its jurisdiction (a regionCode outside it is 403); merchant itself (another merchantId is 403); consumers 403. Rollups lag the tickets by at most a second or two (the worker drains the outbox).',
+      'Answered from daily rollups (Shanghai day × region × merchant). Tickets are counted on the Shanghai day they LEFT the merchant phase (resolved, escalated, withdrawn), not the day they were opened. Scope: admin all; regulator its office’s jurisdiction (its region prefixes; a regionCode outside it is 403); merchant itself (another merchantId is 403); consumers 403. Rollups lag the tickets by about a second (the worker drains the outbox every second or SWEEP_INTERVAL, whichever is shorter). A bad date, from after to, or a period over 366 days is 400.',
   })
   @ApiOkResponse({ type: SelfResolutionResponse })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
@@ -112,6 +177,7 @@ export class StatsController {
     description:
       'At least SERIAL_COMPLAINANT_MIN_TICKETS tickets (5) against at least SERIAL_COMPLAINANT_MIN_MERCHANTS merchants (3) within SERIAL_COMPLAINANT_WINDOW (30d). Never shown to merchants.',
   })
+  @ApiOkResponse({ type: SerialComplainantsResponse })
   @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN')
   async serial(@CurrentActor() actor: Actor) {
     return { items: await this.stats.serialComplainants(actor) };
@@ -122,8 +188,9 @@ export class StatsController {
   @ApiOperation({
     summary: 'Merchants with many escalations (regulators, admins only)',
     description:
-      'At least REPEAT_OFFENDER_MIN_ESCALATIONS (10) escalations within REPEAT_OFFENDER_WINDOW (90d).',
+      'At least REPEAT_OFFENDER_MIN_ESCALATIONS (10) escalations within REPEAT_OFFENDER_WINDOW (90d), from the rollups; a regulator sees the escalations in its jurisdiction.',
   })
+  @ApiOkResponse({ type: RepeatOffendersResponse })
   @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN')
   async offenders(@CurrentActor() actor: Actor) {
     return { items: await this.stats.repeatOffenders(actor) };
@@ -134,20 +201,9 @@ export class StatsController {
   @ApiOperation({
     summary: "A merchant's public credit score (0–100) with the components that explain it",
     description:
-      'Sum of four components: on_time_response = on-time first-response rate × 30; self_resolution = self-resolution rate × 40; escalations = 20 × max(0, 1 − escalations per 100 tickets ÷ 50); mediation_outcomes = share of closed mediations ending in agreement × 10. A component without data earns its full weight; `basis` is the number of tickets the score rests on.',
+      'From all of the merchant’s rollups. score = sum of four components (weights 30 + 40 + 20 + 10 = 100), each point value rounded to 0.1: on_time_response = 30 × on-time rate (first responses at or before merchantRespondBy ÷ (first responses + tickets left unanswered past it)); self_resolution = 40 × self-resolved ÷ (self-resolved + escalated); escalations = 20 × max(0, 1 − (escalations per 100 tickets opened) ÷ 50), so 0 escalations earn 20 and 50 or more per 100 earn 0; mediation_outcomes = 10 × mediations ending in agreement ÷ mediations closed (agreed + failed). A component without data (value null) earns its full weight: no complaints is no evidence against the merchant; `basis` (tickets opened) says how much evidence there is. Unknown merchant: 404.',
   })
-  @ApiOkResponse({
-    schema: {
-      example: {
-        merchantId: '…',
-        score: 86.5,
-        basis: 40,
-        components: [
-          { name: 'on_time_response', value: 0.9, weight: 30, points: 27, explanation: '…' },
-        ],
-      },
-    },
-  })
+  @ApiOkResponse({ type: CreditResponse })
   @ApiProblems('NOT_FOUND')
   credit(@IdParam('merchantId') id: string): Promise<CreditReport> {
     return this.stats.credit(id);

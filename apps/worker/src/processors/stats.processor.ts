@@ -55,10 +55,18 @@ export class StatsProcessor extends WorkerHost implements OnApplicationBootstrap
 
   async drain(): Promise<number> {
     let total = 0;
-    for (;;) {
-      const n = await this.stats.drainBatch(1000);
-      total += n;
-      if (n === 0) return total;
+    try {
+      for (;;) {
+        const n = await this.stats.drainBatch(1000);
+        total += n;
+        if (n === 0) break;
+      }
+    } catch (e) {
+      // The failed batch rolled back (its rows stay pending): the next drain counts them.
+      this.logger.error(`stats: drain failed after ${total} events: ${String(e)}`);
+      throw e;
     }
+    if (total > 0) this.logger.log(`stats: drained ${total} events`);
+    return total;
   }
 }

@@ -4,6 +4,7 @@ import {
   medianFromHistogram,
   onTimeResponseRate,
   resolveBucket,
+  RESOLVE_HOUR_BUCKETS,
   selfResolutionRate,
   StatsEvent,
 } from './measures';
@@ -70,6 +71,56 @@ describe('rollup deltas', () => {
     expect(resolved).toMatchObject({ counter: 'self_resolved', resolveHours: 24 });
     expect(deltasOf(ev('regulator_viewed', '2026-11-21T02:00:00.000Z', 'regulator'))).toEqual([]);
   });
+
+  it('counts a ticket left unanswered past its deadline, however it left the merchant phase', () => {
+    const unanswered = { from: 'awaiting_merchant', to: 'escalated' };
+    const counters = (e: StatsEvent) => deltasOf(e).map((d) => d.counter);
+    // The worker's no-response escalation, at the deadline itself.
+    expect(
+      counters(
+        ev('escalated', '2026-11-24T02:00:00.000Z', 'system', {
+          ...unanswered,
+          reason: 'merchant_no_response',
+        }),
+      ),
+    ).toEqual(['escalated_no_response', 'unanswered_late']);
+    // The consumer escalating herself after the 96 hours: her reason, yet the merchant was late.
+    expect(
+      counters(
+        ev('escalated', '2026-11-24T05:00:00.000Z', 'consumer', {
+          ...unanswered,
+          reason: 'consumer_request',
+        }),
+      ),
+    ).toEqual(['escalated_consumer', 'unanswered_late']);
+    // Escalated after an answer: the merchant's clock was already settled.
+    expect(
+      counters(
+        ev('escalated', '2026-11-25T00:00:00.000Z', 'consumer', {
+          from: 'in_negotiation',
+          to: 'escalated',
+          reason: 'consumer_request',
+        }),
+      ),
+    ).toEqual(['escalated_consumer']);
+    const withdrawn = { from: 'awaiting_merchant', to: 'withdrawn' };
+    expect(counters(ev('withdrawn', '2026-11-24T03:00:00.000Z', 'consumer', withdrawn))).toEqual([
+      'withdrawn',
+      'unanswered_late',
+    ]);
+    // Withdrawn before the deadline: no evidence either way.
+    expect(counters(ev('withdrawn', '2026-11-22T03:00:00.000Z', 'consumer', withdrawn))).toEqual([
+      'withdrawn',
+    ]);
+  });
+
+  it('attributes leaving the merchant phase to the Shanghai day it happened, not the day opened', () => {
+    // Opened on the 20th; escalated at 2026-11-24T16:30Z = 00:30 on the 25th in Shanghai.
+    const [d] = deltasOf(
+      ev('escalated', '2026-11-24T16:30:00.000Z', 'system', { reason: 'unresolved_in_time' }),
+    );
+    expect(d).toMatchObject({ day: '2026-11-25', counter: 'escalated_unresolved' });
+  });
 });
 
 describe('measures', () => {
@@ -78,10 +129,13 @@ describe('measures', () => {
     expect(selfResolutionRate(0, 0)).toBeNull();
   });
 
-  it('on-time rate counts unanswered (no-response escalations) as late', () => {
+  it('on-time rate counts tickets left unanswered past the deadline as late', () => {
     expect(
-      onTimeResponseRate({ firstResponses: 3, firstResponsesOnTime: 3, escalatedNoResponse: 1 }),
+      onTimeResponseRate({ firstResponses: 3, firstResponsesOnTime: 3, unansweredLate: 1 }),
     ).toBe(0.75);
+    expect(
+      onTimeResponseRate({ firstResponses: 0, firstResponsesOnTime: 0, unansweredLate: 0 }),
+    ).toBeNull();
   });
 
   it('median from the histogram interpolates inside the bucket', () => {
@@ -93,12 +147,66 @@ describe('measures', () => {
     expect(resolveBucket(10_000)).toBe(14);
   });
 
+  it('median from the histogram: bucket edges, several buckets, the open-ended last bucket', () => {
+    // Bucket bounds are inclusive above: exactly 1 h is in (0,1], just over is in (1,2].
+    expect(resolveBucket(0)).toBe(0);
+    expect(resolveBucket(1)).toBe(0);
+    expect(resolveBucket(1.0001)).toBe(1);
+    expect(resolveBucket(720)).toBe(13);
+    expect(resolveBucket(720.5)).toBe(14);
+    // One ticket in (0,1]: read as the bucket's middle.
+    expect(medianFromHistogram(new Map([[0, 1]]))).toBe(0.5);
+    // 2 in (0,1], 1 in (4,8], 1 in (24,48]: half = 2 falls at the top of (0,1].
+    expect(
+      medianFromHistogram(
+        new Map([
+          [0, 2],
+          [3, 1],
+          [6, 1],
+        ]),
+      ),
+    ).toBe(1);
+    // 1 in (1,2], 3 in (12,24]: half = 2 is 1/3 into (12,24] → 12 + 4 = 16.
+    expect(
+      medianFromHistogram(
+        new Map([
+          [1, 1],
+          [5, 3],
+        ]),
+      ),
+    ).toBe(16);
+    // Over 720 h is read as 720–1440 h.
+    expect(medianFromHistogram(new Map([[14, 2]]))).toBe(1080);
+    // Empty buckets (zero counts) are ignored.
+    expect(
+      medianFromHistogram(
+        new Map([
+          [0, 0],
+          [8, 1],
+        ]),
+      ),
+    ).toBe(84);
+  });
+
+  it('the histogram median stays within one bucket of the exact median', () => {
+    const hours = [0.2, 0.7, 3, 5, 5.5, 13, 30, 50, 100, 200, 400, 900];
+    const counts = new Map<number, number>();
+    for (const h of hours) counts.set(resolveBucket(h), (counts.get(resolveBucket(h)) ?? 0) + 1);
+    const sorted = [...hours].sort((a, b) => a - b);
+    const exact = (sorted[5] + sorted[6]) / 2; // 21.5
+    const m = medianFromHistogram(counts)!;
+    const b = resolveBucket(exact);
+    const lower = b === 0 ? 0 : RESOLVE_HOUR_BUCKETS[b - 1];
+    expect(m).toBeGreaterThanOrEqual(lower);
+    expect(m).toBeLessThanOrEqual(RESOLVE_HOUR_BUCKETS[b]);
+  });
+
   it('credit: full marks without evidence, and each component explains its points', () => {
     const none = creditScore({
       opened: 0,
       selfResolved: 0,
       escalated: 0,
-      escalatedNoResponse: 0,
+      unansweredLate: 0,
       withdrawn: 0,
       firstResponses: 0,
       firstResponsesOnTime: 0,
@@ -110,7 +218,7 @@ describe('measures', () => {
       opened: 20,
       selfResolved: 10,
       escalated: 10,
-      escalatedNoResponse: 5,
+      unansweredLate: 5,
       withdrawn: 0,
       firstResponses: 15,
       firstResponsesOnTime: 10,
@@ -120,5 +228,35 @@ describe('measures', () => {
     // on time 10/20 → 15; self-resolution 0.5 → 20; 50 escalations per 100 → 0; mediation 0.5 → 5.
     expect(c.components.map((x) => x.points)).toEqual([15, 20, 0, 5]);
     expect(c.score).toBe(40);
+    expect(c.basis).toBe(20);
+    expect(c.components.map((x) => [x.name, x.value, x.weight])).toEqual([
+      ['on_time_response', 0.5, 30],
+      ['self_resolution', 0.5, 40],
+      ['escalations', 50, 20],
+      ['mediation_outcomes', 0.5, 10],
+    ]);
+  });
+
+  it('credit: weights sum to 100; escalation points fall linearly to 0 at 50 per 100 tickets', () => {
+    const t = {
+      opened: 40,
+      selfResolved: 36,
+      escalated: 4,
+      unansweredLate: 0,
+      withdrawn: 0,
+      firstResponses: 40,
+      firstResponsesOnTime: 38,
+      mediated: 3,
+      mediationFailed: 1,
+    };
+    const c = creditScore(t);
+    expect(c.components.reduce((s, x) => s + x.weight, 0)).toBe(100);
+    // 38/40 × 30 = 28.5; 36/40 × 40 = 36; 10 per 100 → 20 × (1 − 10/50) = 16; 3/4 × 10 = 7.5.
+    expect(c.components.map((x) => x.points)).toEqual([28.5, 36, 16, 7.5]);
+    expect(c.score).toBe(88);
+    // Beyond 50 escalations per 100 tickets the component stays at 0, never negative.
+    const worst = creditScore({ ...t, escalated: 40, selfResolved: 0 });
+    expect(worst.components[2]).toMatchObject({ value: 100, points: 0 });
+    expect(worst.score).toBeGreaterThanOrEqual(0);
   });
 });

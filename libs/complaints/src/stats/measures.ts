@@ -1,8 +1,11 @@
 import { shanghaiDate } from '../lifecycle/working-days';
 
 /**
- * Upper bounds (hours) of the hours-to-resolution histogram; the last bucket is open-ended.
- * The median read from it is exact to the bucket and linearly interpolated inside it.
+ * Upper bounds (hours) of the hours-to-resolution histogram; the last bucket (over 720 h) is
+ * open-ended and read as 720–1440 h. Precision of the median read from it: the bucket holding
+ * the median is exact; inside it the value is linearly interpolated (tickets assumed spread
+ * evenly), so the error is below that bucket's width: under 1 h up to 2 h, under 4 h up to 12 h,
+ * under 24 h up to 120 h, and coarser beyond (a week or more to settle). Rounded to 0.1 h.
  */
 export const RESOLVE_HOUR_BUCKETS = [
   1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168, 240, 336, 720,
@@ -40,6 +43,7 @@ export const ROLLUP_COUNTERS = [
   'withdrawn',
   'first_responses',
   'first_responses_on_time',
+  'unanswered_late',
   'accepted',
   'declined',
   'mediated',
@@ -106,9 +110,11 @@ export function deltasOf(e: StatsEvent): RollupDelta[] {
       if (e.data.reason === 'merchant_no_response') add('escalated_no_response');
       else if (e.data.reason === 'unresolved_in_time') add('escalated_unresolved');
       else add('escalated_consumer');
+      if (leftUnanswered(e)) add('unanswered_late');
       break;
     case 'withdrawn':
       add('withdrawn');
+      if (leftUnanswered(e)) add('unanswered_late');
       break;
     case 'accepted':
       add('accepted');
@@ -126,11 +132,24 @@ export function deltasOf(e: StatsEvent): RollupDelta[] {
   return out;
 }
 
+/**
+ * The ticket left the merchant phase without the merchant ever answering, once its deadline had
+ * been reached: the worker's no-response escalation, and also a consumer who escalated (reason
+ * consumer_request) or withdrew after waiting out the 96 hours. All of them count against the
+ * merchant's on-time rate; a withdrawal before the deadline does not (the clock never ran out).
+ */
+function leftUnanswered(e: StatsEvent): boolean {
+  return (
+    e.data.from === 'awaiting_merchant' && new Date(e.at).getTime() >= e.merchantRespondBy.getTime()
+  );
+}
+
 export interface Totals {
   opened: number;
   selfResolved: number;
   escalated: number;
-  escalatedNoResponse: number;
+  /** Tickets that left the merchant phase unanswered after merchantRespondBy (see deltasOf). */
+  unansweredLate: number;
   withdrawn: number;
   firstResponses: number;
   firstResponsesOnTime: number;
@@ -144,13 +163,14 @@ export function selfResolutionRate(selfResolved: number, escalated: number): num
 }
 
 /**
- * On-time first responses ÷ tickets whose merchant clock ended (answered, or escalated for no
- * response). A merchant that never answered is counted as late.
+ * On-time first responses ÷ tickets whose merchant clock ended: answered (on time or late), or
+ * gone unanswered past merchantRespondBy (escalated by the worker or the consumer, or withdrawn).
+ * A merchant that never answered is counted as late.
  */
 export function onTimeResponseRate(
-  t: Pick<Totals, 'firstResponses' | 'firstResponsesOnTime' | 'escalatedNoResponse'>,
+  t: Pick<Totals, 'firstResponses' | 'firstResponsesOnTime' | 'unansweredLate'>,
 ): number | null {
-  const base = t.firstResponses + t.escalatedNoResponse;
+  const base = t.firstResponses + t.unansweredLate;
   return base === 0 ? null : t.firstResponsesOnTime / base;
 }
 
