@@ -56,6 +56,11 @@ if [ ! -f dist/apps/api/main.js ] || [ -n "$(find apps libs migrations -newer di
   echo "building…"
   npm run --silent build > .demo/build.log 2>&1 || { cat .demo/build.log; exit 1; }
 fi
+# The dashboards (apps/web → dist/web, served at /app/) on their own when only they changed.
+if [ ! -f dist/web/index.html ] || [ -n "$(find apps/web -newer dist/web/index.html -type f -not -path '*/node_modules/*' -print -quit)" ]; then
+  echo "building the dashboards…"
+  npm run --silent build:web > .demo/build-web.log 2>&1 || { cat .demo/build-web.log; exit 1; }
+fi
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
@@ -77,6 +82,7 @@ node -r ts-node/register/transpile-only -r tsconfig-paths/register scripts/seed-
 cat <<EOM
 
 Hejie is running.
+  Dashboards     http://localhost:${PORT}/app/   (demo sign-in: one click per identity)
   API            http://localhost:${PORT}/v1
   API docs       http://localhost:${PORT}/docs
   Health         http://localhost:${PORT}/health/ready

@@ -1,7 +1,9 @@
 /**
  * Seeds a small Hangzhou through the public API, as real clients would: offices, merchants with
  * stores and payment accounts, and receipts through each provider route (Alipay RSA2, WeChat
- * Pay v3, generic HMAC). Runs against the API started by scripts/demo.sh; idempotent.
+ * Pay v3, generic HMAC); then tickets in several states (awaiting the merchant, in negotiation
+ * with an offer, resolved, withdrawn, escalated, in mediation) driven with demo tokens, and
+ * prints the demo sign-ins. Runs against the API started by scripts/demo.sh; idempotent.
  */
 import { readFileSync } from 'node:fs';
 import { creditCodeCheckChar } from '../libs/directory/src/credit-code';
@@ -111,10 +113,15 @@ async function main(): Promise<void> {
 
   const existing = await call('GET', '/v1/merchants?limit=100', undefined, auth);
   if ((existing.body.items ?? []).length > 0) {
-    console.log('demo data already present; skipping the seed');
-    return;
+    console.log('demo directory and receipts already present; skipping them');
+  } else {
+    await seedDirectoryAndReceipts(auth);
   }
+  await seedTickets(auth);
+  await printSignIns(auth);
+}
 
+async function seedDirectoryAndReceipts(auth: Record<string, string>): Promise<void> {
   for (const office of OFFICES) await call('POST', '/v1/offices', office, auth);
 
   const now = Date.now();
@@ -210,6 +217,238 @@ async function main(): Promise<void> {
   console.log(
     `demo consumers: ${DEMO_CONSUMERS.alipay} (Alipay bills), ${DEMO_CONSUMERS.wechatpay} (WeChat Pay bills)`,
   );
+}
+
+// ---------------------------------------------------------------------------- tickets
+
+type Identity = { role: string; sub: string; merchantId?: string; officeId?: string };
+type Json = Record<string, any>;
+
+/** The same identities the dashboards' demo sign-in offers. */
+const staffOf = (merchantId: string): Identity => ({
+  role: 'merchant',
+  sub: `staff@${merchantId}`,
+  merchantId,
+});
+const officerOf = (officeId: string): Identity => ({
+  role: 'regulator',
+  sub: `officer@${officeId}`,
+  officeId,
+});
+
+async function tokenFor(identity: Identity): Promise<Record<string, string>> {
+  const res = await call('POST', '/v1/auth/dev-token', identity);
+  if (res.status !== 200) throw new Error(`dev token refused: ${JSON.stringify(res.body)}`);
+  return { authorization: `Bearer ${String(res.body.token)}` };
+}
+
+async function must(
+  what: string,
+  status: number,
+  p: Promise<{ status: number; body: Json }>,
+): Promise<Json> {
+  const res = await p;
+  if (res.status !== status)
+    throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+interface Plan {
+  consumer: keyof typeof DEMO_CONSUMERS;
+  merchant: number; // index into MERCHANTS
+  state: 'awaiting_merchant' | 'offer' | 'resolved' | 'withdrawn' | 'escalated' | 'mediating';
+  category: string;
+  demand: { type: string; amountMinor?: number };
+  description: string;
+}
+
+/** Six tickets, one per state; the remaining bills are left for visitors to complain about. */
+const PLANS: Plan[] = [
+  {
+    consumer: 'alipay',
+    merchant: 0,
+    state: 'awaiting_merchant',
+    category: 'not_as_described',
+    demand: { type: 'partial_refund', amountMinor: 5000 },
+    description: '包装上写明前特级，收到的茶叶碎末很多，与描述不符。',
+  },
+  {
+    consumer: 'alipay',
+    merchant: 1,
+    state: 'offer',
+    category: 'quality',
+    demand: { type: 'exchange' },
+    description: '新买的蓝牙耳机左耳没有声音，要求换一副新的。',
+  },
+  {
+    consumer: 'alipay',
+    merchant: 2,
+    state: 'resolved',
+    category: 'service',
+    demand: { type: 'refund', amountMinor: 3000 },
+    description: '约好的私教课教练没有到场，也没有提前通知。',
+  },
+  {
+    consumer: 'alipay',
+    merchant: 3,
+    state: 'withdrawn',
+    category: 'quality',
+    demand: { type: 'apology' },
+    description: '水果有几个坏了，后来店员主动补给我了，撤回即可。',
+  },
+  {
+    consumer: 'wechatpay',
+    merchant: 0,
+    state: 'escalated',
+    category: 'overcharge',
+    demand: { type: 'refund', amountMinor: 1000 },
+    description: '结账时多收了十元包装费，事先没有告知。',
+  },
+  {
+    consumer: 'wechatpay',
+    merchant: 1,
+    state: 'mediating',
+    category: 'fraud',
+    demand: { type: 'compensation', amountMinor: 9000 },
+    description: '宣传为原装正品充电器，拆开发现是仿品，要求退一赔三。',
+  },
+];
+
+async function seedTickets(auth: Record<string, string>): Promise<void> {
+  const consumers = {
+    alipay: await tokenFor({ role: 'consumer', sub: DEMO_CONSUMERS.alipay }),
+    wechatpay: await tokenFor({ role: 'consumer', sub: DEMO_CONSUMERS.wechatpay }),
+  };
+  const mine = await call('GET', '/v1/complaints?limit=1', undefined, consumers.alipay);
+  if ((mine.body.items ?? []).length > 0) {
+    console.log('demo tickets already present; skipping them');
+    return;
+  }
+  const merchants = (await call('GET', '/v1/merchants?limit=100', undefined, auth)).body
+    .items as Json[];
+  const byName = new Map(merchants.map((m) => [m.name as string, m.id as string]));
+  const bills = {
+    alipay: (await call('GET', '/v1/receipts?limit=100', undefined, consumers.alipay)).body
+      .items as Json[],
+    wechatpay: (await call('GET', '/v1/receipts?limit=100', undefined, consumers.wechatpay)).body
+      .items as Json[],
+  };
+
+  for (const plan of PLANS) {
+    const merchantId = byName.get(MERCHANTS[plan.merchant].name);
+    const receipt = bills[plan.consumer].find(
+      (r) => r.merchantId === merchantId && !r.complaintId && r.provider === plan.consumer,
+    );
+    if (!merchantId || !receipt) {
+      console.warn(`no bill for ${plan.state} (${MERCHANTS[plan.merchant].name}); skipped`);
+      continue;
+    }
+    const consumer = consumers[plan.consumer];
+    const staff = await tokenFor(staffOf(merchantId));
+    const ticket = await must(
+      'create ticket',
+      201,
+      call(
+        'POST',
+        '/v1/complaints',
+        {
+          receiptId: receipt.id,
+          category: plan.category,
+          demand: plan.demand,
+          description: plan.description,
+          contactPhone: '13800138000',
+        },
+        consumer,
+      ),
+    );
+    const path = `/v1/complaints/${String(ticket.id)}`;
+    if (plan.state === 'withdrawn') {
+      await must(
+        'withdraw',
+        200,
+        call('POST', `${path}/withdraw`, { reason: '已与店员当面解决' }, consumer),
+      );
+    }
+    if (['offer', 'resolved', 'escalated', 'mediating'].includes(plan.state)) {
+      await must(
+        'merchant reply',
+        201,
+        call('POST', `${path}/messages`, { body: '您好，已收到您的反馈，我们正在核实。' }, staff),
+      );
+    }
+    if (plan.state === 'offer' || plan.state === 'resolved' || plan.state === 'mediating') {
+      const offer = await must(
+        'offer',
+        201,
+        call(
+          'POST',
+          `${path}/offers`,
+          plan.state === 'offer'
+            ? { type: 'exchange', note: '为您更换一副全新耳机，可到店或邮寄。' }
+            : plan.state === 'resolved'
+              ? { type: 'refund', amountMinor: 3000, note: '非常抱歉，课时费全额退还。' }
+              : { type: 'partial_refund', amountMinor: 2000, note: '只能退二十元。' },
+          staff,
+        ),
+      );
+      if (plan.state === 'resolved') {
+        await must(
+          'accept',
+          200,
+          call('POST', `${path}/offers/${String(offer.id)}/accept`, {}, consumer),
+        );
+      }
+      if (plan.state === 'mediating') {
+        await must(
+          'reject',
+          200,
+          call(
+            'POST',
+            `${path}/offers/${String(offer.id)}/reject`,
+            { reason: '假货应当退一赔三' },
+            consumer,
+          ),
+        );
+      }
+    }
+    if (plan.state === 'escalated' || plan.state === 'mediating') {
+      const escalated = await must(
+        'escalate',
+        200,
+        call(
+          'POST',
+          `${path}/escalate`,
+          { reason: '商家拒绝合理诉求，请市场监管部门处理。' },
+          consumer,
+        ),
+      );
+      if (plan.state === 'mediating' && escalated.officeId) {
+        const officer = await tokenFor(officerOf(String(escalated.officeId)));
+        await must('view', 200, call('GET', path, undefined, officer));
+        await must('accept case', 200, call('POST', `${path}/accept`, {}, officer));
+      }
+    }
+    console.log(
+      `ticket ${String(ticket.number)}: ${plan.state} (${MERCHANTS[plan.merchant].name})`,
+    );
+  }
+}
+
+async function printSignIns(auth: Record<string, string>): Promise<void> {
+  const merchants = (await call('GET', '/v1/merchants?limit=100', undefined, auth)).body
+    .items as Json[];
+  const offices = (await call('GET', '/v1/offices?limit=100', undefined, auth)).body
+    .items as Json[];
+  const port = process.env.PORT ?? 3000;
+  const line = (who: string, identity: Identity) =>
+    `  ${who.padEnd(28)} ${JSON.stringify(identity)}`;
+  console.log(`\nDemo sign-ins (one click each at http://localhost:${port}/app/):`);
+  console.log(line('consumer (Alipay)', { role: 'consumer', sub: DEMO_CONSUMERS.alipay }));
+  console.log(line('consumer (WeChat Pay)', { role: 'consumer', sub: DEMO_CONSUMERS.wechatpay }));
+  for (const m of merchants) console.log(line(`staff: ${String(m.name)}`, staffOf(String(m.id))));
+  for (const o of offices) console.log(line(`officer: ${String(o.name)}`, officerOf(String(o.id))));
+  console.log(line('admin', { role: 'admin', sub: 'demo-admin' }));
+  console.log('  (POST /v1/auth/dev-token with one of these bodies returns { token })');
 }
 
 main().catch((e: unknown) => {

@@ -1,0 +1,121 @@
+import { useI18n } from '../i18n';
+import { DateTime } from './ui';
+import type { Office, TrailEvent, Verify } from '../types';
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' && v ? v : null;
+}
+
+/** One line of what an event says, in words (untrusted text stays text). */
+export function EventSummary({ e, offices }: { e: TrailEvent; offices?: Map<string, Office> }) {
+  const { t, label, money, dateTime } = useI18n();
+  const d = e.data ?? {};
+  // Consumers and merchants cannot list offices: they read "the market regulator".
+  const office = (id: unknown) =>
+    typeof id === 'string' ? (offices?.get(id)?.name ?? t('trail.anOffice')) : '—';
+  switch (e.type) {
+    case 'created': {
+      const demand = (d.demand ?? {}) as { type?: string; amountMinor?: number | null };
+      return (
+        <>
+          {label('category', str(d.category))} · {label('demand', demand.type)}
+          {demand.amountMinor ? ` ${money(demand.amountMinor)}` : ''}
+        </>
+      );
+    }
+    case 'message':
+      return <span className="quote">{str(d.body)}</span>;
+    case 'offer_made':
+      return (
+        <>
+          {label('demand', str(d.type))}
+          {typeof d.amountMinor === 'number' ? ` ${money(d.amountMinor)}` : ''}
+          {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
+        </>
+      );
+    case 'offer_rejected':
+    case 'withdrawn':
+      return str(d.reason) ? <span className="quote">{str(d.reason)}</span> : null;
+    case 'escalated':
+      return (
+        <>
+          {label('escalation', str(d.reason))}
+          {d.officeId ? ` → ${office(d.officeId)}` : ` · ${t('ticket.unassigned')}`}
+          {str(d.consumerReason) ? <span className="quote"> {str(d.consumerReason)}</span> : null}
+        </>
+      );
+    case 'accepted':
+      return <>{t('trail.mediationEndBy', { at: dateTime(str(d.mediationEndBy)) })}</>;
+    case 'declined':
+      return (
+        <>
+          {label('decline', str(d.reason))}
+          {str(d.detail) ? <span className="quote"> {str(d.detail)}</span> : null}
+        </>
+      );
+    case 'transferred':
+      return (
+        <>
+          {office(d.from)} → {office(d.to)}
+        </>
+      );
+    case 'mediated':
+    case 'mediation_failed':
+      return (
+        <>
+          {str(d.reason) ? label('mediationReason', str(d.reason)) : null}
+          {str(d.settlement) ? <span className="quote"> {str(d.settlement)}</span> : null}
+          {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
+        </>
+      );
+    default:
+      return null;
+  }
+}
+
+/** The tamper-evident trail: every event with who, when, and its hash; plus the chain check. */
+export function Trail({
+  events,
+  verify,
+  offices,
+}: {
+  events: TrailEvent[];
+  verify?: Verify | null;
+  offices?: Map<string, Office>;
+}) {
+  const { t, label, number } = useI18n();
+  return (
+    <div className="trail">
+      {verify ? (
+        <p
+          className={`verify ${verify.valid ? 'verify-ok' : 'verify-bad'}`}
+          data-testid="verify"
+          data-valid={String(verify.valid)}
+          role="status"
+        >
+          <span aria-hidden="true">{verify.valid ? '✔' : '✖'}</span>{' '}
+          {verify.valid
+            ? t('trail.valid', { n: number(verify.length) })
+            : t('trail.invalid', { seq: verify.firstInvalidSeq ?? '?' })}
+        </p>
+      ) : null}
+      <ol className="timeline">
+        {events.map((e) => (
+          <li key={e.seq} className={`tl tl-${e.type}`}>
+            <div className="tl-head">
+              <span className="tl-type">{label('event', e.type)}</span>
+              <span className="tl-actor">{label('actor', e.actor.role)}</span>
+              <DateTime iso={e.at} />
+            </div>
+            <div className="tl-body">
+              <EventSummary e={e} offices={offices} />
+            </div>
+            <div className="tl-hash" title={e.hash}>
+              #{e.seq} · <code>{e.hash.slice(0, 12)}</code>
+            </div>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}

@@ -1,0 +1,172 @@
+import { useId } from 'react';
+import type { ReactNode } from 'react';
+import { ApiError } from '../api';
+import { useI18n } from '../i18n';
+import { useNow } from '../hooks';
+import type { TicketStatus } from '../types';
+
+export function StatusBadge({ status }: { status: TicketStatus }) {
+  const { label } = useI18n();
+  return (
+    <span className={`badge status-${status}`} data-status={status}>
+      {label('status', status)}
+    </span>
+  );
+}
+
+/**
+ * Time left until `to` (or how long ago it passed), ticking every second. Overdue and
+ * "within 24 hours" are said in words as well as colour.
+ */
+export function Countdown({ to, label: prefix }: { to: string | null; label?: string }) {
+  const { t, duration, dateTime } = useI18n();
+  const now = useNow(1000);
+  if (!to) return <span>—</span>;
+  const left = new Date(to).getTime() - now;
+  const state = left < 0 ? 'overdue' : left < 24 * 3600_000 ? 'soon' : 'ok';
+  const text =
+    left < 0
+      ? t('countdown.overdue', { d: duration(-left) })
+      : t('countdown.left', { d: duration(left) });
+  return (
+    <span className={`countdown countdown-${state}`} data-state={state} title={dateTime(to)}>
+      {prefix ? <span className="countdown-label">{prefix} </span> : null}
+      <time dateTime={to}>{text}</time>
+    </span>
+  );
+}
+
+export function Money({
+  minor,
+  currency,
+}: {
+  minor: number | null | undefined;
+  currency?: string;
+}) {
+  const { money } = useI18n();
+  return <span className="money">{money(minor, currency)}</span>;
+}
+
+export function DateTime({ iso }: { iso: string | null | undefined }) {
+  const { dateTime } = useI18n();
+  return iso ? <time dateTime={iso}>{dateTime(iso)}</time> : <span>—</span>;
+}
+
+/** An error from the API, read out by screen readers. */
+export function ErrorNotice({ error }: { error: unknown }) {
+  const { t, maybe } = useI18n();
+  if (!error) return null;
+  const e = error instanceof ApiError ? error : null;
+  const title =
+    e?.status === 0 ? t('error.network') : (maybe('error', e?.code) ?? t('error.generic'));
+  return (
+    <div className="notice notice-error" role="alert">
+      <strong>{title}</strong> <span>{e ? e.message : String(error)}</span>
+      {e?.code ? <code className="code">{e.code}</code> : null}
+    </div>
+  );
+}
+
+export function Notice({
+  children,
+  kind = 'info',
+}: {
+  children: ReactNode;
+  kind?: 'info' | 'success' | 'warn';
+}) {
+  return (
+    <div className={`notice notice-${kind}`} role="status">
+      {children}
+    </div>
+  );
+}
+
+export function Loading() {
+  const { t } = useI18n();
+  return (
+    <p className="loading" role="status" aria-live="polite">
+      {t('common.loading')}
+    </p>
+  );
+}
+
+/** A labelled form field; `children` is the control, given the id through a render prop. */
+export function Field({
+  label,
+  hint,
+  error,
+  children,
+}: {
+  label: string;
+  hint?: string;
+  error?: string;
+  children: (props: {
+    id: string;
+    'aria-describedby'?: string;
+    'aria-invalid'?: boolean;
+  }) => ReactNode;
+}) {
+  const id = useId();
+  const hintId = hint ? `${id}-hint` : undefined;
+  const errId = error ? `${id}-err` : undefined;
+  const describedBy = [hintId, errId].filter(Boolean).join(' ') || undefined;
+  return (
+    <div className={`field${error ? ' field-invalid' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      {children({ id, 'aria-describedby': describedBy, 'aria-invalid': error ? true : undefined })}
+      {hint ? (
+        <p className="hint" id={hintId}>
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p className="field-error" id={errId}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+export function Card({
+  title,
+  children,
+  className,
+  actions,
+  headingLevel = 2,
+}: {
+  title?: ReactNode;
+  children: ReactNode;
+  className?: string;
+  actions?: ReactNode;
+  headingLevel?: 2 | 3;
+}) {
+  const H = headingLevel === 2 ? 'h2' : 'h3';
+  return (
+    <section className={`card${className ? ` ${className}` : ''}`}>
+      {title || actions ? (
+        <div className="card-head">
+          {title ? <H>{title}</H> : null}
+          {actions}
+        </div>
+      ) : null}
+      {children}
+    </section>
+  );
+}
+
+/** Definition list of facts: [label, value] pairs, empty values skipped. */
+export function Facts({ items }: { items: [string, ReactNode][] }) {
+  return (
+    <dl className="facts">
+      {items
+        .filter(([, v]) => v !== null && v !== undefined && v !== '')
+        .map(([k, v]) => (
+          <div key={k} className="fact">
+            <dt>{k}</dt>
+            <dd>{v}</dd>
+          </div>
+        ))}
+    </dl>
+  );
+}

@@ -1,0 +1,166 @@
+import { useMemo, useState } from 'react';
+import { get, getAll, qs } from '../api';
+import { useAsync } from '../hooks';
+import { useI18n } from '../i18n';
+import { useLive } from '../live';
+import { useSignedIn } from '../session';
+import { TicketTable, urgency, useCommonColumns } from '../components/TicketTable';
+import { ErrorNotice, Loading } from '../components/ui';
+import { MERCHANT_PHASE, TICKET_STATUSES } from '../types';
+import type { Merchant, Page, Store, Ticket, TicketStatus } from '../types';
+
+/** The deadline that matters now: the first response, then the resolution window. */
+export function merchantDeadline(tk: Ticket): string | null {
+  if (tk.status === 'awaiting_merchant') return tk.merchantRespondBy;
+  if (tk.status === 'in_negotiation') return tk.resolveBy;
+  return null;
+}
+
+function matches(tk: Ticket, status: TicketStatus | '') {
+  return status ? tk.status === status : MERCHANT_PHASE.includes(tk.status);
+}
+
+/** Merchant staff: open tickets by deadline, live; filters by status and store. */
+export function Inbox() {
+  const session = useSignedIn();
+  const merchantId = session.claims.merchantId!;
+  const { t, label, number } = useI18n();
+  const cols = useCommonColumns();
+  const [status, setStatus] = useState<TicketStatus | ''>('');
+  const [storeId, setStoreId] = useState('');
+  const [fresh, setFresh] = useState<Set<string>>(new Set());
+  const [cursor, setCursor] = useState<string | null>(null);
+
+  const merchant = useAsync(
+    (signal) => get<Merchant>(`/v1/merchants/${merchantId}`, { signal }),
+    [merchantId],
+  );
+  const stores = useAsync(
+    (signal) => getAll<Store>(`/v1/merchants/${merchantId}/stores`, 500, { signal }),
+    [merchantId],
+  );
+  const list = useAsync(
+    async (signal) => {
+      const page = await get<Page<Ticket>>(`/v1/complaints${qs({ status, limit: 100 })}`, {
+        signal,
+      });
+      setCursor(page.nextCursor);
+      return page.items;
+    },
+    [status],
+  );
+
+  useLive((m) => {
+    if (m.kind === 'ready') {
+      void list.reload();
+      return;
+    }
+    const tk = m.event.ticket;
+    list.setData((prev) => {
+      const items = prev ?? [];
+      const known = items.some((x) => x.id === tk.id);
+      if (!matches(tk, status)) return known ? items.filter((x) => x.id !== tk.id) : items;
+      if (!known) setFresh((f) => new Set(f).add(tk.id));
+      return known ? items.map((x) => (x.id === tk.id ? tk : x)) : [...items, tk];
+    });
+  });
+
+  const loadMore = async () => {
+    if (!cursor) return;
+    const page = await get<Page<Ticket>>(`/v1/complaints${qs({ status, limit: 100, cursor })}`);
+    list.setData((prev) => [
+      ...(prev ?? []),
+      ...page.items.filter((x) => !(prev ?? []).some((p) => p.id === x.id)),
+    ]);
+    setCursor(page.nextCursor);
+  };
+
+  const shown = useMemo(() => {
+    const items = (list.data ?? []).filter((tk) => !storeId || tk.storeId === storeId);
+    // Most urgent first (as the API orders them), kept so as live tickets arrive.
+    return [...items].sort((a, b) => a.merchantRespondBy.localeCompare(b.merchantRespondBy));
+  }, [list.data, storeId]);
+  const now = Date.now();
+  const overdue = shown.filter((tk) => urgency(merchantDeadline(tk), now) === 'overdue').length;
+  const soon = shown.filter((tk) => urgency(merchantDeadline(tk), now) === 'soon').length;
+
+  return (
+    <div className="inbox">
+      <div className="page-head">
+        <div>
+          <h1>{t('inbox.title')}</h1>
+          <p className="lead">{merchant.data?.name ?? ''}</p>
+        </div>
+        <ul className="summary" aria-label={t('inbox.summary')}>
+          <li>
+            <strong>{number(shown.length)}</strong> {t('inbox.count')}
+          </li>
+          <li className={overdue ? 'summary-danger' : ''}>
+            <strong>{number(overdue)}</strong> {t('inbox.overdue')}
+          </li>
+          <li className={soon ? 'summary-warn' : ''}>
+            <strong>{number(soon)}</strong> {t('inbox.soon')}
+          </li>
+        </ul>
+      </div>
+      <form
+        className="filters"
+        onSubmit={(e) => e.preventDefault()}
+        aria-label={t('common.filters')}
+      >
+        <div className="field">
+          <label htmlFor="f-status">{t('col.status')}</label>
+          <select
+            id="f-status"
+            value={status}
+            onChange={(e) => setStatus(e.target.value as TicketStatus | '')}
+          >
+            <option value="">{t('inbox.openOnly')}</option>
+            {TICKET_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {label('status', s)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="f-store">{t('col.store')}</label>
+          <select id="f-store" value={storeId} onChange={(e) => setStoreId(e.target.value)}>
+            <option value="">{t('inbox.allStores')}</option>
+            {(stores.data ?? []).map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        </div>
+      </form>
+      {list.loading ? <Loading /> : null}
+      <ErrorNotice error={list.error} />
+      {!list.loading && shown.length === 0 ? <p className="empty">{t('inbox.empty')}</p> : null}
+      {shown.length ? (
+        <TicketTable
+          caption={t('inbox.title')}
+          tickets={shown}
+          fresh={fresh}
+          rowState={(tk, n) =>
+            MERCHANT_PHASE.includes(tk.status) ? urgency(merchantDeadline(tk), n) : 'ok'
+          }
+          columns={[
+            cols.countdown(t('col.deadline'), merchantDeadline),
+            cols.status,
+            cols.store,
+            cols.demand,
+            cols.amount,
+            cols.created,
+          ]}
+        />
+      ) : null}
+      {cursor ? (
+        <button type="button" className="btn btn-secondary" onClick={() => void loadMore()}>
+          {t('common.loadMore')}
+        </button>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,237 @@
+import { useRef, useState } from 'react';
+import type { FormEvent } from 'react';
+import { ApiError, get, post } from '../api';
+import { randomKey, useAsync } from '../hooks';
+import { parseAmount, useI18n } from '../i18n';
+import { Link, useRouter } from '../router';
+import { Card, DateTime, ErrorNotice, Facts, Field, Loading, Money } from '../components/ui';
+import { AMOUNT_TYPES, CATEGORIES, DEMAND_TYPES } from '../types';
+import type { Category, DemandType, Receipt, Ticket } from '../types';
+
+const REFUNDS: DemandType[] = ['refund', 'partial_refund'];
+
+/** "Initiate resolution": a short form over the receipt's facts → POST /v1/complaints. */
+export function NewComplaint({ receiptId }: { receiptId: string }) {
+  const { t, label, money } = useI18n();
+  const { navigate } = useRouter();
+  const receipt = useAsync(
+    (signal) => get<Receipt>(`/v1/receipts/${receiptId}`, { signal }),
+    [receiptId],
+  );
+  const [category, setCategory] = useState<Category>('quality');
+  const [demandType, setDemandType] = useState<DemandType>('refund');
+  const [amount, setAmount] = useState('');
+  const [description, setDescription] = useState('');
+  const [phone, setPhone] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [submitError, setSubmitError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  // One key per form: a double tap or a retry after a lost answer replays the same ticket.
+  const idempotencyKey = useRef(randomKey());
+  const formRef = useRef<HTMLFormElement>(null);
+
+  if (receipt.loading) return <Loading />;
+  if (receipt.error || !receipt.data) return <ErrorNotice error={receipt.error} />;
+  const r = receipt.data;
+  if (r.complaintId) {
+    return (
+      <Card title={t('resolve.exists')}>
+        <Link to={`/tickets/${r.complaintId}`} className="btn btn-primary">
+          {t('bills.viewResolution')}
+        </Link>
+      </Card>
+    );
+  }
+  const needsAmount = AMOUNT_TYPES.includes(demandType);
+  const amountValue =
+    amount === '' && demandType === 'refund' ? r.amountMinor : parseAmount(amount, r.currency);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const errs: Record<string, string> = {};
+    const desc = description.trim();
+    if (desc.length < 10) errs.description = t('resolve.descTooShort');
+    if (desc.length > 2000) errs.description = t('resolve.descTooLong');
+    if (needsAmount) {
+      if (amountValue === null || amountValue <= 0) errs.amount = t('resolve.amountInvalid');
+      else if (REFUNDS.includes(demandType) && amountValue > r.amountMinor)
+        errs.amount = t('resolve.amountTooHigh', { max: money(r.amountMinor, r.currency) });
+    }
+    const ph = phone.replace(/[\s-]/g, '');
+    if (ph && !/^1[3-9]\d{9}$/.test(ph)) errs.phone = t('resolve.phoneInvalid');
+    setErrors(errs);
+    if (Object.keys(errs).length) {
+      // Move focus to the first field that needs attention (after React marked it invalid).
+      setTimeout(() =>
+        formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus(),
+      );
+      return;
+    }
+    setBusy(true);
+    setSubmitError(null);
+    try {
+      const ticket = await post<Ticket>(
+        '/v1/complaints',
+        {
+          receiptId: r.id,
+          category,
+          demand: needsAmount
+            ? { type: demandType, amountMinor: amountValue }
+            : { type: demandType },
+          description: desc,
+          ...(ph ? { contactPhone: ph } : {}),
+        },
+        { headers: { 'idempotency-key': idempotencyKey.current } },
+      );
+      navigate(`/tickets/${ticket.id}`, { replace: true });
+    } catch (err) {
+      if (
+        err instanceof ApiError &&
+        err.code === 'COMPLAINT_EXISTS' &&
+        typeof err.problem.complaintId === 'string'
+      ) {
+        navigate(`/tickets/${err.problem.complaintId}`, { replace: true });
+        return;
+      }
+      if (err instanceof ApiError) {
+        const fe: Record<string, string> = {};
+        for (const f of err.problem.errors ?? []) {
+          if (f.field.startsWith('demand')) fe.amount = f.message;
+          else if (f.field === 'contactPhone') fe.phone = f.message;
+          else if (f.field === 'description') fe.description = f.message;
+        }
+        if (err.code === 'DEMAND_EXCEEDS_PAYMENT') fe.amount = err.message;
+        setErrors(fe);
+      }
+      setSubmitError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="resolve">
+      <p className="breadcrumb">
+        <Link to="/bills">
+          <span aria-hidden="true">← </span>
+          {t('nav.bills')}
+        </Link>
+      </p>
+      <h1>{t('resolve.title')}</h1>
+      <Card title={t('resolve.order')} className="order-facts">
+        <Facts
+          items={[
+            [t('order.subject'), r.subject],
+            [t('order.amount'), <Money key="a" minor={r.amountMinor} currency={r.currency} />],
+            [t('order.paidAt'), <DateTime key="p" iso={r.paidAt} />],
+            [t('order.provider'), label('provider', r.provider)],
+            [t('order.tradeNo'), <code key="n">{r.tradeNo}</code>],
+          ]}
+        />
+        <p className="hint">{t('resolve.factsHint')}</p>
+      </Card>
+      <form
+        ref={formRef}
+        className="card stack"
+        onSubmit={(e) => void submit(e)}
+        noValidate
+        aria-describedby="resolve-help"
+      >
+        <p id="resolve-help" className="hint">
+          {t('resolve.help')}
+        </p>
+        <Field label={t('resolve.category')}>
+          {(p) => (
+            <select
+              {...p}
+              value={category}
+              onChange={(e) => setCategory(e.target.value as Category)}
+            >
+              {CATEGORIES.map((c) => (
+                <option key={c} value={c}>
+                  {label('category', c)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label={t('resolve.demand')}>
+          {(p) => (
+            <select
+              {...p}
+              value={demandType}
+              onChange={(e) => setDemandType(e.target.value as DemandType)}
+            >
+              {DEMAND_TYPES.map((d) => (
+                <option key={d} value={d}>
+                  {label('demand', d)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        {needsAmount ? (
+          <Field
+            label={t('resolve.amount', { currency: r.currency })}
+            hint={
+              REFUNDS.includes(demandType)
+                ? t('resolve.amountHint', { max: money(r.amountMinor, r.currency) })
+                : t('resolve.compensationHint')
+            }
+            error={errors.amount}
+          >
+            {(p) => (
+              <input
+                {...p}
+                name="amount"
+                inputMode="decimal"
+                value={amount}
+                placeholder={demandType === 'refund' ? (r.amountMinor / 100).toFixed(2) : ''}
+                onChange={(e) => setAmount(e.target.value)}
+              />
+            )}
+          </Field>
+        ) : null}
+        <Field
+          label={t('resolve.description')}
+          hint={t('resolve.descHint', { n: description.trim().length })}
+          error={errors.description}
+        >
+          {(p) => (
+            <textarea
+              {...p}
+              name="description"
+              rows={5}
+              maxLength={2000}
+              value={description}
+              onChange={(e) => setDescription(e.target.value)}
+              required
+            />
+          )}
+        </Field>
+        <Field label={t('resolve.phone')} hint={t('resolve.phoneHint')} error={errors.phone}>
+          {(p) => (
+            <input
+              {...p}
+              name="phone"
+              type="tel"
+              inputMode="tel"
+              autoComplete="tel"
+              value={phone}
+              onChange={(e) => setPhone(e.target.value)}
+            />
+          )}
+        </Field>
+        <ErrorNotice error={submitError} />
+        <button
+          type="submit"
+          className="btn btn-primary btn-block"
+          disabled={busy}
+          aria-busy={busy}
+        >
+          {t('resolve.submit')}
+        </button>
+      </form>
+    </div>
+  );
+}

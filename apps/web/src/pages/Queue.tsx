@@ -1,0 +1,197 @@
+import { useMemo, useState } from 'react';
+import { get, qs } from '../api';
+import { useAsync } from '../hooks';
+import { useI18n } from '../i18n';
+import { useLive } from '../live';
+import { useSignedIn } from '../session';
+import { TicketTable, urgency, useCommonColumns } from '../components/TicketTable';
+import { DateTime, ErrorNotice, Loading } from '../components/ui';
+import { TICKET_STATUSES } from '../types';
+import { merchantDeadline } from './Inbox';
+import type { Office, Page, Ticket, TicketStatus } from '../types';
+
+/**
+ * The deadline that runs now: the acceptance decision, then the mediation limit (and, for
+ * admins who see every ticket, the merchant's).
+ */
+function officeDeadline(tk: Ticket): string | null {
+  if (tk.status === 'escalated') return tk.acceptBy;
+  if (tk.status === 'mediating') return tk.mediationEndBy;
+  return merchantDeadline(tk);
+}
+
+/** Regulators: the office's queue (admins: every ticket, or the unassigned ones). */
+export function Queue() {
+  const session = useSignedIn();
+  const { role, officeId } = session.claims;
+  const { t, label, number } = useI18n();
+  const cols = useCommonColumns();
+  const [status, setStatus] = useState<TicketStatus | ''>('');
+  const [unassigned, setUnassigned] = useState(false);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [fresh, setFresh] = useState<Set<string>>(new Set());
+
+  const office = useAsync(
+    (signal) =>
+      officeId ? get<Office>(`/v1/offices/${officeId}`, { signal }) : Promise.resolve(null),
+    [officeId],
+  );
+  const query = (c?: string | null) =>
+    `/v1/complaints${qs({ status: unassigned ? undefined : status, unassigned: unassigned ? 'true' : undefined, limit: 100, cursor: c })}`;
+  const list = useAsync(
+    async (signal) => {
+      const page = await get<Page<Ticket>>(query(), { signal });
+      setCursor(page.nextCursor);
+      return page.items;
+    },
+    [status, unassigned],
+  );
+
+  useLive((m) => {
+    if (m.kind === 'ready') {
+      void list.reload();
+      return;
+    }
+    const tk = m.event.ticket;
+    const fits =
+      (!status || tk.status === status) &&
+      (!unassigned || (tk.status === 'escalated' && tk.officeId === null)) &&
+      (role === 'admin' || tk.officeId === officeId);
+    list.setData((prev) => {
+      const items = prev ?? [];
+      const known = items.find((x) => x.id === tk.id);
+      if (!fits) return known ? items.filter((x) => x.id !== tk.id) : items;
+      if (!known) setFresh((f) => new Set(f).add(tk.id));
+      const merged = { ...tk, serialComplainant: tk.serialComplainant ?? known?.serialComplainant };
+      return known ? items.map((x) => (x.id === tk.id ? merged : x)) : [...items, merged];
+    });
+  });
+
+  const loadMore = async () => {
+    if (!cursor) return;
+    const page = await get<Page<Ticket>>(query(cursor));
+    list.setData((prev) => [
+      ...(prev ?? []),
+      ...page.items.filter((x) => !(prev ?? []).some((p) => p.id === x.id)),
+    ]);
+    setCursor(page.nextCursor);
+  };
+
+  const shown = useMemo(() => list.data ?? [], [list.data]);
+  const awaiting = shown.filter((tk) => tk.status === 'escalated').length;
+  const overdue = shown.filter((tk) => tk.acceptanceOverdue).length;
+  const mediating = shown.filter((tk) => tk.status === 'mediating').length;
+
+  return (
+    <div className="queue">
+      <div className="page-head">
+        <div>
+          <h1>{role === 'admin' ? t('nav.allTickets') : t('queue.title')}</h1>
+          <p className="lead">
+            {office.data
+              ? `${office.data.name} · ${office.data.regionCodes.join(', ')}`
+              : role === 'admin'
+                ? t('queue.adminLead')
+                : ''}
+          </p>
+        </div>
+        <ul className="summary" aria-label={t('inbox.summary')}>
+          <li>
+            <strong>{number(awaiting)}</strong> {t('queue.awaitingDecision')}
+          </li>
+          <li className={overdue ? 'summary-danger' : ''}>
+            <strong>{number(overdue)}</strong> {t('queue.acceptanceOverdue')}
+          </li>
+          <li>
+            <strong>{number(mediating)}</strong> {label('status', 'mediating')}
+          </li>
+        </ul>
+      </div>
+      <form
+        className="filters"
+        onSubmit={(e) => e.preventDefault()}
+        aria-label={t('common.filters')}
+      >
+        <div className="field">
+          <label htmlFor="q-status">{t('col.status')}</label>
+          <select
+            id="q-status"
+            value={status}
+            disabled={unassigned}
+            onChange={(e) => setStatus(e.target.value as TicketStatus | '')}
+          >
+            <option value="">{t('queue.allStatuses')}</option>
+            {TICKET_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {label('status', s)}
+              </option>
+            ))}
+          </select>
+        </div>
+        {role === 'admin' ? (
+          <label className="checkbox">
+            <input
+              type="checkbox"
+              checked={unassigned}
+              onChange={(e) => setUnassigned(e.target.checked)}
+            />
+            {t('queue.unassigned')}
+          </label>
+        ) : null}
+      </form>
+      {list.loading ? <Loading /> : null}
+      <ErrorNotice error={list.error} />
+      {!list.loading && shown.length === 0 ? <p className="empty">{t('queue.empty')}</p> : null}
+      {shown.length ? (
+        <TicketTable
+          caption={t('queue.title')}
+          tickets={shown}
+          fresh={fresh}
+          rowState={(tk, now) =>
+            tk.acceptanceOverdue ? 'overdue' : urgency(officeDeadline(tk), now)
+          }
+          columns={[
+            cols.countdown(t('col.officeDeadline'), officeDeadline),
+            {
+              key: 'acceptBy',
+              header: t('col.acceptBy'),
+              cell: (tk) => (
+                <>
+                  <DateTime iso={tk.acceptBy} />
+                  {tk.acceptanceOverdue ? (
+                    <span className="badge badge-danger" data-testid="acceptance-overdue">
+                      {t('queue.acceptanceOverdue')}
+                    </span>
+                  ) : null}
+                </>
+              ),
+            },
+            cols.status,
+            cols.merchant,
+            {
+              key: 'escalation',
+              header: t('col.escalation'),
+              cell: (tk) => (
+                <>
+                  <span>{label('escalation', tk.escalationReason)}</span>
+                  <span className="cell-sub">
+                    <DateTime iso={tk.escalatedAt} />
+                  </span>
+                  {tk.serialComplainant ? (
+                    <span className="badge badge-warn">{t('ticket.serial')}</span>
+                  ) : null}
+                </>
+              ),
+            },
+            cols.demand,
+          ]}
+        />
+      ) : null}
+      {cursor ? (
+        <button type="button" className="btn btn-secondary" onClick={() => void loadMore()}>
+          {t('common.loadMore')}
+        </button>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,171 @@
+import { useState } from 'react';
+import { ApiError, get, getAll, qs } from '../api';
+import { useAsync } from '../hooks';
+import { TIME_ZONE, useI18n } from '../i18n';
+import { useSignedIn } from '../session';
+import { ByDayChart, DistrictChart } from '../components/Charts';
+import type { DistrictRow } from '../components/Charts';
+import { Card, ErrorNotice, Loading, Notice } from '../components/ui';
+import type { Office, Page, SelfResolution, Ticket } from '../types';
+
+/** YYYY-MM-DD in Shanghai, `daysBack` days before today. */
+function shanghaiDay(daysBack = 0): string {
+  const d = new Date(Date.now() - daysBack * 86400_000);
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: TIME_ZONE,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(d);
+}
+
+/** Districts worth a bar: the 6-digit codes under the scope's prefixes that offices or tickets name. */
+function districtsOf(scope: string[] | null, offices: Office[], tickets: Ticket[]): DistrictRow[] {
+  const inScope = (code: string) => !scope || scope.some((p) => code.startsWith(p));
+  const names = new Map<string, string>();
+  for (const o of offices) for (const c of o.regionCodes) if (c.length === 6) names.set(c, o.name);
+  const codes = new Set<string>();
+  for (const c of names.keys()) if (inScope(c)) codes.add(c);
+  for (const tk of tickets) if (inScope(tk.regionCode)) codes.add(tk.regionCode);
+  if (codes.size === 0 && scope) scope.forEach((c) => codes.add(c));
+  return [...codes]
+    .sort()
+    .slice(0, 30)
+    .map((code) => ({ code, name: names.get(code) ?? code, report: null }));
+}
+
+/** Self-resolution measures: a merchant's own, an office's jurisdiction (by district), or all. */
+export function Stats() {
+  const session = useSignedIn();
+  const { role, merchantId, officeId } = session.claims;
+  const { t, percent, number } = useI18n();
+  const [days, setDays] = useState(30);
+  const from = shanghaiDay(days - 1);
+  const to = shanghaiDay(0);
+
+  const overall = useAsync(
+    (signal) =>
+      get<SelfResolution>(
+        `/v1/stats/self-resolution${qs({ from, to, merchantId: role === 'merchant' ? merchantId : undefined })}`,
+        { signal },
+      ),
+    [from, to, role, merchantId],
+  );
+
+  const districts = useAsync<DistrictRow[]>(
+    async (signal) => {
+      if (role !== 'regulator' && role !== 'admin') return [];
+      const [offices, own, page] = await Promise.all([
+        getAll<Office>('/v1/offices', 1000, { signal }),
+        officeId ? get<Office>(`/v1/offices/${officeId}`, { signal }) : Promise.resolve(null),
+        get<Page<Ticket>>('/v1/complaints?limit=100', { signal }),
+      ]);
+      const rows = districtsOf(own ? own.regionCodes : null, offices, page.items);
+      const reports = await Promise.allSettled(
+        rows.map((r) =>
+          get<SelfResolution>(`/v1/stats/self-resolution${qs({ from, to, regionCode: r.code })}`, {
+            signal,
+          }),
+        ),
+      );
+      return rows.map((r, i) => ({
+        ...r,
+        report: reports[i].status === 'fulfilled' ? reports[i].value : null,
+      }));
+    },
+    [from, to, role, officeId],
+  );
+
+  const unavailable =
+    overall.error instanceof ApiError && [404, 501, 503].includes(overall.error.status);
+  const r = overall.data;
+
+  return (
+    <div className="stats">
+      <div className="page-head">
+        <div>
+          <h1>{role === 'merchant' ? t('stats.merchantTitle') : t('stats.title')}</h1>
+          <p className="lead">{t('stats.lead')}</p>
+        </div>
+        <div className="field">
+          <label htmlFor="range">{t('stats.range')}</label>
+          <select id="range" value={days} onChange={(e) => setDays(Number(e.target.value))}>
+            {[7, 30, 90].map((d) => (
+              <option key={d} value={d}>
+                {t('stats.lastDays', { n: d })}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      {overall.loading ? <Loading /> : null}
+      {unavailable ? (
+        <Notice kind="warn">
+          <span data-testid="stats-unavailable">{t('stats.unavailable')}</span>
+        </Notice>
+      ) : (
+        <ErrorNotice error={overall.error} />
+      )}
+      {r ? (
+        <>
+          <ul className="kpis" data-testid="kpis">
+            <li className="kpi kpi-main">
+              <span className="kpi-label">{t('stats.rate')}</span>
+              <span className="kpi-value">{percent(r.rate)}</span>
+            </li>
+            <li className="kpi">
+              <span className="kpi-label">{t('stats.onTime')}</span>
+              <span className="kpi-value">{percent(r.merchantOnTimeResponseRate)}</span>
+            </li>
+            <li className="kpi">
+              <span className="kpi-label">{t('stats.selfResolved')}</span>
+              <span className="kpi-value">{number(r.selfResolved)}</span>
+            </li>
+            <li className="kpi">
+              <span className="kpi-label">{t('stats.escalated')}</span>
+              <span className="kpi-value">{number(r.escalated)}</span>
+            </li>
+            <li className="kpi">
+              <span className="kpi-label">{t('stats.withdrawn')}</span>
+              <span className="kpi-value">{number(r.withdrawn)}</span>
+            </li>
+            <li className="kpi">
+              <span className="kpi-label">{t('stats.open')}</span>
+              <span className="kpi-value">{number(r.open)}</span>
+            </li>
+            <li className="kpi">
+              <span className="kpi-label">{t('stats.median')}</span>
+              <span className="kpi-value">
+                {r.medianHoursToResolve === null
+                  ? '—'
+                  : t('stats.hours', {
+                      n: number(r.medianHoursToResolve, { maximumFractionDigits: 1 }),
+                    })}
+              </span>
+            </li>
+          </ul>
+          <Card>
+            {r.byDay?.length ? (
+              <ByDayChart report={r} title={t('stats.overTime')} />
+            ) : (
+              <p className="muted">{t('stats.noDays')}</p>
+            )}
+          </Card>
+        </>
+      ) : null}
+      {role === 'regulator' || role === 'admin' ? (
+        <Card>
+          {districts.loading ? <Loading /> : null}
+          <ErrorNotice error={districts.error} />
+          {districts.data?.length ? (
+            districts.data.every((d) => !d.report) ? (
+              <p className="muted">{t('stats.unavailable')}</p>
+            ) : (
+              <DistrictChart rows={districts.data} title={t('stats.byDistrict')} />
+            )
+          ) : null}
+        </Card>
+      ) : null}
+    </div>
+  );
+}

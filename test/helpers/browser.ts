@@ -1,0 +1,85 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+
+export const ROOT = join(__dirname, '..', '..');
+export const WEB_DIST = join(ROOT, 'dist', 'web');
+const WEB_SRC = join(ROOT, 'apps', 'web');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Debian's Chromium (package `chromium`), installed with apt-get only when it is missing
+ * (playwright's own browser download does not work on these machines), and a Chinese font.
+ */
+export function ensureChromium(): string {
+  if (!existsSync(CHROMIUM)) aptInstall('chromium');
+  if (!existsSync(CHROMIUM)) throw new Error(`could not install chromium (${CHROMIUM} missing)`);
+  // Without a Chinese font the screenshots show boxes instead of 中文 (best effort).
+  if (!hasChineseFont()) aptInstall('fonts-wqy-microhei');
+  return CHROMIUM;
+}
+
+function hasChineseFont(): boolean {
+  const r = spawnSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' });
+  return r.status !== 0 || r.stdout.trim().length > 0; // no fontconfig: nothing to check
+}
+
+function aptInstall(pkg: string): void {
+  const root = process.getuid?.() === 0;
+  const run = (args: string[]) =>
+    spawnSync(root ? 'apt-get' : 'sudo', root ? args : ['apt-get', ...args], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  if (run(['install', '-y', pkg]).status !== 0) {
+    run(['update']);
+    run(['install', '-y', pkg]);
+  }
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules') continue;
+    const p = join(dir, name);
+    const s = statSync(p);
+    newest = Math.max(newest, s.isDirectory() ? newestMtime(p) : s.mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the dashboards into dist/web when there is no build, or the sources are newer. */
+export function ensureWebBuild(): string {
+  const index = join(WEB_DIST, 'index.html');
+  if (!existsSync(index) || statSync(index).mtimeMs < newestMtime(WEB_SRC)) {
+    execFileSync(
+      'npx',
+      ['vite', 'build', '--config', 'apps/web/vite.config.ts', '--logLevel', 'warn'],
+      {
+        cwd: ROOT,
+        stdio: 'inherit',
+      },
+    );
+  }
+  return WEB_DIST;
+}
+
+/** Headless Debian Chromium with the flags this machine's closed network needs. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: ensureChromium(),
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}

@@ -1,0 +1,524 @@
+/*
+ * The dashboards in a real browser (headless Debian Chromium driven by playwright-core) against
+ * the real API on a real port: a consumer initiates a resolution from My bills, the merchant sees
+ * it arrive in the inbox without reloading (server-sent events) and makes an offer, the consumer
+ * accepts it (resolved); another ticket is escalated and the regulator accepts it. Screenshots of
+ * each page go to docs/screenshots/ (referenced from README.md).
+ */
+import { mkdirSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { StatsService } from '../libs/complaints/src/stats/stats.service';
+import { bearer, startTestApp } from './helpers/test-app';
+import type { TestApp } from './helpers/test-app';
+import { ROOT, ensureChromium, ensureWebBuild, launchChromium } from './helpers/browser';
+import { createMerchant, createStore, uniqueAccount } from './factories/directory.factory';
+import { alipayParams, sendAlipay } from './factories/receipts.factory';
+import { createOffice, createReceipt } from './factories/complaint.factory';
+import Fastify from 'fastify';
+import { registerWebApp } from '../apps/api/src/web/serve-web';
+import { redactStreamToken, streamTokenOf } from '../apps/api/src/stream/redact-token';
+
+const SHOTS = join(ROOT, 'docs', 'screenshots');
+const CONSUMER = 'alipay:2088000000000001';
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 860 };
+
+/** Shanghai wall-clock time as Alipay writes it ("2026-11-23 18:15:00"). */
+function shanghai(d: Date): string {
+  const s = new Date(d.getTime() + 8 * 3600_000).toISOString();
+  return `${s.slice(0, 10)} ${s.slice(11, 19)}`;
+}
+
+interface StreamEvent {
+  type: string;
+  data: any;
+}
+
+/** A raw server-sent-events client (what EventSource does), to test GET /v1/stream itself. */
+function openStream(url: string) {
+  const events: StreamEvent[] = [];
+  const waiters: (() => void)[] = [];
+  let req: ClientRequest;
+  const opened = new Promise<{ status: number; contentType: string }>((resolve, reject) => {
+    req = httpGet(url, { headers: { accept: 'text/event-stream' } }, (res) => {
+      resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']) });
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let i: number;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          let type = 'message';
+          const data: string[] = [];
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event: ')) type = line.slice(7);
+            else if (line.startsWith('data: ')) data.push(line.slice(6));
+          }
+          if (!data.length) continue;
+          const text = data.join('\n');
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // not JSON
+          }
+          events.push({ type, data: parsed });
+          waiters.splice(0).forEach((w) => w());
+        }
+      });
+    });
+    req.on('error', reject);
+  });
+  const next = async (pred: (e: StreamEvent) => boolean, timeoutMs = 5000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = events.find(pred);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) return null;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  };
+  return { opened, events, next, close: () => req.destroy() };
+}
+
+describe('dashboards in the browser', () => {
+  let t: TestApp;
+  let base: string;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const regionCode = `3301${90 + Math.floor(Math.random() * 10)}`;
+  let office: { id: string; name: string };
+  let merchant: { id: string; name: string; creditCode: string };
+  let staff: { Authorization: string };
+  let consumer: { Authorization: string };
+  let posAccount: string;
+  const receipts: Record<string, { id: string }> = {};
+  const consoleErrors: string[] = [];
+  let finished = false;
+
+  async function open(viewport: { width: number; height: number }): Promise<Page> {
+    const ctx = await browser.newContext({
+      viewport,
+      locale: 'zh-CN',
+      timezoneId: 'Asia/Shanghai',
+    });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    return page;
+  }
+
+  /** A full-page screenshot from the top (so the sticky header sits where it belongs). */
+  async function shot(page: Page, name: string) {
+    await page.evaluate(() => {
+      (document.activeElement as HTMLElement | null)?.blur();
+      window.scrollTo(0, 0);
+    });
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  }
+
+  /** A receipt paid by the demo consumer through the Alipay route, `hoursAgo` hours ago. */
+  async function alipayReceipt(accountId: string, subject: string, yuan: string, hoursAgo: number) {
+    const params = alipayParams({
+      buyer_id: CONSUMER.slice('alipay:'.length),
+      seller_id: accountId,
+      total_amount: yuan,
+      receipt_amount: yuan,
+      subject,
+      gmt_create: shanghai(new Date(Date.now() - hoursAgo * 3600_000 - 5000)),
+      gmt_payment: shanghai(new Date(Date.now() - hoursAgo * 3600_000)),
+    });
+    const res = await sendAlipay(t, params);
+    expect(res.status).toBe(200);
+    const list = await t.http.get('/v1/receipts?limit=100').set(consumer);
+    const r = list.body.items.find((x: { tradeNo: string }) => x.tradeNo === params.trade_no);
+    expect(r).toBeDefined();
+    return r as { id: string };
+  }
+
+  /** A ticket of another consumer, through the API, to fill the inbox and the queue. */
+  async function otherTicket(
+    accountId: string,
+    subject: string,
+    description: string,
+    then: string[],
+  ) {
+    const receipt = await createReceipt(t, { accountId, subject, amountMinor: 5900 });
+    const who = bearer(t.token({ role: 'consumer', sub: receipt.payerId }));
+    const created = await t.http
+      .post('/v1/complaints')
+      .set(who)
+      .send({
+        receiptId: receipt.id,
+        category: 'service',
+        demand: { type: 'apology' },
+        description,
+      });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    for (const step of then) {
+      const res =
+        step === 'reply'
+          ? await t.http
+              .post(`/v1/complaints/${id}/messages`)
+              .set(staff)
+              .send({ body: '您好，我们正在核实，请稍候。' })
+          : await t.http
+              .post(`/v1/complaints/${id}/escalate`)
+              .set(who)
+              .send({ reason: '商家的答复无法接受。' });
+      expect(res.status).toBeLessThan(300);
+    }
+    return id;
+  }
+
+  beforeAll(async () => {
+    ensureChromium();
+    const webDist = ensureWebBuild();
+    mkdirSync(SHOTS, { recursive: true });
+    t = await startTestApp({
+      AUTH_DEV_LOGIN: 'true',
+      WEB_DIST_DIR: webDist,
+      STREAM_POLL_INTERVAL_MS: '250',
+    });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    browser = await launchChromium();
+
+    office = await createOffice(t, [regionCode], '杭州市西湖区市场监督管理局');
+    merchant = await createMerchant(t, { name: '西湖龙井茶庄有限公司' });
+    const alipayAccount = uniqueAccount('2088');
+    posAccount = uniqueAccount('pos');
+    await createStore(t, merchant.id, {
+      name: '龙井茶庄 北山街店',
+      address: '杭州市西湖区北山街32号',
+      regionCode,
+      paymentAccounts: [
+        { provider: 'alipay', accountId: alipayAccount },
+        { provider: 'sunmi-pos', accountId: posAccount },
+      ],
+    });
+    staff = bearer(
+      t.token({ role: 'merchant', sub: `staff@${merchant.id}`, merchantId: merchant.id }),
+    );
+    consumer = bearer(t.token({ role: 'consumer', sub: CONSUMER }));
+    receipts.teaware = await alipayReceipt(alipayAccount, '手工紫砂壶 西施壶', '368.00', 30);
+    receipts.snack = await alipayReceipt(alipayAccount, '桂花糕 礼盒', '46.00', 8);
+    receipts.tea = await alipayReceipt(alipayAccount, '西湖龙井 明前特级 250g', '128.00', 2);
+    // Some company in the merchant's inbox and the office's queue.
+    await otherTicket(posAccount, '龙井茶 散装 100g', '店员态度很差，结账时多收了包装费。', [
+      'reply',
+    ]);
+    await otherTicket(posAccount, '茶点套餐', '套餐里的点心不新鲜，吃了以后肚子不舒服。', []);
+    await otherTicket(posAccount, '碧螺春 200g', '买到的茶叶受潮结块，要求退货商家不同意。', [
+      'reply',
+      'escalate',
+    ]);
+  }, 180_000);
+
+  // On failure, what each page showed (test-artifacts/ is git-ignored).
+  afterEach(async () => {
+    if (finished) return;
+    const dir = join(ROOT, 'test-artifacts', 'web');
+    mkdirSync(dir, { recursive: true });
+    let i = 0;
+    for (const ctx of contexts)
+      for (const p of ctx.pages())
+        await p
+          .screenshot({ path: join(dir, `page-${i++}.png`), fullPage: true })
+          .catch(() => undefined);
+    if (consoleErrors.length) console.warn(`browser console errors:\n${consoleErrors.join('\n')}`);
+  });
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('consumer → merchant → consumer (resolved); escalation → regulator (mediating)', async () => {
+    // ---------------------------------------------------------------- sign-in (demo mode)
+    const c = await open(PHONE);
+    await c.goto(`${base}/`);
+    expect(c.url()).toBe(`${base}/app/`);
+    await c.locator('[data-testid="merchants"] button', { hasText: merchant.creditCode }).waitFor();
+    await shot(c, 'sign-in');
+    await c.locator('[data-testid="consumers"] button', { hasText: CONSUMER }).click();
+
+    // ---------------------------------------------------------------- My bills
+    await c.getByRole('heading', { name: '我的账单' }).waitFor();
+    await c.getByText('西湖龙井 明前特级 250g').waitFor();
+    const subjects = await c.locator('.receipt-subject').allTextContents();
+    expect(subjects.slice(0, 3)).toEqual([
+      '西湖龙井 明前特级 250g',
+      '桂花糕 礼盒',
+      '手工紫砂壶 西施壶',
+    ]);
+    expect(await c.locator(`li[data-receipt="${receipts.tea.id}"] .money`).textContent()).toBe(
+      '¥128.00',
+    );
+    await shot(c, 'consumer-bills');
+
+    // The merchant's inbox is open before the complaint exists.
+    const m = await open(DESKTOP);
+    await m.goto(`${base}/app/`);
+    await m.locator('[data-testid="merchants"] button', { hasText: merchant.creditCode }).click();
+    await m.getByRole('heading', { name: '投诉工单' }).waitFor();
+    await m.locator('[data-live="live"]').waitFor();
+    // The two open tickets of other consumers (the escalated one has left the inbox).
+    await m.locator('tbody tr').nth(1).waitFor();
+    expect(await m.locator('tbody tr').count()).toBe(2);
+
+    // ---------------------------------------------------------------- initiate resolution
+    await c.getByRole('button', { name: '发起和解：西湖龙井 明前特级 250g' }).click();
+    await c.getByRole('heading', { name: '发起和解' }).waitFor();
+    await c.getByLabel('问题类型 *').selectOption('not_as_described');
+    await c.getByLabel('您的诉求 *').selectOption('partial_refund');
+    await c.getByLabel('金额（CNY）*').fill('64.00');
+    await c
+      .getByLabel('情况说明 *')
+      .fill('包装上写明前特级，收到的茶叶碎末很多，明显不是特级，与描述不符。');
+    await c.getByLabel('联系电话（选填）').fill('13812345678');
+    await shot(c, 'consumer-initiate');
+    await c.getByRole('button', { name: '提交给商家' }).click();
+
+    // ---------------------------------------------------------------- ticket: escalation not yet
+    const ticket = c.locator('article.ticket[data-status="awaiting_merchant"]');
+    await ticket.waitFor();
+    const ticketId = await ticket.getAttribute('data-ticket');
+    const number = (await c.locator('.ticket-number').textContent())!.trim();
+    expect(number).toMatch(/^HJ-\d{6}-\d+$/);
+    expect(await c.getByTestId('escalate').isDisabled()).toBe(true);
+    expect(await c.getByTestId('escalate-why').textContent()).toContain('可于');
+    await c.locator('[data-testid="verify"][data-valid="true"]').waitFor();
+    await shot(c, 'consumer-ticket');
+
+    // ---------------------------------------------------------------- merchant: live inbox
+    const row = m.locator(`tr[data-number="${number}"]`);
+    await row.waitFor({ timeout: 5000 }); // no reload: it came over the event stream
+    expect(await m.locator('tbody tr').count()).toBe(3);
+    expect(await row.getAttribute('class')).toContain('row-fresh');
+    await shot(m, 'merchant-inbox');
+    await row.getByRole('link', { name: number }).click();
+    await m.locator(`article.ticket[data-ticket="${ticketId}"]`).waitFor();
+    expect(await m.getByText('138****5678').count()).toBe(1); // the phone, masked
+    await m.getByLabel('方案类型').selectOption('partial_refund');
+    await m.locator('input[name="offer-amount"]').fill('64.00');
+    await m
+      .locator('textarea[name="offer-note"]')
+      .fill('非常抱歉！退还一半货款 ¥64，并补寄一份新茶试饮装。');
+    await m.getByRole('button', { name: '发送方案' }).click();
+    await m.locator('[data-offer-status="pending"]').waitFor();
+    await m.locator('article.ticket[data-status="in_negotiation"]').waitFor();
+    await shot(m, 'merchant-ticket');
+
+    // ---------------------------------------------------------------- consumer accepts (live)
+    await c.getByTestId('accept-offer').waitFor({ timeout: 5000 }); // no reload either
+    expect(await c.getByTestId('escalate').isDisabled()).toBe(false); // the merchant answered
+    await c.getByTestId('accept-offer').click();
+    await c.locator('article.ticket[data-status="resolved"]').waitFor();
+    await c.locator('[data-offer-status="accepted"]').waitFor();
+    await shot(c, 'consumer-resolved');
+    const resolved = await t.http.get(`/v1/complaints/${ticketId}`).set(consumer);
+    expect(resolved.body.status).toBe('resolved');
+
+    // ---------------------------------------------------------------- escalation
+    const created = await t.http
+      .post('/v1/complaints')
+      .set(consumer)
+      .send({
+        receiptId: receipts.teaware.id,
+        category: 'quality',
+        demand: { type: 'refund', amountMinor: 36800 },
+        description: '紫砂壶第一次使用壶嘴就出现裂纹，要求全额退款。',
+        contactPhone: '13912345678',
+      });
+    expect(created.status).toBe(201);
+    const escId: string = created.body.id;
+    const reply = await t.http
+      .post(`/v1/complaints/${escId}/messages`)
+      .set(staff)
+      .send({ body: '手工壶出现细纹属正常现象，不影响使用，不予退款。' });
+    expect(reply.status).toBe(201);
+    await c.getByRole('navigation').getByRole('link', { name: '我的账单' }).click();
+    await c
+      .locator(`li[data-receipt="${receipts.teaware.id}"]`)
+      .getByRole('link', { name: '查看进度' })
+      .click();
+    await c
+      .locator(`article.ticket[data-ticket="${escId}"][data-status="in_negotiation"]`)
+      .waitFor();
+    await c.getByTestId('escalate').click();
+    await c.getByLabel('升级原因 *').fill('商家拒绝退款，壶身裂纹明显影响使用。');
+    await c.getByRole('button', { name: '确认升级' }).click();
+    await c.locator('article.ticket[data-status="escalated"]').waitFor();
+    await shot(c, 'consumer-escalated');
+
+    // ---------------------------------------------------------------- regulator
+    const r = await open(DESKTOP);
+    await r.goto(`${base}/app/`);
+    await r.locator('[data-testid="officers"] button', { hasText: regionCode }).click();
+    await r.getByRole('heading', { name: '受理队列' }).waitFor();
+    await r.locator('.lead', { hasText: office.name }).waitFor();
+    const escNumber = created.body.number as string;
+    const queued = r.locator(`tr[data-number="${escNumber}"]`);
+    await queued.waitFor();
+    expect(await r.locator('tbody tr').count()).toBe(2);
+    await shot(r, 'regulator-queue');
+    await queued.getByRole('link', { name: escNumber }).click();
+    await r.locator(`article.ticket[data-ticket="${escId}"][data-status="escalated"]`).waitFor();
+    await r.locator('[data-testid="verify"][data-valid="true"]').waitFor();
+    await r.getByTestId('accept-case').click();
+    await r.locator('article.ticket[data-status="mediating"]').waitFor();
+    await r.getByText('调解期限', { exact: true }).waitFor();
+    await shot(r, 'regulator-ticket');
+    const mediating = await t.http.get(`/v1/complaints/${escId}`).set(consumer);
+    expect(mediating.body.status).toBe('mediating');
+    // One visit, one recorded view (the page follows the stream instead of re-reading).
+    const trail = await t.http.get(`/v1/complaints/${escId}/events`).set(consumer);
+    const views = trail.body.items.filter((e: { type: string }) => e.type === 'regulator_viewed');
+    expect(views).toHaveLength(1);
+    // The consumer's page followed along.
+    await c.locator('article.ticket[data-status="mediating"]').waitFor({ timeout: 5000 });
+
+    // ---------------------------------------------------------------- statistics
+    // There is no worker here, so the rollups only move when another suite's workers drain
+    // the outbox. WEB_E2E_DRAIN_STATS=true folds it in from this process, for screenshots with
+    // numbers; only when this file runs alone: draining would race the stats suite's workers.
+    if (process.env.WEB_E2E_DRAIN_STATS === 'true') {
+      const stats = t.app.get(StatsService, { strict: false });
+      while ((await stats.drainBatch()) > 0);
+    }
+    await r.getByRole('navigation').getByRole('link', { name: '统计' }).click();
+    await r.locator('[data-testid="kpis"], [data-testid="stats-unavailable"]').first().waitFor();
+    await r.locator('figure.chart canvas').first().waitFor();
+    await shot(r, 'regulator-stats');
+    await m.getByRole('navigation').getByRole('link', { name: '经营数据' }).click();
+    await m.locator('[data-testid="kpis"], [data-testid="stats-unavailable"]').first().waitFor();
+    await shot(m, 'merchant-stats');
+
+    // ---------------------------------------------------------------- English
+    await c.getByRole('button', { name: 'Switch to English / 切换语言' }).click();
+    await c
+      .getByRole('heading', { name: 'Resolution statistics' })
+      .or(c.locator('h1'))
+      .first()
+      .waitFor();
+    await c.getByRole('navigation').getByRole('link', { name: 'My bills' }).click();
+    await c.getByRole('heading', { name: 'My bills' }).waitFor();
+    expect(await c.locator('html').getAttribute('lang')).toBe('en');
+    await shot(c, 'consumer-bills-en');
+
+    expect(consoleErrors).toEqual([]);
+    finished = true;
+  }, 60_000);
+
+  it('serves the app at /app/ beside the untouched API, and streams ticket changes', async () => {
+    finished = false;
+    // ---------------------------------------------------------------- static files
+    const root = await t.http.get('/');
+    expect(root.status).toBe(302);
+    expect(root.headers.location).toBe('/app/');
+    for (const path of ['/app', '/app/', '/app/tickets/some-id', '/app/bills/x/resolve']) {
+      const res = await t.http.get(path).set('accept', 'text/html');
+      expect([path, res.status]).toEqual([path, 200]);
+      expect(res.headers['content-type']).toContain('text/html');
+      expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+      expect(res.text).toContain('<div id="root">');
+    }
+    const missing = await t.http.get('/app/assets/missing.js');
+    expect(missing.status).toBe(404);
+    expect(missing.body.code ?? JSON.parse(missing.text).code).toBe('NOT_FOUND');
+    expect((await t.http.get('/v1/no-such-route')).status).toBe(404);
+    expect((await t.http.get('/health')).status).toBe(200);
+    expect((await t.http.get('/docs-json')).body.paths['/v1/stream']).toBeDefined();
+    // No build: the API starts all the same (the function says so and registers nothing).
+    const bare = Fastify();
+    expect(await registerWebApp(bare, join(ROOT, 'no-such-dir'))).toBe(false);
+    await bare.close();
+
+    // ---------------------------------------------------------------- the event stream
+    const noToken = await t.http.get('/v1/stream');
+    expect(noToken.status).toBe(401);
+    expect(noToken.body.code).toBe('UNAUTHENTICATED');
+    const badToken = await t.http.get('/v1/stream?token=not-a-jwt');
+    expect(badToken.status).toBe(401);
+    // The token leaves the URL before anything can log it; the controller gets it aside.
+    const raw = { url: '/v1/stream?token=abc.def.ghi&x=1' } as IncomingMessage;
+    expect(redactStreamToken(raw)).toBe('/v1/stream?token=%5Bredacted%5D&x=1');
+    expect(streamTokenOf(raw)).toBe('abc.def.ghi');
+
+    const mine = openStream(`${base}/v1/stream?token=${staff.Authorization.slice(7)}`);
+    const otherMerchant = openStream(
+      `${base}/v1/stream?token=${t.token({ role: 'merchant', sub: 'staff-x', merchantId: '00000000-0000-4000-8000-000000000001' })}`,
+    );
+    try {
+      expect(await mine.opened).toEqual({ status: 200, contentType: 'text/event-stream' });
+      await otherMerchant.opened;
+      expect(await mine.next((e) => e.type === 'ready')).not.toBeNull();
+      expect(await otherMerchant.next((e) => e.type === 'ready')).not.toBeNull();
+
+      const receipt = await createReceipt(t, { accountId: posAccount, subject: '龙井茶 礼盒' });
+      const payer = bearer(t.token({ role: 'consumer', sub: receipt.payerId }));
+      const payerStream = openStream(`${base}/v1/stream?token=${payer.Authorization.slice(7)}`);
+      await payerStream.next((e) => e.type === 'ready');
+      const created = await t.http
+        .post('/v1/complaints')
+        .set(payer)
+        .send({
+          receiptId: receipt.id,
+          category: 'quality',
+          demand: { type: 'exchange' },
+          description: '礼盒里的茶叶罐有凹痕，要求换货。',
+          contactPhone: '13712345678',
+        });
+      expect(created.status).toBe(201);
+      const forMerchant = await mine.next(
+        (e) => e.type === 'ticket' && e.data.ticket.id === created.body.id,
+      );
+      expect(forMerchant?.data.ticket.status).toBe('awaiting_merchant');
+      expect(forMerchant?.data.ticket.contactPhone).toBe('137****5678'); // masked, as in REST
+      expect(forMerchant?.data.lastEventType).toBe('created');
+      const forPayer = await payerStream.next(
+        (e) => e.type === 'ticket' && e.data.ticket.id === created.body.id,
+      );
+      expect(forPayer?.data.ticket.contactPhone).toBe('13712345678');
+      payerStream.close();
+
+      await t.http
+        .post(`/v1/complaints/${created.body.id}/messages`)
+        .set(staff)
+        .send({ body: '可以换货，请到店或寄回。' });
+      const moved = await mine.next(
+        (e) =>
+          e.type === 'ticket' &&
+          e.data.ticket.status === 'in_negotiation' &&
+          e.data.ticket.id === created.body.id,
+      );
+      expect(moved?.data.lastEventType).toBe('message');
+      // Another merchant's staff saw none of it.
+      expect(otherMerchant.events.filter((e) => e.type === 'ticket')).toEqual([]);
+    } finally {
+      mine.close();
+      otherMerchant.close();
+    }
+    finished = true;
+  }, 30_000);
+});
