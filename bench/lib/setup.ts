@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import jwt from 'jsonwebtoken';
+import { creditCodeCheckChar } from '../../libs/directory/src/credit-code';
+import { generateRsaKeyPair } from '../../libs/receipts/src/verifiers/test-signers';
+import type { RsaKeyPair } from '../../libs/receipts/src/verifiers/test-signers';
+import { Child, startApi, startFloor, startWorker } from './apps';
+import { BenchDb, freshDatabase } from './db';
+import { Options, ROOT, log } from './cli';
+
+export const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef';
+export const HMAC_SECRET = 'bench-hmac-secret-0123456789';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** One scenario's world: a fresh database, its own BullMQ prefix, keys, and the apps' env. */
+export interface Stage {
+  tag: string;
+  db: BenchDb;
+  prefix: string;
+  alipay: RsaKeyPair;
+  env: Record<string, string>;
+  opts: Options;
+  /** Profiles of this stage's API and workers (under --cpu-prof). */
+  profDir?: string;
+  children: Child[];
+  startApi(extra?: Record<string, string>): Promise<Child & { url: string }>;
+  startWorker(index: number, extra?: Record<string, string>): Promise<Child>;
+  /** The bare node:http + pg floor server on this stage's database. */
+  startFloor(): Promise<Child & { url: string }>;
+  close(): Promise<void>;
+}
+
+const openStages = new Set<Stage>();
+let interrupted = false;
+
+/** Ctrl-C: stop the apps, drop the databases and queue keys of the stages still open, then exit. */
+function onInterrupt(signal: NodeJS.Signals): void {
+  if (interrupted) return;
+  interrupted = true;
+  console.error(`\n${signal}: cleaning up ${openStages.size} open stage(s)…`);
+  void Promise.allSettled([...openStages].map((s) => s.close())).then(() => process.exit(130));
+}
+
+export const isInterrupted = () => interrupted;
+
+export async function openStage(tag: string, opts: Options): Promise<Stage> {
+  if (interrupted) throw new Error('interrupted');
+  if (!openStages.size) {
+    process.once('SIGINT', onInterrupt);
+    process.once('SIGTERM', onInterrupt);
+  }
+  const db = await freshDatabase(tag, opts.keepDb);
+  const prefix = `hejie_bench_${tag}_${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const alipay = generateRsaKeyPair('bench-alipay');
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    JWT_SECRET,
+    PII_KEY: randomBytes(32).toString('base64'),
+    ALIPAY_PUBLIC_KEY: alipay.publicKeyPem,
+    RECEIPT_HMAC_SECRET: HMAC_SECRET,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+    // The configuration's ceiling (1,000,000 per window): the load generator is one caller per
+    // receipt, but nothing here is about the rate limiter.
+    RATE_LIMIT: '1000000',
+    SWEEP_INTERVAL: '1s',
+    MERCHANT_RESPONSE_SLA: '96h',
+    AUTH_DEV_LOGIN: 'false',
+  };
+  const profDir = opts.cpuProf
+    ? join(
+        ROOT,
+        'reports/bench-profiles',
+        `${new Date().toISOString().replace(/[:.]/g, '-')}-${tag}`,
+      )
+    : undefined;
+  const nodeFlags = opts.maxOldSpaceMb ? [`--max-old-space-size=${opts.maxOldSpaceMb}`] : [];
+  const children: Child[] = [];
+  let closing: Promise<void> | undefined;
+  /** Every child is stopped at close; one that finished booting after close began is stopped now. */
+  const track = async <C extends Child>(c: C): Promise<C> => {
+    if (closing) {
+      await c.stop();
+      await closing;
+      await cleanRedis(prefix);
+      throw new Error('stage closed');
+    }
+    children.push(c);
+    return c;
+  };
+  const stage: Stage = {
+    tag,
+    db,
+    prefix,
+    alipay,
+    env,
+    opts,
+    profDir,
+    children,
+    startApi: async (extra = {}) => track(await startApi({ ...env, ...extra }, profDir, nodeFlags)),
+    startFloor: async () => track(await startFloor(env)),
+    startWorker: async (index, extra = {}) =>
+      track(await startWorker({ ...env, ...extra }, index, profDir, nodeFlags)),
+    close: () => {
+      closing ??= (async () => {
+        openStages.delete(stage);
+        await Promise.all(children.map((c) => c.stop()));
+        await db.drop();
+        await cleanRedis(prefix);
+        if (profDir) log(`CPU profiles: ${profDir}`);
+      })();
+      return closing;
+    },
+  };
+  openStages.add(stage);
+  return stage;
+}
+
+export async function cleanRedis(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface Claims {
+  role: 'consumer' | 'merchant' | 'regulator' | 'admin';
+  sub: string;
+  merchantId?: string;
+  officeId?: string;
+}
+
+export function token(claims: Claims, ttlSeconds = 4 * 3600): string {
+  return jwt.sign({ ...claims }, JWT_SECRET, { algorithm: 'HS256', expiresIn: ttlSeconds });
+}
+
+export const ADMIN = () => token({ role: 'admin', sub: 'bench-admin' });
+
+const CC_ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+
+export function newCreditCode(region = '330106'): string {
+  let body = `91${region}`;
+  const rnd = randomBytes(9);
+  for (let i = 0; i < 9; i++) body += CC_ALPHABET[rnd[i] % CC_ALPHABET.length];
+  return body + creditCodeCheckChar(body);
+}
+
+async function post<T>(url: string, body: unknown): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN()}` },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 201) throw new Error(`POST ${url} → ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+export interface BenchStore {
+  merchantId: string;
+  storeId: string;
+  regionCode: string;
+  accounts: Record<string, string>;
+}
+
+/** A merchant with one store and a payment account per provider, through the API. */
+export async function createMerchantWithStore(
+  apiUrl: string,
+  regionCode = '330106',
+  providers = ['alipay', 'sunmi-pos'],
+): Promise<BenchStore> {
+  const m = await post<{ id: string }>(`${apiUrl}/v1/merchants`, {
+    name: `Bench Tea House ${randomBytes(3).toString('hex')}`,
+    creditCode: newCreditCode(),
+  });
+  const accounts: Record<string, string> = {};
+  for (const p of providers)
+    accounts[p] = `bench${p.replace(/\W/g, '')}${randomBytes(5).toString('hex')}`;
+  const s = await post<{ id: string }>(`${apiUrl}/v1/merchants/${m.id}/stores`, {
+    name: 'Lakeside store',
+    address: '杭州市西湖区北山街1号',
+    regionCode,
+    paymentAccounts: Object.entries(accounts).map(([provider, accountId]) => ({
+      provider,
+      accountId,
+    })),
+  });
+  return { merchantId: m.id, storeId: s.id, regionCode, accounts };
+}
+
+export async function createOffice(apiUrl: string, regionCodes: string[]): Promise<string> {
+  const o = await post<{ id: string }>(`${apiUrl}/v1/offices`, {
+    name: `Bench market regulation office ${regionCodes.join(',')}`,
+    regionCodes,
+  });
+  return o.id;
+}
