@@ -8,6 +8,8 @@ import { AppModule, requestId } from './app.module';
 import { registerContentParsers } from './http/content-parsers';
 import { createValidationPipe } from './http/validation';
 import { registerBullBoard } from './ops/bull-board';
+import { registerWebApp } from './web/serve-web';
+import { redactStreamToken } from './stream/redact-token';
 
 export interface CreateAppOptions {
   /** Buffer logs until the pino logger is ready (true in production). */
@@ -24,6 +26,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     genReqId: requestId,
     requestIdHeader: false,
     trustProxy: true,
+    // EventSource sends its JWT in the query: keep it out of URLs that get logged (stream/).
+    rewriteUrl: redactStreamToken,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
     bufferLogs: options.bufferLogs ?? true,
@@ -69,6 +73,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
 
   const closeBoard = await registerBullBoard(app, config);
   fastify.addHook('onClose', async () => closeBoard());
+  // The dashboards (dist/web) at /app/; the API starts without them (and says so).
+  await registerWebApp(fastify);
 
   await app.init();
   await fastify.ready();

@@ -7,8 +7,9 @@ import type { HejieConfig } from '@app/shared';
 import { ProcessorBootCheck } from './processors/boot-check';
 import { DeadlinesProcessor } from './processors/deadlines.processor';
 import { StatsProcessor } from './processors/stats.processor';
+import { WebhooksProcessor } from './processors/webhooks.processor';
 import { BullModule } from '@nestjs/bullmq';
-import { STATS_QUEUE } from '@app/complaints';
+import { STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
 
 /** The worker: BullMQ processors on the same libs as the API; no HTTP server, no migrations. */
 @Module({
@@ -22,7 +23,8 @@ import { STATS_QUEUE } from '@app/complaints';
     QueueRootModule,
     ComplaintsModule,
     BullModule.registerQueue({ name: STATS_QUEUE }),
+    BullModule.registerQueue({ name: WEBHOOKS_QUEUE }),
   ],
-  providers: [DeadlinesProcessor, StatsProcessor, ProcessorBootCheck],
+  providers: [DeadlinesProcessor, StatsProcessor, WebhooksProcessor, ProcessorBootCheck],
 })
 export class WorkerModule {}

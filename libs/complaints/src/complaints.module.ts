@@ -6,6 +6,7 @@ import { ComplaintsService } from './complaints.service';
 import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { DEADLINES_QUEUE } from './jobs/jobs';
 import { StatsService } from './stats/stats.service';
+import { WebhooksService } from './webhooks/webhooks.service';
 
 /** Needs QueueRootModule (BullMQ's connection) in the application that imports it. */
 @Module({
@@ -14,8 +15,9 @@ import { StatsService } from './stats/stats.service';
     ComplaintsService,
     StatsService,
     DeadlineScheduler,
+    WebhooksService,
     { provide: CLOCK, useValue: systemClock },
   ],
-  exports: [ComplaintsService, StatsService, DeadlineScheduler, BullModule, CLOCK],
+  exports: [ComplaintsService, StatsService, DeadlineScheduler, WebhooksService, BullModule, CLOCK],
 })
 export class ComplaintsModule {}

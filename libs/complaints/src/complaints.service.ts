@@ -33,6 +33,7 @@ import { EventActor, insertEvent, nextEvent, readTrail, verifyTrail } from './tr
 import type { PendingEvent, TrailEvent } from './trail';
 import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { StatsService } from './stats/stats.service';
+import { enqueueWebhook } from './webhooks/webhook-events';
 import type { Deadline } from './jobs/deadline-scheduler';
 import { ComplaintRow, OfferRow, canSee, offerView, ticketView } from './complaint.row';
 import {
@@ -202,13 +203,14 @@ export class ComplaintsService {
         const [{ n }]: { n: string }[] = await tx.query(
           `SELECT nextval('complaint_number_seq') AS n`,
         );
-        await tx.query(
+        const [created]: ComplaintRow[] = await tx.query(
           `INSERT INTO complaints (id, number, status, receipt_id, consumer_id, merchant_id, store_id, region_code,
               order_snapshot, category, demand_type, demand_amount_minor, description, contact_phone_enc,
               contact_phone_masked, idempotency_key, merchant_respond_by, resolve_by, event_count, head_hash,
               created_at, updated_at)
            VALUES ($1, $2, 'awaiting_merchant', $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15,
-              $16, $17, 1, $18, $19, $19)`,
+              $16, $17, 1, $18, $19, $19)
+           RETURNING *`,
           [
             id,
             ticketNumber(now, Number(n)),
@@ -232,7 +234,7 @@ export class ComplaintsService {
           ],
         );
         await insertEvent(tx, id, event);
-        await this.writeOutbox(tx, { id, status: 'awaiting_merchant' }, event);
+        await this.writeOutbox(tx, created, event);
       });
     } catch (e) {
       if (pgCode(e) !== UNIQUE_VIOLATION) throw e;
@@ -270,8 +272,7 @@ export class ComplaintsService {
         event: { type: 'regulator_viewed', data: {} },
       }));
     }
-    const [view] = await this.withSerialFlag([await this.view(id, actor, now)], actor);
-    return view;
+    return this.view(id, actor, now);
   }
 
   async list(actor: Actor, q: ListQuery): Promise<Page<TicketView>> {
@@ -675,7 +676,8 @@ export class ComplaintsService {
         (k, i) => `${k} = $${i + 3}${k === 'mediation_outcome' ? '::jsonb' : ''}`,
       );
       // Guarded: only from the status we read, so racing actions leave exactly one winner.
-      const updated: unknown[] = await tx.query(
+      // TypeORM answers an UPDATE with [rows, rowCount].
+      const [updated]: [unknown[], number] = await tx.query(
         `UPDATE complaints SET ${assignments.join(', ')} WHERE id = $1 AND status = $2 RETURNING id`,
         params,
       );
@@ -683,7 +685,8 @@ export class ComplaintsService {
         throw new DomainError('INVALID_TRANSITION', `complaint ${id} changed state meanwhile`);
       }
       await insertEvent(tx, id, event);
-      await this.writeOutbox(tx, { ...t, status: next }, event);
+      // The row as this transaction leaves it (the guarded UPDATE wrote exactly `set`).
+      await this.writeOutbox(tx, { ...t, ...set } as ComplaintRow, event);
       deadlines = c.deadlines ?? [];
       return true;
     };
@@ -695,11 +698,12 @@ export class ComplaintsService {
 
   /**
    * The transactional outbox: every event is recorded for the statistics rollups in the same
-   * transaction, so a rollup can never miss or double-count it.
+   * transaction, so a rollup can never miss or double-count it; the events a merchant's webhook
+   * is told about are queued for delivery in that transaction too.
    */
   private async writeOutbox(
     tx: EntityManager,
-    t: Pick<ComplaintRow, 'id' | 'status'>,
+    t: ComplaintRow,
     event: PendingEvent,
   ): Promise<void> {
     await tx.query(
@@ -713,6 +717,7 @@ export class ComplaintsService {
         event.at,
       ],
     );
+    await enqueueWebhook(tx, t, event, this.config.piiKey);
   }
 
   private async escalation(
@@ -855,7 +860,12 @@ export class ComplaintsService {
     ]);
     if (!row || !canSee(row, actor))
       throw new DomainError('NOT_FOUND', `complaint ${id} not found`);
-    return ticketView(row, viewer, this.config.piiKey, now);
+    // Every single-ticket answer (reads and actions) carries the regulator-only flag.
+    const [view] = await this.withSerialFlag(
+      [ticketView(row, viewer, this.config.piiKey, now)],
+      viewer,
+    );
+    return view;
   }
 
   private async offer(id: string): Promise<OfferView> {

@@ -6,3 +6,4 @@ export * from './complaints.service';
 export * from './complaints.module';
 export * from './jobs';
 export * from './stats';
+export * from './webhooks';

@@ -42,6 +42,9 @@ interface Claims {
   exp?: unknown;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Claims → actor; merchantId and officeId must be the directory's ids (UUIDs). */
 export function actorFromClaims(c: Claims): Actor {
   if (typeof c.exp !== 'number') throw new DomainError('UNAUTHENTICATED', 'token has no exp claim');
   if (typeof c.sub !== 'string' || !c.sub)
@@ -54,14 +57,20 @@ export function actorFromClaims(c: Claims): Actor {
   }
   const actor: Actor = { role: c.role as Role, sub: c.sub };
   if (c.role === 'merchant') {
-    if (typeof c.merchantId !== 'string' || !c.merchantId) {
-      throw new DomainError('UNAUTHENTICATED', 'a merchant token needs a merchantId claim');
+    if (typeof c.merchantId !== 'string' || !UUID.test(c.merchantId)) {
+      throw new DomainError(
+        'UNAUTHENTICATED',
+        'a merchant token needs a merchantId claim (a merchant id)',
+      );
     }
     actor.merchantId = c.merchantId;
   }
   if (c.role === 'regulator') {
-    if (typeof c.officeId !== 'string' || !c.officeId) {
-      throw new DomainError('UNAUTHENTICATED', 'a regulator token needs an officeId claim');
+    if (typeof c.officeId !== 'string' || !UUID.test(c.officeId)) {
+      throw new DomainError(
+        'UNAUTHENTICATED',
+        'a regulator token needs an officeId claim (an office id)',
+      );
     }
     actor.officeId = c.officeId;
   }

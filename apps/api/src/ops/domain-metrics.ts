@@ -2,8 +2,14 @@ import { getQueueToken } from '@nestjs/bullmq';
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
-import { ComplaintsService, DEADLINES_QUEUE, STATS_QUEUE, StatsService } from '@app/complaints';
-import { Gauge, metricsRegistry } from '@app/shared';
+import {
+  ComplaintsService,
+  DEADLINES_QUEUE,
+  STATS_QUEUE,
+  StatsService,
+  WEBHOOKS_QUEUE,
+} from '@app/complaints';
+import { Counter, Gauge, metricsRegistry } from '@app/shared';
 
 interface Sources {
   complaints: ComplaintsService;
@@ -34,6 +40,29 @@ function gauge(
 }
 
 /**
+ * A counter whose value is read from PostgreSQL at scrape time (reset, then set by inc): the
+ * rollups only grow, so it is monotonic and `rate()` works on it, whichever process counted.
+ */
+function counterFromDb(
+  name: string,
+  help: string,
+  labelNames: string[],
+  collect: (c: Counter) => Promise<void>,
+): void {
+  if (metricsRegistry.getSingleMetric(name)) return;
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [metricsRegistry],
+    async collect() {
+      this.reset();
+      if (current) await collect(this);
+    },
+  });
+}
+
+/**
  * Domain figures on /metrics, computed at scrape time from PostgreSQL and BullMQ, so they are
  * right whichever process (API or worker) changed the data.
  */
@@ -48,7 +77,7 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    const queues = [DEADLINES_QUEUE, STATS_QUEUE]
+    const queues = [DEADLINES_QUEUE, STATS_QUEUE, WEBHOOKS_QUEUE]
       .map((name) => this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }))
       .filter(Boolean);
     this.sources = { complaints: this.complaints, stats: this.stats, queues };
@@ -60,13 +89,13 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
         for (const [state, n] of Object.entries(counts)) g.set({ queue: q.name, state }, n);
       }
     });
-    gauge(
+    counterFromDb(
       'hejie_escalations_total',
       'Tickets escalated, by reason (from the rollups)',
       ['reason'],
-      async (g) => {
+      async (c) => {
         const snap = await current!.stats.metricsSnapshot();
-        for (const [reason, n] of Object.entries(snap.escalationsByReason)) g.set({ reason }, n);
+        for (const [reason, n] of Object.entries(snap.escalationsByReason)) c.inc({ reason }, n);
       },
     );
     gauge(

@@ -1,7 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { DEADLINES_QUEUE, STATS_QUEUE, assertOneProcessorPerJob } from '@app/complaints';
+import {
+  DEADLINES_QUEUE,
+  STATS_QUEUE,
+  WEBHOOKS_QUEUE,
+  assertOneProcessorPerJob,
+} from '@app/complaints';
 import { DeadlinesProcessor } from './deadlines.processor';
 import { StatsProcessor } from './stats.processor';
+import { WebhooksProcessor } from './webhooks.processor';
 
 /**
  * A job name without exactly one processor stops the worker at boot. Every processor of the
@@ -12,12 +18,14 @@ export class ProcessorBootCheck implements OnModuleInit {
   constructor(
     private readonly deadlines: DeadlinesProcessor,
     private readonly stats: StatsProcessor,
+    private readonly webhooks: WebhooksProcessor,
   ) {}
 
   onModuleInit(): void {
     assertOneProcessorPerJob({
       [DEADLINES_QUEUE]: this.deadlines.handlers,
       [STATS_QUEUE]: this.stats.handlers,
+      [WEBHOOKS_QUEUE]: this.webhooks.handlers,
     });
   }
 }

@@ -1,10 +1,12 @@
 import { STATS_QUEUE } from '../stats/stats.jobs';
+import { WEBHOOKS_QUEUE } from '../webhooks/webhook.jobs';
 import { DEADLINES_QUEUE, OUTBOX_QUEUE, assertOneProcessorPerJob, deadlineJobId } from './jobs';
 
 describe('job registry', () => {
   const ok = {
     [DEADLINES_QUEUE]: { 'deadline.check': 1, 'deadline.sweep': 1 },
     [STATS_QUEUE]: { 'stats.drain': 1 },
+    [WEBHOOKS_QUEUE]: { 'webhooks.deliver': 1 },
   };
 
   it('accepts exactly one processor per job name', () => {
