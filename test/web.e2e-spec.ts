@@ -3,12 +3,13 @@
  * the real API on a real port: a consumer initiates a resolution from My bills, the merchant sees
  * it arrive in the inbox without reloading (server-sent events) and makes an offer, the consumer
  * accepts it (resolved); another ticket is escalated and the regulator accepts it. Screenshots of
- * each page go to docs/screenshots/ (referenced from README.md).
+ * each page go to test-artifacts/screenshots/, or to SCREENSHOTS_DIR (`SCREENSHOTS_DIR=docs/screenshots`
+ * refreshes the ones README.md shows, so an ordinary test run leaves the tracked images alone).
  */
 import { mkdirSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { StatsService } from '../libs/complaints/src/stats/stats.service';
@@ -22,7 +23,9 @@ import Fastify from 'fastify';
 import { registerWebApp } from '../apps/api/src/web/serve-web';
 import { redactStreamToken, streamTokenOf } from '../apps/api/src/stream/redact-token';
 
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+const SHOTS = process.env.SCREENSHOTS_DIR
+  ? resolve(ROOT, process.env.SCREENSHOTS_DIR)
+  : join(ROOT, 'test-artifacts', 'screenshots');
 const CONSUMER = 'alipay:2088000000000001';
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 860 };

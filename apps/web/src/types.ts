@@ -2,64 +2,23 @@
 
 export type Role = 'consumer' | 'merchant' | 'regulator' | 'admin';
 
-export const TICKET_STATUSES = [
-  'awaiting_merchant',
-  'in_negotiation',
-  'resolved',
-  'withdrawn',
-  'escalated',
-  'mediating',
-  'declined',
-  'mediated',
-  'mediation_failed',
-] as const;
-export type TicketStatus = (typeof TICKET_STATUSES)[number];
-
-export const MERCHANT_PHASE: readonly TicketStatus[] = ['awaiting_merchant', 'in_negotiation'];
-export const TERMINAL: readonly TicketStatus[] = [
-  'resolved',
-  'withdrawn',
-  'declined',
-  'mediated',
-  'mediation_failed',
-];
-
-export const CATEGORIES = [
-  'quality',
-  'not_as_described',
-  'overcharge',
-  'refund',
-  'service',
-  'safety',
-  'fraud',
-  'other',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
-
-export const DEMAND_TYPES = [
-  'refund',
-  'partial_refund',
-  'return',
-  'exchange',
-  'repair',
-  'compensation',
-  'apology',
-  'other',
-] as const;
-export type DemandType = (typeof DEMAND_TYPES)[number];
-/** Demands and offers of these types name an amount. */
-export const AMOUNT_TYPES: readonly DemandType[] = ['refund', 'partial_refund', 'compensation'];
-
-export const DECLINE_REASONS = [
-  'outside_jurisdiction',
-  'court_or_arbitration',
-  'handled_elsewhere',
-  'no_clear_claim',
-  'time_barred',
-  'identity_unverified',
-  'other',
-] as const;
-export type DeclineReason = (typeof DECLINE_REASONS)[number];
+// The domain's vocabulary, from its one home (a file without imports, bundled as it is).
+export {
+  AMOUNT_TYPES,
+  CATEGORIES,
+  DECLINE_REASONS,
+  DEMAND_TYPES,
+  MERCHANT_PHASE_STATUSES as MERCHANT_PHASE,
+  TERMINAL_STATUSES as TERMINAL,
+  TICKET_STATUSES,
+} from '../../../libs/complaints/src/vocabulary';
+import type {
+  Category,
+  DeclineReason,
+  DemandType,
+  TicketStatus,
+} from '../../../libs/complaints/src/vocabulary';
+export type { Category, DeclineReason, DemandType, TicketStatus };
 
 export interface Page<T> {
   items: T[];

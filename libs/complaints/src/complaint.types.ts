@@ -1,32 +1,14 @@
 import type { TicketStatus } from './lifecycle';
 
-export const CATEGORIES = [
-  'quality',
-  'not_as_described',
-  'overcharge',
-  'refund',
-  'service',
-  'safety',
-  'fraud',
-  'other',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
-
-export const DEMAND_TYPES = [
-  'refund',
-  'partial_refund',
-  'return',
-  'exchange',
-  'repair',
-  'compensation',
-  'apology',
-  'other',
-] as const;
-export type DemandType = (typeof DEMAND_TYPES)[number];
-/** Demands and offers of these types name an amount. */
-export const AMOUNT_TYPES: readonly DemandType[] = ['refund', 'partial_refund', 'compensation'];
-/** A refund cannot exceed what was paid; compensation may (e.g. statutory triple damages). */
-export const REFUND_TYPES: readonly DemandType[] = ['refund', 'partial_refund'];
+export {
+  AMOUNT_TYPES,
+  CATEGORIES,
+  DECLINE_REASONS,
+  DEMAND_TYPES,
+  REFUND_TYPES,
+} from './vocabulary';
+import type { Category, DeclineReason, DemandType } from './vocabulary';
+export type { Category, DeclineReason, DemandType };
 
 export const ESCALATION_REASONS = [
   'merchant_no_response',
@@ -34,23 +16,6 @@ export const ESCALATION_REASONS = [
   'consumer_request',
 ] as const;
 export type EscalationReason = (typeof ESCALATION_REASONS)[number];
-
-/**
- * Grounds for not accepting a complaint (不予受理), after the national complaint-handling
- * measures: outside the office's duties or jurisdiction; already before a court or arbitration;
- * already handled by another body; no clear claim or a repeat without new facts; older than the
- * limitation period; the consumer's identity could not be confirmed; other (explain in detail).
- */
-export const DECLINE_REASONS = [
-  'outside_jurisdiction',
-  'court_or_arbitration',
-  'handled_elsewhere',
-  'no_clear_claim',
-  'time_barred',
-  'identity_unverified',
-  'other',
-] as const;
-export type DeclineReason = (typeof DECLINE_REASONS)[number];
 
 export type OfferStatus = 'pending' | 'accepted' | 'rejected' | 'superseded' | 'lapsed';
 

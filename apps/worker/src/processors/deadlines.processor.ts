@@ -1,16 +1,11 @@
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import {
-  Inject,
-  Logger,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-  OnModuleDestroy,
-} from '@nestjs/common';
+import { InjectQueue, Processor } from '@nestjs/bullmq';
+import { Inject, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { ComplaintsService, DEADLINES_QUEUE, JOB_NAMES } from '@app/complaints';
 import type { JobName, JobOf } from '@app/complaints';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
+import { TickingHost } from './ticking-host';
 
 /** Tickets handled per sweep transaction. */
 export const SWEEP_BATCH = 500;
@@ -21,10 +16,10 @@ export const SWEEP_BATCH = 500;
  */
 @Processor(DEADLINES_QUEUE, { concurrency: 8 })
 export class DeadlinesProcessor
-  extends WorkerHost
-  implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown
+  extends TickingHost
+  implements OnApplicationBootstrap, OnApplicationShutdown
 {
-  private readonly logger = new Logger(DeadlinesProcessor.name);
+  protected readonly logger = new Logger(DeadlinesProcessor.name);
 
   readonly handlers: {
     [N in Extract<JobName, `deadline.${string}`>]: (job: Job<JobOf<N>>) => Promise<unknown>;
@@ -41,42 +36,14 @@ export class DeadlinesProcessor
     super();
   }
 
-  private timer?: NodeJS.Timeout;
-
-  /**
-   * Every worker enqueues one sweep per SWEEP_INTERVAL time bucket; the bucket's job id makes
-   * the workers agree on a single sweep. Driven by a local timer rather than a scheduler stored
-   * in Redis, so sweeps go on even after Redis lost every key.
-   */
+  /** One sweep per SWEEP_INTERVAL time bucket, whichever worker enqueues it first. */
   onApplicationBootstrap(): void {
-    const every = this.config.sweepIntervalMs;
-    const enqueue = () => {
-      const bucket = Math.floor(Date.now() / every);
-      this.queue
-        .add(
-          JOB_NAMES.deadlineSweep,
-          {},
-          { jobId: `sweep-${bucket}`, removeOnComplete: 100, removeOnFail: 100 },
-        )
-        .catch((e: unknown) => this.logger.warn(`could not enqueue the sweep: ${String(e)}`));
-    };
-    enqueue();
-    this.timer = setInterval(enqueue, every);
-  }
-
-  onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.startTicking(this.queue, JOB_NAMES.deadlineSweep, 'sweep', this.config.sweepIntervalMs);
   }
 
   /** After Nest closed the BullMQ worker (active jobs finished) and before the pool closes. */
   onApplicationShutdown(signal?: string): void {
     this.logger.log(`worker stopped${signal ? ` (${signal})` : ''}`);
-  }
-
-  async process(job: Job): Promise<unknown> {
-    const handler = (this.handlers as Record<string, (job: Job) => Promise<unknown>>)[job.name];
-    if (!handler) throw new Error(`no handler for job ${job.name}`);
-    return handler(job);
   }
 
   private async check(data: JobOf<'deadline.check'>): Promise<unknown> {

@@ -1,9 +1,10 @@
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectQueue, Processor } from '@nestjs/bullmq';
+import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { STATS_QUEUE, StatsService } from '@app/complaints';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
+import { TickingHost } from './ticking-host';
 
 /**
  * Statistics rollups: drains the outbox's 'stats' rows (exactly once, see StatsService). Runs at
@@ -11,9 +12,8 @@ import type { HejieConfig } from '@app/shared';
  * time-bucket job id like the deadline sweep.
  */
 @Processor(STATS_QUEUE, { concurrency: 1 })
-export class StatsProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(StatsProcessor.name);
-  private timer?: NodeJS.Timeout;
+export class StatsProcessor extends TickingHost implements OnApplicationBootstrap {
+  protected readonly logger = new Logger(StatsProcessor.name);
 
   readonly handlers: Record<'stats.drain', (job: Job) => Promise<unknown>> = {
     'stats.drain': () => this.drain(),
@@ -28,29 +28,12 @@ export class StatsProcessor extends WorkerHost implements OnApplicationBootstrap
   }
 
   onApplicationBootstrap(): void {
-    const every = Math.min(1000, this.config.sweepIntervalMs);
-    const enqueue = () => {
-      const bucket = Math.floor(Date.now() / every);
-      this.queue
-        .add(
-          'stats.drain',
-          {},
-          { jobId: `stats-${bucket}`, removeOnComplete: 100, removeOnFail: 100 },
-        )
-        .catch((e: unknown) => this.logger.warn(`could not enqueue the stats drain: ${String(e)}`));
-    };
-    enqueue();
-    this.timer = setInterval(enqueue, every);
-  }
-
-  onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
-
-  async process(job: Job): Promise<unknown> {
-    const handler = (this.handlers as Record<string, (job: Job) => Promise<unknown>>)[job.name];
-    if (!handler) throw new Error(`no handler for job ${job.name}`);
-    return handler(job);
+    this.startTicking(
+      this.queue,
+      'stats.drain',
+      'stats',
+      Math.min(1000, this.config.sweepIntervalMs),
+    );
   }
 
   async drain(): Promise<number> {

@@ -1,10 +1,11 @@
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectQueue, Processor } from '@nestjs/bullmq';
+import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { WEBHOOKS_QUEUE, WEBHOOK_DELIVER_JOB, WebhooksService } from '@app/complaints';
 import type { DeliveryRound } from '@app/complaints';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
+import { TickingHost } from './ticking-host';
 
 /** Deliveries claimed (and sent concurrently) per round. */
 export const WEBHOOK_BATCH = 50;
@@ -16,12 +17,8 @@ export const WEBHOOK_BATCH = 50;
  * merchant endpoint does not hold up the others); the claim hands them disjoint deliveries.
  */
 @Processor(WEBHOOKS_QUEUE, { concurrency: 4 })
-export class WebhooksProcessor
-  extends WorkerHost
-  implements OnApplicationBootstrap, OnModuleDestroy
-{
-  private readonly logger = new Logger(WebhooksProcessor.name);
-  private timer?: NodeJS.Timeout;
+export class WebhooksProcessor extends TickingHost implements OnApplicationBootstrap {
+  protected readonly logger = new Logger(WebhooksProcessor.name);
 
   readonly handlers: Record<typeof WEBHOOK_DELIVER_JOB, (job: Job) => Promise<unknown>> = {
     [WEBHOOK_DELIVER_JOB]: () => this.deliver(),
@@ -36,31 +33,12 @@ export class WebhooksProcessor
   }
 
   onApplicationBootstrap(): void {
-    const every = Math.min(1000, this.config.sweepIntervalMs);
-    const enqueue = () => {
-      const bucket = Math.floor(Date.now() / every);
-      this.queue
-        .add(
-          WEBHOOK_DELIVER_JOB,
-          {},
-          { jobId: `webhooks-${bucket}`, removeOnComplete: 100, removeOnFail: 100 },
-        )
-        .catch((e: unknown) =>
-          this.logger.warn(`could not enqueue the webhook delivery: ${String(e)}`),
-        );
-    };
-    enqueue();
-    this.timer = setInterval(enqueue, every);
-  }
-
-  onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
-
-  async process(job: Job): Promise<unknown> {
-    const handler = (this.handlers as Record<string, (job: Job) => Promise<unknown>>)[job.name];
-    if (!handler) throw new Error(`no handler for job ${job.name}`);
-    return handler(job);
+    this.startTicking(
+      this.queue,
+      WEBHOOK_DELIVER_JOB,
+      'webhooks',
+      Math.min(1000, this.config.sweepIntervalMs),
+    );
   }
 
   /** Rounds until fewer than a full batch was due. */

@@ -1,4 +1,14 @@
 import { DomainError } from '@app/shared';
+import {
+  MERCHANT_PHASE_STATUSES,
+  OPEN_STATUSES,
+  TERMINAL_STATUSES,
+  TICKET_STATUSES,
+} from '../vocabulary';
+import type { TicketStatus } from '../vocabulary';
+
+export { MERCHANT_PHASE_STATUSES, OPEN_STATUSES, TERMINAL_STATUSES, TICKET_STATUSES };
+export type { TicketStatus };
 
 /**
  * The ticket lifecycle of DESIGN.md ("Ticket lifecycle") as data. Services ask this table
@@ -7,19 +17,6 @@ import { DomainError } from '@app/shared';
  * 96-hour wait, a pending offer to accept, the worker's deadlines) live in escalation-policy.ts
  * and in the services; the table only says which moves exist.
  */
-
-export const TICKET_STATUSES = [
-  'awaiting_merchant',
-  'in_negotiation',
-  'resolved',
-  'withdrawn',
-  'escalated',
-  'mediating',
-  'declined',
-  'mediated',
-  'mediation_failed',
-] as const;
-export type TicketStatus = (typeof TICKET_STATUSES)[number];
 
 /** `system` is the BullMQ worker enforcing deadlines; the other four are JWT roles. */
 export const ACTOR_ROLES = ['consumer', 'merchant', 'regulator', 'admin', 'system'] as const;
@@ -51,27 +48,6 @@ export interface Transition {
   readonly actor: ActorRole;
   readonly to: TicketStatus;
 }
-
-/** The merchant phase: the merchant can still settle the ticket on its own. */
-export const MERCHANT_PHASE_STATUSES: readonly TicketStatus[] = [
-  'awaiting_merchant',
-  'in_negotiation',
-];
-/** Still moving: someone (merchant, regulator or the worker) owes the next step. */
-export const OPEN_STATUSES: readonly TicketStatus[] = [
-  'awaiting_merchant',
-  'in_negotiation',
-  'escalated',
-  'mediating',
-];
-/** Final: no row of the table leaves these, so no action (not even a message) is accepted. */
-export const TERMINAL_STATUSES: readonly TicketStatus[] = [
-  'resolved',
-  'withdrawn',
-  'declined',
-  'mediated',
-  'mediation_failed',
-];
 
 /**
  * Regulator-side rows. Written once and granted to both `regulator` and `admin` below:

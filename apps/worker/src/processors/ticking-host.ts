@@ -1,0 +1,39 @@
+import { WorkerHost } from '@nestjs/bullmq';
+import { Logger, OnModuleDestroy } from '@nestjs/common';
+import type { Job, Queue } from 'bullmq';
+
+/**
+ * A BullMQ processor whose work is a recurring round (the deadline sweep, the statistics drain,
+ * webhook deliveries) plus its job table. Each worker process enqueues one job per time bucket
+ * from a local timer; the bucket's job id makes the workers agree on a single round. Driven by a
+ * local timer rather than a scheduler stored in Redis, so the rounds go on after Redis lost
+ * every key.
+ */
+export abstract class TickingHost extends WorkerHost implements OnModuleDestroy {
+  protected abstract readonly logger: Logger;
+  /** Job name → handler; the boot check requires exactly one processor per job name. */
+  abstract readonly handlers: Record<string, (job: Job) => Promise<unknown>>;
+  private timer?: NodeJS.Timeout;
+
+  /** Enqueues `name` now and every `everyMs`, with job id `<idPrefix>-<bucket>`. */
+  protected startTicking(queue: Queue, name: string, idPrefix: string, everyMs: number): void {
+    const enqueue = () => {
+      const bucket = Math.floor(Date.now() / everyMs);
+      queue
+        .add(name, {}, { jobId: `${idPrefix}-${bucket}`, removeOnComplete: 100, removeOnFail: 100 })
+        .catch((e: unknown) => this.logger.warn(`could not enqueue ${name}: ${String(e)}`));
+    };
+    enqueue();
+    this.timer = setInterval(enqueue, everyMs);
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async process(job: Job): Promise<unknown> {
+    const handler = this.handlers[job.name];
+    if (!handler) throw new Error(`no handler for job ${job.name}`);
+    return handler(job);
+  }
+}

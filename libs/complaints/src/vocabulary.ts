@@ -1,0 +1,84 @@
+/**
+ * The words of the complaint domain that the API, the worker and the dashboards (apps/web) all
+ * speak: ticket statuses and their groups, complaint categories, demand types, decline reasons.
+ * No imports, so the dashboards' bundle can import this file as it is: one list, one home.
+ */
+
+export const TICKET_STATUSES = [
+  'awaiting_merchant',
+  'in_negotiation',
+  'resolved',
+  'withdrawn',
+  'escalated',
+  'mediating',
+  'declined',
+  'mediated',
+  'mediation_failed',
+] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+
+/** The merchant phase: the merchant can still settle the ticket on its own. */
+export const MERCHANT_PHASE_STATUSES: readonly TicketStatus[] = [
+  'awaiting_merchant',
+  'in_negotiation',
+];
+/** Still moving: someone (merchant, regulator or the worker) owes the next step. */
+export const OPEN_STATUSES: readonly TicketStatus[] = [
+  'awaiting_merchant',
+  'in_negotiation',
+  'escalated',
+  'mediating',
+];
+/** Final: no row of the table leaves these, so no action (not even a message) is accepted. */
+export const TERMINAL_STATUSES: readonly TicketStatus[] = [
+  'resolved',
+  'withdrawn',
+  'declined',
+  'mediated',
+  'mediation_failed',
+];
+
+export const CATEGORIES = [
+  'quality',
+  'not_as_described',
+  'overcharge',
+  'refund',
+  'service',
+  'safety',
+  'fraud',
+  'other',
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export const DEMAND_TYPES = [
+  'refund',
+  'partial_refund',
+  'return',
+  'exchange',
+  'repair',
+  'compensation',
+  'apology',
+  'other',
+] as const;
+export type DemandType = (typeof DEMAND_TYPES)[number];
+/** Demands and offers of these types name an amount. */
+export const AMOUNT_TYPES: readonly DemandType[] = ['refund', 'partial_refund', 'compensation'];
+/** A refund cannot exceed what was paid; compensation may (e.g. statutory triple damages). */
+export const REFUND_TYPES: readonly DemandType[] = ['refund', 'partial_refund'];
+
+/**
+ * Grounds for not accepting a complaint (不予受理), after the national complaint-handling
+ * measures: outside the office's duties or jurisdiction; already before a court or arbitration;
+ * already handled by another body; no clear claim or a repeat without new facts; older than the
+ * limitation period; the consumer's identity could not be confirmed; other (explain in detail).
+ */
+export const DECLINE_REASONS = [
+  'outside_jurisdiction',
+  'court_or_arbitration',
+  'handled_elsewhere',
+  'no_clear_claim',
+  'time_barred',
+  'identity_unverified',
+  'other',
+] as const;
+export type DeclineReason = (typeof DECLINE_REASONS)[number];
