@@ -16,7 +16,14 @@ import { truncate } from './lib/db';
 import { LoadResult, PreparedRequest, runLoad } from './lib/load';
 import { copyFrom, copyValue } from './lib/pg-copy';
 import { ScenarioReport, f0, f1, newReport, pct } from './lib/report';
-import { BenchStore, HMAC_SECRET, Stage, createMerchantWithStore, openStage } from './lib/setup';
+import {
+  BenchStore,
+  HMAC_SECRET,
+  Stage,
+  createMerchantWithStore,
+  heapNote,
+  openStage,
+} from './lib/setup';
 import { runStandalone } from './lib/standalone';
 
 const ALIPAY_TIME = (d: Date) =>
@@ -107,7 +114,11 @@ async function measure(
   return runLoad({ url, connections, seconds: s.loadSeconds, pool });
 }
 
-/** ReceiptsService.insertRows's statement, verbatim. */
+/**
+ * ReceiptsService.insertRows's statement, verbatim: what single notifications use, and what the
+ * batch route used before it staged its lines by COPY (kept as a reference for the statement
+ * shape).
+ */
 const UNNEST_INSERT = `INSERT INTO receipts (provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
                              amount_minor, currency, paid_at, subject, items, fingerprint, raw_notification,
                              raw_content_type)
@@ -124,7 +135,12 @@ const UNNEST_INSERT = `INSERT INTO receipts (provider, trade_no, payer_id, accou
 const COPY_COLUMNS = `receipts (provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
   amount_minor, currency, paid_at, subject, items, fingerprint, raw_notification, raw_content_type)`;
 
-async function batch(stage: Stage, apiUrl: string, store: BenchStore, report: ScenarioReport) {
+export async function batch(
+  stage: Stage,
+  apiUrl: string,
+  store: BenchStore,
+  report: ScenarioReport,
+) {
   const s = stage.opts.sizes;
   const total = s.batchReceipts;
   const per = s.batchLinesPerRequest;
@@ -196,7 +212,7 @@ async function batch(stage: Stage, apiUrl: string, store: BenchStore, report: Sc
   const floorS = Number(process.hrtime.bigint() - t1) / 1e9;
   chunks.length = 0;
 
-  // Reference: Hejie's own statement (multi-row INSERT … FROM unnest … ON CONFLICT DO NOTHING
+  // Reference: Hejie's former batch statement (multi-row INSERT … FROM unnest … ON CONFLICT DO NOTHING
   // RETURNING, 5,000 rows a statement) from bare pg; only the statements are timed.
   log(`batch: Hejie's INSERT … unnest statement from bare pg…`);
   await truncate(stage.db.pool, ['receipts']);
@@ -229,7 +245,7 @@ async function batch(stage: Stage, apiUrl: string, store: BenchStore, report: Sc
       ],
       ['floor: COPY (bare pg)', f0(copied), f1(floorS), f0(floorRate), '100%'],
       [
-        "reference: Hejie's INSERT … unnest statement, 5,000 rows each (bare pg)",
+        "reference: Hejie's former batch INSERT … unnest statement, 5,000 rows each (bare pg)",
         f0(inserted),
         f1(refS),
         f0(refRate),
@@ -249,6 +265,7 @@ export async function intake(opts: Options): Promise<ScenarioReport> {
   const s = opts.sizes;
   const report = newReport('intake', '1. Receipt intake');
   const stage = await openStage('intake', opts);
+  report.notes.push(heapNote(opts));
   try {
     const floor = await stage.startFloor();
     const api = await stage.startApi();

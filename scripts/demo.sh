@@ -66,9 +66,11 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-node dist/apps/api/main.js > .demo/api.log 2>&1 &
+# The heap limit of `npm run start:api` / `start:worker` (package.json), so the demo runs as shipped.
+heap=$(node -p 'require("./package.json").scripts["start:api"].match(/--max-old-space-size=\d+/)?.[0] ?? ""')
+node $heap dist/apps/api/main.js > .demo/api.log 2>&1 &
 pids+=($!)
-node dist/apps/worker/main.js > .demo/worker.log 2>&1 &
+node $heap dist/apps/worker/main.js > .demo/worker.log 2>&1 &
 pids+=($!)
 
 for _ in $(seq 1 60); do

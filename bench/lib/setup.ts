@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import jwt from 'jsonwebtoken';
@@ -77,7 +78,9 @@ export async function openStage(tag: string, opts: Options): Promise<Stage> {
         `${new Date().toISOString().replace(/[:.]/g, '-')}-${tag}`,
       )
     : undefined;
-  const nodeFlags = opts.maxOldSpaceMb ? [`--max-old-space-size=${opts.maxOldSpaceMb}`] : [];
+  // Unless --max-old-space-size= says otherwise, the apps run as `npm run start:api` starts them.
+  const heapMb = opts.maxOldSpaceMb ?? shippedHeapLimitMb();
+  const nodeFlags = heapMb ? [`--max-old-space-size=${heapMb}`] : [];
   const children: Child[] = [];
   let closing: Promise<void> | undefined;
   /** Every child is stopped at close; one that finished booting after close began is stopped now. */
@@ -203,4 +206,21 @@ export async function createOffice(apiUrl: string, regionCodes: string[]): Promi
     regionCodes,
   });
   return o.id;
+}
+
+/** The V8 heap limit `npm run start:api`/`start:worker` ship with (package.json): measured = shipped. */
+export function shippedHeapLimitMb(): number | undefined {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+  };
+  const m = /--max-old-space-size=(\d+)/.exec(pkg.scripts?.['start:api'] ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/** How the apps' heap was limited in this run, for a scenario's notes. */
+export function heapNote(opts: { maxOldSpaceMb?: number }): string {
+  const heapMb = opts.maxOldSpaceMb ?? shippedHeapLimitMb();
+  return heapMb
+    ? `Apps run with --max-old-space-size=${heapMb}${opts.maxOldSpaceMb ? ' (command line)' : ' (as npm run start:api ships)'}.`
+    : "Apps run with Node's default heap limit.";
 }

@@ -1,14 +1,25 @@
+import { isUtf8 } from 'node:buffer';
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
 import {
+  ndjsonLines,
   parseGenericReceipt,
-  parseNdjsonBatch,
+  parseNdjsonLine,
   verifyAlipayNotification,
   verifyHmacSignature,
   verifyWechatpayNotification,
 } from './verifiers';
-import { BatchResult, IngestResult, ReceiptsService } from './receipts.service';
+import { BatchLineResult, BatchResult, IngestResult, ReceiptsService } from './receipts.service';
+
+/** The body's lines, parsed and validated lazily, each with its raw text (the evidence). */
+function* batchLines(body: string | Buffer): Generator<BatchLineResult> {
+  for (const { line, text, raw } of ndjsonLines(body)) {
+    const parsed: BatchLineResult = parseNdjsonLine(line, text);
+    if (parsed.receipt) parsed.raw = raw;
+    yield parsed;
+  }
+}
 
 export type IntakeOutcome =
   { kind: 'stored'; result: IngestResult } | { kind: 'ignored'; reason: string };
@@ -85,19 +96,24 @@ export class ReceiptIntakeService {
     });
   }
 
+  /**
+   * NDJSON bulk import. The body is best kept as the Buffer received (the API's parser does):
+   * its lines are then decoded one at a time while they are stored, never all at once.
+   */
   async fromBatch(
-    rawBody: string,
+    rawBody: string | Buffer,
     signature: string | undefined,
     contentType: string,
   ): Promise<BatchResult> {
     const secret = this.required(this.config.receiptHmacSecret, 'RECEIPT_HMAC_SECRET');
-    verifyHmacSignature(rawBody, signature, secret);
-    const lines = parseNdjsonBatch(rawBody);
-    const rawLines = rawBody.split('\n');
-    return this.receipts.ingestBatch(
-      lines.map((l) => ({ ...l, raw: (rawLines[l.line - 1] ?? '').replace(/\r$/, '') })),
-      contentType,
-    );
+    // Bytes that are not UTF-8 are read as U+FFFD, as a text body would be; the signature and
+    // the stored lines then cover that text, exactly as for a string body.
+    const body =
+      Buffer.isBuffer(rawBody) && !isUtf8(rawBody)
+        ? Buffer.from(rawBody.toString('utf8'))
+        : rawBody;
+    verifyHmacSignature(body, signature, secret);
+    return this.receipts.ingestBatch(batchLines(body), contentType);
   }
 
   private required(value: string | null, name: string): string {

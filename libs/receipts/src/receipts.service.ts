@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { Actor, DEFAULT_LIMIT, DomainError, Page, pageOf } from '@app/shared';
 import { AccountOwner, DirectoryService, accountKey, decodeTimeIdCursor } from '@app/directory';
+import { copyIn, copyText } from './copy-in';
 import { NormalizedReceipt } from './verifiers';
 
 export interface ReceiptView {
@@ -50,8 +52,53 @@ export interface BatchResult {
   rejected: { line: number; code: string; detail?: string }[];
 }
 
-/** Rows per multi-row INSERT: big enough to amortise round trips, small enough for bind limits. */
-const CHUNK = 5000;
+/**
+ * Lines of a batch handled at a time (parsed, validated, resolved, sent to COPY): a few MB of
+ * COPY data, so the request's memory does not grow with the body, and PostgreSQL loads one
+ * chunk while the next is prepared.
+ */
+export const BATCH_CHUNK_LINES = 2000;
+
+/** Per request and transaction; dropped at COMMIT (and with the ROLLBACK of a failure). */
+const CREATE_STAGING = `CREATE TEMP TABLE receipt_batch_staging (
+    line int NOT NULL, provider text NOT NULL, trade_no text NOT NULL, payer_id text NOT NULL,
+    account_id text NOT NULL, merchant_id uuid, store_id uuid, region_code text,
+    amount_minor bigint NOT NULL, currency text NOT NULL, paid_at timestamptz NOT NULL,
+    subject text NOT NULL, items jsonb, fingerprint text NOT NULL, raw text NOT NULL
+  ) ON COMMIT DROP`;
+
+const COPY_STAGING = `COPY receipt_batch_staging (line, provider, trade_no, payer_id, account_id,
+    merchant_id, store_id, region_code, amount_minor, currency, paid_at, subject, items,
+    fingerprint, raw) FROM STDIN`;
+
+/**
+ * Staging (one chunk) → receipts, in key order within the chunk (index locality; concurrent
+ * batches take the keys of a chunk in one order), and the staged lines that were not inserted
+ * because their key is already stored.
+ */
+const INSERT_FROM_STAGING = `
+  WITH ins AS (
+    INSERT INTO receipts (provider, trade_no, payer_id, account_id, merchant_id, store_id,
+                          region_code, amount_minor, currency, paid_at, subject, items,
+                          fingerprint, raw_notification, raw_content_type)
+    SELECT provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
+           amount_minor, currency, paid_at, subject, items, fingerprint, raw, $1
+      FROM receipt_batch_staging
+     ORDER BY provider, trade_no
+    ON CONFLICT (provider, trade_no) DO NOTHING
+    RETURNING provider, trade_no)
+  SELECT s.line FROM receipt_batch_staging s
+   WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.provider = s.provider AND ins.trade_no = s.trade_no)`;
+
+/**
+ * For the staged lines that were not inserted: the fingerprint stored under their key, read by
+ * a statement of its own, which sees rows committed since the INSERT began (null: vanished).
+ */
+const STORED_FINGERPRINTS = `
+  SELECT s.line, s.provider, s.trade_no, s.fingerprint AS mine, r.fingerprint::text AS stored
+    FROM receipt_batch_staging s
+    LEFT JOIN receipts r ON r.provider = s.provider AND r.trade_no = s.trade_no
+   WHERE s.line = ANY($1::int[])`;
 
 interface ReceiptRow {
   id: string;
@@ -147,71 +194,162 @@ export class ReceiptsService {
     return { receipt: await this.byId(existing[0].id), created: false };
   }
 
-  /** Bulk import: multi-row INSERTs of CHUNK lines; each bad line is reported by number. */
-  async ingestBatch(lines: BatchLineResult[], contentType: string): Promise<BatchResult> {
+  /**
+   * Bulk import, in one transaction. The lines are parsed, validated, fingerprinted and
+   * resolved BATCH_CHUNK_LINES at a time; each chunk goes by COPY into a temporary staging table
+   * and from there into receipts with one `INSERT … SELECT … ON CONFLICT DO NOTHING`, while the
+   * next chunk is being prepared (PostgreSQL and this process work at the same time; one chunk
+   * in flight, one in preparation: memory does not grow with the body). Each bad line is
+   * reported by number. Within one body the first line of a key wins; a later line with the
+   * same key is a duplicate (same facts) or a RECEIPT_CONFLICT, as is a line whose key is
+   * already stored with other facts. Any failure rolls the whole request back.
+   */
+  async ingestBatch(lines: Iterable<BatchLineResult>, contentType: string): Promise<BatchResult> {
     const result: BatchResult = { created: 0, duplicates: 0, rejected: [] };
-    const good: (BatchLineResult & { receipt: NormalizedReceipt })[] = [];
-    for (const l of lines) {
-      if (l.receipt) good.push(l as BatchLineResult & { receipt: NormalizedReceipt });
-      else
-        result.rejected.push({
-          line: l.line,
-          code: l.code ?? 'VALIDATION_FAILED',
-          detail: l.detail,
-        });
-    }
-    for (let i = 0; i < good.length; i += CHUNK) {
-      const chunk = good.slice(i, i + CHUNK);
-      // Within one body the first line of a key wins; later lines are duplicates or conflicts.
-      const firstByKey = new Map<string, { fingerprint: string; line: BatchLineResult }>();
-      const toInsert: (IncomingReceipt & { fingerprint: string; line: number })[] = [];
-      const later: { line: number; key: string; fingerprint: string }[] = [];
-      for (const l of chunk) {
-        const key = `${l.receipt.provider}\u0000${l.receipt.tradeNo}`;
-        const fingerprint = receiptFingerprint(l.receipt);
-        if (firstByKey.has(key)) {
-          later.push({ line: l.line, key, fingerprint });
-          continue;
+    // Key → fingerprint of its first line in this body, or of the receipt already stored under
+    // it; later lines of a key are compared with it at the end.
+    const firstByKey = new Map<string, string>();
+    const later: { line: number; key: string; fingerprint: string }[] = [];
+    const owners = new Map<string, AccountOwner | null>();
+    const [client, release] = await this.obtainClient();
+    let broken: Error | undefined;
+    const onClientError = (e: Error) => {
+      broken = e;
+    };
+    client.on('error', onClientError);
+    let inFlight: Promise<void> | null = null;
+    try {
+      await client.query(`BEGIN; ${CREATE_STAGING}`);
+      let chunk: (BatchLineResult & { receipt: NormalizedReceipt })[] = [];
+      const flush = async () => {
+        const rows = await this.stagingRows(chunk, owners, firstByKey, later);
+        chunk = [];
+        if (!rows) return;
+        if (inFlight) await inFlight;
+        inFlight = this.storeChunk(client, rows, contentType, result, firstByKey);
+        // Observed when awaited (next chunk, end, or the rollback); never "unhandled" meanwhile.
+        inFlight.catch(() => undefined);
+      };
+      for (const l of lines) {
+        if (l.receipt) {
+          chunk.push(l as BatchLineResult & { receipt: NormalizedReceipt });
+          if (chunk.length === BATCH_CHUNK_LINES) await flush();
+        } else {
+          result.rejected.push({
+            line: l.line,
+            code: l.code ?? 'VALIDATION_FAILED',
+            detail: l.detail,
+          });
         }
-        firstByKey.set(key, { fingerprint, line: l });
-        toInsert.push({
-          receipt: l.receipt,
-          raw: l.raw ?? '',
-          contentType,
-          fingerprint,
-          line: l.line,
-        });
       }
-      const owners = await this.directory.resolveAccounts(toInsert.map((t) => t.receipt));
-      const inserted = await this.insertRows(toInsert, owners);
-      result.created += inserted.size;
-      const notInserted = toInsert.filter(
-        (t) => !inserted.has(`${t.receipt.provider}\u0000${t.receipt.tradeNo}`),
-      );
-      const stored = new Map<string, string>();
-      if (notInserted.length) {
-        const rows: { provider: string; trade_no: string; fingerprint: string }[] =
-          await this.db.query(
-            `SELECT r.provider, r.trade_no, r.fingerprint FROM receipts r
-             JOIN unnest($1::text[], $2::text[]) AS k(provider, trade_no)
-               ON k.provider = r.provider AND k.trade_no = r.trade_no`,
-            [notInserted.map((t) => t.receipt.provider), notInserted.map((t) => t.receipt.tradeNo)],
-          );
-        for (const r of rows) stored.set(`${r.provider}\u0000${r.trade_no}`, r.fingerprint);
-      }
-      for (const t of notInserted) {
-        const key = `${t.receipt.provider}\u0000${t.receipt.tradeNo}`;
-        if (stored.get(key) === t.fingerprint) result.duplicates++;
-        else result.rejected.push({ line: t.line, code: 'RECEIPT_CONFLICT' });
-      }
+      await flush();
+      if (inFlight) await inFlight;
+      inFlight = null;
+
+      await client.query('COMMIT');
       for (const l of later) {
-        const winner = stored.get(l.key) ?? firstByKey.get(l.key)?.fingerprint;
-        if (winner === l.fingerprint) result.duplicates++;
+        if (firstByKey.get(l.key) === l.fingerprint) result.duplicates++;
         else result.rejected.push({ line: l.line, code: 'RECEIPT_CONFLICT' });
       }
+    } catch (e) {
+      // The chunk in flight settles first (the client runs one statement at a time).
+      await (inFlight as Promise<void> | null)?.catch(() => undefined);
+      if (!broken) {
+        await client.query('ROLLBACK').catch((re: Error) => {
+          broken = re;
+        });
+      }
+      throw e;
+    } finally {
+      client.removeListener('error', onClientError);
+      // A connection in an unknown state is closed, not handed back to the pool.
+      release(broken);
     }
     result.rejected.sort((a, b) => a.line - b.line);
     return result;
+  }
+
+  /**
+   * One chunk on the client, one statement after another: COPY into staging, INSERT from
+   * staging, (only when some key was already stored) its stored fingerprints, empty staging.
+   * The caller prepares the next chunk meanwhile. A line whose key was already stored is a
+   * duplicate (same fingerprint) or a conflict; the stored fingerprint then becomes the one
+   * that later lines of the key are compared with.
+   */
+  private async storeChunk(
+    client: PoolClient,
+    rows: string,
+    contentType: string,
+    result: BatchResult,
+    firstByKey: Map<string, string>,
+  ): Promise<void> {
+    const copied = await copyIn(client, COPY_STAGING, rows);
+    const notInserted = (await client.query<{ line: number }>(INSERT_FROM_STAGING, [contentType]))
+      .rows;
+    result.created += copied - notInserted.length;
+    if (notInserted.length) {
+      const stored = await client.query<{
+        line: number;
+        provider: string;
+        trade_no: string;
+        mine: string;
+        stored: string | null;
+      }>(STORED_FINGERPRINTS, [notInserted.map((r) => r.line)]);
+      for (const r of stored.rows) {
+        if (r.stored !== null) firstByKey.set(`${r.provider}\u0000${r.trade_no}`, r.stored);
+        if (r.stored === r.mine) result.duplicates++;
+        else result.rejected.push({ line: r.line, code: 'RECEIPT_CONFLICT' });
+      }
+    }
+    await client.query('TRUNCATE receipt_batch_staging');
+  }
+
+  /**
+   * COPY text rows for one chunk of good lines (the first line of each key in this body);
+   * later lines of a key already seen are set aside in `later`. Resolves the payee accounts it
+   * has not seen yet in one query.
+   */
+  private async stagingRows(
+    chunk: (BatchLineResult & { receipt: NormalizedReceipt })[],
+    owners: Map<string, AccountOwner | null>,
+    firstByKey: Map<string, string>,
+    later: { line: number; key: string; fingerprint: string }[],
+  ): Promise<string> {
+    const unknown = new Map<string, { provider: string; accountId: string }>();
+    for (const { receipt: r } of chunk) {
+      const k = accountKey(r.provider, r.accountId);
+      if (!owners.has(k) && !unknown.has(k)) unknown.set(k, r);
+    }
+    if (unknown.size) {
+      const found = await this.directory.resolveAccounts([...unknown.values()]);
+      for (const k of unknown.keys()) owners.set(k, found.get(k) ?? null);
+    }
+    let out = '';
+    for (const { line, receipt: r, raw } of chunk) {
+      const key = `${r.provider}\u0000${r.tradeNo}`;
+      const fingerprint = receiptFingerprint(r);
+      if (firstByKey.has(key)) {
+        later.push({ line, key, fingerprint });
+        continue;
+      }
+      firstByKey.set(key, fingerprint);
+      const owner = owners.get(accountKey(r.provider, r.accountId)) ?? null;
+      out +=
+        `${line}\t${copyText(r.provider)}\t${copyText(r.tradeNo)}\t${copyText(r.payerId)}` +
+        `\t${copyText(r.accountId)}\t${copyText(owner?.merchantId ?? null)}` +
+        `\t${copyText(owner?.storeId ?? null)}\t${copyText(owner?.regionCode ?? null)}` +
+        `\t${r.amountMinor}\t${copyText(r.currency)}\t${r.paidAt.toISOString()}` +
+        `\t${copyText(r.subject)}\t${copyText(r.items === undefined ? null : JSON.stringify(r.items))}` +
+        `\t${fingerprint}\t${copyText(raw ?? '')}\n`;
+    }
+    return out;
+  }
+
+  private obtainClient(): Promise<[PoolClient, (err?: Error) => void]> {
+    const driver = this.db.driver as unknown as {
+      obtainMasterConnection(): Promise<[PoolClient, (err?: Error) => void]>;
+    };
+    return driver.obtainMasterConnection();
   }
 
   async listForPayer(

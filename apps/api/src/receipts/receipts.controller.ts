@@ -156,7 +156,7 @@ export class ReceiptsController {
   @ApiOperation({
     summary: 'Bulk import of generic receipts as NDJSON',
     description:
-      'One generic receipt object per line (`application/x-ndjson`), one X-Hejie-Signature over the whole body. Lines are stored with multi-row inserts; a bad line is reported by number and does not stop the good ones. Body limit: BATCH_BODY_LIMIT_BYTES (default 64 MB).',
+      'One generic receipt object per line (`application/x-ndjson`), one X-Hejie-Signature over the whole body. Lines are staged by COPY and stored in one transaction; a bad line is reported by number and does not stop the good ones. Body limit: BATCH_BODY_LIMIT_BYTES (default 64 MB).',
   })
   @ApiConsumes('application/x-ndjson')
   @ApiHeader({ name: 'X-Hejie-Signature', required: true })
@@ -174,7 +174,7 @@ export class ReceiptsController {
       'application/x-ndjson',
     );
     const sig = headerMap(req)['x-hejie-signature'];
-    const result = await this.intake.fromBatch(req.rawBody ?? '', sig, ct);
+    const result = await this.intake.fromBatch(req.rawBodyBytes ?? req.rawBody ?? '', sig, ct);
     receiptsIngested.inc({ provider: 'batch', outcome: 'created' }, result.created);
     receiptsIngested.inc({ provider: 'batch', outcome: 'duplicate' }, result.duplicates);
     return result;

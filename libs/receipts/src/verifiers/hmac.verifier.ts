@@ -125,33 +125,62 @@ export interface NdjsonLineResult {
   detail?: string;
 }
 
+/** One non-blank NDJSON line: its 1-based number, the text to parse, the text to keep. */
+export interface NdjsonLine {
+  line: number;
+  /** Without a trailing CR, and without the UTF-8 BOM on line 1: what is parsed. */
+  text: string;
+  /** Without a trailing CR (the BOM, if any, kept): the line as received, stored as evidence. */
+  raw: string;
+}
+
+const LF = 0x0a;
+
+/**
+ * The non-blank lines of an NDJSON body, one at a time, without splitting the whole body up
+ * front (a batch is large: only the line being handled is decoded). A Buffer must hold UTF-8;
+ * LF never occurs inside a multi-byte UTF-8 sequence, so splitting the bytes on it is the same
+ * as splitting the decoded text.
+ */
+export function* ndjsonLines(body: string | Buffer): Generator<NdjsonLine> {
+  const isBuffer = Buffer.isBuffer(body);
+  if (!isBuffer && typeof body !== 'string') return;
+  const length = body.length;
+  let start = 0;
+  for (let i = 0; start <= length; i++) {
+    let end = isBuffer ? body.indexOf(LF, start) : body.indexOf('\n', start);
+    if (end < 0) end = length;
+    let raw = isBuffer ? body.toString('utf8', start, end) : body.slice(start, end);
+    start = end + 1;
+    if (raw.endsWith('\r')) raw = raw.slice(0, -1);
+    const text = i === 0 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+    if (text.trim() === '') continue;
+    yield { line: i + 1, text, raw };
+  }
+}
+
+/** One line → its receipt, or VALIDATION_FAILED with a detail. */
+export function parseNdjsonLine(line: number, text: string): NdjsonLineResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { line, code: 'VALIDATION_FAILED', detail: 'line is not valid JSON' };
+  }
+  try {
+    return { line, receipt: parseGenericReceipt(value) };
+  } catch (e) {
+    if (!(e instanceof DomainError)) throw e;
+    return { line, code: e.code, detail: e.message };
+  }
+}
+
 /**
  * One result per non-blank line, in order. Bad lines carry `code` (VALIDATION_FAILED) and a
  * `detail`; good ones a `receipt`. Linear in the body size.
  */
-export function parseNdjsonBatch(rawBody: string): NdjsonLineResult[] {
+export function parseNdjsonBatch(rawBody: string | Buffer): NdjsonLineResult[] {
   const results: NdjsonLineResult[] = [];
-  if (typeof rawBody !== 'string') return results;
-  const lines = rawBody.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    let text = lines[i];
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    if (i === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (text.trim() === '') continue;
-    const line = i + 1;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      results.push({ line, code: 'VALIDATION_FAILED', detail: 'line is not valid JSON' });
-      continue;
-    }
-    try {
-      results.push({ line, receipt: parseGenericReceipt(value) });
-    } catch (e) {
-      if (!(e instanceof DomainError)) throw e;
-      results.push({ line, code: e.code, detail: e.message });
-    }
-  }
+  for (const { line, text } of ndjsonLines(rawBody)) results.push(parseNdjsonLine(line, text));
   return results;
 }

@@ -11,5 +11,8 @@ export {
   verifyHmacSignature,
   parseGenericReceipt,
   parseNdjsonBatch,
+  parseNdjsonLine,
+  ndjsonLines,
+  type NdjsonLine,
   type NdjsonLineResult,
 } from './hmac.verifier';

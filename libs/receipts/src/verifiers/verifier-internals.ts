@@ -143,26 +143,33 @@ export function nonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
-function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) return value.some(containsNul);
+/** A string PostgreSQL can store: no U+0000, no lone UTF-16 surrogate (`"\ud800"` in JSON). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+function unstorableString(value: string): boolean {
+  return value.includes('\u0000') || LONE_SURROGATE.test(value);
+}
+
+function containsUnstorable(value: unknown): boolean {
+  if (typeof value === 'string') return unstorableString(value);
+  if (Array.isArray(value)) return value.some(containsUnstorable);
   if (isPlainObject(value)) {
-    return Object.entries(value).some(([k, v]) => k.includes('\u0000') || containsNul(v));
+    return Object.entries(value).some(([k, v]) => unstorableString(k) || containsUnstorable(v));
   }
   return false;
 }
 
 /**
- * PostgreSQL text and jsonb cannot hold U+0000: a receipt carrying one could never be stored
- * (the insert would fail as a 500), so it is an invalid notification.
+ * PostgreSQL text and jsonb cannot hold U+0000, and jsonb refuses a lone surrogate escape: a
+ * receipt carrying one could never be stored (the insert would fail as a 500), so it is an
+ * invalid notification.
  */
 export function assertStorable(receipt: NormalizedReceipt, prefix: string): NormalizedReceipt {
   const fields = (['tradeNo', 'payerId', 'accountId', 'subject', 'items'] as const).filter((f) =>
-    containsNul(receipt[f]),
+    containsUnstorable(receipt[f]),
   );
   if (fields.length) {
     throw validationFailed(
-      fields.map((field) => ({ field, message: 'must not contain the NUL character (U+0000)' })),
+      fields.map((field) => ({ field, message: 'must not contain U+0000 or a lone surrogate' })),
       prefix,
     );
   }
