@@ -7,12 +7,14 @@
  * merchants in 50 districts of 5 cities, Hangzhou 30 %, merchant popularity skewed so the busiest
  * has ~4 % of all tickets, 730 days, 80 % self-resolved). Hejie's rollups (stats_daily,
  * stats_resolve_hours) are filled from it with exactly what the worker's outbox drain adds per
- * event, so the endpoint reads what it would after that history. The floor is the same report
+ * event, and the region rollups from those with the drain's own statements (region-rollups.ts),
+ * so the endpoint reads what it would after that history. The floor is the same report
  * computed directly from the ticket table with bare pg (one statement, indexes on scope and day).
  * Run alone: node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/stats.ts [--full]
  */
 import { Client } from 'pg';
 import { RESOLVE_HOUR_BUCKETS } from '../libs/complaints/src/stats/measures';
+import { regionDailyUpsert, regionHoursUpsert } from '../libs/complaints/src/stats/region-rollups';
 import { Options, log } from './lib/cli';
 import { LatencyResult, LoadResult, measureLoop, runLoad } from './lib/load';
 import { ScenarioReport, f0, f1, newReport } from './lib/report';
@@ -75,7 +77,8 @@ async function fillHistory(
   await q(`DROP INDEX IF EXISTS bth_region_left, bth_merchant_left, bth_region_fr, bth_merchant_fr,
            bth_region_open, bth_merchant_open`);
   await q(
-    `TRUNCATE bench_ticket_history, stats_daily, stats_resolve_hours, complaints, receipts CASCADE`,
+    `TRUNCATE bench_ticket_history, stats_daily, stats_resolve_hours, stats_region_daily,
+              stats_region_resolve_hours, complaints, receipts CASCADE`,
   );
   log(`stats: generating ${f0(tickets)} tickets of history…`);
   await q(`SELECT setseed(0.42)`);
@@ -174,6 +177,10 @@ async function fillHistory(
       ORDER BY 1`,
     [[...RESOLVE_HOUR_BUCKETS]],
   );
+  // The region rollups: the drain's own upserts, summing the per-merchant rows just written.
+  log('stats: summing them into stats_region_daily / stats_region_resolve_hours…');
+  await q(regionDailyUpsert('stats_daily s'));
+  await q(regionHoursUpsert('stats_resolve_hours s'));
   // The tickets still in the merchant phase exist as tickets too: the endpoint counts "open" there.
   await q(
     `INSERT INTO receipts (provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
@@ -208,6 +215,8 @@ async function fillHistory(
   await q(`VACUUM ANALYZE bench_ticket_history`);
   await q(`VACUUM ANALYZE stats_daily`);
   await q(`VACUUM ANALYZE stats_resolve_hours`);
+  await q(`VACUUM ANALYZE stats_region_daily`);
+  await q(`VACUUM ANALYZE stats_region_resolve_hours`);
   await q(`VACUUM ANALYZE complaints`);
   const [sizes] = (
     await q(
@@ -215,6 +224,7 @@ async function fillHistory(
               (SELECT count(*)::int FROM stats_daily) AS daily_rows,
               (SELECT count(*)::int FROM stats_resolve_hours) AS hour_rows,
               (SELECT count(*)::int FROM stats_daily WHERE region_code LIKE '3301%') AS city_daily_rows,
+              (SELECT count(*)::int FROM stats_region_daily) AS region_daily_rows,
               (SELECT count(*)::int FROM complaints) AS open_tickets`,
     )
   ).rows;
@@ -256,7 +266,10 @@ interface DirectRow {
   escalated: number;
   withdrawn: number;
   open: number;
+  by_day: { day: string; self_resolved: number; escalated: number }[] | null;
 }
+
+type ByDay = { day: string; selfResolved: number; escalated: number }[];
 
 interface Measured {
   hejie: LoadResult;
@@ -281,7 +294,7 @@ async function measureScope(
   };
   const answer = (await (
     await fetch(`${apiUrl}${path}`, { headers: request.headers })
-  ).json()) as DirectRow & { selfResolved: number };
+  ).json()) as DirectRow & { selfResolved: number; byDay: ByDay };
   await runLoad({
     url: apiUrl,
     connections: s.statsConnections,
@@ -314,14 +327,32 @@ async function measureScope(
       clients.length,
       s.statsSeconds,
     );
+    // The days with tickets settled or escalated, as "day:selfResolved/escalated".
+    const days = (xs: { day: string; s: number; e: number }[]) =>
+      xs
+        .filter((x) => x.s + x.e > 0)
+        .map((x) => `${x.day}:${x.s}/${x.e}`)
+        .join(' ');
+    const answerDays = days(
+      answer.byDay.map((x) => ({ day: x.day, s: x.selfResolved, e: x.escalated })),
+    );
+    const directDays = days(
+      (direct.by_day ?? []).map((x) => ({
+        day: x.day,
+        s: Number(x.self_resolved),
+        e: Number(x.escalated),
+      })),
+    );
     const same =
       answer.selfResolved === direct.self_resolved &&
       answer.escalated === direct.escalated &&
       answer.withdrawn === direct.withdrawn &&
       answer.open === direct.open;
-    const agree = same
-      ? 'yes'
-      : `NO (Hejie ${answer.selfResolved}/${answer.escalated}/${answer.withdrawn}/${answer.open} vs direct ${direct.self_resolved}/${direct.escalated}/${direct.withdrawn}/${direct.open})`;
+    const agree = !same
+      ? `NO (Hejie ${answer.selfResolved}/${answer.escalated}/${answer.withdrawn}/${answer.open} vs direct ${direct.self_resolved}/${direct.escalated}/${direct.withdrawn}/${direct.open})`
+      : answerDays !== directDays
+        ? 'NO (byDay differs)'
+        : 'yes';
     return { hejie, floor, agree };
   } finally {
     await Promise.all(clients.map((c) => c.end()));
@@ -420,6 +451,7 @@ export async function stats(opts: Options): Promise<ScenarioReport> {
         'stats_daily rows',
         'of which Hangzhou (3301)',
         'stats_resolve_hours rows',
+        'stats_region_daily rows',
         'open tickets (complaints rows)',
       ],
       rows: Object.values(volumes).map((v) => [
@@ -427,6 +459,7 @@ export async function stats(opts: Options): Promise<ScenarioReport> {
         f0(v.daily_rows),
         f0(v.city_daily_rows),
         f0(v.hour_rows),
+        f0(v.region_daily_rows),
         f0(v.open_tickets),
       ]),
     });
@@ -451,7 +484,7 @@ export async function stats(opts: Options): Promise<ScenarioReport> {
     }
     report.memory.push({ scenario: 'stats', process: 'api', peakRssMb: api.peakRssMb() });
     report.notes.push(
-      `History: ${f0(MERCHANTS)} merchants, ${DAYS} days; city = regionCode 3301 (admin token), merchant = the busiest merchant with its own token. "same answer" compares selfResolved/escalated/withdrawn/open of the endpoint with the direct aggregate.`,
+      `History: ${f0(MERCHANTS)} merchants, ${DAYS} days; city = regionCode 3301 (admin token), merchant = the busiest merchant with its own token. "same answer" compares selfResolved/escalated/withdrawn/open and byDay of the endpoint with the direct aggregate.`,
     );
     report.raw = { results, volumes, from, to };
     return report;

@@ -5,6 +5,7 @@ import { Outbox1763885100000 } from './1763885100000-Outbox';
 import { Stats1763885200000 } from './1763885200000-Stats';
 import { Webhooks1763885300000 } from './1763885300000-Webhooks';
 import { StatsUnanswered1763885350000 } from './1763885350000-StatsUnanswered';
+import { StatsRegions1763885400000 } from './1763885400000-StatsRegions';
 
 /**
  * Every migration, in order. Listed as classes (not a glob) so the bundled apps, the CLI and the
@@ -18,4 +19,5 @@ export const MIGRATIONS = [
   Stats1763885200000,
   Webhooks1763885300000,
   StatsUnanswered1763885350000,
+  StatsRegions1763885400000,
 ];

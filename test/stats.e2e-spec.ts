@@ -60,10 +60,20 @@ const COUNTERS = [
 type Counter = (typeof COUNTERS)[number];
 
 /**
- * Every figure of the statistics for one merchant, counted straight from tickets and events
- * (never from the rollups), for the Shanghai days [from, to].
+ * Every figure of the statistics for one merchant (its id) or for the tickets of some region
+ * prefixes, counted straight from tickets and events (never from the rollups), for the Shanghai
+ * days [from, to].
  */
-async function directFigures(t: TestApp, merchantId: string, from: string, to: string) {
+async function directFigures(
+  t: TestApp,
+  scope: string | { prefixes: string[] },
+  from: string,
+  to: string,
+) {
+  const [where, scopeParam] =
+    typeof scope === 'string'
+      ? ['c.merchant_id = $1', scope]
+      : ['c.region_code LIKE ANY ($1::text[])', scope.prefixes.map((p) => `${p}%`)];
   const inPeriod = `(e.at AT TIME ZONE 'Asia/Shanghai')::date BETWEEN $2 AND $3`;
   const unanswered = `e.type IN ('escalated', 'withdrawn') AND e.data->>'from' = 'awaiting_merchant'
                       AND e.at >= c.merchant_respond_by`;
@@ -86,20 +96,20 @@ async function directFigures(t: TestApp, merchantId: string, from: string, to: s
        count(*) FILTER (WHERE e.type = 'mediated')::int AS mediated,
        count(*) FILTER (WHERE e.type = 'mediation_failed')::int AS mediation_failed
        FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id
-      WHERE c.merchant_id = $1 AND ${inPeriod}`,
-    [merchantId, from, to],
+      WHERE ${where} AND ${inPeriod}`,
+    [scopeParam, from, to],
   );
   const [{ open }] = await t.db.query(
-    `SELECT count(*)::int AS open FROM complaints
-      WHERE merchant_id = $1 AND status IN ('awaiting_merchant', 'in_negotiation')`,
-    [merchantId],
+    `SELECT count(*)::int AS open FROM complaints c
+      WHERE ${where} AND status IN ('awaiting_merchant', 'in_negotiation')`,
+    [scopeParam],
   );
   const resolved: { day: string; ms: string }[] = await t.db.query(
     `SELECT to_char((e.at AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD') AS day,
             (extract(epoch FROM e.at) * 1000 - extract(epoch FROM c.created_at) * 1000)::bigint AS ms
        FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id
-      WHERE c.merchant_id = $1 AND e.type = 'offer_accepted' AND ${inPeriod}`,
-    [merchantId, from, to],
+      WHERE ${where} AND e.type = 'offer_accepted' AND ${inPeriod}`,
+    [scopeParam, from, to],
   );
   const hours = resolved.map((x) => Number(x.ms) / 3_600_000);
   const histogram = new Map<number, number>();
@@ -110,9 +120,9 @@ async function directFigures(t: TestApp, merchantId: string, from: string, to: s
             count(*) FILTER (WHERE e.type = 'offer_accepted')::int AS self_resolved,
             count(*) FILTER (WHERE e.type = 'escalated')::int AS escalated
        FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id
-      WHERE c.merchant_id = $1 AND e.type IN ('offer_accepted', 'escalated') AND ${inPeriod}
+      WHERE ${where} AND e.type IN ('offer_accepted', 'escalated') AND ${inPeriod}
       GROUP BY 1 ORDER BY 1`,
-    [merchantId, from, to],
+    [scopeParam, from, to],
   );
   const sorted = [...hours].sort((a, b) => a - b);
   const mid = sorted.length / 2;
@@ -625,35 +635,37 @@ describe('self-resolution statistics: a known history through the API and two wo
 /**
  * Volume: 5,400 tickets of a known mix written straight into PostgreSQL (tickets, events and
  * their outbox rows, as the service writes them), drained by two worker processes and four
- * concurrent drains in the test process, all at once.
+ * concurrent drains in the test process, all at once; and 540 more of the same mix for a second
+ * merchant in the next district (460106), so that the region rollups sum two merchants.
  */
 describe('self-resolution statistics: bulk history drained by two workers', () => {
   let t: TestApp;
   let merchantId: string;
+  let neighbourId: string; // the second merchant, in 460106
   const K = 600; // tickets per kind; nine kinds
   let logs: string[] = [];
   let drainedHere = 0;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-    const { merchant, store } = await createMerchantWithStore(t, { regionCode: '460105' });
-    merchantId = merchant.id;
+  async function seedTickets(regionCode: string, perKind: number): Promise<string> {
+    const { merchant, store } = await createMerchantWithStore(t, { regionCode });
     const tag = randomBytes(4).toString('hex');
     await t.db.query(
       `INSERT INTO receipts (provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code, amount_minor,
                              currency, paid_at, subject, fingerprint, raw_notification, raw_content_type)
-       SELECT 'bulkstats', $1 || '-' || g, 'bulkstats:c' || g, 'acct', $2, $3, '460105', 1000, 'CNY',
+       SELECT 'bulkstats', $1 || '-' || g, 'bulkstats:' || $1 || g, 'acct', $2, $3, $5, 1000, 'CNY',
               now() - interval '20 days', 'bulk item', repeat('0', 64), '{}', 'application/json'
          FROM generate_series(1, $4::int) g`,
-      [tag, merchant.id, store.id, 9 * K],
+      [tag, merchant.id, store.id, 9 * perKind, regionCode],
     );
     // Kinds 0–7 were opened 7 to 16.5 days ago; kind 8 an hour ago and still waits (its deadline
     // is ahead, so the sweep leaves it alone).
     await t.db.query(
       `INSERT INTO complaints (number, status, receipt_id, consumer_id, merchant_id, store_id, region_code, order_snapshot,
-                               category, demand_type, description, merchant_respond_by, resolve_by, created_at)
-       SELECT 'BSTAT-' || $1 || '-' || x.g, x.status, x.id, x.payer_id, x.merchant_id, x.store_id, '460105', '{}'::jsonb,
-              'quality', 'repair', 'bulk complaint text', x.created + interval '96 hours', x.created + interval '7 days', x.created
+                               category, demand_type, description, merchant_respond_by, resolve_by, created_at, escalated_at)
+       SELECT 'BSTAT-' || $1 || '-' || x.g, x.status, x.id, x.payer_id, x.merchant_id, x.store_id, x.region_code, '{}'::jsonb,
+              'quality', 'repair', 'bulk complaint text', x.created + interval '96 hours', x.created + interval '7 days', x.created,
+              -- as the app leaves an escalated ticket (the admins' queue sorts on it)
+              CASE WHEN x.status = 'escalated' THEN x.created + interval '96 hours' END
          FROM (SELECT r.*, split_part(r.trade_no, '-', 2)::int AS g,
                       CASE split_part(r.trade_no, '-', 2)::int % 9
                         WHEN 0 THEN 'resolved' WHEN 1 THEN 'resolved' WHEN 4 THEN 'withdrawn'
@@ -665,9 +677,16 @@ describe('self-resolution statistics: bulk history drained by two workers', () =
                  FROM receipts r WHERE r.provider = 'bulkstats' AND r.trade_no LIKE $1 || '-%') x`,
       [tag],
     );
+    return merchant.id;
+  }
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    merchantId = await seedTickets('460105', K);
+    neighbourId = await seedTickets('460106', K / 10);
     const tickets: { id: string; created_at: Date; g: number }[] = await t.db.query(
-      `SELECT id, created_at, split_part(number, '-', 3)::int AS g FROM complaints WHERE merchant_id = $1`,
-      [merchantId],
+      `SELECT id, created_at, split_part(number, '-', 3)::int AS g FROM complaints WHERE merchant_id = ANY($1)`,
+      [[merchantId, neighbourId]],
     );
     const H = 3_600_000;
     const ev: [string, number, string, string, string, Date, string][] = [];
@@ -746,10 +765,10 @@ describe('self-resolution statistics: bulk history drained by two workers', () =
               jsonb_build_object('status', c.status, 'actor', jsonb_build_object('role', e.actor_role, 'id', e.actor_id),
                                  'at', e.at, 'data', e.data), e.at
          FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id
-        WHERE c.merchant_id = $1 ORDER BY e.at`,
-      [merchantId],
+        WHERE c.merchant_id = ANY($1) ORDER BY e.at`,
+      [[merchantId, neighbourId]],
     );
-    expect(await pendingOf(t, merchantId)).toBe(ev.length);
+    expect((await pendingOf(t, merchantId)) + (await pendingOf(t, neighbourId))).toBe(ev.length);
 
     const workers = await Promise.all([
       spawnWorker({ SWEEP_INTERVAL: '1s' }),
@@ -764,7 +783,7 @@ describe('self-resolution statistics: bulk history drained by two workers', () =
       };
       await Promise.all([drainer(), drainer(), drainer(), drainer()]);
       await waitFor(
-        () => pendingOf(t, merchantId),
+        async () => (await pendingOf(t, merchantId)) + (await pendingOf(t, neighbourId)),
         (n) => n === 0,
         60_000,
         250,
@@ -827,5 +846,79 @@ describe('self-resolution statistics: bulk history drained by two workers', () =
       .expect(200);
     expectReportMatches(recent.body, await directFigures(t, merchantId, week, to));
     expect(recent.body.selfResolved + recent.body.escalated).toBeLessThan(6 * K);
+  });
+
+  it('region rollups equal the per-merchant ones summed by day and region (exactly once)', async () => {
+    const regions = ['460105', '460106'];
+    const cols = COUNTERS.map((c) => `sum(${c})::int AS ${c}`).join(', ');
+    const summed = await t.db.query(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, region_code, ${cols},
+              round(sum(resolve_hours_sum)::numeric, 6)::float8 AS resolve_hours_sum
+         FROM stats_daily WHERE region_code = ANY($1) GROUP BY 1, 2 ORDER BY 1, 2`,
+      [regions],
+    );
+    const region = await t.db.query(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, region_code, ${cols},
+              round(sum(resolve_hours_sum)::numeric, 6)::float8 AS resolve_hours_sum
+         FROM stats_region_daily WHERE region_code = ANY($1) GROUP BY 1, 2 ORDER BY 1, 2`,
+      [regions],
+    );
+    expect(summed.length).toBeGreaterThan(10);
+    expect(new Set(summed.map((r: { region_code: string }) => r.region_code))).toEqual(
+      new Set(regions),
+    );
+    expect(region).toEqual(summed);
+    const hours = (table: string) =>
+      t.db.query(
+        `SELECT to_char(day, 'YYYY-MM-DD') AS day, region_code, bucket, sum(tickets)::int AS tickets
+           FROM ${table} WHERE region_code = ANY($1) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+        [regions],
+      );
+    const summedHours = await hours('stats_resolve_hours');
+    expect(summedHours.length).toBeGreaterThan(10);
+    expect(await hours('stats_region_resolve_hours')).toEqual(summedHours);
+  });
+
+  it('city, district, a two-prefix jurisdiction and a merchant match direct counts', async () => {
+    const from = shanghaiDay(Date.now() - 20 * 86_400_000);
+    const to = shanghaiDay(Date.now());
+    const admin = bearer(t.token({ role: 'admin' }));
+    const report = async (query: string, who: Headers) =>
+      (
+        await t.http
+          .get(`/v1/stats/self-resolution?from=${from}&to=${to}${query}`)
+          .set(who)
+          .expect(200)
+      ).body;
+    // The city (both districts, from the region rollups) and each district.
+    const city = await report('&regionCode=4601', admin);
+    expectReportMatches(city, await directFigures(t, { prefixes: ['4601'] }, from, to));
+    expect(city).toMatchObject({
+      selfResolved: 2 * K + 2 * (K / 10),
+      escalated: 4 * K + 4 * (K / 10),
+      open: K + K / 10,
+    });
+    for (const district of ['460105', '460106']) {
+      const d = await report(`&regionCode=${district}`, admin);
+      expectReportMatches(d, await directFigures(t, { prefixes: [district] }, from, to));
+    }
+    expect((await report('&regionCode=460106', admin)).selfResolved).toBe(2 * (K / 10));
+    // A regulator whose jurisdiction is the two districts, named apart: two ranges.
+    const office = await createOffice(t, ['460106', '460105'], 'Haikou districts office');
+    const regulator = bearer(t.token({ role: 'regulator', sub: 'r46', officeId: office.id }));
+    const jurisdiction = await report('', regulator);
+    expectReportMatches(
+      jurisdiction,
+      await directFigures(t, { prefixes: ['460105', '460106'] }, from, to),
+    );
+    expect(jurisdiction).toEqual(city);
+    expect(await report('&regionCode=460106', regulator)).toEqual(
+      await report('&regionCode=460106', admin),
+    );
+    // The second merchant with its own token (the per-merchant rollups).
+    const own = bearer(t.token({ role: 'merchant', sub: 's', merchantId: neighbourId }));
+    const mine = await report('', own);
+    expectReportMatches(mine, await directFigures(t, neighbourId, from, to));
+    expect(mine).toEqual(await report('&regionCode=460106', admin));
   });
 });

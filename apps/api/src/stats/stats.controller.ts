@@ -158,7 +158,7 @@ export class StatsController {
   @ApiOperation({
     summary: 'Self-resolution rate and merchant measures, from the rollups',
     description:
-      'Answered from daily rollups (Shanghai day × region × merchant). Tickets are counted on the Shanghai day they LEFT the merchant phase (resolved, escalated, withdrawn), not the day they were opened. Scope: admin all; regulator its office’s jurisdiction (its region prefixes; a regionCode outside it is 403); merchant itself (another merchantId is 403); consumers 403. Rollups lag the tickets by about a second (the worker drains the outbox every second or SWEEP_INTERVAL, whichever is shorter). A bad date, from after to, or a period over 366 days is 400.',
+      'Answered from daily rollups (Shanghai day × region; day × region × merchant when a merchant is in the scope). Tickets are counted on the Shanghai day they LEFT the merchant phase (resolved, escalated, withdrawn), not the day they were opened. Scope: admin all; regulator its office’s jurisdiction (its region prefixes; a regionCode outside it is 403); merchant itself (another merchantId is 403); consumers 403. Rollups lag the tickets by about a second (the worker drains the outbox every second or SWEEP_INTERVAL, whichever is shorter). A bad date, from after to, or a period over 366 days is 400.',
   })
   @ApiOkResponse({ type: SelfResolutionResponse })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')

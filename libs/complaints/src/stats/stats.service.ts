@@ -17,6 +17,12 @@ import {
   resolveBucket,
   selfResolutionRate,
 } from './measures';
+import {
+  outermostPrefixes,
+  regionDailyUpsert,
+  regionHoursUpsert,
+  regionRange,
+} from './region-rollups';
 
 export interface SelfResolutionQuery {
   from?: string;
@@ -90,6 +96,64 @@ function totalsOf(r: SumRow | undefined): Totals {
   };
 }
 
+/** The totals of a period from its days' sums. */
+function sumTotals(rows: SumRow[]): Totals {
+  const t = totalsOf(undefined);
+  for (const r of rows) {
+    const d = totalsOf(r);
+    for (const k of Object.keys(t) as (keyof Totals)[]) t[k] += d[k];
+  }
+  return t;
+}
+
+/** The Shanghai days from `from` to `to` (YYYY-MM-DD, inclusive), in order. */
+function daysOf(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (
+    let ms = Date.parse(`${from}T00:00:00Z`);
+    ms <= Date.parse(`${to}T00:00:00Z`);
+    ms += 86_400_000
+  )
+    out.push(new Date(ms).toISOString().slice(0, 10));
+  return out;
+}
+
+/** Whose tickets a report covers: one merchant's, and region prefixes (undefined: everywhere; empty: nowhere). */
+interface ReportScope {
+  merchantId?: string;
+  prefixes?: string[];
+}
+
+/** The scope as SQL conditions over alias s (a rollup, or complaints: same column names). */
+function scopeConditions(scope: ReportScope, params: unknown[]): string[] {
+  const where: string[] = [];
+  if (scope.merchantId !== undefined) {
+    params.push(scope.merchantId);
+    where.push(`s.merchant_id = $${params.length}`);
+  }
+  if (scope.prefixes) where.push(regionCondition(scope.prefixes, params));
+  return where;
+}
+
+/**
+ * s.region_code within any of `prefixes`, as ranges a btree on region_code can use (see
+ * regionRange); `false` for none.
+ */
+function regionCondition(prefixes: string[], params: unknown[]): string {
+  if (!prefixes.length) return 'false';
+  const p = (v: string) => {
+    params.push(v);
+    return `$${params.length}::bpchar`;
+  };
+  const ranges = prefixes.map((prefix) => {
+    const { low, high } = regionRange(prefix);
+    return high === undefined
+      ? `s.region_code >= ${p(low)}`
+      : `(s.region_code >= ${p(low)} AND s.region_code < ${p(high)})`;
+  });
+  return ranges.length === 1 ? ranges[0] : `(${ranges.join(' OR ')})`;
+}
+
 /**
  * The self-resolution measures of DESIGN.md: rollups maintained from the outbox, and the
  * reports, scores and lists read from them.
@@ -149,6 +213,7 @@ export class StatsService {
       // Upserts in key order: two workers then lock shared rollup rows in the same order and
       // wait for each other instead of deadlocking.
       const byKey = <V>(m: Map<string, V>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+      const regionWrites: [string, unknown[]][] = [];
       if (counters.size) {
         const sorted = byKey(counters);
         const keys = sorted.map(([k]) => k.split('|'));
@@ -161,32 +226,50 @@ export class StatsService {
         for (const n of ROLLUP_COUNTERS) params.push(vals.map((v) => v[n]));
         params.push(vals.map((v) => v.hours));
         const cols = [...ROLLUP_COUNTERS, 'resolve_hours_sum'];
+        const increments = `unnest($1::date[], $2::text[], $3::uuid[],
+                  ${ROLLUP_COUNTERS.map((_, i) => `$${i + 4}::int[]`).join(', ')}, $${ROLLUP_COUNTERS.length + 4}::float8[])`;
         await tx.query(
           `INSERT INTO stats_daily (day, region_code, merchant_id, ${cols.join(', ')})
-           SELECT * FROM unnest($1::date[], $2::text[], $3::uuid[],
-                  ${ROLLUP_COUNTERS.map((_, i) => `$${i + 4}::int[]`).join(', ')}, $${ROLLUP_COUNTERS.length + 4}::float8[])
+           SELECT * FROM ${increments}
            ON CONFLICT (day, region_code, merchant_id) DO UPDATE SET
              ${cols.map((c) => `${c} = stats_daily.${c} + EXCLUDED.${c}`).join(', ')}`,
           params,
         );
+        // The same increments summed per day × region: the region rollups move with the
+        // per-merchant ones, in this transaction. Last, since every drain touches today's rows.
+        regionWrites.push([
+          regionDailyUpsert(
+            `${increments} AS s(day, region_code, merchant_id, ${cols.join(', ')})`,
+          ),
+          params,
+        ]);
       }
       if (hist.size) {
         const sorted = byKey(hist);
         const keys = sorted.map(([k]) => k.split('|'));
+        const params = [
+          keys.map((k) => k[0]),
+          keys.map((k) => k[1]),
+          keys.map((k) => k[2]),
+          keys.map((k) => Number(k[3])),
+          sorted.map(([, n]) => n),
+        ];
+        const increments = `unnest($1::date[], $2::text[], $3::uuid[], $4::smallint[], $5::int[])`;
         await tx.query(
           `INSERT INTO stats_resolve_hours (day, region_code, merchant_id, bucket, tickets)
-           SELECT * FROM unnest($1::date[], $2::text[], $3::uuid[], $4::smallint[], $5::int[])
+           SELECT * FROM ${increments}
            ON CONFLICT (day, region_code, merchant_id, bucket) DO UPDATE
              SET tickets = stats_resolve_hours.tickets + EXCLUDED.tickets`,
-          [
-            keys.map((k) => k[0]),
-            keys.map((k) => k[1]),
-            keys.map((k) => k[2]),
-            keys.map((k) => Number(k[3])),
-            sorted.map(([, n]) => n),
-          ],
+          params,
         );
+        regionWrites.push([
+          regionHoursUpsert(`${increments} AS s(day, region_code, merchant_id, bucket, tickets)`),
+          params,
+        ]);
       }
+      // Tables in one order (per-merchant daily, hours, region daily, hours) and rows in key
+      // order within each: two workers never wait for each other in a cycle.
+      for (const [sql, params] of regionWrites) await tx.query(sql, params);
       await tx.query(
         `UPDATE outbox SET state = 'done', done_at = now() WHERE id = ANY($1::bigint[])`,
         [rows.map((r) => r.id)],
@@ -196,20 +279,12 @@ export class StatsService {
   }
 
   /**
-   * Scope of a caller as SQL over alias s: stats_daily, or complaints (the same region_code and
-   * merchant_id columns). A regulator's jurisdiction is its office's region prefixes; asking for
-   * a region outside it is 403 (the office knows the region exists: it is no secret).
+   * Whose tickets a caller's report covers. A regulator's jurisdiction is its office's region
+   * prefixes; asking for a region outside it is 403 (the office knows the region exists: it is
+   * no secret), and a region inside it is then the whole scope.
    */
-  private async scope(
-    actor: Actor,
-    q: SelfResolutionQuery,
-  ): Promise<{ where: string[]; params: unknown[] }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
+  private async scope(actor: Actor, q: SelfResolutionQuery): Promise<ReportScope> {
+    const asked = q.regionCode ? [q.regionCode] : undefined;
     switch (actor.role) {
       case 'consumer':
         throw new DomainError('FORBIDDEN', 'statistics are for merchants, regulators and admins');
@@ -217,8 +292,7 @@ export class StatsService {
         if (q.merchantId && q.merchantId !== actor.merchantId) {
           throw new DomainError('FORBIDDEN', 'merchants see their own statistics only');
         }
-        where.push(`s.merchant_id = ${p(actor.merchantId)}`);
-        break;
+        return { merchantId: actor.merchantId, prefixes: asked };
       case 'regulator': {
         const prefixes = await this.officePrefixes(actor.officeId!);
         if (q.regionCode && !prefixes.some((x) => q.regionCode!.startsWith(x))) {
@@ -227,15 +301,11 @@ export class StatsService {
             `region ${q.regionCode} is outside this office's jurisdiction`,
           );
         }
-        where.push(`s.region_code LIKE ANY (${p(prefixes.map((x) => `${x}%`))}::text[])`);
-        break;
+        return { merchantId: q.merchantId, prefixes: asked ?? outermostPrefixes(prefixes) };
       }
       case 'admin':
-        break;
+        return { merchantId: q.merchantId, prefixes: asked };
     }
-    if (q.merchantId && actor.role !== 'merchant') where.push(`s.merchant_id = ${p(q.merchantId)}`);
-    if (q.regionCode) where.push(`s.region_code LIKE ${p(`${q.regionCode}%`)}`);
-    return { where, params };
   }
 
   async selfResolution(actor: Actor, q: SelfResolutionQuery): Promise<SelfResolutionReport> {
@@ -271,42 +341,42 @@ export class StatsService {
         [{ field: 'from', message: `at most ${MAX_PERIOD_DAYS} days before to` }],
       );
     }
-    const { where, params } = await this.scope(actor, q);
+    const scope = await this.scope(actor, q);
+    const params: unknown[] = [];
+    const where = scopeConditions(scope, params);
     const scoped = where.length ? `AND ${where.join(' AND ')}` : '';
     const n = params.length;
     const period = [...params, from, to];
-    const [sums]: SumRow[] = await this.db.query(
-      `SELECT ${SUMS} FROM stats_daily s WHERE s.day BETWEEN $${n + 1} AND $${n + 2} ${scoped}`,
-      period,
-    );
-    // Every day of the period, zeros included, so a chart needs no gap filling.
-    const byDay: { day: string; self_resolved: number; escalated: number }[] = await this.db.query(
-      `SELECT to_char(d.day, 'YYYY-MM-DD') AS day, coalesce(x.self_resolved, 0)::int AS self_resolved,
-              coalesce(x.escalated, 0)::int AS escalated
-         FROM generate_series($${n + 1}::date, $${n + 2}::date, interval '1 day') AS d(day)
-         LEFT JOIN (
-           SELECT s.day, sum(self_resolved) AS self_resolved,
-                  sum(escalated_no_response + escalated_unresolved + escalated_consumer) AS escalated
-             FROM stats_daily s WHERE s.day BETWEEN $${n + 1} AND $${n + 2} ${scoped}
-            GROUP BY s.day
-         ) x ON x.day = d.day::date
-        ORDER BY d.day`,
-      period,
-    );
-    const hist: { bucket: number; tickets: number }[] = await this.db.query(
-      `SELECT s.bucket, sum(s.tickets)::int AS tickets FROM stats_resolve_hours s
-        WHERE s.day BETWEEN $${n + 1} AND $${n + 2} ${scoped} GROUP BY s.bucket`,
-      period,
-    );
-    // Open now: the one figure not from the rollups. Tickets in the merchant phase today, counted
-    // on the small partial index ix_complaints_open (bounded by the open tickets, not by history,
-    // and exact at once, where the rollups lag by a drain).
-    const [open]: { n: number }[] = await this.db.query(
-      `SELECT count(*)::int AS n FROM complaints s
-        WHERE s.status IN ('awaiting_merchant', 'in_negotiation') ${scoped}`,
-      params,
-    );
-    const t = totalsOf(sums);
+    // A merchant's figures from its own rollups (indexes on merchant_id, day); a region's, a
+    // jurisdiction's or everyone's from the region rollups (keyed day, region_code). Either way
+    // the scan covers the period's rows of the scope only, whatever the length of the history.
+    const [daily, hours] =
+      scope.merchantId === undefined
+        ? ['stats_region_daily', 'stats_region_resolve_hours']
+        : ['stats_daily', 'stats_resolve_hours'];
+    const [days, hist, [open]] = await Promise.all([
+      this.db.query(
+        `SELECT to_char(s.day, 'YYYY-MM-DD') AS day, ${SUMS} FROM ${daily} s
+          WHERE s.day BETWEEN $${n + 1} AND $${n + 2} ${scoped} GROUP BY s.day`,
+        period,
+      ) as Promise<(SumRow & { day: string })[]>,
+      this.db.query(
+        `SELECT s.bucket, sum(s.tickets)::int AS tickets FROM ${hours} s
+          WHERE s.day BETWEEN $${n + 1} AND $${n + 2} ${scoped} GROUP BY s.bucket`,
+        period,
+      ) as Promise<{ bucket: number; tickets: number }[]>,
+      // Open now: the one figure not from the rollups. Tickets in the merchant phase today,
+      // counted on the small partial indexes of open tickets, ix_complaints_open (merchant) and
+      // ix_complaints_open_region (bounded by the scope's open tickets, not by history, and
+      // exact at once, where the rollups lag by a drain).
+      this.db.query(
+        `SELECT count(*)::int AS n FROM complaints s
+          WHERE s.status IN ('awaiting_merchant', 'in_negotiation') ${scoped}`,
+        params,
+      ) as Promise<{ n: number }[]>,
+    ]);
+    const t = sumTotals(days);
+    const byDayOf = new Map(days.map((d) => [d.day, d]));
     return {
       from,
       to,
@@ -319,12 +389,16 @@ export class StatsService {
       medianHoursToResolve: medianFromHistogram(
         new Map(hist.map((h) => [Number(h.bucket), h.tickets])),
       ),
-      byDay: byDay.map((d) => ({
-        day: d.day,
-        selfResolved: d.self_resolved,
-        escalated: d.escalated,
-        rate: selfResolutionRate(d.self_resolved, d.escalated),
-      })),
+      // Every day of the period, zeros included, so a chart needs no gap filling.
+      byDay: daysOf(from, to).map((day) => {
+        const d = totalsOf(byDayOf.get(day));
+        return {
+          day,
+          selfResolved: d.selfResolved,
+          escalated: d.escalated,
+          rate: selfResolutionRate(d.selfResolved, d.escalated),
+        };
+      }),
     };
   }
 
@@ -402,9 +476,10 @@ export class StatsService {
     );
     const params: unknown[] = [since, this.config.repeatOffenderMinEscalations];
     let scope = '';
+    // A ranking by merchant needs the per-merchant rollups: the window's rows of the scope.
     if (actor.role === 'regulator') {
-      params.push((await this.officePrefixes(actor.officeId!)).map((x) => `${x}%`));
-      scope = `AND s.region_code LIKE ANY ($3::text[])`;
+      const prefixes = outermostPrefixes(await this.officePrefixes(actor.officeId!));
+      scope = `AND ${regionCondition(prefixes, params)}`;
     } else if (actor.role !== 'admin') {
       throw new DomainError('FORBIDDEN', 'this list is for regulators and admins');
     }
@@ -425,7 +500,10 @@ export class StatsService {
     }));
   }
 
-  /** For /metrics: escalations by reason and the self-resolution rate per region (last 30 days). */
+  /**
+   * For /metrics: escalations by reason and the self-resolution rate per region (last 30 days),
+   * from the region rollups (days × regions rows, not days × merchants).
+   */
   async metricsSnapshot(): Promise<{
     escalationsByReason: Record<string, number>;
     rateByRegion: { regionCode: string; rate: number | null }[];
@@ -435,13 +513,13 @@ export class StatsService {
       await this.db.query(
         `SELECT coalesce(sum(escalated_no_response), 0)::int AS no_response,
               coalesce(sum(escalated_unresolved), 0)::int AS unresolved,
-              coalesce(sum(escalated_consumer), 0)::int AS consumer FROM stats_daily`,
+              coalesce(sum(escalated_consumer), 0)::int AS consumer FROM stats_region_daily`,
       );
     const regions: { region_code: string; self_resolved: number; escalated: number }[] =
       await this.db.query(
         `SELECT region_code, sum(self_resolved)::int AS self_resolved,
               sum(escalated_no_response + escalated_unresolved + escalated_consumer)::int AS escalated
-         FROM stats_daily WHERE day >= $1 GROUP BY region_code`,
+         FROM stats_region_daily WHERE day >= $1 GROUP BY region_code`,
         [since],
       );
     return {
@@ -462,6 +540,6 @@ export class StatsService {
       'SELECT prefix FROM office_regions WHERE office_id = $1',
       [officeId],
     );
-    return rows.length ? rows.map((r) => r.prefix) : ['-'];
+    return rows.map((r) => r.prefix);
   }
 }
