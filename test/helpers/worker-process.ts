@@ -35,10 +35,14 @@ export async function spawnWorker(env: Record<string, string>): Promise<{
   );
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 30_000;
+  // Generous: ts-node compiles the worker at boot, slow on a loaded 2-CPU machine.
+  const deadline = Date.now() + 90_000;
   while (!out.includes('worker started')) {
     if (proc.exitCode !== null) throw new Error(`worker exited at boot:\n${out}`);
-    if (Date.now() > deadline) throw new Error(`worker did not start:\n${out}`);
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL'); // a worker that never booted must not keep Jest alive
+      throw new Error(`worker did not start:\n${out}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {

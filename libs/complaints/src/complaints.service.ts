@@ -29,11 +29,13 @@ import {
   computeMerchantDeadlines,
   nextStatus,
 } from './lifecycle';
-import { EventActor, insertEvent, nextEvent, readTrail, verifyTrail } from './trail';
+import { EventActor, insertEvent, insertEvents, nextEvent, readTrail, verifyTrail } from './trail';
 import type { PendingEvent, TrailEvent } from './trail';
 import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { StatsService } from './stats/stats.service';
-import { enqueueWebhook } from './webhooks/webhook-events';
+import { insertTicket, outboxPayload, readIntake } from './ticket-intake';
+import { coalesce } from './jobs/coalesce';
+import { enqueueWebhooks } from './webhooks/webhook-events';
 import type { Deadline } from './jobs/deadline-scheduler';
 import { ComplaintRow, OfferRow, canSee, offerView, ticketView } from './complaint.row';
 import {
@@ -79,26 +81,47 @@ interface BatchContext {
 
 const isSystem = (p: Performer): p is { role: 'system'; sub: string } => p.role === 'system';
 
-interface ReceiptFacts {
-  id: string;
-  provider: string;
-  trade_no: string;
-  payer_id: string;
-  merchant_id: string | null;
-  store_id: string | null;
-  region_code: string | null;
-  amount_minor: string;
-  currency: string;
-  paid_at: Date;
-  subject: string;
-  store_name: string | null;
-  store_address: string | null;
-  merchant_name: string | null;
+/** The worker enforcing deadlines. */
+const SWEEPER: Performer = { role: 'system', sub: 'deadline-worker' };
+
+/**
+ * One of the worker's escalations (DESIGN.md "Escalation": by the worker). The due rule is
+ * written twice, side by side: as SQL for the sweep (`$1` = now; ordered by the deadline, the key
+ * of the status's partial index) and as a check on a ticket locked by the delayed job.
+ */
+interface DueEscalation {
+  /** The state table's action (nextStatus decides the target status). */
+  action: TicketAction;
+  reason: EscalationReason;
+  where: string;
+  deadline: 'merchant_respond_by' | 'resolve_by';
+  isDue: (t: ComplaintRow, now: Date) => boolean;
 }
+
+const DUE_ESCALATIONS: readonly DueEscalation[] = [
+  {
+    // awaiting_merchant past merchantRespondBy (ix_complaints_due_merchant)
+    action: 'escalate_no_response',
+    reason: 'merchant_no_response',
+    where: `status = 'awaiting_merchant' AND merchant_respond_by <= $1`,
+    deadline: 'merchant_respond_by',
+    isDue: (t, now) => t.status === 'awaiting_merchant' && t.merchant_respond_by <= now,
+  },
+  {
+    // in_negotiation past resolveBy with no offer waiting for the consumer (ix_complaints_due_resolve)
+    action: 'escalate_unresolved',
+    reason: 'unresolved_in_time',
+    where: `status = 'in_negotiation' AND resolve_by <= $1 AND pending_offer_id IS NULL`,
+    deadline: 'resolve_by',
+    isDue: (t, now) => t.status === 'in_negotiation' && t.resolve_by <= now && !t.pending_offer_id,
+  },
+];
 
 @Injectable()
 export class ComplaintsService {
   private readonly logger = new Logger(ComplaintsService.name);
+  /** create()'s deadline jobs: tickets created in the same event-loop turn share one addBulk. */
+  private readonly scheduleCreated = coalesce<Deadline>((d) => this.scheduler.schedule(d));
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -130,28 +153,21 @@ export class ComplaintsService {
     const now = this.clock.now();
     this.checkDemand(input.demand.type, input.demand.amountMinor);
 
-    if (idempotencyKey) {
-      const replay = await this.findByIdempotencyKey(actor.sub, idempotencyKey);
-      if (replay) return this.replay(replay, input, actor, now);
-    }
+    // One statement (ticket-intake.ts): the ticket under this Idempotency-Key, the receipt with
+    // its store and merchant, the receipt's ticket if any, and a ticket number if one may follow.
+    const intake = { consumerId: actor.sub, idempotencyKey, receiptId: input.receiptId };
+    const found = await readIntake(this.db, { ...intake, takeNumber: true });
+    if (found.replay) return this.replay(found.replay, input, actor, now);
 
-    const receipt = await this.receiptFacts(input.receiptId);
+    const receipt = found.receipt;
     if (!receipt || receipt.payer_id !== actor.sub) {
       throw new DomainError('NOT_FOUND', `receipt ${input.receiptId} not found`);
     }
-    const existing: { id: string }[] = await this.db.query(
-      'SELECT id FROM complaints WHERE receipt_id = $1',
-      [receipt.id],
-    );
-    if (existing.length) {
-      // A parallel request with the same key may have committed since the lookup above: that
-      // is a replay, not a conflict.
-      if (idempotencyKey) {
-        const replay = await this.findByIdempotencyKey(actor.sub, idempotencyKey);
-        if (replay) return this.replay(replay, input, actor, now);
-      }
+    // Read in the same snapshot as the key's ticket: had a parallel request with the same key
+    // committed this ticket, it would have been found above as a replay.
+    if (found.existingId) {
       throw new DomainError('COMPLAINT_EXISTS', `receipt ${receipt.id} already has a complaint`, {
-        complaintId: existing[0].id,
+        complaintId: found.existingId,
       });
     }
     if (!receipt.merchant_id || !receipt.store_id || !receipt.region_code) {
@@ -169,6 +185,9 @@ export class ComplaintsService {
         { paidMinor: paid },
         [{ field: 'demand.amountMinor', message: `must not exceed ${paid}` }],
       );
+    }
+    if (found.number === null) {
+      throw new Error(`create: no ticket number was taken for receipt ${receipt.id}`);
     }
 
     const id = randomUUID();
@@ -198,68 +217,73 @@ export class ComplaintsService {
       merchantRespondBy: merchantRespondBy.toISOString(),
       resolveBy: resolveBy.toISOString(),
     });
+    const amount = input.demand.amountMinor;
+    // The row as the INSERT will store it (the merchant's webhook payload is built from it).
+    const row: ComplaintRow = {
+      id,
+      number: ticketNumber(now, found.number),
+      status: 'awaiting_merchant',
+      receipt_id: receipt.id,
+      consumer_id: actor.sub,
+      merchant_id: receipt.merchant_id,
+      store_id: receipt.store_id,
+      region_code: receipt.region_code,
+      order_snapshot: order,
+      category: input.category,
+      demand_type: input.demand.type,
+      demand_amount_minor: amount === undefined || amount === null ? null : String(amount),
+      description: input.description,
+      contact_phone_enc: input.contactPhone
+        ? encryptPii(input.contactPhone, this.config.piiKey)
+        : null,
+      contact_phone_masked: input.contactPhone ? maskPhone(input.contactPhone) : null,
+      idempotency_key: idempotencyKey ?? null,
+      merchant_respond_by: merchantRespondBy,
+      resolve_by: resolveBy,
+      first_response_at: null,
+      pending_offer_id: null,
+      office_id: null,
+      escalated_at: null,
+      escalation_reason: null,
+      accept_by: null,
+      accepted_at: null,
+      mediation_end_by: null,
+      decline_reason: null,
+      decline_detail: null,
+      mediation_outcome: null,
+      closed_at: null,
+      event_count: event.seq,
+      head_hash: event.hash,
+      created_at: now,
+      updated_at: now,
+    };
+    let created: ComplaintRow;
     try {
-      await this.db.transaction(async (tx) => {
-        const [{ n }]: { n: string }[] = await tx.query(
-          `SELECT nextval('complaint_number_seq') AS n`,
-        );
-        const [created]: ComplaintRow[] = await tx.query(
-          `INSERT INTO complaints (id, number, status, receipt_id, consumer_id, merchant_id, store_id, region_code,
-              order_snapshot, category, demand_type, demand_amount_minor, description, contact_phone_enc,
-              contact_phone_masked, idempotency_key, merchant_respond_by, resolve_by, event_count, head_hash,
-              created_at, updated_at)
-           VALUES ($1, $2, 'awaiting_merchant', $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15,
-              $16, $17, 1, $18, $19, $19)
-           RETURNING *`,
-          [
-            id,
-            ticketNumber(now, Number(n)),
-            receipt.id,
-            actor.sub,
-            receipt.merchant_id,
-            receipt.store_id,
-            receipt.region_code,
-            JSON.stringify(order),
-            input.category,
-            input.demand.type,
-            input.demand.amountMinor ?? null,
-            input.description,
-            input.contactPhone ? encryptPii(input.contactPhone, this.config.piiKey) : null,
-            input.contactPhone ? maskPhone(input.contactPhone) : null,
-            idempotencyKey ?? null,
-            merchantRespondBy,
-            resolveBy,
-            event.hash,
-            now,
-          ],
-        );
-        await insertEvent(tx, id, event);
-        await this.writeOutbox(tx, created, event);
-      });
+      // Ticket, 'created' event, outbox row and webhook delivery: one statement, one round trip.
+      created = await insertTicket(this.db, row, event, this.config.piiKey);
     } catch (e) {
       if (pgCode(e) !== UNIQUE_VIOLATION) throw e;
-      // Lost a race: another tap created the ticket first.
+      // Lost a race: another tap created the ticket first; none of our rows were written.
       const constraint = pgConstraint(e) ?? '';
-      if (idempotencyKey) {
-        const replay = await this.findByIdempotencyKey(actor.sub, idempotencyKey);
-        if (replay) return this.replay(replay, input, actor, now);
-      }
+      const winner = await readIntake(this.db, { ...intake, takeNumber: false });
+      if (winner.replay) return this.replay(winner.replay, input, actor, now);
       if (constraint.includes('receipt')) {
-        const [winner]: { id: string }[] = await this.db.query(
-          'SELECT id FROM complaints WHERE receipt_id = $1',
-          [receipt.id],
-        );
         throw new DomainError('COMPLAINT_EXISTS', `receipt ${receipt.id} already has a complaint`, {
-          complaintId: winner?.id,
+          complaintId: winner.existingId ?? undefined,
         });
       }
       throw e;
     }
-    await this.scheduler.schedule([
+    await this.scheduleCreated([
       { complaintId: id, kind: 'merchant_response', dueAt: merchantRespondBy },
       { complaintId: id, kind: 'resolution', dueAt: resolveBy },
     ]);
-    return { ticket: await this.view(id, actor, now), replayed: false };
+    // The answer from the row the INSERT returned: no SELECT after.
+    const [ticket] = await this.withSerialFlag(
+      [ticketView(created, actor, this.config.piiKey, now)],
+      actor,
+    );
+    return { ticket, replayed: false };
   }
 
   // ---------------------------------------------------------------- read
@@ -498,20 +522,17 @@ export class ComplaintsService {
    */
   async escalateIfDue(id: string, outer?: BatchContext): Promise<EscalationReason | false> {
     let outcome: EscalationReason | false = false;
-    const system: Performer = { role: 'system', sub: 'deadline-worker' };
+    let rule: DueEscalation | undefined;
     await this.transition(
       id,
-      system,
+      SWEEPER,
       (t) => {
-        const now = this.clock.now();
-        if (t.status === 'awaiting_merchant' && t.merchant_respond_by <= now)
-          return 'escalate_no_response';
-        if (t.status === 'in_negotiation' && t.resolve_by <= now && !t.pending_offer_id)
-          return 'escalate_unresolved';
-        return null;
+        rule = DUE_ESCALATIONS.find((r) => r.isDue(t, this.clock.now()));
+        return rule?.action ?? null;
       },
       async (t, now, tx) => {
-        outcome = t.status === 'awaiting_merchant' ? 'merchant_no_response' : 'unresolved_in_time';
+        if (!rule) throw new Error('escalateIfDue: no rule decided under the lock');
+        outcome = rule.reason;
         return this.escalation(t, now, tx, outcome, null);
       },
       outer,
@@ -659,17 +680,7 @@ export class ComplaintsService {
         ? allowedNext(t.status, resolved, performer.role as ActorRole)
         : t.status;
       const c = await change(t, now, tx);
-      const event = nextEvent(t, c.event.type, actorOf(performer), now, {
-        ...c.event.data,
-        ...(next !== t.status ? { from: t.status, to: next } : {}),
-      });
-      const set: Record<string, unknown> = {
-        ...c.set,
-        status: next,
-        event_count: event.seq,
-        head_hash: event.hash,
-        updated_at: now,
-      };
+      const { event, set } = applyChange(t, next, c, performer, now);
       const cols = Object.keys(set);
       const params = [id, t.status, ...cols.map((k) => set[k])];
       const assignments = cols.map(
@@ -706,18 +717,27 @@ export class ComplaintsService {
     t: ComplaintRow,
     event: PendingEvent,
   ): Promise<void> {
+    await this.writeOutboxes(tx, [{ ticket: t, event }]);
+  }
+
+  /** writeOutbox for many tickets' events: one statement for the outbox rows, one for webhooks. */
+  private async writeOutboxes(
+    tx: EntityManager,
+    items: readonly { ticket: ComplaintRow; event: PendingEvent }[],
+  ): Promise<void> {
+    if (!items.length) return;
     await tx.query(
       `INSERT INTO outbox (topic, complaint_id, event_seq, event_type, payload, created_at)
-       VALUES ('stats', $1, $2, $3, $4::jsonb, $5)`,
+       SELECT 'stats', * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::timestamptz[])`,
       [
-        t.id,
-        event.seq,
-        event.type,
-        JSON.stringify({ status: t.status, actor: event.actor, at: event.at, data: event.data }),
-        event.at,
+        items.map(({ ticket }) => ticket.id),
+        items.map(({ event }) => event.seq),
+        items.map(({ event }) => event.type),
+        items.map(({ ticket, event }) => outboxPayload(ticket, event)),
+        items.map(({ event }) => event.at),
       ],
     );
-    await enqueueWebhook(tx, t, event, this.config.piiKey);
+    await enqueueWebhooks(tx, items, this.config.piiKey);
   }
 
   private async escalation(
@@ -727,46 +747,50 @@ export class ComplaintsService {
     reason: EscalationReason,
     consumerReason: string | null,
   ): Promise<Change> {
-    await this.lapsePendingOffer(t, now, tx);
+    await this.lapsePendingOffers(tx, [t], now);
     const officeId = await this.directory.routeOffice(t.region_code);
-    const acceptBy = computeAcceptBy(
-      now,
-      this.config.regulatorAcceptWorkdays,
-      undefined,
-      this.onFallback,
-    );
-    if (!officeId)
-      this.logger.warn(`no office covers region ${t.region_code}; ticket ${t.id} waits unassigned`);
-    return {
-      set: {
-        pending_offer_id: null,
-        office_id: officeId,
-        escalated_at: now,
-        escalation_reason: reason,
-        accept_by: acceptBy,
-      },
-      event: {
-        type: 'escalated',
-        data: { reason, consumerReason, officeId, acceptBy: acceptBy.toISOString() },
-      },
-      deadlines: [{ complaintId: t.id, kind: 'acceptance', dueAt: acceptBy }],
-    };
+    const acceptBy = this.acceptBy(now);
+    if (!officeId) this.warnUnassigned(t);
+    return escalationChange(t, now, reason, consumerReason, officeId, acceptBy);
   }
 
-  private readonly onFallback = (year: number): void => {
-    calendarFallbacks.inc({ year: String(year) });
+  /**
+   * acceptBy for escalations at `now`. `tickets`: how many escalations share it (a sweep batch),
+   * so the fallback counter still counts every deadline computed by the fallback rule.
+   */
+  private acceptBy(now: Date, tickets = 1): Date {
+    return computeAcceptBy(now, this.config.regulatorAcceptWorkdays, undefined, (year) =>
+      this.onFallback(year, tickets),
+    );
+  }
+
+  private warnUnassigned(t: ComplaintRow): void {
+    this.logger.warn(`no office covers region ${t.region_code}; ticket ${t.id} waits unassigned`);
+  }
+
+  private readonly onFallback = (year: number, deadlines = 1): void => {
+    calendarFallbacks.inc({ year: String(year) }, deadlines);
     this.logger.warn(
       `no official holiday calendar for ${year}: counting Monday–Friday minus fixed-date holidays (documented fallback)`,
     );
   };
 
   private async lapsePendingOffer(t: ComplaintRow, now: Date, tx: EntityManager): Promise<void> {
-    if (t.pending_offer_id) {
-      await tx.query(
-        `UPDATE complaint_offers SET status = 'lapsed', decided_at = $2 WHERE id = $1 AND status = 'pending'`,
-        [t.pending_offer_id, now],
-      );
-    }
+    await this.lapsePendingOffers(tx, [t], now);
+  }
+
+  /** The pending offers of tickets leaving the merchant phase lapse (one statement, if any). */
+  private async lapsePendingOffers(
+    tx: EntityManager,
+    tickets: readonly ComplaintRow[],
+    now: Date,
+  ): Promise<void> {
+    const offers = tickets.flatMap((t) => (t.pending_offer_id ? [t.pending_offer_id] : []));
+    if (!offers.length) return;
+    await tx.query(
+      `UPDATE complaint_offers SET status = 'lapsed', decided_at = $2 WHERE id = ANY($1::uuid[]) AND status = 'pending'`,
+      [offers, now],
+    );
   }
 
   private firstResponse(t: ComplaintRow, actor: Actor, now: Date): Record<string, unknown> {
@@ -817,29 +841,6 @@ export class ComplaintsService {
     return { ticket: ticketView(row, actor, this.config.piiKey, now), replayed: true };
   }
 
-  private async findByIdempotencyKey(
-    consumerId: string,
-    key: string,
-  ): Promise<ComplaintRow | null> {
-    const rows: ComplaintRow[] = await this.db.query(
-      'SELECT * FROM complaints WHERE consumer_id = $1 AND idempotency_key = $2',
-      [consumerId, key],
-    );
-    return rows[0] ?? null;
-  }
-
-  private async receiptFacts(id: string): Promise<ReceiptFacts | null> {
-    const rows: ReceiptFacts[] = await this.db.query(
-      `SELECT r.id, r.provider, r.trade_no, r.payer_id, r.merchant_id, r.store_id, r.region_code, r.amount_minor,
-              r.currency, r.paid_at, r.subject, s.name AS store_name, s.address AS store_address,
-              m.name AS merchant_name
-         FROM receipts r LEFT JOIN stores s ON s.id = r.store_id LEFT JOIN merchants m ON m.id = r.merchant_id
-        WHERE r.id = $1`,
-      [id],
-    );
-    return rows[0] ?? null;
-  }
-
   private async visibleRow(id: string, actor: Actor): Promise<ComplaintRow> {
     const [row]: ComplaintRow[] = await this.db.query('SELECT * FROM complaints WHERE id = $1', [
       id,
@@ -877,42 +878,97 @@ export class ComplaintsService {
 
   /**
    * One batch of the sweep: overdue tickets locked with FOR UPDATE SKIP LOCKED (so parallel
-   * workers take disjoint rows), each handled in this one transaction, deadlines scheduled after
-   * commit. Returns how many tickets changed; 0 means nothing overdue is left unlocked.
+   * workers take disjoint rows) and handled in this one transaction — escalations set-based
+   * (escalateLocked), mediation time limits ticket by ticket. Returns once committed, with how
+   * many tickets changed (fewer than `limit`: nothing overdue was left unlocked) and `scheduled`,
+   * the deadline jobs' addBulk started after commit (it never rejects): the sweep goes on with
+   * its next batch meanwhile and awaits them at its end.
    */
-  async sweepBatch(limit: number): Promise<{ escalated: number; terminated: number }> {
+  async sweepBatch(
+    limit: number,
+  ): Promise<{ escalated: number; terminated: number; scheduled: Promise<void> }> {
     const now = this.clock.now();
     const ctx: BatchContext = { tx: undefined as unknown as EntityManager, deadlines: [] };
     const result = await this.db.transaction(async (tx) => {
       ctx.tx = tx;
-      let escalated = 0;
+      // Whole rows, locked and checked against the due predicate in the same statement
+      // (PostgreSQL re-checks a row that changed before the lock): nothing to re-read.
+      const due: { t: ComplaintRow; rule: DueEscalation }[] = [];
+      for (const rule of DUE_ESCALATIONS) {
+        if (due.length >= limit) break;
+        const rows: ComplaintRow[] = await tx.query(
+          `SELECT * FROM complaints WHERE ${rule.where}
+            ORDER BY ${rule.deadline} LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          [now, limit - due.length],
+        );
+        for (const t of rows) due.push({ t, rule });
+      }
+      const escalated = await this.escalateLocked(ctx, due, now);
       let terminated = 0;
-      const pick = (where: string, n: number): Promise<{ id: string }[]> =>
-        n > 0
-          ? tx.query(`SELECT id FROM complaints WHERE ${where} LIMIT $2 FOR UPDATE SKIP LOCKED`, [
-              now,
-              n,
-            ])
-          : Promise.resolve([]);
-      const noResponse = await pick(
-        `status = 'awaiting_merchant' AND merchant_respond_by <= $1`,
-        limit,
-      );
-      const unresolved = await pick(
-        `status = 'in_negotiation' AND resolve_by <= $1 AND pending_offer_id IS NULL`,
-        limit - noResponse.length,
-      );
-      for (const { id } of [...noResponse, ...unresolved])
-        if (await this.escalateIfDue(id, ctx)) escalated++;
-      const mediation = await pick(
-        `status = 'mediating' AND mediation_end_by <= $1`,
-        limit - escalated,
-      );
+      const mediation: { id: string }[] =
+        limit > escalated
+          ? await tx.query(
+              `SELECT id FROM complaints WHERE status = 'mediating' AND mediation_end_by <= $1
+                ORDER BY mediation_end_by LIMIT $2 FOR UPDATE SKIP LOCKED`,
+              [now, limit - escalated],
+            )
+          : [];
       for (const { id } of mediation) if (await this.terminateMediationIfDue(id, ctx)) terminated++;
       return { escalated, terminated };
     });
-    await this.scheduler.schedule(ctx.deadlines);
-    return result;
+    // Started on the next turn of the event loop: the caller first sees the result (and logs it).
+    const scheduled = new Promise<void>((go) => setImmediate(go)).then(() =>
+      this.scheduler.schedule(ctx.deadlines),
+    );
+    return { ...result, scheduled };
+  }
+
+  /**
+   * The sweep's escalations, set-based: the same writes as escalateIfDue makes ticket by ticket
+   * (escalationChange, applyChange), with one statement per kind of write for the whole batch.
+   * `due` are rows this transaction locked and found due; the events chain from them.
+   */
+  private async escalateLocked(
+    ctx: BatchContext,
+    due: readonly { t: ComplaintRow; rule: DueEscalation }[],
+    now: Date,
+  ): Promise<number> {
+    if (!due.length) return 0;
+    const { tx } = ctx;
+    const tickets = due.map(({ t }) => t);
+    await this.lapsePendingOffers(tx, tickets, now);
+    const offices = await this.directory.routeOffices(tickets.map((t) => t.region_code));
+    const acceptBy = this.acceptBy(now, tickets.length);
+    const changes = due.map(({ t, rule }) => {
+      const officeId = offices.get(t.region_code) ?? null;
+      if (!officeId) this.warnUnassigned(t);
+      const next = allowedNext(t.status, rule.action, 'system');
+      const c = escalationChange(t, now, rule.reason, null, officeId, acceptBy);
+      return { t, deadlines: c.deadlines ?? [], ...applyChange(t, next, c, SWEEPER, now) };
+    });
+    const updated = await guardedUpdateMany(
+      tx,
+      changes.map(({ t, set }) => ({ id: t.id, expected: t.status, set })),
+    );
+    const missed = changes.filter(({ t }) => !updated.has(t.id));
+    if (missed.length || updated.size !== changes.length) {
+      // Under our row locks this cannot happen; if it does, write nothing for the batch.
+      throw new Error(
+        `sweep: the guarded UPDATE changed ${updated.size} of ${changes.length} locked tickets` +
+          (missed.length ? ` (not ${missed[0].t.id})` : ''),
+      );
+    }
+    await insertEvents(
+      tx,
+      changes.map(({ t, event }) => ({ complaintId: t.id, event })),
+    );
+    // Each row as this transaction leaves it (the guarded UPDATE wrote exactly `set`).
+    await this.writeOutboxes(
+      tx,
+      changes.map(({ t, set, event }) => ({ ticket: { ...t, ...set } as ComplaintRow, event })),
+    );
+    for (const { deadlines } of changes) ctx.deadlines.push(...deadlines);
+    return changes.length;
   }
 
   /** Escalated tickets past acceptBy without a decision (flagged on the queue; a metric). */
@@ -961,6 +1017,111 @@ function allowedNext(from: TicketStatus, action: TicketAction, role: ActorRole):
 
 function actorOf(p: Performer): EventActor {
   return { role: p.role, id: p.sub };
+}
+
+/**
+ * What an escalation sets and records, once it is decided where the ticket goes (`officeId`, null
+ * when no office covers its region) and by when that office must decide (`acceptBy`). Shared by
+ * the consumer's escalation, the delayed job and the sweep's batches.
+ */
+function escalationChange(
+  t: Pick<ComplaintRow, 'id'>,
+  now: Date,
+  reason: EscalationReason,
+  consumerReason: string | null,
+  officeId: string | null,
+  acceptBy: Date,
+): Change {
+  return {
+    set: {
+      pending_offer_id: null,
+      office_id: officeId,
+      escalated_at: now,
+      escalation_reason: reason,
+      accept_by: acceptBy,
+    },
+    event: {
+      type: 'escalated',
+      data: { reason, consumerReason, officeId, acceptBy: acceptBy.toISOString() },
+    },
+    deadlines: [{ complaintId: t.id, kind: 'acceptance', dueAt: acceptBy }],
+  };
+}
+
+/**
+ * A Change applied to a locked row going to `next`: the next event of its trail (from/to added
+ * when the status moves) and every column the guarded UPDATE sets, the new chain head included.
+ */
+function applyChange(
+  t: ComplaintRow,
+  next: TicketStatus,
+  c: Change,
+  performer: Performer,
+  now: Date,
+): { event: PendingEvent; set: Record<string, unknown> } {
+  const event = nextEvent(t, c.event.type, actorOf(performer), now, {
+    ...c.event.data,
+    ...(next !== t.status ? { from: t.status, to: next } : {}),
+  });
+  const set: Record<string, unknown> = {
+    ...c.set,
+    status: next,
+    event_count: event.seq,
+    head_hash: event.hash,
+    updated_at: now,
+  };
+  return { event, set };
+}
+
+/** PostgreSQL types of the ticket columns a batched transition may set (unnest takes typed arrays). */
+const BATCH_COLUMN_TYPES: Readonly<Record<string, string>> = {
+  status: 'text',
+  pending_offer_id: 'uuid',
+  office_id: 'uuid',
+  escalated_at: 'timestamptz',
+  escalation_reason: 'text',
+  accept_by: 'timestamptz',
+  event_count: 'int',
+  head_hash: 'text',
+  updated_at: 'timestamptz',
+};
+
+/**
+ * transition()'s guarded UPDATE for many tickets in one statement: each ticket changes only from
+ * the status it was read in (`expected`). Every row sets the same columns. Returns the ids the
+ * statement really updated.
+ */
+async function guardedUpdateMany(
+  tx: EntityManager,
+  rows: readonly { id: string; expected: TicketStatus; set: Record<string, unknown> }[],
+): Promise<Set<string>> {
+  if (!rows.length) return new Set();
+  const cols = Object.keys(rows[0].set);
+  const types = cols.map((c) => {
+    const type = BATCH_COLUMN_TYPES[c];
+    if (!type) throw new Error(`guardedUpdateMany: no type known for column ${c}`);
+    return type;
+  });
+  for (const { set } of rows) {
+    const keys = Object.keys(set);
+    if (keys.length !== cols.length || keys.some((k) => !cols.includes(k))) {
+      throw new Error('guardedUpdateMany: every row must set the same columns');
+    }
+  }
+  // TypeORM answers an UPDATE with [rows, rowCount].
+  const [updated]: [{ id: string }[], number] = await tx.query(
+    `UPDATE complaints c SET ${cols.map((c) => `${c} = u.${c}`).join(', ')}
+       FROM unnest($1::uuid[], $2::text[], ${types.map((t, i) => `$${i + 3}::${t}[]`).join(', ')})
+            AS u(id, expected, ${cols.join(', ')})
+      WHERE c.id = u.id AND c.status = u.expected
+     RETURNING c.id`,
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.expected),
+      ...cols.map((c) => rows.map((r) => r.set[c] ?? null)),
+    ],
+  );
+  return new Set(updated.map((r) => r.id));
 }
 
 /** `HJ-261123-000042`: Shanghai date of filing and a sequence, short enough to read on a phone. */

@@ -246,13 +246,25 @@ export class DirectoryService {
    * offices declaring the same prefix) the office created first wins. Null when none covers it.
    */
   async routeOffice(regionCode: string): Promise<string | null> {
-    const rows: { office_id: string }[] = await this.db.query(
-      `SELECT r.office_id FROM office_regions r JOIN offices o ON o.id = r.office_id
-        WHERE $1 LIKE r.prefix || '%'
-        ORDER BY length(r.prefix) DESC, o.created_at, o.id LIMIT 1`,
-      [regionCode],
+    return (await this.routeOffices([regionCode])).get(regionCode) ?? null;
+  }
+
+  /**
+   * routeOffice for many region codes in one statement (the worker's batches): each distinct
+   * code mapped to its office; a code no office covers is absent from the map.
+   */
+  async routeOffices(regionCodes: readonly string[]): Promise<Map<string, string>> {
+    const codes = [...new Set(regionCodes)];
+    if (!codes.length) return new Map();
+    const rows: { code: string; office_id: string }[] = await this.db.query(
+      `SELECT DISTINCT ON (c.code) c.code, r.office_id
+         FROM unnest($1::text[]) AS c(code)
+         JOIN office_regions r ON c.code LIKE r.prefix || '%'
+         JOIN offices o ON o.id = r.office_id
+        ORDER BY c.code, length(r.prefix) DESC, o.created_at, o.id`,
+      [codes],
     );
-    return rows[0]?.office_id ?? null;
+    return new Map(rows.map((r) => [r.code, r.office_id]));
   }
 
   private async keysetPage<T extends { id: string; createdAt: Date }>(

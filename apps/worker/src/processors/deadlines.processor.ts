@@ -8,7 +8,7 @@ import type { HejieConfig } from '@app/shared';
 import { TickingHost } from './ticking-host';
 
 /** Tickets handled per sweep transaction. */
-export const SWEEP_BATCH = 500;
+export const SWEEP_BATCH = 2000;
 
 /**
  * Deadlines: a delayed job per ticket deadline for promptness, and a repeatable sweep over
@@ -62,17 +62,22 @@ export class DeadlinesProcessor
   /** Batches until nothing overdue is left unlocked; other workers take the locked rows. */
   async sweep(): Promise<{ escalated: number; terminated: number }> {
     const total = { escalated: 0, terminated: 0 };
+    // Each batch's deadline jobs go to Redis while the next batch runs; all are awaited below.
+    const scheduled: Promise<void>[] = [];
     for (;;) {
       const r = await this.complaints.sweepBatch(SWEEP_BATCH);
+      scheduled.push(r.scheduled);
       total.escalated += r.escalated;
       total.terminated += r.terminated;
-      if (r.escalated + r.terminated === 0) break;
+      // A batch that was not full found nothing more overdue and unlocked.
+      if (r.escalated + r.terminated < SWEEP_BATCH) break;
     }
     if (total.escalated + total.terminated > 0) {
       this.logger.log(
         `sweep: escalated ${total.escalated}, terminated ${total.terminated} mediation(s)`,
       );
     }
+    await Promise.all(scheduled);
     return total;
   }
 }

@@ -50,19 +50,30 @@ export async function insertEvent(
   complaintId: string,
   e: PendingEvent,
 ): Promise<void> {
+  await insertEvents(tx, [{ complaintId, event: e }]);
+}
+
+/** insertEvent for many tickets' events in one statement (the worker's batches). */
+export async function insertEvents(
+  tx: EntityManager,
+  events: readonly { complaintId: string; event: PendingEvent }[],
+): Promise<void> {
+  if (!events.length) return;
+  const col = <T>(f: (e: PendingEvent) => T): T[] => events.map(({ event }) => f(event));
   await tx.query(
     `INSERT INTO complaint_events (complaint_id, seq, type, actor_role, actor_id, at, data, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)`,
+     SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+                          $7::jsonb[], $8::text[], $9::text[])`,
     [
-      complaintId,
-      e.seq,
-      e.type,
-      e.actor.role,
-      e.actor.id,
-      e.at,
-      JSON.stringify(e.data),
-      e.prevHash,
-      e.hash,
+      events.map((e) => e.complaintId),
+      col((e) => e.seq),
+      col((e) => e.type),
+      col((e) => e.actor.role),
+      col((e) => e.actor.id),
+      col((e) => e.at),
+      col((e) => JSON.stringify(e.data)),
+      col((e) => e.prevHash),
+      col((e) => e.hash),
     ],
   );
 }

@@ -1,0 +1,223 @@
+import type { ComplaintRow } from './complaint.row';
+import type { PendingEvent } from './trail';
+import { webhookDelivery } from './webhooks/webhook-events';
+
+/**
+ * The two statements of "initiate resolution" (ComplaintsService.create): one read of everything
+ * the checks need, one write of everything a new ticket is. Each is a single statement, hence
+ * one round trip and atomic on its own (no BEGIN/COMMIT).
+ */
+
+interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+/** The receipt a ticket is filled in from, with its store and merchant. */
+export interface ReceiptFacts {
+  id: string;
+  provider: string;
+  trade_no: string;
+  payer_id: string;
+  merchant_id: string | null;
+  store_id: string | null;
+  region_code: string | null;
+  amount_minor: string;
+  currency: string;
+  paid_at: Date;
+  subject: string;
+  store_name: string | null;
+  store_address: string | null;
+  merchant_name: string | null;
+}
+
+export interface IntakeFacts {
+  /** The consumer's ticket already created under this Idempotency-Key (any receipt). */
+  replay: ComplaintRow | null;
+  /** The receipt complained about; null when there is none with that id. */
+  receipt: ReceiptFacts | null;
+  /** The ticket that receipt already has, if any. */
+  existingId: string | null;
+  /**
+   * A value of complaint_number_seq, taken only when a ticket may follow: `takeNumber`, no
+   * replay, the caller's receipt, no ticket yet, an enrolled merchant. (Checks made after the read
+   * — complaint window, refund above the amount paid — or a lost race leave a gap in the
+   * numbers, as a rolled-back insert always did.)
+   */
+  number: number | null;
+}
+
+/** Receipt columns, prefixed so that they cannot collide with the `complaints` columns (c.*). */
+const RECEIPT_COLUMNS = `
+  r.id AS rf_id, r.provider AS rf_provider, r.trade_no AS rf_trade_no, r.payer_id AS rf_payer_id,
+  r.merchant_id AS rf_merchant_id, r.store_id AS rf_store_id, r.region_code AS rf_region_code,
+  r.amount_minor AS rf_amount_minor, r.currency AS rf_currency, r.paid_at AS rf_paid_at,
+  r.subject AS rf_subject, s.name AS rf_store_name, s.address AS rf_store_address,
+  m.name AS rf_merchant_name`;
+
+/**
+ * One row, whatever exists: `one` anchors it, each lookup is a LEFT JOIN on a unique key.
+ * One statement = one snapshot, so the replay candidate and the receipt's ticket are consistent
+ * with each other (a ticket a same-key request committed shows up as the replay, not as a
+ * conflict).
+ */
+const READ_INTAKE = `
+  SELECT c.*, ${RECEIPT_COLUMNS},
+         e.id AS rf_existing_id,
+         CASE WHEN $4 AND c.id IS NULL AND e.id IS NULL AND r.payer_id = $1
+                   AND r.merchant_id IS NOT NULL AND r.store_id IS NOT NULL AND r.region_code IS NOT NULL
+              THEN nextval('complaint_number_seq') END AS rf_next_number
+    FROM (SELECT) AS one
+    LEFT JOIN complaints c ON c.consumer_id = $1 AND c.idempotency_key = $2
+    LEFT JOIN receipts r ON r.id = $3
+    LEFT JOIN stores s ON s.id = r.store_id
+    LEFT JOIN merchants m ON m.id = r.merchant_id
+    LEFT JOIN complaints e ON e.receipt_id = r.id`;
+
+type IntakeRow = Partial<ComplaintRow> & {
+  [K in keyof ReceiptFacts as `rf_${K}`]: ReceiptFacts[K] | null;
+} & { rf_existing_id: string | null; rf_next_number: string | null };
+
+export async function readIntake(
+  db: Queryable,
+  q: { consumerId: string; idempotencyKey?: string; receiptId: string; takeNumber: boolean },
+): Promise<IntakeFacts> {
+  const [row] = (await db.query(READ_INTAKE, [
+    q.consumerId,
+    q.idempotencyKey ?? null,
+    q.receiptId,
+    q.takeNumber,
+  ])) as IntakeRow[];
+  const {
+    rf_id,
+    rf_provider,
+    rf_trade_no,
+    rf_payer_id,
+    rf_merchant_id,
+    rf_store_id,
+    rf_region_code,
+    rf_amount_minor,
+    rf_currency,
+    rf_paid_at,
+    rf_subject,
+    rf_store_name,
+    rf_store_address,
+    rf_merchant_name,
+    rf_existing_id,
+    rf_next_number,
+    ...complaint
+  } = row;
+  return {
+    replay: complaint.id ? (complaint as ComplaintRow) : null,
+    receipt: rf_id
+      ? {
+          id: rf_id,
+          provider: rf_provider!,
+          trade_no: rf_trade_no!,
+          payer_id: rf_payer_id!,
+          merchant_id: rf_merchant_id,
+          store_id: rf_store_id,
+          region_code: rf_region_code,
+          amount_minor: rf_amount_minor!,
+          currency: rf_currency!,
+          paid_at: rf_paid_at!,
+          subject: rf_subject!,
+          store_name: rf_store_name,
+          store_address: rf_store_address,
+          merchant_name: rf_merchant_name,
+        }
+      : null,
+    existingId: rf_existing_id,
+    number: rf_next_number === null ? null : Number(rf_next_number),
+  };
+}
+
+/** The columns a new ticket is inserted with; the others keep their defaults (all null). */
+const TICKET_COLUMNS = [
+  'id',
+  'number',
+  'status',
+  'receipt_id',
+  'consumer_id',
+  'merchant_id',
+  'store_id',
+  'region_code',
+  'order_snapshot',
+  'category',
+  'demand_type',
+  'demand_amount_minor',
+  'description',
+  'contact_phone_enc',
+  'contact_phone_masked',
+  'idempotency_key',
+  'merchant_respond_by',
+  'resolve_by',
+  'event_count',
+  'head_hash',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof ComplaintRow)[];
+
+/** The `outbox` row's payload for an event (the statistics drain reads it). */
+export function outboxPayload(t: ComplaintRow, event: PendingEvent): string {
+  return JSON.stringify({ status: t.status, actor: event.actor, at: event.at, data: event.data });
+}
+
+/**
+ * A new ticket in ONE statement (data-modifying CTEs): the complaint row, its first trail event,
+ * the statistics outbox row and — when the event is one the merchant is told about and the
+ * merchant has a webhook URL — the webhook delivery. Atomic like a transaction: if the ticket
+ * insert fails (a unique violation when parallel taps race), none of the other rows exist.
+ * `ticket` is the row as it will be stored (the webhook payload is built from it); the answer is
+ * the row as PostgreSQL returns it.
+ */
+export async function insertTicket(
+  db: Queryable,
+  ticket: ComplaintRow,
+  event: PendingEvent,
+  piiKey: Buffer,
+): Promise<ComplaintRow> {
+  const params: unknown[] = TICKET_COLUMNS.map((k) =>
+    k === 'order_snapshot' ? JSON.stringify(ticket[k]) : ticket[k],
+  );
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const values = TICKET_COLUMNS.map(
+    (k, i) => `$${i + 1}${k === 'order_snapshot' ? '::jsonb' : ''}`,
+  );
+  const seq = p(event.seq);
+  const type = p(event.type);
+  const at = p(event.at);
+  const ctes = [
+    `c AS (
+       INSERT INTO complaints (${TICKET_COLUMNS.join(', ')}) VALUES (${values.join(', ')})
+       RETURNING *)`,
+    `ev AS (
+       INSERT INTO complaint_events (complaint_id, seq, type, actor_role, actor_id, at, data, prev_hash, hash)
+       SELECT c.id, ${seq}::int, ${type}::text, ${p(event.actor.role)}, ${p(event.actor.id)}, ${at}::timestamptz,
+              ${p(JSON.stringify(event.data))}::jsonb, ${p(event.prevHash)}, ${p(event.hash)}
+         FROM c)`,
+    `ob AS (
+       INSERT INTO outbox (topic, complaint_id, event_seq, event_type, payload, created_at)
+       SELECT 'stats', c.id, ${seq}::int, ${type}::text, ${p(outboxPayload(ticket, event))}::jsonb, ${at}::timestamptz
+         FROM c)`,
+  ];
+  const delivery = webhookDelivery(ticket, event, piiKey);
+  if (delivery) {
+    ctes.push(
+      `wh AS (
+         INSERT INTO webhook_deliveries (id, merchant_id, complaint_id, event_seq, type, payload, next_attempt_at, created_at)
+         SELECT ${p(delivery.id)}::uuid, m.id, c.id, ${seq}::int, ${p(delivery.type)}::text,
+                ${p(JSON.stringify(delivery.payload))}::jsonb, ${at}::timestamptz, ${at}::timestamptz
+           FROM c JOIN merchants m ON m.id = c.merchant_id
+          WHERE m.webhook_url IS NOT NULL)`,
+    );
+  }
+  const [created] = (await db.query(
+    `WITH ${ctes.join(',\n')}
+     SELECT * FROM c`,
+    params,
+  )) as ComplaintRow[];
+  return created;
+}
