@@ -6,6 +6,7 @@ import { Stats1763885200000 } from './1763885200000-Stats';
 import { Webhooks1763885300000 } from './1763885300000-Webhooks';
 import { StatsUnanswered1763885350000 } from './1763885350000-StatsUnanswered';
 import { StatsRegions1763885400000 } from './1763885400000-StatsRegions';
+import { EscalatedAt1763885500000 } from './1763885500000-EscalatedAt';
 
 /**
  * Every migration, in order. Listed as classes (not a glob) so the bundled apps, the CLI and the
@@ -20,4 +21,5 @@ export const MIGRATIONS = [
   Webhooks1763885300000,
   StatsUnanswered1763885350000,
   StatsRegions1763885400000,
+  EscalatedAt1763885500000,
 ];

@@ -43,4 +43,31 @@ describe('complaint happy path', () => {
     const verify = await t.http.get(`/v1/complaints/${id}/events/verify`).set(consumer).expect(200);
     expect(verify.body).toEqual({ valid: true, length: 3 });
   });
+
+  it('the schema refuses an escalation status without escalated_at (the queues page on it)', async () => {
+    const { account } = await createMerchantWithStore(t);
+    const receipt = await createReceipt(t, { accountId: account('sunmi-pos') });
+    const consumer = bearer(t.token({ role: 'consumer', sub: receipt.payerId }));
+    const created = await t.http
+      .post('/v1/complaints')
+      .set(consumer)
+      .send({
+        receiptId: receipt.id,
+        category: 'quality',
+        demand: { type: 'apology' },
+        description: 'Rude staff at the counter.',
+      })
+      .expect(201);
+    await expect(
+      t.db.query(`UPDATE complaints SET status = 'escalated' WHERE id = $1`, [created.body.id]),
+    ).rejects.toThrow(/ck_complaints_escalated_at/);
+    await t.db.query(
+      `UPDATE complaints SET status = 'escalated', escalated_at = now() WHERE id = $1`,
+      [created.body.id],
+    );
+    const [row] = await t.db.query('SELECT status FROM complaints WHERE id = $1', [
+      created.body.id,
+    ]);
+    expect(row.status).toBe('escalated');
+  });
 });
