@@ -1,0 +1,68 @@
+/**
+ * The statutory and platform time limits as versioned data (DESIGN.md "rule sets"). A ticket
+ * records the id of the set it was escalated under and keeps it: a change of rules or of the
+ * configuration never rewrites an open case. An office names the set it works under
+ * (`offices.rule_set`, default `RULE_SET`).
+ *
+ * The acceptance limit is given either in working days or in hours (a 24-hour limit counts
+ * clock hours, holidays included).
+ */
+export interface RuleSet {
+  /** Stable id, stored on offices and tickets, e.g. `cn-12315-2026`. */
+  readonly id: string;
+  readonly name: string;
+  /** The regulation or proposal the limits come from. */
+  readonly source: string;
+  readonly version: number;
+  readonly acceptWorkdays?: number;
+  readonly acceptHours?: number;
+  /** Investigation limit where a set has one (platform set). */
+  readonly investigationWorkdays?: number;
+  readonly mediationWorkdays: number;
+  /** Working days after a `declined` / `mediation_failed` decision in which the consumer may appeal. */
+  readonly appealWindowWorkdays: number;
+  /** Working days the office has to decide an appeal (`reviewBy`). */
+  readonly reviewWorkdays: number;
+  /** Largest extension of one deadline, in working days (`POST …/extend`). */
+  readonly maxExtensionWorkdays: number;
+}
+
+export const NATIONAL_12315_ID = 'cn-12315';
+export const PLATFORM_LIVE_COMMERCE_ID = 'platform-live-commerce';
+
+/**
+ * The sets this build knows. Appeal window, review period and extension maximum are not fixed
+ * by the measures' text quoted in DESIGN.md; the values here are this project's choice
+ * (documented in the README, "Deadlines and the calendar") until an operator publishes its own.
+ */
+export const RULE_SETS: readonly RuleSet[] = [
+  {
+    id: NATIONAL_12315_ID,
+    name: '12315 national complaint-handling measures',
+    source: '市场监督管理投诉举报处理办法 (acceptance 7 working days, mediation 45 working days)',
+    version: 1,
+    acceptWorkdays: 7,
+    mediationWorkdays: 45,
+    appealWindowWorkdays: 15,
+    reviewWorkdays: 15,
+    maxExtensionWorkdays: 15,
+  },
+  {
+    id: PLATFORM_LIVE_COMMERCE_ID,
+    name: 'Platform set after the proposed live-commerce consumer-protection rules',
+    source:
+      'proposed live-commerce rules: accept within 24 hours, investigate in 7 working days, mediation plan within 15 working days',
+    version: 1,
+    acceptHours: 24,
+    investigationWorkdays: 7,
+    mediationWorkdays: 15,
+    appealWindowWorkdays: 10,
+    reviewWorkdays: 10,
+    maxExtensionWorkdays: 7,
+  },
+];
+
+/** The set with this id; the national set for an unknown or missing id (tickets escalated before rule sets existed). */
+export function ruleSetById(id: string | null | undefined): RuleSet {
+  return RULE_SETS.find((s) => s.id === id) ?? RULE_SETS[0];
+}
