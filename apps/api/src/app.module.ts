@@ -27,7 +27,7 @@ import { DomainMetrics } from './ops/domain-metrics';
 import { BullModule } from '@nestjs/bullmq';
 import { STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
 import { RedisThrottlerStorage } from './http/rate-limit';
-import { ReceiptsController } from './receipts/receipts.controller';
+import { ReceiptsController, RefundsController } from './receipts/receipts.controller';
 import { StreamModule } from './stream/stream.module';
 
 export function requestId(req: IncomingMessage): string {
@@ -86,6 +86,7 @@ export function requestId(req: IncomingMessage): string {
     MerchantsController,
     OfficesController,
     ReceiptsController,
+    RefundsController,
     ComplaintsController,
     StatsController,
     MerchantWebhooksController,

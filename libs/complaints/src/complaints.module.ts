@@ -7,17 +7,27 @@ import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { DEADLINES_QUEUE } from './jobs/jobs';
 import { StatsService } from './stats/stats.service';
 import { WebhooksService } from './webhooks/webhooks.service';
+import { SettlementService } from './settlement/settlement.service';
 
 /** Needs QueueRootModule (BullMQ's connection) in the application that imports it. */
 @Module({
   imports: [DirectoryModule, BullModule.registerQueue({ name: DEADLINES_QUEUE })],
   providers: [
     ComplaintsService,
+    SettlementService,
     StatsService,
     DeadlineScheduler,
     WebhooksService,
     { provide: CLOCK, useValue: systemClock },
   ],
-  exports: [ComplaintsService, StatsService, DeadlineScheduler, WebhooksService, BullModule, CLOCK],
+  exports: [
+    ComplaintsService,
+    SettlementService,
+    StatsService,
+    DeadlineScheduler,
+    WebhooksService,
+    BullModule,
+    CLOCK,
+  ],
 })
 export class ComplaintsModule {}

@@ -39,6 +39,13 @@ import { enqueueWebhooks } from './webhooks/webhook-events';
 import type { Deadline } from './jobs/deadline-scheduler';
 import { ComplaintRow, OfferRow, canSee, offerView, ticketView } from './complaint.row';
 import {
+  acceptance,
+  assertOfferOpen,
+  readOffer,
+  refundedSinceOpened,
+  reminderAt,
+} from './settlement/settlement-rules';
+import {
   AMOUNT_TYPES,
   DeclineReason,
   DemandType,
@@ -63,7 +70,7 @@ export interface ListQuery {
 }
 
 /** What a state change writes besides the status: columns to set and the event to append. */
-interface Change {
+export interface Change {
   set?: Record<string, unknown>;
   event: { type: string; data: Record<string, unknown> };
   /** New clocks to watch; scheduled as delayed jobs once the transaction committed. */
@@ -74,7 +81,7 @@ interface Change {
 export type Performer = Actor | { role: 'system'; sub: string };
 
 /** A worker batch: transitions share its transaction; deadlines are scheduled after commit. */
-interface BatchContext {
+export interface BatchContext {
   tx: EntityManager;
   deadlines: Deadline[];
 }
@@ -424,6 +431,9 @@ export class ComplaintsService {
     this.checkDemand(offer.type, offer.amountMinor, 'amountMinor');
     const offerId = randomUUID();
     await this.transition(id, actor, 'make_offer', async (t, now, tx) => {
+      // Offers expire unanswered (OFFER_RESPONSE_SLA); the consumer is reminded halfway.
+      const expiresAt = new Date(now.getTime() + this.config.offerResponseSlaMs);
+      const remindAt = reminderAt({ created_at: now, expires_at: expiresAt });
       const superseded = t.pending_offer_id;
       if (superseded) {
         await tx.query(
@@ -432,9 +442,18 @@ export class ComplaintsService {
         );
       }
       await tx.query(
-        `INSERT INTO complaint_offers (id, complaint_id, type, amount_minor, note, status, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)`,
-        [offerId, id, offer.type, offer.amountMinor ?? null, offer.note ?? null, actor.sub, now],
+        `INSERT INTO complaint_offers (id, complaint_id, type, amount_minor, note, status, created_by, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)`,
+        [
+          offerId,
+          id,
+          offer.type,
+          offer.amountMinor ?? null,
+          offer.note ?? null,
+          actor.sub,
+          now,
+          expiresAt,
+        ],
       );
       return {
         set: { ...this.firstResponse(t, actor, now), pending_offer_id: offerId },
@@ -446,25 +465,54 @@ export class ComplaintsService {
             amountMinor: offer.amountMinor ?? null,
             note: offer.note ?? null,
             supersedes: superseded,
+            expiresAt: expiresAt.toISOString(),
           },
         },
+        deadlines: [
+          ...(remindAt
+            ? [{ complaintId: id, kind: 'offer_reminder' as const, dueAt: remindAt }]
+            : []),
+          { complaintId: id, kind: 'offer_expiry', dueAt: expiresAt },
+        ],
       };
     });
     return this.offer(offerId);
   }
 
+  /**
+   * Accepting an offer → settling until settleBy (SETTLEMENT_SLA), or straight to resolved when
+   * the refunds recorded since the ticket was opened already cover it (settlement/). An expired
+   * offer can no longer be accepted.
+   */
   async acceptOffer(id: string, actor: Actor, offerId: string): Promise<TicketView> {
-    await this.transition(id, actor, 'accept_offer', async (t, now, tx) => {
-      this.requirePending(t, offerId);
-      await tx.query(
-        `UPDATE complaint_offers SET status = 'accepted', decided_at = $2 WHERE id = $1`,
-        [offerId, now],
-      );
-      return {
-        set: { pending_offer_id: null, closed_at: now },
-        event: { type: 'offer_accepted', data: { offerId } },
-      };
-    });
+    let offer: OfferRow | undefined;
+    let refunded = 0;
+    await this.transition(
+      id,
+      actor,
+      async (t, tx, now) => {
+        this.requirePending(t, offerId);
+        offer = await readOffer(tx, offerId);
+        assertOfferOpen(offer, now);
+        refunded = await refundedSinceOpened(tx, t.id);
+        return acceptance(t, offer, refunded, now, 0).covered
+          ? 'accept_settled_offer'
+          : 'accept_offer';
+      },
+      async (t, now, tx) => {
+        if (!offer) throw new Error('acceptOffer: no offer read under the lock');
+        await tx.query(
+          `UPDATE complaint_offers SET status = 'accepted', decided_at = $2 WHERE id = $1`,
+          [offerId, now],
+        );
+        const a = acceptance(t, offer, refunded, now, this.config.settlementSlaMs);
+        return {
+          set: a.set,
+          event: { type: 'offer_accepted', data: a.data },
+          deadlines: a.covered ? [] : [{ complaintId: id, kind: 'settlement', dueAt: a.settleBy }],
+        };
+      },
+    );
     return this.view(id, actor, this.clock.now());
   }
 
@@ -492,7 +540,7 @@ export class ComplaintsService {
     await this.transition(id, actor, 'withdraw', async (t, now, tx) => {
       await this.lapsePendingOffer(t, now, tx);
       return {
-        set: { pending_offer_id: null, closed_at: now },
+        set: { pending_offer_id: null, closed_at: now, withdraw_reason: 'consumer' },
         event: { type: 'withdrawn', data: { reason: reason ?? null } },
       };
     });
@@ -655,12 +703,20 @@ export class ComplaintsService {
    * One state change = one transaction: lock the ticket, ask the state table, apply, then a
    * guarded `UPDATE … WHERE status = <expected>` and the event. `action` null appends an event
    * without a state change (a regulator's view); a function decides the action under the lock
-   * (the worker), returning null for "nothing to do".
+   * (the worker, settlement/), returning null for "nothing to do". Used by settlement/ too, so
+   * that every ticket write is this one path.
    */
-  private async transition(
+  async transition(
     id: string,
     performer: Performer,
-    action: TicketAction | null | ((t: ComplaintRow) => TicketAction | null),
+    action:
+      | TicketAction
+      | null
+      | ((
+          t: ComplaintRow,
+          tx: EntityManager,
+          now: Date,
+        ) => TicketAction | null | Promise<TicketAction | null>),
     change: (t: ComplaintRow, now: Date, tx: EntityManager) => Change | Promise<Change>,
     outer?: BatchContext,
   ): Promise<boolean> {
@@ -674,7 +730,7 @@ export class ComplaintsService {
         throw new DomainError('NOT_FOUND', `complaint ${id} not found`);
       }
       const now = this.clock.now();
-      const resolved = typeof action === 'function' ? action(t) : action;
+      const resolved = typeof action === 'function' ? await action(t, tx, now) : action;
       if (typeof action === 'function' && resolved === null) return false;
       const next = resolved
         ? allowedNext(t.status, resolved, performer.role as ActorRole)
@@ -740,7 +796,8 @@ export class ComplaintsService {
     await enqueueWebhooks(tx, items, this.config.piiKey);
   }
 
-  private async escalation(
+  /** @internal The write of an escalation (also settlement/: disputes, unfulfilled settlements). */
+  async escalation(
     t: ComplaintRow,
     now: Date,
     tx: EntityManager,

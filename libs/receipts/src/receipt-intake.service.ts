@@ -11,6 +11,8 @@ import {
   verifyWechatpayNotification,
 } from './verifiers';
 import { BatchLineResult, BatchResult, IngestResult, ReceiptsService } from './receipts.service';
+import { RefundRecordResult, RefundsService } from './refunds/refunds.service';
+import { parseGenericRefund } from './refunds/refund-notifications';
 
 /** The body's lines, parsed and validated lazily, each with its raw text (the evidence). */
 function* batchLines(body: string | Buffer): Generator<BatchLineResult> {
@@ -22,7 +24,9 @@ function* batchLines(body: string | Buffer): Generator<BatchLineResult> {
 }
 
 export type IntakeOutcome =
-  { kind: 'stored'; result: IngestResult } | { kind: 'ignored'; reason: string };
+  | { kind: 'stored'; result: IngestResult }
+  | { kind: 'refund'; result: RefundRecordResult }
+  | { kind: 'ignored'; reason: string };
 
 /**
  * Provider routes → verified, normalised receipts. Each method checks that its provider is
@@ -33,12 +37,19 @@ export class ReceiptIntakeService {
   constructor(
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
     private readonly receipts: ReceiptsService,
+    private readonly refunds: RefundsService,
   ) {}
 
   async fromAlipay(rawBody: string, contentType: string): Promise<IntakeOutcome> {
     const key = this.required(this.config.alipayPublicKey, 'ALIPAY_PUBLIC_KEY');
     const outcome = verifyAlipayNotification(rawBody, key);
     if (outcome.kind === 'ignored') return outcome;
+    if (outcome.kind === 'refund') {
+      return {
+        kind: 'refund',
+        result: await this.refunds.record({ refund: outcome.refund, raw: rawBody, contentType }),
+      };
+    }
     return {
       kind: 'stored',
       result: await this.receipts.ingest({ receipt: outcome.receipt, raw: rawBody, contentType }),
@@ -70,6 +81,12 @@ export class ReceiptIntakeService {
       ),
       body: rawBody,
     });
+    if (outcome.kind === 'refund') {
+      return {
+        kind: 'refund',
+        result: await this.refunds.record({ refund: outcome.refund, raw, contentType }),
+      };
+    }
     return {
       kind: 'stored',
       result: await this.receipts.ingest({ receipt: outcome.receipt, raw, contentType }),
@@ -94,6 +111,23 @@ export class ReceiptIntakeService {
       raw: rawBody,
       contentType,
     });
+  }
+
+  /** POST /v1/refunds: signed as POST /v1/receipts (same HMAC path), a generic refund body. */
+  async fromGenericRefund(
+    rawBody: string,
+    signature: string | undefined,
+    contentType: string,
+  ): Promise<RefundRecordResult> {
+    const secret = this.required(this.config.receiptHmacSecret, 'RECEIPT_HMAC_SECRET');
+    verifyHmacSignature(rawBody, signature, secret);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(rawBody);
+    } catch {
+      throw new DomainError('VALIDATION_FAILED', 'body is not valid JSON');
+    }
+    return this.refunds.record({ refund: parseGenericRefund(parsed), raw: rawBody, contentType });
   }
 
   /**

@@ -1,7 +1,7 @@
 import { InjectQueue, Processor } from '@nestjs/bullmq';
 import { Inject, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
-import { ComplaintsService, DEADLINES_QUEUE, JOB_NAMES } from '@app/complaints';
+import { ComplaintsService, DEADLINES_QUEUE, JOB_NAMES, SettlementService } from '@app/complaints';
 import type { JobName, JobOf } from '@app/complaints';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
@@ -30,6 +30,7 @@ export class DeadlinesProcessor
 
   constructor(
     private readonly complaints: ComplaintsService,
+    private readonly settlement: SettlementService,
     @InjectQueue(DEADLINES_QUEUE) private readonly queue: Queue,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
   ) {
@@ -56,6 +57,12 @@ export class DeadlinesProcessor
       case 'acceptance':
         // Acceptance is a flag, not a transition: the queue shows acceptanceOverdue from acceptBy.
         return { flagged: true };
+      case 'settlement':
+        return { settlement: await this.settlement.settleDueIfDue(data.complaintId) };
+      case 'offer_expiry':
+        return { expired: await this.settlement.expireOfferIfDue(data.complaintId) };
+      case 'offer_reminder':
+        return { reminded: await this.settlement.remindOfferIfDue(data.complaintId) };
     }
   }
 
@@ -72,6 +79,9 @@ export class DeadlinesProcessor
       // A batch that was not full found nothing more overdue and unlocked.
       if (r.escalated + r.terminated < SWEEP_BATCH) break;
     }
+    // Settlements (refunds that cover, settleBy), offer expiry and reminders.
+    const s = await this.settlement.sweep(SWEEP_BATCH);
+    total.escalated += s.escalated;
     if (total.escalated + total.terminated > 0) {
       this.logger.log(
         `sweep: escalated ${total.escalated}, terminated ${total.terminated} mediation(s)`,

@@ -13,6 +13,9 @@ export const DEADLINE_KINDS = [
   'resolution',
   'acceptance',
   'mediation',
+  'settlement',
+  'offer_expiry',
+  'offer_reminder',
 ] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
 

@@ -42,6 +42,13 @@ export interface HejieConfig {
   /** Repeat offenders: merchants with at least this many escalations within the window. */
   repeatOffenderMinEscalations: number;
   repeatOffenderWindowMs: number;
+  /** An accepted offer must be carried out within this (settleBy = accepted + SETTLEMENT_SLA). */
+  settlementSlaMs: number;
+  /** A pending offer expires unanswered after this (OFFER_RESPONSE_SLA). */
+  offerResponseSlaMs: number;
+  /** SMTP server for merchant e-mail (SMTP_URL); null: no e-mail. */
+  smtpUrl: string | null;
+  mailFrom: string | null;
 }
 
 export class ConfigError extends Error {
@@ -164,7 +171,18 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     serialComplainantWindowMs: duration('SERIAL_COMPLAINANT_WINDOW', '30d'),
     repeatOffenderMinEscalations: int('REPEAT_OFFENDER_MIN_ESCALATIONS', 10, 1, 1_000_000),
     repeatOffenderWindowMs: duration('REPEAT_OFFENDER_WINDOW', '90d'),
+    settlementSlaMs: duration('SETTLEMENT_SLA', '72h'),
+    offerResponseSlaMs: duration('OFFER_RESPONSE_SLA', '7d'),
+    smtpUrl: env.SMTP_URL || null,
+    mailFrom: env.MAIL_FROM || null,
   };
+  if (config.smtpUrl) {
+    try {
+      if (!['smtp:', 'smtps:'].includes(new URL(config.smtpUrl).protocol)) throw new Error();
+    } catch {
+      problems.push(`SMTP_URL must be an smtp: or smtps: URL, got "${config.smtpUrl}"`);
+    }
+  }
   if (problems.length) throw new ConfigError(problems);
   return config;
 }
