@@ -6,6 +6,15 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Tickets already `resolved` were settled before verification existed: settledVia "legacy",
  * never counted as verified.
  */
+/**
+ * Tickets already resolved when settlement arrived: settled before verification existed
+ * (settledVia "legacy"), never counted as verified (their rollups came from `offer_accepted`
+ * events without a settledVia, so the verified counters never saw them).
+ */
+export const LEGACY_SETTLED_SQL = `
+  UPDATE complaints SET settled_via = 'legacy', settled_at = coalesce(closed_at, updated_at)
+   WHERE status = 'resolved' AND settled_via IS NULL`;
+
 export class Settlement1764700500000 implements MigrationInterface {
   name = 'Settlement1764700500000';
 
@@ -59,9 +68,7 @@ export class Settlement1764700500000 implements MigrationInterface {
       ALTER TABLE complaints ADD CONSTRAINT ck_complaints_settling CHECK (
         status <> 'settling' OR (settle_by IS NOT NULL AND settlement_offer_id IS NOT NULL))`);
     // Existing data: resolved before verification existed.
-    await q.query(`
-      UPDATE complaints SET settled_via = 'legacy', settled_at = coalesce(closed_at, updated_at)
-       WHERE status = 'resolved' AND settled_via IS NULL`);
+    await q.query(LEGACY_SETTLED_SQL);
 
     // Offers expire unanswered (OFFER_RESPONSE_SLA); the consumer is reminded halfway.
     await q.query(`
@@ -71,6 +78,18 @@ export class Settlement1764700500000 implements MigrationInterface {
     await q.query(
       `CREATE INDEX ix_offers_pending_expiry ON complaint_offers (expires_at) WHERE status = 'pending'`,
     );
+
+    // "Open" (the merchant phase) now includes settling: the partial indexes follow.
+    for (const [name, cols] of [
+      ['ix_complaints_open', 'merchant_id, region_code'],
+      ['ix_complaints_open_region', 'region_code'],
+    ]) {
+      await q.query(`DROP INDEX ${name}`);
+      await q.query(
+        `CREATE INDEX ${name} ON complaints (${cols})
+          WHERE status IN ('awaiting_merchant', 'in_negotiation', 'settling')`,
+      );
+    }
 
     // Statistics: verified settlements, and escalations of unfulfilled settlements.
     for (const table of ['stats_daily', 'stats_region_daily']) {
@@ -87,6 +106,16 @@ export class Settlement1764700500000 implements MigrationInterface {
         ALTER TABLE IF EXISTS ${table}
           DROP COLUMN IF EXISTS verified_self_resolved,
           DROP COLUMN IF EXISTS escalated_settlement`);
+    }
+    for (const [name, cols] of [
+      ['ix_complaints_open', 'merchant_id, region_code'],
+      ['ix_complaints_open_region', 'region_code'],
+    ]) {
+      await q.query(`DROP INDEX ${name}`);
+      await q.query(
+        `CREATE INDEX ${name} ON complaints (${cols})
+          WHERE status IN ('awaiting_merchant', 'in_negotiation')`,
+      );
     }
     await q.query(`DROP INDEX ix_offers_pending_expiry`);
     await q.query(`ALTER TABLE complaint_offers DROP COLUMN expires_at, DROP COLUMN reminded_at`);

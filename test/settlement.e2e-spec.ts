@@ -10,6 +10,7 @@ import { CLOCK } from '../libs/shared/src/clock';
 import type { Clock } from '../libs/shared/src/clock';
 import { SettlementService } from '../libs/complaints/src/settlement/settlement.service';
 import { RefundsService } from '../libs/receipts/src/refunds/refunds.service';
+import { LEGACY_SETTLED_SQL } from '../migrations/1764700500000-Settlement';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createShop, Shop, Ticket, ticketIn } from './factories/complaint.factory';
 import { genericRefund, postRefund } from './factories/refunds.factory';
@@ -364,5 +365,32 @@ describe('settlement', () => {
         expect(types.filter((x) => x === 'settled' || x === 'escalated')).toHaveLength(1);
       }
     });
+  });
+});
+
+describe('settlement migration of existing data', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ RATE_LIMIT: '100000' });
+  });
+  afterAll(() => t.close());
+
+  it('a ticket resolved before verification existed reads settledVia legacy, and verified ones are left alone', async () => {
+    const shop = await createShop(t, '330106');
+    const old = await ticketIn(t, shop, 'pending_offer');
+    const verified = await ticketIn(t, shop, 'resolved'); // confirmed by the consumer
+    // As the old code left it: accepted straight to resolved, no settlement columns.
+    await t.db.query(
+      `UPDATE complaints SET status = 'resolved', pending_offer_id = NULL, closed_at = now()
+        WHERE id = $1`,
+      [old.id],
+    );
+    await t.db.query(LEGACY_SETTLED_SQL);
+    const view = (await t.http.get(`/v1/complaints/${old.id}`).set(old.consumer).expect(200)).body;
+    expect(view).toMatchObject({ status: 'resolved', settledVia: 'legacy', settlement: null });
+    const kept = (
+      await t.http.get(`/v1/complaints/${verified.id}`).set(verified.consumer).expect(200)
+    ).body;
+    expect(kept.settledVia).toBe('consumer');
   });
 });
