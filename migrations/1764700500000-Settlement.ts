@@ -79,6 +79,12 @@ export class Settlement1764700500000 implements MigrationInterface {
       `CREATE INDEX ix_offers_pending_expiry ON complaint_offers (expires_at) WHERE status = 'pending'`,
     );
 
+    // Merchant e-mail goes through the outbox (topic 'mail'): each kind once per ticket.
+    await q.query(
+      `CREATE UNIQUE INDEX uq_outbox_mail ON outbox (complaint_id, (payload->>'mailKind'))
+        WHERE topic = 'mail'`,
+    );
+
     // "Open" (the merchant phase) now includes settling: the partial indexes follow.
     for (const [name, cols] of [
       ['ix_complaints_open', 'merchant_id, region_code'],
@@ -101,6 +107,7 @@ export class Settlement1764700500000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX uq_outbox_mail`);
     for (const table of ['stats_daily', 'stats_region_daily']) {
       await q.query(`
         ALTER TABLE IF EXISTS ${table}

@@ -9,7 +9,8 @@ import { DeadlinesProcessor } from './processors/deadlines.processor';
 import { StatsProcessor } from './processors/stats.processor';
 import { WebhooksProcessor } from './processors/webhooks.processor';
 import { BullModule } from '@nestjs/bullmq';
-import { STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
+import { MAIL_QUEUE, STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
+import { MailProcessor } from './processors/mail.processor';
 
 /** The worker: BullMQ processors on the same libs as the API; no HTTP server, no migrations. */
 @Module({
@@ -24,7 +25,14 @@ import { STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
     ComplaintsModule,
     BullModule.registerQueue({ name: STATS_QUEUE }),
     BullModule.registerQueue({ name: WEBHOOKS_QUEUE }),
+    BullModule.registerQueue({ name: MAIL_QUEUE }),
   ],
-  providers: [DeadlinesProcessor, StatsProcessor, WebhooksProcessor, ProcessorBootCheck],
+  providers: [
+    DeadlinesProcessor,
+    StatsProcessor,
+    WebhooksProcessor,
+    MailProcessor,
+    ProcessorBootCheck,
+  ],
 })
 export class WorkerModule {}

@@ -8,6 +8,7 @@ import { DEADLINES_QUEUE } from './jobs/jobs';
 import { StatsService } from './stats/stats.service';
 import { WebhooksService } from './webhooks/webhooks.service';
 import { SettlementService } from './settlement/settlement.service';
+import { MailService } from './mail/mail.service';
 
 /** Needs QueueRootModule (BullMQ's connection) in the application that imports it. */
 @Module({
@@ -15,6 +16,7 @@ import { SettlementService } from './settlement/settlement.service';
   providers: [
     ComplaintsService,
     SettlementService,
+    MailService,
     StatsService,
     DeadlineScheduler,
     WebhooksService,
@@ -23,6 +25,7 @@ import { SettlementService } from './settlement/settlement.service';
   exports: [
     ComplaintsService,
     SettlementService,
+    MailService,
     StatsService,
     DeadlineScheduler,
     WebhooksService,

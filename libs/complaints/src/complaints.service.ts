@@ -33,6 +33,7 @@ import { EventActor, insertEvent, insertEvents, nextEvent, readTrail, verifyTrai
 import type { PendingEvent, TrailEvent } from './trail';
 import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { StatsService } from './stats/stats.service';
+import { MailService } from './mail/mail.service';
 import { insertTicket, outboxPayload, readIntake } from './ticket-intake';
 import { coalesce } from './jobs/coalesce';
 import { enqueueWebhooks } from './webhooks/webhook-events';
@@ -137,6 +138,7 @@ export class ComplaintsService {
     private readonly directory: DirectoryService,
     private readonly scheduler: DeadlineScheduler,
     private readonly stats: StatsService,
+    private readonly mail: MailService,
   ) {}
 
   /**
@@ -267,7 +269,7 @@ export class ComplaintsService {
     let created: ComplaintRow;
     try {
       // Ticket, 'created' event, outbox row and webhook delivery: one statement, one round trip.
-      created = await insertTicket(this.db, row, event, this.config.piiKey);
+      created = await insertTicket(this.db, row, event, this.config.piiKey, this.mail.enabled);
     } catch (e) {
       if (pgCode(e) !== UNIQUE_VIOLATION) throw e;
       // Lost a race: another tap created the ticket first; none of our rows were written.
@@ -794,6 +796,8 @@ export class ComplaintsService {
       ],
     );
     await enqueueWebhooks(tx, items, this.config.piiKey);
+    // Merchant e-mail (SMTP_URL set): through the outbox too, in this transaction.
+    await this.mail.enqueue(tx, items);
   }
 
   /** @internal The write of an escalation (also settlement/: disputes, unfulfilled settlements). */

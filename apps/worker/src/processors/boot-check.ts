@@ -1,11 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import {
   DEADLINES_QUEUE,
+  MAIL_QUEUE,
   STATS_QUEUE,
   WEBHOOKS_QUEUE,
   assertOneProcessorPerJob,
 } from '@app/complaints';
 import { DeadlinesProcessor } from './deadlines.processor';
+import { MailProcessor } from './mail.processor';
 import { StatsProcessor } from './stats.processor';
 import { WebhooksProcessor } from './webhooks.processor';
 
@@ -19,6 +21,7 @@ export class ProcessorBootCheck implements OnModuleInit {
     private readonly deadlines: DeadlinesProcessor,
     private readonly stats: StatsProcessor,
     private readonly webhooks: WebhooksProcessor,
+    private readonly mail: MailProcessor,
   ) {}
 
   onModuleInit(): void {
@@ -26,6 +29,7 @@ export class ProcessorBootCheck implements OnModuleInit {
       [DEADLINES_QUEUE]: this.deadlines.handlers,
       [STATS_QUEUE]: this.stats.handlers,
       [WEBHOOKS_QUEUE]: this.webhooks.handlers,
+      [MAIL_QUEUE]: this.mail.handlers,
     });
   }
 }
