@@ -221,7 +221,10 @@ export const DICT = {
 
   'flash.escalated': ['已升级至市场监管部门', 'Escalated to the regulator'],
   'flash.withdrawn': ['投诉已撤回', 'Complaint withdrawn'],
-  'flash.offerAccepted': ['已接受方案，和解完成', 'Offer accepted: resolved'],
+  'flash.offerAccepted': [
+    '已接受方案，等待商家履行（收到退款后自动结案）',
+    'Offer accepted: waiting for the merchant to carry it out (closes by itself when the refund arrives)',
+  ],
   'flash.offerRejected': ['已拒绝方案', 'Offer rejected'],
   'flash.offerMade': ['方案已发送给消费者', 'Offer sent to the consumer'],
   'flash.messageSent': ['消息已发送', 'Message sent'],
@@ -315,6 +318,7 @@ export const DICT = {
 
   'status.awaiting_merchant': ['待商家回应', 'Awaiting merchant'],
   'status.in_negotiation': ['协商中', 'In negotiation'],
+  'status.settling': ['待履行', 'Being carried out'],
   'status.resolved': ['已和解', 'Resolved'],
   'status.withdrawn': ['已撤回', 'Withdrawn'],
   'status.escalated': ['已升级·待受理', 'Escalated'],
@@ -346,10 +350,36 @@ export const DICT = {
   'offerStatus.rejected': ['已拒绝', 'Rejected'],
   'offerStatus.superseded': ['已被替代', 'Superseded'],
   'offerStatus.lapsed': ['已失效', 'Lapsed'],
+  'offerStatus.expired': ['已过期', 'Expired'],
 
   'escalation.merchant_no_response': ['商家超时未回应', 'Merchant did not respond'],
   'escalation.unresolved_in_time': ['协商期内未解决', 'Not resolved in time'],
   'escalation.consumer_request': ['消费者申请', 'Consumer’s request'],
+  'escalation.settlement_not_fulfilled': ['方案未履行', 'Accepted offer not carried out'],
+
+  'settledVia.refund': ['已收到退款', 'Refund received'],
+  'settledVia.consumer': ['消费者确认', 'Confirmed by the consumer'],
+  'settledVia.no_objection': ['到期无异议', 'No objection by the deadline'],
+  'settledVia.legacy': ['旧版和解（未核验）', 'Resolved before verification'],
+  'settlement.title': ['方案履行', 'Carrying out the offer'],
+  'settlement.offer': ['已接受的方案', 'Accepted offer'],
+  'settlement.settleBy': ['履行期限', 'Due by'],
+  'settlement.refunded': ['已收到退款', 'Refunds seen'],
+  'settlement.via': ['结案方式', 'Settled by'],
+  'settlement.noRefundYet': [
+    '尚未收到支付机构的退款通知；收到后将自动结案。',
+    'No refund reported by the payment provider yet; the ticket settles by itself when one arrives.',
+  ],
+  'settlement.confirm': ['已履行，确认结案', 'Received: close the ticket'],
+  'settlement.notReceived': ['未收到', 'Not received'],
+  'settlement.disputeReason': ['未收到什么？', 'What did not arrive?'],
+  'settlement.disputeHint': [
+    '提交后工单将升级至市场监管部门。',
+    'The ticket is then escalated to the market regulator.',
+  ],
+  'settlement.disputeSubmit': ['升级至市场监管部门', 'Escalate to the regulator'],
+  'flash.settled': ['已确认结案', 'Settled'],
+  'deadline.settleBy': ['方案履行期限', 'Offer to be carried out by'],
 
   'decline.outside_jurisdiction': [
     '不属于本部门职责或管辖范围',
@@ -377,6 +407,10 @@ export const DICT = {
   'event.offer_rejected': ['消费者拒绝方案', 'Offer rejected'],
   'event.withdrawn': ['撤回', 'Withdrawn'],
   'event.escalated': ['升级至市场监管', 'Escalated'],
+  'event.refund_received': ['收到退款', 'Refund received'],
+  'event.settled': ['方案已履行', 'Settled'],
+  'event.offer_expired': ['方案过期未答复', 'Offer expired unanswered'],
+  'event.offer_reminder': ['提醒：方案即将过期', 'Reminder: offer expires soon'],
   'event.accepted': ['受理', 'Accepted'],
   'event.declined': ['不予受理', 'Declined'],
   'event.transferred': ['移交', 'Transferred'],

@@ -82,9 +82,23 @@ export interface Ticket {
   declineDetail: string | null;
   mediationOutcome: unknown;
   closedAt: string | null;
+  settlement?: Settlement | null;
+  settledVia?: string | null;
+  withdrawReason?: string | null;
   createdAt: string;
   updatedAt: string;
   serialComplainant?: boolean;
+}
+
+/** An accepted offer being carried out (settling) or carried out (resolved). */
+export interface Settlement {
+  offerId: string;
+  type: DemandType;
+  amountMinor: number | null;
+  settleBy: string;
+  refundedMinor: number;
+  settledAt: string | null;
+  settledVia: string | null;
 }
 
 export interface Offer {
@@ -92,10 +106,11 @@ export interface Offer {
   type: DemandType;
   amountMinor: number | null;
   note: string | null;
-  status: 'pending' | 'accepted' | 'rejected' | 'superseded' | 'lapsed';
+  status: 'pending' | 'accepted' | 'rejected' | 'superseded' | 'lapsed' | 'expired';
   rejectReason: string | null;
   createdAt: string;
   decidedAt: string | null;
+  expiresAt?: string | null;
 }
 
 export interface TrailEvent {
