@@ -145,6 +145,21 @@ describe('settlement', () => {
     expect(res.body.settlement.refundedMinor).toBe(0);
   });
 
+  it('a settling ticket stays in the merchant’s open inbox (it still has to carry out the offer)', async () => {
+    const tk = await settling();
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await t.http
+        .get(`/v1/complaints?limit=100${cursor ? `&cursor=${cursor}` : ''}`)
+        .set(shop.staff)
+        .expect(200);
+      ids.push(...res.body.items.map((x: { id: string }) => x.id));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(ids).toContain(tk.id);
+  });
+
   it('the consumer confirms (settledVia consumer) once; a second confirmation is 409', async () => {
     const tk = await settling();
     const res = await confirm(tk).expect(200);

@@ -328,7 +328,8 @@ export class ComplaintsService {
         break;
       case 'merchant':
         where.push(`merchant_id = ${p(actor.merchantId)}`);
-        if (!q.status) where.push(`status IN ('awaiting_merchant', 'in_negotiation')`);
+        // The merchant's open work, an accepted offer it still has to carry out included.
+        if (!q.status) where.push(`status IN ('awaiting_merchant', 'in_negotiation', 'settling')`);
         sortCol = 'merchant_respond_by';
         dir = 'ASC';
         break;
