@@ -148,7 +148,7 @@ describe('refunds', () => {
         notify_id: 'n-refund-1',
         out_biz_no: 'RF-A-1',
         refund_fee: '30.00',
-        gmt_refund: shanghaiLocal(new Date()),
+        gmt_refund: shanghaiLocal(new Date(Date.now() - 60_000)),
       };
       await sendAlipay(t, partial).expect(200, 'success');
       await sendAlipay(t, { ...partial, notify_id: 'n-refund-1b' }).expect(200, 'success');

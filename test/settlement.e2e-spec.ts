@@ -150,7 +150,7 @@ describe('settlement', () => {
     const ids: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await t.http
+      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await t.http
         .get(`/v1/complaints?limit=100${cursor ? `&cursor=${cursor}` : ''}`)
         .set(shop.staff)
         .expect(200);

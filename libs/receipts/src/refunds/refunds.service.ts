@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { QueryRunner } from 'typeorm';
 import { DomainError, UNIQUE_VIOLATION, pgCode } from '@app/shared';
 import type { NormalizedRefund } from './normalized-refund';
 
@@ -57,6 +58,22 @@ function toView(r: RefundRow): RefundView {
   };
 }
 
+/** Two int4 keys of the trade's advisory lock, from sha256 (computed here, inlined as numbers). */
+function tradeLockKey(provider: string, tradeNo: string): [number, number] {
+  const h = createHash('sha256').update(`refund\u0000${provider}\u0000${tradeNo}`).digest();
+  return [h.readInt32BE(0), h.readInt32BE(4)];
+}
+
+/** to_jsonb(refunds.*) back to the row shape. */
+function reviveRefund(j: RefundRow): RefundRow {
+  return {
+    ...j,
+    amount_minor: String(j.amount_minor),
+    refunded_at: new Date(j.refunded_at),
+    received_at: new Date(j.received_at),
+  };
+}
+
 /** sha256 of the facts as the provider stated them (Alipay: the running total, not the delta). */
 export function refundFingerprint(r: NormalizedRefund): string {
   const facts = [
@@ -88,76 +105,101 @@ export class RefundsService {
   async record(incoming: IncomingRefund): Promise<RefundRecordResult> {
     const { refund } = incoming;
     const fingerprint = refundFingerprint(refund);
+    const [k1, k2] = tradeLockKey(refund.provider, refund.tradeNo);
+    const qr = this.db.createQueryRunner('master');
+    await qr.connect();
+    let open = false;
     try {
-      return await this.db.transaction(async (tx) => {
-        await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, [
-          `refund:${refund.provider}`,
+      // One round trip: BEGIN and the trade's lock (integers computed here: no parameters, so
+      // both statements go in one simple query). The reads then run in a statement of their own,
+      // whose snapshot is taken after the lock was granted: they see every refund of the trade
+      // committed before it.
+      await qr.query(`BEGIN; SELECT pg_advisory_xact_lock(${k1}, ${k2})`);
+      open = true;
+      const [state]: {
+        existing: RefundRow | null;
+        receipt_id: string | null;
+        paid: string | null;
+        currency: string | null;
+        recorded: string;
+      }[] = await qr.query(
+        `SELECT (SELECT to_jsonb(f.*) FROM refunds f WHERE f.provider = $1 AND f.refund_no = $3) AS existing,
+                r.id AS receipt_id, r.amount_minor AS paid, r.currency,
+                (SELECT coalesce(sum(amount_minor), 0) FROM refunds
+                  WHERE provider = $1 AND trade_no = $2) AS recorded
+           FROM (SELECT 1) one
+           LEFT JOIN receipts r ON r.provider = $1 AND r.trade_no = $2`,
+        [refund.provider, refund.tradeNo, refund.refundNo],
+      );
+      if (state.existing) {
+        await this.end(qr, 'COMMIT');
+        open = false;
+        return this.again(reviveRefund(state.existing), fingerprint);
+      }
+      const already = Number(state.recorded);
+      const amount = refund.amountMinor ?? (refund.refundedTotalMinor ?? 0) - already;
+      if (amount <= 0) {
+        await this.end(qr, 'COMMIT');
+        open = false;
+        return {
+          kind: 'nothing_new',
+          reason: `refunded total ${refund.refundedTotalMinor} is already recorded for trade ${refund.tradeNo}`,
+        };
+      }
+      if (state.receipt_id) {
+        const paid = Number(state.paid);
+        if (already + amount > paid) {
+          throw new DomainError(
+            'REFUND_EXCEEDS_PAYMENT',
+            `refunds of ${already + amount} would exceed the ${paid} paid for trade ${refund.tradeNo}`,
+            { receiptId: state.receipt_id, paidMinor: paid, refundedMinor: already },
+          );
+        }
+        const currency = (state.currency ?? '').trim();
+        if (currency !== refund.currency) {
+          throw new DomainError(
+            'VALIDATION_FAILED',
+            `the refund is in ${refund.currency}, the payment in ${currency}`,
+            {},
+            [{ field: 'currency', message: `must be ${currency}` }],
+          );
+        }
+      }
+      const [row]: RefundRow[] = await qr.query(
+        `INSERT INTO refunds (provider, refund_no, trade_no, receipt_id, amount_minor, currency,
+                              refunded_at, fingerprint, raw, raw_content_type)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         RETURNING *`,
+        [
+          refund.provider,
+          refund.refundNo,
           refund.tradeNo,
-        ]);
-        const existing = await this.byKey(tx.query.bind(tx), refund);
-        if (existing) return this.again(existing, fingerprint);
-        const [receipt]: { id: string; amount_minor: string; currency: string }[] = await tx.query(
-          `SELECT id, amount_minor, currency FROM receipts WHERE provider = $1 AND trade_no = $2`,
-          [refund.provider, refund.tradeNo],
-        );
-        const [{ recorded }]: { recorded: string }[] = await tx.query(
-          `SELECT coalesce(sum(amount_minor), 0) AS recorded FROM refunds
-            WHERE provider = $1 AND trade_no = $2`,
-          [refund.provider, refund.tradeNo],
-        );
-        const already = Number(recorded);
-        const amount = refund.amountMinor ?? (refund.refundedTotalMinor ?? 0) - already;
-        if (amount <= 0) {
-          return {
-            kind: 'nothing_new' as const,
-            reason: `refunded total ${refund.refundedTotalMinor} is already recorded for trade ${refund.tradeNo}`,
-          };
-        }
-        if (receipt) {
-          const paid = Number(receipt.amount_minor);
-          if (already + amount > paid) {
-            throw new DomainError(
-              'REFUND_EXCEEDS_PAYMENT',
-              `refunds of ${already + amount} would exceed the ${paid} paid for trade ${refund.tradeNo}`,
-              { receiptId: receipt.id, paidMinor: paid, refundedMinor: already },
-            );
-          }
-          if (receipt.currency.trim() !== refund.currency) {
-            throw new DomainError(
-              'VALIDATION_FAILED',
-              `the refund is in ${refund.currency}, the payment in ${receipt.currency.trim()}`,
-              {},
-              [{ field: 'currency', message: `must be ${receipt.currency.trim()}` }],
-            );
-          }
-        }
-        const [row]: RefundRow[] = await tx.query(
-          `INSERT INTO refunds (provider, refund_no, trade_no, receipt_id, amount_minor, currency,
-                                refunded_at, fingerprint, raw, raw_content_type)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-           RETURNING *`,
-          [
-            refund.provider,
-            refund.refundNo,
-            refund.tradeNo,
-            receipt?.id ?? null,
-            amount,
-            refund.currency,
-            refund.refundedAt,
-            fingerprint,
-            incoming.raw,
-            incoming.contentType,
-          ],
-        );
-        return { kind: 'recorded' as const, refund: toView(row), created: true };
-      });
+          state.receipt_id,
+          amount,
+          refund.currency,
+          refund.refundedAt,
+          fingerprint,
+          incoming.raw,
+          incoming.contentType,
+        ],
+      );
+      await this.end(qr, 'COMMIT');
+      open = false;
+      return { kind: 'recorded', refund: toView(row), created: true };
     } catch (e) {
+      if (open) await this.end(qr, 'ROLLBACK').catch(() => undefined);
       // The same refundNo stored meanwhile under another trade (another advisory lock).
       if (pgCode(e) !== UNIQUE_VIOLATION) throw e;
       const existing = await this.byKey(this.db.query.bind(this.db), refund);
       if (!existing) throw e;
       return this.again(existing, fingerprint);
+    } finally {
+      await qr.release();
     }
+  }
+
+  private async end(qr: QueryRunner, how: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    await qr.query(how);
   }
 
   private async byKey(
@@ -185,7 +227,7 @@ export class RefundsService {
   /** The refunds of one payment, oldest first (GET /v1/receipts/:id). */
   async forTrade(provider: string, tradeNo: string): Promise<RefundView[]> {
     const rows: RefundRow[] = await this.db.query(
-      `SELECT * FROM refunds WHERE provider = $1 AND trade_no = $2 ORDER BY refunded_at, id`,
+      `SELECT * FROM refunds WHERE provider = $1 AND trade_no = $2 ORDER BY refunded_at, received_at, id`,
       [provider, tradeNo],
     );
     return rows.map(toView);
