@@ -280,6 +280,10 @@ export const DICT = {
   'stats.range': ['时间范围', 'Period'],
   'stats.lastDays': ['近 {n} 天', 'Last {n} days'],
   'stats.rate': ['自主和解率', 'Self-resolution rate'],
+  'stats.verifiedRate': [
+    '核验和解率（退款到账或消费者确认）',
+    'Verified rate (refund seen or consumer confirmed)',
+  ],
   'stats.ratePct': ['自主和解率（%）', 'Self-resolution rate (%)'],
   'stats.onTime': ['按时回应率', 'On-time response rate'],
   'stats.selfResolved': ['自主和解', 'Self-resolved'],

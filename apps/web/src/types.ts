@@ -154,10 +154,13 @@ export interface SelfResolution {
   from?: string;
   to?: string;
   selfResolved: number;
+  /** Settled by a recorded refund or the consumer's confirmation. */
+  verifiedSelfResolved?: number;
   escalated: number;
   withdrawn: number;
   open: number;
   rate: number | null;
+  verifiedRate?: number | null;
   merchantOnTimeResponseRate: number | null;
   medianHoursToResolve: number | null;
   byDay: { day: string; selfResolved: number; escalated: number; rate: number | null }[];
