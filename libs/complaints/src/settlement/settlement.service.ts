@@ -25,6 +25,8 @@ const SETTLEMENT_WORKER: Performer = { role: 'system', sub: 'deadline-worker' };
 /** A refund the receipts lib recorded (what onRefundRecorded needs to find its ticket). */
 export interface RecordedRefund {
   id: string;
+  /** The receipt it refunds, when known (undefined: look it up). */
+  receiptId?: string | null;
   provider: string;
   tradeNo: string;
   refundNo: string;
@@ -89,6 +91,8 @@ export class SettlementService {
   async onRefundRecorded(
     refund: RecordedRefund,
   ): Promise<{ ticketId: string | null; settled: boolean }> {
+    // No receipt yet: no ticket either (a ticket is opened from a receipt).
+    if (refund.receiptId === null) return { ticketId: null, settled: false };
     const [ticket]: { id: string }[] = await this.db.query(
       `SELECT c.id FROM complaints c JOIN receipts r ON r.id = c.receipt_id
         WHERE r.provider = $1 AND r.trade_no = $2`,
