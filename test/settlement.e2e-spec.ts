@@ -303,6 +303,21 @@ describe('settlement', () => {
     expect((await typesOf(tk)).filter((x) => x === 'offer_expired')).toHaveLength(1);
   });
 
+  it('OpenAPI documents the refund route, the settlement routes and the settlement shape', async () => {
+    const doc = (await t.http.get('/docs-json').expect(200)).body;
+    expect(doc.paths['/v1/refunds'].post.responses['422']).toBeDefined();
+    expect(doc.paths['/v1/complaints/{id}/settlement/confirm'].post).toBeDefined();
+    expect(doc.paths['/v1/complaints/{id}/settlement/dispute'].post).toBeDefined();
+    expect(doc.components.schemas.TicketResponse.properties.settlement).toBeDefined();
+    expect(doc.components.schemas.SettlementDto.properties.settledVia.enum).toEqual([
+      'refund',
+      'consumer',
+      'no_objection',
+      'legacy',
+    ]);
+    expect(doc.components.schemas.ReceiptWithRefundsResponse.properties.refunds).toBeDefined();
+  });
+
   it('a consumer who withdraws is withdrawReason consumer', async () => {
     const tk = await ticketIn(t, shop, 'withdrawn');
     expect(tk.body.withdrawReason).toBe('consumer');
