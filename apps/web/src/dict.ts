@@ -96,6 +96,8 @@ export const DICT = {
   ],
   'bills.empty': ['暂无账单', 'No bills yet'],
   'bills.initiate': ['发起和解', 'Initiate resolution'],
+  'bills.refunded': ['已退款', 'Refunded'],
+  'bills.actionRequired': ['待您处理', 'Action required'],
   'bills.initiateFor': ['发起和解：{subject}', 'Initiate resolution: {subject}'],
   'bills.viewResolution': ['查看进度', 'View resolution'],
   'bills.notEnrolled': ['该商户尚未接入和解', 'Merchant not on Hejie'],

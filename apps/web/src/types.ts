@@ -39,6 +39,8 @@ export interface Receipt {
   paidAt: string;
   subject: string;
   complaintId: string | null;
+  /** Refunds recorded for this payment (never more than the amount paid). */
+  refundedMinor?: number;
 }
 
 export interface OrderSnapshot {
