@@ -180,6 +180,15 @@ export const DICT = {
   'offers.title': ['商家方案', 'Offers'],
   'offers.none': ['商家尚未提出方案', 'No offer yet'],
   'offers.accept': ['接受方案', 'Accept offer'],
+  'offers.expires': ['答复期限', 'Answer by'],
+  'offers.meansRefund': [
+    '接受后商家须在履行期限内退款，平台收到退款通知后自动结案',
+    'accepting means the merchant refunds by the settlement deadline; the ticket closes by itself when the refund arrives',
+  ],
+  'offers.meansOther': [
+    '接受后商家须在期限内履行，您可确认或反馈未履行',
+    'accepting means the merchant carries it out by the deadline; you confirm it or say it did not happen',
+  ],
   'offers.reject': ['拒绝', 'Reject'],
   'offers.rejectReason': ['拒绝原因', 'Rejected because'],
   'offers.rejectReasonLabel': ['拒绝原因（选填）', 'Reason (optional)'],

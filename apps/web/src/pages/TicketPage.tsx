@@ -668,6 +668,20 @@ function Offers({
             <p className="muted small">
               <DateTime iso={o.createdAt} />
             </p>
+            {o.status === 'pending' && o.expiresAt ? (
+              <p className="small" data-testid="offer-expiry">
+                {t('offers.expires')} <Countdown to={o.expiresAt} />
+                {role === 'consumer' ? (
+                  <>
+                    {' '}
+                    ·{' '}
+                    {AMOUNT_TYPES.includes(o.type)
+                      ? t('offers.meansRefund')
+                      : t('offers.meansOther')}
+                  </>
+                ) : null}
+              </p>
+            ) : null}
             {role === 'consumer' &&
             o.status === 'pending' &&
             o.id === pending?.id &&
