@@ -71,6 +71,12 @@ describe('refunds', () => {
       expect(over.body.code).toBe('REFUND_EXCEEDS_PAYMENT');
       await postRefund(t, genericRefund(receipt.tradeNo, { amountMinor: 1000 })).expect(201);
       expect(await refundRows('sunmi-pos', receipt.tradeNo)).toHaveLength(2);
+      // Another currency than the payment's: 400, nothing written.
+      const other = (await postGeneric(t, genericReceipt({ amountMinor: 5000 })).expect(201)).body;
+      const usd = await postRefund(t, genericRefund(other.tradeNo, { currency: 'USD' }));
+      expect(usd.status).toBe(400);
+      expect(usd.body.code).toBe('VALIDATION_FAILED');
+      expect(await refundRows('sunmi-pos', other.tradeNo)).toHaveLength(0);
     });
 
     it('a refund before its receipt is stored unmatched and matched when the receipt comes; the receipt caps refundedMinor', async () => {

@@ -116,20 +116,47 @@ export class RefundsService {
       // committed before it.
       await qr.query(`BEGIN; SELECT pg_advisory_xact_lock(${k1}, ${k2})`);
       open = true;
+      // One statement: the stored refund under the key, the receipt, the trade's refunds so far,
+      // and the insert when all the rules allow it; the answer says which rule said no.
       const [state]: {
         existing: RefundRow | null;
+        inserted: RefundRow | null;
         receipt_id: string | null;
         paid: string | null;
         currency: string | null;
         recorded: string;
+        amount: string;
       }[] = await qr.query(
-        `SELECT (SELECT to_jsonb(f.*) FROM refunds f WHERE f.provider = $1 AND f.refund_no = $3) AS existing,
-                r.id AS receipt_id, r.amount_minor AS paid, r.currency,
-                (SELECT coalesce(sum(amount_minor), 0) FROM refunds
-                  WHERE provider = $1 AND trade_no = $2) AS recorded
-           FROM (SELECT 1) one
-           LEFT JOIN receipts r ON r.provider = $1 AND r.trade_no = $2`,
-        [refund.provider, refund.tradeNo, refund.refundNo],
+        `WITH ex AS (SELECT * FROM refunds WHERE provider = $1 AND refund_no = $3),
+              rc AS (SELECT id, amount_minor, currency FROM receipts WHERE provider = $1 AND trade_no = $2),
+              tot AS (SELECT coalesce(sum(amount_minor), 0) AS recorded FROM refunds
+                       WHERE provider = $1 AND trade_no = $2),
+              amt AS (SELECT coalesce($4::bigint, $5::bigint - tot.recorded) AS amount, tot.recorded FROM tot),
+              ins AS (
+                INSERT INTO refunds (provider, refund_no, trade_no, receipt_id, amount_minor, currency,
+                                     refunded_at, fingerprint, raw, raw_content_type)
+                SELECT $1::text, $3::text, $2::text, (SELECT id FROM rc), amt.amount, $6::text,
+                       $7::timestamptz, $8::text, $9::text, $10::text FROM amt
+                 WHERE NOT EXISTS (SELECT 1 FROM ex) AND amt.amount > 0
+                   AND NOT EXISTS (SELECT 1 FROM rc WHERE amt.recorded + amt.amount > rc.amount_minor
+                                                       OR rtrim(rc.currency) <> $6::text)
+                RETURNING *)
+         SELECT (SELECT to_jsonb(ex.*) FROM ex) AS existing, (SELECT to_jsonb(ins.*) FROM ins) AS inserted,
+                (SELECT id FROM rc) AS receipt_id, (SELECT amount_minor FROM rc) AS paid,
+                (SELECT currency FROM rc) AS currency, amt.recorded, amt.amount
+           FROM amt`,
+        [
+          refund.provider,
+          refund.tradeNo,
+          refund.refundNo,
+          refund.amountMinor ?? null,
+          refund.refundedTotalMinor ?? 0,
+          refund.currency,
+          refund.refundedAt,
+          fingerprint,
+          incoming.raw,
+          incoming.contentType,
+        ],
       );
       if (state.existing) {
         await this.end(qr, 'COMMIT');
@@ -137,8 +164,8 @@ export class RefundsService {
         return this.again(reviveRefund(state.existing), fingerprint);
       }
       const already = Number(state.recorded);
-      const amount = refund.amountMinor ?? (refund.refundedTotalMinor ?? 0) - already;
-      if (amount <= 0) {
+      const amount = Number(state.amount);
+      if (!state.inserted && amount <= 0) {
         await this.end(qr, 'COMMIT');
         open = false;
         return {
@@ -146,7 +173,7 @@ export class RefundsService {
           reason: `refunded total ${refund.refundedTotalMinor} is already recorded for trade ${refund.tradeNo}`,
         };
       }
-      if (state.receipt_id) {
+      if (!state.inserted && state.receipt_id) {
         const paid = Number(state.paid);
         if (already + amount > paid) {
           throw new DomainError(
@@ -156,33 +183,16 @@ export class RefundsService {
           );
         }
         const currency = (state.currency ?? '').trim();
-        if (currency !== refund.currency) {
-          throw new DomainError(
-            'VALIDATION_FAILED',
-            `the refund is in ${refund.currency}, the payment in ${currency}`,
-            {},
-            [{ field: 'currency', message: `must be ${currency}` }],
-          );
-        }
+        throw new DomainError(
+          'VALIDATION_FAILED',
+          `the refund is in ${refund.currency}, the payment in ${currency}`,
+          {},
+          [{ field: 'currency', message: `must be ${currency}` }],
+        );
       }
-      const [row]: RefundRow[] = await qr.query(
-        `INSERT INTO refunds (provider, refund_no, trade_no, receipt_id, amount_minor, currency,
-                              refunded_at, fingerprint, raw, raw_content_type)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         RETURNING *`,
-        [
-          refund.provider,
-          refund.refundNo,
-          refund.tradeNo,
-          state.receipt_id,
-          amount,
-          refund.currency,
-          refund.refundedAt,
-          fingerprint,
-          incoming.raw,
-          incoming.contentType,
-        ],
-      );
+      if (!state.inserted)
+        throw new Error(`refund ${refund.refundNo} was neither stored nor refused`);
+      const row = reviveRefund(state.inserted);
       await this.end(qr, 'COMMIT');
       open = false;
       return { kind: 'recorded', refund: toView(row), created: true };
