@@ -9,9 +9,8 @@ import { DirectoryModule } from '@app/directory';
 import { ReceiptsModule } from '@app/receipts';
 import { ComplaintsModule } from '@app/complaints';
 import { ThrottlerModule } from '@nestjs/throttler';
-import type Redis from 'ioredis';
 import { HEJIE_CONFIG, HejieConfigModule, QueueRootModule, loadConfig } from '@app/shared';
-import type { HejieConfig } from '@app/shared';
+import type { HejieConfig, RedisClient } from '@app/shared';
 import { DevTokenController } from './auth/dev-token.controller';
 import { MerchantsController } from './directory/merchants.controller';
 import { OfficesController } from './directory/offices.controller';
@@ -68,9 +67,13 @@ export function requestId(req: IncomingMessage): string {
     QueueRootModule,
     ThrottlerModule.forRootAsync({
       inject: [HEJIE_CONFIG, REDIS],
-      useFactory: (config: HejieConfig, redis: Redis) => ({
+      useFactory: (config: HejieConfig, redis: RedisClient) => ({
         throttlers: [{ name: 'default', ttl: config.rateLimitWindowMs, limit: config.rateLimit }],
-        storage: new RedisThrottlerStorage(redis, `${config.queuePrefix}:throttle:`),
+        // Not hash-tagged: one counter per caller, spread over the cluster's slots.
+        storage: new RedisThrottlerStorage(
+          redis,
+          `${config.queuePrefix.replace(/[{}]/g, '')}:throttle:`,
+        ),
       }),
     }),
     DatabaseModule,

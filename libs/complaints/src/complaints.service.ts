@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { ReadRouter } from '@app/database';
 import { DataSource, EntityManager } from 'typeorm';
 import {
   CLOCK,
@@ -130,6 +131,7 @@ export class ComplaintsService {
     private readonly directory: DirectoryService,
     private readonly scheduler: DeadlineScheduler,
     private readonly stats: StatsService,
+    private readonly reads: ReadRouter,
   ) {}
 
   /**
@@ -352,7 +354,8 @@ export class ComplaintsService {
         `(${sortCol}, id) ${dir === 'ASC' ? '>' : '<'} (${p(cursor[0])}::timestamptz, ${p(cursor[1])}::uuid)`,
       );
     }
-    const rows: ComplaintRow[] = await this.db.query(
+    // A list may lag the primary by up to REPLICA_MAX_LAG: it goes to the replica when there is one.
+    const rows: ComplaintRow[] = await this.reads.query(
       `SELECT * FROM complaints ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY ${sortCol} ${dir}, id ${dir} LIMIT ${p(limit + 1)}`,
       params,

@@ -11,3 +11,4 @@ export * from './metrics/metrics';
 export * from './pii';
 export * from './clock';
 export * from './queue.module';
+export * from './redis';

@@ -6,6 +6,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Queue } from 'bullmq';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ALL_JOBS, DEADLINES_QUEUE } from '@app/complaints';
+import { bullConnection, queueKeyPrefix } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
 import { actorFromClaims } from '../http/auth';
 import { problemOf } from '../http/problem';
@@ -38,8 +39,9 @@ export async function registerBullBoard(
   config: HejieConfig,
 ): Promise<() => Promise<void>> {
   const names = [...new Set([DEADLINES_QUEUE, ...Object.values(ALL_JOBS)])];
-  const connection = { url: config.redisUrl, maxRetriesPerRequest: null };
-  const queues = names.map((name) => new Queue(name, { connection, prefix: config.queuePrefix }));
+  const connection = bullConnection(config);
+  const prefix = queueKeyPrefix(config);
+  const queues = names.map((name) => new Queue(name, { connection, prefix }));
   const serverAdapter = new BullBoardFastifyAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   createBullBoard({

@@ -3,8 +3,8 @@ import type { FastifyReply } from 'fastify';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import Redis from 'ioredis';
 import { metricsRegistry } from '@app/shared';
+import type { RedisClient } from '@app/shared';
 import { Public } from '../http/auth';
 import { REDIS } from './redis.provider';
 
@@ -14,7 +14,7 @@ import { REDIS } from './redis.provider';
 export class OpsController {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   @Get('health')

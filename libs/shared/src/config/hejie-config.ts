@@ -42,6 +42,18 @@ export interface HejieConfig {
   /** Repeat offenders: merchants with at least this many escalations within the window. */
   repeatOffenderMinEscalations: number;
   repeatOffenderWindowMs: number;
+  /** Scale (docs/SCALE.md): a streaming replica for read-heavy routes, and Redis Cluster. */
+  scale: ScaleConfig;
+}
+
+export interface ScaleConfig {
+  /** Read replica for lists, statistics and the live feed; null = everything on the primary. */
+  databaseReplicaUrl: string | null;
+  /** A replica further behind than this (or down) is skipped: reads go to the primary. */
+  replicaMaxLagMs: number;
+  replicaCheckIntervalMs: number;
+  /** Redis Cluster seed nodes (host:port, …); null = the single Redis of REDIS_URL. */
+  redisClusterNodes: { host: string; port: number }[] | null;
 }
 
 export class ConfigError extends Error {
@@ -57,6 +69,20 @@ type Env = Record<string, string | undefined>;
 function pem(value: string | undefined): string | null {
   if (value === undefined || value.trim() === '') return null;
   return value.replace(/\\n/g, '\n');
+}
+
+/** `host:port,host:port` → nodes; absent → null (a single Redis). */
+function clusterNodes(
+  raw: string | undefined,
+  problems: string[],
+): { host: string; port: number }[] | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  const nodes = raw.split(',').map((n) => {
+    const m = /^\s*([^\s:]+):(\d{1,5})\s*$/.exec(n);
+    if (!m || Number(m[2]) > 65535) problems.push(`REDIS_CLUSTER_NODES: "${n}" is not host:port`);
+    return { host: m?.[1] ?? '', port: Number(m?.[2] ?? 0) };
+  });
+  return nodes;
 }
 
 export function loadConfig(env: Env = process.env): HejieConfig {
@@ -164,6 +190,14 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     serialComplainantWindowMs: duration('SERIAL_COMPLAINANT_WINDOW', '30d'),
     repeatOffenderMinEscalations: int('REPEAT_OFFENDER_MIN_ESCALATIONS', 10, 1, 1_000_000),
     repeatOffenderWindowMs: duration('REPEAT_OFFENDER_WINDOW', '90d'),
+    scale: {
+      databaseReplicaUrl: env.DATABASE_REPLICA_URL
+        ? url('DATABASE_REPLICA_URL', '', ['postgres:', 'postgresql:'])
+        : null,
+      replicaMaxLagMs: duration('REPLICA_MAX_LAG', '5s'),
+      replicaCheckIntervalMs: duration('REPLICA_CHECK_INTERVAL', '1s'),
+      redisClusterNodes: clusterNodes(env.REDIS_CLUSTER_NODES, problems),
+    },
   };
   if (problems.length) throw new ConfigError(problems);
   return config;
