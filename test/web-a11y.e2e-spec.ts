@@ -13,7 +13,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ensureWebBuild, launchChromium } from './helpers/browser';
 import { bearer, startTestApp } from './helpers/test-app';
 import type { TestApp } from './helpers/test-app';
-import { createOffice, createShop, ticketIn } from './factories/complaint.factory';
+import { createOffice, createReceipt, createShop, ticketIn } from './factories/complaint.factory';
 import type { Shop, Ticket } from './factories/complaint.factory';
 
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -100,7 +100,6 @@ describe('dashboards: accessibility and first paint', () => {
     shop = await createShop(t, regionCode);
     open = await ticketIn(t, shop, 'pending_offer');
     escalated = await ticketIn(t, shop, 'escalated');
-    const { createReceipt } = await import('./factories/complaint.factory');
     // Another bill of the same consumer, not yet complained about (payerId without its provider).
     const receipt = await createReceipt(t, {
       accountId: shop.accountId,
