@@ -418,7 +418,7 @@ describe('dashboards in the browser', () => {
     await shot(m, 'merchant-stats');
 
     // ---------------------------------------------------------------- English
-    await c.getByRole('button', { name: 'Switch to English / 切换语言' }).click();
+    await c.getByRole('button', { name: 'English' }).click();
     await c
       .getByRole('heading', { name: 'Resolution statistics' })
       .or(c.locator('h1'))

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { httpRequestDuration, loadConfig } from '@app/shared';
 import { AppModule, requestId } from './app.module';
@@ -66,9 +67,12 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
         'One-tap consumer dispute resolution from payment receipts. Errors are RFC 9457 problem details (application/problem+json) with a stable `code`. Lists take `limit` (1–100, default 20) and an opaque `cursor`.',
       )
       .setVersion('1')
+      .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
+      .addServer('/', 'This deployment')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .build(),
   );
+  describePublicOperations(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
   const closeBoard = await registerBullBoard(app, config);
@@ -79,4 +83,29 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   await app.init();
   await fastify.ready();
   return app;
+}
+
+/**
+ * Routes without a bearer token (health, provider notifications signed in their own way, the
+ * public credit score and calendar, the SSE stream with its ticket) say so: `security: []`, so a
+ * generated client does not send a token there. Every operation names a client error, in the
+ * problem format, so integrators see the error shape on each route.
+ */
+function describePublicOperations(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'patch', 'delete'] as const) {
+      const op = item[method];
+      if (!op) continue;
+      if (!op.security) op.security = [];
+      if (!Object.keys(op.responses ?? {}).some((code) => code.startsWith('4'))) {
+        op.responses = {
+          ...op.responses,
+          '4XX': {
+            description:
+              'A request the API refuses (RFC 9457 problem details with a stable `code`)',
+          },
+        };
+      }
+    }
+  }
 }

@@ -3,7 +3,10 @@
  * `t(key, vars)`; enum labels are `<group>.<value>` and read with `label(group, value)`.
  */
 export const DICT = {
-  'brand.home': ['和解首页', 'Hejie home'],
+  'brand.homeSuffix': ['（首页）', ' (home)'],
+  'title.signIn': ['登录', 'Sign in'],
+  'title.ticket': ['投诉工单', 'Complaint ticket'],
+  'title.resolve': ['发起和解', 'Initiate resolution'],
   'common.loading': ['加载中…', 'Loading…'],
   'common.skip': ['跳到正文', 'Skip to content'],
   'common.signOut': ['退出', 'Sign out'],

@@ -47,6 +47,7 @@ export class OfficesController {
 
   @Get(':officeId')
   @Roles('admin', 'regulator')
+  @ApiOperation({ summary: 'One office (admin, regulator)' })
   @ApiOkResponse({ type: OfficeResponse })
   @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
   async get(@IdParam('officeId') id: string): Promise<OfficeResponse> {

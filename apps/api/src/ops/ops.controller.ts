@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { metricsRegistry } from '@app/shared';
@@ -18,12 +18,14 @@ export class OpsController {
   ) {}
 
   @Get('health')
+  @ApiOperation({ summary: 'Liveness: the process answers' })
   @ApiOkResponse({ description: 'The process is alive', schema: { example: { status: 'ok' } } })
   live(): { status: string } {
     return { status: 'ok' };
   }
 
   @Get('health/ready')
+  @ApiOperation({ summary: 'Readiness: PostgreSQL and Redis answer' })
   @ApiOkResponse({
     description: 'PostgreSQL and Redis answered a ping; 503 otherwise',
     schema: { example: { status: 'ok', checks: { postgres: 'ok', redis: 'ok' } } },

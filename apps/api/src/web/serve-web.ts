@@ -46,6 +46,8 @@ export async function registerWebApp(fastify: FastifyInstance, root = webDistDir
         wildcard: true,
         index: false,
         cacheControl: false,
+        // dist/web holds .br and .gz copies made at build time (apps/web/vite.config.ts).
+        preCompressed: true,
         setHeaders: (reply, path) => {
           // Vite names assets by content hash: they never change under one name.
           if (/[/\\]assets[/\\]/.test(path))
