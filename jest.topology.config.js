@@ -1,11 +1,11 @@
 // `npm run test:topology`: the multi-process topology suite (test/topology), on servers that
 // scripts/topology.sh starts on free ports and stops afterwards. No shared global set-up.
-const base = require('./jest.config.js');
+const { common } = require('./jest.common');
+
 module.exports = {
-  ...base,
+  ...common,
+  displayName: 'topology',
   roots: ['<rootDir>/test/topology/'],
   testRegex: '.*\\.spec-topology\\.ts$',
-  globalSetup: undefined,
-  globalTeardown: undefined,
   testTimeout: 300000,
 };
