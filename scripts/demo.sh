@@ -15,6 +15,7 @@ if [ ! -x node_modules/.bin/nest ]; then
   npm install --no-audit --no-fund --loglevel=error
 fi
 
+bash scripts/os-packages.sh demo
 bash scripts/services.sh
 
 # Demo secrets and provider keys, generated once and kept out of git in .demo/.
