@@ -7,6 +7,9 @@ import { Webhooks1763885300000 } from './1763885300000-Webhooks';
 import { StatsUnanswered1763885350000 } from './1763885350000-StatsUnanswered';
 import { StatsRegions1763885400000 } from './1763885400000-StatsRegions';
 import { EscalatedAt1763885500000 } from './1763885500000-EscalatedAt';
+import { EventsAppendOnly1764700300000 } from './1764700300000-EventsAppendOnly';
+import { WebhookManualRetries1764700310000 } from './1764700310000-WebhookManualRetries';
+import { SealPerPurpose1764700320000 } from './1764700320000-SealPerPurpose';
 
 /**
  * Every migration, in order. Listed as classes (not a glob) so the bundled apps, the CLI and the
@@ -22,4 +25,7 @@ export const MIGRATIONS = [
   StatsUnanswered1763885350000,
   StatsRegions1763885400000,
   EscalatedAt1763885500000,
+  EventsAppendOnly1764700300000,
+  WebhookManualRetries1764700310000,
+  SealPerPurpose1764700320000,
 ];

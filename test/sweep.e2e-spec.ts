@@ -56,7 +56,7 @@ describe('deadline sweep: one set-based batch', () => {
   const admin = () => bearer(t.token({ role: 'admin' }));
 
   beforeAll(async () => {
-    t = await startTestApp({ RATE_LIMIT: '100000' });
+    t = await startTestApp({ RATE_LIMIT: '100000', WEBHOOK_ALLOW_PRIVATE: 'true' });
     sweeper = t.app.get(ComplaintsService, { strict: false });
     queue = t.app.get<Queue>(getQueueToken(DEADLINES_QUEUE), { strict: false });
   });

@@ -1,4 +1,4 @@
-import { decryptPii } from '@app/shared';
+import { openFor } from '@app/shared';
 import type { Actor } from '@app/shared';
 import type { TicketStatus } from './lifecycle';
 import type {
@@ -87,9 +87,14 @@ export function canSee(
  * opened: show its masked form rather than fail, since one such row would otherwise turn every
  * list that contains it into a 500 for admins and offices.
  */
-function clearPhone(sealed: string, masked: string | null, piiKey: Buffer): string | null {
+function clearPhone(
+  id: string,
+  sealed: string,
+  masked: string | null,
+  piiKey: Buffer,
+): string | null {
   try {
-    return decryptPii(sealed, piiKey);
+    return openFor(piiKey, 'phone', id, sealed);
   } catch {
     return masked;
   }
@@ -105,7 +110,7 @@ export function ticketView(row: ComplaintRow, actor: Actor, piiKey: Buffer, now:
     contactPhone =
       actor.role === 'merchant'
         ? row.contact_phone_masked
-        : clearPhone(row.contact_phone_enc, row.contact_phone_masked, piiKey);
+        : clearPhone(row.id, row.contact_phone_enc, row.contact_phone_masked, piiKey);
   }
   return {
     id: row.id,

@@ -7,6 +7,7 @@ import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { DEADLINES_QUEUE } from './jobs/jobs';
 import { StatsService } from './stats/stats.service';
 import { WebhooksService } from './webhooks/webhooks.service';
+import { OutboxRetentionService } from './outbox/outbox-retention.service';
 
 /** Needs QueueRootModule (BullMQ's connection) in the application that imports it. */
 @Module({
@@ -16,8 +17,17 @@ import { WebhooksService } from './webhooks/webhooks.service';
     StatsService,
     DeadlineScheduler,
     WebhooksService,
+    OutboxRetentionService,
     { provide: CLOCK, useValue: systemClock },
   ],
-  exports: [ComplaintsService, StatsService, DeadlineScheduler, WebhooksService, BullModule, CLOCK],
+  exports: [
+    ComplaintsService,
+    StatsService,
+    DeadlineScheduler,
+    WebhooksService,
+    OutboxRetentionService,
+    BullModule,
+    CLOCK,
+  ],
 })
 export class ComplaintsModule {}

@@ -11,10 +11,10 @@ import {
   UNIQUE_VIOLATION,
   calendarFallbacks,
   decodeCursor,
-  encryptPii,
   maskPhone,
   pageOf,
   pgCode,
+  sealFor,
   pgConstraint,
 } from '@app/shared';
 import type { Actor, Clock, HejieConfig, Page } from '@app/shared';
@@ -236,7 +236,7 @@ export class ComplaintsService {
       demand_amount_minor: amount === undefined || amount === null ? null : String(amount),
       description: input.description,
       contact_phone_enc: input.contactPhone
-        ? encryptPii(input.contactPhone, this.config.piiKey)
+        ? sealFor(this.config.piiKey, 'phone', id, input.contactPhone)
         : null,
       contact_phone_masked: input.contactPhone ? maskPhone(input.contactPhone) : null,
       idempotency_key: idempotencyKey ?? null,

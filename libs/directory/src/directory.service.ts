@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -23,12 +24,19 @@ import {
   Store,
 } from './directory.entities';
 import { newWebhookSecret, sealWebhookSecret } from './webhook-secret';
+import { WEBHOOK_RESOLVER, assertWebhookUrlAllowed } from './webhook-url';
+import type { WebhookResolver } from './webhook-url';
 
 export interface NewMerchant {
   name: string;
   creditCode: string;
   contactEmail?: string;
   webhookUrl?: string;
+}
+/** PATCH /v1/merchants/:id: absent fields stay; null removes the webhook URL or e-mail. */
+export interface MerchantChanges {
+  webhookUrl?: string | null;
+  contactEmail?: string | null;
 }
 export interface NewStore {
   name: string;
@@ -64,7 +72,16 @@ export class DirectoryService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
+    @Inject(WEBHOOK_RESOLVER) private readonly resolveHost: WebhookResolver,
   ) {}
+
+  /** 422 WEBHOOK_URL_FORBIDDEN unless the URL may receive webhooks (see webhook-url.ts). */
+  async checkWebhookUrl(url: string): Promise<void> {
+    await assertWebhookUrlAllowed(url, {
+      allowPrivate: this.config.webhookAllowPrivate,
+      resolve: this.resolveHost,
+    });
+  }
 
   async createMerchant(input: NewMerchant): Promise<CreatedMerchant> {
     if (!isValidCreditCode(input.creditCode)) {
@@ -75,12 +92,16 @@ export class DirectoryService {
         [{ field: 'creditCode', message: 'invalid unified social credit code' }],
       );
     }
+    if (input.webhookUrl) await this.checkWebhookUrl(input.webhookUrl);
+    // The id is chosen here: the sealed secret is bound to it (associated data).
+    const id = randomUUID();
     const webhookSecret = newWebhookSecret();
-    const { sealed, keyId } = sealWebhookSecret(webhookSecret, this.config.piiKey);
+    const { sealed, keyId } = sealWebhookSecret(webhookSecret, this.config.piiKey, id);
     try {
       const repo = this.db.getRepository(Merchant);
       const merchant = await repo.save(
         repo.create({
+          id,
           name: input.name,
           creditCode: input.creditCode,
           contactEmail: input.contactEmail ?? null,
@@ -107,13 +128,36 @@ export class DirectoryService {
    */
   async rotateWebhookSecret(merchantId: string): Promise<string> {
     const webhookSecret = newWebhookSecret();
-    const { sealed, keyId } = sealWebhookSecret(webhookSecret, this.config.piiKey);
+    const { sealed, keyId } = sealWebhookSecret(webhookSecret, this.config.piiKey, merchantId);
     const [rows]: [{ id: string }[], number] = await this.db.query(
       `UPDATE merchants SET webhook_secret = $2, webhook_secret_key_id = $3 WHERE id = $1 RETURNING id`,
       [merchantId, sealed, keyId],
     );
     if (!rows.length) throw new DomainError('NOT_FOUND', `merchant ${merchantId} not found`);
     return webhookSecret;
+  }
+
+  /** Changes the webhook URL and/or contact e-mail; the URL is checked as on creation. */
+  async updateMerchant(id: string, changes: MerchantChanges): Promise<Merchant> {
+    if (changes.webhookUrl) await this.checkWebhookUrl(changes.webhookUrl);
+    const sets: string[] = [];
+    const params: unknown[] = [id];
+    if (changes.webhookUrl !== undefined) {
+      params.push(changes.webhookUrl);
+      sets.push(`webhook_url = $${params.length}`);
+    }
+    if (changes.contactEmail !== undefined) {
+      params.push(changes.contactEmail);
+      sets.push(`contact_email = $${params.length}`);
+    }
+    if (sets.length) {
+      const [rows]: [unknown[], number] = await this.db.query(
+        `UPDATE merchants SET ${sets.join(', ')} WHERE id = $1 RETURNING id`,
+        params,
+      );
+      if (!rows.length) throw new DomainError('NOT_FOUND', `merchant ${id} not found`);
+    }
+    return this.getMerchant(id);
   }
 
   async getMerchant(id: string): Promise<Merchant> {

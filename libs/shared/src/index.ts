@@ -9,6 +9,7 @@ export * from './config/hejie-config';
 export * from './config/config.module';
 export * from './metrics/metrics';
 export * from './pii';
+export * from './crypto';
 export * from './clock';
 export * from './queue.module';
 export * from './redis';

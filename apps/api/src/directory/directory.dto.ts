@@ -15,6 +15,9 @@ import {
   ValidateNested,
 } from 'class-validator';
 
+const WEBHOOK_URL_RULE =
+  'https:// only, and its host must resolve to public addresses only (no loopback, private, link-local, CGNAT, unique-local or metadata address; IPv4-mapped IPv6 included): 422 WEBHOOK_URL_FORBIDDEN otherwise. Checked again, on the address actually dialled, at each delivery. WEBHOOK_ALLOW_PRIVATE=true (development, tests) lifts this and allows http://.';
+
 export class CreateMerchantRequest {
   @ApiProperty({ example: '西湖边茶馆有限公司' })
   @IsString()
@@ -29,11 +32,30 @@ export class CreateMerchantRequest {
   creditCode: string;
   @ApiPropertyOptional() @IsOptional() @IsEmail() contactEmail?: string;
   @ApiPropertyOptional({
-    description: 'receives signed POSTs for new tickets and consumer actions',
+    description: `receives signed POSTs for new tickets and consumer actions. ${WEBHOOK_URL_RULE}`,
   })
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   webhookUrl?: string;
+}
+
+/** PATCH /v1/merchants/:id. An absent field is left as it is; null removes it. */
+export class UpdateMerchantRequest {
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    example: 'https://tea.example/hooks/hejie',
+    description: `where webhooks go; null stops them. ${WEBHOOK_URL_RULE}`,
+  })
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  @MaxLength(2000)
+  webhookUrl?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, example: 'ops@tea.example' })
+  @IsOptional()
+  @IsEmail()
+  @MaxLength(320)
+  contactEmail?: string | null;
 }
 
 export class MerchantResponse {

@@ -35,6 +35,12 @@ export interface HejieConfig {
   webhookMaxAttempts: number;
   webhookBackoffMs: number;
   webhookTimeoutMs: number;
+  /** WEBHOOK_ALLOW_PRIVATE: webhooks may go to http:// and non-public addresses (development, tests). */
+  webhookAllowPrivate: boolean;
+  /** Manual retries of one delivery per rolling 24 hours (WEBHOOK_MANUAL_RETRIES). */
+  webhookManualRetries: number;
+  /** OUTBOX_RETENTION: done outbox rows and delivered webhook deliveries older than this are purged. */
+  outboxRetentionMs: number;
   /** Serial complainants: at least this many tickets against at least this many merchants within the window. */
   serialComplainantMinTickets: number;
   serialComplainantMinMerchants: number;
@@ -185,6 +191,9 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     webhookMaxAttempts: int('WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
     webhookBackoffMs: duration('WEBHOOK_BACKOFF', '10s'),
     webhookTimeoutMs: duration('WEBHOOK_TIMEOUT', '5s'),
+    webhookAllowPrivate: bool('WEBHOOK_ALLOW_PRIVATE', false),
+    webhookManualRetries: int('WEBHOOK_MANUAL_RETRIES', 3, 1, 1000),
+    outboxRetentionMs: duration('OUTBOX_RETENTION', '7d'),
     serialComplainantMinTickets: int('SERIAL_COMPLAINANT_MIN_TICKETS', 5, 2, 10_000),
     serialComplainantMinMerchants: int('SERIAL_COMPLAINANT_MIN_MERCHANTS', 3, 1, 10_000),
     serialComplainantWindowMs: duration('SERIAL_COMPLAINANT_WINDOW', '30d'),

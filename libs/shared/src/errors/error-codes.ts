@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'PROVIDER_NOT_CONFIGURED',
   'UNSUPPORTED_MEDIA_TYPE',
+  'WEBHOOK_URL_FORBIDDEN',
   'INTERNAL_ERROR',
 ] as const;
 
@@ -57,6 +58,7 @@ export function statusOf(code: ErrorCode): number {
     case 'DEMAND_EXCEEDS_PAYMENT':
     case 'MERCHANT_NOT_ENROLLED':
     case 'CREDIT_CODE_INVALID':
+    case 'WEBHOOK_URL_FORBIDDEN':
       return 422;
     case 'RATE_LIMITED':
       return 429;
@@ -90,6 +92,7 @@ const TITLES: Record<ErrorCode, string> = {
   RATE_LIMITED: 'Too many requests',
   INTERNAL_ERROR: 'Internal error',
   PROVIDER_NOT_CONFIGURED: 'Payment provider not configured',
+  WEBHOOK_URL_FORBIDDEN: 'Webhook URL not allowed',
 };
 
 export function titleOf(code: ErrorCode): string {
