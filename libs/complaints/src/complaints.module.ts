@@ -7,6 +7,8 @@ import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { DEADLINES_QUEUE } from './jobs/jobs';
 import { StatsService } from './stats/stats.service';
 import { WebhooksService } from './webhooks/webhooks.service';
+import { CalendarService } from './calendar/calendar.service';
+import { RulesService } from './rules/rules.service';
 
 /** Needs QueueRootModule (BullMQ's connection) in the application that imports it. */
 @Module({
@@ -16,8 +18,19 @@ import { WebhooksService } from './webhooks/webhooks.service';
     StatsService,
     DeadlineScheduler,
     WebhooksService,
+    CalendarService,
+    RulesService,
     { provide: CLOCK, useValue: systemClock },
   ],
-  exports: [ComplaintsService, StatsService, DeadlineScheduler, WebhooksService, BullModule, CLOCK],
+  exports: [
+    ComplaintsService,
+    StatsService,
+    DeadlineScheduler,
+    WebhooksService,
+    CalendarService,
+    RulesService,
+    BullModule,
+    CLOCK,
+  ],
 })
 export class ComplaintsModule {}

@@ -22,11 +22,4 @@ export const receiptsIngested = new Counter({
   registers: [metricsRegistry],
 });
 
-export const calendarFallbacks = new Counter({
-  name: 'hejie_calendar_fallback_total',
-  help: 'Working-day deadlines computed for a year without official holiday data (fallback rule used)',
-  labelNames: ['year'] as const,
-  registers: [metricsRegistry],
-});
-
 export { Counter, Gauge, Histogram };
