@@ -81,7 +81,8 @@ export class DeadlinesProcessor
 
   /** Batches until nothing overdue is left unlocked; other workers take the locked rows. */
   async sweep(): Promise<{ escalated: number; terminated: number }> {
-    // The calendar's chores never hold up the escalations: a failure is logged, retried next sweep.
+    // First the calendar's chores (a few ms: a deadline moved by a new notice must not be
+    // enforced on its old date); a failure is logged and retried next sweep, never blocking it.
     await this.calendar
       .warnHorizon()
       .then(() => this.rebase())

@@ -31,8 +31,13 @@ interface LunarDay {
 interface LunarJavascript {
   Lunar: { fromYmd(year: number, month: number, day: number): LunarDay };
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const lunar = require('lunar-javascript') as LunarJavascript;
+let lunarModule: LunarJavascript | undefined;
+/** Loaded on first use (~70 ms, 430 kB): only estimated years need it. */
+function lunarJs(): LunarJavascript {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  lunarModule ??= require('lunar-javascript') as LunarJavascript;
+  return lunarModule;
+}
 
 export type HolidayName =
   | 'new_year'
@@ -64,6 +69,7 @@ export function statutoryHolidays(year: number): StatutoryHoliday[] {
     throw new RangeError(`statutoryHolidays: year out of range (1901–2099): ${year}`);
   }
   const rule = holidayRuleOf(year);
+  const lunar = lunarJs();
   const out: StatutoryHoliday[] = [];
   const add = (name: HolidayName, ...dates: string[]) =>
     dates.forEach((date) => out.push({ date, name }));
