@@ -477,6 +477,7 @@ describe('directory (admin)', () => {
         name: '杭州市西湖区市场监督管理局',
         kind: 'regulator',
         regionCodes: ['33', '3301', '330106'],
+        ruleSet: 'cn-12315',
         createdAt: expect.any(String),
       });
       const rows = await t.db.query(

@@ -28,6 +28,7 @@ import { STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
 import { RedisThrottlerStorage } from './http/rate-limit';
 import { ReceiptsController } from './receipts/receipts.controller';
 import { StreamModule } from './stream/stream.module';
+import { CalendarController } from './calendar/calendar.controller';
 
 export function requestId(req: IncomingMessage): string {
   const incoming = req.headers['x-request-id'];
@@ -92,6 +93,7 @@ export function requestId(req: IncomingMessage): string {
     ComplaintsController,
     StatsController,
     MerchantWebhooksController,
+    CalendarController,
   ],
   providers: [
     DomainMetrics,

@@ -161,6 +161,13 @@ export const DICT = {
   'deadline.acceptBy': ['受理决定期限', 'Acceptance decision due'],
   'deadline.mediationEndBy': ['调解期限', 'Mediation ends'],
   'deadline.closedAt': ['已结束', 'Closed'],
+  'deadline.estimated': [
+    '按推算日历（节假日安排未公布）',
+    'estimated calendar (holiday notice not yet published)',
+  ],
+  'deadline.extended': ['已延长 {n} 个工作日：{reason}', 'Extended by {n} working days: {reason}'],
+  'rules.cn-12315': ['12315 投诉处理办法', '12315 national measures'],
+  'rules.platform-live-commerce': ['平台规则（直播电商）', 'Platform rules (live commerce)'],
 
   'actions.title': ['下一步', 'Next steps'],
   'actions.escalate': ['升级至市场监管部门', 'Escalate to the regulator'],

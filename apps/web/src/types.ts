@@ -82,6 +82,9 @@ export interface Ticket {
   declineDetail: string | null;
   mediationOutcome: unknown;
   closedAt: string | null;
+  ruleSet?: string | null;
+  deadlineBasis?: Record<string, 'official' | 'estimated'>;
+  extensions?: { deadline: string; workdays: number; reason: string; at: string }[];
   createdAt: string;
   updatedAt: string;
   serialComplainant?: boolean;

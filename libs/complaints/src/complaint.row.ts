@@ -44,6 +44,11 @@ export interface ComplaintRow {
   decline_detail: string | null;
   mediation_outcome: unknown;
   closed_at: Date | null;
+  /** Issue 15 (migration CalendarAndRuleSets): absent from rows built before they existed. */
+  rule_set?: string | null;
+  rule_limits?: unknown;
+  deadline_basis?: Record<string, { basis: 'official' | 'estimated' } & Record<string, unknown>>;
+  extensions?: unknown;
   event_count: number;
   head_hash: string | null;
   created_at: Date;
@@ -147,6 +152,18 @@ export function ticketView(row: ComplaintRow, actor: Actor, piiKey: Buffer, now:
     declineDetail: row.decline_detail,
     mediationOutcome: row.mediation_outcome ?? null,
     closedAt: iso(row.closed_at),
+    ruleSet: row.rule_set ?? null,
+    deadlineBasis: Object.fromEntries(
+      Object.entries(row.deadline_basis ?? {}).map(([field, b]) => [field, b.basis]),
+    ),
+    extensions: (Array.isArray(row.extensions) ? row.extensions : []).map(
+      (e: { deadline: string; workdays: number; reason: string; at: string }) => ({
+        deadline: e.deadline,
+        workdays: e.workdays,
+        reason: e.reason,
+        at: e.at,
+      }),
+    ),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

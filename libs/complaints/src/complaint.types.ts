@@ -76,6 +76,11 @@ export interface TicketView {
   declineDetail: string | null;
   mediationOutcome: unknown;
   closedAt: string | null;
+  /** The rule set the ticket was escalated under (kept through transfers). */
+  ruleSet: string | null;
+  /** Per deadline field (acceptBy, mediationEndBy, reviewBy): whether its calendar was official or estimated. */
+  deadlineBasis: Record<string, 'official' | 'estimated'>;
+  extensions: { deadline: string; workdays: number; reason: string; at: string }[];
   createdAt: string;
   updatedAt: string;
   /** Regulators and admins only: the consumer files many tickets against many merchants. */

@@ -8,6 +8,8 @@ import { DEADLINES_QUEUE } from './jobs/jobs';
 import { StatsService } from './stats/stats.service';
 import { WebhooksService } from './webhooks/webhooks.service';
 import { OutboxRetentionService } from './outbox/outbox-retention.service';
+import { CalendarService } from './calendar/calendar.service';
+import { RulesService } from './rules/rules.service';
 
 /** Needs QueueRootModule (BullMQ's connection) in the application that imports it. */
 @Module({
@@ -18,6 +20,8 @@ import { OutboxRetentionService } from './outbox/outbox-retention.service';
     DeadlineScheduler,
     WebhooksService,
     OutboxRetentionService,
+    CalendarService,
+    RulesService,
     { provide: CLOCK, useValue: systemClock },
   ],
   exports: [
@@ -26,6 +30,8 @@ import { OutboxRetentionService } from './outbox/outbox-retention.service';
     DeadlineScheduler,
     WebhooksService,
     OutboxRetentionService,
+    CalendarService,
+    RulesService,
     BullModule,
     CLOCK,
   ],

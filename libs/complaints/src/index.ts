@@ -8,3 +8,5 @@ export * from './jobs';
 export * from './stats';
 export * from './webhooks';
 export * from './outbox';
+export * from './calendar';
+export * from './rules';

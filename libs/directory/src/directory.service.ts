@@ -48,6 +48,8 @@ export interface NewOffice {
   name: string;
   regionCodes: string[];
   kind?: OfficeKind;
+  /** A rule set id (checked by the caller against the known sets); default RULE_SET. */
+  ruleSet?: string;
 }
 export interface ListQuery {
   limit?: number;
@@ -231,17 +233,29 @@ export class DirectoryService {
   async createOffice(input: NewOffice): Promise<Office> {
     const prefixes = [...new Set(input.regionCodes)];
     return this.db.transaction(async (tx) => {
-      const office = await tx
-        .getRepository(Office)
-        .save(
-          tx.getRepository(Office).create({ name: input.name, kind: input.kind ?? 'regulator' }),
-        );
+      const office = await tx.getRepository(Office).save(
+        tx.getRepository(Office).create({
+          name: input.name,
+          kind: input.kind ?? 'regulator',
+          ruleSet: input.ruleSet ?? this.config.ruleSet,
+        }),
+      );
       office.regions = prefixes.map((prefix) =>
         tx.getRepository(OfficeRegion).create({ officeId: office.id, prefix }),
       );
       await tx.getRepository(OfficeRegion).insert(office.regions);
       return office;
     });
+  }
+
+  /** Changes the office's rule set for tickets escalated from now on (open tickets keep theirs). */
+  async setOfficeRuleSet(id: string, ruleSet: string): Promise<Office> {
+    const [, n]: [unknown, number] = await this.db.query(
+      `UPDATE offices SET rule_set = $2 WHERE id = $1`,
+      [id, ruleSet],
+    );
+    if (!n) throw new DomainError('NOT_FOUND', `office ${id} not found`);
+    return this.getOffice(id);
   }
 
   async getOffice(id: string): Promise<Office> {

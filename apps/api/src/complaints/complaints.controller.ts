@@ -23,6 +23,7 @@ import {
   DeclineRequest,
   EscalateRequest,
   EventResponse,
+  ExtendRequest,
   MediationRequest,
   MessageRequest,
   OfferRequest,
@@ -273,6 +274,28 @@ export class ComplaintsController {
   )
   transfer(@IdParam('id') id: string, @Body() body: TransferRequest, @CurrentActor() actor: Actor) {
     return this.complaints.transfer(id, actor, body.officeId);
+  }
+
+  @Post(':id/extend')
+  @Roles('regulator', 'admin')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Extend the running deadline once (acceptBy while escalated, mediationEndBy while mediating)',
+    description:
+      "By 1 to the ticket rule set's maxExtensionWorkdays working days (400 VALIDATION_FAILED otherwise), counted on from the current deadline; once per deadline (409 EXTENSION_USED); 409 INVALID_TRANSITION when that deadline does not run in the ticket's status. The reason is shown to the consumer in `extensions`; the trail gets a `deadline_extended` event.",
+  })
+  @ApiOkResponse({ type: TicketResponse })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'INVALID_TRANSITION',
+    'EXTENSION_USED',
+  )
+  extend(@IdParam('id') id: string, @Body() body: ExtendRequest, @CurrentActor() actor: Actor) {
+    return this.complaints.extend(id, actor, body.deadline, body.workdays, body.reason);
   }
 
   @Post(':id/mediation')

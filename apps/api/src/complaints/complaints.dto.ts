@@ -114,6 +114,34 @@ export class DeclineRequest {
   detail?: string;
 }
 
+export class ExtendRequest {
+  @ApiProperty({ enum: ['acceptBy', 'mediationEndBy'] })
+  @IsIn(['acceptBy', 'mediationEndBy'])
+  deadline: 'acceptBy' | 'mediationEndBy';
+  @ApiProperty({
+    minimum: 1,
+    description: "working days, at most the rule set's maxExtensionWorkdays",
+  })
+  @IsInt()
+  @Min(1)
+  workdays: number;
+  @ApiProperty({
+    minLength: 10,
+    maxLength: 500,
+    description: 'shown to the consumer on the ticket',
+  })
+  @IsString()
+  @Length(10, 500)
+  reason: string;
+}
+
+export class ExtensionResponse {
+  @ApiProperty({ enum: ['acceptBy', 'mediationEndBy'] }) deadline: string;
+  @ApiProperty() workdays: number;
+  @ApiProperty() reason: string;
+  @ApiProperty() at: string;
+}
+
 export class TransferRequest {
   @ApiProperty() @IsUUID() officeId: string;
 }
@@ -192,6 +220,20 @@ export class TicketResponse {
   @ApiProperty({ nullable: true, type: String }) declineDetail: string | null;
   @ApiPropertyOptional({ nullable: true }) mediationOutcome: unknown;
   @ApiProperty({ nullable: true, type: String }) closedAt: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      'the rule set the ticket was escalated under (GET /v1/rules); kept through transfers',
+  })
+  ruleSet: string | null;
+  @ApiProperty({
+    description:
+      'per deadline (acceptBy, mediationEndBy, reviewBy): "official" or "estimated" (a year whose State Council notice was not loaded when it was computed)',
+    example: { acceptBy: 'official', mediationEndBy: 'estimated' },
+  })
+  deadlineBasis: Record<string, 'official' | 'estimated'>;
+  @ApiProperty({ type: () => [ExtensionResponse] }) extensions: ExtensionResponse[];
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }

@@ -1,3 +1,4 @@
+import { RULE_SETS } from '@app/complaints';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -126,6 +127,8 @@ export class StoreResponse {
 
 export const OFFICE_KINDS = ['regulator', 'partner'] as const;
 
+const RULE_SET_IDS = RULE_SETS.map((r) => r.id);
+
 export class CreateOfficeRequest {
   @ApiProperty({ example: '杭州市西湖区市场监督管理局' })
   @IsString()
@@ -145,6 +148,26 @@ export class CreateOfficeRequest {
   @IsOptional()
   @IsIn(OFFICE_KINDS)
   kind?: 'regulator' | 'partner';
+  @ApiPropertyOptional({
+    enum: RULE_SET_IDS,
+    description: 'the rule set (GET /v1/rules) the office works under; default RULE_SET',
+  })
+  @IsOptional()
+  @IsIn(RULE_SET_IDS, {
+    message: `ruleSet must be one of GET /v1/rules: ${RULE_SET_IDS.join(', ')}`,
+  })
+  ruleSet?: string;
+}
+
+export class UpdateOfficeRequest {
+  @ApiProperty({
+    enum: RULE_SET_IDS,
+    description: 'applies to tickets escalated from now on; open tickets keep their set',
+  })
+  @IsIn(RULE_SET_IDS, {
+    message: `ruleSet must be one of GET /v1/rules: ${RULE_SET_IDS.join(', ')}`,
+  })
+  ruleSet: string;
 }
 
 export class OfficeResponse {
@@ -152,5 +175,6 @@ export class OfficeResponse {
   @ApiProperty() name: string;
   @ApiProperty({ enum: OFFICE_KINDS }) kind: string;
   @ApiProperty({ type: [String] }) regionCodes: string[];
+  @ApiProperty() ruleSet: string;
   @ApiProperty() createdAt: string;
 }

@@ -219,15 +219,41 @@ function Deadline({ ticket: tk }: { ticket: Ticket }) {
         {tk.acceptanceOverdue ? (
           <span className="badge badge-danger">{t('queue.acceptanceOverdue')}</span>
         ) : null}
+        <RuleNote ticket={tk} field="acceptBy" />
       </DeadlineRow>
     );
   else if (tk.status === 'mediating')
-    row = <DeadlineRow label={t('deadline.mediationEndBy')} at={tk.mediationEndBy} />;
+    row = (
+      <DeadlineRow label={t('deadline.mediationEndBy')} at={tk.mediationEndBy}>
+        <RuleNote ticket={tk} field="mediationEndBy" />
+      </DeadlineRow>
+    );
   else row = <DeadlineRow label={t('deadline.closedAt')} at={tk.closedAt} static />;
   return (
     <section className="card deadline" aria-label={t('deadline.title')}>
       {row}
     </section>
+  );
+}
+
+/** The rule set's name next to a regulator deadline, whether it is estimated, and its extension's reason. */
+function RuleNote({ ticket: tk, field }: { ticket: Ticket; field: 'acceptBy' | 'mediationEndBy' }) {
+  const { t } = useI18n();
+  const set = tk.ruleSet ?? 'cn-12315';
+  const name = set === 'cn-12315' || set === 'platform-live-commerce' ? t(`rules.${set}`) : set;
+  const extension = (tk.extensions ?? []).find((e) => e.deadline === field);
+  return (
+    <>
+      <span className="badge">{name}</span>
+      {tk.deadlineBasis?.[field] === 'estimated' ? (
+        <span className="badge badge-warn">{t('deadline.estimated')}</span>
+      ) : null}
+      {extension ? (
+        <span className="deadline-extension">
+          {t('deadline.extended', { n: extension.workdays, reason: extension.reason })}
+        </span>
+      ) : null}
+    </>
   );
 }
 

@@ -5,7 +5,7 @@ import { DEADLINES_QUEUE, OUTBOX_QUEUE, assertOneProcessorPerJob, deadlineJobId 
 
 describe('job registry', () => {
   const ok = {
-    [DEADLINES_QUEUE]: { 'deadline.check': 1, 'deadline.sweep': 1 },
+    [DEADLINES_QUEUE]: { 'deadline.check': 1, 'deadline.sweep': 1, 'deadline.rebase': 1 },
     [STATS_QUEUE]: { 'stats.drain': 1 },
     [WEBHOOKS_QUEUE]: { 'webhooks.deliver': 1 },
     [MAINTENANCE_QUEUE]: { 'outbox.purge': 1 },

@@ -30,8 +30,8 @@ describe('lifecycle table: every (status × action × actor)', () => {
     TICKET_ACTIONS.flatMap((action) => ACTOR_ROLES.map((actor) => [from, action, actor] as const)),
   );
 
-  it('walks all 9 × 16 × 5 = 720 triples', () => {
-    expect(triples).toHaveLength(720);
+  it('walks all 9 × 18 × 5 = 810 triples', () => {
+    expect(triples).toHaveLength(810);
     let allowed = 0;
     for (const [from, action, actor] of triples) {
       const row = TRANSITIONS.filter(
@@ -52,7 +52,8 @@ describe('lifecycle table: every (status × action × actor)', () => {
     }
     // A new row must be a deliberate change: update this count and DESIGN.md together.
     expect(allowed).toBe(TRANSITIONS.length);
-    expect(allowed).toBe(33);
+    // 33 + extend_deadline (escalated, mediating × regulator, admin) + recompute_deadline (2, system).
+    expect(allowed).toBe(39);
   });
 
   it('explains a refusal in words', () => {
@@ -95,12 +96,18 @@ describe('lifecycle table: every (status × action × actor)', () => {
     );
     expect(byActor('merchant')).toEqual(['make_offer', 'merchant_message']);
     expect(byActor('system')).toEqual(
-      ['escalate_no_response', 'escalate_unresolved', 'terminate_mediation_timeout'].sort(),
+      [
+        'escalate_no_response',
+        'escalate_unresolved',
+        'recompute_deadline',
+        'terminate_mediation_timeout',
+      ].sort(),
     );
     expect(byActor('regulator')).toEqual(
       [
         'accept_case',
         'decline',
+        'extend_deadline',
         'record_mediation_agreement',
         'record_mediation_failure',
         'regulator_message',

@@ -39,6 +39,8 @@ export const TICKET_ACTIONS = [
   'record_mediation_agreement',
   'record_mediation_failure',
   'terminate_mediation_timeout',
+  'extend_deadline',
+  'recompute_deadline',
 ] as const;
 export type TicketAction = (typeof TICKET_ACTIONS)[number];
 
@@ -70,6 +72,10 @@ const REGULATOR_ROWS: readonly Omit<Transition, 'actor'>[] = [
   { from: 'mediating',         action: 'record_mediation_failure',   to: 'mediation_failed' },
   { from: 'escalated',         action: 'regulator_message',          to: 'escalated' },
   { from: 'mediating',         action: 'regulator_message',          to: 'mediating' },
+  // "Offices can … extend a deadline once with a reason the consumer sees": acceptBy while
+  // escalated, mediationEndBy while mediating (the service checks which deadline runs).
+  { from: 'escalated',         action: 'extend_deadline',            to: 'escalated' },
+  { from: 'mediating',         action: 'extend_deadline',            to: 'mediating' },
 ];
 
 /**
@@ -112,6 +118,9 @@ export const TRANSITIONS: readonly Transition[] = [
   ...REGULATOR_ROWS.map((row) => ({ ...row, actor: 'admin' as const })),
   // "… or the 45 working days ran out (the worker terminates it)."
   { from: 'mediating',         action: 'terminate_mediation_timeout', actor: 'system',   to: 'mediation_failed' },
+  // A year's official calendar was loaded: the worker recomputes the running deadline.
+  { from: 'escalated',         action: 'recompute_deadline',          actor: 'system',   to: 'escalated' },
+  { from: 'mediating',         action: 'recompute_deadline',          actor: 'system',   to: 'mediating' },
   // Both parties may keep adding statements and evidence to the trail while the office
   // decides and mediates (无感调查: the office reads the facts instead of re-asking). Only
   // messages: offers and acceptance belong to the merchant phase; a settlement reached in

@@ -20,6 +20,10 @@ export interface HejieConfig {
   complaintWindowDays: number;
   regulatorAcceptWorkdays: number;
   mediationWorkdays: number;
+  /** RULE_SET: id of the rule set offices use unless they name one (checked against the known sets at boot). */
+  ruleSet: string;
+  /** CALENDAR_DIR: folder of calendar/<year>.json notices loaded at boot (relative to the working directory). */
+  calendarDir: string;
   sweepIntervalMs: number;
   piiKey: Buffer;
   authDevLogin: boolean;
@@ -180,6 +184,8 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     complaintWindowDays: int('COMPLAINT_WINDOW_DAYS', 30, 1, 3650),
     regulatorAcceptWorkdays: int('REGULATOR_ACCEPT_WORKDAYS', 7, 1, 365),
     mediationWorkdays: int('MEDIATION_WORKDAYS', 45, 1, 365),
+    ruleSet: str('RULE_SET', 'cn-12315'),
+    calendarDir: str('CALENDAR_DIR', 'calendar'),
     sweepIntervalMs: duration('SWEEP_INTERVAL', '30s'),
     piiKey,
     authDevLogin: bool('AUTH_DEV_LOGIN', false),

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'PROVIDER_NOT_CONFIGURED',
   'UNSUPPORTED_MEDIA_TYPE',
   'WEBHOOK_URL_FORBIDDEN',
+  'EXTENSION_USED',
   'INTERNAL_ERROR',
 ] as const;
 
@@ -49,6 +50,7 @@ export function statusOf(code: ErrorCode): number {
     case 'ESCALATION_TOO_EARLY':
     case 'MERCHANT_EXISTS':
     case 'PAYMENT_ACCOUNT_TAKEN':
+    case 'EXTENSION_USED':
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
@@ -85,6 +87,7 @@ const TITLES: Record<ErrorCode, string> = {
   PAYMENT_ACCOUNT_TAKEN: 'Payment account already belongs to a store',
   PAYLOAD_TOO_LARGE: 'Payload too large',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
+  EXTENSION_USED: 'This deadline was already extended',
   COMPLAINT_WINDOW_EXPIRED: 'Complaint window expired',
   DEMAND_EXCEEDS_PAYMENT: 'Demand exceeds the amount paid',
   MERCHANT_NOT_ENROLLED: 'Merchant not enrolled',

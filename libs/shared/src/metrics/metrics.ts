@@ -22,13 +22,6 @@ export const receiptsIngested = new Counter({
   registers: [metricsRegistry],
 });
 
-export const calendarFallbacks = new Counter({
-  name: 'hejie_calendar_fallback_total',
-  help: 'Working-day deadlines computed for a year without official holiday data (fallback rule used)',
-  labelNames: ['year'] as const,
-  registers: [metricsRegistry],
-});
-
 export const replicaLag = new Gauge({
   name: 'hejie_replica_lag_seconds',
   help: 'Replay lag of the read replica at the last check (-1: down or unreachable)',
