@@ -11,3 +11,5 @@ export * from './metrics/metrics';
 export * from './pii';
 export * from './clock';
 export * from './queue.module';
+export * from './safe-input';
+export * from './config/integrator-keys';

@@ -16,3 +16,4 @@ export {
   type NdjsonLine,
   type NdjsonLineResult,
 } from './hmac.verifier';
+export { integratorFor, assertProviderAllowed, SIGNATURE_HEADER_FORMAT } from './integrator-auth';

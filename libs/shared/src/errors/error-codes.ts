@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'PROVIDER_NOT_CONFIGURED',
   'UNSUPPORTED_MEDIA_TYPE',
+  'PROVIDER_RESERVED',
   'INTERNAL_ERROR',
 ] as const;
 
@@ -57,6 +58,7 @@ export function statusOf(code: ErrorCode): number {
     case 'DEMAND_EXCEEDS_PAYMENT':
     case 'MERCHANT_NOT_ENROLLED':
     case 'CREDIT_CODE_INVALID':
+    case 'PROVIDER_RESERVED':
       return 422;
     case 'RATE_LIMITED':
       return 429;
@@ -88,6 +90,7 @@ const TITLES: Record<ErrorCode, string> = {
   MERCHANT_NOT_ENROLLED: 'Merchant not enrolled',
   CREDIT_CODE_INVALID: 'Unified social credit code invalid',
   RATE_LIMITED: 'Too many requests',
+  PROVIDER_RESERVED: 'Provider name reserved for its verified route',
   INTERNAL_ERROR: 'Internal error',
   PROVIDER_NOT_CONFIGURED: 'Payment provider not configured',
 };
