@@ -98,7 +98,7 @@ export class BodyPolicies {
       }
       if (hasBody(req)) {
         const mime = mediaTypeOf(req);
-        if (!MEDIA_TYPES[policy.kind].includes(mime)) {
+        if (!takes(policy.kind, mime)) {
           throw new DomainError(
             'UNSUPPORTED_MEDIA_TYPE',
             `this route takes ${MEDIA_TYPES[policy.kind][0]}, not "${mime || 'nothing'}"`,
@@ -135,6 +135,13 @@ export class BodyPolicies {
     });
   }
 }
+
+/** Whether a body kind takes a media type (JSON: also `application/<anything>+json`). */
+export function takes(kind: BodyKind, mime: string): boolean {
+  return MEDIA_TYPES[kind].includes(mime) || (kind === 'json' && JSON_SUFFIX.test(mime));
+}
+
+const JSON_SUFFIX = /^application\/[\w.+-]+\+json$/;
 
 /** The media type without parameters, lower case ('' when there is none). */
 export function mediaTypeOf(req: FastifyRequest): string {

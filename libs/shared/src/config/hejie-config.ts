@@ -174,7 +174,7 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     batchMaxConcurrent: int('BATCH_MAX_CONCURRENT', 2, 1, 1000),
     requestTimeoutMs: duration('REQUEST_TIMEOUT', '30s'),
     headersTimeoutMs: duration('HEADERS_TIMEOUT', '10s'),
-    connectionTimeoutMs: duration('CONNECTION_TIMEOUT', '60s'),
+    connectionTimeoutMs: duration('CONNECTION_TIMEOUT', '120s'),
     keepAliveTimeoutMs: duration('KEEP_ALIVE_TIMEOUT', '72s'),
     rateLimit: int('RATE_LIMIT', 30, 1, 1_000_000),
     rateLimitWindowMs: duration('RATE_LIMIT_WINDOW', '1m'),

@@ -56,7 +56,7 @@ describe('RECEIPT_HMAC_KEYS', () => {
     expect(c).toMatchObject({
       requestTimeoutMs: 30_000,
       headersTimeoutMs: 10_000,
-      connectionTimeoutMs: 60_000,
+      connectionTimeoutMs: 120_000,
       keepAliveTimeoutMs: 72_000,
       batchMaxConcurrent: 2,
     });
