@@ -12,14 +12,20 @@ import { DomainError } from './errors/domain-error';
 export const MAX_AMOUNT_MINOR = 1_000_000_000_000;
 
 const LONE_SURROGATE = /\p{Cs}/u;
+/** Any surrogate code unit, paired or not: a quick test before the slower `u` one. */
+const ANY_SURROGATE = /[\ud800-\udfff]/;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Why a string may not be stored, or null when it may. */
 export function badTextReason(s: string): string | null {
   if (s.includes('\u0000')) return 'contains U+0000';
   // In a `u` regex a surrogate pair is one code point: \p{Cs} only matches an unpaired half.
-  if (LONE_SURROGATE.test(s)) return 'contains an unpaired surrogate';
+  if (hasLoneSurrogate(s)) return 'contains an unpaired surrogate';
   return null;
+}
+
+function hasLoneSurrogate(s: string): boolean {
+  return ANY_SURROGATE.test(s) && LONE_SURROGATE.test(s);
 }
 
 function refuse(field: string, message: string): DomainError {
@@ -68,9 +74,21 @@ export function parseJsonStrict(text: string): unknown {
     }
     throw new DomainError('VALIDATION_FAILED', 'body is not valid JSON');
   }
-  assertCleanValue(value);
+  if (mayHoldBadText(text)) assertCleanValue(value);
   return value;
 }
+
+/**
+ * False only when the parsed value cannot hold a forbidden key or bad text: U+0000 and
+ * surrogates can only come from a `\u` escape (JSON refuses raw control characters) or a raw
+ * unpaired surrogate in the text, and a forbidden key only from its name in quotes (or an
+ * escape). Most bodies (and NDJSON lines) take this fast path and skip the walk.
+ */
+function mayHoldBadText(text: string): boolean {
+  return text.includes('\\u') || FORBIDDEN_KEY_TEXT.test(text) || hasLoneSurrogate(text);
+}
+
+const FORBIDDEN_KEY_TEXT = /"(?:__proto__|constructor|prototype)"/;
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
