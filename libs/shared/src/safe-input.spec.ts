@@ -34,6 +34,8 @@ describe('safe input', () => {
     ['escaped lone surrogate in a value', '{"a":["\\ud800"]}'],
     ['escaped lone surrogate in a key', '{"k\\udfff":1}'],
     ['malformed JSON', '{"a":'],
+    ['a raw (unescaped) lone surrogate in a value', '{"a":"x\ud800"}'],
+    ['an escaped key spelling __proto__', '{"\\u005f_proto__":{}}'],
   ])('parseJsonStrict refuses %s with VALIDATION_FAILED', (_w, text) => {
     expect(code(() => parseJsonStrict(text))).toBe('VALIDATION_FAILED');
   });
