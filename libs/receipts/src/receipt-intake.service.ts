@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, HEJIE_CONFIG, decodeUtf8Strict, parseJsonStrict } from '@app/shared';
+import { DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig, IntegratorKey } from '@app/shared';
 import {
   assertProviderAllowed,
@@ -9,6 +9,7 @@ import {
   parseNdjsonLine,
   verifyAlipayNotification,
   verifyHmacSignature,
+  verifySignedJson,
   verifyWechatpayNotification,
 } from './verifiers';
 import { BatchLineResult, BatchResult, IngestResult, ReceiptsService } from './receipts.service';
@@ -97,10 +98,13 @@ export class ReceiptIntakeService {
     contentType: string,
     keyId?: string,
   ): Promise<IngestResult> {
-    const key = integratorFor(this.config.receiptHmacKeys, keyId, signature);
-    verifyHmacSignature(rawBody, signature, key.secret);
-    const text = Buffer.isBuffer(rawBody) ? decodeUtf8Strict(rawBody) : rawBody;
-    const receipt = parseGenericReceipt(parseJsonStrict(text));
+    const { key, text, value } = verifySignedJson(
+      this.config.receiptHmacKeys,
+      rawBody,
+      signature,
+      keyId,
+    );
+    const receipt = parseGenericReceipt(value);
     assertProviderAllowed(key, receipt.provider);
     return this.receipts.ingest({ receipt, raw: text, contentType });
   }

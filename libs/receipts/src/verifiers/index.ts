@@ -17,3 +17,4 @@ export {
   type NdjsonLineResult,
 } from './hmac.verifier';
 export { integratorFor, assertProviderAllowed, SIGNATURE_HEADER_FORMAT } from './integrator-auth';
+export { verifySignedJson, type SignedJson } from './signed-body';
