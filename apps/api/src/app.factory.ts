@@ -6,6 +6,7 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { httpRequestDuration, loadConfig } from '@app/shared';
 import { AppModule, requestId } from './app.module';
+import { BodyPolicies } from './http/body-policy';
 import { registerContentParsers } from './http/content-parsers';
 import { createValidationPipe } from './http/validation';
 import { registerBullBoard } from './ops/bull-board';
@@ -21,9 +22,24 @@ export interface CreateAppOptions {
 /** Builds the HTTP app exactly as main.ts runs it; tests use the same function. */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const config = loadConfig(process.env);
+  const policies = new BodyPolicies(config);
   const adapter = new FastifyAdapter({
-    // The global cap is the batch limit; every content parser applies its own, smaller one.
-    bodyLimit: config.batchBodyLimitBytes,
+    // The global cap is the largest route's; every route gets its own (BodyPolicies, onRoute).
+    bodyLimit: policies.largest,
+    // Slow or stalled clients cannot hold a connection (SECURITY.md, "Limits"): the whole
+    // request within REQUEST_TIMEOUT, its headers within HEADERS_TIMEOUT, no silence longer
+    // than CONNECTION_TIMEOUT, idle keep-alive closed after KEEP_ALIVE_TIMEOUT.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      // Node checks the two limits above on this period (default 30 s).
+      connectionsCheckingInterval: Math.max(
+        100,
+        Math.min(1000, Math.floor(config.headersTimeoutMs / 4)),
+      ),
+    },
     genReqId: requestId,
     requestIdHeader: false,
     trustProxy: true,
@@ -38,11 +54,13 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   });
   if (options.logger !== false) app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
-  registerContentParsers(fastify, config.bodyLimitBytes, config.batchBodyLimitBytes);
+  registerContentParsers(fastify, policies);
 
   fastify.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
   });
+  // Before any body is read: media type, declared length, integrator signature header, batch cap.
+  policies.register(fastify);
   fastify.addHook('onResponse', async (req, reply) => {
     httpRequestDuration.observe(
       {

@@ -9,7 +9,7 @@ import {
   DomainError,
   HEJIE_CONFIG,
   UNIQUE_VIOLATION,
-  decodeCursor,
+  decodeTimeIdCursor,
   maskPhone,
   pageOf,
   pgCode,
@@ -34,6 +34,7 @@ import { StatsService } from './stats/stats.service';
 import { insertTicket, outboxPayload, readIntake } from './ticket-intake';
 import { coalesce } from './jobs/coalesce';
 import { enqueueWebhooks } from './webhooks/webhook-events';
+import { assertOfferWithinPayment } from './offers/offer-limits';
 import type { Deadline } from './jobs/deadline-scheduler';
 import { ComplaintRow, OfferRow, canSee, offerView, ticketView } from './complaint.row';
 import { CalendarService } from './calendar/calendar.service';
@@ -352,14 +353,8 @@ export class ComplaintsService {
       where.push(`status = 'escalated' AND office_id IS NULL`);
     }
     if (q.status) where.push(`status = ${p(q.status)}`);
-    const cursor = decodeCursor(q.cursor, 2);
-    // A cursor is base64 JSON anyone can forge: check its key before PostgreSQL casts it (a
-    // failed ::timestamptz / ::uuid cast would be a 500, not the 400 an unknown cursor is).
-    if (cursor && !isKeysetCursor(cursor)) {
-      throw new DomainError('VALIDATION_FAILED', 'cursor is not a cursor this API returned', {}, [
-        { field: 'cursor', message: 'invalid cursor' },
-      ]);
-    }
+    // A forged cursor (e.g. ["1", uuid]) is a 400 before PostgreSQL casts it (see pagination).
+    const cursor = decodeTimeIdCursor(q.cursor);
     if (cursor) {
       where.push(
         `(${sortCol}, id) ${dir === 'ASC' ? '>' : '<'} (${p(cursor[0])}::timestamptz, ${p(cursor[1])}::uuid)`,
@@ -438,6 +433,7 @@ export class ComplaintsService {
     this.checkDemand(offer.type, offer.amountMinor, 'amountMinor');
     const offerId = randomUUID();
     await this.transition(id, actor, 'make_offer', async (t, now, tx) => {
+      await assertOfferWithinPayment(tx, t.receipt_id, offer);
       const superseded = t.pending_offer_id;
       if (superseded) {
         await tx.query(
@@ -1148,19 +1144,6 @@ export class ComplaintsService {
     );
     return rows.map((r) => ({ officeId: r.office_id, n: Number(r.n) }));
   }
-}
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** A (timestamp, id) key as list() writes it into its cursors. */
-function isKeysetCursor(key: (string | number | null)[]): boolean {
-  const [at, id] = key;
-  return (
-    typeof at === 'string' &&
-    !Number.isNaN(Date.parse(at)) &&
-    typeof id === 'string' &&
-    UUID_RE.test(id)
-  );
 }
 
 /**

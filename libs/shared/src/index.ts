@@ -13,3 +13,5 @@ export * from './crypto';
 export * from './clock';
 export * from './queue.module';
 export * from './redis';
+export * from './safe-input';
+export * from './config/integrator-keys';

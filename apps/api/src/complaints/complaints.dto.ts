@@ -11,6 +11,7 @@ import {
   IsUUID,
   Length,
   Matches,
+  Max,
   MaxLength,
   Min,
   ValidateNested,
@@ -22,6 +23,7 @@ import {
   ESCALATION_REASONS,
   TICKET_STATUSES,
 } from '@app/complaints';
+import { MAX_AMOUNT_MINOR } from '@app/shared';
 import type { Category, DeclineReason, DemandType, TicketStatus } from '@app/complaints';
 import { ListQuery } from '../http/list-query.dto';
 
@@ -29,11 +31,12 @@ export class DemandDto {
   @ApiProperty({ enum: DEMAND_TYPES }) @IsIn(DEMAND_TYPES) type: DemandType;
   @ApiPropertyOptional({
     description:
-      'minor units; required for refund, partial_refund and compensation; a refund may not exceed the amount paid (422 DEMAND_EXCEEDS_PAYMENT)',
+      'minor units; required for refund, partial_refund and compensation; a refund may not exceed the amount paid (422 DEMAND_EXCEEDS_PAYMENT); at most 10^12 (400)',
   })
   @IsOptional()
   @IsInt()
   @Min(0)
+  @Max(MAX_AMOUNT_MINOR)
   amountMinor?: number;
 }
 
@@ -70,11 +73,13 @@ export class MessageRequest {
 export class OfferRequest {
   @ApiProperty({ enum: DEMAND_TYPES }) @IsIn(DEMAND_TYPES) type: DemandType;
   @ApiPropertyOptional({
-    description: 'minor units; required for refund, partial_refund and compensation',
+    description:
+      'minor units; required for refund, partial_refund and compensation; a refund or partial_refund offer may not exceed the amount paid (422 DEMAND_EXCEEDS_PAYMENT); at most 10^12 (400)',
   })
   @IsOptional()
   @IsInt()
   @Min(0)
+  @Max(MAX_AMOUNT_MINOR)
   amountMinor?: number;
   @ApiPropertyOptional({ maxLength: 2000 })
   @IsOptional()

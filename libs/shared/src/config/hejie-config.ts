@@ -1,4 +1,5 @@
 import { parseDuration } from '../duration';
+import { IntegratorKey, parseIntegratorKeys } from './integrator-keys';
 
 /**
  * Every environment variable of API.md's configuration table (plus a few operational extras),
@@ -15,6 +16,8 @@ export interface HejieConfig {
   wechatpayPlatformPublicKey: string | null;
   wechatpayApiV3Key: string | null;
   receiptHmacSecret: string | null;
+  /** Integrator keys by key id: RECEIPT_HMAC_KEYS plus `default` (RECEIPT_HMAC_SECRET). */
+  receiptHmacKeys: ReadonlyMap<string, IntegratorKey>;
   merchantResponseSlaMs: number;
   resolutionSlaMs: number;
   complaintWindowDays: number;
@@ -31,6 +34,16 @@ export interface HejieConfig {
   bodyLimitBytes: number;
   /** Largest accepted NDJSON body on POST /v1/receipts/batch. */
   batchBodyLimitBytes: number;
+  /** NDJSON batch uploads one API process reads at a time; more → 429 RATE_LIMITED. */
+  batchMaxConcurrent: number;
+  /** HTTP server: whole request (headers + body) must arrive within this (Node requestTimeout). */
+  requestTimeoutMs: number;
+  /** HTTP server: request headers must arrive within this (Node headersTimeout). */
+  headersTimeoutMs: number;
+  /** HTTP server: a socket with no traffic for this long is closed (Fastify connectionTimeout). */
+  connectionTimeoutMs: number;
+  /** HTTP server: an idle keep-alive connection is closed after this (keepAliveTimeout). */
+  keepAliveTimeoutMs: number;
   /** Rate limit for complaint creation and messages: requests per window per caller. */
   rateLimit: number;
   rateLimitWindowMs: number;
@@ -179,6 +192,11 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     wechatpayPlatformPublicKey: pem(env.WECHATPAY_PLATFORM_PUBLIC_KEY),
     wechatpayApiV3Key: apiV3,
     receiptHmacSecret: env.RECEIPT_HMAC_SECRET || null,
+    receiptHmacKeys: parseIntegratorKeys(
+      env.RECEIPT_HMAC_KEYS,
+      env.RECEIPT_HMAC_SECRET || null,
+      problems,
+    ),
     merchantResponseSlaMs: duration('MERCHANT_RESPONSE_SLA', '96h'),
     resolutionSlaMs: duration('RESOLUTION_SLA', '7d'),
     complaintWindowDays: int('COMPLAINT_WINDOW_DAYS', 30, 1, 3650),
@@ -191,6 +209,11 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     authDevLogin: bool('AUTH_DEV_LOGIN', false),
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     batchBodyLimitBytes: int('BATCH_BODY_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    batchMaxConcurrent: int('BATCH_MAX_CONCURRENT', 2, 1, 1000),
+    requestTimeoutMs: duration('REQUEST_TIMEOUT', '30s'),
+    headersTimeoutMs: duration('HEADERS_TIMEOUT', '10s'),
+    connectionTimeoutMs: duration('CONNECTION_TIMEOUT', '120s'),
+    keepAliveTimeoutMs: duration('KEEP_ALIVE_TIMEOUT', '72s'),
     rateLimit: int('RATE_LIMIT', 30, 1, 1_000_000),
     rateLimitWindowMs: duration('RATE_LIMIT_WINDOW', '1m'),
     logLevel: str('LOG_LEVEL', 'info'),
@@ -214,6 +237,9 @@ export function loadConfig(env: Env = process.env): HejieConfig {
       redisClusterNodes: clusterNodes(env.REDIS_CLUSTER_NODES, problems),
     },
   };
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    problems.push('HEADERS_TIMEOUT must not be longer than REQUEST_TIMEOUT');
+  }
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

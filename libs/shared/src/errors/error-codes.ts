@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'UNSUPPORTED_MEDIA_TYPE',
   'WEBHOOK_URL_FORBIDDEN',
   'EXTENSION_USED',
+  'PROVIDER_RESERVED',
   'INTERNAL_ERROR',
 ] as const;
 
@@ -61,6 +62,7 @@ export function statusOf(code: ErrorCode): number {
     case 'MERCHANT_NOT_ENROLLED':
     case 'CREDIT_CODE_INVALID':
     case 'WEBHOOK_URL_FORBIDDEN':
+    case 'PROVIDER_RESERVED':
       return 422;
     case 'RATE_LIMITED':
       return 429;
@@ -93,6 +95,7 @@ const TITLES: Record<ErrorCode, string> = {
   MERCHANT_NOT_ENROLLED: 'Merchant not enrolled',
   CREDIT_CODE_INVALID: 'Unified social credit code invalid',
   RATE_LIMITED: 'Too many requests',
+  PROVIDER_RESERVED: 'Provider name reserved for its verified route',
   INTERNAL_ERROR: 'Internal error',
   PROVIDER_NOT_CONFIGURED: 'Payment provider not configured',
   WEBHOOK_URL_FORBIDDEN: 'Webhook URL not allowed',
