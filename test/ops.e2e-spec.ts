@@ -1,4 +1,4 @@
-import { bearer, startTestApp, TestApp } from './helpers/test-app';
+import { bearer, JWT_SECRET, metricsAuth, startTestApp, TestApp } from './helpers/test-app';
 
 describe('operations endpoints', () => {
   let t: TestApp;
@@ -18,7 +18,7 @@ describe('operations endpoints', () => {
 
   it('GET /metrics exposes HTTP request histograms in Prometheus format', async () => {
     await t.http.get('/health').expect(200);
-    const res = await t.http.get('/metrics').expect(200);
+    const res = await t.http.get('/metrics').set(metricsAuth()).expect(200);
     expect(res.headers['content-type']).toMatch(/text\/plain/);
     expect(res.text).toMatch(/hejie_http_request_duration_seconds_bucket\{.*route="\/health".*\}/);
   });
@@ -58,7 +58,7 @@ describe('operations endpoints', () => {
 
     it('token without exp → 401', async () => {
       const { JwtService } = await import('@nestjs/jwt');
-      const token = new JwtService({ secret: 'test-secret-0123456789abcdef' }).sign({
+      const token = new JwtService({ secret: JWT_SECRET }).sign({
         sub: 'x',
         role: 'admin',
       });

@@ -27,6 +27,7 @@ import { DomainMetrics } from './ops/domain-metrics';
 import { BullModule } from '@nestjs/bullmq';
 import { STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
 import { RedisThrottlerStorage } from './http/rate-limit';
+import { WriteRateLimitGuard } from './http/write-rate-limit';
 import { ReceiptsController } from './receipts/receipts.controller';
 import { StreamModule } from './stream/stream.module';
 
@@ -93,6 +94,8 @@ export function requestId(req: IncomingMessage): string {
   providers: [
     DomainMetrics,
     { provide: APP_GUARD, useClass: AuthGuard },
+    // After AuthGuard (global guards run in this order): it counts per authenticated caller.
+    { provide: APP_GUARD, useClass: WriteRateLimitGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
   ],
 })

@@ -1,0 +1,255 @@
+/*
+ * Issue 11, "Tokens, logs and operations": token rules, /metrics and /health/ready, the
+ * general write limit, regulators' views coalesced, stream tickets, the Bull Board session,
+ * security headers. Each test fails on the code before this change.
+ *
+ * Region codes are Nyingchi's (5426xx), which no other suite uses.
+ */
+import { JwtService } from '@nestjs/jwt';
+import { CLOCK } from '@app/shared';
+import type { Clock } from '@app/shared';
+import {
+  bearer,
+  JWT_SECRET,
+  METRICS_TOKEN,
+  metricsAuth,
+  startTestApp,
+  TestApp,
+} from './helpers/test-app';
+import { REDIS } from '../apps/api/src/ops/redis.provider';
+import { createOffice, createShop, ticketIn } from './factories/complaint.factory';
+
+const jwt = new JwtService({ secret: JWT_SECRET });
+const nowS = () => Math.floor(Date.now() / 1000);
+const ADMIN = { sub: 'ops-admin', role: 'admin' };
+
+describe('tokens (JWT_MAX_AGE, iat, JWT_ISSUER, JWT_AUDIENCE)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('a token issued more than JWT_MAX_AGE (24h) ago → 401, even with a later exp', async () => {
+    const old = jwt.sign({ ...ADMIN, iat: nowS() - 25 * 3600, exp: nowS() + 3600 });
+    const res = await t.http.get('/v1/merchants').set(bearer(old)).expect(401);
+    expect(res.body).toMatchObject({ code: 'UNAUTHENTICATED', detail: /maxAge/ });
+    const fresh = jwt.sign({ ...ADMIN, iat: nowS() - 23 * 3600, exp: nowS() + 3600 });
+    await t.http.get('/v1/merchants').set(bearer(fresh)).expect(200);
+  });
+
+  it('a token without iat → 401', async () => {
+    const noIat = jwt.sign({ ...ADMIN, exp: nowS() + 3600 }, { noTimestamp: true });
+    const res = await t.http.get('/v1/merchants').set(bearer(noIat)).expect(401);
+    expect(res.body.detail).toMatch(/iat/);
+  });
+
+  it('a token issued in the future (beyond a minute of skew) → 401', async () => {
+    const future = jwt.sign({ ...ADMIN, iat: nowS() + 3600, exp: nowS() + 7200 });
+    await t.http.get('/v1/merchants').set(bearer(future)).expect(401);
+  });
+});
+
+describe('tokens with JWT_ISSUER and JWT_AUDIENCE set', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({
+      JWT_ISSUER: 'https://id.hejie.test',
+      JWT_AUDIENCE: 'hejie-api',
+      AUTH_DEV_LOGIN: 'true',
+    });
+  });
+  afterAll(() =>
+    t.close().finally(() => {
+      delete process.env.JWT_ISSUER;
+      delete process.env.JWT_AUDIENCE;
+    }),
+  );
+
+  it('requires both claims', async () => {
+    const sign = (extra: object) => jwt.sign({ ...ADMIN, ...extra }, { expiresIn: '1h' });
+    await t.http
+      .get('/v1/merchants')
+      .set(bearer(sign({})))
+      .expect(401);
+    await t.http
+      .get('/v1/merchants')
+      .set(bearer(sign({ iss: 'https://id.hejie.test' })))
+      .expect(401);
+    await t.http
+      .get('/v1/merchants')
+      .set(bearer(sign({ iss: 'https://evil.test', aud: 'hejie-api' })))
+      .expect(401);
+    await t.http
+      .get('/v1/merchants')
+      .set(bearer(sign({ iss: 'https://id.hejie.test', aud: 'hejie-api' })))
+      .expect(200);
+  });
+
+  it('dev tokens carry them', async () => {
+    const res = await t.http
+      .post('/v1/auth/dev-token')
+      .send({ role: 'admin', sub: 'ops' })
+      .expect(200);
+    expect(jwt.decode(res.body.token)).toMatchObject({
+      iss: 'https://id.hejie.test',
+      aud: 'hejie-api',
+    });
+    await t.http.get('/v1/merchants').set(bearer(res.body.token)).expect(200);
+  });
+});
+
+describe('dev login: expiresIn', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ AUTH_DEV_LOGIN: 'true' });
+  });
+  afterAll(() => t.close());
+
+  it.each(['25h', '2d', 'soon', '1.5h', '-1h', '0s', '500ms'])(
+    'expiresIn %s → 400 VALIDATION_FAILED (never 500)',
+    async (expiresIn) => {
+      const res = await t.http
+        .post('/v1/auth/dev-token')
+        .send({ role: 'admin', sub: 'ops', expiresIn })
+        .expect(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+    },
+  );
+
+  it('expiresIn up to 24h is honoured, with iat', async () => {
+    for (const expiresIn of ['90s', '24h', '1d']) {
+      const res = await t.http
+        .post('/v1/auth/dev-token')
+        .send({ role: 'admin', sub: 'ops', expiresIn })
+        .expect(200);
+      const c = jwt.decode(res.body.token) as { iat: number; exp: number };
+      expect(c.exp - c.iat).toBe(expiresIn === '90s' ? 90 : 86400);
+    }
+  });
+});
+
+describe('/metrics and /health/ready', () => {
+  let t: TestApp;
+  afterEach(() => t.close());
+
+  it('/metrics needs Authorization: Bearer <METRICS_TOKEN>', async () => {
+    t = await startTestApp();
+    const none = await t.http.get('/metrics').expect(401);
+    expect(none.body.code).toBe('UNAUTHENTICATED');
+    await t.http.get('/metrics').set(bearer('wrong-token-0123456789')).expect(401);
+    // An admin JWT is not the metrics token either.
+    await t.http
+      .get('/metrics')
+      .set(bearer(t.token({ role: 'admin' })))
+      .expect(401);
+    await t.http.get('/metrics').set(bearer(METRICS_TOKEN)).expect(200);
+  });
+
+  it('/metrics answers 404 when METRICS_TOKEN is unset', async () => {
+    t = await startTestApp({ METRICS_TOKEN: undefined });
+    const res = await t.http.get('/metrics').set(metricsAuth()).expect(404);
+    expect(res.body.code).toBe('NOT_FOUND');
+  });
+
+  it('/health/ready says which dependency is down, without error text', async () => {
+    t = await startTestApp();
+    const redis = t.app.get<{ ping: () => Promise<string> }>(REDIS);
+    const ping = jest
+      .spyOn(redis, 'ping')
+      .mockRejectedValue(new Error('connect ECONNREFUSED 10.1.2.3:6379 (redis 7.0.15)'));
+    try {
+      const res = await t.http.get('/health/ready').expect(503);
+      expect(res.body).toEqual({ status: 'down', checks: { postgres: 'ok', redis: 'down' } });
+      expect(res.text).not.toMatch(/ECONNREFUSED|10\.1\.2\.3/);
+    } finally {
+      ping.mockRestore();
+    }
+  });
+});
+
+describe('every authenticated write is rate limited per caller (WRITE_RATE_LIMIT)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ WRITE_RATE_LIMIT: '3', WRITE_RATE_LIMIT_WINDOW: '1m' });
+  });
+  afterAll(() => t.close());
+
+  it('the 4th write of one caller → 429 RATE_LIMITED with Retry-After; reads and others pass', async () => {
+    const admin = bearer(t.token({ role: 'admin', sub: `limited-${Date.now()}` }));
+    // Writes that fail validation still count: the limit is on requests, before the handler.
+    for (let i = 0; i < 3; i++) {
+      await t.http.post('/v1/offices').set(admin).send({}).expect(400);
+    }
+    const fourth = await t.http.post('/v1/offices').set(admin).send({});
+    expect(fourth.status).toBe(429);
+    expect(fourth.body).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    expect(Number(fourth.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(fourth.headers['retry-after'])).toBeLessThanOrEqual(60);
+    // Another route, same caller: one limit for all writes.
+    const merchant = await t.http.post('/v1/merchants').set(admin).send({});
+    expect(merchant.status).toBe(429);
+    // Reads are not counted; another caller is unaffected.
+    await t.http.get('/v1/offices').set(admin).expect(200);
+    const other = bearer(t.token({ role: 'admin', sub: `other-${Date.now()}` }));
+    await t.http.post('/v1/offices').set(other).send({}).expect(400);
+  });
+});
+
+describe("a regulator's repeated views are coalesced (REGULATOR_VIEW_WINDOW)", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ RATE_LIMIT: '100000' });
+  });
+  afterAll(() => t.close());
+
+  const views = async (id: string, who: { Authorization: string }) => {
+    const res = await t.http.get(`/v1/complaints/${id}/events`).set(who).expect(200);
+    return (res.body.items as { type: string; actor: { id: string } }[]).filter(
+      (e) => e.type === 'regulator_viewed',
+    );
+  };
+
+  it('one event per officer per ticket per hour, also for parallel reads', async () => {
+    const office = await createOffice(t, ['542621']);
+    const shop = await createShop(t, '542621');
+    const ticket = await ticketIn(t, shop, 'escalated');
+    // Valid past the hour the clock is moved ahead by below.
+    const officer = bearer(
+      t.token({ role: 'regulator', sub: 'officer-a', officeId: office.id }, '3h'),
+    );
+    const colleague = bearer(
+      t.token({ role: 'regulator', sub: 'officer-b', officeId: office.id }, '3h'),
+    );
+
+    const reads = await Promise.all(
+      Array.from({ length: 5 }, () => t.http.get(`/v1/complaints/${ticket.id}`).set(officer)),
+    );
+    expect(reads.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    await t.http.get(`/v1/complaints/${ticket.id}`).set(officer).expect(200);
+    expect(await views(ticket.id, ticket.consumer)).toHaveLength(1);
+
+    // Another officer's view is its own.
+    await t.http.get(`/v1/complaints/${ticket.id}`).set(colleague).expect(200);
+    expect((await views(ticket.id, ticket.consumer)).map((e) => e.actor.id)).toEqual([
+      'officer-a',
+      'officer-b',
+    ]);
+
+    // An hour later (injected clock), the same officer's read is recorded again.
+    const clock = t.app.get<Clock>(CLOCK, { strict: false });
+    const later = new Date(Date.now() + 61 * 60 * 1000);
+    const spy = jest.spyOn(clock, 'now').mockReturnValue(later);
+    try {
+      await t.http.get(`/v1/complaints/${ticket.id}`).set(officer).expect(200);
+      await t.http.get(`/v1/complaints/${ticket.id}`).set(officer).expect(200);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await views(ticket.id, ticket.consumer)).map((e) => e.actor.id)).toEqual([
+      'officer-a',
+      'officer-b',
+      'officer-a',
+    ]);
+  });
+});
