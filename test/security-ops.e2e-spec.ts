@@ -5,7 +5,11 @@
  *
  * Region codes are Nyingchi's (5426xx), which no other suite uses.
  */
+import { get as httpGet } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { JwtService } from '@nestjs/jwt';
+import type Redis from 'ioredis';
 import { CLOCK } from '@app/shared';
 import type { Clock } from '@app/shared';
 import {
@@ -251,5 +255,118 @@ describe("a regulator's repeated views are coalesced (REGULATOR_VIEW_WINDOW)", (
       'officer-b',
       'officer-a',
     ]);
+  });
+});
+
+/** A raw event-stream client: its status, and a promise for the first `ready` event. */
+function openSse(url: string) {
+  let req!: ClientRequest;
+  let text = '';
+  const opened = new Promise<IncomingMessage>((resolve, reject) => {
+    req = httpGet(url, { headers: { accept: 'text/event-stream' } }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      resolve(res);
+    });
+    req.on('error', reject);
+  });
+  const ready = async () => {
+    for (let i = 0; i < 100 && !text.includes('event: ready'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return text.includes('event: ready');
+  };
+  return { opened, ready, close: () => req.destroy() };
+}
+
+describe('GET /v1/stream takes a single-use ticket, not the JWT', () => {
+  let t: TestApp;
+  let base: string;
+  beforeAll(async () => {
+    t = await startTestApp({ STREAM_MAX_PER_CALLER: '2', STREAM_MAX_TOTAL: '3' });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+  });
+  afterAll(() =>
+    t.close().finally(() => {
+      delete process.env.STREAM_MAX_PER_CALLER;
+      delete process.env.STREAM_MAX_TOTAL;
+    }),
+  );
+
+  const ticketFor = async (who: { Authorization: string }) => {
+    const res = await t.http.post('/v1/stream/ticket').set(who).expect(201);
+    expect(Object.keys(res.body).sort()).toEqual(['expiresAt', 'ticket']);
+    return res.body as { ticket: string; expiresAt: string };
+  };
+
+  it('POST /v1/stream/ticket needs a bearer token', async () => {
+    const res = await t.http.post('/v1/stream/ticket').expect(401);
+    expect(res.body.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('a ticket opens one stream, once; a JWT in the URL opens none', async () => {
+    const admin = bearer(t.token({ role: 'admin', sub: 'stream-admin' }));
+    const { ticket, expiresAt } = await ticketFor(admin);
+    expect(ticket).toMatch(/^[\w-]{43}$/);
+    const ttl = Date.parse(expiresAt) - Date.now();
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    // Stored under its digest with the TTL, not under the ticket itself.
+    const redis = t.app.get<Redis>(REDIS);
+    const keys = await redis.keys(`${process.env.QUEUE_PREFIX}:stream-ticket:*`);
+    expect(keys.some((k) => k.includes(ticket))).toBe(false);
+    expect(await redis.pttl(keys[0])).toBeGreaterThan(0);
+
+    const s = openSse(`${base}/v1/stream?ticket=${ticket}`);
+    try {
+      const res = await s.opened;
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('text/event-stream');
+      expect(await s.ready()).toBe(true);
+      // Used: a second connection with it is refused.
+      const replay = await t.http.get(`/v1/stream?ticket=${ticket}`);
+      expect(replay.status).toBe(401);
+      expect(replay.body.code).toBe('UNAUTHENTICATED');
+    } finally {
+      s.close();
+    }
+    const jwtInUrl = await t.http.get(`/v1/stream?token=${admin.Authorization.slice(7)}`);
+    expect(jwtInUrl.status).toBe(401);
+    await t.http.get('/v1/stream?ticket=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA').expect(401);
+  });
+
+  it('caps open streams per caller (2) and in total (3): one more → 429', async () => {
+    const a = bearer(t.token({ role: 'admin', sub: 'cap-a' }));
+    const b = bearer(t.token({ role: 'admin', sub: 'cap-b' }));
+    const open: ReturnType<typeof openSse>[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const s = openSse(`${base}/v1/stream?ticket=${(await ticketFor(a)).ticket}`);
+        open.push(s);
+        expect((await s.opened).statusCode).toBe(200);
+      }
+      const third = await t.http.get(`/v1/stream?ticket=${(await ticketFor(a)).ticket}`);
+      expect(third.status).toBe(429);
+      expect(third.body.code).toBe('RATE_LIMITED');
+      const s = openSse(`${base}/v1/stream?ticket=${(await ticketFor(b)).ticket}`);
+      open.push(s);
+      expect((await s.opened).statusCode).toBe(200);
+      const fourth = await t.http.get(`/v1/stream?ticket=${(await ticketFor(b)).ticket}`);
+      expect(fourth.status).toBe(429);
+      // Closing a stream gives its slot back.
+      open.shift()!.close();
+      let again = 0;
+      for (let i = 0; i < 50 && again !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        const s2 = openSse(`${base}/v1/stream?ticket=${(await ticketFor(a)).ticket}`);
+        again = (await s2.opened).statusCode ?? 0;
+        if (again === 200) open.push(s2);
+        else s2.close();
+      }
+      expect(again).toBe(200);
+    } finally {
+      open.forEach((s) => s.close());
+    }
   });
 });

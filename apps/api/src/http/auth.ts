@@ -21,6 +21,8 @@ const ROLES_KEY = 'hejie:roles';
 declare module 'fastify' {
   interface FastifyRequest {
     actor?: Actor;
+    /** When the bearer token of this request expires (ms since the epoch). */
+    tokenExpiresAtMs?: number;
   }
 }
 
@@ -98,7 +100,9 @@ export class AuthGuard implements CanActivate {
     const header = req.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!m) throw new DomainError('UNAUTHENTICATED', 'a bearer token is required');
-    req.actor = verifyToken(this.jwt, this.config, m[1], this.clock.now()).actor;
+    const { actor, exp } = verifyToken(this.jwt, this.config, m[1], this.clock.now());
+    req.actor = actor;
+    req.tokenExpiresAtMs = exp * 1000;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (roles && !roles.includes(req.actor.role)) {
       throw new DomainError('FORBIDDEN', `this action needs role ${roles.join(' or ')}`);
