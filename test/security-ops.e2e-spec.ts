@@ -7,6 +7,9 @@
  */
 import { get as httpGet } from 'node:http';
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { JwtService } from '@nestjs/jwt';
 import type Redis from 'ioredis';
@@ -368,5 +371,153 @@ describe('GET /v1/stream takes a single-use ticket, not the JWT', () => {
     } finally {
       open.forEach((s) => s.close());
     }
+  });
+});
+
+describe('Bull Board: a server-side session instead of the admin JWT in URLs and cookies', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ ADMIN_SESSION_TTL: '1h' });
+  });
+  afterAll(() => t.close().finally(() => delete process.env.ADMIN_SESSION_TTL));
+
+  it('?token=<admin JWT> opens nothing and sets no cookie', async () => {
+    const admin = t.token({ role: 'admin' });
+    const res = await t.http.get(`/admin/queues?token=${admin}`).expect(401);
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(res.body.detail).toMatch(/POST \/admin\/queues\/session/);
+  });
+
+  it('POST /admin/queues/session: a random id in an HttpOnly, SameSite=Strict, path-scoped cookie', async () => {
+    const admin = t.token({ role: 'admin' });
+    await t.http.post('/admin/queues/session').expect(401);
+    await t.http.post('/admin/queues/session').set(bearer('not-a-jwt')).expect(401);
+    const res = await t.http.post('/admin/queues/session').set(bearer(admin)).expect(204);
+    const setCookie = String(res.headers['set-cookie']);
+    expect(setCookie).toMatch(
+      /^hejie_admin_session=[\w-]{43}; Max-Age=3\d{3}; Path=\/admin\/queues; HttpOnly; SameSite=Strict$/,
+    );
+    expect(setCookie).not.toContain(admin);
+    expect(setCookie).not.toContain('Secure'); // plain http, no trusted proxy
+    const id = /=([\w-]{43});/.exec(setCookie)![1];
+    // Redis keeps it under a digest, with the TTL.
+    const redis = t.app.get<Redis>(REDIS);
+    const keys = await redis.keys(`${process.env.QUEUE_PREFIX}:admin-session:*`);
+    expect(keys.some((k) => k.includes(id))).toBe(false);
+    expect(await redis.pttl(keys[0])).toBeLessThanOrEqual(3600_000);
+
+    const cookie = `hejie_admin_session=${id}`;
+    await t.http.get('/admin/queues/api/queues').set('cookie', cookie).expect(200);
+    await t.http
+      .get('/admin/queues/api/queues')
+      .set('cookie', 'hejie_admin_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')
+      .expect(401);
+    // The old cookie holding the JWT itself is not honoured either.
+    await t.http.get('/admin/queues').set('cookie', `hejie_admin_token=${admin}`).expect(401);
+
+    // Signing out ends the session.
+    const out = await t.http.delete('/admin/queues/session').set('cookie', cookie).expect(204);
+    expect(String(out.headers['set-cookie'])).toMatch(/^hejie_admin_session=; Max-Age=0;/);
+    await t.http.get('/admin/queues/api/queues').set('cookie', cookie).expect(401);
+  });
+
+  it('the session ends no later than the token it came from', async () => {
+    const admin = t.token({ role: 'admin' }, '2m');
+    const res = await t.http.post('/admin/queues/session').set(bearer(admin)).expect(204);
+    const maxAge = Number(/Max-Age=(\d+)/.exec(String(res.headers['set-cookie']))![1]);
+    expect(maxAge).toBeLessThanOrEqual(120);
+    expect(maxAge).toBeGreaterThan(100);
+  });
+});
+
+describe('security headers, HSTS and TRUST_PROXY', () => {
+  let t: TestApp;
+  let web: string;
+  beforeAll(async () => {
+    // A stand-in dashboards build, with a source map an old build might have left.
+    web = mkdtempSync(join(tmpdir(), 'hejie-web-'));
+    mkdirSync(join(web, 'assets'));
+    writeFileSync(join(web, 'index.html'), '<!doctype html><div id="root"></div>');
+    writeFileSync(join(web, 'assets', 'app.js'), 'console.log(1)');
+    writeFileSync(join(web, 'assets', 'app.js.map'), '{"version":3}');
+    t = await startTestApp({ WEB_DIST_DIR: web });
+  });
+  afterAll(async () => {
+    await t.close();
+    delete process.env.WEB_DIST_DIR;
+    rmSync(web, { recursive: true, force: true });
+  });
+
+  const expectHeaders = (res: { headers: Record<string, string> }, path: string) => {
+    const h = res.headers;
+    expect([path, h['content-security-policy']]).toEqual([
+      path,
+      expect.stringContaining("frame-ancestors 'none'"),
+    ]);
+    expect(h['content-security-policy']).toContain("script-src 'self'");
+    expect(h['content-security-policy']).not.toContain('upgrade-insecure-requests');
+    expect([path, h['x-frame-options']]).toEqual([path, 'DENY']);
+    expect(h['x-content-type-options']).toBe('nosniff');
+    expect(h['referrer-policy']).toBe('no-referrer');
+    expect([path, h['strict-transport-security']]).toEqual([path, undefined]);
+  };
+
+  it('on every response: API, errors, /docs, /admin/queues, /app/', async () => {
+    const admin = bearer(t.token({ role: 'admin' }));
+    for (const [path, status, who] of [
+      ['/health', 200, null],
+      ['/v1/merchants', 401, null],
+      ['/v1/merchants', 200, admin],
+      ['/v1/no-such-route', 404, null],
+      ['/docs', 200, null],
+      ['/docs-json', 200, null],
+      ['/admin/queues', 401, null],
+      ['/admin/queues', 200, admin],
+      ['/app/', 200, null],
+      ['/app/assets/app.js', 200, null],
+    ] as const) {
+      let req = t.http.get(path);
+      if (who) req = req.set(who);
+      const res = await req;
+      expect([path, res.status]).toEqual([path, status]);
+      expectHeaders(res, path);
+    }
+  });
+
+  it('no source maps under /app/', async () => {
+    const res = await t.http.get('/app/assets/app.js.map').expect(404);
+    expectHeaders(res, '/app/assets/app.js.map');
+  });
+
+  it('X-Forwarded-Proto from an untrusted client changes nothing (TRUST_PROXY unset)', async () => {
+    const res = await t.http.get('/health').set('x-forwarded-proto', 'https').expect(200);
+    expect(res.headers['strict-transport-security']).toBeUndefined();
+    const session = await t.http
+      .post('/admin/queues/session')
+      .set('x-forwarded-proto', 'https')
+      .set(bearer(t.token({ role: 'admin' })))
+      .expect(204);
+    expect(String(session.headers['set-cookie'])).not.toContain('Secure');
+  });
+});
+
+describe('behind a trusted https proxy (TRUST_PROXY=127.0.0.1)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ TRUST_PROXY: '127.0.0.1' });
+  });
+  afterAll(() => t.close().finally(() => delete process.env.TRUST_PROXY));
+
+  it('HSTS and a Secure session cookie when the proxy says https; neither over http', async () => {
+    const https = await t.http.get('/health').set('x-forwarded-proto', 'https').expect(200);
+    expect(https.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    const http = await t.http.get('/health').expect(200);
+    expect(http.headers['strict-transport-security']).toBeUndefined();
+    const session = await t.http
+      .post('/admin/queues/session')
+      .set('x-forwarded-proto', 'https')
+      .set(bearer(t.token({ role: 'admin' })))
+      .expect(204);
+    expect(String(session.headers['set-cookie'])).toMatch(/; Secure$/);
   });
 });

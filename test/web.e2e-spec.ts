@@ -6,7 +6,7 @@
  * each page go to test-artifacts/screenshots/, or to SCREENSHOTS_DIR (`SCREENSHOTS_DIR=docs/screenshots`
  * refreshes the ones README.md shows, so an ordinary test run leaves the tracked images alone).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -537,4 +537,30 @@ describe('dashboards in the browser', () => {
     }
     finished = true;
   }, 30_000);
+
+  it('Swagger UI and Bull Board work under the CSP; no source maps are built', async () => {
+    finished = false;
+    expect(readdirSync(join(ensureWebBuild(), 'assets')).filter((f) => f.endsWith('.map'))).toEqual(
+      [],
+    );
+    const page = await open(DESKTOP);
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(`${base}/docs`);
+    await page.locator('.swagger-ui .info .title', { hasText: 'Hejie API' }).waitFor();
+    // The admin's dashboard opens Bull Board through a session (no token in any URL).
+    await page.goto(`${base}/app/`);
+    await page.locator('[data-testid="admins"] button').first().click();
+    await page.getByTestId('job-queues').click();
+    await page.waitForURL(`${base}/admin/queues`);
+    await page.getByText('deadlines').first().waitFor();
+    const cookies = await page.context().cookies(`${base}/admin/queues`);
+    const session = cookies.find((c) => c.name === 'hejie_admin_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/admin/queues' });
+    // Bull Board's Google Fonts stylesheet is blocked on purpose; nothing else may be.
+    expect(errors.filter((e) => !e.includes('fonts.googleapis.com'))).toEqual([]);
+    finished = true;
+  }, 60_000);
 });

@@ -16,7 +16,8 @@ export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL('../../dist/web', import.meta.url)),
     emptyOutDir: true,
-    sourcemap: true,
+    // No source maps in the bundle the API serves (docs/SECURITY.md); `vite` (dev) still has them.
+    sourcemap: false,
     chunkSizeWarningLimit: 800,
   },
   server: {

@@ -7,6 +7,7 @@ import { httpRequestDuration, loadConfig } from '@app/shared';
 import { AppModule, requestId } from './app.module';
 import { registerContentParsers } from './http/content-parsers';
 import { createValidationPipe } from './http/validation';
+import { registerSecurityHeaders } from './http/security-headers';
 import { registerBullBoard } from './ops/bull-board';
 import { registerWebApp } from './web/serve-web';
 import { redactStreamToken } from './stream/redact-token';
@@ -25,8 +26,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     bodyLimit: config.batchBodyLimitBytes,
     genReqId: requestId,
     requestIdHeader: false,
-    trustProxy: true,
-    // EventSource sends its JWT in the query: keep it out of URLs that get logged (stream/).
+    // X-Forwarded-* only from the configured proxies (TRUST_PROXY), never from anyone.
+    trustProxy: config.trustProxy.length ? config.trustProxy : false,
+    // Stream tickets (and old `?token=` links) leave URLs before anything logs them (stream/).
     rewriteUrl: redactStreamToken,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
@@ -37,6 +39,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   });
   if (options.logger !== false) app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
+  // First, so every route and scope registered after inherits the headers.
+  await registerSecurityHeaders(fastify);
   registerContentParsers(fastify, config.bodyLimitBytes, config.batchBodyLimitBytes);
 
   fastify.addHook('onRequest', async (req, reply) => {
