@@ -381,6 +381,15 @@ describe('Bull Board: a server-side session instead of the admin JWT in URLs and
   });
   afterAll(() => t.close().finally(() => delete process.env.ADMIN_SESSION_TTL));
 
+  it('the session and stream-ticket routes are in the OpenAPI document', async () => {
+    const doc = (await t.http.get('/docs-json').expect(200)).body;
+    expect(doc.paths['/admin/queues/session'].post.summary).toMatch(/Bull Board session/);
+    expect(doc.paths['/v1/stream/ticket'].post.summary).toMatch(/stream ticket/);
+    expect(doc.paths['/v1/stream'].get.parameters.map((p: { name: string }) => p.name)).toEqual([
+      'ticket',
+    ]);
+  });
+
   it('?token=<admin JWT> opens nothing and sets no cookie', async () => {
     const admin = t.token({ role: 'admin' });
     const res = await t.http.get(`/admin/queues?token=${admin}`).expect(401);
@@ -427,6 +436,12 @@ describe('Bull Board: a server-side session instead of the admin JWT in URLs and
     const maxAge = Number(/Max-Age=(\d+)/.exec(String(res.headers['set-cookie']))![1]);
     expect(maxAge).toBeLessThanOrEqual(120);
     expect(maxAge).toBeGreaterThan(100);
+    // Nor later than JWT_MAX_AGE after its iat, whatever its exp says.
+    const old = jwt.sign({ ...ADMIN, iat: nowS() - (24 * 3600 - 300), exp: nowS() + 10 * 3600 });
+    const res2 = await t.http.post('/admin/queues/session').set(bearer(old)).expect(204);
+    const maxAge2 = Number(/Max-Age=(\d+)/.exec(String(res2.headers['set-cookie']))![1]);
+    expect(maxAge2).toBeLessThanOrEqual(300);
+    expect(maxAge2).toBeGreaterThan(250);
   });
 });
 

@@ -8,7 +8,11 @@ import { AppModule, requestId } from './app.module';
 import { registerContentParsers } from './http/content-parsers';
 import { createValidationPipe } from './http/validation';
 import { registerSecurityHeaders } from './http/security-headers';
-import { registerBullBoard } from './ops/bull-board';
+import {
+  BULL_BOARD_SESSION_OPENAPI,
+  BULL_BOARD_SESSION_PATH,
+  registerBullBoard,
+} from './ops/bull-board';
 import { registerWebApp } from './web/serve-web';
 import { redactStreamToken } from './stream/redact-token';
 
@@ -73,6 +77,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .build(),
   );
+  document.paths[BULL_BOARD_SESSION_PATH] = BULL_BOARD_SESSION_OPENAPI as never;
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
   const closeBoard = await registerBullBoard(app, config);

@@ -17,7 +17,10 @@ export function verifyToken(
   config: Pick<HejieConfig, 'jwtMaxAgeMs' | 'jwtIssuer' | 'jwtAudience'>,
   token: string,
   now: Date,
-): { actor: Actor; exp: number } {
+): {
+  actor: Actor;
+  /** seconds since the epoch: when this token stops being accepted */ exp: number;
+} {
   const clockTimestamp = Math.floor(now.getTime() / 1000);
   let claims: Record<string, unknown>;
   try {
@@ -35,7 +38,10 @@ export function verifyToken(
     throw new DomainError('UNAUTHENTICATED', 'token rejected: iat is in the future');
   }
   const actor = actorFromClaims(claims);
-  return { actor, exp: claims.exp as number };
+  // What outlives the request (an event stream, a Bull Board session) ends when the token
+  // would be refused: at `exp`, or JWT_MAX_AGE after `iat` if that is sooner.
+  const maxAgeEnd = (claims.iat as number) + Math.floor(config.jwtMaxAgeMs / 1000);
+  return { actor, exp: Math.min(claims.exp as number, maxAgeEnd) };
 }
 
 /** Options for tokens this API mints itself (dev login): the claims verifyToken requires. */

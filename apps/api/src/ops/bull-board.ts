@@ -19,6 +19,28 @@ export const BULL_BOARD_PATH = '/admin/queues';
 export const BULL_BOARD_SESSION_PATH = `${BULL_BOARD_PATH}/session`;
 export const SESSION_COOKIE = 'hejie_admin_session';
 
+/** The session routes live outside Nest's router; their OpenAPI entry is added by hand. */
+export const BULL_BOARD_SESSION_OPENAPI = {
+  post: {
+    tags: ['operations'],
+    summary: 'Open a Bull Board session (admins)',
+    description:
+      'Send `Authorization: Bearer <admin JWT>`; the answer sets `hejie_admin_session` (random id, HttpOnly, SameSite=Strict, Path=/admin/queues, Secure over https), valid for ADMIN_SESSION_TTL (8h) or until the token expires. /admin/queues then opens in the browser. The token itself never goes in a URL or a cookie.',
+    security: [{ bearer: [] }],
+    responses: {
+      '204': { description: 'session cookie set' },
+      '401': { description: 'UNAUTHENTICATED (no or invalid token)' },
+      '403': { description: 'FORBIDDEN (not an admin)' },
+      '429': { description: 'RATE_LIMITED (the write limit)' },
+    },
+  },
+  delete: {
+    tags: ['operations'],
+    summary: 'End the Bull Board session',
+    responses: { '204': { description: 'session ended, cookie cleared' } },
+  },
+};
+
 interface Session {
   sub: string;
 }
