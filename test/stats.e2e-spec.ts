@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { bearer, startTestApp, TestApp } from './helpers/test-app';
+import { bearer, metricsAuth, startTestApp, TestApp } from './helpers/test-app';
 import { createMerchantWithStore } from './factories/directory.factory';
 import { complaintBody, createOffice, createReceipt } from './factories/complaint.factory';
 import { spawnWorker, waitFor } from './helpers/worker-process';
@@ -33,7 +33,7 @@ async function scrapeSteady<T>(
 ): Promise<{ value: T; text: string }> {
   for (let i = 0; i < 100; i++) {
     const before = await read();
-    const text = (await t.http.get('/metrics').expect(200)).text;
+    const text = (await t.http.get('/metrics').set(metricsAuth()).expect(200)).text;
     if (JSON.stringify(await read()) === JSON.stringify(before)) return { value: before, text };
     await sleep(100);
   }

@@ -6,7 +6,7 @@
  * each page go to test-artifacts/screenshots/, or to SCREENSHOTS_DIR (`SCREENSHOTS_DIR=docs/screenshots`
  * refreshes the ones README.md shows, so an ordinary test run leaves the tracked images alone).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -21,7 +21,7 @@ import { alipayParams, sendAlipay } from './factories/receipts.factory';
 import { createOffice, createReceipt } from './factories/complaint.factory';
 import Fastify from 'fastify';
 import { registerWebApp } from '../apps/api/src/web/serve-web';
-import { redactStreamToken, streamTokenOf } from '../apps/api/src/stream/redact-token';
+import { redactStreamToken, streamTicketOf } from '../apps/api/src/stream/redact-token';
 
 const SHOTS = process.env.SCREENSHOTS_DIR
   ? resolve(ROOT, process.env.SCREENSHOTS_DIR)
@@ -461,16 +461,29 @@ describe('dashboards in the browser', () => {
     const noToken = await t.http.get('/v1/stream');
     expect(noToken.status).toBe(401);
     expect(noToken.body.code).toBe('UNAUTHENTICATED');
-    const badToken = await t.http.get('/v1/stream?token=not-a-jwt');
+    const badToken = await t.http.get('/v1/stream?ticket=not-a-ticket');
     expect(badToken.status).toBe(401);
     // The token leaves the URL before anything can log it; the controller gets it aside.
-    const raw = { url: '/v1/stream?token=abc.def.ghi&x=1' } as IncomingMessage;
-    expect(redactStreamToken(raw)).toBe('/v1/stream?token=%5Bredacted%5D&x=1');
-    expect(streamTokenOf(raw)).toBe('abc.def.ghi');
+    const raw = { url: '/v1/stream?ticket=abc-def&x=1' } as IncomingMessage;
+    expect(redactStreamToken(raw)).toBe('/v1/stream?ticket=%5Bredacted%5D&x=1');
+    expect(streamTicketOf(raw)).toBe('abc-def');
+    // A single-use ticket from the bearer token (EventSource cannot send the header).
+    const streamUrl = async (who: { Authorization: string }) => {
+      const res = await t.http.post('/v1/stream/ticket').set(who).expect(201);
+      return `${base}/v1/stream?ticket=${res.body.ticket}`;
+    };
 
-    const mine = openStream(`${base}/v1/stream?token=${staff.Authorization.slice(7)}`);
+    const mine = openStream(await streamUrl(staff));
     const otherMerchant = openStream(
-      `${base}/v1/stream?token=${t.token({ role: 'merchant', sub: 'staff-x', merchantId: '00000000-0000-4000-8000-000000000001' })}`,
+      await streamUrl(
+        bearer(
+          t.token({
+            role: 'merchant',
+            sub: 'staff-x',
+            merchantId: '00000000-0000-4000-8000-000000000001',
+          }),
+        ),
+      ),
     );
     try {
       expect(await mine.opened).toEqual({ status: 200, contentType: 'text/event-stream' });
@@ -480,7 +493,7 @@ describe('dashboards in the browser', () => {
 
       const receipt = await createReceipt(t, { accountId: posAccount, subject: '龙井茶 礼盒' });
       const payer = bearer(t.token({ role: 'consumer', sub: receipt.payerId }));
-      const payerStream = openStream(`${base}/v1/stream?token=${payer.Authorization.slice(7)}`);
+      const payerStream = openStream(await streamUrl(payer));
       await payerStream.next((e) => e.type === 'ready');
       const created = await t.http
         .post('/v1/complaints')
@@ -524,4 +537,30 @@ describe('dashboards in the browser', () => {
     }
     finished = true;
   }, 30_000);
+
+  it('Swagger UI and Bull Board work under the CSP; no source maps are built', async () => {
+    finished = false;
+    expect(readdirSync(join(ensureWebBuild(), 'assets')).filter((f) => f.endsWith('.map'))).toEqual(
+      [],
+    );
+    const page = await open(DESKTOP);
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(`${base}/docs`);
+    await page.locator('.swagger-ui .info .title', { hasText: 'Hejie API' }).waitFor();
+    // The admin's dashboard opens Bull Board through a session (no token in any URL).
+    await page.goto(`${base}/app/`);
+    await page.locator('[data-testid="admins"] button').first().click();
+    await page.getByTestId('job-queues').click();
+    await page.waitForURL(`${base}/admin/queues`);
+    await page.getByText('deadlines').first().waitFor();
+    const cookies = await page.context().cookies(`${base}/admin/queues`);
+    const session = cookies.find((c) => c.name === 'hejie_admin_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/admin/queues' });
+    // Bull Board's Google Fonts stylesheet is blocked on purpose; nothing else may be.
+    expect(errors.filter((e) => !e.includes('fonts.googleapis.com'))).toEqual([]);
+    finished = true;
+  }, 60_000);
 });

@@ -52,7 +52,7 @@ export default defineConfig({
   build: {
     outDir,
     emptyOutDir: true,
-    // No source maps in the shipped bundle (they would publish the sources).
+    // No source maps in the bundle the API serves (docs/SECURITY.md); `vite` (dev) still has them.
     sourcemap: false,
     chunkSizeWarningLimit: 800,
   },

@@ -9,7 +9,12 @@ import { AppModule, requestId } from './app.module';
 import { BodyPolicies } from './http/body-policy';
 import { registerContentParsers } from './http/content-parsers';
 import { createValidationPipe } from './http/validation';
-import { registerBullBoard } from './ops/bull-board';
+import { registerSecurityHeaders } from './http/security-headers';
+import {
+  BULL_BOARD_SESSION_OPENAPI,
+  BULL_BOARD_SESSION_PATH,
+  registerBullBoard,
+} from './ops/bull-board';
 import { registerWebApp } from './web/serve-web';
 import { redactStreamToken } from './stream/redact-token';
 
@@ -42,8 +47,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     },
     genReqId: requestId,
     requestIdHeader: false,
-    trustProxy: true,
-    // EventSource sends its JWT in the query: keep it out of URLs that get logged (stream/).
+    // X-Forwarded-* only from the configured proxies (TRUST_PROXY), never from anyone.
+    trustProxy: config.trustProxy.length ? config.trustProxy : false,
+    // Stream tickets (and old `?token=` links) leave URLs before anything logs them (stream/).
     rewriteUrl: redactStreamToken,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
@@ -54,6 +60,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   });
   if (options.logger !== false) app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
+  // First, so every route and scope registered after inherits the headers.
+  await registerSecurityHeaders(fastify);
   registerContentParsers(fastify, policies);
 
   fastify.addHook('onRequest', async (req, reply) => {
@@ -90,6 +98,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .build(),
   );
+  document.paths[BULL_BOARD_SESSION_PATH] = BULL_BOARD_SESSION_OPENAPI as never;
   describePublicOperations(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 

@@ -15,6 +15,7 @@ import { DevTokenController } from './auth/dev-token.controller';
 import { MerchantsController } from './directory/merchants.controller';
 import { OfficesController } from './directory/offices.controller';
 import { AuthGuard } from './http/auth';
+import { requestLoggerOptions } from './http/request-logger';
 import { ProblemFilter } from './http/problem.filter';
 import { OpsController } from './ops/ops.controller';
 import { REDIS } from './ops/redis.provider';
@@ -26,6 +27,7 @@ import { DomainMetrics } from './ops/domain-metrics';
 import { BullModule } from '@nestjs/bullmq';
 import { STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
 import { RedisThrottlerStorage } from './http/rate-limit';
+import { WriteLimiter, WriteRateLimitGuard } from './http/write-rate-limit';
 import { ReceiptsController } from './receipts/receipts.controller';
 import { StreamModule } from './stream/stream.module';
 import { CalendarController } from './calendar/calendar.controller';
@@ -41,17 +43,7 @@ export function requestId(req: IncomingMessage): string {
     LoggerModule.forRootAsync({
       inject: [HEJIE_CONFIG],
       useFactory: (config: HejieConfig) => ({
-        pinoHttp: {
-          level: config.logLevel,
-          // Fastify assigns the id (see app.factory); pino-http reuses it so every line carries it.
-          genReqId: (req: IncomingMessage & { id?: string }) => req.id ?? requestId(req),
-          customAttributeKeys: { reqId: 'requestId' },
-          redact: ['req.headers.authorization', 'req.headers["x-hejie-signature"]'],
-          autoLogging: {
-            ignore: (req: IncomingMessage) =>
-              req.url === '/metrics' || req.url?.startsWith('/health') === true,
-          },
-        },
+        pinoHttp: requestLoggerOptions(config, requestId),
       }),
     }),
     JwtModule.registerAsync({
@@ -97,7 +89,10 @@ export function requestId(req: IncomingMessage): string {
   ],
   providers: [
     DomainMetrics,
+    WriteLimiter,
     { provide: APP_GUARD, useClass: AuthGuard },
+    // After AuthGuard (global guards run in this order): it counts per authenticated caller.
+    { provide: APP_GUARD, useClass: WriteRateLimitGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
   ],
 })

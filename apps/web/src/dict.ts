@@ -264,6 +264,7 @@ export const DICT = {
   'queue.acceptanceOverdue': ['受理超期', 'acceptance overdue'],
   'queue.allStatuses': ['全部状态', 'All statuses'],
   'queue.unassigned': ['仅看未分配', 'Unassigned only'],
+  'queue.jobs': ['任务队列面板', 'Job queues'],
   'queue.empty': ['队列为空', 'The queue is empty'],
 
   'col.number': ['工单号', 'Ticket'],

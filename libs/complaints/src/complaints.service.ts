@@ -33,6 +33,7 @@ import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { StatsService } from './stats/stats.service';
 import { insertTicket, outboxPayload, readIntake } from './ticket-intake';
 import { coalesce } from './jobs/coalesce';
+import { viewedSince } from './views/regulator-views';
 import { enqueueWebhooks } from './webhooks/webhook-events';
 import { assertOfferWithinPayment } from './offers/offer-limits';
 import type { Deadline } from './jobs/deadline-scheduler';
@@ -305,10 +306,19 @@ export class ComplaintsService {
   async get(id: string, actor: Actor): Promise<TicketView> {
     const now = this.clock.now();
     if (actor.role === 'regulator') {
-      // A regulator's view is part of the trail (who looked at the file, and when).
-      await this.transition(id, actor, null, () => ({
-        event: { type: 'regulator_viewed', data: {} },
-      }));
+      // A regulator's view is part of the trail (who looked at the file, and when): once per
+      // officer per ticket per REGULATOR_VIEW_WINDOW, decided under the row lock (views/).
+      const since = new Date(now.getTime() - this.config.regulatorViewWindowMs);
+      await this.db.transaction(async (tx) => {
+        if (await viewedSince(tx, id, actor.sub, since)) return;
+        await this.transition(
+          id,
+          actor,
+          null,
+          () => ({ event: { type: 'regulator_viewed', data: {} } }),
+          { tx, deadlines: [] },
+        );
+      });
     }
     return this.view(id, actor, now);
   }

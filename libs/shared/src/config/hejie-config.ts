@@ -65,6 +65,35 @@ export interface HejieConfig {
   /** Repeat offenders: merchants with at least this many escalations within the window. */
   repeatOffenderMinEscalations: number;
   repeatOffenderWindowMs: number;
+  // ------------------------------------------------ tokens, sessions and operations (SECURITY.md)
+  /** NODE_ENV; `production` refuses AUTH_DEV_LOGIN=true. */
+  nodeEnv: string;
+  /** Address the API listens on (HOST): 0.0.0.0 by default, the demo sets 127.0.0.1. */
+  host: string;
+  /** Tokens whose `iat` is older than this are refused (JWT_MAX_AGE, default 24h). */
+  jwtMaxAgeMs: number;
+  /** Required `iss` / `aud` claims when set. */
+  jwtIssuer: string | null;
+  jwtAudience: string | null;
+  /** Bearer token for GET /metrics; null: /metrics answers 404. */
+  metricsToken: string | null;
+  /** Proxies whose X-Forwarded-* headers are believed (TRUST_PROXY: addresses/CIDRs); [] = none. */
+  trustProxy: string[];
+  /** Every authenticated write, per caller per window (WRITE_RATE_LIMIT, WRITE_RATE_LIMIT_WINDOW). */
+  writeRateLimit: number;
+  writeRateLimitWindowMs: number;
+  /** Open event streams per caller and per API process; beyond them 429. */
+  streamMaxPerCaller: number;
+  streamMaxTotal: number;
+  /** A stream whose unsent bytes stay above this for STREAM_SLOW_READER_GRACE is closed. */
+  streamMaxBufferBytes: number;
+  streamSlowReaderGraceMs: number;
+  /** Lifetime of a single-use stream ticket (STREAM_TICKET_TTL). */
+  streamTicketTtlMs: number;
+  /** Lifetime of a Bull Board session (ADMIN_SESSION_TTL). */
+  adminSessionTtlMs: number;
+  /** One `regulator_viewed` event per officer per ticket per this window (REGULATOR_VIEW_WINDOW). */
+  regulatorViewWindowMs: number;
   /** Scale (docs/SCALE.md): a streaming replica for read-heavy routes, and Redis Cluster. */
   scale: ScaleConfig;
 }
@@ -160,8 +189,8 @@ export function loadConfig(env: Env = process.env): HejieConfig {
   };
 
   const jwtSecret = str('JWT_SECRET');
-  if (jwtSecret && jwtSecret.length < 16)
-    problems.push('JWT_SECRET must be at least 16 characters');
+  if (jwtSecret && Buffer.byteLength(jwtSecret, 'utf8') < 32)
+    problems.push('JWT_SECRET must be at least 32 bytes (openssl rand -hex 32)');
 
   let piiKey = Buffer.alloc(0);
   const piiRaw = str('PII_KEY');
@@ -179,7 +208,7 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     );
   }
 
-  const config: HejieConfig = {
+  const config: Omit<HejieConfig, keyof OpsConfig> = {
     port: int('PORT', 3000, 0, 65535),
     databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/hejie', [
       'postgres:',
@@ -240,6 +269,77 @@ export function loadConfig(env: Env = process.env): HejieConfig {
   if (config.headersTimeoutMs > config.requestTimeoutMs) {
     problems.push('HEADERS_TIMEOUT must not be longer than REQUEST_TIMEOUT');
   }
+  const ops = opsConfig(env, { str, int, duration, bool }, problems);
   if (problems.length) throw new ConfigError(problems);
-  return config;
+  return { ...config, ...ops };
+}
+
+interface Readers {
+  str(name: string, def?: string): string;
+  int(name: string, def: number, min: number, max: number): number;
+  duration(name: string, def: string): number;
+  bool(name: string, def: boolean): boolean;
+}
+
+type OpsConfig = Pick<
+  HejieConfig,
+  | 'nodeEnv'
+  | 'host'
+  | 'jwtMaxAgeMs'
+  | 'jwtIssuer'
+  | 'jwtAudience'
+  | 'metricsToken'
+  | 'trustProxy'
+  | 'writeRateLimit'
+  | 'writeRateLimitWindowMs'
+  | 'streamMaxPerCaller'
+  | 'streamMaxTotal'
+  | 'streamMaxBufferBytes'
+  | 'streamSlowReaderGraceMs'
+  | 'streamTicketTtlMs'
+  | 'adminSessionTtlMs'
+  | 'regulatorViewWindowMs'
+>;
+
+const IPV4_CIDR = /^(\d{1,3})(\.\d{1,3}){3}(\/\d{1,2})?$/;
+const IPV6_CIDR = /^[0-9a-f:.]+(\/\d{1,3})?$/i;
+
+/** Tokens, sessions and operations (docs/SECURITY.md). */
+function opsConfig(env: Env, r: Readers, problems: string[]): OpsConfig {
+  const nodeEnv = r.str('NODE_ENV', 'development');
+  if (nodeEnv === 'production' && r.bool('AUTH_DEV_LOGIN', false)) {
+    problems.push('AUTH_DEV_LOGIN=true is refused when NODE_ENV=production (demo sign-in only)');
+  }
+  const metricsToken = env.METRICS_TOKEN || null;
+  if (metricsToken !== null && Buffer.byteLength(metricsToken) < 16) {
+    problems.push('METRICS_TOKEN must be at least 16 bytes (openssl rand -hex 16)');
+  }
+  const trustProxy = (env.TRUST_PROXY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const a of trustProxy) {
+    // Addresses and CIDRs only: `true` or a hop count would trust any client's X-Forwarded-For.
+    if (!IPV4_CIDR.test(a) && !(a.includes(':') && IPV6_CIDR.test(a))) {
+      problems.push(`TRUST_PROXY must list proxy addresses or CIDRs (e.g. 10.0.0.0/8), got "${a}"`);
+    }
+  }
+  return {
+    nodeEnv,
+    host: r.str('HOST', '0.0.0.0'),
+    jwtMaxAgeMs: r.duration('JWT_MAX_AGE', '24h'),
+    jwtIssuer: env.JWT_ISSUER || null,
+    jwtAudience: env.JWT_AUDIENCE || null,
+    metricsToken,
+    trustProxy,
+    writeRateLimit: r.int('WRITE_RATE_LIMIT', 120, 1, 1_000_000),
+    writeRateLimitWindowMs: r.duration('WRITE_RATE_LIMIT_WINDOW', '1m'),
+    streamMaxPerCaller: r.int('STREAM_MAX_PER_CALLER', 5, 1, 10_000),
+    streamMaxTotal: r.int('STREAM_MAX_TOTAL', 1000, 1, 1_000_000),
+    streamMaxBufferBytes: r.int('STREAM_MAX_BUFFER_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    streamSlowReaderGraceMs: r.duration('STREAM_SLOW_READER_GRACE', '10s'),
+    streamTicketTtlMs: r.duration('STREAM_TICKET_TTL', '60s'),
+    adminSessionTtlMs: r.duration('ADMIN_SESSION_TTL', '8h'),
+    regulatorViewWindowMs: r.duration('REGULATOR_VIEW_WINDOW', '1h'),
+  };
 }
