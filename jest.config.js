@@ -2,7 +2,7 @@ const { common } = require('./jest.common');
 
 // Browser suites: the dashboards in headless Chromium (test/helpers/browser.ts says how to
 // install it when it is missing).
-const BROWSER = '<rootDir>/test/web[^/]*\\.e2e-spec\\.ts$';
+const BROWSER = '/test/web(-[a-z0-9]+)?\\.e2e-spec\\.ts$';
 
 /**
  * Three projects, all run by `npm test`: `unit` (pure domain code next to it in apps/ and libs/,
