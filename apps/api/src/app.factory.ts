@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { httpRequestDuration, loadConfig } from '@app/shared';
 import { AppModule, requestId } from './app.module';
 import { registerContentParsers } from './http/content-parsers';
+import { registerMultipart } from './http/multipart';
 import { createValidationPipe } from './http/validation';
 import { registerBullBoard } from './ops/bull-board';
 import { registerWebApp } from './web/serve-web';
@@ -38,6 +39,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   if (options.logger !== false) app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   registerContentParsers(fastify, config.bodyLimitBytes, config.batchBodyLimitBytes);
+  // Evidence uploads only (http/multipart.ts): streamed, with their own limits.
+  await registerMultipart(fastify, config.attachmentMaxBytes);
 
   fastify.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);

@@ -7,3 +7,5 @@ export * from './complaints.module';
 export * from './jobs';
 export * from './stats';
 export * from './webhooks';
+export * from './evidence';
+export * from './case-packet';

@@ -24,6 +24,7 @@ import {
 } from '@app/complaints';
 import type { Category, DeclineReason, DemandType, TicketStatus } from '@app/complaints';
 import { ListQuery } from '../http/list-query.dto';
+import { ComplainantRequest } from './evidence.dto';
 
 export class DemandDto {
   @ApiProperty({ enum: DEMAND_TYPES }) @IsIn(DEMAND_TYPES) type: DemandType;
@@ -97,6 +98,16 @@ export class EscalateRequest {
   @IsNotEmpty()
   @MaxLength(2000)
   reason: string;
+  @ApiPropertyOptional({
+    type: ComplainantRequest,
+    description:
+      'the case packet’s complainant details, given with the escalation (same as PUT …/complainant; never shown to the merchant)',
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ComplainantRequest)
+  complainant?: ComplainantRequest;
 }
 
 export class DeclineRequest {

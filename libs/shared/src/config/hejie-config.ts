@@ -42,6 +42,9 @@ export interface HejieConfig {
   /** Repeat offenders: merchants with at least this many escalations within the window. */
   repeatOffenderMinEscalations: number;
   repeatOffenderWindowMs: number;
+  /** Evidence: largest file (bytes) and files per party per ticket. */
+  attachmentMaxBytes: number;
+  attachmentMaxCount: number;
 }
 
 export class ConfigError extends Error {
@@ -164,6 +167,8 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     serialComplainantWindowMs: duration('SERIAL_COMPLAINANT_WINDOW', '30d'),
     repeatOffenderMinEscalations: int('REPEAT_OFFENDER_MIN_ESCALATIONS', 10, 1, 1_000_000),
     repeatOffenderWindowMs: duration('REPEAT_OFFENDER_WINDOW', '90d'),
+    attachmentMaxBytes: int('ATTACHMENT_MAX_BYTES', 20 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    attachmentMaxCount: int('ATTACHMENT_MAX_COUNT', 10, 1, 1000),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

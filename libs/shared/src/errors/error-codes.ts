@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'PROVIDER_NOT_CONFIGURED',
   'UNSUPPORTED_MEDIA_TYPE',
+  'ATTACHMENT_LIMIT',
+  'CASE_PACKET_INCOMPLETE',
   'INTERNAL_ERROR',
 ] as const;
 
@@ -57,6 +59,8 @@ export function statusOf(code: ErrorCode): number {
     case 'DEMAND_EXCEEDS_PAYMENT':
     case 'MERCHANT_NOT_ENROLLED':
     case 'CREDIT_CODE_INVALID':
+    case 'ATTACHMENT_LIMIT':
+    case 'CASE_PACKET_INCOMPLETE':
       return 422;
     case 'RATE_LIMITED':
       return 429;
@@ -90,6 +94,8 @@ const TITLES: Record<ErrorCode, string> = {
   RATE_LIMITED: 'Too many requests',
   INTERNAL_ERROR: 'Internal error',
   PROVIDER_NOT_CONFIGURED: 'Payment provider not configured',
+  ATTACHMENT_LIMIT: 'Too many attachments',
+  CASE_PACKET_INCOMPLETE: 'Case packet incomplete',
 };
 
 export function titleOf(code: ErrorCode): string {
