@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { computeAcceptBy, computeMediationEndBy } from '../libs/complaints/src/lifecycle';
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
 import {
+  COMPLAINANT,
   complaintBody,
   countComplaints,
   createOffice,
@@ -1161,9 +1162,14 @@ describe('complaints', () => {
       expect(
         (await post(`offers/${offer.body.id}/reject`, ticket.consumer, { reason: 'more' })).status,
       ).toBe(200);
-      expect((await post('escalate', ticket.consumer, { reason: 'Still broken.' })).status).toBe(
-        200,
-      );
+      expect(
+        (
+          await post('escalate', ticket.consumer, {
+            reason: 'Still broken.',
+            complainant: COMPLAINANT,
+          })
+        ).status,
+      ).toBe(200);
 
       // Reads by the parties and admins leave no trace; the office's read does.
       const before = (await events(id)).length;
@@ -1195,6 +1201,7 @@ describe('complaints', () => {
         'offer_made',
         'offer_rejected',
         'escalated',
+        'complainant_provided',
         'regulator_viewed',
         'accepted',
         'message',
@@ -1213,6 +1220,7 @@ describe('complaints', () => {
         'consumer',
         'merchant',
         'merchant',
+        'consumer',
         'consumer',
         'consumer',
         'regulator',
@@ -1237,7 +1245,7 @@ describe('complaints', () => {
         to: 'escalated',
         officeId: office.id,
       });
-      expect(items[9].data).toMatchObject({ from: 'mediating', to: 'mediated' });
+      expect(items[10].data).toMatchObject({ from: 'mediating', to: 'mediated' });
       expect(await verify(id, ticket.consumer)).toEqual({ valid: true, length: items.length });
       expect(await verify(id, shop.staff)).toEqual({ valid: true, length: items.length });
     });
