@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -18,7 +23,7 @@ import {
   mayFetchOriginal,
   partyOf,
 } from './evidence-policy';
-import { sniffed, strippedPhoto } from './media';
+import { onePhotoAtATime, sniffed, strippedPhoto } from './media';
 
 /** One part of a multipart body, as the HTTP layer hands it over (fields and files in order). */
 export type UploadPart =
@@ -81,6 +86,17 @@ function badRequest(field: string, message: string): DomainError {
   return new DomainError('VALIDATION_FAILED', `${field}: ${message}`, {}, [{ field, message }]);
 }
 
+function readNote(part: Extract<UploadPart, { type: 'field' }>): string | null {
+  if (typeof part.value !== 'string' || part.valueTruncated) {
+    throw badRequest('note', `text of at most ${NOTE_MAX} characters`);
+  }
+  if (part.value.length > NOTE_MAX) throw badRequest('note', `at most ${NOTE_MAX} characters`);
+  if (part.value.includes('\u0000') || LONE_SURROGATE.test(part.value)) {
+    throw badRequest('note', 'contains U+0000 or an unpaired surrogate');
+  }
+  return part.value.trim() === '' ? null : part.value;
+}
+
 /**
  * Evidence (API.md "Evidence"): uploads streamed into the blob store while they are typed and
  * hashed, photos copied without metadata, the attachment row and its `attachment_added` event
@@ -102,31 +118,35 @@ export class EvidenceService {
     await this.assertUnderLimit(this.db.manager, id, partyOf(actor));
   }
 
+  /**
+   * Reads the form (one `file`, an optional `note`), then stores it. The file is typed from its
+   * first 4 KiB (a refused type stops there) and spooled to a temporary file as it arrives, so a
+   * slow client never holds a database connection; then ONE short transaction streams it into
+   * the blob store, adds the stripped copy of a photo, the attachment row and its event.
+   */
   async upload(
     id: string,
     actor: Actor,
     parts: AsyncIterable<UploadPart>,
   ): Promise<AttachmentView> {
     const maxBytes = this.config.attachmentMaxBytes;
-    const attachmentId = randomUUID();
-    const party = partyOf(actor);
-    return this.db.transaction(async (tx) => {
-      let stored: { id: string; size: number; sha256: string } | undefined;
-      let stripped: { id: string; size: number; sha256: string } | null = null;
+    const spool = await mkdtemp(join(tmpdir(), 'hejie-upload-'));
+    try {
+      const path = join(spool, 'file');
       let type: EvidenceType | undefined;
-      let filename = '';
+      let spooled = false;
+      let rawName: string | undefined;
       let note: string | null = null;
       for await (const part of parts) {
         if (part.type === 'file') {
-          if (part.fieldname !== 'file' || stored) {
+          if (part.fieldname !== 'file' || spooled) {
             part.file.resume();
             throw badRequest(part.fieldname, 'exactly one file part, named "file", is expected');
           }
           try {
-            stored = await this.store.put(
-              tx,
-              sniffed(part.file, (t) => (type = t)),
-              { maxBytes },
+            await pipeline(
+              Readable.from(sniffed(part.file, (t) => (type = t))),
+              createWriteStream(path, { flags: 'wx' }),
             );
           } catch (e) {
             part.file.resume(); // discard the rest, so the client reads our answer
@@ -137,26 +157,38 @@ export class EvidenceService {
               maxBytes,
             });
           }
-          if (!type) throw new Error('upload: the file was stored without a type');
-          filename = cleanFilename(part.filename, type);
-          if (PHOTO_TYPES.includes(type)) stripped = await this.stripInto(tx, stored.id, type);
+          spooled = true;
+          rawName = part.filename;
         } else if (part.fieldname === 'note') {
-          if (typeof part.value !== 'string' || part.valueTruncated) {
-            throw badRequest('note', `text of at most ${NOTE_MAX} characters`);
-          }
-          if (part.value.length > NOTE_MAX)
-            throw badRequest('note', `at most ${NOTE_MAX} characters`);
-          if (part.value.includes('\u0000') || LONE_SURROGATE.test(part.value)) {
-            throw badRequest('note', 'contains U+0000 or an unpaired surrogate');
-          }
-          note = part.value.trim() === '' ? null : part.value;
+          note = readNote(part);
         } else {
           throw badRequest(part.fieldname, 'unknown part (expected "file" and optional "note")');
         }
       }
-      if (!stored || !type) throw badRequest('file', 'a file part is required');
-      const blob = stored;
-      const contentType = type;
+      if (!spooled || !type) throw badRequest('file', 'a file part is required');
+      return await this.persist(id, actor, path, type, cleanFilename(rawName, type), note);
+    } finally {
+      await rm(spool, { recursive: true, force: true });
+    }
+  }
+
+  /** The write: blob(s), attachment row and `attachment_added`, all or nothing. */
+  private async persist(
+    id: string,
+    actor: Actor,
+    path: string,
+    contentType: EvidenceType,
+    filename: string,
+    note: string | null,
+  ): Promise<AttachmentView> {
+    const maxBytes = this.config.attachmentMaxBytes;
+    const attachmentId = randomUUID();
+    const party = partyOf(actor);
+    return this.db.transaction(async (tx) => {
+      const blob = await this.store.put(tx, createReadStream(path), { maxBytes });
+      const stripped = PHOTO_TYPES.includes(contentType)
+        ? await this.stripInto(tx, blob.id, contentType)
+        : null;
       let at = new Date();
       await this.complaints.recordEvent(tx, id, actor, async (t, now, ltx) => {
         // Under the ticket's row lock: the state and the count cannot change meanwhile.
@@ -273,7 +305,10 @@ export class EvidenceService {
     type: EvidenceType,
   ): Promise<{ id: string; size: number; sha256: string }> {
     try {
-      return await this.store.put(tx, strippedPhoto(this.store.get(blobId, tx), type));
+      // One photo decoded at a time per process: a decoded image can be many times its file.
+      return await onePhotoAtATime(() =>
+        this.store.put(tx, strippedPhoto(this.store.get(blobId, tx), type)),
+      );
     } catch (e) {
       if (e instanceof DomainError) throw e;
       const msg = e instanceof Error ? e.message : String(e);

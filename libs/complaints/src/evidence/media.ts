@@ -3,6 +3,14 @@ import sharp from 'sharp';
 import { DomainError } from '@app/shared';
 import { EVIDENCE_TYPES, EvidenceType } from './evidence-policy';
 
+let photoQueue: Promise<unknown> = Promise.resolve();
+/** Runs `work` after every re-encoding started before it has finished (a process-wide queue). */
+export function onePhotoAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const run = photoQueue.then(work, work);
+  photoQueue = run.catch(() => undefined);
+  return run;
+}
+
 /** Bytes file-type needs to tell these formats apart (its documented minimum sample). */
 export const SNIFF_BYTES = 4100;
 
