@@ -20,6 +20,7 @@ import {
   DECLINE_REASONS,
   DEMAND_TYPES,
   ESCALATION_REASONS,
+  PACKET_FIELDS,
   TICKET_STATUSES,
 } from '@app/complaints';
 import type { Category, DeclineReason, DemandType, TicketStatus } from '@app/complaints';
@@ -172,6 +173,11 @@ export class OrderDto {
   @ApiProperty() merchantName: string;
 }
 
+export class CasePacketStatusDto {
+  @ApiProperty() complete: boolean;
+  @ApiProperty({ enum: PACKET_FIELDS, isArray: true }) missing: string[];
+}
+
 export class TicketResponse {
   @ApiProperty() id: string;
   @ApiProperty({ example: 'HJ-261123-000042' }) number: string;
@@ -205,6 +211,19 @@ export class TicketResponse {
   @ApiProperty({ nullable: true, type: String }) closedAt: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description:
+      'GET one ticket, once escalated (consumer, office, admin): the name of the office that has the case',
+  })
+  officeName?: string | null;
+  @ApiPropertyOptional({
+    type: CasePacketStatusDto,
+    description:
+      'GET one ticket, once escalated (consumer, office, admin): what the 12315 office still needs before it may accept',
+  })
+  casePacket?: CasePacketStatusDto;
 }
 
 export class OfferResponse {
