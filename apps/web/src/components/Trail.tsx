@@ -68,6 +68,16 @@ export function EventSummary({ e, offices }: { e: TrailEvent; offices?: Map<stri
           {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
         </>
       );
+    case 'attachment_added':
+      return (
+        <>
+          {str(d.filename)}{' '}
+          <code className="hash" title={str(d.sha256) ?? ''}>
+            sha256 {str(d.sha256)?.slice(0, 16)}…
+          </code>
+          {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
+        </>
+      );
     default:
       return null;
   }
