@@ -230,14 +230,20 @@ export class ComplaintsController {
     'INVALID_TRANSITION',
     'ESCALATION_TOO_EARLY',
   )
-  escalate(@IdParam('id') id: string, @Body() body: EscalateRequest, @CurrentActor() actor: Actor) {
+  async escalate(
+    @IdParam('id') id: string,
+    @Body() body: EscalateRequest,
+    @CurrentActor() actor: Actor,
+  ) {
     const complainant = body.complainant;
-    return this.complaints.escalate(
+    const escalated = await this.complaints.escalate(
       id,
       actor,
       body.reason,
       complainant ? (tx) => this.packets.provideIn(tx, id, actor, complainant) : undefined,
     );
+    // What happens next (the office's name, what the packet still needs), as GET shows it.
+    return this.packets.withEscalationSummary(escalated, actor);
   }
 
   @Post(':id/accept')

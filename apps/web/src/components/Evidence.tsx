@@ -47,17 +47,23 @@ function Thumb({ ticketId, a }: { ticketId: string; a: Attachment }) {
   useEffect(() => {
     if (!isPhoto(a)) return;
     let revoked = false;
-    let made: string | null = null;
     getBlob(`/v1/complaints/${ticketId}/attachments/${a.id}`)
-      .then((b) => {
-        if (revoked) return;
-        made = URL.createObjectURL(b);
-        setUrl(made);
+      // A data: URL (the page's CSP allows data: images, not blob:).
+      .then(
+        (b) =>
+          new Promise<string>((ok, fail) => {
+            const reader = new FileReader();
+            reader.onload = () => ok(String(reader.result));
+            reader.onerror = () => fail(reader.error);
+            reader.readAsDataURL(b);
+          }),
+      )
+      .then((dataUrl) => {
+        if (!revoked) setUrl(dataUrl);
       })
       .catch(() => setUrl(null));
     return () => {
       revoked = true;
-      if (made) URL.revokeObjectURL(made);
     };
   }, [ticketId, a]);
   if (!isPhoto(a)) {
@@ -331,7 +337,9 @@ export function CasePacketCard({ ticket: tk }: { ticket: Ticket }) {
   const { t } = useI18n();
   const packet = useAsync(
     (signal) => get<CasePacket>(`/v1/complaints/${tk.id}/case-packet`, { signal }),
-    [tk.id, tk.updatedAt],
+    // Not on every change of the ticket: an officer's reading of the packet is itself an event
+    // (which changes the ticket): re-read when the status moves, or on demand.
+    [tk.id, tk.status],
   );
   const [error, setError] = useState<unknown>(null);
   const pdf = () =>

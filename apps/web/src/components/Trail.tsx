@@ -68,6 +68,8 @@ export function EventSummary({ e, offices }: { e: TrailEvent; offices?: Map<stri
           {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
         </>
       );
+    case 'regulator_viewed':
+      return d.what === 'case_packet' ? <>{t('packet.title')}</> : null;
     case 'attachment_added':
       return (
         <>

@@ -72,6 +72,9 @@ export function TicketPage({ id }: { id: string }) {
     ticket.setData((prev) => ({
       ...next,
       serialComplainant: next.serialComplainant ?? prev?.serialComplainant,
+      // Only GET (and the escalation's answer) carry these; the stream's copies do not.
+      officeName: next.officeName ?? prev?.officeName,
+      casePacket: next.casePacket ?? prev?.casePacket,
     }));
 
   useLive((m) => {
