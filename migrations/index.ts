@@ -11,6 +11,7 @@ import { EventsAppendOnly1764700300000 } from './1764700300000-EventsAppendOnly'
 import { WebhookManualRetries1764700310000 } from './1764700310000-WebhookManualRetries';
 import { SealPerPurpose1764700320000 } from './1764700320000-SealPerPurpose';
 import { CalendarAndRuleSets1764700400000 } from './1764700400000-CalendarAndRuleSets';
+import { Evidence1764700600000 } from './1764700600000-Evidence';
 
 /**
  * Every migration, in order. Listed as classes (not a glob) so the bundled apps, the CLI and the
@@ -30,4 +31,5 @@ export const MIGRATIONS = [
   WebhookManualRetries1764700310000,
   SealPerPurpose1764700320000,
   CalendarAndRuleSets1764700400000,
+  Evidence1764700600000,
 ];

@@ -13,6 +13,7 @@ import { computeAcceptBy, computeMediationEndBy } from '../libs/complaints/src/l
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
 import { asInsider } from './helpers/insider';
 import {
+  COMPLAINANT,
   complaintBody,
   countComplaints,
   createOffice,
@@ -1162,9 +1163,14 @@ describe('complaints', () => {
       expect(
         (await post(`offers/${offer.body.id}/reject`, ticket.consumer, { reason: 'more' })).status,
       ).toBe(200);
-      expect((await post('escalate', ticket.consumer, { reason: 'Still broken.' })).status).toBe(
-        200,
-      );
+      expect(
+        (
+          await post('escalate', ticket.consumer, {
+            reason: 'Still broken.',
+            complainant: COMPLAINANT,
+          })
+        ).status,
+      ).toBe(200);
 
       // Reads by the parties and admins leave no trace; the office's read does.
       const before = (await events(id)).length;
@@ -1196,6 +1202,7 @@ describe('complaints', () => {
         'offer_made',
         'offer_rejected',
         'escalated',
+        'complainant_provided',
         'regulator_viewed',
         'accepted',
         'message',
@@ -1214,6 +1221,7 @@ describe('complaints', () => {
         'consumer',
         'merchant',
         'merchant',
+        'consumer',
         'consumer',
         'consumer',
         'regulator',
@@ -1238,7 +1246,7 @@ describe('complaints', () => {
         to: 'escalated',
         officeId: office.id,
       });
-      expect(items[9].data).toMatchObject({ from: 'mediating', to: 'mediated' });
+      expect(items[10].data).toMatchObject({ from: 'mediating', to: 'mediated' });
       expect(await verify(id, ticket.consumer)).toEqual({ valid: true, length: items.length });
       expect(await verify(id, shop.staff)).toEqual({ valid: true, length: items.length });
     });

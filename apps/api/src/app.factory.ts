@@ -8,6 +8,7 @@ import { httpRequestDuration, loadConfig } from '@app/shared';
 import { AppModule, requestId } from './app.module';
 import { BodyPolicies } from './http/body-policy';
 import { registerContentParsers } from './http/content-parsers';
+import { registerMultipart } from './http/multipart';
 import { createValidationPipe } from './http/validation';
 import { registerSecurityHeaders } from './http/security-headers';
 import {
@@ -63,6 +64,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   // First, so every route and scope registered after inherits the headers.
   await registerSecurityHeaders(fastify);
   registerContentParsers(fastify, policies);
+  // Evidence uploads only (http/multipart.ts): streamed, with their own limits.
+  await registerMultipart(fastify, config.attachmentMaxBytes);
 
   fastify.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);

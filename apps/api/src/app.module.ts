@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { DatabaseModule } from '@app/database';
 import { DirectoryModule } from '@app/directory';
 import { ReceiptsModule } from '@app/receipts';
-import { ComplaintsModule } from '@app/complaints';
+import { ComplaintsModule, EvidenceModule } from '@app/complaints';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { HEJIE_CONFIG, HejieConfigModule, QueueRootModule, loadConfig } from '@app/shared';
 import type { HejieConfig, RedisClient } from '@app/shared';
@@ -21,6 +21,7 @@ import { OpsController } from './ops/ops.controller';
 import { REDIS } from './ops/redis.provider';
 import { RedisModule } from './ops/redis.module';
 import { ComplaintsController } from './complaints/complaints.controller';
+import { EvidenceController } from './complaints/evidence.controller';
 import { StatsController } from './stats/stats.controller';
 import { MerchantWebhooksController } from './webhooks/merchant-webhooks.controller';
 import { DomainMetrics } from './ops/domain-metrics';
@@ -73,6 +74,7 @@ export function requestId(req: IncomingMessage): string {
     DirectoryModule,
     ReceiptsModule,
     ComplaintsModule,
+    EvidenceModule,
     BullModule.registerQueue({ name: STATS_QUEUE }, { name: WEBHOOKS_QUEUE }),
     StreamModule,
   ],
@@ -83,6 +85,7 @@ export function requestId(req: IncomingMessage): string {
     OfficesController,
     ReceiptsController,
     ComplaintsController,
+    EvidenceController,
     StatsController,
     MerchantWebhooksController,
     CalendarController,

@@ -394,6 +394,70 @@ export const DICT = {
   'event.mediated': ['调解成功', 'Mediated'],
   'event.mediation_failed': ['调解终止', 'Mediation failed'],
   'event.regulator_viewed': ['监管人员查阅', 'Viewed by regulator'],
+  'event.attachment_added': ['添加证据', 'Evidence added'],
+  'event.complainant_provided': ['提交投诉人信息', 'Complainant details given'],
+
+  'error.ATTACHMENT_LIMIT': ['附件数量已达上限', 'Too many attachments'],
+  'error.UNSUPPORTED_MEDIA_TYPE': [
+    '仅支持 JPEG、PNG、WebP、PDF 或 MP4 文件',
+    'Only JPEG, PNG, WebP, PDF or MP4 files',
+  ],
+  'error.PAYLOAD_TOO_LARGE': ['文件太大', 'The file is too large'],
+  'error.CASE_PACKET_INCOMPLETE': ['案件材料不完整', 'The case packet is incomplete'],
+
+  'evidence.title': ['证据', 'Evidence'],
+  'evidence.none': ['暂无证据', 'No evidence yet'],
+  'evidence.file': ['拍照或选择文件', 'Take a photo or choose a file'],
+  'evidence.fileHint': [
+    '照片、截图、快递单、PDF 或短视频；照片的位置与设备信息不会提供给对方',
+    'Photos, screenshots, courier slips, PDFs or short videos; photos reach the other party without location or device data',
+  ],
+  'evidence.note': ['说明（可选）', 'Note (optional)'],
+  'evidence.upload': ['上传', 'Upload'],
+  'evidence.uploaded': ['证据已上传', 'Evidence uploaded'],
+  'evidence.download': ['下载', 'Download'],
+  'evidence.original': ['下载原件', 'Download original'],
+  'evidence.stripped': ['已去除位置信息', 'Location data removed'],
+  'evidence.by': ['{who} 上传', 'by {who}'],
+  'evidence.sha': ['SHA-256', 'SHA-256'],
+
+  'packet.title': ['案件材料', 'Case packet'],
+  'packet.complete': ['材料齐全，可以受理', 'Complete: the case can be accepted'],
+  'packet.missing': ['尚缺：{fields}', 'Still missing: {fields}'],
+  'packet.complainant': ['投诉人', 'Complainant'],
+  'packet.respondent': ['被投诉人', 'Respondent'],
+  'packet.creditCode': ['统一社会信用代码', 'Credit code'],
+  'packet.name': ['姓名', 'Name'],
+  'packet.phone': ['电话', 'Phone'],
+  'packet.address': ['地址', 'Address'],
+  'packet.headHash': ['处理记录链头', 'Trail head'],
+  'packet.pdf': ['下载 PDF', 'Download PDF'],
+  'packet.print': ['打印', 'Print'],
+  'packet.field.complainant.realName': ['投诉人姓名', "complainant's name"],
+  'packet.field.complainant.phone': ['投诉人电话', "complainant's phone"],
+  'packet.field.complainant.address': ['投诉人地址', "complainant's address"],
+
+  'next.title': ['接下来', 'What happens next'],
+  'next.office': ['您的投诉已交由 {office} 处理。', 'Your complaint is with {office}.'],
+  'next.acceptBy': [
+    '该部门应在 {at} 前决定是否受理，剩余',
+    'The office decides whether to take it up by {at}; time left:',
+  ],
+  'next.mediationEndBy': ['已受理，调解期限至 {at}。', 'Taken up; mediation runs until {at}.'],
+  'next.readers': [
+    '您的消息由商家和受理部门阅读；以下个人信息仅受理部门可见，商家看不到。',
+    'The merchant and the office read your messages; the details below are for the office only, never the merchant.',
+  ],
+  'next.needs': [
+    '受理前，监管部门需要您的真实姓名、电话和地址。',
+    'Before it can take the case up, the office needs your real name, phone and address.',
+  ],
+  'next.given': [
+    '您已提交投诉人信息，可随时更正。',
+    'You gave your details; you may correct them.',
+  ],
+  'next.save': ['提交', 'Save'],
+  'next.saved': ['投诉人信息已保存', 'Details saved'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type DictKey = keyof typeof DICT;

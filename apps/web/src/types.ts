@@ -88,6 +88,10 @@ export interface Ticket {
   createdAt: string;
   updatedAt: string;
   serialComplainant?: boolean;
+  /** Once escalated (consumer, office, admin): the office that has the case. */
+  officeName?: string | null;
+  /** Once escalated (consumer, office, admin): what the case packet still needs. */
+  casePacket?: { complete: boolean; missing: string[] };
 }
 
 export interface Offer {

@@ -34,6 +34,7 @@ import { StatsService } from './stats/stats.service';
 import { insertTicket, outboxPayload, readIntake } from './ticket-intake';
 import { coalesce } from './jobs/coalesce';
 import { viewedSince } from './views/regulator-views';
+import { assertPacketComplete } from './case-packet/packet-rules';
 import { enqueueWebhooks } from './webhooks/webhook-events';
 import { assertOfferWithinPayment } from './offers/offer-limits';
 import type { Deadline } from './jobs/deadline-scheduler';
@@ -75,7 +76,7 @@ export interface ListQuery {
 }
 
 /** What a state change writes besides the status: columns to set and the event to append. */
-interface Change {
+export interface Change {
   set?: Record<string, unknown>;
   event: { type: string; data: Record<string, unknown> };
   /** New clocks to watch; scheduled as delayed jobs once the transaction committed. */
@@ -521,17 +522,37 @@ export class ComplaintsService {
 
   // ---------------------------------------------------------------- escalate
 
-  /** The consumer's "one more tap". */
-  async escalate(id: string, actor: Actor, reason: string): Promise<TicketView> {
-    await this.transition(id, actor, 'escalate', async (t, now, tx) => {
-      assertConsumerMayEscalate({
-        status: t.status,
-        merchantRespondBy: t.merchant_respond_by,
-        firstResponseAt: t.first_response_at,
-        now,
-      });
-      return this.escalation(t, now, tx, 'consumer_request', reason);
+  /**
+   * The consumer's "one more tap". `alongside` runs in the same transaction after the
+   * escalation (the complainant's details given with it: both are written, or neither).
+   */
+  async escalate(
+    id: string,
+    actor: Actor,
+    reason: string,
+    alongside?: (tx: EntityManager) => Promise<void>,
+  ): Promise<TicketView> {
+    const ctx: BatchContext = { tx: undefined as unknown as EntityManager, deadlines: [] };
+    await this.db.transaction(async (tx) => {
+      ctx.tx = tx;
+      await this.transition(
+        id,
+        actor,
+        'escalate',
+        async (t, now, ltx) => {
+          assertConsumerMayEscalate({
+            status: t.status,
+            merchantRespondBy: t.merchant_respond_by,
+            firstResponseAt: t.first_response_at,
+            now,
+          });
+          return this.escalation(t, now, ltx, 'consumer_request', reason);
+        },
+        ctx,
+      );
+      if (alongside) await alongside(tx);
     });
+    await this.scheduler.schedule(ctx.deadlines);
     return this.view(id, actor, this.clock.now());
   }
 
@@ -564,7 +585,9 @@ export class ComplaintsService {
 
   async acceptCase(id: string, actor: Actor): Promise<TicketView> {
     const calendar = await this.calendar.snapshot();
-    await this.transition(id, actor, 'accept_case', (t, now) => {
+    await this.transition(id, actor, 'accept_case', async (t, now, tx) => {
+      // 422 CASE_PACKET_INCOMPLETE naming what is missing (case-packet/packet-rules.ts).
+      await assertPacketComplete(tx, t);
       const rules = this.rules.ticketRules(t);
       const { at: mediationEndBy, basis } = computeDeadline(calendar, now, {
         workdays: rules.limits.mediationWorkdays,
@@ -819,6 +842,21 @@ export class ComplaintsService {
       out.push({ field, n: Number(n) });
     }
     return out;
+  }
+
+  /**
+   * An event without a state change (evidence, the complainant's details), appended through
+   * transition() in the caller's transaction `tx`: the ticket row locked, the guarded UPDATE of
+   * its chain head, the event and the outbox rows. `change` runs under the lock and may refuse.
+   */
+  async recordEvent(
+    tx: EntityManager,
+    id: string,
+    actor: Actor,
+    change: (t: ComplaintRow, now: Date, tx: EntityManager) => Change | Promise<Change>,
+  ): Promise<void> {
+    // No deadlines come from such events (none would be scheduled: the caller owns the commit).
+    await this.transition(id, actor, null, change, { tx, deadlines: [] });
   }
 
   // ---------------------------------------------------------------- internals

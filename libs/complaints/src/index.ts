@@ -10,3 +10,5 @@ export * from './webhooks';
 export * from './outbox';
 export * from './calendar';
 export * from './rules';
+export * from './evidence';
+export * from './case-packet';

@@ -21,11 +21,13 @@ import {
   DECLINE_REASONS,
   DEMAND_TYPES,
   ESCALATION_REASONS,
+  PACKET_FIELDS,
   TICKET_STATUSES,
 } from '@app/complaints';
 import { MAX_AMOUNT_MINOR } from '@app/shared';
 import type { Category, DeclineReason, DemandType, TicketStatus } from '@app/complaints';
 import { ListQuery } from '../http/list-query.dto';
+import { ComplainantRequest } from './evidence.dto';
 
 export class DemandDto {
   @ApiProperty({ enum: DEMAND_TYPES }) @IsIn(DEMAND_TYPES) type: DemandType;
@@ -102,6 +104,16 @@ export class EscalateRequest {
   @IsNotEmpty()
   @MaxLength(2000)
   reason: string;
+  @ApiPropertyOptional({
+    type: ComplainantRequest,
+    description:
+      'the case packet’s complainant details, given with the escalation (same as PUT …/complainant; never shown to the merchant)',
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ComplainantRequest)
+  complainant?: ComplainantRequest;
 }
 
 export class DeclineRequest {
@@ -194,6 +206,11 @@ export class OrderDto {
   @ApiProperty() merchantName: string;
 }
 
+export class CasePacketStatusDto {
+  @ApiProperty() complete: boolean;
+  @ApiProperty({ enum: PACKET_FIELDS, isArray: true }) missing: string[];
+}
+
 export class TicketResponse {
   @ApiProperty() id: string;
   @ApiProperty({ example: 'HJ-261123-000042' }) number: string;
@@ -241,6 +258,19 @@ export class TicketResponse {
   @ApiProperty({ type: () => [ExtensionResponse] }) extensions: ExtensionResponse[];
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description:
+      'GET one ticket, once escalated (consumer, office, admin): the name of the office that has the case',
+  })
+  officeName?: string | null;
+  @ApiPropertyOptional({
+    type: CasePacketStatusDto,
+    description:
+      'GET one ticket, once escalated (consumer, office, admin): what the 12315 office still needs before it may accept',
+  })
+  casePacket?: CasePacketStatusDto;
 }
 
 export class OfferResponse {

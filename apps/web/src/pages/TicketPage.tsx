@@ -7,6 +7,7 @@ import { useLive } from '../live';
 import { Link } from '../router';
 import { useSignedIn } from '../session';
 import { Trail } from '../components/Trail';
+import { CasePacketCard, EvidenceCard, NextSteps } from '../components/Evidence';
 import {
   Card,
   Countdown,
@@ -71,6 +72,9 @@ export function TicketPage({ id }: { id: string }) {
     ticket.setData((prev) => ({
       ...next,
       serialComplainant: next.serialComplainant ?? prev?.serialComplainant,
+      // Only GET (and the escalation's answer) carry these; the stream's copies do not.
+      officeName: next.officeName ?? prev?.officeName,
+      casePacket: next.casePacket ?? prev?.casePacket,
     }));
 
   useLive((m) => {
@@ -139,7 +143,9 @@ export function TicketPage({ id }: { id: string }) {
       <div className="ticket-grid">
         <div className="ticket-col">
           <Deadline ticket={tk} />
+          {role === 'consumer' ? <NextSteps ticket={tk} onChange={() => ticket.reload()} /> : null}
           <ActionsFor role={role} ticket={tk} offices={offices.data} after={after} />
+          {role === 'regulator' || role === 'admin' ? <CasePacketCard ticket={tk} /> : null}
           <Card title={t('ticket.complaint')}>
             <Facts
               items={[
@@ -184,10 +190,12 @@ export function TicketPage({ id }: { id: string }) {
                 [t('order.paidAt'), <DateTime key="p" iso={tk.order.paidAt} />],
                 [t('order.provider'), label('provider', tk.order.provider)],
                 [t('order.tradeNo'), <code key="n">{tk.order.tradeNo}</code>],
-                [t('order.region'), tk.regionCode],
+                // Region codes are for offices and merchants; consumers read the office's name.
+                [t('order.region'), role === 'consumer' ? null : tk.regionCode],
               ]}
             />
           </Card>
+          <EvidenceCard ticket={tk} role={role} onChange={() => extras.reload()} />
           <Offers role={role} ticket={tk} offers={ex?.offers ?? []} after={after} />
           <Thread role={role} ticket={tk} messages={messages} after={after} />
         </div>

@@ -94,6 +94,9 @@ export interface HejieConfig {
   adminSessionTtlMs: number;
   /** One `regulator_viewed` event per officer per ticket per this window (REGULATOR_VIEW_WINDOW). */
   regulatorViewWindowMs: number;
+  /** Evidence: largest file (bytes) and files per party per ticket. */
+  attachmentMaxBytes: number;
+  attachmentMaxCount: number;
   /** Scale (docs/SCALE.md): a streaming replica for read-heavy routes, and Redis Cluster. */
   scale: ScaleConfig;
 }
@@ -257,6 +260,8 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     serialComplainantWindowMs: duration('SERIAL_COMPLAINANT_WINDOW', '30d'),
     repeatOffenderMinEscalations: int('REPEAT_OFFENDER_MIN_ESCALATIONS', 10, 1, 1_000_000),
     repeatOffenderWindowMs: duration('REPEAT_OFFENDER_WINDOW', '90d'),
+    attachmentMaxBytes: int('ATTACHMENT_MAX_BYTES', 20 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    attachmentMaxCount: int('ATTACHMENT_MAX_COUNT', 10, 1, 1000),
     scale: {
       databaseReplicaUrl: env.DATABASE_REPLICA_URL
         ? url('DATABASE_REPLICA_URL', '', ['postgres:', 'postgresql:'])

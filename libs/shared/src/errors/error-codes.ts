@@ -25,6 +25,8 @@ export const ERROR_CODES = [
   'WEBHOOK_URL_FORBIDDEN',
   'EXTENSION_USED',
   'PROVIDER_RESERVED',
+  'ATTACHMENT_LIMIT',
+  'CASE_PACKET_INCOMPLETE',
   'INTERNAL_ERROR',
 ] as const;
 
@@ -63,6 +65,8 @@ export function statusOf(code: ErrorCode): number {
     case 'CREDIT_CODE_INVALID':
     case 'WEBHOOK_URL_FORBIDDEN':
     case 'PROVIDER_RESERVED':
+    case 'ATTACHMENT_LIMIT':
+    case 'CASE_PACKET_INCOMPLETE':
       return 422;
     case 'RATE_LIMITED':
       return 429;
@@ -99,6 +103,8 @@ const TITLES: Record<ErrorCode, string> = {
   INTERNAL_ERROR: 'Internal error',
   PROVIDER_NOT_CONFIGURED: 'Payment provider not configured',
   WEBHOOK_URL_FORBIDDEN: 'Webhook URL not allowed',
+  ATTACHMENT_LIMIT: 'Too many attachments',
+  CASE_PACKET_INCOMPLETE: 'Case packet incomplete',
 };
 
 export function titleOf(code: ErrorCode): string {
