@@ -253,6 +253,9 @@ describe('the API edge (issue 11)', () => {
           .set('content-type', 'application/json')
           .send(raw);
         expectProblem(res, 400, 'VALIDATION_FAILED');
+        expect(res.body.errors).toEqual([
+          { field: expect.stringMatching(/^(name|contactEmail)$/), message: expect.any(String) },
+        ]);
         const code = (JSON.parse(raw) as { creditCode: string }).creditCode;
         const rows = await t.db.query('SELECT 1 FROM merchants WHERE credit_code = $1', [code]);
         expect(rows).toHaveLength(0);
