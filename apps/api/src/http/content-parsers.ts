@@ -76,7 +76,7 @@ export function registerContentParsers(app: FastifyInstance, policies: BodyPolic
 
   app.addContentTypeParser(
     /^application\/([\w.+-]+\+)?json$/,
-    { parseAs: 'buffer' },
+    { parseAs: 'buffer', bodyLimit: policies.fallback.limit },
     (req: FastifyRequest, body: string | Buffer, done) => {
       const refused = wrongRoute(req, 'json');
       if (refused) return done(refused, undefined);
@@ -94,7 +94,7 @@ export function registerContentParsers(app: FastifyInstance, policies: BodyPolic
   );
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
-    { parseAs: 'buffer' },
+    { parseAs: 'buffer', bodyLimit: policies.fallback.limit },
     (req: FastifyRequest, body: string | Buffer, done) => {
       const refused = wrongRoute(req, 'form');
       if (refused) return done(refused, undefined);
