@@ -160,6 +160,45 @@ describe('the API edge (issue 11)', () => {
       }
     });
 
+    it('a chunked body (no declared length) over the limit is cut off at 1 MB, on a route or on no route', async () => {
+      for (const path of ['/v1/merchants', '/v1/nowhere']) {
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const socket = net.connect(port, '127.0.0.1');
+        const answer = await new Promise<string>((resolve) => {
+          let text = '';
+          let sent = 0;
+          socket.on('data', (d) => {
+            text += d.toString('latin1');
+            if (text.includes('\r\n\r\n')) resolve(text);
+          });
+          socket.on('close', () => resolve(text));
+          socket.on('error', () => resolve(text));
+          setTimeout(() => resolve(text), 5000);
+          socket.on('connect', () => {
+            socket.write(
+              `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+                `Authorization: Bearer ${t.token({ role: 'admin' })}\r\nTransfer-Encoding: chunked\r\n\r\n`,
+            );
+            const pump = () => {
+              // 4 MiB at most; the server must answer long before.
+              while (sent < 64 && !socket.destroyed) {
+                sent++;
+                if (
+                  !socket.write(`${chunk.length.toString(16)}\r\n${chunk.toString('latin1')}\r\n`)
+                ) {
+                  socket.once('drain', pump);
+                  return;
+                }
+              }
+            };
+            pump();
+          });
+        });
+        socket.destroy();
+        expect({ path, status: answer.split(' ')[1] }).toEqual({ path, status: '413' });
+      }
+    });
+
     it('signed routes: a missing or malformed signature or an unknown key id → 401 without sending the body', async () => {
       const cases: [string, string][] = [
         ['/v1/receipts/batch', ''],
@@ -253,6 +292,9 @@ describe('the API edge (issue 11)', () => {
           .set('content-type', 'application/json')
           .send(raw);
         expectProblem(res, 400, 'VALIDATION_FAILED');
+        expect(res.body.errors).toEqual([
+          { field: expect.stringMatching(/^(name|contactEmail)$/), message: expect.any(String) },
+        ]);
         const code = (JSON.parse(raw) as { creditCode: string }).creditCode;
         const rows = await t.db.query('SELECT 1 FROM merchants WHERE credit_code = $1', [code]);
         expect(rows).toHaveLength(0);

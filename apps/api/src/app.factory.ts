@@ -30,8 +30,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   const config = loadConfig(process.env);
   const policies = new BodyPolicies(config);
   const adapter = new FastifyAdapter({
-    // The global cap is the largest route's; every route gets its own (BodyPolicies, onRoute).
-    bodyLimit: policies.largest,
+    // 1 MB for anything without a route of its own (404s included); every route gets its own
+    // limit from BodyPolicies (onRoute), e.g. 64 MiB on the batch route.
+    bodyLimit: policies.fallback.limit,
     // Slow or stalled clients cannot hold a connection (SECURITY.md, "Limits"): the whole
     // request within REQUEST_TIMEOUT, its headers within HEADERS_TIMEOUT, no silence longer
     // than CONNECTION_TIMEOUT, idle keep-alive closed after KEEP_ALIVE_TIMEOUT.

@@ -65,11 +65,6 @@ export class BodyPolicies {
     return (url !== undefined && this.routes.get(`${method} ${url}`)) || this.fallback;
   }
 
-  /** The largest body any route takes (Fastify's global cap; each route sets its own). */
-  get largest(): number {
-    return Math.max(...[...this.routes.values()].map((p) => p.limit), this.fallback.limit);
-  }
-
   /** Hooks: per-route body limits (onRoute) and the before-the-body checks (onRequest). */
   register(app: FastifyInstance): void {
     app.addHook('onRoute', (route) => {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { errorCodes } from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { assertCleanValue, decodeUtf8Strict, parseJsonStrict } from '@app/shared';
+import { DomainError, assertCleanValue, decodeUtf8Strict, parseJsonStrict } from '@app/shared';
 import { BodyPolicies, MEDIA_TYPES } from './body-policy';
 import type { BodyKind } from './body-policy';
 
@@ -37,12 +37,15 @@ export function parseForm(raw: string): Record<string, string> {
   return out;
 }
 
-/** Parses with `parse`; a DomainError or any throw becomes the malformed-body error (400). */
+/** Parses with `parse`; whatever it throws is answered as a 400 (never a 500). */
 function parsed<T>(parse: () => T, done: (err: Error | null, body?: unknown) => void): void {
   let value: T;
   try {
     value = parse();
   } catch (e) {
+    // A DomainError keeps its field errors; the problem filter maps it (400 VALIDATION_FAILED).
+    if (e instanceof DomainError)
+      return done(Object.assign(e, { statusCode: e.status }), undefined);
     return done(
       (e as { code?: string }).code === MALFORMED_BODY_CODE
         ? (e as Error)
@@ -73,7 +76,7 @@ export function registerContentParsers(app: FastifyInstance, policies: BodyPolic
 
   app.addContentTypeParser(
     /^application\/([\w.+-]+\+)?json$/,
-    { parseAs: 'buffer' },
+    { parseAs: 'buffer', bodyLimit: policies.fallback.limit },
     (req: FastifyRequest, body: string | Buffer, done) => {
       const refused = wrongRoute(req, 'json');
       if (refused) return done(refused, undefined);
@@ -91,7 +94,7 @@ export function registerContentParsers(app: FastifyInstance, policies: BodyPolic
   );
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
-    { parseAs: 'buffer' },
+    { parseAs: 'buffer', bodyLimit: policies.fallback.limit },
     (req: FastifyRequest, body: string | Buffer, done) => {
       const refused = wrongRoute(req, 'form');
       if (refused) return done(refused, undefined);
