@@ -312,7 +312,8 @@ const IPV6_CIDR = /^[0-9a-f:.]+(\/\d{1,3})?$/i;
 /** Tokens, sessions and operations (docs/SECURITY.md). */
 function opsConfig(env: Env, r: Readers, problems: string[]): OpsConfig {
   const nodeEnv = r.str('NODE_ENV', 'development');
-  if (nodeEnv === 'production' && r.bool('AUTH_DEV_LOGIN', false)) {
+  // (AUTH_DEV_LOGIN itself is validated above; read here without reporting it twice.)
+  if (nodeEnv === 'production' && ['true', '1'].includes(env.AUTH_DEV_LOGIN ?? '')) {
     problems.push('AUTH_DEV_LOGIN=true is refused when NODE_ENV=production (demo sign-in only)');
   }
   const metricsToken = env.METRICS_TOKEN || null;
