@@ -176,8 +176,42 @@ async function fakeServer(reply: string): Promise<{ server: Server; port: number
       );
       expect(r.ms).toBeLessThan(10_000); // about 1 s; a loaded machine is slower
     }, 30_000);
+
+    it('starts a stopped Debian cluster on the port (main after apt-get install) and lets the password-less URL in', async () => {
+      const [port] = await freePorts(1);
+      const name = `svc_${port}`;
+      const made = spawnSync('pg_createcluster', ['-p', String(port), pgVersion(), name]);
+      expect(made.status).toBe(0);
+      try {
+        const hba = `/etc/postgresql/${pgVersion()}/${name}/pg_hba.conf`;
+        expect(readFileSync(hba, 'utf8')).toMatch(
+          /^host\s+all\s+all\s+127\.0\.0\.1\/32\s+scram-sha-256/m,
+        );
+        const url = `postgres://postgres@127.0.0.1:${port}/hejie_services`;
+        const r = await services(checkout, { ...env, DATABASE_URL: url });
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain(
+          `postgres: started 127.0.0.1:${port} (Debian cluster ${pgVersion()}/${name}; postgres trusted from localhost in ${hba}; created database hejie_services)`,
+        );
+        const pg = new Client({ connectionString: url });
+        await pg.connect();
+        expect((await pg.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+        await pg.end();
+        expect(readFileSync(hba, 'utf8').split('\n').slice(0, 3)).toEqual([
+          '# added by hejie scripts/services.ts: the password-less DATABASE_URL',
+          'host all "postgres" 127.0.0.0/8 trust',
+          'host all "postgres" ::1/128 trust',
+        ]);
+      } finally {
+        spawnSync('pg_dropcluster', ['--stop', pgVersion(), name]);
+      }
+    }, 90_000);
   },
 );
+
+function pgVersion(): string {
+  return readdirSync('/usr/lib/postgresql').sort((x, y) => Number(y) - Number(x))[0];
+}
 
 // The user's copy links to our node_modules, which nobody cannot read when the checkout itself is
 // in root's home (the README's fresh machine): then this part is skipped.
