@@ -457,6 +457,62 @@ describe('webhooks, merchants, trail and retention (API, database)', () => {
     });
   });
 
+  describe('the recommended application role (docs/SECURITY.md)', () => {
+    it('cannot UPDATE, DELETE or TRUNCATE events, nor disable the trigger; reads them and writes other tables', async () => {
+      const m = await createMerchant(t);
+      const ticketId = await ticketFor(m.id);
+      const role = `hejie_app_probe_${randomBytes(4).toString('hex')}`;
+      const qr = t.db.createQueryRunner();
+      await qr.connect();
+      await qr.startTransaction(); // CREATE ROLE is transactional: rolled back below
+      const attempt = async (sql: string, params: unknown[] = []) => {
+        await qr.query('SAVEPOINT probe');
+        try {
+          await qr.query(sql, params);
+          await qr.query('RELEASE SAVEPOINT probe');
+          return 'ok';
+        } catch (e) {
+          await qr.query('ROLLBACK TO SAVEPOINT probe');
+          return (e as Error).message;
+        }
+      };
+      try {
+        await qr.query(`CREATE ROLE ${role} NOLOGIN`);
+        await qr.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
+        await qr.query(
+          `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}`,
+        );
+        await qr.query(`REVOKE UPDATE, DELETE, TRUNCATE ON complaint_events FROM ${role}`);
+        await qr.query(`SET LOCAL ROLE ${role}`);
+        expect(
+          await attempt(`UPDATE complaint_events SET data = '{}' WHERE complaint_id = $1`, [
+            ticketId,
+          ]),
+        ).toMatch(/permission denied/);
+        expect(
+          await attempt('DELETE FROM complaint_events WHERE complaint_id = $1', [ticketId]),
+        ).toMatch(/permission denied/);
+        expect(await attempt('TRUNCATE complaint_events')).toMatch(/permission denied/);
+        expect(
+          await attempt(
+            'ALTER TABLE complaint_events DISABLE TRIGGER complaint_events_no_update_delete',
+          ),
+        ).toMatch(/must be (the )?owner/);
+        expect(
+          await attempt('SELECT count(*) FROM complaint_events WHERE complaint_id = $1', [
+            ticketId,
+          ]),
+        ).toBe('ok');
+        expect(
+          await attempt('UPDATE merchants SET contact_email = contact_email WHERE id = $1', [m.id]),
+        ).toBe('ok');
+      } finally {
+        await qr.rollbackTransaction();
+        await qr.release();
+      }
+    });
+  });
+
   describe('outbox retention (OUTBOX_RETENTION, injected clock)', () => {
     it('purges done outbox rows and delivered webhooks past retention, in batches; keeps the rest', async () => {
       const d = await hookedTicket('https://93.184.215.14/hook');
