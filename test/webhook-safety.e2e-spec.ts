@@ -15,6 +15,7 @@ import type { WebhookResolver } from '../libs/directory/src';
 import { HEJIE_CONFIG, openFor } from '../libs/shared/src';
 import type { Clock, HejieConfig } from '../libs/shared/src';
 import { SealPerPurpose1764700320000 } from '../migrations/1764700320000-SealPerPurpose';
+import { ScrubWebhookErrors1764700330000 } from '../migrations/1764700330000-ScrubWebhookErrors';
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
 import { createMerchant, createStore, newCreditCode } from './factories/directory.factory';
 import { createReceipt } from './factories/complaint.factory';
@@ -427,6 +428,33 @@ describe('webhooks, merchants, trail and retention (API, database)', () => {
       );
       await retry().expect(200);
     });
+  });
+
+  it("the migration reduces stored lastError texts (receivers' bytes) to generic reasons", async () => {
+    const d = await hookedTicket('https://93.184.215.14/hook');
+    const cases: [string, string][] = [
+      ['HTTP 500: redis_version:7.0.15 secret internal answer', 'HTTP 500'],
+      ['HTTP 404', 'HTTP 404'],
+      ['no answer within 5000 ms', 'timeout'],
+      ['request failed: ECONNREFUSED', 'request failed'],
+      [
+        'the signing secret cannot be opened: rotate it',
+        'the signing secret cannot be opened: rotate it',
+      ],
+    ];
+    for (const [stored, scrubbed] of cases) {
+      await t.db.query('UPDATE webhook_deliveries SET last_error = $2 WHERE id = $1', [
+        d.deliveryId,
+        stored,
+      ]);
+      const qr = t.db.createQueryRunner();
+      try {
+        await new ScrubWebhookErrors1764700330000().up(qr);
+      } finally {
+        await qr.release();
+      }
+      expect((await deliveryRow(d.deliveryId)).last_error).toBe(scrubbed);
+    }
   });
 
   describe('the trail is append-only in the database', () => {
