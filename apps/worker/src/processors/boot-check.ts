@@ -1,4 +1,6 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { HEJIE_CONFIG } from '@app/shared';
+import type { HejieConfig } from '@app/shared';
 import {
   DEADLINES_QUEUE,
   MAINTENANCE_QUEUE,
@@ -22,14 +24,22 @@ export class ProcessorBootCheck implements OnModuleInit {
     private readonly stats: StatsProcessor,
     private readonly webhooks: WebhooksProcessor,
     private readonly maintenance: MaintenanceProcessor,
+    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
   ) {}
 
   onModuleInit(): void {
-    assertOneProcessorPerJob({
+    const handlerMaps = {
       [DEADLINES_QUEUE]: this.deadlines.handlers,
       [STATS_QUEUE]: this.stats.handlers,
       [WEBHOOKS_QUEUE]: this.webhooks.handlers,
       [MAINTENANCE_QUEUE]: this.maintenance.handlers,
-    });
+    };
+    assertOneProcessorPerJob(handlerMaps);
+    const unknown = (this.config.workerQueues ?? []).filter((q) => !(q in handlerMaps));
+    if (unknown.length) {
+      throw new Error(
+        `WORKER_QUEUES names unknown queue(s) ${unknown.join(', ')}; known: ${Object.keys(handlerMaps).join(', ')}`,
+      );
+    }
   }
 }
