@@ -292,6 +292,35 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
       ).toBe(true);
     });
 
+    it('a transfer starts a fresh acceptance period, which the new office may extend once', async () => {
+      const shop = await createShop(t, '810203');
+      const other = await createOffice(t, ['8105'], '测试局五');
+      const otherRegulator = bearer(t.token({ role: 'regulator', officeId: other.id }));
+      setNow('2026-11-02T02:00:00Z');
+      const ticket = await ticketIn(t, shop, 'escalated');
+      const body = {
+        deadline: 'acceptBy',
+        workdays: 2,
+        reason: 'Waiting for the inspection report.',
+      };
+      const url = `/v1/complaints/${ticket.id}/extend`;
+      expect((await t.http.post(url).set(regulator).send(body)).status).toBe(200);
+      setNow('2026-11-03T02:00:00Z'); // Tue 3 Nov
+      const moved = await t.http
+        .post(`/v1/complaints/${ticket.id}/transfer`)
+        .set(regulator)
+        .send({ officeId: other.id });
+      expect(moved.status).toBe(200);
+      expect(moved.body.acceptBy).toBe('2026-11-12T15:59:59.999Z'); // fresh: Tue 3 Nov + 7
+      expect(moved.body.ruleSet).toBe('cn-12315');
+      const ext = await t.http.post(url).set(otherRegulator).send(body);
+      expect(ext.status).toBe(200);
+      expect(ext.body.acceptBy).toBe('2026-11-16T15:59:59.999Z'); // + 2 working days
+      expect((await t.http.post(url).set(otherRegulator).send(body)).body.code).toBe(
+        'EXTENSION_USED',
+      );
+    });
+
     it("another office's regulator cannot extend (404)", async () => {
       const shop = await createShop(t, '810202');
       setNow('2026-11-02T02:00:00Z');

@@ -71,7 +71,11 @@ export class CalendarController {
   ): Promise<CalendarResponse> {
     const r = await this.calendar.load(
       yearParam(year),
-      { notice: { ...body.notice, date: body.notice.date ?? null }, holidays: body.holidays, workdays: body.workdays },
+      {
+        notice: { ...body.notice, date: body.notice.date ?? null },
+        holidays: body.holidays,
+        workdays: body.workdays,
+      },
       `api:${actor.sub}`,
     );
     return view(r.calendar);
@@ -87,9 +91,10 @@ export class CalendarController {
   @ApiOkResponse({ type: RuleSetsResponse })
   rulesList(): RuleSetsResponse {
     return {
-      items: this.rules.sets.map(
-        (s): RuleSetResponse => ({ ...s, default: s.id === this.rules.defaultId }),
-      ),
+      items: this.rules.sets.map((s): RuleSetResponse => ({
+        ...s,
+        default: s.id === this.rules.defaultId,
+      })),
     };
   }
 }
