@@ -731,7 +731,7 @@ export class ComplaintsService {
    * the past (clampRecomputed). Returns how many tickets changed (fewer than `limit`: done).
    */
   async rebaseBatch(limit: number): Promise<{ changed: number }> {
-    const calendar = await this.calendar.snapshot();
+    const calendar = await this.calendar.snapshot(true);
     const latest = calendar.latestVersions();
     const ctx: BatchContext = { tx: undefined as unknown as EntityManager, deadlines: [] };
     const changed = await this.db.transaction(async (tx) => {
