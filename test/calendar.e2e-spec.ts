@@ -443,6 +443,9 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
       .set(admin())
       .send({ ...NOTICE_2027, workdays: ['2027-10-09'] });
     expect(v2.body.version).toBe(2);
+    const versions = await t.http.get('/v1/calendar/2027/versions');
+    expect(versions.body.items.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+    expect(versions.body.items[1].loadedFrom).toBe('api:admin-user');
     expect((await t.http.get('/v1/calendar/2027')).body.version).toBe(2);
     await complaints.rebaseBatch(500);
     const after = await t.http.get(`/v1/complaints/${tickets[0].id}`).set(tickets[0].consumer);
