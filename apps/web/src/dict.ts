@@ -244,6 +244,7 @@ export const DICT = {
   'trail.invalid': ['哈希链校验失败（第 {seq} 条）', 'Hash chain broken at event {seq}'],
   'trail.anOffice': ['市场监管部门', 'the market regulator'],
   'trail.mediationEndBy': ['调解期限至 {at}', 'Mediation until {at}'],
+  'trail.deadlineMoved': ['{from} → {to}', '{from} → {to}'],
 
   'inbox.title': ['投诉工单', 'Complaint inbox'],
   'inbox.summary': ['概况', 'Summary'],
@@ -390,6 +391,11 @@ export const DICT = {
   'event.mediated': ['调解成功', 'Mediated'],
   'event.mediation_failed': ['调解终止', 'Mediation failed'],
   'event.regulator_viewed': ['监管人员查阅', 'Viewed by regulator'],
+  'event.deadline_extended': ['期限延长', 'Deadline extended'],
+  'event.deadline_changed': [
+    '期限按正式节假日安排重算',
+    'Deadline recomputed on the official calendar',
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type DictKey = keyof typeof DICT;
