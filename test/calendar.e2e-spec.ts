@@ -7,6 +7,8 @@
 import { CLOCK } from '../libs/shared/src/clock';
 import type { Clock } from '../libs/shared/src/clock';
 import { ComplaintsService } from '../libs/complaints/src/complaints.service';
+import { CalendarService } from '../libs/complaints/src/calendar/calendar.service';
+import { backfillDeadlineBases } from '../migrations/1764700400000-CalendarAndRuleSets';
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
 import { createOffice, createShop, ticketIn } from './factories/complaint.factory';
 
@@ -290,6 +292,35 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
       ).toBe(true);
     });
 
+    it('a transfer starts a fresh acceptance period, which the new office may extend once', async () => {
+      const shop = await createShop(t, '810203');
+      const other = await createOffice(t, ['8105'], '测试局五');
+      const otherRegulator = bearer(t.token({ role: 'regulator', officeId: other.id }));
+      setNow('2026-11-02T02:00:00Z');
+      const ticket = await ticketIn(t, shop, 'escalated');
+      const body = {
+        deadline: 'acceptBy',
+        workdays: 2,
+        reason: 'Waiting for the inspection report.',
+      };
+      const url = `/v1/complaints/${ticket.id}/extend`;
+      expect((await t.http.post(url).set(regulator).send(body)).status).toBe(200);
+      setNow('2026-11-03T02:00:00Z'); // Tue 3 Nov
+      const moved = await t.http
+        .post(`/v1/complaints/${ticket.id}/transfer`)
+        .set(regulator)
+        .send({ officeId: other.id });
+      expect(moved.status).toBe(200);
+      expect(moved.body.acceptBy).toBe('2026-11-12T15:59:59.999Z'); // fresh: Tue 3 Nov + 7
+      expect(moved.body.ruleSet).toBe('cn-12315');
+      const ext = await t.http.post(url).set(otherRegulator).send(body);
+      expect(ext.status).toBe(200);
+      expect(ext.body.acceptBy).toBe('2026-11-16T15:59:59.999Z'); // + 2 working days
+      expect((await t.http.post(url).set(otherRegulator).send(body)).body.code).toBe(
+        'EXTENSION_USED',
+      );
+    });
+
     it("another office's regulator cannot extend (404)", async () => {
       const shop = await createShop(t, '810202');
       setNow('2026-11-02T02:00:00Z');
@@ -303,6 +334,62 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
         .send({ deadline: 'acceptBy', workdays: 2, reason: 'Waiting for the inspection report.' });
       expect(res.status).toBe(404);
     });
+  });
+
+  it('a deadline from before this release (old fixed-date fallback) gets a basis and is recomputed on the estimate', async () => {
+    const office = await createOffice(t, ['8104'], '测试局四');
+    const regulator = bearer(t.token({ role: 'regulator', officeId: office.id }));
+    const shop = await createShop(t, '810401');
+    setNow('2026-12-10T02:00:00Z');
+    const tk = await ticketIn(t, shop, 'mediating', { regulator });
+    // As the old code left it: no basis, and 45 working days counted on the fixed-date
+    // fallback, which ran into the 2027 Spring Festival (Fri 12 Feb).
+    await t.db.query(
+      `UPDATE complaints SET deadline_basis = '{}'::jsonb, mediation_end_by = $2 WHERE id = $1`,
+      [tk.id, '2027-02-12T15:59:59.999Z'],
+    );
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const data = require('chinese-days/dist/chinese-days.json');
+    expect(await backfillDeadlineBases(t.db, data)).toBeGreaterThanOrEqual(1);
+    const [row] = await t.db.query('SELECT deadline_basis FROM complaints WHERE id = $1', [tk.id]);
+    expect(row.deadline_basis.mediationEndBy).toMatchObject({
+      basis: 'estimated',
+      workdays: 45,
+      years: { 2026: 1, 2027: -1 },
+      from: '2026-12-10T02:00:00.000Z',
+    });
+
+    setNow('2026-12-11T02:00:00Z');
+    await complaints.rebaseBatch(500);
+    const view = await t.http.get(`/v1/complaints/${tk.id}`).set(tk.consumer);
+    expect(view.body.mediationEndBy).toBe('2027-02-18T15:59:59.999Z');
+    expect(view.body.deadlineBasis.mediationEndBy).toBe('estimated');
+    const events = await t.http.get(`/v1/complaints/${tk.id}/events`).set(admin());
+    const changed = (events.body.items as { type: string; data: Record<string, unknown> }[]).filter(
+      (e) => e.type === 'deadline_changed',
+    );
+    expect(changed.map((e) => e.data)).toEqual([
+      expect.objectContaining({
+        field: 'mediationEndBy',
+        from: '2027-02-12T15:59:59.999Z',
+        to: '2027-02-18T15:59:59.999Z',
+        calendarVersion: 0,
+      }),
+    ]);
+
+    // The warnings: running deadlines on an estimate, and 2027 within 60 days without a notice.
+    const metrics = await t.http.get('/metrics');
+    const estimated = /hejie_calendar_estimated_deadlines\{field="mediationEndBy"\} (\d+)/.exec(
+      metrics.text,
+    );
+    expect(Number(estimated?.[1])).toBeGreaterThanOrEqual(1);
+    expect(metrics.text).toMatch(/hejie_calendar_official_missing\{year="2027"\} 1/);
+    const calendar = t.app.get(CalendarService, { strict: false });
+    expect(await calendar.yearsWithoutOfficialData(new Date('2026-06-01T00:00:00Z'))).toEqual([]);
+    expect(await calendar.yearsWithoutOfficialData(new Date('2026-11-01T00:00:00Z'))).toEqual([]);
+    expect(await calendar.yearsWithoutOfficialData(new Date('2026-11-02T00:00:00Z'))).toEqual([
+      2027,
+    ]);
   });
 
   it('PUT /v1/calendar/2027: open deadlines in 2027 move, each with one deadline_changed event, even with two workers', async () => {
@@ -356,6 +443,9 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
       .set(admin())
       .send({ ...NOTICE_2027, workdays: ['2027-10-09'] });
     expect(v2.body.version).toBe(2);
+    const versions = await t.http.get('/v1/calendar/2027/versions');
+    expect(versions.body.items.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+    expect(versions.body.items[1].loadedFrom).toBe('api:admin-user');
     expect((await t.http.get('/v1/calendar/2027')).body.version).toBe(2);
     await complaints.rebaseBatch(500);
     const after = await t.http.get(`/v1/complaints/${tickets[0].id}`).set(tickets[0].consumer);

@@ -247,6 +247,7 @@ export const DICT = {
   'trail.invalid': ['哈希链校验失败（第 {seq} 条）', 'Hash chain broken at event {seq}'],
   'trail.anOffice': ['市场监管部门', 'the market regulator'],
   'trail.mediationEndBy': ['调解期限至 {at}', 'Mediation until {at}'],
+  'trail.deadlineMoved': ['{from} → {to}', '{from} → {to}'],
 
   'inbox.title': ['投诉工单', 'Complaint inbox'],
   'inbox.summary': ['概况', 'Summary'],
@@ -458,6 +459,11 @@ export const DICT = {
   ],
   'next.save': ['提交', 'Save'],
   'next.saved': ['投诉人信息已保存', 'Details saved'],
+  'event.deadline_extended': ['期限延长', 'Deadline extended'],
+  'event.deadline_changed': [
+    '期限按正式节假日安排重算',
+    'Deadline recomputed on the official calendar',
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type DictKey = keyof typeof DICT;

@@ -716,10 +716,10 @@ export class ComplaintsService {
     const calendar = await this.calendar.snapshot();
     await this.transition(id, actor, 'extend_deadline', (t, now) => {
       const rules = this.rules.ticketRules(t);
-      extensionOf(t, deadline, workdays, rules);
       const field = DEADLINE_FIELDS[deadline];
       const old = t[field.column as 'accept_by' | 'mediation_end_by'];
       const current = t.deadline_basis?.[deadline] as DeadlineBasis | undefined;
+      extensionOf(t, deadline, workdays, rules, current?.from);
       // The limit as counted so far (its basis), or — a ticket from before bases existed —
       // counted again from its start under its set.
       const base: DeadlineBasis =
@@ -763,7 +763,7 @@ export class ComplaintsService {
    * the past (clampRecomputed). Returns how many tickets changed (fewer than `limit`: done).
    */
   async rebaseBatch(limit: number): Promise<{ changed: number }> {
-    const calendar = await this.calendar.snapshot();
+    const calendar = await this.calendar.snapshot(true);
     const latest = calendar.latestVersions();
     const ctx: BatchContext = { tx: undefined as unknown as EntityManager, deadlines: [] };
     const changed = await this.db.transaction(async (tx) => {

@@ -8,6 +8,7 @@ import { ApiProblems } from '../http/api-problems';
 import { CurrentActor, Public, Roles } from '../http/auth';
 import {
   CalendarResponse,
+  CalendarVersionsResponse,
   PutCalendarRequest,
   RuleSetResponse,
   RuleSetsResponse,
@@ -51,6 +52,21 @@ export class CalendarController {
   @ApiProblems('VALIDATION_FAILED')
   async get(@Param('year') year: string): Promise<CalendarResponse> {
     return view(await this.calendar.year(yearParam(year)));
+  }
+
+  @Get('calendar/:year/versions')
+  @Public()
+  @ApiOperation({
+    summary: 'Every official version of a year, newest first (empty while it is estimated)',
+  })
+  @ApiParam({ name: 'year', example: 2026 })
+  @ApiOkResponse({ type: CalendarVersionsResponse })
+  @ApiProblems('VALIDATION_FAILED')
+  async versions(@Param('year') year: string): Promise<CalendarVersionsResponse> {
+    const items = await this.calendar.versions(yearParam(year));
+    return {
+      items: items.map((c) => ({ ...view(c), loadedFrom: c.loadedFrom!, createdAt: c.createdAt! })),
+    };
   }
 
   @Put('calendar/:year')

@@ -66,6 +66,19 @@ export class CalendarResponse {
   @ApiProperty({ type: [String] }) workdays: string[];
 }
 
+export class CalendarVersionResponse extends CalendarResponse {
+  @ApiProperty({
+    example: 'api:admin-user',
+    description: 'chinese-days@<version>, file:<name> or api:<sub>',
+  })
+  loadedFrom: string;
+  @ApiProperty() createdAt: string;
+}
+
+export class CalendarVersionsResponse {
+  @ApiProperty({ type: [CalendarVersionResponse] }) items: CalendarVersionResponse[];
+}
+
 export class RuleSetResponse {
   @ApiProperty() id: string;
   @ApiProperty() name: string;

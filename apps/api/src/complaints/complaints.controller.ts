@@ -303,7 +303,7 @@ export class ComplaintsController {
     summary:
       'Extend the running deadline once (acceptBy while escalated, mediationEndBy while mediating)',
     description:
-      "By 1 to the ticket rule set's maxExtensionWorkdays working days (400 VALIDATION_FAILED otherwise), counted on from the current deadline; once per deadline (409 EXTENSION_USED); 409 INVALID_TRANSITION when that deadline does not run in the ticket's status. The reason is shown to the consumer in `extensions`; the trail gets a `deadline_extended` event.",
+      "By 1 to the ticket rule set's maxExtensionWorkdays working days (400 VALIDATION_FAILED otherwise), counted on from the current deadline; once per deadline (409 EXTENSION_USED; a transfer starts a fresh acceptance period, extendable once by the new office); 409 INVALID_TRANSITION when that deadline does not run in the ticket's status. The reason is shown to the consumer in `extensions`; the trail gets a `deadline_extended` event.",
   })
   @ApiOkResponse({ type: TicketResponse })
   @ApiProblems(

@@ -53,6 +53,14 @@ export function EventSummary({ e, offices }: { e: TrailEvent; offices?: Map<stri
           {str(d.detail) ? <span className="quote"> {str(d.detail)}</span> : null}
         </>
       );
+    case 'deadline_extended':
+    case 'deadline_changed':
+      return (
+        <>
+          {t('trail.deadlineMoved', { from: dateTime(str(d.from)), to: dateTime(str(d.to)) })}
+          {str(d.reason) ? <span className="quote"> {str(d.reason)}</span> : null}
+        </>
+      );
     case 'transferred':
       return (
         <>

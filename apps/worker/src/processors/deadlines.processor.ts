@@ -1,7 +1,13 @@
 import { InjectQueue, Processor } from '@nestjs/bullmq';
 import { Inject, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
-import { CalendarService, ComplaintsService, DEADLINES_QUEUE, JOB_NAMES } from '@app/complaints';
+import {
+  CalendarService,
+  ComplaintsService,
+  DEADLINES_QUEUE,
+  JOB_NAMES,
+  RebaseGate,
+} from '@app/complaints';
 import type { JobName, JobOf } from '@app/complaints';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
@@ -67,7 +73,8 @@ export class DeadlinesProcessor
   /**
    * Recomputes the running deadlines counted on an estimate or an older calendar version
    * (ComplaintsService.rebaseBatch), in batches until none is left unlocked. Enqueued when a
-   * year's notice is loaded; every sweep runs it too (a lost job, a stale snapshot elsewhere).
+   * year's notice is loaded; sweeps run it too while RebaseGate says so (a lost job, a stale
+   * snapshot in another process, the bases the migration backfilled).
    */
   async rebase(): Promise<{ changed: number }> {
     let changed = 0;
@@ -80,14 +87,23 @@ export class DeadlinesProcessor
     return { changed };
   }
 
+  private readonly rebaseGate = new RebaseGate();
+
+  private async calendarChores(): Promise<void> {
+    await this.calendar.warnHorizon();
+    const { revision } = await this.calendar.snapshot(true);
+    if (!this.rebaseGate.due(revision, Date.now())) return;
+    const { changed } = await this.rebase();
+    this.rebaseGate.done(revision, changed, Date.now());
+  }
+
   /** Batches until nothing overdue is left unlocked; other workers take the locked rows. */
   async sweep(): Promise<{ escalated: number; terminated: number }> {
     // First the calendar's chores (a few ms: a deadline moved by a new notice must not be
     // enforced on its old date); a failure is logged and retried next sweep, never blocking it.
-    await this.calendar
-      .warnHorizon()
-      .then(() => this.rebase())
-      .catch((e: unknown) => this.logger.error(`calendar rebase failed: ${String(e)}`));
+    await this.calendarChores().catch((e: unknown) =>
+      this.logger.error(`calendar rebase failed: ${String(e)}`),
+    );
     const total = { escalated: 0, terminated: 0 };
     // Each batch's deadline jobs go to Redis while the next batch runs; all are awaited below.
     const scheduled: Promise<void>[] = [];

@@ -85,10 +85,15 @@ export class CalendarService implements OnApplicationBootstrap {
     }
   }
 
-  /** The calendar deadlines are counted on now (see the class comment). */
-  async snapshot(): Promise<CalendarSnapshot> {
+  /**
+   * The calendar deadlines are counted on now (see the class comment). `fresh`: ask PostgreSQL
+   * for the revision now (the rebase, which must see a version the moment it was loaded).
+   */
+  async snapshot(fresh = false): Promise<CalendarSnapshot> {
     const now = Date.now();
-    if (this.snapshotValue && now - this.checkedAt < CALENDAR_RECHECK_MS) return this.snapshotValue;
+    if (this.snapshotValue && !fresh && now - this.checkedAt < CALENDAR_RECHECK_MS) {
+      return this.snapshotValue;
+    }
     this.loading ??= this.refresh().finally(() => (this.loading = null));
     return this.loading;
   }

@@ -34,6 +34,19 @@ describe('extension rules', () => {
     expect(codeOf(() => extensionOf(used, 'mediationEndBy', 3, national))).toBe('EXTENSION_USED');
   });
 
+  it('a deadline started anew (transfer, overturned appeal) may be extended once more', () => {
+    const t = {
+      status: 'escalated',
+      extensions: [{ deadline: 'acceptBy', at: '2026-11-02T02:00:00.000Z' }],
+    };
+    expect(codeOf(() => extensionOf(t, 'acceptBy', 3, national, '2026-11-01T00:00:00.000Z'))).toBe(
+      'EXTENSION_USED',
+    );
+    expect(
+      codeOf(() => extensionOf(t, 'acceptBy', 3, national, '2026-11-05T00:00:00.000Z')),
+    ).toBeUndefined();
+  });
+
   it('1 to the set maximum working days (15 national, 7 platform)', () => {
     expect(
       codeOf(() => extensionOf({ status: 'escalated' }, 'acceptBy', 15, national)),

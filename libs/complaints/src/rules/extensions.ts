@@ -39,6 +39,7 @@ export function extensionOf(
   deadline: ExtendableDeadline,
   workdays: number,
   rules: TicketRules,
+  since?: string,
 ): void {
   if (EXTENDABLE_DEADLINES[deadline] !== t.status) {
     throw new DomainError(
@@ -48,7 +49,10 @@ export function extensionOf(
     );
   }
   const previous = Array.isArray(t.extensions) ? (t.extensions as Extension[]) : [];
-  if (previous.some((e) => e.deadline === deadline)) {
+  // Once per deadline period: a transfer (a fresh acceptance period for the new office) or an
+  // overturned appeal starts the deadline anew (`since`, its basis' start), and with it one more
+  // extension.
+  if (previous.some((e) => e.deadline === deadline && (!since || e.at >= since))) {
     throw new DomainError('EXTENSION_USED', `${deadline} was already extended once`, { deadline });
   }
   const max = rules.limits.maxExtensionWorkdays;

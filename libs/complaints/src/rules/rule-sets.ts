@@ -39,7 +39,8 @@ export const RULE_SETS: readonly RuleSet[] = [
   {
     id: NATIONAL_12315_ID,
     name: '12315 national complaint-handling measures',
-    source: '市场监督管理投诉举报处理办法 (acceptance 7 working days, mediation 45 working days)',
+    source:
+      '《市场监督管理投诉举报处理暂行办法》 (SAMR Order No. 20, in force 2020-01-01): art. 14, acceptance decision within 7 working days of receipt; art. 21, mediation ends without agreement 45 working days after acceptance. Replaced in April 2026: REGULATOR_ACCEPT_WORKDAYS / MEDIATION_WORKDAYS set these two limits.',
     version: 1,
     acceptWorkdays: 7,
     mediationWorkdays: 45,
