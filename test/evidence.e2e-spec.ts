@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import sharp from 'sharp';
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
 import { createOffice, createShop, Shop, ticketIn } from './factories/complaint.factory';
@@ -155,6 +155,32 @@ describe('evidence (POST/GET /v1/complaints/:id/attachments)', () => {
       .expect(200);
     expect(list.body.items).toHaveLength(1);
     expect(list.body.items[0]).toMatchObject({ id: aid, sha256: sha256(photo) });
+  });
+
+  it('a portrait photo keeps its orientation and nothing else; a photo that does not decode is 415', async () => {
+    const tk = await ticketIn(t, shop, 'in_negotiation');
+    const portrait = await sharp(await jpegWithGps())
+      .withMetadata({ orientation: 6 })
+      .jpeg()
+      .toBuffer();
+    expect((await sharp(portrait).metadata()).orientation).toBe(6);
+    const res = await upload(tk.id, tk.consumer).attach('file', portrait, 'portrait.jpg');
+    expect(res.status).toBe(201);
+    const m = await download(tk.id, res.body.id, shop.staff);
+    const meta = await sharp(m.body).metadata();
+    expect(meta.orientation).toBe(6);
+    expect(meta.exif?.toString('latin1')).not.toContain('TestPhone');
+    expect(meta.exif?.toString('latin1')).not.toContain('X1 Pro');
+    // GPS: the GPS IFD pointer tag (0x8825) is not in the EXIF that is left.
+    const exif = meta.exif!;
+    expect(
+      exif.includes(Buffer.from([0x88, 0x25])) || exif.includes(Buffer.from([0x25, 0x88])),
+    ).toBe(false);
+
+    const broken = Buffer.concat([(await jpegWithGps()).subarray(0, 300), randomBytes(5000)]);
+    const bad = await upload(tk.id, tk.consumer).attach('file', broken, 'broken.jpg');
+    expect(bad.status).toBe(415);
+    expect(await orphanBlobs()).toBe(0);
   });
 
   it('the office may fetch the original; a merchant photo is stripped for the consumer', async () => {
