@@ -305,6 +305,27 @@ describe('evidence (POST/GET /v1/complaints/:id/attachments)', () => {
     const listed = await t.http.get(`/v1/complaints/${tk.id}/attachments`).set(tk.consumer);
     expect(listed.body.items).toHaveLength(0);
 
+    // Multipart that is not well-formed is the client's error (400), never a 500.
+    for (const [contentType, body] of [
+      [
+        'multipart/form-data; boundary=xyz',
+        '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4 cut',
+      ],
+      ['multipart/form-data', 'no boundary at all'],
+      ['multipart/form-data; boundary=xyz', 'garbage without a boundary line'],
+      [
+        'multipart/form-data; boundary=xyz',
+        '--xyz\r\nContent-Disposition: form-data; name="__proto__"\r\n\r\nx\r\n--xyz--\r\n',
+      ],
+    ]) {
+      const r = await t.http
+        .post(`/v1/complaints/${tk.id}/attachments`)
+        .set(tk.consumer)
+        .set('content-type', contentType)
+        .send(body);
+      expect([r.status, r.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    }
+
     // Multipart stays refused (415) on every other route.
     const elsewhere = await t.http
       .post(`/v1/complaints/${tk.id}/messages`)

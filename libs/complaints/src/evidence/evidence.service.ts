@@ -105,6 +105,27 @@ async function stripPhoto(from: string, to: string, type: EvidenceType): Promise
   }
 }
 
+/**
+ * A body that is not well-formed multipart (no boundary, cut short, a broken part header) is
+ * the client's error: busboy reports it as a plain Error. Domain errors, Fastify's own (FST_*,
+ * mapped by the problem filter) and system errors (a full disk: E…) pass through.
+ */
+function asClientError(e: unknown): unknown {
+  if (e instanceof DomainError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (code.startsWith('FST_') || /^E[A-Z]+$/.test(code))) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new DomainError('VALIDATION_FAILED', `malformed multipart body: ${message.slice(0, 200)}`);
+}
+
+async function* clientErrors<T>(parts: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* parts;
+  } catch (e) {
+    throw asClientError(e);
+  }
+}
+
 function readNote(part: Extract<UploadPart, { type: 'field' }>): string | null {
   if (typeof part.value !== 'string' || part.valueTruncated) {
     throw badRequest('note', `text of at most ${NOTE_MAX} characters`);
@@ -156,7 +177,7 @@ export class EvidenceService {
       let spooled = false;
       let rawName: string | undefined;
       let note: string | null = null;
-      for await (const part of parts) {
+      for await (const part of clientErrors(parts)) {
         if (part.type === 'file') {
           if (part.fieldname !== 'file' || spooled) {
             part.file.resume();
@@ -169,7 +190,7 @@ export class EvidenceService {
             );
           } catch (e) {
             part.file.resume(); // discard the rest, so the client reads our answer
-            throw e;
+            throw asClientError(e);
           }
           if (part.file.truncated) {
             throw new DomainError('PAYLOAD_TOO_LARGE', `the file exceeds ${maxBytes} bytes`, {
