@@ -200,45 +200,53 @@ describe('case packet (PUT …/complainant, GET …/case-packet, accept)', () =>
     expect(packet.body.trail.headHash).toBe(last.hash);
   });
 
-  it('as a PDF: Chinese text that pdftotext extracts, the head hash on every page', async () => {
-    const tk = await ticketIn(t, shop, 'escalated');
-    const json = await t.http
-      .get(`/v1/complaints/${tk.id}/case-packet`)
-      .set(tk.consumer)
-      .expect(200);
-    const res = await t.http
-      .get(`/v1/complaints/${tk.id}/case-packet`)
-      .set(tk.consumer)
-      .set('accept', 'application/pdf')
-      .buffer(true)
-      .parse(binary as never);
-    expect(res.status).toBe(200);
-    expect(res.headers['content-type']).toBe('application/pdf');
-    expect(res.headers['content-disposition']).toMatch(/^attachment;/);
-    const pdf: Buffer = res.body;
-    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+  it.each([
+    ['张三', undefined],
+    // A second document with other characters: the parsed font is shared between documents,
+    // each embeds the subset of glyphs it uses.
+    ['欧阳娜娜', { ...COMPLAINANT, realName: '欧阳娜娜', address: '广西壮族自治区南宁市青秀区' }],
+  ])(
+    'as a PDF: Chinese text that pdftotext extracts, the head hash on every page (%s)',
+    async (name, complainant) => {
+      const tk = await ticketIn(t, shop, 'escalated', complainant ? { complainant } : {});
+      const json = await t.http
+        .get(`/v1/complaints/${tk.id}/case-packet`)
+        .set(tk.consumer)
+        .expect(200);
+      const res = await t.http
+        .get(`/v1/complaints/${tk.id}/case-packet`)
+        .set(tk.consumer)
+        .set('accept', 'application/pdf')
+        .buffer(true)
+        .parse(binary as never);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/pdf');
+      expect(res.headers['content-disposition']).toMatch(/^attachment;/);
+      const pdf: Buffer = res.body;
+      expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
 
-    const dir = mkdtempSync(join(tmpdir(), 'packet-'));
-    try {
-      const file = join(dir, 'packet.pdf');
-      writeFileSync(file, pdf);
-      const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
-      const pages = Number(/Pages:\s+(\d+)/.exec(info)?.[1]);
-      expect(pages).toBeGreaterThanOrEqual(1);
-      const all = execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
-      expect(all).toContain(MERCHANT_NAME);
-      expect(all).toContain(COMPLAINANT.realName);
-      expect(all).toContain('投诉人');
-      for (let p = 1; p <= pages; p++) {
-        const page = execFileSync(
-          'pdftotext',
-          ['-enc', 'UTF-8', '-f', String(p), '-l', String(p), file, '-'],
-          { encoding: 'utf8' },
-        );
-        expect(page).toContain(json.body.trail.headHash);
+      const dir = mkdtempSync(join(tmpdir(), 'packet-'));
+      try {
+        const file = join(dir, 'packet.pdf');
+        writeFileSync(file, pdf);
+        const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
+        const pages = Number(/Pages:\s+(\d+)/.exec(info)?.[1]);
+        expect(pages).toBeGreaterThanOrEqual(1);
+        const all = execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
+        expect(all).toContain(MERCHANT_NAME);
+        expect(all).toContain(name);
+        expect(all).toContain('投诉人');
+        for (let p = 1; p <= pages; p++) {
+          const page = execFileSync(
+            'pdftotext',
+            ['-enc', 'UTF-8', '-f', String(p), '-l', String(p), file, '-'],
+            { encoding: 'utf8' },
+          );
+          expect(page).toContain(json.body.trail.headHash);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });

@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import sharp from 'sharp';
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
 import { createOffice, createShop, Shop, ticketIn } from './factories/complaint.factory';
@@ -157,6 +157,32 @@ describe('evidence (POST/GET /v1/complaints/:id/attachments)', () => {
     expect(list.body.items[0]).toMatchObject({ id: aid, sha256: sha256(photo) });
   });
 
+  it('a portrait photo keeps its orientation and nothing else; a photo that does not decode is 415', async () => {
+    const tk = await ticketIn(t, shop, 'in_negotiation');
+    const portrait = await sharp(await jpegWithGps())
+      .withMetadata({ orientation: 6 })
+      .jpeg()
+      .toBuffer();
+    expect((await sharp(portrait).metadata()).orientation).toBe(6);
+    const res = await upload(tk.id, tk.consumer).attach('file', portrait, 'portrait.jpg');
+    expect(res.status).toBe(201);
+    const m = await download(tk.id, res.body.id, shop.staff);
+    const meta = await sharp(m.body).metadata();
+    expect(meta.orientation).toBe(6);
+    expect(meta.exif?.toString('latin1')).not.toContain('TestPhone');
+    expect(meta.exif?.toString('latin1')).not.toContain('X1 Pro');
+    // GPS: the GPS IFD pointer tag (0x8825) is not in the EXIF that is left.
+    const exif = meta.exif!;
+    expect(
+      exif.includes(Buffer.from([0x88, 0x25])) || exif.includes(Buffer.from([0x25, 0x88])),
+    ).toBe(false);
+
+    const broken = Buffer.concat([(await jpegWithGps()).subarray(0, 300), randomBytes(5000)]);
+    const bad = await upload(tk.id, tk.consumer).attach('file', broken, 'broken.jpg');
+    expect(bad.status).toBe(415);
+    expect(await orphanBlobs()).toBe(0);
+  });
+
   it('the office may fetch the original; a merchant photo is stripped for the consumer', async () => {
     const tk = await ticketIn(t, shop, 'escalated');
     const photo = await jpegWithGps();
@@ -278,6 +304,27 @@ describe('evidence (POST/GET /v1/complaints/:id/attachments)', () => {
     expect(await orphanBlobs()).toBe(0);
     const listed = await t.http.get(`/v1/complaints/${tk.id}/attachments`).set(tk.consumer);
     expect(listed.body.items).toHaveLength(0);
+
+    // Multipart that is not well-formed is the client's error (400), never a 500.
+    for (const [contentType, body] of [
+      [
+        'multipart/form-data; boundary=xyz',
+        '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4 cut',
+      ],
+      ['multipart/form-data', 'no boundary at all'],
+      ['multipart/form-data; boundary=xyz', 'garbage without a boundary line'],
+      [
+        'multipart/form-data; boundary=xyz',
+        '--xyz\r\nContent-Disposition: form-data; name="__proto__"\r\n\r\nx\r\n--xyz--\r\n',
+      ],
+    ]) {
+      const r = await t.http
+        .post(`/v1/complaints/${tk.id}/attachments`)
+        .set(tk.consumer)
+        .set('content-type', contentType)
+        .send(body);
+      expect([r.status, r.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    }
 
     // Multipart stays refused (415) on every other route.
     const elsewhere = await t.http

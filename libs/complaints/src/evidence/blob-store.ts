@@ -32,8 +32,11 @@ export const BLOB_STORE = Symbol('BLOB_STORE');
 
 /** Bytes per row of attachment_chunks. */
 export const CHUNK_BYTES = 256 * 1024;
-/** Chunks fetched per round trip when reading (1 MiB). */
-const READ_BATCH = 4;
+/**
+ * Chunks fetched per round trip when reading: one (PostgreSQL sends bytea as hex text, so each
+ * chunk in flight costs about three times its size; ten parallel downloads stay small).
+ */
+const READ_BATCH = 1;
 
 /**
  * The default store: PostgreSQL, `attachment_blobs` + `attachment_chunks (blob_id, n, data)`,

@@ -23,7 +23,7 @@ import {
   mayFetchOriginal,
   partyOf,
 } from './evidence-policy';
-import { onePhotoAtATime, sniffed, strippedPhoto } from './media';
+import { onePhotoAtATime, sniffed, stripPhotoFile } from './media';
 
 /** One part of a multipart body, as the HTTP layer hands it over (fields and files in order). */
 export type UploadPart =
@@ -86,6 +86,46 @@ function badRequest(field: string, message: string): DomainError {
   return new DomainError('VALIDATION_FAILED', `${field}: ${message}`, {}, [{ field, message }]);
 }
 
+/** The photo re-encoded without metadata (one at a time per process); decoding errors → 415. */
+async function stripPhoto(from: string, to: string, type: EvidenceType): Promise<void> {
+  try {
+    await onePhotoAtATime(() => stripPhotoFile(from, to, type));
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/pixel limit/i.test(msg)) {
+      throw new DomainError(
+        'PAYLOAD_TOO_LARGE',
+        'the photo has too many pixels to be re-encoded without its metadata',
+      );
+    }
+    throw new DomainError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `the photo could not be decoded (${msg.slice(0, 200)})`,
+    );
+  }
+}
+
+/**
+ * A body that is not well-formed multipart (no boundary, cut short, a broken part header) is
+ * the client's error: busboy reports it as a plain Error. Domain errors, Fastify's own (FST_*,
+ * mapped by the problem filter) and system errors (a full disk: E…) pass through.
+ */
+function asClientError(e: unknown): unknown {
+  if (e instanceof DomainError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (code.startsWith('FST_') || /^E[A-Z]+$/.test(code))) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new DomainError('VALIDATION_FAILED', `malformed multipart body: ${message.slice(0, 200)}`);
+}
+
+async function* clientErrors<T>(parts: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* parts;
+  } catch (e) {
+    throw asClientError(e);
+  }
+}
+
 function readNote(part: Extract<UploadPart, { type: 'field' }>): string | null {
   if (typeof part.value !== 'string' || part.valueTruncated) {
     throw badRequest('note', `text of at most ${NOTE_MAX} characters`);
@@ -137,7 +177,7 @@ export class EvidenceService {
       let spooled = false;
       let rawName: string | undefined;
       let note: string | null = null;
-      for await (const part of parts) {
+      for await (const part of clientErrors(parts)) {
         if (part.type === 'file') {
           if (part.fieldname !== 'file' || spooled) {
             part.file.resume();
@@ -150,7 +190,7 @@ export class EvidenceService {
             );
           } catch (e) {
             part.file.resume(); // discard the rest, so the client reads our answer
-            throw e;
+            throw asClientError(e);
           }
           if (part.file.truncated) {
             throw new DomainError('PAYLOAD_TOO_LARGE', `the file exceeds ${maxBytes} bytes`, {
@@ -166,7 +206,17 @@ export class EvidenceService {
         }
       }
       if (!spooled || !type) throw badRequest('file', 'a file part is required');
-      return await this.persist(id, actor, path, type, cleanFilename(rawName, type), note);
+      // A photo's copy without metadata is made before the transaction opens (CPU, not locks).
+      const stripped = PHOTO_TYPES.includes(type) ? join(spool, 'stripped') : null;
+      if (stripped) await stripPhoto(path, stripped, type);
+      return await this.persist(
+        id,
+        actor,
+        { path, stripped },
+        type,
+        cleanFilename(rawName, type),
+        note,
+      );
     } finally {
       await rm(spool, { recursive: true, force: true });
     }
@@ -176,7 +226,7 @@ export class EvidenceService {
   private async persist(
     id: string,
     actor: Actor,
-    path: string,
+    files: { path: string; stripped: string | null },
     contentType: EvidenceType,
     filename: string,
     note: string | null,
@@ -185,9 +235,9 @@ export class EvidenceService {
     const attachmentId = randomUUID();
     const party = partyOf(actor);
     return this.db.transaction(async (tx) => {
-      const blob = await this.store.put(tx, createReadStream(path), { maxBytes });
-      const stripped = PHOTO_TYPES.includes(contentType)
-        ? await this.stripInto(tx, blob.id, contentType)
+      const blob = await this.store.put(tx, createReadStream(files.path), { maxBytes });
+      const stripped = files.stripped
+        ? await this.store.put(tx, createReadStream(files.stripped))
         : null;
       let at = new Date();
       await this.complaints.recordEvent(tx, id, actor, async (t, now, ltx) => {
@@ -297,32 +347,6 @@ export class EvidenceService {
       sha256: original ? row.sha256 : row.stripped_sha256!,
       original,
     };
-  }
-
-  private async stripInto(
-    tx: EntityManager,
-    blobId: string,
-    type: EvidenceType,
-  ): Promise<{ id: string; size: number; sha256: string }> {
-    try {
-      // One photo decoded at a time per process: a decoded image can be many times its file.
-      return await onePhotoAtATime(() =>
-        this.store.put(tx, strippedPhoto(this.store.get(blobId, tx), type)),
-      );
-    } catch (e) {
-      if (e instanceof DomainError) throw e;
-      const msg = e instanceof Error ? e.message : String(e);
-      if (/pixel limit/i.test(msg)) {
-        throw new DomainError(
-          'PAYLOAD_TOO_LARGE',
-          'the photo has too many pixels to be re-encoded without its metadata',
-        );
-      }
-      throw new DomainError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        `the photo could not be decoded (${msg.slice(0, 200)})`,
-      );
-    }
   }
 
   private assertMayAttach(t: ComplaintRow): void {

@@ -1,4 +1,3 @@
-import { Readable, pipeline } from 'node:stream';
 import sharp from 'sharp';
 import { DomainError } from '@app/shared';
 import { EVIDENCE_TYPES, EvidenceType } from './evidence-policy';
@@ -77,18 +76,27 @@ export async function* sniffed(
 }
 
 /**
- * A photo without its metadata: orientation applied from EXIF (rotate()), then re-encoded in
- * the same format with sharp's default of writing no EXIF, XMP, IPTC or ICC comment (GPS,
- * camera model, serial numbers, capture time all go). Streams in and out.
+ * A photo without its metadata: re-encoded in the same format with sharp's default of writing no
+ * EXIF, XMP, IPTC or ICC comment (GPS, camera model, serial numbers, capture time all go). The
+ * EXIF orientation alone is written back (when not 1), instead of rotating the pixels: rotating
+ * needs the whole decoded image in memory, while this streams through libvips line by line from
+ * file to file (a 19 MP JPEG: ~30 MB above the process's baseline; ~80 MB when rotated).
+ * JPEG without optimised Huffman tables, which would keep every DCT coefficient in memory.
  */
-export function strippedPhoto(source: Readable, type: EvidenceType): Readable {
-  const img = sharp({ limitInputPixels: MAX_PHOTO_PIXELS, failOn: 'error' }).rotate();
+export async function stripPhotoFile(from: string, to: string, type: EvidenceType): Promise<void> {
+  const options = {
+    limitInputPixels: MAX_PHOTO_PIXELS,
+    failOn: 'error',
+    sequentialRead: true,
+  } as const;
+  const { orientation } = await sharp(from, options).metadata();
+  const img = sharp(from, options);
   const out =
     type === 'image/jpeg'
-      ? img.jpeg({ quality: 90 })
+      ? img.jpeg({ quality: 90, optimiseCoding: false })
       : type === 'image/png'
         ? img.png()
         : img.webp({ quality: 90 });
-  // pipeline destroys both streams on an error, so the reader sees it.
-  return pipeline(source, out, () => {}) as unknown as Readable;
+  if (orientation && orientation > 1) out.withExif({ IFD0: { Orientation: String(orientation) } });
+  await out.toFile(to);
 }
