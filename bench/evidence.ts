@@ -3,12 +3,15 @@
  * once to the BUILT API (as `npm run start:api` runs it), then downloaded at once; reports the
  * API's peak resident set size (VmHWM) against the 250 MB target. Not a timed test.
  * Options: --no-build, --keep-db, --photos N (how many of the ten are photos; default 2).
+ * MALLOC_ARENA_MAX=N in the environment overrides the value `start:api` ships with.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { signHmac } from '../libs/receipts/src/verifiers/test-signers';
 import { ensureBuilt } from './lib/apps';
-import { log } from './lib/cli';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, log } from './lib/cli';
 import type { Options } from './lib/cli';
 import { SMALL } from './lib/cli';
 import { HMAC_SECRET, createMerchantWithStore, openStage, token } from './lib/setup';
@@ -47,9 +50,20 @@ async function main(): Promise<void> {
     noBuild: argv.includes('--no-build'),
   };
   ensureBuilt(opts.noBuild);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const arenas =
+    process.env.MALLOC_ARENA_MAX ??
+    /MALLOC_ARENA_MAX=(\d+)/.exec(pkg.scripts['start:api'] ?? '')?.[1];
+  log(`MALLOC_ARENA_MAX=${arenas ?? '(glibc default)'}`);
   const stage = await openStage('evidence', opts);
   try {
-    const api = await stage.startApi({ ATTACHMENT_MAX_BYTES: String(20 * 1024 * 1024) });
+    const api = await stage.startApi({
+      ATTACHMENT_MAX_BYTES: String(20 * 1024 * 1024),
+      // glibc's malloc arenas, as `npm run start:api` sets them (or as given to this command).
+      ...(arenas ? { MALLOC_ARENA_MAX: arenas } : {}),
+    });
     const store = await createMerchantWithStore(api.url);
     const payer = `bench${randomBytes(4).toString('hex')}`;
     const receiptBody = JSON.stringify({

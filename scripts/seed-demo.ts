@@ -6,6 +6,7 @@
  * prints the demo sign-ins. Runs against the API started by scripts/demo.sh; idempotent.
  */
 import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { creditCodeCheckChar } from '../libs/directory/src/credit-code';
 import {
   buildWechatpayNotification,
@@ -242,6 +243,29 @@ async function tokenFor(identity: Identity): Promise<Record<string, string>> {
   return { authorization: `Bearer ${String(res.body.token)}` };
 }
 
+/** A phone-style JPEG with camera and GPS EXIF, uploaded as evidence (multipart). */
+async function attachPhoto(path: string, headers: Record<string, string>) {
+  const photo = await sharp({
+    create: { width: 640, height: 480, channels: 3, background: '#7a5c3e' },
+  })
+    .jpeg()
+    .withExif({
+      IFD0: { Make: 'DemoPhone', Model: 'P1' },
+      IFD3: {
+        GPSLatitudeRef: 'N',
+        GPSLatitude: '30/1 15/1 36/1',
+        GPSLongitudeRef: 'E',
+        GPSLongitude: '120/1 9/1 0/1',
+      },
+    })
+    .toBuffer();
+  const form = new FormData();
+  form.append('note', '收到时的照片');
+  form.append('file', new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), '收货照片.jpg');
+  const res = await fetch(base + path, { method: 'POST', headers, body: form });
+  return { status: res.status, body: (await res.json()) as Json };
+}
+
 async function must(
   what: string,
   status: number,
@@ -412,6 +436,8 @@ async function seedTickets(auth: Record<string, string>): Promise<void> {
       }
     }
     if (plan.state === 'escalated' || plan.state === 'mediating') {
+      // Evidence: a phone photo (its EXIF carries a GPS position the merchant never receives).
+      await must('attach photo', 201, attachPhoto(`${path}/attachments`, consumer));
       const escalated = await must(
         'escalate',
         200,
