@@ -9,7 +9,7 @@ import type { Clock } from '../libs/shared/src/clock';
 import { ComplaintsService } from '../libs/complaints/src/complaints.service';
 import { CalendarService } from '../libs/complaints/src/calendar/calendar.service';
 import { backfillDeadlineBases } from '../migrations/1764700400000-CalendarAndRuleSets';
-import { bearer, startTestApp, TestApp } from './helpers/test-app';
+import { bearer, metricsAuth, startTestApp, TestApp } from './helpers/test-app';
 import { createOffice, createShop, ticketIn } from './factories/complaint.factory';
 
 /** A hypothetical 2027 notice (the real one is not out yet): Spring Festival 5–13 Feb, Sat 20 Feb worked. */
@@ -378,7 +378,7 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
     ]);
 
     // The warnings: running deadlines on an estimate, and 2027 within 60 days without a notice.
-    const metrics = await t.http.get('/metrics');
+    const metrics = await t.http.get('/metrics').set(metricsAuth());
     const estimated = /hejie_calendar_estimated_deadlines\{field="mediationEndBy"\} (\d+)/.exec(
       metrics.text,
     );
