@@ -7,6 +7,8 @@ import { Webhooks1763885300000 } from './1763885300000-Webhooks';
 import { StatsUnanswered1763885350000 } from './1763885350000-StatsUnanswered';
 import { StatsRegions1763885400000 } from './1763885400000-StatsRegions';
 import { EscalatedAt1763885500000 } from './1763885500000-EscalatedAt';
+import { Appeals1764700700000 } from './1764700700000-Appeals';
+import { TrailCheckpoints1764700710000 } from './1764700710000-TrailCheckpoints';
 
 /**
  * Every migration, in order. Listed as classes (not a glob) so the bundled apps, the CLI and the
@@ -22,4 +24,6 @@ export const MIGRATIONS = [
   StatsUnanswered1763885350000,
   StatsRegions1763885400000,
   EscalatedAt1763885500000,
+  Appeals1764700700000,
+  TrailCheckpoints1764700710000,
 ];

@@ -21,6 +21,7 @@ import { OpsController } from './ops/ops.controller';
 import { REDIS } from './ops/redis.provider';
 import { RedisModule } from './ops/redis.module';
 import { ComplaintsController } from './complaints/complaints.controller';
+import { AppealsController } from './complaints/appeals.controller';
 import { StatsController } from './stats/stats.controller';
 import { MerchantWebhooksController } from './webhooks/merchant-webhooks.controller';
 import { DomainMetrics } from './ops/domain-metrics';
@@ -87,6 +88,7 @@ export function requestId(req: IncomingMessage): string {
     OfficesController,
     ReceiptsController,
     ComplaintsController,
+    AppealsController,
     StatsController,
     MerchantWebhooksController,
   ],

@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { DirectoryModule } from '@app/directory';
 import { CLOCK, systemClock } from '@app/shared';
+import { AppealsService } from './appeals/appeals.service';
 import { ComplaintsService } from './complaints.service';
 import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { DEADLINES_QUEUE } from './jobs/jobs';
@@ -13,11 +14,20 @@ import { WebhooksService } from './webhooks/webhooks.service';
   imports: [DirectoryModule, BullModule.registerQueue({ name: DEADLINES_QUEUE })],
   providers: [
     ComplaintsService,
+    AppealsService,
     StatsService,
     DeadlineScheduler,
     WebhooksService,
     { provide: CLOCK, useValue: systemClock },
   ],
-  exports: [ComplaintsService, StatsService, DeadlineScheduler, WebhooksService, BullModule, CLOCK],
+  exports: [
+    ComplaintsService,
+    AppealsService,
+    StatsService,
+    DeadlineScheduler,
+    WebhooksService,
+    BullModule,
+    CLOCK,
+  ],
 })
 export class ComplaintsModule {}

@@ -7,3 +7,4 @@ export * from './complaints.module';
 export * from './jobs';
 export * from './stats';
 export * from './webhooks';
+export * from './appeals';

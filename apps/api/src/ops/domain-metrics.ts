@@ -3,6 +3,7 @@ import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import {
+  AppealsService,
   ComplaintsService,
   DEADLINES_QUEUE,
   STATS_QUEUE,
@@ -13,6 +14,7 @@ import { Counter, Gauge, metricsRegistry } from '@app/shared';
 
 interface Sources {
   complaints: ComplaintsService;
+  appeals: AppealsService;
   stats: StatsService;
   queues: Queue[];
 }
@@ -72,6 +74,7 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly complaints: ComplaintsService,
+    private readonly appeals: AppealsService,
     private readonly stats: StatsService,
     private readonly moduleRef: ModuleRef,
   ) {}
@@ -80,7 +83,12 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
     const queues = [DEADLINES_QUEUE, STATS_QUEUE, WEBHOOKS_QUEUE]
       .map((name) => this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }))
       .filter(Boolean);
-    this.sources = { complaints: this.complaints, stats: this.stats, queues };
+    this.sources = {
+      complaints: this.complaints,
+      appeals: this.appeals,
+      stats: this.stats,
+      queues,
+    };
     current = this.sources;
 
     gauge('hejie_queue_jobs', 'BullMQ jobs per queue and state', ['queue', 'state'], async (g) => {
@@ -114,6 +122,15 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
       ['office'],
       async (g) => {
         for (const r of await current!.complaints.countAcceptanceOverdue())
+          g.set({ office: r.officeId ?? 'unassigned' }, r.n);
+      },
+    );
+    gauge(
+      'hejie_appeal_review_overdue',
+      'Appealed tickets past reviewBy without a decision, per office',
+      ['office'],
+      async (g) => {
+        for (const r of await current!.appeals.countReviewOverdue())
           g.set({ office: r.officeId ?? 'unassigned' }, r.n);
       },
     );

@@ -13,6 +13,7 @@ export const DEADLINE_KINDS = [
   'resolution',
   'acceptance',
   'mediation',
+  'appeal_review',
 ] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
 

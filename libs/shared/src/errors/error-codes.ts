@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'PROVIDER_NOT_CONFIGURED',
   'UNSUPPORTED_MEDIA_TYPE',
+  'APPEAL_WINDOW_EXPIRED',
   'INTERNAL_ERROR',
 ] as const;
 
@@ -57,6 +58,7 @@ export function statusOf(code: ErrorCode): number {
     case 'DEMAND_EXCEEDS_PAYMENT':
     case 'MERCHANT_NOT_ENROLLED':
     case 'CREDIT_CODE_INVALID':
+    case 'APPEAL_WINDOW_EXPIRED':
       return 422;
     case 'RATE_LIMITED':
       return 429;
@@ -87,6 +89,7 @@ const TITLES: Record<ErrorCode, string> = {
   DEMAND_EXCEEDS_PAYMENT: 'Demand exceeds the amount paid',
   MERCHANT_NOT_ENROLLED: 'Merchant not enrolled',
   CREDIT_CODE_INVALID: 'Unified social credit code invalid',
+  APPEAL_WINDOW_EXPIRED: 'Appeal window expired',
   RATE_LIMITED: 'Too many requests',
   INTERNAL_ERROR: 'Internal error',
   PROVIDER_NOT_CONFIGURED: 'Payment provider not configured',
