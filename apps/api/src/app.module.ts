@@ -22,6 +22,7 @@ import { REDIS } from './ops/redis.provider';
 import { RedisModule } from './ops/redis.module';
 import { ComplaintsController } from './complaints/complaints.controller';
 import { AppealsController } from './complaints/appeals.controller';
+import { TrailController } from './trail/trail.controller';
 import { StatsController } from './stats/stats.controller';
 import { MerchantWebhooksController } from './webhooks/merchant-webhooks.controller';
 import { DomainMetrics } from './ops/domain-metrics';
@@ -89,6 +90,7 @@ export function requestId(req: IncomingMessage): string {
     ReceiptsController,
     ComplaintsController,
     AppealsController,
+    TrailController,
     StatsController,
     MerchantWebhooksController,
   ],

@@ -8,8 +8,9 @@ import { ProcessorBootCheck } from './processors/boot-check';
 import { DeadlinesProcessor } from './processors/deadlines.processor';
 import { StatsProcessor } from './processors/stats.processor';
 import { WebhooksProcessor } from './processors/webhooks.processor';
+import { CheckpointsProcessor } from './processors/checkpoints.processor';
 import { BullModule } from '@nestjs/bullmq';
-import { STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
+import { CHECKPOINTS_QUEUE, STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
 
 /** The worker: BullMQ processors on the same libs as the API; no HTTP server, no migrations. */
 @Module({
@@ -24,7 +25,14 @@ import { STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
     ComplaintsModule,
     BullModule.registerQueue({ name: STATS_QUEUE }),
     BullModule.registerQueue({ name: WEBHOOKS_QUEUE }),
+    BullModule.registerQueue({ name: CHECKPOINTS_QUEUE }),
   ],
-  providers: [DeadlinesProcessor, StatsProcessor, WebhooksProcessor, ProcessorBootCheck],
+  providers: [
+    DeadlinesProcessor,
+    StatsProcessor,
+    WebhooksProcessor,
+    CheckpointsProcessor,
+    ProcessorBootCheck,
+  ],
 })
 export class WorkerModule {}

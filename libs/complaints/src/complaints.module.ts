@@ -4,6 +4,7 @@ import { DirectoryModule } from '@app/directory';
 import { CLOCK, systemClock } from '@app/shared';
 import { AppealsService } from './appeals/appeals.service';
 import { ComplaintsService } from './complaints.service';
+import { CheckpointsService } from './trail/checkpoints/checkpoints.service';
 import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { DEADLINES_QUEUE } from './jobs/jobs';
 import { StatsService } from './stats/stats.service';
@@ -15,6 +16,7 @@ import { WebhooksService } from './webhooks/webhooks.service';
   providers: [
     ComplaintsService,
     AppealsService,
+    CheckpointsService,
     StatsService,
     DeadlineScheduler,
     WebhooksService,
@@ -23,6 +25,7 @@ import { WebhooksService } from './webhooks/webhooks.service';
   exports: [
     ComplaintsService,
     AppealsService,
+    CheckpointsService,
     StatsService,
     DeadlineScheduler,
     WebhooksService,

@@ -8,3 +8,4 @@ export * from './jobs';
 export * from './stats';
 export * from './webhooks';
 export * from './appeals';
+export * from './trail/checkpoints';

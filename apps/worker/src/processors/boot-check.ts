@@ -1,5 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import {
+  CHECKPOINTS_QUEUE,
   DEADLINES_QUEUE,
   STATS_QUEUE,
   WEBHOOKS_QUEUE,
@@ -8,6 +9,7 @@ import {
 import { DeadlinesProcessor } from './deadlines.processor';
 import { StatsProcessor } from './stats.processor';
 import { WebhooksProcessor } from './webhooks.processor';
+import { CheckpointsProcessor } from './checkpoints.processor';
 
 /**
  * A job name without exactly one processor stops the worker at boot. Every processor of the
@@ -19,6 +21,7 @@ export class ProcessorBootCheck implements OnModuleInit {
     private readonly deadlines: DeadlinesProcessor,
     private readonly stats: StatsProcessor,
     private readonly webhooks: WebhooksProcessor,
+    private readonly checkpoints: CheckpointsProcessor,
   ) {}
 
   onModuleInit(): void {
@@ -26,6 +29,7 @@ export class ProcessorBootCheck implements OnModuleInit {
       [DEADLINES_QUEUE]: this.deadlines.handlers,
       [STATS_QUEUE]: this.stats.handlers,
       [WEBHOOKS_QUEUE]: this.webhooks.handlers,
+      [CHECKPOINTS_QUEUE]: this.checkpoints.handlers,
     });
   }
 }

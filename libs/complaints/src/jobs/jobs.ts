@@ -1,5 +1,6 @@
 import { STATS_JOBS } from '../stats/stats.jobs';
 import { WEBHOOK_JOBS } from '../webhooks/webhook.jobs';
+import { CHECKPOINT_JOBS } from '../trail/checkpoints/checkpoint.jobs';
 
 /**
  * Every queue and job name, in one place, with its payload type. The worker checks at boot that
@@ -31,7 +32,12 @@ export const QUEUE_OF: Record<JobName, string> = {
 };
 
 /** Every job name of every queue (job name → queue): what the worker's boot check enforces. */
-export const ALL_JOBS: Record<string, string> = { ...QUEUE_OF, ...STATS_JOBS, ...WEBHOOK_JOBS };
+export const ALL_JOBS: Record<string, string> = {
+  ...QUEUE_OF,
+  ...STATS_JOBS,
+  ...WEBHOOK_JOBS,
+  ...CHECKPOINT_JOBS,
+};
 
 export interface JobPayloads {
   'deadline.check': { complaintId: string; kind: DeadlineKind; dueAt: string };
