@@ -1,5 +1,6 @@
 import { STATS_QUEUE } from '../stats/stats.jobs';
 import { WEBHOOKS_QUEUE } from '../webhooks/webhook.jobs';
+import { CHECKPOINTS_QUEUE } from '../trail/checkpoints/checkpoint.jobs';
 import { DEADLINES_QUEUE, OUTBOX_QUEUE, assertOneProcessorPerJob, deadlineJobId } from './jobs';
 
 describe('job registry', () => {
@@ -7,6 +8,7 @@ describe('job registry', () => {
     [DEADLINES_QUEUE]: { 'deadline.check': 1, 'deadline.sweep': 1 },
     [STATS_QUEUE]: { 'stats.drain': 1 },
     [WEBHOOKS_QUEUE]: { 'webhooks.deliver': 1 },
+    [CHECKPOINTS_QUEUE]: { 'trail.checkpoint': 1 },
   };
 
   it('accepts exactly one processor per job name', () => {
