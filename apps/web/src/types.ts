@@ -82,6 +82,18 @@ export interface Ticket {
   declineDetail: string | null;
   mediationOutcome: unknown;
   closedAt: string | null;
+  appealableUntil: string | null;
+  reviewBy: string | null;
+  appealReviewOverdue: boolean;
+  appeal: {
+    from: TicketStatus;
+    reason: string;
+    appealedAt: string;
+    reviewBy: string;
+    outcome: 'upheld' | 'overturned' | null;
+    note: string | null;
+    decidedAt: string | null;
+  } | null;
   createdAt: string;
   updatedAt: string;
   serialComplainant?: boolean;

@@ -7,6 +7,7 @@ import { useLive } from '../live';
 import { Link } from '../router';
 import { useSignedIn } from '../session';
 import { Trail } from '../components/Trail';
+import { AppealDecision, ConsumerAppeal } from '../components/Appeal';
 import {
   Card,
   Countdown,
@@ -223,6 +224,14 @@ function Deadline({ ticket: tk }: { ticket: Ticket }) {
     );
   else if (tk.status === 'mediating')
     row = <DeadlineRow label={t('deadline.mediationEndBy')} at={tk.mediationEndBy} />;
+  else if (tk.status === 'appealed')
+    row = (
+      <DeadlineRow label={t('deadline.reviewBy')} at={tk.reviewBy}>
+        {tk.appealReviewOverdue ? (
+          <span className="badge badge-danger">{t('appeal.reviewOverdue')}</span>
+        ) : null}
+      </DeadlineRow>
+    );
   else row = <DeadlineRow label={t('deadline.closedAt')} at={tk.closedAt} static />;
   return (
     <section className="card deadline" aria-label={t('deadline.title')}>
@@ -293,6 +302,8 @@ function ConsumerActions({ ticket: tk, after }: { ticket: Ticket; after: After }
   const [open, setOpen] = useState<'escalate' | 'withdraw' | null>(null);
   const [reason, setReason] = useState('');
   const act = useAction();
+  if (tk.appealableUntil || tk.status === 'appealed')
+    return <ConsumerAppeal ticket={tk} after={after} />;
   if (!MERCHANT_PHASE.includes(tk.status)) return null;
   const tooEarly =
     tk.status === 'awaiting_merchant' &&
@@ -407,6 +418,7 @@ function RegulatorActions({
     [offices, tk.officeId],
   );
 
+  if (tk.status === 'appealed') return <AppealDecision ticket={tk} after={after} />;
   if (tk.status === 'escalated') {
     const accept = () =>
       void act.run(async () => {
