@@ -244,6 +244,15 @@ describe('appeals', () => {
     expect(elsewhere.status).toBe(404);
   });
 
+  it('documents the appeal and trail routes in OpenAPI', async () => {
+    const doc = (await t.http.get('/docs-json').expect(200)).body;
+    expect(doc.paths['/v1/complaints/{id}/appeal'].post.responses['422']).toBeDefined();
+    expect(doc.paths['/v1/complaints/{id}/appeal/decision'].post.responses['403']).toBeDefined();
+    expect(doc.paths['/v1/trail/checkpoints'].get).toBeDefined();
+    expect(doc.paths['/v1/complaints/{id}/events/proof'].get).toBeDefined();
+    expect(doc.components.schemas.TicketResponse.properties.appealReviewOverdue).toBeDefined();
+  });
+
   it('flags an appeal past reviewBy as overdue on the view and in /metrics', async () => {
     const tk = await declined();
     await t.http
