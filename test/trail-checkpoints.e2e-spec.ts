@@ -19,6 +19,7 @@ import {
 import type { SignedCheckpoint, TrailEvent, TrailProof } from '../libs/complaints/src';
 import { trailVerify } from '../scripts/trail-verify';
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
+import { spawnWorker, waitFor } from './helpers/worker-process';
 import { createOffice, createShop, Shop, ticketIn } from './factories/complaint.factory';
 
 const HOUR = 3600_000;
@@ -268,4 +269,36 @@ describe('trail checkpoints', () => {
     expect(bad.valid).toBe(false);
     expect(bad.checks.find((c) => c.name === 'signature')!.ok).toBe(false);
   });
+
+  it('two worker processes: one checkpoint per CHECKPOINT_INTERVAL, chained, nothing failed', async () => {
+    const [{ before }] = await t.db.query(
+      'SELECT coalesce(max(seq), 0)::int AS before FROM trail_checkpoints',
+    );
+    const env = {
+      TRAIL_SIGNING_KEY: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      CHECKPOINT_INTERVAL: '2s',
+      SWEEP_INTERVAL: '1s',
+    };
+    const workers = await Promise.all([spawnWorker(env), spawnWorker(env)]);
+    try {
+      type Row = { seq: string; bucket: string; root: string; prev_root: string | null };
+      const made = () =>
+        t.db.query(
+          `SELECT seq, bucket, root, prev_root FROM trail_checkpoints WHERE seq > $1 ORDER BY seq`,
+          [before],
+        ) as Promise<Row[]>;
+      const rows = await waitFor(made, (r) => r.length >= 3, 60_000, 500);
+      expect(rows.length).toBeGreaterThanOrEqual(3);
+      // One per bucket, consecutive seqs, each chained to the previous root.
+      expect(new Set(rows.map((r) => r.bucket)).size).toBe(rows.length);
+      for (let i = 1; i < rows.length; i++) {
+        expect(Number(rows[i].seq)).toBe(Number(rows[i - 1].seq) + 1);
+        expect(rows[i].prev_root).toBe(rows[i - 1].root);
+      }
+      const logs = workers.map((w) => w.log()).join('\n');
+      expect(logs).not.toMatch(/uq_trail_checkpoints_bucket|duplicate key|failed/i);
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+    }
+  }, 180_000);
 });
