@@ -4,6 +4,7 @@
  * Region codes of this suite: Qinghai (6301).
  */
 import { ComplaintsService } from '../libs/complaints/src/complaints.service';
+import { StatsService } from '../libs/complaints/src/stats/stats.service';
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
 import { createOffice, createShop, Shop, ticketIn } from './factories/complaint.factory';
 
@@ -242,6 +243,33 @@ describe('appeals', () => {
       .set(bearer(t.token({ role: 'regulator', sub: 'officer-z', officeId: other.id })))
       .send({ outcome: 'overturned', note: 'x' });
     expect(elsewhere.status).toBe(404);
+  });
+
+  it('an overturned decline is not a second escalation in the statistics', async () => {
+    const own = await createShop(t, '630103'); // a merchant of its own: its figures are this test's
+    const tk = await ticketIn(t, own, 'escalated');
+    await t.http
+      .post(`/v1/complaints/${tk.id}/decline`)
+      .set(officer('officer-a'))
+      .send({ reason: 'no_clear_claim' })
+      .expect(200);
+    await t.http
+      .post(`/v1/complaints/${tk.id}/appeal`)
+      .set(tk.consumer)
+      .send({ reason: 'Please look again.' })
+      .expect(200);
+    await t.http
+      .post(`/v1/complaints/${tk.id}/appeal/decision`)
+      .set(officer('officer-b'))
+      .send({ outcome: 'overturned', note: 'Accept it.' })
+      .expect(200);
+    const stats = t.app.get(StatsService, { strict: false });
+    while ((await stats.drainBatch(500)) > 0);
+    const res = await t.http
+      .get(`/v1/stats/self-resolution?merchantId=${own.merchant.id}`)
+      .set(admin())
+      .expect(200);
+    expect(res.body.escalated).toBe(1);
   });
 
   it('documents the appeal and trail routes in OpenAPI', async () => {
