@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { headLeaf, signCheckpoint } from './checkpoint';
 import type { SignedCheckpoint, TrailProof } from './checkpoint';
-import { inclusionProof, merkleRoot } from './merkle';
+import { buildTree, merkleRoot } from './merkle';
 
 /** pg_advisory_xact_lock key of checkpoint creation ("hejieckp"). */
 const CHECKPOINT_LOCK = 0x68656a6965636b70n;
@@ -124,13 +124,55 @@ export async function listCheckpoints(
 }
 
 /**
+ * Checkpoint trees kept in memory (most recently used first out last), each level packed into
+ * one Buffer (32 bytes a node): a proof is then O(log n) instead of reading and hashing every
+ * leaf again. Safe to cache: a checkpoint's leaves are written once, with it. ~64 bytes a leaf.
+ */
+export class TreeCache {
+  private readonly trees = new Map<number, Buffer[]>();
+
+  constructor(private readonly max = 2) {}
+
+  get(seq: number): Buffer[] | undefined {
+    const tree = this.trees.get(seq);
+    if (tree) {
+      this.trees.delete(seq);
+      this.trees.set(seq, tree);
+    }
+    return tree;
+  }
+
+  set(seq: number, levels: Buffer[]): void {
+    this.trees.set(seq, levels);
+    while (this.trees.size > this.max) this.trees.delete(this.trees.keys().next().value!);
+  }
+}
+
+/** The audit path of leaf `index` from packed levels (see TreeCache), as merkle.ts auditPath. */
+function packedPath(levels: readonly Buffer[], index: number): Buffer[] {
+  if (index < 0 || index * 32 >= levels[0].length) {
+    throw new RangeError(`leaf ${index} outside a tree of ${levels[0].length / 32}`);
+  }
+  const path: Buffer[] = [];
+  let i = index;
+  for (let l = 0; l < levels.length - 1; l++) {
+    const sibling = i ^ 1;
+    if (sibling * 32 < levels[l].length)
+      path.push(levels[l].subarray(sibling * 32, sibling * 32 + 32));
+    i >>= 1;
+  }
+  return path;
+}
+
+/**
  * The audit path of a ticket's head in checkpoint `seq` (default: the latest checkpoint that
- * covers the ticket), computed from the stored leaves; null when none covers it.
+ * covers the ticket), from the stored leaves; null when none covers it.
  */
 export async function proofFor(
   db: Pick<EntityManager, 'query'>,
   complaintId: string,
   seq?: number,
+  cache: TreeCache = new TreeCache(0),
 ): Promise<TrailProof | null> {
   const [leaf]: {
     checkpoint_seq: string;
@@ -147,21 +189,24 @@ export async function proofFor(
   const [row]: CheckpointRow[] = await db.query('SELECT * FROM trail_checkpoints WHERE seq = $1', [
     leaf.checkpoint_seq,
   ]);
-  const heads: { head_hash: string }[] = await db.query(
-    'SELECT head_hash FROM trail_checkpoint_leaves WHERE checkpoint_seq = $1 ORDER BY leaf_index',
-    [leaf.checkpoint_seq],
-  );
-  const path = inclusionProof(
-    heads.map((h) => headLeaf(h.head_hash)),
-    leaf.leaf_index,
-  );
+  const checkpoint = toCheckpoint(row);
+  let levels = cache.get(checkpoint.seq);
+  if (!levels) {
+    const heads: { head_hash: string }[] = await db.query(
+      'SELECT head_hash FROM trail_checkpoint_leaves WHERE checkpoint_seq = $1 ORDER BY leaf_index',
+      [leaf.checkpoint_seq],
+    );
+    levels = buildTree(heads.map((h) => headLeaf(h.head_hash))).map((l) => Buffer.concat(l));
+    cache.set(checkpoint.seq, levels);
+  }
+  const path = packedPath(levels, leaf.leaf_index);
   return {
     headHash: leaf.head_hash,
     eventCount: leaf.event_count,
-    checkpoint: toCheckpoint(row),
+    checkpoint,
     proof: {
       leafIndex: leaf.leaf_index,
-      treeSize: heads.length,
+      treeSize: levels[0].length / 32,
       path: path.map((p) => p.toString('hex')),
     },
   };

@@ -5,12 +5,14 @@ import { CLOCK, DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { Actor, Clock, HejieConfig } from '@app/shared';
 import { ComplaintsService } from '../../complaints.service';
 import type { SignedCheckpoint, TrailProof } from './checkpoint';
-import { createCheckpoint, listCheckpoints, proofFor } from './checkpoint.store';
+import { TreeCache, createCheckpoint, listCheckpoints, proofFor } from './checkpoint.store';
 
 /** The worker's checkpoint round and the API's reads (API.md "Checkpoints"). */
 @Injectable()
 export class CheckpointsService {
   private readonly logger = new Logger(CheckpointsService.name);
+  /** The last two checkpoints' trees: most proofs are asked against the latest ones. */
+  private readonly trees = new TreeCache(2);
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -49,7 +51,7 @@ export class CheckpointsService {
   /** The ticket's audit path to a checkpoint (for whoever may see the ticket). */
   async proof(id: string, actor: Actor, seq?: number): Promise<TrailProof> {
     await this.complaints.view(id, actor, this.clock.now()); // 404 for those who may not see it
-    const proof = await proofFor(this.db.manager, id, seq);
+    const proof = await proofFor(this.db.manager, id, seq, this.trees);
     if (!proof) {
       throw new DomainError(
         'NOT_FOUND',

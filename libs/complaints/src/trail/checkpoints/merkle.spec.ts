@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   EMPTY_TREE_ROOT,
   inclusionProof,
@@ -87,6 +88,35 @@ describe('RFC 6962 Merkle tree', () => {
       expect(verifyInclusion(i, n, leafHash(LEAVES[i]), proof, hex(ROOTS[n - 1]))).toBe(true);
     },
   );
+
+  it('equals RFC 6962’s recursive definition (MTH and PATH) for every size up to 70', () => {
+    // The definitions of RFC 6962 §2.1 and §2.1.1, written as they read.
+    const h = (...b: Buffer[]) => createHash('sha256').update(Buffer.concat(b)).digest();
+    const k = (n: number) => 2 ** Math.floor(Math.log2(n - 1));
+    const mth = (d: Buffer[]): Buffer =>
+      d.length === 0
+        ? h()
+        : d.length === 1
+          ? h(Buffer.from([0]), d[0])
+          : h(Buffer.from([1]), mth(d.slice(0, k(d.length))), mth(d.slice(k(d.length))));
+    const path = (m: number, d: Buffer[]): Buffer[] => {
+      if (d.length <= 1) return [];
+      const s = k(d.length);
+      return m < s
+        ? [...path(m, d.slice(0, s)), mth(d.slice(s))]
+        : [...path(m - s, d.slice(s)), mth(d.slice(0, s))];
+    };
+    const leaves = Array.from({ length: 70 }, (_, i) => Buffer.from(`leaf ${i}`));
+    for (let n = 0; n <= leaves.length; n++) {
+      const d = leaves.slice(0, n);
+      expect(merkleRoot(d).equals(mth(d))).toBe(true);
+      for (let m = 0; m < n; m++) {
+        expect(inclusionProof(d, m).map((p) => p.toString('hex'))).toEqual(
+          path(m, d).map((p) => p.toString('hex')),
+        );
+      }
+    }
+  });
 
   it('proves every leaf of every tree up to 33 leaves', () => {
     const leaves = Array.from({ length: 33 }, (_, i) => Buffer.from([i, i * 7]));

@@ -28,42 +28,55 @@ export function nodeHash(left: Buffer, right: Buffer): Buffer {
   return sha256(NODE, left, right);
 }
 
-/** The largest power of two smaller than n (n ≥ 2). */
-function split(n: number): number {
-  let k = 1;
-  while (k << 1 < n) k <<= 1;
-  return k;
+/**
+ * The tree's levels, bottom-up: level 0 the leaf hashes, each next level the pairs of the one
+ * below hashed together, a last node without a right sibling carried up unchanged. This is
+ * RFC 6962's MTH (left subtree = the largest power of two below n) computed iteratively: the
+ * carried node is exactly the right subtree that is not a power of two. n - 1 node hashes in all.
+ */
+export function buildTree(leaves: readonly Buffer[]): Buffer[][] {
+  const levels: Buffer[][] = [leaves.map(leafHash)];
+  while (levels[levels.length - 1].length > 1) {
+    const below = levels[levels.length - 1];
+    const up: Buffer[] = [];
+    for (let i = 0; i + 1 < below.length; i += 2) up.push(nodeHash(below[i], below[i + 1]));
+    if (below.length % 2 === 1) up.push(below[below.length - 1]);
+    levels.push(up);
+  }
+  return levels;
 }
 
-/** MTH over leaf hashes (already `leafHash`ed). */
-function rootOfHashes(hashes: readonly Buffer[], from: number, to: number): Buffer {
-  const n = to - from;
-  if (n === 0) return EMPTY_TREE_ROOT;
-  if (n === 1) return hashes[from];
-  const k = split(n);
-  return nodeHash(rootOfHashes(hashes, from, from + k), rootOfHashes(hashes, from + k, to));
+export function rootOfTree(levels: readonly Buffer[][]): Buffer {
+  const top = levels[levels.length - 1];
+  return top.length ? top[0] : EMPTY_TREE_ROOT;
 }
 
 /** The tree head of the leaves' data. */
 export function merkleRoot(leaves: readonly Buffer[]): Buffer {
-  return rootOfHashes(leaves.map(leafHash), 0, leaves.length);
+  return rootOfTree(buildTree(leaves));
 }
 
-/** PATH(m, D[n]) of RFC 6962 §2.1.1: the audit path of leaf `index`, from the leaf upwards. */
-export function inclusionProof(leaves: readonly Buffer[], index: number): Buffer[] {
-  if (!Number.isInteger(index) || index < 0 || index >= leaves.length) {
-    throw new RangeError(`inclusionProof: leaf ${index} outside a tree of ${leaves.length}`);
+/**
+ * PATH(m, D[n]) of RFC 6962 §2.1.1 from the levels: at each level the sibling of the node on
+ * the way up, none where the node is carried up alone. From the leaf upwards.
+ */
+export function auditPath(levels: readonly Buffer[][], index: number): Buffer[] {
+  const n = levels[0].length;
+  if (!Number.isInteger(index) || index < 0 || index >= n) {
+    throw new RangeError(`inclusionProof: leaf ${index} outside a tree of ${n}`);
   }
-  const hashes = leaves.map(leafHash);
-  const path = (m: number, from: number, to: number): Buffer[] => {
-    const n = to - from;
-    if (n <= 1) return [];
-    const k = split(n);
-    return m < k
-      ? [...path(m, from, from + k), rootOfHashes(hashes, from + k, to)]
-      : [...path(m - k, from + k, to), rootOfHashes(hashes, from, from + k)];
-  };
-  return path(index, 0, hashes.length);
+  const path: Buffer[] = [];
+  let i = index;
+  for (let l = 0; l < levels.length - 1; l++) {
+    const sibling = i ^ 1;
+    if (sibling < levels[l].length) path.push(levels[l][sibling]);
+    i >>= 1;
+  }
+  return path;
+}
+
+export function inclusionProof(leaves: readonly Buffer[], index: number): Buffer[] {
+  return auditPath(buildTree(leaves), index);
 }
 
 /**
