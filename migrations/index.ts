@@ -7,6 +7,11 @@ import { Webhooks1763885300000 } from './1763885300000-Webhooks';
 import { StatsUnanswered1763885350000 } from './1763885350000-StatsUnanswered';
 import { StatsRegions1763885400000 } from './1763885400000-StatsRegions';
 import { EscalatedAt1763885500000 } from './1763885500000-EscalatedAt';
+import { EventsAppendOnly1764700300000 } from './1764700300000-EventsAppendOnly';
+import { WebhookManualRetries1764700310000 } from './1764700310000-WebhookManualRetries';
+import { SealPerPurpose1764700320000 } from './1764700320000-SealPerPurpose';
+import { CalendarAndRuleSets1764700400000 } from './1764700400000-CalendarAndRuleSets';
+import { Evidence1764700600000 } from './1764700600000-Evidence';
 import { Appeals1764700700000 } from './1764700700000-Appeals';
 import { TrailCheckpoints1764700710000 } from './1764700710000-TrailCheckpoints';
 
@@ -24,6 +29,11 @@ export const MIGRATIONS = [
   StatsUnanswered1763885350000,
   StatsRegions1763885400000,
   EscalatedAt1763885500000,
+  EventsAppendOnly1764700300000,
+  WebhookManualRetries1764700310000,
+  SealPerPurpose1764700320000,
+  CalendarAndRuleSets1764700400000,
+  Evidence1764700600000,
   Appeals1764700700000,
   TrailCheckpoints1764700710000,
 ];

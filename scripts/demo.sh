@@ -15,6 +15,7 @@ if [ ! -x node_modules/.bin/nest ]; then
   npm install --no-audit --no-fund --loglevel=error
 fi
 
+bash scripts/os-packages.sh demo
 bash scripts/services.sh
 
 # Demo secrets and provider keys, generated once and kept out of git in .demo/.
@@ -39,11 +40,18 @@ if [ ! -f .demo/env ]; then
     ].join("\n") + "\n");
   '
 fi
+# /metrics needs a bearer token (API.md Operations); added to older .demo/env files too.
+if ! grep -q '^METRICS_TOKEN=' .demo/env; then
+  echo "METRICS_TOKEN=$(node -p 'require("node:crypto").randomBytes(24).toString("hex")')" >> .demo/env
+fi
 set -a
 # shellcheck disable=SC1091
 . .demo/env
 set +a
 export AUTH_DEV_LOGIN=true
+# The demo signs anyone in with one click: it listens on loopback only (the API's own default,
+# for deployments behind a proxy or in a container, is HOST=0.0.0.0).
+export HOST="${HOST:-127.0.0.1}"
 # Short clocks so a visitor can watch deadlines fire; override them to see the real ones.
 export MERCHANT_RESPONSE_SLA="${MERCHANT_RESPONSE_SLA:-10m}"
 export RESOLUTION_SLA="${RESOLUTION_SLA:-1h}"
@@ -91,12 +99,12 @@ node -r ts-node/register/transpile-only -r tsconfig-paths/register scripts/seed-
 
 cat <<EOM
 
-Hejie is running.
+Hejie is running on ${HOST}:${PORT}.
   Dashboards     http://localhost:${PORT}/app/   (demo sign-in: one click per identity)
   API            http://localhost:${PORT}/v1
   API docs       http://localhost:${PORT}/docs
   Health         http://localhost:${PORT}/health/ready
-  Metrics        http://localhost:${PORT}/metrics
+  Metrics        curl -H "Authorization: Bearer \$(sed -n 's/^METRICS_TOKEN=//p' .demo/env)" http://localhost:${PORT}/metrics
   Logs           .demo/api.log, .demo/worker.log
 Demo sign-in (AUTH_DEV_LOGIN=true):
   curl -s -X POST localhost:${PORT}/v1/auth/dev-token -H 'content-type: application/json' \\

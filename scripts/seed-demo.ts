@@ -435,7 +435,20 @@ async function seedTickets(auth: Record<string, string>): Promise<void> {
         call(
           'POST',
           `${path}/escalate`,
-          { reason: '商家拒绝合理诉求，请市场监管部门处理。' },
+          {
+            reason: '商家拒绝合理诉求，请市场监管部门处理。',
+            // The case packet's complainant, given with the escalation for the case the office
+            // accepts; the other escalated ones wait for the consumer to fill it in (the demo).
+            ...(plan.state === 'mediating'
+              ? {
+                  complainant: {
+                    realName: '李小明',
+                    phone: '13905710001',
+                    address: '浙江省杭州市西湖区文三路100号2幢301室',
+                  },
+                }
+              : {}),
+          },
           consumer,
         ),
       );

@@ -82,6 +82,9 @@ export interface Ticket {
   declineDetail: string | null;
   mediationOutcome: unknown;
   closedAt: string | null;
+  ruleSet?: string | null;
+  deadlineBasis?: Record<string, 'official' | 'estimated'>;
+  extensions?: { deadline: string; workdays: number; reason: string; at: string }[];
   appealableUntil: string | null;
   reviewBy: string | null;
   appealReviewOverdue: boolean;
@@ -97,6 +100,10 @@ export interface Ticket {
   createdAt: string;
   updatedAt: string;
   serialComplainant?: boolean;
+  /** Once escalated (consumer, office, admin): the office that has the case. */
+  officeName?: string | null;
+  /** Once escalated (consumer, office, admin): what the case packet still needs. */
+  casePacket?: { complete: boolean; missing: string[] };
 }
 
 export interface Offer {

@@ -1,4 +1,4 @@
-import { decryptPii } from '@app/shared';
+import { openFor } from '@app/shared';
 import type { Actor } from '@app/shared';
 import type { TicketStatus } from './lifecycle';
 import type { AppealOutcome } from './vocabulary';
@@ -46,6 +46,11 @@ export interface ComplaintRow {
   decline_detail: string | null;
   mediation_outcome: unknown;
   closed_at: Date | null;
+  /** Issue 15 (migration CalendarAndRuleSets): absent from rows built before they existed. */
+  rule_set?: string | null;
+  rule_limits?: unknown;
+  deadline_basis?: Record<string, { basis: 'official' | 'estimated' } & Record<string, unknown>>;
+  extensions?: unknown;
   event_count: number;
   head_hash: string | null;
   created_at: Date;
@@ -100,9 +105,14 @@ export function canSee(
  * opened: show its masked form rather than fail, since one such row would otherwise turn every
  * list that contains it into a 500 for admins and offices.
  */
-function clearPhone(sealed: string, masked: string | null, piiKey: Buffer): string | null {
+function clearPhone(
+  id: string,
+  sealed: string,
+  masked: string | null,
+  piiKey: Buffer,
+): string | null {
   try {
-    return decryptPii(sealed, piiKey);
+    return openFor(piiKey, 'phone', id, sealed);
   } catch {
     return masked;
   }
@@ -118,7 +128,7 @@ export function ticketView(row: ComplaintRow, actor: Actor, piiKey: Buffer, now:
     contactPhone =
       actor.role === 'merchant'
         ? row.contact_phone_masked
-        : clearPhone(row.contact_phone_enc, row.contact_phone_masked, piiKey);
+        : clearPhone(row.id, row.contact_phone_enc, row.contact_phone_masked, piiKey);
   }
   return {
     id: row.id,
@@ -155,6 +165,18 @@ export function ticketView(row: ComplaintRow, actor: Actor, piiKey: Buffer, now:
     declineDetail: row.decline_detail,
     mediationOutcome: row.mediation_outcome ?? null,
     closedAt: iso(row.closed_at),
+    ruleSet: row.rule_set ?? null,
+    deadlineBasis: Object.fromEntries(
+      Object.entries(row.deadline_basis ?? {}).map(([field, b]) => [field, b.basis]),
+    ),
+    extensions: (Array.isArray(row.extensions) ? row.extensions : []).map(
+      (e: { deadline: string; workdays: number; reason: string; at: string }) => ({
+        deadline: e.deadline,
+        workdays: e.workdays,
+        reason: e.reason,
+        at: e.at,
+      }),
+    ),
     ...appealFields(row, now),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

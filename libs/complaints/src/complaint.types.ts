@@ -77,6 +77,11 @@ export interface TicketView {
   declineDetail: string | null;
   mediationOutcome: unknown;
   closedAt: string | null;
+  /** The rule set the ticket was escalated under (kept through transfers). */
+  ruleSet: string | null;
+  /** Per deadline field (acceptBy, mediationEndBy, reviewBy): whether its calendar was official or estimated. */
+  deadlineBasis: Record<string, 'official' | 'estimated'>;
+  extensions: { deadline: string; workdays: number; reason: string; at: string }[];
   /** End of the consumer's appeal window (declined / mediation_failed, not yet appealed), else null. */
   appealableUntil: string | null;
   /** The review deadline of the appeal (working days, the ticket's rule set). */

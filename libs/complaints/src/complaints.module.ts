@@ -9,6 +9,9 @@ import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { DEADLINES_QUEUE } from './jobs/jobs';
 import { StatsService } from './stats/stats.service';
 import { WebhooksService } from './webhooks/webhooks.service';
+import { OutboxRetentionService } from './outbox/outbox-retention.service';
+import { CalendarService } from './calendar/calendar.service';
+import { RulesService } from './rules/rules.service';
 
 /** Needs QueueRootModule (BullMQ's connection) in the application that imports it. */
 @Module({
@@ -20,6 +23,9 @@ import { WebhooksService } from './webhooks/webhooks.service';
     StatsService,
     DeadlineScheduler,
     WebhooksService,
+    OutboxRetentionService,
+    CalendarService,
+    RulesService,
     { provide: CLOCK, useValue: systemClock },
   ],
   exports: [
@@ -29,6 +35,9 @@ import { WebhooksService } from './webhooks/webhooks.service';
     StatsService,
     DeadlineScheduler,
     WebhooksService,
+    OutboxRetentionService,
+    CalendarService,
+    RulesService,
     BullModule,
     CLOCK,
   ],

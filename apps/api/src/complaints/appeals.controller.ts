@@ -22,7 +22,7 @@ export class AppealsController {
   @ApiOperation({
     summary: 'Appeal (申诉) a declined or mediation_failed decision → appealed',
     description:
-      'Within the appeal window of the ticket’s rule set: appealWindowWorkdays working days (Asia/Shanghai calendar) after the decision, until the end of that day (422 APPEAL_WINDOW_EXPIRED after; the ticket shows appealableUntil). Once per ticket, also after an upheld appeal (409 INVALID_TRANSITION). reviewBy = now + the set’s reviewWorkdays working days. Event `appealed`.',
+      'Within the appeal window of the ticket’s rule set: appealWindowWorkdays working days (Asia/Shanghai calendar) after the decision, until the end of that day (422 APPEAL_WINDOW_EXPIRED after; the ticket shows appealableUntil). Once per ticket, also after an upheld appeal (409 INVALID_TRANSITION). reviewBy = now + the set’s reviewWorkdays working days (deadlineBasis.reviewBy says whether the calendar was official or estimated; recomputed when a year’s official notice is loaded). Event `appealed`.',
   })
   @ApiOkResponse({ type: TicketResponse })
   @ApiProblems(
@@ -49,7 +49,7 @@ export class AppealsController {
   @ApiOperation({
     summary: 'Decide an appeal: upheld → back to the decision; overturned → reopened',
     description:
-      'A regulator of the ticket’s office other than the officer who made the appealed decision (that officer, and an admin who made it: 403 FORBIDDEN), or an admin. A mediation terminated by the worker’s time limit may be reviewed by any officer of the office. Overturned: from declined → escalated with a new acceptBy; from mediation_failed → mediating with a new mediationEndBy (the ticket’s rule set, or REGULATOR_ACCEPT_WORKDAYS / MEDIATION_WORKDAYS for tickets without one). Event `appeal_decided` (never `escalated`: the statistics count a ticket’s escalation once).',
+      'A regulator of the ticket’s office other than the officer who made the appealed decision (that officer, and an admin who made it: 403 FORBIDDEN), or an admin. A mediation terminated by the worker’s time limit may be reviewed by any officer of the office. Overturned: from declined → escalated with a new acceptBy; from mediation_failed → mediating with a new mediationEndBy (the limits of the ticket’s rule set, kept from its escalation; deadlineBasis records how each was counted). Event `appeal_decided` (never `escalated`: the statistics count a ticket’s escalation once).',
   })
   @ApiOkResponse({ type: TicketResponse })
   @ApiProblems(

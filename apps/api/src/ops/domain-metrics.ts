@@ -4,6 +4,7 @@ import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import {
   AppealsService,
+  CalendarService,
   ComplaintsService,
   DEADLINES_QUEUE,
   STATS_QUEUE,
@@ -15,6 +16,7 @@ import { Counter, Gauge, metricsRegistry } from '@app/shared';
 interface Sources {
   complaints: ComplaintsService;
   appeals: AppealsService;
+  calendar: CalendarService;
   stats: StatsService;
   queues: Queue[];
 }
@@ -76,6 +78,7 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
     private readonly complaints: ComplaintsService,
     private readonly appeals: AppealsService,
     private readonly stats: StatsService,
+    private readonly calendar: CalendarService,
     private readonly moduleRef: ModuleRef,
   ) {}
 
@@ -86,6 +89,7 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
     this.sources = {
       complaints: this.complaints,
       appeals: this.appeals,
+      calendar: this.calendar,
       stats: this.stats,
       queues,
     };
@@ -132,6 +136,28 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
       async (g) => {
         for (const r of await current!.appeals.countReviewOverdue())
           g.set({ office: r.officeId ?? 'unassigned' }, r.n);
+      },
+    );
+    this.registerCalendarGauges();
+  }
+
+  private registerCalendarGauges(): void {
+    gauge(
+      'hejie_calendar_estimated_deadlines',
+      'Running regulator deadlines counted on an estimated calendar year (no official notice loaded), per field',
+      ['field'],
+      async (g) => {
+        for (const r of await current!.complaints.countEstimatedDeadlines())
+          g.set({ field: r.field }, r.n);
+      },
+    );
+    gauge(
+      'hejie_calendar_official_missing',
+      '1 for each year within the next 60 days (Asia/Shanghai) that has no official holiday arrangement loaded',
+      ['year'],
+      async (g) => {
+        for (const year of await current!.calendar.yearsWithoutOfficialData())
+          g.set({ year: String(year) }, 1);
       },
     );
   }

@@ -5,7 +5,8 @@ import type { DeliveryState } from '@app/complaints';
 import { TicketResponse } from '../complaints/complaints.dto';
 import { ListQuery } from '../http/list-query.dto';
 
-const WEBHOOK_TYPES = WEBHOOK_EVENTS.map((e) => e.type);
+// One entry per type (an escalation by the consumer and by the worker share `complaint.escalated`).
+const WEBHOOK_TYPES = [...new Set(WEBHOOK_EVENTS.map((e) => e.type))];
 
 /** How a merchant's endpoint is called; shown on the routes that issue or manage webhooks. */
 export const WEBHOOK_DOC = [

@@ -77,6 +77,18 @@ export function EventSummary({ e, offices }: { e: TrailEvent; offices?: Map<stri
           {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
         </>
       );
+    case 'regulator_viewed':
+      return d.what === 'case_packet' ? <>{t('packet.title')}</> : null;
+    case 'attachment_added':
+      return (
+        <>
+          {str(d.filename)}{' '}
+          <code className="hash" title={str(d.sha256) ?? ''}>
+            sha256 {str(d.sha256)?.slice(0, 16)}…
+          </code>
+          {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
+        </>
+      );
     default:
       return null;
   }

@@ -8,6 +8,7 @@ import { Link } from '../router';
 import { useSignedIn } from '../session';
 import { Trail } from '../components/Trail';
 import { AppealDecision, ConsumerAppeal } from '../components/Appeal';
+import { CasePacketCard, EvidenceCard, NextSteps } from '../components/Evidence';
 import {
   Card,
   Countdown,
@@ -72,6 +73,9 @@ export function TicketPage({ id }: { id: string }) {
     ticket.setData((prev) => ({
       ...next,
       serialComplainant: next.serialComplainant ?? prev?.serialComplainant,
+      // Only GET (and the escalation's answer) carry these; the stream's copies do not.
+      officeName: next.officeName ?? prev?.officeName,
+      casePacket: next.casePacket ?? prev?.casePacket,
     }));
 
   useLive((m) => {
@@ -140,7 +144,9 @@ export function TicketPage({ id }: { id: string }) {
       <div className="ticket-grid">
         <div className="ticket-col">
           <Deadline ticket={tk} />
+          {role === 'consumer' ? <NextSteps ticket={tk} onChange={() => ticket.reload()} /> : null}
           <ActionsFor role={role} ticket={tk} offices={offices.data} after={after} />
+          {role === 'regulator' || role === 'admin' ? <CasePacketCard ticket={tk} /> : null}
           <Card title={t('ticket.complaint')}>
             <Facts
               items={[
@@ -185,10 +191,12 @@ export function TicketPage({ id }: { id: string }) {
                 [t('order.paidAt'), <DateTime key="p" iso={tk.order.paidAt} />],
                 [t('order.provider'), label('provider', tk.order.provider)],
                 [t('order.tradeNo'), <code key="n">{tk.order.tradeNo}</code>],
-                [t('order.region'), tk.regionCode],
+                // Region codes are for offices and merchants; consumers read the office's name.
+                [t('order.region'), role === 'consumer' ? null : tk.regionCode],
               ]}
             />
           </Card>
+          <EvidenceCard ticket={tk} role={role} onChange={() => extras.reload()} />
           <Offers role={role} ticket={tk} offers={ex?.offers ?? []} after={after} />
           <Thread role={role} ticket={tk} messages={messages} after={after} />
         </div>
@@ -220,13 +228,19 @@ function Deadline({ ticket: tk }: { ticket: Ticket }) {
         {tk.acceptanceOverdue ? (
           <span className="badge badge-danger">{t('queue.acceptanceOverdue')}</span>
         ) : null}
+        <RuleNote ticket={tk} field="acceptBy" />
       </DeadlineRow>
     );
   else if (tk.status === 'mediating')
-    row = <DeadlineRow label={t('deadline.mediationEndBy')} at={tk.mediationEndBy} />;
+    row = (
+      <DeadlineRow label={t('deadline.mediationEndBy')} at={tk.mediationEndBy}>
+        <RuleNote ticket={tk} field="mediationEndBy" />
+      </DeadlineRow>
+    );
   else if (tk.status === 'appealed')
     row = (
       <DeadlineRow label={t('deadline.reviewBy')} at={tk.reviewBy}>
+        <RuleNote ticket={tk} field="reviewBy" />
         {tk.appealReviewOverdue ? (
           <span className="badge badge-danger">{t('appeal.reviewOverdue')}</span>
         ) : null}
@@ -237,6 +251,33 @@ function Deadline({ ticket: tk }: { ticket: Ticket }) {
     <section className="card deadline" aria-label={t('deadline.title')}>
       {row}
     </section>
+  );
+}
+
+/** The rule set's name next to a regulator deadline, whether it is estimated, and its extension's reason. */
+function RuleNote({
+  ticket: tk,
+  field,
+}: {
+  ticket: Ticket;
+  field: 'acceptBy' | 'mediationEndBy' | 'reviewBy';
+}) {
+  const { t } = useI18n();
+  const set = tk.ruleSet ?? 'cn-12315';
+  const name = set === 'cn-12315' || set === 'platform-live-commerce' ? t(`rules.${set}`) : set;
+  const extension = (tk.extensions ?? []).find((e) => e.deadline === field);
+  return (
+    <>
+      <span className="badge">{name}</span>
+      {tk.deadlineBasis?.[field] === 'estimated' ? (
+        <span className="badge badge-warn">{t('deadline.estimated')}</span>
+      ) : null}
+      {extension ? (
+        <span className="deadline-extension">
+          {t('deadline.extended', { n: extension.workdays, reason: extension.reason })}
+        </span>
+      ) : null}
+    </>
   );
 }
 

@@ -2,6 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import {
   CHECKPOINTS_QUEUE,
   DEADLINES_QUEUE,
+  MAINTENANCE_QUEUE,
   STATS_QUEUE,
   WEBHOOKS_QUEUE,
   assertOneProcessorPerJob,
@@ -10,6 +11,7 @@ import { DeadlinesProcessor } from './deadlines.processor';
 import { StatsProcessor } from './stats.processor';
 import { WebhooksProcessor } from './webhooks.processor';
 import { CheckpointsProcessor } from './checkpoints.processor';
+import { MaintenanceProcessor } from './maintenance.processor';
 
 /**
  * A job name without exactly one processor stops the worker at boot. Every processor of the
@@ -22,6 +24,7 @@ export class ProcessorBootCheck implements OnModuleInit {
     private readonly stats: StatsProcessor,
     private readonly webhooks: WebhooksProcessor,
     private readonly checkpoints: CheckpointsProcessor,
+    private readonly maintenance: MaintenanceProcessor,
   ) {}
 
   onModuleInit(): void {
@@ -30,6 +33,7 @@ export class ProcessorBootCheck implements OnModuleInit {
       [STATS_QUEUE]: this.stats.handlers,
       [WEBHOOKS_QUEUE]: this.webhooks.handlers,
       [CHECKPOINTS_QUEUE]: this.checkpoints.handlers,
+      [MAINTENANCE_QUEUE]: this.maintenance.handlers,
     });
   }
 }

@@ -1,7 +1,7 @@
 import { InjectQueue, Processor } from '@nestjs/bullmq';
 import { Inject, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
-import { ComplaintsService, DEADLINES_QUEUE, JOB_NAMES } from '@app/complaints';
+import { CalendarService, ComplaintsService, DEADLINES_QUEUE, JOB_NAMES } from '@app/complaints';
 import type { JobName, JobOf } from '@app/complaints';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
@@ -9,6 +9,8 @@ import { TickingHost } from './ticking-host';
 
 /** Tickets handled per sweep transaction. */
 export const SWEEP_BATCH = 2000;
+/** Tickets whose deadline is recomputed per transaction after a calendar load. */
+export const REBASE_BATCH = 500;
 
 /**
  * Deadlines: a delayed job per ticket deadline for promptness, and a repeatable sweep over
@@ -26,10 +28,12 @@ export class DeadlinesProcessor
   } = {
     'deadline.check': (job) => this.check(job.data),
     'deadline.sweep': () => this.sweep(),
+    'deadline.rebase': () => this.rebase(),
   };
 
   constructor(
     private readonly complaints: ComplaintsService,
+    private readonly calendar: CalendarService,
     @InjectQueue(DEADLINES_QUEUE) private readonly queue: Queue,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
   ) {
@@ -61,8 +65,30 @@ export class DeadlinesProcessor
     }
   }
 
+  /**
+   * Recomputes the running deadlines counted on an estimate or an older calendar version
+   * (ComplaintsService.rebaseBatch), in batches until none is left unlocked. Enqueued when a
+   * year's notice is loaded; every sweep runs it too (a lost job, a stale snapshot elsewhere).
+   */
+  async rebase(): Promise<{ changed: number }> {
+    let changed = 0;
+    for (;;) {
+      const r = await this.complaints.rebaseBatch(REBASE_BATCH);
+      changed += r.changed;
+      if (r.changed < REBASE_BATCH) break;
+    }
+    if (changed) this.logger.log(`calendar: recomputed ${changed} deadline(s) on the new calendar`);
+    return { changed };
+  }
+
   /** Batches until nothing overdue is left unlocked; other workers take the locked rows. */
   async sweep(): Promise<{ escalated: number; terminated: number }> {
+    // First the calendar's chores (a few ms: a deadline moved by a new notice must not be
+    // enforced on its old date); a failure is logged and retried next sweep, never blocking it.
+    await this.calendar
+      .warnHorizon()
+      .then(() => this.rebase())
+      .catch((e: unknown) => this.logger.error(`calendar rebase failed: ${String(e)}`));
     const total = { escalated: 0, terminated: 0 };
     // Each batch's deadline jobs go to Redis while the next batch runs; all are awaited below.
     const scheduled: Promise<void>[] = [];

@@ -11,6 +11,7 @@ import {
   assertMayAppeal,
   assertMayDecideAppeal,
   computeReviewBy,
+  ticketAppealLimits,
   ticketRuleSet,
   ticketRuleSetId,
 } from './appeal-policy';
@@ -103,6 +104,19 @@ describe('the ticket’s rule set', () => {
       PLATFORM_LIVE_COMMERCE_ID,
     );
     expect(ticketRuleSet({ rule_set: PLATFORM_LIVE_COMMERCE_ID }).appealWindowWorkdays).toBe(10);
+  });
+
+  it('keeps the limits the ticket took at escalation (rule_limits) over the set’s current ones', () => {
+    const limits = { ...national, appealWindowWorkdays: 3, reviewWorkdays: 4 };
+    expect(ticketAppealLimits({ rule_set: NATIONAL_12315_ID, rule_limits: limits })).toEqual({
+      appealWindowWorkdays: 3,
+      reviewWorkdays: 4,
+    });
+    // No snapshot (escalated before rule sets were stored): the set's limits.
+    expect(ticketAppealLimits({ rule_set: PLATFORM_LIVE_COMMERCE_ID }).appealWindowWorkdays).toBe(
+      10,
+    );
+    expect(ticketAppealLimits({}).reviewWorkdays).toBe(15);
   });
 });
 

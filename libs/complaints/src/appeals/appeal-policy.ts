@@ -5,7 +5,7 @@ import type { TicketAction } from '../lifecycle/state-machine';
 import { addWorkingDays } from '../lifecycle/working-days';
 import type { WorkingDayCalendar } from '../lifecycle/working-days';
 import { ruleSetById } from '../rules/rule-sets';
-import type { RuleSet } from '../rules/rule-sets';
+import type { RuleLimits, RuleSet } from '../rules/rule-sets';
 
 /**
  * The appeal rules of API.md ("Appeals") as plain functions of a ticket's facts and `now`, so
@@ -13,17 +13,41 @@ import type { RuleSet } from '../rules/rule-sets';
  */
 
 /**
- * The id of the rule set a ticket was escalated under. The `rule_set` column comes with the
- * calendar/rule-set work (another branch); until it exists the row has no such key and this
- * returns null, which ruleSetById reads as the national 12315 set. One place to wire.
+ * The appeal limits a ticket keeps (appealWindowWorkdays, reviewWorkdays): a RuleSet, or the
+ * RuleLimits snapshot a ticket takes at escalation (RulesService.ticketRules).
  */
+export type AppealLimits = Pick<RuleLimits, 'appealWindowWorkdays' | 'reviewWorkdays'>;
+
+/** The id of the rule set a ticket was escalated under (`complaints.rule_set`), null when none. */
 export function ticketRuleSetId(row: object): string | null {
   const id = (row as { rule_set?: unknown }).rule_set;
   return typeof id === 'string' && id !== '' ? id : null;
 }
 
+/** The rule set a ticket was escalated under; the national set for a ticket without one. */
 export function ticketRuleSet(row: object): RuleSet {
   return ruleSetById(ticketRuleSetId(row));
+}
+
+/**
+ * The appeal limits of a ticket for its view (a pure function of the row): the limits it keeps
+ * from escalation (`rule_limits`, as RulesService.ticketRules reads them), else its set's. The
+ * services read them through RulesService.ticketRules.
+ */
+export function ticketAppealLimits(row: object): AppealLimits {
+  const limits = (row as { rule_limits?: unknown }).rule_limits as Partial<AppealLimits> | null;
+  if (
+    limits &&
+    typeof limits === 'object' &&
+    typeof limits.appealWindowWorkdays === 'number' &&
+    typeof limits.reviewWorkdays === 'number'
+  ) {
+    return {
+      appealWindowWorkdays: limits.appealWindowWorkdays,
+      reviewWorkdays: limits.reviewWorkdays,
+    };
+  }
+  return ticketRuleSet(row);
 }
 
 export interface AppealFacts {
@@ -36,7 +60,7 @@ export interface AppealFacts {
 /** End of the appeal window: `appealWindowWorkdays` working days after the decision (end of that day, Asia/Shanghai). */
 export function appealWindowClosesAt(
   decidedAt: Date,
-  set: RuleSet,
+  set: AppealLimits,
   calendar?: WorkingDayCalendar,
   onFallback?: (year: number) => void,
 ): Date {
@@ -46,7 +70,7 @@ export function appealWindowClosesAt(
 /** `reviewBy` = appealed + the set's `reviewWorkdays` working days. */
 export function computeReviewBy(
   appealedAt: Date,
-  set: RuleSet,
+  set: AppealLimits,
   calendar?: WorkingDayCalendar,
   onFallback?: (year: number) => void,
 ): Date {
@@ -60,7 +84,7 @@ export function computeReviewBy(
  */
 export function assertMayAppeal(
   f: AppealFacts,
-  set: RuleSet,
+  set: AppealLimits,
   now: Date,
   calendar?: WorkingDayCalendar,
 ): Date | null {

@@ -1,7 +1,7 @@
 import type { ComplaintRow } from '../complaint.row';
 import type { AppealView } from '../complaint.types';
 import { APPEALABLE_STATUSES } from '../vocabulary';
-import { appealWindowClosesAt, ticketRuleSet } from './appeal-policy';
+import { appealWindowClosesAt, ticketAppealLimits } from './appeal-policy';
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
@@ -18,7 +18,7 @@ export function appealFields(
   const decidedAt = row.decided_at ?? row.closed_at;
   let appealableUntil: string | null = null;
   if (APPEALABLE_STATUSES.includes(row.status) && !row.appealed_at && decidedAt) {
-    const closes = appealWindowClosesAt(decidedAt, ticketRuleSet(row));
+    const closes = appealWindowClosesAt(decidedAt, ticketAppealLimits(row));
     if (closes.getTime() >= now.getTime()) appealableUntil = closes.toISOString();
   }
   const reviewBy = row.review_by ?? null;

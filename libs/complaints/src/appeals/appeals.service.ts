@@ -1,22 +1,19 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { CLOCK, HEJIE_CONFIG, calendarFallbacks } from '@app/shared';
-import type { Actor, Clock, HejieConfig } from '@app/shared';
+import { CLOCK } from '@app/shared';
+import type { Actor, Clock } from '@app/shared';
 import { ComplaintsService } from '../complaints.service';
 import type { Change } from '../complaints.service';
 import type { ComplaintRow } from '../complaint.row';
 import type { TicketView } from '../complaint.types';
-import { computeAcceptBy, computeMediationEndBy } from '../lifecycle/sla-policy';
+import { CalendarService } from '../calendar/calendar.service';
+import { computeDeadline } from '../calendar/deadlines';
+import type { DeadlineBasis } from '../calendar/deadlines';
+import { acceptSpec } from '../rules/extensions';
+import { RulesService } from '../rules/rules.service';
 import type { AppealOutcome } from '../vocabulary';
-import {
-  appealDecisionAction,
-  assertMayAppeal,
-  assertMayDecideAppeal,
-  computeReviewBy,
-  ticketRuleSet,
-  ticketRuleSetId,
-} from './appeal-policy';
+import { appealDecisionAction, assertMayAppeal, assertMayDecideAppeal } from './appeal-policy';
 
 /**
  * Appeals (申诉, API.md "Appeals"): the consumer's one appeal of a `declined` or
@@ -26,29 +23,35 @@ import {
  */
 @Injectable()
 export class AppealsService {
-  private readonly logger = new Logger(AppealsService.name);
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly complaints: ComplaintsService,
+    private readonly rules: RulesService,
+    private readonly calendar: CalendarService,
   ) {}
 
   /** POST /v1/complaints/:id/appeal (consumer). */
   async appeal(id: string, actor: Actor, reason: string): Promise<TicketView> {
+    const calendar = await this.calendar.snapshot();
     await this.complaints.transition(id, actor, 'appeal', (t, now): Change => {
-      const set = ticketRuleSet(t);
+      // The ticket's rule set (the limits it keeps from escalation): appealWindowWorkdays and
+      // reviewWorkdays, counted on the calendar deadlines are counted on.
+      const rules = this.rules.ticketRules(t);
       assertMayAppeal(
         {
           status: t.status,
           decidedAt: t.decided_at ?? t.closed_at,
           appealedAt: t.appealed_at ?? null,
         },
-        set,
+        rules.limits,
         now,
+        calendar,
       );
-      const reviewBy = computeReviewBy(now, set, undefined, this.onFallback);
+      const { at: reviewBy, basis } = computeDeadline(calendar, now, {
+        workdays: rules.limits.reviewWorkdays,
+        ruleSet: rules.ruleSet,
+      });
       return {
         set: {
           appealed_at: now,
@@ -56,6 +59,7 @@ export class AppealsService {
           appeal_reason: reason,
           review_by: reviewBy,
           closed_at: null,
+          deadline_basis: withBasis(t, 'reviewBy', basis),
         },
         event: {
           type: 'appealed',
@@ -63,7 +67,7 @@ export class AppealsService {
             reason,
             decidedBy: t.decided_by ?? null,
             reviewBy: reviewBy.toISOString(),
-            ruleSet: set.id,
+            ruleSet: rules.ruleSet,
           },
         },
         deadlines: [{ complaintId: id, kind: 'appeal_review', dueAt: reviewBy }],
@@ -79,6 +83,7 @@ export class AppealsService {
     outcome: AppealOutcome,
     note: string,
   ): Promise<TicketView> {
+    const calendar = await this.calendar.snapshot();
     await this.complaints.transition(
       id,
       actor,
@@ -101,17 +106,34 @@ export class AppealsService {
           };
         }
         const reopened = { ...decision, closed_at: null, decided_by: null, decided_at: null };
+        // A new period under the ticket's rule set, with its deadline basis (like escalation
+        // and acceptance), counted from the appeal decision.
+        const rules = this.rules.ticketRules(t);
         if (t.appeal_from === 'declined') {
-          const acceptBy = this.acceptBy(t, now);
+          const { at: acceptBy, basis } = computeDeadline(calendar, now, acceptSpec(rules));
           return {
-            set: { ...reopened, accept_by: acceptBy, decline_reason: null, decline_detail: null },
+            set: {
+              ...reopened,
+              accept_by: acceptBy,
+              decline_reason: null,
+              decline_detail: null,
+              deadline_basis: withBasis(t, 'acceptBy', basis),
+            },
             event: { type: 'appeal_decided', data: { ...data, acceptBy: acceptBy.toISOString() } },
             deadlines: [{ complaintId: id, kind: 'acceptance', dueAt: acceptBy }],
           };
         }
-        const mediationEndBy = this.mediationEndBy(t, now);
+        const { at: mediationEndBy, basis } = computeDeadline(calendar, now, {
+          workdays: rules.limits.mediationWorkdays,
+          ruleSet: rules.ruleSet,
+        });
         return {
-          set: { ...reopened, mediation_end_by: mediationEndBy, mediation_outcome: null },
+          set: {
+            ...reopened,
+            mediation_end_by: mediationEndBy,
+            mediation_outcome: null,
+            deadline_basis: withBasis(t, 'mediationEndBy', basis),
+          },
           event: {
             type: 'appeal_decided',
             data: { ...data, mediationEndBy: mediationEndBy.toISOString() },
@@ -134,33 +156,13 @@ export class AppealsService {
     );
     return rows.map((r) => ({ officeId: r.office_id, n: Number(r.n) }));
   }
+}
 
-  /**
-   * A new acceptance period after an overturned decline: the ticket's rule set; a ticket without
-   * one (escalated before rule sets were stored) uses REGULATOR_ACCEPT_WORKDAYS, as escalation does.
-   */
-  private acceptBy(t: ComplaintRow, now: Date): Date {
-    const set = ticketRuleSet(t);
-    if (ticketRuleSetId(t) !== null) {
-      if (set.acceptHours) return new Date(now.getTime() + set.acceptHours * 3_600_000);
-      if (set.acceptWorkdays)
-        return computeAcceptBy(now, set.acceptWorkdays, undefined, this.onFallback);
-    }
-    return computeAcceptBy(now, this.config.regulatorAcceptWorkdays, undefined, this.onFallback);
-  }
-
-  private mediationEndBy(t: ComplaintRow, now: Date): Date {
-    const workdays =
-      ticketRuleSetId(t) !== null
-        ? ticketRuleSet(t).mediationWorkdays
-        : this.config.mediationWorkdays;
-    return computeMediationEndBy(now, workdays, undefined, this.onFallback);
-  }
-
-  private readonly onFallback = (year: number): void => {
-    calendarFallbacks.inc({ year: String(year) }, 1);
-    this.logger.warn(
-      `no official holiday calendar for ${year}: appeal deadline on the fallback rule`,
-    );
-  };
+/** The ticket's deadline_basis with `field` set, as the JSON text a jsonb column takes. */
+function withBasis(
+  t: Pick<ComplaintRow, 'deadline_basis'>,
+  field: string,
+  basis: DeadlineBasis,
+): string {
+  return JSON.stringify({ ...(t.deadline_basis ?? {}), [field]: basis });
 }

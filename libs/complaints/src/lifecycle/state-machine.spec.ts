@@ -30,8 +30,8 @@ describe('lifecycle table: every (status × action × actor)', () => {
     TICKET_ACTIONS.flatMap((action) => ACTOR_ROLES.map((actor) => [from, action, actor] as const)),
   );
 
-  it('walks all 10 × 21 × 5 = 1050 triples', () => {
-    expect(triples).toHaveLength(1050);
+  it('walks all 10 × 23 × 5 = 1150 triples', () => {
+    expect(triples).toHaveLength(1150);
     let allowed = 0;
     for (const [from, action, actor] of triples) {
       const row = TRANSITIONS.filter(
@@ -52,7 +52,10 @@ describe('lifecycle table: every (status × action × actor)', () => {
     }
     // A new row must be a deliberate change: update this count and DESIGN.md together.
     expect(allowed).toBe(TRANSITIONS.length);
-    expect(allowed).toBe(47);
+    // 33 + extend_deadline (escalated, mediating × regulator, admin) + recompute_deadline
+    // (escalated, mediating, appealed: system) + appeals (2 consumer appeals, 2 party messages
+    // on appealed, 5 rows × regulator, admin).
+    expect(allowed).toBe(54);
   });
 
   it('explains a refusal in words', () => {
@@ -106,7 +109,12 @@ describe('lifecycle table: every (status × action × actor)', () => {
     );
     expect(byActor('merchant')).toEqual(['make_offer', 'merchant_message']);
     expect(byActor('system')).toEqual(
-      ['escalate_no_response', 'escalate_unresolved', 'terminate_mediation_timeout'].sort(),
+      [
+        'escalate_no_response',
+        'escalate_unresolved',
+        'recompute_deadline',
+        'terminate_mediation_timeout',
+      ].sort(),
     );
     expect(byActor('regulator')).toEqual(
       [
@@ -114,6 +122,7 @@ describe('lifecycle table: every (status × action × actor)', () => {
         'decline',
         'overturn_appeal_of_decline',
         'overturn_appeal_of_mediation_failure',
+        'extend_deadline',
         'record_mediation_agreement',
         'record_mediation_failure',
         'regulator_message',

@@ -51,6 +51,8 @@ export const TICKET_ACTIONS = [
   'uphold_appeal_of_mediation_failure',
   'overturn_appeal_of_decline',
   'overturn_appeal_of_mediation_failure',
+  'extend_deadline',
+  'recompute_deadline',
 ] as const;
 export type TicketAction = (typeof TICKET_ACTIONS)[number];
 
@@ -92,6 +94,10 @@ const REGULATOR_ROWS: readonly Omit<Transition, 'actor'>[] = [
   { from: 'appealed',          action: 'overturn_appeal_of_decline',           to: 'escalated' },
   { from: 'appealed',          action: 'overturn_appeal_of_mediation_failure', to: 'mediating' },
   { from: 'appealed',          action: 'regulator_message',                    to: 'appealed' },
+  // "Offices can … extend a deadline once with a reason the consumer sees": acceptBy while
+  // escalated, mediationEndBy while mediating (the service checks which deadline runs).
+  { from: 'escalated',         action: 'extend_deadline',            to: 'escalated' },
+  { from: 'mediating',         action: 'extend_deadline',            to: 'mediating' },
 ];
 
 /**
@@ -134,6 +140,10 @@ export const TRANSITIONS: readonly Transition[] = [
   ...REGULATOR_ROWS.map((row) => ({ ...row, actor: 'admin' as const })),
   // "… or the 45 working days ran out (the worker terminates it)."
   { from: 'mediating',         action: 'terminate_mediation_timeout', actor: 'system',   to: 'mediation_failed' },
+  // A year's official calendar was loaded: the worker recomputes the running deadline.
+  { from: 'escalated',         action: 'recompute_deadline',          actor: 'system',   to: 'escalated' },
+  { from: 'mediating',         action: 'recompute_deadline',          actor: 'system',   to: 'mediating' },
+  { from: 'appealed',          action: 'recompute_deadline',          actor: 'system',   to: 'appealed' },
   // Both parties may keep adding statements and evidence to the trail while the office
   // decides and mediates (无感调查: the office reads the facts instead of re-asking). Only
   // messages: offers and acceptance belong to the merchant phase; a settlement reached in

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig, ConfigError } from './hejie-config';
 
 const base = {
-  JWT_SECRET: 'a-secret-of-at-least-16-chars',
+  JWT_SECRET: 'a-secret-of-at-least-32-bytes-0123456789',
   PII_KEY: Buffer.alloc(32, 7).toString('base64'),
 };
 
@@ -84,5 +84,53 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, WECHATPAY_APIV3_KEY: 'short' })).toThrow(
       /WECHATPAY_APIV3_KEY/,
     );
+  });
+});
+
+describe('loadConfig: tokens, sessions and operations', () => {
+  it('requires a JWT_SECRET of at least 32 bytes', () => {
+    expect(() => loadConfig({ ...base, JWT_SECRET: 'x'.repeat(31) })).toThrow(
+      /JWT_SECRET must be at least 32 bytes/,
+    );
+    // Bytes, not characters: 11 three-byte characters are 33 bytes.
+    expect(loadConfig({ ...base, JWT_SECRET: '和'.repeat(11) }).jwtSecret).toBe('和'.repeat(11));
+    expect(loadConfig({ ...base, JWT_SECRET: 'x'.repeat(32) }).jwtSecret).toHaveLength(32);
+  });
+
+  it('refuses dev login in production', () => {
+    expect(() => loadConfig({ ...base, NODE_ENV: 'production', AUTH_DEV_LOGIN: 'true' })).toThrow(
+      /AUTH_DEV_LOGIN=true is refused when NODE_ENV=production/,
+    );
+    expect(loadConfig({ ...base, NODE_ENV: 'production' }).authDevLogin).toBe(false);
+    expect(loadConfig({ ...base, AUTH_DEV_LOGIN: 'true' }).authDevLogin).toBe(true);
+  });
+
+  it('applies the defaults of API.md and SECURITY.md', () => {
+    const c = loadConfig(base);
+    expect(c.jwtMaxAgeMs).toBe(24 * 3600 * 1000);
+    expect(c.jwtIssuer).toBeNull();
+    expect(c.jwtAudience).toBeNull();
+    expect(c.metricsToken).toBeNull();
+    expect(c.trustProxy).toEqual([]);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.writeRateLimit).toBe(120);
+    expect(c.writeRateLimitWindowMs).toBe(60_000);
+    expect(c.streamTicketTtlMs).toBe(60_000);
+    expect(c.regulatorViewWindowMs).toBe(3600_000);
+  });
+
+  it('takes TRUST_PROXY as addresses and CIDRs only', () => {
+    expect(loadConfig({ ...base, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+    ]);
+    expect(() => loadConfig({ ...base, TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ ...base, TRUST_PROXY: '2' })).toThrow(/TRUST_PROXY/);
+  });
+
+  it('refuses a short METRICS_TOKEN and a bad JWT_MAX_AGE', () => {
+    expect(() => loadConfig({ ...base, METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
+    expect(() => loadConfig({ ...base, JWT_MAX_AGE: 'forever' })).toThrow(/JWT_MAX_AGE/);
   });
 });

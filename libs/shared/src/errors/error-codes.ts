@@ -22,6 +22,11 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'PROVIDER_NOT_CONFIGURED',
   'UNSUPPORTED_MEDIA_TYPE',
+  'WEBHOOK_URL_FORBIDDEN',
+  'EXTENSION_USED',
+  'PROVIDER_RESERVED',
+  'ATTACHMENT_LIMIT',
+  'CASE_PACKET_INCOMPLETE',
   'APPEAL_WINDOW_EXPIRED',
   'INTERNAL_ERROR',
 ] as const;
@@ -49,6 +54,7 @@ export function statusOf(code: ErrorCode): number {
     case 'ESCALATION_TOO_EARLY':
     case 'MERCHANT_EXISTS':
     case 'PAYMENT_ACCOUNT_TAKEN':
+    case 'EXTENSION_USED':
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
@@ -58,6 +64,10 @@ export function statusOf(code: ErrorCode): number {
     case 'DEMAND_EXCEEDS_PAYMENT':
     case 'MERCHANT_NOT_ENROLLED':
     case 'CREDIT_CODE_INVALID':
+    case 'WEBHOOK_URL_FORBIDDEN':
+    case 'PROVIDER_RESERVED':
+    case 'ATTACHMENT_LIMIT':
+    case 'CASE_PACKET_INCOMPLETE':
     case 'APPEAL_WINDOW_EXPIRED':
       return 422;
     case 'RATE_LIMITED':
@@ -85,14 +95,19 @@ const TITLES: Record<ErrorCode, string> = {
   PAYMENT_ACCOUNT_TAKEN: 'Payment account already belongs to a store',
   PAYLOAD_TOO_LARGE: 'Payload too large',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
+  EXTENSION_USED: 'This deadline was already extended',
   COMPLAINT_WINDOW_EXPIRED: 'Complaint window expired',
   DEMAND_EXCEEDS_PAYMENT: 'Demand exceeds the amount paid',
   MERCHANT_NOT_ENROLLED: 'Merchant not enrolled',
   CREDIT_CODE_INVALID: 'Unified social credit code invalid',
   APPEAL_WINDOW_EXPIRED: 'Appeal window expired',
   RATE_LIMITED: 'Too many requests',
+  PROVIDER_RESERVED: 'Provider name reserved for its verified route',
   INTERNAL_ERROR: 'Internal error',
   PROVIDER_NOT_CONFIGURED: 'Payment provider not configured',
+  WEBHOOK_URL_FORBIDDEN: 'Webhook URL not allowed',
+  ATTACHMENT_LIMIT: 'Too many attachments',
+  CASE_PACKET_INCOMPLETE: 'Case packet incomplete',
 };
 
 export function titleOf(code: ErrorCode): string {

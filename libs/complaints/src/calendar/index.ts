@@ -1,0 +1,4 @@
+export * from './holiday-estimator';
+export * from './calendar-year';
+export * from './deadlines';
+export * from './calendar.service';
