@@ -10,6 +10,7 @@ import { EscalatedAt1763885500000 } from './1763885500000-EscalatedAt';
 import { EventsAppendOnly1764700300000 } from './1764700300000-EventsAppendOnly';
 import { WebhookManualRetries1764700310000 } from './1764700310000-WebhookManualRetries';
 import { SealPerPurpose1764700320000 } from './1764700320000-SealPerPurpose';
+import { ScrubWebhookErrors1764700330000 } from './1764700330000-ScrubWebhookErrors';
 import { CalendarAndRuleSets1764700400000 } from './1764700400000-CalendarAndRuleSets';
 import { Evidence1764700600000 } from './1764700600000-Evidence';
 import { Appeals1764700700000 } from './1764700700000-Appeals';
@@ -32,6 +33,7 @@ export const MIGRATIONS = [
   EventsAppendOnly1764700300000,
   WebhookManualRetries1764700310000,
   SealPerPurpose1764700320000,
+  ScrubWebhookErrors1764700330000,
   CalendarAndRuleSets1764700400000,
   Evidence1764700600000,
   Appeals1764700700000,

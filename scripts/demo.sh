@@ -90,7 +90,9 @@ node $heap dist/apps/worker/main.js > .demo/worker.log 2>&1 &
 pids+=($!)
 
 for _ in $(seq 1 60); do
-  if curl -fsS "http://127.0.0.1:${PORT}/health/ready" > /dev/null 2>&1; then break; fi
+  # Node's fetch rather than curl, which a fresh Debian may not have.
+  if node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
+    "http://127.0.0.1:${PORT}/health/ready" 2>/dev/null; then break; fi
   if ! kill -0 "${pids[0]}" 2>/dev/null; then echo "the API did not start:"; tail -20 .demo/api.log; exit 1; fi
   sleep 0.5
 done

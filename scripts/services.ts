@@ -21,8 +21,18 @@
  * Prints one line per service (SERVICES_QUIET=1: nothing unless it fails); exits 1 with the reason.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync } from 'node:fs';
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +44,7 @@ export type State = 'ready' | 'starting' | 'down' | 'foreign' | 'auth';
 const WAIT_SECS = Number(process.env.SERVICES_WAIT_SECS || 30);
 const SCRIPTS = __dirname;
 /** Where this user's private cluster and Redis log go: never the checkout (see the README). */
-export const dataDir = (): string =>
+const dataDir = (): string =>
   join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'hejie');
 
 class Failure extends Error {}
@@ -48,8 +58,8 @@ const tail = (text: string) => text.trim().split('\n').slice(-15).join('\n');
 // ------------------------------------------------------------------ hosts, commands
 
 /** The URL's host without IPv6 brackets. */
-export const hostOf = (url: URL): string => url.hostname.replace(/^\[|\]$/g, '') || 'localhost';
-export const isLocal = (host: string): boolean =>
+const hostOf = (url: URL): string => url.hostname.replace(/^\[|\]$/g, '') || 'localhost';
+const isLocal = (host: string): boolean =>
   host === 'localhost' || host === '::1' || /^127\./.test(host);
 const shown = (url: URL, port: number) => `${url.hostname || 'localhost'}:${port}`;
 
@@ -57,8 +67,13 @@ const shown = (url: URL, port: number) => `${url.hostname || 'localhost'}:${port
  * Runs a command from / (other users may not enter the checkout). Its output goes to a file, not
  * a pipe, so that a daemon it leaves behind cannot keep us waiting.
  */
-export function run(argv: string[]): { ok: boolean; out: string } {
-  const file = join(tmpdir(), `hejie-services-${process.pid}.out`);
+let outDir = '';
+function run(argv: string[]): { ok: boolean; out: string } {
+  if (!outDir) {
+    outDir = mkdtempSync(join(tmpdir(), 'hejie-services-')); // ours alone, mode 700
+    process.on('exit', () => rmSync(outDir, { recursive: true, force: true }));
+  }
+  const file = join(outDir, 'out');
   const fd = openSync(file, 'w');
   try {
     const r = spawnSync(argv[0], argv.slice(1), {
@@ -243,7 +258,7 @@ interface Cluster {
   port: number;
   online: boolean;
 }
-export function debianClusters(): Cluster[] {
+function debianClusters(): Cluster[] {
   const r = run(['pg_lsclusters', '-h']);
   if (!r.ok) return [];
   return r.out

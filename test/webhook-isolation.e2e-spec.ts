@@ -131,3 +131,57 @@ describe('webhook deliveries cannot take the worker down', () => {
     expect(peakRssKb(pid) - peakBefore).toBeLessThan(64 * 1024);
   }, 120_000);
 });
+
+/** WORKER_QUEUES: deliveries in a process of their own, apart from the deadline sweep. */
+describe('WORKER_QUEUES: a delivery process and a sweep process', () => {
+  let t: TestApp;
+  let ok: HostileReceiver;
+  const workers: Awaited<ReturnType<typeof spawnWorker>>[] = [];
+
+  beforeAll(async () => {
+    t = await startTestApp({ WEBHOOK_ALLOW_PRIVATE: 'true' });
+    ok = await startHostileReceiver('ok');
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await ok?.close();
+    await t?.close();
+  }, 60_000);
+
+  it('each process runs only its queues; together they deliver and escalate', async () => {
+    const hooked = await openTicket(t, ok.url);
+    const due = await openTicket(t);
+    await t.db.query(
+      `UPDATE complaints SET merchant_respond_by = now() - interval '1 minute' WHERE id = $1`,
+      [due.ticketId],
+    );
+    const common = { WEBHOOK_ALLOW_PRIVATE: 'true', SWEEP_INTERVAL: '1s' };
+    const sweeper = await spawnWorker({ ...common, WORKER_QUEUES: 'deadlines,stats,maintenance' });
+    workers.push(sweeper);
+    const status = () =>
+      t.db
+        .query('SELECT status FROM complaints WHERE id = $1', [due.ticketId])
+        .then((r: { status: string }[]) => r[0].status);
+    expect(await waitFor(status, (s) => s === 'escalated', 15_000)).toBe('escalated');
+    // The sweep process never calls a receiver.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(ok.requests).toHaveLength(0);
+    expect(sweeper.log()).toContain('queue webhooks is not run by this process');
+
+    const deliverer = await spawnWorker({ ...common, WORKER_QUEUES: 'webhooks' });
+    workers.push(deliverer);
+    const state = () =>
+      t.db
+        .query('SELECT state FROM webhook_deliveries WHERE complaint_id = $1', [hooked.ticketId])
+        .then((r: { state: string }[]) => r[0].state);
+    expect(await waitFor(state, (s) => s === 'done', 15_000)).toBe('done');
+    expect(ok.requests.length).toBeGreaterThanOrEqual(1);
+    expect(deliverer.log()).toContain('queue deadlines is not run by this process');
+  }, 120_000);
+
+  it('an unknown queue name stops the worker at boot', async () => {
+    await expect(spawnWorker({ WORKER_QUEUES: 'webhooks,webhoks' })).rejects.toThrow(
+      /WORKER_QUEUES names unknown queue\(s\) webhoks/,
+    );
+  }, 60_000);
+});

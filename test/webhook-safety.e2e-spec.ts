@@ -15,6 +15,7 @@ import type { WebhookResolver } from '../libs/directory/src';
 import { HEJIE_CONFIG, openFor } from '../libs/shared/src';
 import type { Clock, HejieConfig } from '../libs/shared/src';
 import { SealPerPurpose1764700320000 } from '../migrations/1764700320000-SealPerPurpose';
+import { ScrubWebhookErrors1764700330000 } from '../migrations/1764700330000-ScrubWebhookErrors';
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
 import { createMerchant, createStore, newCreditCode } from './factories/directory.factory';
 import { createReceipt } from './factories/complaint.factory';
@@ -429,6 +430,33 @@ describe('webhooks, merchants, trail and retention (API, database)', () => {
     });
   });
 
+  it("the migration reduces stored lastError texts (receivers' bytes) to generic reasons", async () => {
+    const d = await hookedTicket('https://93.184.215.14/hook');
+    const cases: [string, string][] = [
+      ['HTTP 500: redis_version:7.0.15 secret internal answer', 'HTTP 500'],
+      ['HTTP 404', 'HTTP 404'],
+      ['no answer within 5000 ms', 'timeout'],
+      ['request failed: ECONNREFUSED', 'request failed'],
+      [
+        'the signing secret cannot be opened: rotate it',
+        'the signing secret cannot be opened: rotate it',
+      ],
+    ];
+    for (const [stored, scrubbed] of cases) {
+      await t.db.query('UPDATE webhook_deliveries SET last_error = $2 WHERE id = $1', [
+        d.deliveryId,
+        stored,
+      ]);
+      const qr = t.db.createQueryRunner();
+      try {
+        await new ScrubWebhookErrors1764700330000().up(qr);
+      } finally {
+        await qr.release();
+      }
+      expect((await deliveryRow(d.deliveryId)).last_error).toBe(scrubbed);
+    }
+  });
+
   describe('the trail is append-only in the database', () => {
     it('UPDATE, DELETE and TRUNCATE of complaint_events are refused; INSERT still works', async () => {
       const m = await createMerchant(t);
@@ -454,6 +482,62 @@ describe('webhooks, merchants, trail and retention (API, database)', () => {
         .set(bearer(t.token({ role: 'merchant', sub: 's', merchantId: m.id })))
         .send({ body: 'We will look at it.' })
         .expect(201);
+    });
+  });
+
+  describe('the recommended application role (docs/SECURITY.md)', () => {
+    it('cannot UPDATE, DELETE or TRUNCATE events, nor disable the trigger; reads them and writes other tables', async () => {
+      const m = await createMerchant(t);
+      const ticketId = await ticketFor(m.id);
+      const role = `hejie_app_probe_${randomBytes(4).toString('hex')}`;
+      const qr = t.db.createQueryRunner();
+      await qr.connect();
+      await qr.startTransaction(); // CREATE ROLE is transactional: rolled back below
+      const attempt = async (sql: string, params: unknown[] = []) => {
+        await qr.query('SAVEPOINT probe');
+        try {
+          await qr.query(sql, params);
+          await qr.query('RELEASE SAVEPOINT probe');
+          return 'ok';
+        } catch (e) {
+          await qr.query('ROLLBACK TO SAVEPOINT probe');
+          return (e as Error).message;
+        }
+      };
+      try {
+        await qr.query(`CREATE ROLE ${role} NOLOGIN`);
+        await qr.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
+        await qr.query(
+          `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}`,
+        );
+        await qr.query(`REVOKE UPDATE, DELETE, TRUNCATE ON complaint_events FROM ${role}`);
+        await qr.query(`SET LOCAL ROLE ${role}`);
+        expect(
+          await attempt(`UPDATE complaint_events SET data = '{}' WHERE complaint_id = $1`, [
+            ticketId,
+          ]),
+        ).toMatch(/permission denied/);
+        expect(
+          await attempt('DELETE FROM complaint_events WHERE complaint_id = $1', [ticketId]),
+        ).toMatch(/permission denied/);
+        expect(await attempt('TRUNCATE complaint_events')).toMatch(/permission denied/);
+        expect(
+          await attempt(
+            'ALTER TABLE complaint_events DISABLE TRIGGER complaint_events_no_update_delete',
+          ),
+        ).toMatch(/must be (the )?owner/);
+        expect(
+          await attempt('SELECT count(*) FROM complaint_events WHERE complaint_id = $1', [
+            ticketId,
+          ]),
+        ).toBe('ok');
+        expect(
+          await attempt('UPDATE merchants SET contact_email = contact_email WHERE id = $1', [m.id]),
+        ).toBe('ok');
+      } finally {
+        await qr.rollbackTransaction();
+        await qr.release();
+      }
     });
   });
 

@@ -16,7 +16,9 @@ export function verifyToken(
   jwt: JwtService,
   config: Pick<HejieConfig, 'jwtMaxAgeMs' | 'jwtIssuer' | 'jwtAudience'>,
   token: string,
-  now: Date,
+  // Token lifetimes are wall-clock time, not the injected domain clock (CLOCK), which tests
+  // move ahead to make ticket deadlines fall due.
+  now: Date = new Date(),
 ): {
   actor: Actor;
   /** seconds since the epoch: when this token stops being accepted */ exp: number;

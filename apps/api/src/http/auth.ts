@@ -11,8 +11,8 @@ import { Reflector } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Actor, CLOCK, DomainError, HEJIE_CONFIG, ROLES, Role } from '@app/shared';
-import type { Clock, HejieConfig } from '@app/shared';
+import { Actor, DomainError, HEJIE_CONFIG, ROLES, Role } from '@app/shared';
+import type { HejieConfig } from '@app/shared';
 import { verifyToken } from '../auth/verify-token';
 
 const PUBLIC = 'hejie:public';
@@ -90,7 +90,6 @@ export class AuthGuard implements CanActivate {
     private readonly jwt: JwtService,
     private readonly reflector: Reflector,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
-    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   canActivate(ctx: ExecutionContext): boolean {
@@ -100,7 +99,7 @@ export class AuthGuard implements CanActivate {
     const header = req.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!m) throw new DomainError('UNAUTHENTICATED', 'a bearer token is required');
-    const { actor, exp } = verifyToken(this.jwt, this.config, m[1], this.clock.now());
+    const { actor, exp } = verifyToken(this.jwt, this.config, m[1]);
     req.actor = actor;
     req.tokenExpiresAtMs = exp * 1000;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);

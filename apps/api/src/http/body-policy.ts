@@ -11,13 +11,14 @@ import { DomainError } from '@app/shared';
 import type { HejieConfig, IntegratorKey } from '@app/shared';
 import { integratorFor } from '@app/receipts';
 
-export type BodyKind = 'json' | 'form' | 'ndjson';
+export type BodyKind = 'json' | 'form' | 'ndjson' | 'multipart';
 
 /** Media types (without parameters) of each kind. */
 export const MEDIA_TYPES: Record<BodyKind, readonly string[]> = {
   json: ['application/json'],
   form: ['application/x-www-form-urlencoded'],
   ndjson: ['application/x-ndjson', 'application/jsonl', 'application/jsonlines'],
+  multipart: ['multipart/form-data'],
 };
 
 export interface BodyPolicy {
@@ -58,6 +59,17 @@ export class BodyPolicies {
       ],
       ['POST /v1/receipts/alipay', { ...json(), kind: 'form' }],
       ['POST /v1/receipts/wechatpay', json()],
+      // Evidence (http/multipart.ts streams the parts): one file of ATTACHMENT_MAX_BYTES, a
+      // note and the multipart framing.
+      [
+        'POST /v1/complaints/:id/attachments',
+        {
+          kind: 'multipart',
+          limit: config.attachmentMaxBytes + 64 * 1024,
+          signed: false,
+          capped: false,
+        },
+      ],
     ]);
   }
 

@@ -1,19 +1,10 @@
 import multipart from '@fastify/multipart';
-import { errorCodes } from 'fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-
-/** The only route that takes multipart/form-data (evidence uploads). */
-export const MULTIPART_ROUTES: ReadonlySet<string> = new Set([
-  'POST /v1/complaints/:id/attachments',
-]);
-
-const isMultipart = (req: FastifyRequest) =>
-  /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '');
+import type { FastifyInstance } from 'fastify';
 
 /**
- * @fastify/multipart, for the attachments route only: the plugin's parser does not read the
- * body (the controller streams the parts), and any other route refuses a multipart body with
- * 415 before reading it, as it did before the plugin was registered. Limits: one file of at
+ * @fastify/multipart, for the attachments route only (http/body-policy.ts refuses a multipart
+ * body on any other route with 415 before reading it): the plugin's parser does not read the
+ * body (the controller streams the parts). Limits: one file of at
  * most `maxFileBytes` (busboy cuts it there and the upload is refused with 413), a few small
  * text fields.
  */
@@ -31,11 +22,5 @@ export async function registerMultipart(
       fieldSize: 16 * 1024,
       headerPairs: 50,
     },
-  });
-  fastify.addHook('preParsing', async (req, _reply, payload) => {
-    if (isMultipart(req) && !MULTIPART_ROUTES.has(`${req.method} ${req.routeOptions.url}`)) {
-      throw new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(req.headers['content-type']);
-    }
-    return payload;
   });
 }

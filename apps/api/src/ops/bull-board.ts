@@ -8,8 +8,8 @@ import { Queue } from 'bullmq';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type Redis from 'ioredis';
 import { ALL_JOBS, DEADLINES_QUEUE } from '@app/complaints';
-import { CLOCK, DomainError, bullConnection, queueKeyPrefix } from '@app/shared';
-import type { Actor, Clock, ErrorCode, HejieConfig } from '@app/shared';
+import { DomainError, bullConnection, queueKeyPrefix } from '@app/shared';
+import type { Actor, ErrorCode, HejieConfig } from '@app/shared';
 import { verifyToken } from '../auth/verify-token';
 import { problemOf } from '../http/problem';
 import { WriteLimiter } from '../http/write-rate-limit';
@@ -84,7 +84,6 @@ export async function registerBullBoard(
   const jwt = app.get(JwtService);
   const redis = app.get<Redis>(REDIS);
   const limiter = app.get(WriteLimiter);
-  const clock = app.get<Clock>(CLOCK, { strict: false });
   const sessionKey = (id: string) =>
     `${config.queuePrefix}:admin-session:${createHash('sha256').update(id).digest('hex')}`;
 
@@ -93,7 +92,7 @@ export async function registerBullBoard(
     const auth = req.headers.authorization;
     const m = typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
     if (!m) return null;
-    const { actor, exp } = verifyToken(jwt, config, m[1], clock.now());
+    const { actor, exp } = verifyToken(jwt, config, m[1]);
     if (actor.role !== 'admin')
       throw new DomainError('FORBIDDEN', 'the queue dashboard is for admins');
     req.tokenExpiresAtMs = exp * 1000;
@@ -134,7 +133,7 @@ export async function registerBullBoard(
     if (!admin) {
       return sendProblem(reply, 'UNAUTHENTICATED', 'Authorization: Bearer <admin JWT> is required');
     }
-    const untilTokenExpires = (req.tokenExpiresAtMs ?? 0) - clock.now().getTime();
+    const untilTokenExpires = (req.tokenExpiresAtMs ?? 0) - Date.now();
     const ttlMs = Math.min(config.adminSessionTtlMs, untilTokenExpires);
     if (ttlMs < 1000) return sendProblem(reply, 'UNAUTHENTICATED', 'the token is about to expire');
     const id = randomBytes(32).toString('base64url');

@@ -1,4 +1,6 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { HEJIE_CONFIG } from '@app/shared';
+import type { HejieConfig } from '@app/shared';
 import {
   CHECKPOINTS_QUEUE,
   DEADLINES_QUEUE,
@@ -25,15 +27,23 @@ export class ProcessorBootCheck implements OnModuleInit {
     private readonly webhooks: WebhooksProcessor,
     private readonly checkpoints: CheckpointsProcessor,
     private readonly maintenance: MaintenanceProcessor,
+    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
   ) {}
 
   onModuleInit(): void {
-    assertOneProcessorPerJob({
+    const handlerMaps = {
       [DEADLINES_QUEUE]: this.deadlines.handlers,
       [STATS_QUEUE]: this.stats.handlers,
       [WEBHOOKS_QUEUE]: this.webhooks.handlers,
       [CHECKPOINTS_QUEUE]: this.checkpoints.handlers,
       [MAINTENANCE_QUEUE]: this.maintenance.handlers,
-    });
+    };
+    assertOneProcessorPerJob(handlerMaps);
+    const unknown = (this.config.workerQueues ?? []).filter((q) => !(q in handlerMaps));
+    if (unknown.length) {
+      throw new Error(
+        `WORKER_QUEUES names unknown queue(s) ${unknown.join(', ')}; known: ${Object.keys(handlerMaps).join(', ')}`,
+      );
+    }
   }
 }

@@ -12,7 +12,7 @@ import { TickingHost } from './ticking-host';
  * BullMQ keeps one); the database makes it exactly one checkpoint per bucket whatever happens
  * (advisory lock + unique bucket, see createCheckpoint).
  */
-@Processor(CHECKPOINTS_QUEUE, { concurrency: 1 })
+@Processor(CHECKPOINTS_QUEUE, { concurrency: 1, autorun: false })
 export class CheckpointsProcessor extends TickingHost implements OnApplicationBootstrap {
   protected readonly logger = new Logger(CheckpointsProcessor.name);
 
@@ -32,6 +32,7 @@ export class CheckpointsProcessor extends TickingHost implements OnApplicationBo
   }
 
   onApplicationBootstrap(): void {
+    if (!this.runHere(this.queue, this.config.workerQueues)) return;
     if (!this.checkpoints.enabled) {
       this.logger.log('TRAIL_SIGNING_KEY unset: no trail checkpoints');
       return;

@@ -16,7 +16,7 @@ export const REBASE_BATCH = 500;
  * Deadlines: a delayed job per ticket deadline for promptness, and a repeatable sweep over
  * PostgreSQL for correctness. Both re-read the ticket under its row lock before acting.
  */
-@Processor(DEADLINES_QUEUE, { concurrency: 8 })
+@Processor(DEADLINES_QUEUE, { concurrency: 8, autorun: false })
 export class DeadlinesProcessor
   extends TickingHost
   implements OnApplicationBootstrap, OnApplicationShutdown
@@ -42,6 +42,7 @@ export class DeadlinesProcessor
 
   /** One sweep per SWEEP_INTERVAL time bucket, whichever worker enqueues it first. */
   onApplicationBootstrap(): void {
+    if (!this.runHere(this.queue, this.config.workerQueues)) return;
     this.startTicking(this.queue, JOB_NAMES.deadlineSweep, 'sweep', this.config.sweepIntervalMs);
   }
 

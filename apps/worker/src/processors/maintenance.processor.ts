@@ -15,7 +15,7 @@ const PURGE_EVERY_MS = 10 * 60_000;
  * OUTBOX_RETENTION, in batches (see OutboxRetentionService), from a local timer with a
  * time-bucket job id like the other rounds.
  */
-@Processor(MAINTENANCE_QUEUE, { concurrency: 1 })
+@Processor(MAINTENANCE_QUEUE, { concurrency: 1, autorun: false })
 export class MaintenanceProcessor extends TickingHost implements OnApplicationBootstrap {
   protected readonly logger = new Logger(MaintenanceProcessor.name);
 
@@ -32,6 +32,7 @@ export class MaintenanceProcessor extends TickingHost implements OnApplicationBo
   }
 
   onApplicationBootstrap(): void {
+    if (!this.runHere(this.queue, this.config.workerQueues)) return;
     this.startTicking(
       this.queue,
       OUTBOX_PURGE_JOB,

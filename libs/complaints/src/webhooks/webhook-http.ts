@@ -1,7 +1,7 @@
 import type { LookupAddress, LookupOneOptions } from 'node:dns';
 import type { Readable } from 'node:stream';
 import ipaddr from 'ipaddr.js';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import { forbiddenRange, urlHost } from '@app/directory';
 import type { WebhookResolver } from '@app/directory';
 
@@ -73,10 +73,22 @@ export interface WebhookHttpOptions {
  * `identity` anyway) and at most WEBHOOK_ANSWER_LIMIT bytes of any answer read.
  */
 export class WebhookHttp {
-  private readonly agent: Agent;
+  private client?: Promise<{ agent: Agent; request: typeof import('undici').request }>;
 
-  constructor(private readonly opts: WebhookHttpOptions) {
-    this.agent = new Agent({
+  constructor(private readonly opts: WebhookHttpOptions) {}
+
+  /** undici is loaded on the first delivery, not at boot (it adds ~0.5 s to every process start). */
+  private load() {
+    this.client ??= import('undici').then(({ Agent, request }) => ({
+      request,
+      agent: this.createAgent(Agent),
+    }));
+    return this.client;
+  }
+
+  private createAgent(AgentClass: typeof Agent): Agent {
+    const opts = this.opts;
+    return new AgentClass({
       connect: {
         lookup: pinnedLookup(opts.resolve, opts.allowPrivate) as never,
         timeout: opts.timeoutMs,
@@ -116,11 +128,12 @@ export class WebhookHttp {
     }
     const signal = AbortSignal.timeout(this.opts.timeoutMs);
     try {
+      const { agent, request } = await this.load();
       const res = await request(url, {
         method: 'POST',
         headers: { ...headers, 'accept-encoding': 'identity' },
         body,
-        dispatcher: this.agent,
+        dispatcher: agent,
         signal,
       });
       await readAtMost(res.body, WEBHOOK_ANSWER_LIMIT);
@@ -131,7 +144,9 @@ export class WebhookHttp {
   }
 
   async close(): Promise<void> {
-    await this.agent.destroy().catch(() => undefined);
+    if (!this.client) return;
+    const { agent } = await this.client;
+    await agent.destroy().catch(() => undefined);
   }
 }
 

@@ -40,6 +40,30 @@ describe('loadConfig', () => {
     );
   });
 
+  it('webhook and retention settings: defaults and validation', () => {
+    const c = loadConfig(base);
+    expect(c.webhookAllowPrivate).toBe(false);
+    expect(c.webhookManualRetries).toBe(3);
+    expect(c.outboxRetentionMs).toBe(7 * 24 * 3600 * 1000);
+    expect(c.workerQueues).toBeNull();
+    const d = loadConfig({
+      ...base,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      OUTBOX_RETENTION: '1d',
+      WORKER_QUEUES: 'webhooks, deadlines,webhooks',
+    });
+    expect(d.webhookAllowPrivate).toBe(true);
+    expect(d.outboxRetentionMs).toBe(24 * 3600 * 1000);
+    expect(d.workerQueues).toEqual(['webhooks', 'deadlines']);
+    expect(() => loadConfig({ ...base, WEBHOOK_ALLOW_PRIVATE: 'yes' })).toThrow(
+      /WEBHOOK_ALLOW_PRIVATE must be true or false/,
+    );
+    expect(() => loadConfig({ ...base, WORKER_QUEUES: 'webhooks;deadlines' })).toThrow(
+      /WORKER_QUEUES must be a comma-separated list/,
+    );
+    expect(() => loadConfig({ ...base, OUTBOX_RETENTION: 'a week' })).toThrow(/OUTBOX_RETENTION/);
+  });
+
   it('accepts short durations for tests and demos', () => {
     expect(loadConfig({ ...base, MERCHANT_RESPONSE_SLA: '3s' }).merchantResponseSlaMs).toBe(3000);
   });

@@ -60,6 +60,11 @@ export interface HejieConfig {
   webhookManualRetries: number;
   /** OUTBOX_RETENTION: done outbox rows and delivered webhook deliveries older than this are purged. */
   outboxRetentionMs: number;
+  /**
+   * WORKER_QUEUES: the queues this worker process runs (comma-separated, e.g. `webhooks` in one
+   * process and `deadlines,stats,maintenance` in another); null (unset) = all of them.
+   */
+  workerQueues: string[] | null;
   /** Serial complainants: at least this many tickets against at least this many merchants within the window. */
   serialComplainantMinTickets: number;
   serialComplainantMinMerchants: number;
@@ -197,6 +202,17 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     return raw;
   };
 
+  const queueList = (name: string): string[] | null => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return null;
+    const names = raw.split(',').map((s) => s.trim());
+    if (names.some((n) => !/^[a-z][a-z0-9_-]*$/.test(n))) {
+      problems.push(`${name} must be a comma-separated list of queue names, got "${raw}"`);
+      return null;
+    }
+    return [...new Set(names)];
+  };
+
   const jwtSecret = str('JWT_SECRET');
   if (jwtSecret && Buffer.byteLength(jwtSecret, 'utf8') < 32)
     problems.push('JWT_SECRET must be at least 32 bytes (openssl rand -hex 32)');
@@ -275,6 +291,7 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     webhookAllowPrivate: bool('WEBHOOK_ALLOW_PRIVATE', false),
     webhookManualRetries: int('WEBHOOK_MANUAL_RETRIES', 3, 1, 1000),
     outboxRetentionMs: duration('OUTBOX_RETENTION', '7d'),
+    workerQueues: queueList('WORKER_QUEUES'),
     serialComplainantMinTickets: int('SERIAL_COMPLAINANT_MIN_TICKETS', 5, 2, 10_000),
     serialComplainantMinMerchants: int('SERIAL_COMPLAINANT_MIN_MERCHANTS', 3, 1, 10_000),
     serialComplainantWindowMs: duration('SERIAL_COMPLAINANT_WINDOW', '30d'),
@@ -334,7 +351,8 @@ const IPV6_CIDR = /^[0-9a-f:.]+(\/\d{1,3})?$/i;
 /** Tokens, sessions and operations (docs/SECURITY.md). */
 function opsConfig(env: Env, r: Readers, problems: string[]): OpsConfig {
   const nodeEnv = r.str('NODE_ENV', 'development');
-  if (nodeEnv === 'production' && r.bool('AUTH_DEV_LOGIN', false)) {
+  // (AUTH_DEV_LOGIN itself is validated above; read here without reporting it twice.)
+  if (nodeEnv === 'production' && ['true', '1'].includes(env.AUTH_DEV_LOGIN ?? '')) {
     problems.push('AUTH_DEV_LOGIN=true is refused when NODE_ENV=production (demo sign-in only)');
   }
   const metricsToken = env.METRICS_TOKEN || null;
