@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from './hejie-config';
 import { parseIntegratorKeys } from './integrator-keys';
 
 const base = {
-  JWT_SECRET: 'a-secret-of-at-least-16-chars',
+  JWT_SECRET: 'a-secret-of-at-least-32-bytes-0123456789',
   PII_KEY: Buffer.alloc(32, 7).toString('base64'),
 };
 
