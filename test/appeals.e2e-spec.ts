@@ -5,7 +5,7 @@
  */
 import { ComplaintsService } from '../libs/complaints/src/complaints.service';
 import { StatsService } from '../libs/complaints/src/stats/stats.service';
-import { bearer, startTestApp, TestApp } from './helpers/test-app';
+import { bearer, metricsAuth, startTestApp, TestApp } from './helpers/test-app';
 import { createOffice, createShop, Shop, ticketIn } from './factories/complaint.factory';
 
 describe('appeals', () => {
@@ -290,13 +290,21 @@ describe('appeals', () => {
       .expect(200);
     let view = await t.http.get(`/v1/complaints/${tk.id}`).set(tk.consumer);
     expect(view.body.appealReviewOverdue).toBe(false);
+    // reviewBy is counted like acceptBy / mediationEndBy: its calendar basis is recorded.
+    expect(['official', 'estimated']).toContain(view.body.deadlineBasis.reviewBy);
+    const [{ basis }] = await t.db.query(
+      `SELECT deadline_basis->'reviewBy' AS basis FROM complaints WHERE id = $1`,
+      [tk.id],
+    );
+    expect(basis).toMatchObject({ workdays: 15, ruleSet: 'cn-12315' });
+    expect(new Date(view.body.reviewBy).getTime()).toBeGreaterThan(new Date(basis.from).getTime());
     await t.db.query(
       `UPDATE complaints SET review_by = now() - interval '1 second' WHERE id = $1`,
       [tk.id],
     );
     view = await t.http.get(`/v1/complaints/${tk.id}`).set(tk.consumer);
     expect(view.body.appealReviewOverdue).toBe(true);
-    const metrics = await t.http.get('/metrics');
+    const metrics = await t.http.get('/metrics').set(metricsAuth()).expect(200);
     const line = metrics.text
       .split('\n')
       .find((l) => l.startsWith(`hejie_appeal_review_overdue{office="${officeId}"}`));
