@@ -20,7 +20,12 @@ export class NoticeDto {
   @IsNotEmpty()
   @MaxLength(300)
   title: string;
-  @ApiPropertyOptional({ example: '2026-11-12', nullable: true, description: 'publication date' })
+  @ApiPropertyOptional({
+    type: String,
+    example: '2026-11-12',
+    nullable: true,
+    description: 'publication date',
+  })
   @IsOptional()
   @Matches(DATE, { message: 'date must be YYYY-MM-DD' })
   date?: string | null;

@@ -22,6 +22,7 @@ export const SESSION_COOKIE = 'hejie_admin_session';
 /** The session routes live outside Nest's router; their OpenAPI entry is added by hand. */
 export const BULL_BOARD_SESSION_OPENAPI = {
   post: {
+    operationId: 'BullBoardSession_open',
     tags: ['operations'],
     summary: 'Open a Bull Board session (admins)',
     description:
@@ -35,6 +36,7 @@ export const BULL_BOARD_SESSION_OPENAPI = {
     },
   },
   delete: {
+    operationId: 'BullBoardSession_close',
     tags: ['operations'],
     summary: 'End the Bull Board session',
     responses: { '204': { description: 'session ended, cookie cleared' } },
