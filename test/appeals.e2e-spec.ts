@@ -1,7 +1,7 @@
 /*
  * Appeals (申诉), API.md "Appeals": the consumer's one appeal of a declined / mediation_failed
  * decision within the rule set's window, decided by another officer of the office (or an admin).
- * Region codes of this suite: Qinghai (6301).
+ * Region codes of this suite: Qinghai (6301, 6302, 6323).
  */
 import { ComplaintsService } from '../libs/complaints/src/complaints.service';
 import { StatsService } from '../libs/complaints/src/stats/stats.service';
@@ -310,5 +310,62 @@ describe('appeals', () => {
       .find((l) => l.startsWith(`hejie_appeal_review_overdue{office="${officeId}"}`));
     expect(line).toBeDefined();
     expect(Number(line!.split(' ').at(-1))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts the window and the review period in the ticket’s rule set (platform: 10 working days)', async () => {
+    const office = await createOffice(t, ['6323'], '黄南州市场监督管理局');
+    await t.http
+      .patch(`/v1/offices/${office.id}`)
+      .set(admin())
+      .send({ ruleSet: 'platform-live-commerce' })
+      .expect(200);
+    const shop2 = await createShop(t, '632321');
+    const duty = bearer(t.token({ role: 'regulator', sub: 'officer-hd', officeId: office.id }));
+    const decide = async () => {
+      const tk = await ticketIn(t, shop2, 'escalated');
+      expect([tk.body.officeId, tk.body.regionCode, tk.body.ruleSet]).toEqual([
+        office.id,
+        '632321',
+        'platform-live-commerce',
+      ]);
+      await t.http
+        .post(`/v1/complaints/${tk.id}/decline`)
+        .set(duty)
+        .send({ reason: 'no_clear_claim' })
+        .expect(200);
+      return tk;
+    };
+
+    // Decided 18 days ago: at least 12 working days, past the platform's 10 (the national set's
+    // 15 would still admit it).
+    const late = await decide();
+    await t.db.query(
+      `UPDATE complaints SET decided_at = decided_at - interval '18 days' WHERE id = $1`,
+      [late.id],
+    );
+    expect(
+      (await t.http.get(`/v1/complaints/${late.id}`).set(late.consumer)).body.appealableUntil,
+    ).toBeNull();
+    const refused = await t.http
+      .post(`/v1/complaints/${late.id}/appeal`)
+      .set(late.consumer)
+      .send({ reason: 'Please review.' });
+    expect(refused.status).toBe(422);
+    expect(refused.body.code).toBe('APPEAL_WINDOW_EXPIRED');
+    expect(refused.body.appealWindowWorkdays).toBe(10);
+
+    // In time: reviewBy is 10 working days on, with its basis under the platform set.
+    const ok = await decide();
+    const r = await t.http
+      .post(`/v1/complaints/${ok.id}/appeal`)
+      .set(ok.consumer)
+      .send({ reason: 'Please review.' })
+      .expect(200);
+    const [{ basis }] = await t.db.query(
+      `SELECT deadline_basis->'reviewBy' AS basis FROM complaints WHERE id = $1`,
+      [ok.id],
+    );
+    expect(basis).toMatchObject({ workdays: 10, ruleSet: 'platform-live-commerce' });
+    expect(r.body.reviewBy).toBe(r.body.appeal.reviewBy);
   });
 });
