@@ -13,6 +13,8 @@ import { SealPerPurpose1764700320000 } from './1764700320000-SealPerPurpose';
 import { ScrubWebhookErrors1764700330000 } from './1764700330000-ScrubWebhookErrors';
 import { CalendarAndRuleSets1764700400000 } from './1764700400000-CalendarAndRuleSets';
 import { Evidence1764700600000 } from './1764700600000-Evidence';
+import { Appeals1764700700000 } from './1764700700000-Appeals';
+import { TrailCheckpoints1764700710000 } from './1764700710000-TrailCheckpoints';
 
 /**
  * Every migration, in order. Listed as classes (not a glob) so the bundled apps, the CLI and the
@@ -34,4 +36,6 @@ export const MIGRATIONS = [
   ScrubWebhookErrors1764700330000,
   CalendarAndRuleSets1764700400000,
   Evidence1764700600000,
+  Appeals1764700700000,
+  TrailCheckpoints1764700710000,
 ];

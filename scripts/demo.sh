@@ -56,6 +56,14 @@ export HOST="${HOST:-127.0.0.1}"
 export MERCHANT_RESPONSE_SLA="${MERCHANT_RESPONSE_SLA:-10m}"
 export RESOLUTION_SLA="${RESOLUTION_SLA:-1h}"
 export SWEEP_INTERVAL="${SWEEP_INTERVAL:-15s}"
+# Signed trail checkpoints (docs/TRAIL.md): an Ed25519 key kept in .demo/, a checkpoint a minute.
+if [ ! -f .demo/trail-signing.pem ]; then
+  node -e 'const c = require("node:crypto"); require("node:fs").writeFileSync(".demo/trail-signing.pem",
+    c.generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }))'
+fi
+TRAIL_SIGNING_KEY="$(cat .demo/trail-signing.pem)"
+export TRAIL_SIGNING_KEY
+export CHECKPOINT_INTERVAL="${CHECKPOINT_INTERVAL:-1m}"
 
 echo "migrating…"
 npm run --silent migration:run > .demo/migrate.log 2>&1 || { cat .demo/migrate.log; exit 1; }

@@ -280,13 +280,20 @@ async function must(
 interface Plan {
   consumer: keyof typeof DEMO_CONSUMERS;
   merchant: number; // index into MERCHANTS
-  state: 'awaiting_merchant' | 'offer' | 'resolved' | 'withdrawn' | 'escalated' | 'mediating';
+  state:
+    | 'awaiting_merchant'
+    | 'offer'
+    | 'resolved'
+    | 'withdrawn'
+    | 'escalated'
+    | 'mediating'
+    | 'declined';
   category: string;
   demand: { type: string; amountMinor?: number };
   description: string;
 }
 
-/** Six tickets, one per state; the remaining bills are left for visitors to complain about. */
+/** Seven tickets, one per state; the remaining bills are left for visitors to complain about. */
 const PLANS: Plan[] = [
   {
     consumer: 'alipay',
@@ -335,6 +342,16 @@ const PLANS: Plan[] = [
     category: 'fraud',
     demand: { type: 'compensation', amountMinor: 9000 },
     description: '宣传为原装正品充电器，拆开发现是仿品，要求退一赔三。',
+  },
+  {
+    // Declined by a duty officer: the consumer may appeal, and the office's demo officer (another
+    // officer) decides the appeal.
+    consumer: 'wechatpay',
+    merchant: 2,
+    state: 'declined',
+    category: 'service',
+    demand: { type: 'refund', amountMinor: 2000 },
+    description: '健身房年卡办理后门店停业装修三个月，没有任何补偿。',
   },
 ];
 
@@ -393,7 +410,7 @@ async function seedTickets(auth: Record<string, string>): Promise<void> {
         call('POST', `${path}/withdraw`, { reason: '已与店员当面解决' }, consumer),
       );
     }
-    if (['offer', 'resolved', 'escalated', 'mediating'].includes(plan.state)) {
+    if (['offer', 'resolved', 'escalated', 'mediating', 'declined'].includes(plan.state)) {
       await must(
         'merchant reply',
         201,
@@ -435,7 +452,7 @@ async function seedTickets(auth: Record<string, string>): Promise<void> {
         );
       }
     }
-    if (plan.state === 'escalated' || plan.state === 'mediating') {
+    if (plan.state === 'escalated' || plan.state === 'mediating' || plan.state === 'declined') {
       // Evidence: a phone photo (its EXIF carries a GPS position the merchant never receives).
       await must('attach photo', 201, attachPhoto(`${path}/attachments`, consumer));
       const escalated = await must(
@@ -465,6 +482,24 @@ async function seedTickets(auth: Record<string, string>): Promise<void> {
         const officer = await tokenFor(officerOf(String(escalated.officeId)));
         await must('view', 200, call('GET', path, undefined, officer));
         await must('accept case', 200, call('POST', `${path}/accept`, {}, officer));
+      }
+      if (plan.state === 'declined' && escalated.officeId) {
+        const officeId = String(escalated.officeId);
+        const duty = await tokenFor({
+          role: 'regulator',
+          sub: `duty-officer@${officeId}`,
+          officeId,
+        });
+        await must(
+          'decline',
+          200,
+          call(
+            'POST',
+            `${path}/decline`,
+            { reason: 'no_clear_claim', detail: '未提供会员合同与停业通知。' },
+            duty,
+          ),
+        );
       }
     }
     console.log(

@@ -406,6 +406,23 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
       expect(tk.body.deadlineBasis).toEqual({ acceptBy: 'official', mediationEndBy: 'estimated' });
     }
 
+    // An appeal's reviewBy is a regulator deadline too: decided and appealed on Thu 24 Dec 2026,
+    // 15 working days reach Fri 15 Jan 2027, counted on the 2027 estimate until the notice.
+    setNow('2026-12-24T02:00:00Z');
+    const appealed = await ticketIn(t, shop, 'escalated');
+    await t.http
+      .post(`/v1/complaints/${appealed.id}/decline`)
+      .set(regulator)
+      .send({ reason: 'no_clear_claim' })
+      .expect(200);
+    const appeal = await t.http
+      .post(`/v1/complaints/${appealed.id}/appeal`)
+      .set(appealed.consumer)
+      .send({ reason: 'Please look again.' })
+      .expect(200);
+    expect(appeal.body.reviewBy).toBe('2027-01-15T15:59:59.999Z');
+    expect(appeal.body.deadlineBasis.reviewBy).toBe('estimated');
+
     setNow('2026-12-11T02:00:00Z');
     const put = await t.http.put('/v1/calendar/2027').set(admin()).send(NOTICE_2027);
     expect(put.status).toBe(200);
@@ -436,6 +453,22 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
         calendarVersion: 1,
       });
     }
+
+    // The appeal's reviewBy now rests on the official 2027 arrangement (same day), recorded once.
+    const review = await t.http.get(`/v1/complaints/${appealed.id}`).set(appealed.consumer);
+    expect(review.body.status).toBe('appealed');
+    expect(review.body.reviewBy).toBe('2027-01-15T15:59:59.999Z');
+    expect(review.body.deadlineBasis.reviewBy).toBe('official');
+    const reviewEvents = await t.http.get(`/v1/complaints/${appealed.id}/events`).set(admin());
+    expect(
+      (reviewEvents.body.items as { type: string; data: Record<string, unknown> }[]).filter(
+        (e) => e.type === 'deadline_changed',
+      ),
+    ).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({ field: 'reviewBy', calendarVersion: 1 }),
+      }),
+    ]);
 
     // A second version of 2027 (say, a correction making Sat 20 Feb a day off): recomputed again, once.
     const v2 = await t.http

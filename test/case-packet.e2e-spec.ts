@@ -110,7 +110,8 @@ describe('case packet (PUT …/complainant, GET …/case-packet, accept)', () =>
       `SELECT sealed FROM complaint_complainants WHERE complaint_id = $1`,
       [tk.id],
     );
-    expect(row.sealed).toMatch(/^v2\./); // sealed per purpose (libs/shared/src/crypto)
+    // Sealed per purpose (sealFor: HKDF key per purpose, row id as associated data).
+    expect(row.sealed).toMatch(/^v2\./);
     expect(row.sealed).not.toContain(COMPLAINANT.phone);
     const trail = await t.http.get(`/v1/complaints/${tk.id}/events`).set(shop.staff).expect(200);
     const provided = trail.body.items.find(

@@ -47,6 +47,10 @@ describe('dashboards: accessibility and first paint', () => {
   let officeId: string;
   let open: Ticket;
   let escalated: Ticket;
+  /** Declined by another officer: the consumer's Appeal card. */
+  let declined: Ticket;
+  /** Declined, then appealed: the regulator's appeal decision form. */
+  let appealed: Ticket;
   let freshReceiptId: string;
   const regionCode = `3301${70 + Math.floor(Math.random() * 10)}`;
 
@@ -100,6 +104,23 @@ describe('dashboards: accessibility and first paint', () => {
     shop = await createShop(t, regionCode);
     open = await ticketIn(t, shop, 'pending_offer');
     escalated = await ticketIn(t, shop, 'escalated');
+    const duty = bearer(t.token({ role: 'regulator', sub: 'officer-duty', officeId }));
+    const decline = async (): Promise<Ticket> => {
+      const tk = await ticketIn(t, shop, 'escalated');
+      await t.http
+        .post(`/v1/complaints/${tk.id}/decline`)
+        .set(duty)
+        .send({ reason: 'no_clear_claim' })
+        .expect(200);
+      return tk;
+    };
+    declined = await decline();
+    appealed = await decline();
+    await t.http
+      .post(`/v1/complaints/${appealed.id}/appeal`)
+      .set(appealed.consumer)
+      .send({ reason: 'The receipt shows the defect was reported on the day of purchase.' })
+      .expect(200);
     // Another bill of the same consumer, not yet complained about (payerId without its provider).
     const receipt = await createReceipt(t, {
       accountId: shop.accountId,
@@ -114,7 +135,13 @@ describe('dashboards: accessibility and first paint', () => {
     await t?.close();
   });
 
-  const pages = (): { role: string; token: string | null; path: string; ready: string }[] => {
+  const pages = (): {
+    role: string;
+    token: string | null;
+    path: string;
+    ready: string;
+    click?: string;
+  }[] => {
     const consumer = tokenOf(open.consumer);
     const merchant = tokenOf(shop.staff);
     const officer = tokenOf(regulator);
@@ -128,6 +155,14 @@ describe('dashboards: accessibility and first paint', () => {
         ready: 'main form',
       },
       { role: 'consumer', token: consumer, path: `/app/tickets/${open.id}`, ready: 'main h1' },
+      {
+        role: 'consumer',
+        token: tokenOf(declined.consumer),
+        path: `/app/tickets/${declined.id}`,
+        // The Appeal card, opened: its form is audited too.
+        ready: '[data-testid="appeal"]',
+        click: '[data-testid="appeal"]',
+      },
       { role: 'merchant', token: merchant, path: '/app/inbox', ready: 'main h1' },
       { role: 'merchant', token: merchant, path: `/app/tickets/${open.id}`, ready: 'main h1' },
       { role: 'merchant', token: merchant, path: '/app/stats', ready: 'main h1' },
@@ -137,6 +172,12 @@ describe('dashboards: accessibility and first paint', () => {
         token: officer,
         path: `/app/tickets/${escalated.id}`,
         ready: 'main h1',
+      },
+      {
+        role: 'regulator',
+        token: officer,
+        path: `/app/tickets/${appealed.id}`,
+        ready: '[data-testid="appeal-decide"]',
       },
       { role: 'regulator', token: officer, path: '/app/stats', ready: 'main h1' },
     ];
@@ -150,6 +191,7 @@ describe('dashboards: accessibility and first paint', () => {
         const p = await page(pg.token, lang, pg.role === 'consumer' ? PHONE : DESKTOP);
         await p.goto(`${base}${pg.path}`);
         await p.locator(pg.ready).first().waitFor();
+        if (pg.click) await p.locator(pg.click).first().click();
         // Let data-driven parts (lists, charts, countdowns) render before the audit.
         await p.waitForLoadState('networkidle');
         expect(await p.title()).toMatch(/和解 Hejie$/);

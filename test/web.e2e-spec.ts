@@ -488,6 +488,74 @@ describe('dashboards in the browser', () => {
     finished = true;
   }, 60_000);
 
+  it('appeal: the consumer appeals a decline, another officer overturns it', async () => {
+    finished = false;
+    // Declined through the API by one officer of the office…
+    const created = await t.http
+      .post('/v1/complaints')
+      .set(consumer)
+      .send({
+        receiptId: receipts.snack.id,
+        category: 'quality',
+        demand: { type: 'refund', amountMinor: 4600 },
+        description: '桂花糕礼盒开封后发现发霉，要求全额退款。',
+      });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    await t.http
+      .post(`/v1/complaints/${id}/messages`)
+      .set(staff)
+      .send({ body: '保质期内的产品，不予退款。' })
+      .expect(201);
+    await t.http
+      .post(`/v1/complaints/${id}/escalate`)
+      .set(consumer)
+      .send({ reason: '商家拒绝处理发霉的食品。' })
+      .expect(200);
+    const decliner = bearer(
+      t.token({ role: 'regulator', sub: 'officer-decliner', officeId: office.id }),
+    );
+    await t.http
+      .post(`/v1/complaints/${id}/decline`)
+      .set(decliner)
+      .send({ reason: 'no_clear_claim', detail: '未提供照片等证据。' })
+      .expect(200);
+
+    // …the consumer appeals from the ticket page…
+    const c = await open(PHONE);
+    await c.goto(`${base}/app/`);
+    await c.locator('[data-testid="consumers"] button', { hasText: CONSUMER }).click();
+    await c.getByRole('heading', { name: '我的账单' }).waitFor();
+    await c.goto(`${base}/app/tickets/${id}`);
+    await c.locator(`article.ticket[data-ticket="${id}"][data-status="declined"]`).waitFor();
+    await c.getByTestId('appeal').click();
+    await c.getByLabel('申诉理由 *').fill('我补充了发霉的照片和购买凭证，请重新受理。');
+    await c.getByRole('button', { name: '提交申诉' }).click();
+    await c.locator('article.ticket[data-status="appealed"]').waitFor();
+    await c.getByTestId('appeal-pending').waitFor();
+    await shot(c, 'consumer-appeal');
+
+    // …and another officer of the office (the dashboard's) overturns it.
+    const r = await open(DESKTOP);
+    await r.goto(`${base}/app/`);
+    await r.locator('[data-testid="officers"] button', { hasText: regionCode }).click();
+    await r.getByRole('heading', { name: '受理队列' }).waitFor();
+    await r.goto(`${base}/app/tickets/${id}`);
+    await r.locator(`article.ticket[data-ticket="${id}"][data-status="appealed"]`).waitFor();
+    await r.getByLabel('撤销原决定').check();
+    await r.getByLabel('复核意见（消费者可见）*').fill('补充的照片足以说明问题，重新受理。');
+    await shot(r, 'regulator-appeal');
+    await r.getByTestId('appeal-decide').click();
+    await r.locator('article.ticket[data-status="escalated"]').waitFor();
+    await c.locator('article.ticket[data-status="escalated"]').waitFor({ timeout: 5000 });
+    const trail = await t.http.get(`/v1/complaints/${id}/events`).set(consumer);
+    expect(trail.body.items.map((e: { type: string }) => e.type)).toEqual(
+      expect.arrayContaining(['declined', 'appealed', 'appeal_decided']),
+    );
+    expect(consoleErrors).toEqual([]);
+    finished = true;
+  }, 60_000);
+
   it('serves the app at /app/ beside the untouched API, and streams ticket changes', async () => {
     finished = false;
     // ---------------------------------------------------------------- static files

@@ -21,6 +21,8 @@ import { OpsController } from './ops/ops.controller';
 import { REDIS } from './ops/redis.provider';
 import { RedisModule } from './ops/redis.module';
 import { ComplaintsController } from './complaints/complaints.controller';
+import { AppealsController } from './complaints/appeals.controller';
+import { TrailController } from './trail/trail.controller';
 import { EvidenceController } from './complaints/evidence.controller';
 import { StatsController } from './stats/stats.controller';
 import { MerchantWebhooksController } from './webhooks/merchant-webhooks.controller';
@@ -85,6 +87,8 @@ export function requestId(req: IncomingMessage): string {
     OfficesController,
     ReceiptsController,
     ComplaintsController,
+    AppealsController,
+    TrailController,
     EvidenceController,
     StatsController,
     MerchantWebhooksController,

@@ -334,6 +334,7 @@ export const DICT = {
   'status.declined': ['不予受理', 'Declined'],
   'status.mediated': ['调解成功', 'Mediated'],
   'status.mediation_failed': ['调解终止', 'Mediation failed'],
+  'status.appealed': ['申诉复核中', 'Appeal under review'],
 
   'category.quality': ['质量问题', 'Quality'],
   'category.not_as_described': ['货不对板', 'Not as described'],
@@ -464,6 +465,32 @@ export const DICT = {
     '期限按正式节假日安排重算',
     'Deadline recomputed on the official calendar',
   ],
+
+  'event.appealed': ['消费者申诉', 'Appealed'],
+  'event.appeal_decided': ['申诉复核决定', 'Appeal decided'],
+  'appealOutcome.upheld': ['维持原决定', 'Decision upheld'],
+  'appealOutcome.overturned': ['撤销原决定', 'Decision overturned'],
+  'appeal.title': ['申诉', 'Appeal'],
+  'appeal.hint': [
+    '对不予受理或调解终止的决定不服，可在 {at} 前申诉一次，由另一名工作人员复核。',
+    'If you disagree with this decision you may appeal once, until {at}; another officer reviews it.',
+  ],
+  'appeal.button': ['我要申诉', 'Appeal this decision'],
+  'appeal.reason': ['申诉理由 *', 'Why the decision should be reviewed *'],
+  'appeal.confirm': ['提交申诉', 'Submit appeal'],
+  'appeal.pending': ['申诉已提交，复核期限 {at}', 'Appeal submitted; review due by {at}'],
+  'appeal.decideTitle': ['申诉复核', 'Appeal review'],
+  'appeal.decideHint': [
+    '原决定人不能复核本申诉。维持：恢复原决定；撤销：重新进入受理或调解，并重新计算期限。',
+    'The officer who made the decision cannot review it. Upheld: the decision stands; overturned: the case goes back to acceptance or mediation with a new deadline.',
+  ],
+  'appeal.outcome': ['复核结论', 'Outcome'],
+  'appeal.note': ['复核意见（消费者可见）*', 'Reasons (shown to the consumer) *'],
+  'appeal.record': ['记录复核结论', 'Record the decision'],
+  'appeal.reviewOverdue': ['复核超期', 'review overdue'],
+  'deadline.reviewBy': ['申诉复核期限', 'Appeal review due'],
+  'flash.appealed': ['申诉已提交', 'Appeal submitted'],
+  'flash.appealDecided': ['复核结论已记录', 'Appeal decision recorded'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type DictKey = keyof typeof DICT;

@@ -85,6 +85,18 @@ export interface Ticket {
   ruleSet?: string | null;
   deadlineBasis?: Record<string, 'official' | 'estimated'>;
   extensions?: { deadline: string; workdays: number; reason: string; at: string }[];
+  appealableUntil: string | null;
+  reviewBy: string | null;
+  appealReviewOverdue: boolean;
+  appeal: {
+    from: TicketStatus;
+    reason: string;
+    appealedAt: string;
+    reviewBy: string;
+    outcome: 'upheld' | 'overturned' | null;
+    note: string | null;
+    decidedAt: string | null;
+  } | null;
   createdAt: string;
   updatedAt: string;
   serialComplainant?: boolean;

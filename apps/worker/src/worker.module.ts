@@ -8,9 +8,10 @@ import { ProcessorBootCheck } from './processors/boot-check';
 import { DeadlinesProcessor } from './processors/deadlines.processor';
 import { StatsProcessor } from './processors/stats.processor';
 import { WebhooksProcessor } from './processors/webhooks.processor';
+import { CheckpointsProcessor } from './processors/checkpoints.processor';
 import { MaintenanceProcessor } from './processors/maintenance.processor';
 import { BullModule } from '@nestjs/bullmq';
-import { MAINTENANCE_QUEUE, STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
+import { CHECKPOINTS_QUEUE, MAINTENANCE_QUEUE, STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
 
 /** The worker: BullMQ processors on the same libs as the API; no HTTP server, no migrations. */
 @Module({
@@ -25,12 +26,14 @@ import { MAINTENANCE_QUEUE, STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints'
     ComplaintsModule,
     BullModule.registerQueue({ name: STATS_QUEUE }),
     BullModule.registerQueue({ name: WEBHOOKS_QUEUE }),
+    BullModule.registerQueue({ name: CHECKPOINTS_QUEUE }),
     BullModule.registerQueue({ name: MAINTENANCE_QUEUE }),
   ],
   providers: [
     DeadlinesProcessor,
     StatsProcessor,
     WebhooksProcessor,
+    CheckpointsProcessor,
     MaintenanceProcessor,
     ProcessorBootCheck,
   ],

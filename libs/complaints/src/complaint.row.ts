@@ -1,6 +1,8 @@
 import { openFor } from '@app/shared';
 import type { Actor } from '@app/shared';
 import type { TicketStatus } from './lifecycle';
+import type { AppealOutcome } from './vocabulary';
+import { appealFields } from './appeals/appeal-view';
 import type {
   Category,
   DeclineReason,
@@ -53,6 +55,17 @@ export interface ComplaintRow {
   head_hash: string | null;
   created_at: Date;
   updated_at: Date;
+  // Appeals (migration Appeals1764700700000); optional so rows built in code need not list them.
+  decided_by?: string | null;
+  decided_at?: Date | null;
+  appealed_at?: Date | null;
+  appeal_from?: TicketStatus | null;
+  appeal_reason?: string | null;
+  review_by?: Date | null;
+  appeal_outcome?: AppealOutcome | null;
+  appeal_note?: string | null;
+  appeal_decided_by?: string | null;
+  appeal_decided_at?: Date | null;
 }
 
 export interface OfferRow {
@@ -164,6 +177,7 @@ export function ticketView(row: ComplaintRow, actor: Actor, piiKey: Buffer, now:
         at: e.at,
       }),
     ),
+    ...appealFields(row, now),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

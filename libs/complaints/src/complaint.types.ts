@@ -1,14 +1,15 @@
 import type { TicketStatus } from './lifecycle';
 
 export {
+  APPEAL_OUTCOMES,
   AMOUNT_TYPES,
   CATEGORIES,
   DECLINE_REASONS,
   DEMAND_TYPES,
   REFUND_TYPES,
 } from './vocabulary';
-import type { Category, DeclineReason, DemandType } from './vocabulary';
-export type { Category, DeclineReason, DemandType };
+import type { AppealOutcome, Category, DeclineReason, DemandType } from './vocabulary';
+export type { AppealOutcome, Category, DeclineReason, DemandType };
 
 export const ESCALATION_REASONS = [
   'merchant_no_response',
@@ -81,10 +82,28 @@ export interface TicketView {
   /** Per deadline field (acceptBy, mediationEndBy, reviewBy): whether its calendar was official or estimated. */
   deadlineBasis: Record<string, 'official' | 'estimated'>;
   extensions: { deadline: string; workdays: number; reason: string; at: string }[];
+  /** End of the consumer's appeal window (declined / mediation_failed, not yet appealed), else null. */
+  appealableUntil: string | null;
+  /** The review deadline of the appeal (working days, the ticket's rule set). */
+  reviewBy: string | null;
+  /** Appealed and past reviewBy without a decision (like acceptanceOverdue). */
+  appealReviewOverdue: boolean;
+  appeal: AppealView | null;
   createdAt: string;
   updatedAt: string;
   /** Regulators and admins only: the consumer files many tickets against many merchants. */
   serialComplainant?: boolean;
+}
+
+export interface AppealView {
+  /** The appealed decision: declined | mediation_failed. */
+  from: TicketStatus;
+  reason: string;
+  appealedAt: string;
+  reviewBy: string;
+  outcome: 'upheld' | 'overturned' | null;
+  note: string | null;
+  decidedAt: string | null;
 }
 
 export interface NewComplaint {

@@ -2,7 +2,9 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { DirectoryModule } from '@app/directory';
 import { CLOCK, systemClock } from '@app/shared';
+import { AppealsService } from './appeals/appeals.service';
 import { ComplaintsService } from './complaints.service';
+import { CheckpointsService } from './trail/checkpoints/checkpoints.service';
 import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { DEADLINES_QUEUE } from './jobs/jobs';
 import { StatsService } from './stats/stats.service';
@@ -16,6 +18,8 @@ import { RulesService } from './rules/rules.service';
   imports: [DirectoryModule, BullModule.registerQueue({ name: DEADLINES_QUEUE })],
   providers: [
     ComplaintsService,
+    AppealsService,
+    CheckpointsService,
     StatsService,
     DeadlineScheduler,
     WebhooksService,
@@ -26,6 +30,8 @@ import { RulesService } from './rules/rules.service';
   ],
   exports: [
     ComplaintsService,
+    AppealsService,
+    CheckpointsService,
     StatsService,
     DeadlineScheduler,
     WebhooksService,

@@ -87,7 +87,7 @@ export interface Change {
 export type Performer = Actor | { role: 'system'; sub: string };
 
 /** A worker batch: transitions share its transaction; deadlines are scheduled after commit. */
-interface BatchContext {
+export interface BatchContext {
   tx: EntityManager;
   deadlines: Deadline[];
 }
@@ -616,7 +616,12 @@ export class ComplaintsService {
     detail?: string,
   ): Promise<TicketView> {
     await this.transition(id, actor, 'decline', (_t, now) => ({
-      set: { decline_reason: reason, decline_detail: detail ?? null, closed_at: now },
+      set: {
+        decline_reason: reason,
+        decline_detail: detail ?? null,
+        closed_at: now,
+        ...decidedBy(actor, now),
+      },
       event: { type: 'declined', data: { reason, detail: detail ?? null } },
     }));
     return this.view(id, actor, this.clock.now());
@@ -669,7 +674,11 @@ export class ComplaintsService {
         settlement: settlement ?? null,
       };
       return {
-        set: { mediation_outcome: JSON.stringify(result), closed_at: now },
+        set: {
+          mediation_outcome: JSON.stringify(result),
+          closed_at: now,
+          ...decidedBy(actor, now),
+        },
         event: { type: outcome === 'agreement' ? 'mediated' : 'mediation_failed', data: result },
       };
     });
@@ -690,7 +699,11 @@ export class ComplaintsService {
         done = true;
         const result = { outcome: 'failed', reason: 'time_limit', note: null, settlement: null };
         return {
-          set: { mediation_outcome: JSON.stringify(result), closed_at: now },
+          set: {
+            mediation_outcome: JSON.stringify(result),
+            closed_at: now,
+            ...decidedBy({ role: 'system', sub: 'system' }, now),
+          },
           event: { type: 'mediation_failed', data: result },
         };
       },
@@ -867,7 +880,8 @@ export class ComplaintsService {
    * without a state change (a regulator's view); a function decides the action under the lock
    * (the worker), returning null for "nothing to do".
    */
-  private async transition(
+  /** @internal Also the path of the appeals service (appeals/appeals.service.ts). */
+  async transition(
     id: string,
     performer: Performer,
     action: TicketAction | null | ((t: ComplaintRow) => TicketAction | null),
@@ -1054,12 +1068,8 @@ export class ComplaintsService {
     return row;
   }
 
-  private async view(
-    id: string,
-    actor: Actor,
-    now: Date,
-    viewer: Actor = actor,
-  ): Promise<TicketView> {
+  /** @internal The answer of an action (also used by the appeals service). */
+  async view(id: string, actor: Actor, now: Date, viewer: Actor = actor): Promise<TicketView> {
     const [row]: ComplaintRow[] = await this.db.query('SELECT * FROM complaints WHERE id = $1', [
       id,
     ]);
@@ -1213,6 +1223,15 @@ function allowedNext(from: TicketStatus, action: TicketAction, role: ActorRole):
     }
     throw e;
   }
+}
+
+/**
+ * Who made a decision the consumer may appeal (declined, mediation_failed): the officer's (or
+ * admin's) `sub`; `system` for the worker's time-limit termination. The appeal is decided by
+ * someone else (appeals/appeal-policy.ts).
+ */
+function decidedBy(p: Performer, now: Date): { decided_by: string; decided_at: Date } {
+  return { decided_by: p.role === 'system' ? 'system' : p.sub, decided_at: now };
 }
 
 function actorOf(p: Performer): EventActor {

@@ -12,3 +12,5 @@ export * from './calendar';
 export * from './rules';
 export * from './evidence';
 export * from './case-packet';
+export * from './appeals';
+export * from './trail/checkpoints';

@@ -47,7 +47,7 @@ export class CalendarController {
     description:
       '`official`: the State Council notice as loaded (chinese-days data as version 1, then PUT or calendar/<year>.json). `estimated` (version 0): the statutory holidays of the measures in force that year, from the lunar calendar and the solar terms, plus a weekday off for each one on a weekend (Art. 6 补假); no 调休.',
   })
-  @ApiParam({ name: 'year', example: '2027' })
+  @ApiParam({ name: 'year', type: String, example: '2027' })
   @ApiOkResponse({ type: CalendarResponse })
   @ApiProblems('VALIDATION_FAILED')
   async get(@Param('year') year: string): Promise<CalendarResponse> {
@@ -77,7 +77,7 @@ export class CalendarController {
     description:
       'Older versions are kept. Days must be dates of that year; workdays (调休) Saturdays or Sundays; no day both. The same days as the latest version add nothing (a changed notice title/date is corrected in place). A new version makes the worker recompute every running deadline counted on an estimate or an older version, each with a `deadline_changed` event; none moves into the past (never before the end of the current day, Asia/Shanghai).',
   })
-  @ApiParam({ name: 'year', example: '2027' })
+  @ApiParam({ name: 'year', type: String, example: '2027' })
   @ApiOkResponse({ type: CalendarResponse })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
   async put(

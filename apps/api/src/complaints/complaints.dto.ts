@@ -206,6 +206,17 @@ export class OrderDto {
   @ApiProperty() merchantName: string;
 }
 
+export class AppealDto {
+  @ApiProperty({ enum: ['declined', 'mediation_failed'], description: 'the appealed decision' })
+  from: string;
+  @ApiProperty() reason: string;
+  @ApiProperty() appealedAt: string;
+  @ApiProperty() reviewBy: string;
+  @ApiProperty({ nullable: true, enum: ['upheld', 'overturned'] }) outcome: string | null;
+  @ApiProperty({ nullable: true, type: String }) note: string | null;
+  @ApiProperty({ nullable: true, type: String }) decidedAt: string | null;
+}
+
 export class CasePacketStatusDto {
   @ApiProperty() complete: boolean;
   @ApiProperty({ enum: PACKET_FIELDS, isArray: true }) missing: string[];
@@ -256,6 +267,18 @@ export class TicketResponse {
   })
   deadlineBasis: Record<string, 'official' | 'estimated'>;
   @ApiProperty({ type: () => [ExtensionResponse] }) extensions: ExtensionResponse[];
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      'declined / mediation_failed, not yet appealed: end of the appeal window (the rule set’s appealWindowWorkdays working days after the decision); null otherwise',
+  })
+  appealableUntil: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'review deadline of the appeal' })
+  reviewBy: string | null;
+  @ApiProperty({ description: 'appealed and past reviewBy without a decision' })
+  appealReviewOverdue: boolean;
+  @ApiProperty({ nullable: true, type: () => AppealDto }) appeal: AppealDto | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
   @ApiPropertyOptional({

@@ -3,6 +3,7 @@ import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import {
+  AppealsService,
   CalendarService,
   ComplaintsService,
   DEADLINES_QUEUE,
@@ -14,6 +15,7 @@ import { Counter, Gauge, metricsRegistry } from '@app/shared';
 
 interface Sources {
   complaints: ComplaintsService;
+  appeals: AppealsService;
   calendar: CalendarService;
   stats: StatsService;
   queues: Queue[];
@@ -74,6 +76,7 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly complaints: ComplaintsService,
+    private readonly appeals: AppealsService,
     private readonly stats: StatsService,
     private readonly calendar: CalendarService,
     private readonly moduleRef: ModuleRef,
@@ -85,6 +88,7 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
       .filter(Boolean);
     this.sources = {
       complaints: this.complaints,
+      appeals: this.appeals,
       calendar: this.calendar,
       stats: this.stats,
       queues,
@@ -122,6 +126,15 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
       ['office'],
       async (g) => {
         for (const r of await current!.complaints.countAcceptanceOverdue())
+          g.set({ office: r.officeId ?? 'unassigned' }, r.n);
+      },
+    );
+    gauge(
+      'hejie_appeal_review_overdue',
+      'Appealed tickets past reviewBy without a decision, per office',
+      ['office'],
+      async (g) => {
+        for (const r of await current!.appeals.countReviewOverdue())
           g.set({ office: r.officeId ?? 'unassigned' }, r.n);
       },
     );

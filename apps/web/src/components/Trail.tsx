@@ -76,6 +76,15 @@ export function EventSummary({ e, offices }: { e: TrailEvent; offices?: Map<stri
           {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
         </>
       );
+    case 'appealed':
+      return str(d.reason) ? <span className="quote">{str(d.reason)}</span> : null;
+    case 'appeal_decided':
+      return (
+        <>
+          {label('appealOutcome', str(d.outcome))}
+          {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
+        </>
+      );
     case 'regulator_viewed':
       return d.what === 'case_packet' ? <>{t('packet.title')}</> : null;
     case 'attachment_added':

@@ -17,6 +17,7 @@ import type { Office, Page, Ticket, TicketStatus } from '../types';
 function officeDeadline(tk: Ticket): string | null {
   if (tk.status === 'escalated') return tk.acceptBy;
   if (tk.status === 'mediating') return tk.mediationEndBy;
+  if (tk.status === 'appealed') return tk.reviewBy;
   return merchantDeadline(tk);
 }
 
@@ -168,7 +169,9 @@ export function Queue() {
           tickets={shown}
           fresh={fresh}
           rowState={(tk, now) =>
-            tk.acceptanceOverdue ? 'overdue' : urgency(officeDeadline(tk), now)
+            tk.acceptanceOverdue || tk.appealReviewOverdue
+              ? 'overdue'
+              : urgency(officeDeadline(tk), now)
           }
           columns={[
             cols.countdown(t('col.officeDeadline'), officeDeadline),

@@ -7,6 +7,7 @@ import { useLive } from '../live';
 import { Link } from '../router';
 import { useSignedIn } from '../session';
 import { Trail } from '../components/Trail';
+import { AppealDecision, ConsumerAppeal } from '../components/Appeal';
 import { CasePacketCard, EvidenceCard, NextSteps } from '../components/Evidence';
 import {
   Card,
@@ -236,6 +237,15 @@ function Deadline({ ticket: tk }: { ticket: Ticket }) {
         <RuleNote ticket={tk} field="mediationEndBy" />
       </DeadlineRow>
     );
+  else if (tk.status === 'appealed')
+    row = (
+      <DeadlineRow label={t('deadline.reviewBy')} at={tk.reviewBy}>
+        <RuleNote ticket={tk} field="reviewBy" />
+        {tk.appealReviewOverdue ? (
+          <span className="badge badge-danger">{t('appeal.reviewOverdue')}</span>
+        ) : null}
+      </DeadlineRow>
+    );
   else row = <DeadlineRow label={t('deadline.closedAt')} at={tk.closedAt} static />;
   return (
     <section className="card deadline" aria-label={t('deadline.title')}>
@@ -245,7 +255,13 @@ function Deadline({ ticket: tk }: { ticket: Ticket }) {
 }
 
 /** The rule set's name next to a regulator deadline, whether it is estimated, and its extension's reason. */
-function RuleNote({ ticket: tk, field }: { ticket: Ticket; field: 'acceptBy' | 'mediationEndBy' }) {
+function RuleNote({
+  ticket: tk,
+  field,
+}: {
+  ticket: Ticket;
+  field: 'acceptBy' | 'mediationEndBy' | 'reviewBy';
+}) {
   const { t } = useI18n();
   const set = tk.ruleSet ?? 'cn-12315';
   const name = set === 'cn-12315' || set === 'platform-live-commerce' ? t(`rules.${set}`) : set;
@@ -327,6 +343,8 @@ function ConsumerActions({ ticket: tk, after }: { ticket: Ticket; after: After }
   const [open, setOpen] = useState<'escalate' | 'withdraw' | null>(null);
   const [reason, setReason] = useState('');
   const act = useAction();
+  if (tk.appealableUntil || tk.status === 'appealed')
+    return <ConsumerAppeal ticket={tk} after={after} />;
   if (!MERCHANT_PHASE.includes(tk.status)) return null;
   const tooEarly =
     tk.status === 'awaiting_merchant' &&
@@ -441,6 +459,7 @@ function RegulatorActions({
     [offices, tk.officeId],
   );
 
+  if (tk.status === 'appealed') return <AppealDecision ticket={tk} after={after} />;
   if (tk.status === 'escalated') {
     const accept = () =>
       void act.run(async () => {

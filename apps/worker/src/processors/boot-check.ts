@@ -2,6 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
 import {
+  CHECKPOINTS_QUEUE,
   DEADLINES_QUEUE,
   MAINTENANCE_QUEUE,
   STATS_QUEUE,
@@ -11,6 +12,7 @@ import {
 import { DeadlinesProcessor } from './deadlines.processor';
 import { StatsProcessor } from './stats.processor';
 import { WebhooksProcessor } from './webhooks.processor';
+import { CheckpointsProcessor } from './checkpoints.processor';
 import { MaintenanceProcessor } from './maintenance.processor';
 
 /**
@@ -23,6 +25,7 @@ export class ProcessorBootCheck implements OnModuleInit {
     private readonly deadlines: DeadlinesProcessor,
     private readonly stats: StatsProcessor,
     private readonly webhooks: WebhooksProcessor,
+    private readonly checkpoints: CheckpointsProcessor,
     private readonly maintenance: MaintenanceProcessor,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
   ) {}
@@ -32,6 +35,7 @@ export class ProcessorBootCheck implements OnModuleInit {
       [DEADLINES_QUEUE]: this.deadlines.handlers,
       [STATS_QUEUE]: this.stats.handlers,
       [WEBHOOKS_QUEUE]: this.webhooks.handlers,
+      [CHECKPOINTS_QUEUE]: this.checkpoints.handlers,
       [MAINTENANCE_QUEUE]: this.maintenance.handlers,
     };
     assertOneProcessorPerJob(handlerMaps);

@@ -65,7 +65,9 @@ export class DeadlinesProcessor
       case 'mediation':
         return { terminated: await this.complaints.terminateMediationIfDue(data.complaintId) };
       case 'acceptance':
-        // Acceptance is a flag, not a transition: the queue shows acceptanceOverdue from acceptBy.
+      case 'appeal_review':
+        // A flag, not a transition: the view shows acceptanceOverdue / appealReviewOverdue from
+        // acceptBy / reviewBy, and /metrics counts them per office.
         return { flagged: true };
     }
   }

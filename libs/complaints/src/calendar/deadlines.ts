@@ -97,7 +97,7 @@ export function clampRecomputed(recomputed: Date, old: Date, now: Date): Date {
 
 /**
  * The deadlines that carry a basis, with the column, the status in which each one runs and the
- * deadline job kind that enforces it. The appeals feature adds `reviewBy` here.
+ * deadline job kind that enforces it (reviewBy: an appeal's review, flagged overdue by the sweep).
  */
 export interface DeadlineField {
   column: 'accept_by' | 'mediation_end_by' | string;
@@ -108,4 +108,5 @@ export interface DeadlineField {
 export const DEADLINE_FIELDS: Record<string, DeadlineField> = {
   acceptBy: { column: 'accept_by', status: 'escalated', kind: 'acceptance' },
   mediationEndBy: { column: 'mediation_end_by', status: 'mediating', kind: 'mediation' },
+  reviewBy: { column: 'review_by', status: 'appealed', kind: 'appeal_review' },
 };

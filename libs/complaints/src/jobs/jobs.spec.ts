@@ -1,6 +1,7 @@
 import { STATS_QUEUE } from '../stats/stats.jobs';
 import { WEBHOOKS_QUEUE } from '../webhooks/webhook.jobs';
 import { MAINTENANCE_QUEUE } from '../outbox/outbox.jobs';
+import { CHECKPOINTS_QUEUE } from '../trail/checkpoints/checkpoint.jobs';
 import { DEADLINES_QUEUE, OUTBOX_QUEUE, assertOneProcessorPerJob, deadlineJobId } from './jobs';
 
 describe('job registry', () => {
@@ -9,6 +10,7 @@ describe('job registry', () => {
     [STATS_QUEUE]: { 'stats.drain': 1 },
     [WEBHOOKS_QUEUE]: { 'webhooks.deliver': 1 },
     [MAINTENANCE_QUEUE]: { 'outbox.purge': 1 },
+    [CHECKPOINTS_QUEUE]: { 'trail.checkpoint': 1 },
   };
 
   it('accepts exactly one processor per job name', () => {

@@ -1,6 +1,7 @@
 import { STATS_JOBS } from '../stats/stats.jobs';
 import { WEBHOOK_JOBS } from '../webhooks/webhook.jobs';
 import { MAINTENANCE_JOBS } from '../outbox/outbox.jobs';
+import { CHECKPOINT_JOBS } from '../trail/checkpoints/checkpoint.jobs';
 
 /**
  * Every queue and job name, in one place, with its payload type. The worker checks at boot that
@@ -14,6 +15,7 @@ export const DEADLINE_KINDS = [
   'resolution',
   'acceptance',
   'mediation',
+  'appeal_review',
 ] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
 
@@ -39,6 +41,7 @@ export const ALL_JOBS: Record<string, string> = {
   ...STATS_JOBS,
   ...WEBHOOK_JOBS,
   ...MAINTENANCE_JOBS,
+  ...CHECKPOINT_JOBS,
 };
 
 export interface JobPayloads {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig, ConfigError } from './hejie-config';
 
 const base = {
@@ -18,6 +19,25 @@ describe('loadConfig', () => {
     expect(c.authDevLogin).toBe(false);
     expect(c.alipayPublicKey).toBeNull();
     expect(c.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/hejie');
+  });
+
+  it('reads TRAIL_SIGNING_KEY (Ed25519 PEM) and CHECKPOINT_INTERVAL (default 1h); refuses other keys', () => {
+    expect(loadConfig(base).trailSigningKey).toBeNull();
+    expect(loadConfig(base).checkpointIntervalMs).toBe(3600_000);
+    const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' });
+    const c = loadConfig({ ...base, TRAIL_SIGNING_KEY: String(ed), CHECKPOINT_INTERVAL: '5m' });
+    expect(c.trailSigningKey?.asymmetricKeyType).toBe('ed25519');
+    expect(c.checkpointIntervalMs).toBe(300_000);
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    });
+    expect(() => loadConfig({ ...base, TRAIL_SIGNING_KEY: String(rsa) })).toThrow(
+      /TRAIL_SIGNING_KEY must be an Ed25519/,
+    );
+    expect(() => loadConfig({ ...base, TRAIL_SIGNING_KEY: 'garbage' })).toThrow(
+      /TRAIL_SIGNING_KEY/,
+    );
   });
 
   it('webhook and retention settings: defaults and validation', () => {

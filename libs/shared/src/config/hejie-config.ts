@@ -1,3 +1,5 @@
+import { createPrivateKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { parseDuration } from '../duration';
 import { IntegratorKey, parseIntegratorKeys } from './integrator-keys';
 
@@ -70,6 +72,10 @@ export interface HejieConfig {
   /** Repeat offenders: merchants with at least this many escalations within the window. */
   repeatOffenderMinEscalations: number;
   repeatOffenderWindowMs: number;
+  /** TRAIL_SIGNING_KEY: Ed25519 private key (PEM) signing trail checkpoints; null = no checkpoints. */
+  trailSigningKey: KeyObject | null;
+  /** CHECKPOINT_INTERVAL (default 1h). */
+  checkpointIntervalMs: number;
   // ------------------------------------------------ tokens, sessions and operations (SECURITY.md)
   /** NODE_ENV; `production` refuses AUTH_DEV_LOGIN=true. */
   nodeEnv: string;
@@ -227,6 +233,20 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     );
   }
 
+  let trailSigningKey: KeyObject | null = null;
+  const trailPem = pem(env.TRAIL_SIGNING_KEY);
+  if (trailPem) {
+    try {
+      trailSigningKey = createPrivateKey(trailPem);
+      if (trailSigningKey.asymmetricKeyType !== 'ed25519') throw new Error('not Ed25519');
+    } catch {
+      trailSigningKey = null;
+      problems.push(
+        'TRAIL_SIGNING_KEY must be an Ed25519 private key in PEM (openssl genpkey -algorithm ed25519)',
+      );
+    }
+  }
+
   const config: Omit<HejieConfig, keyof OpsConfig> = {
     port: int('PORT', 3000, 0, 65535),
     databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/hejie', [
@@ -277,6 +297,8 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     serialComplainantWindowMs: duration('SERIAL_COMPLAINANT_WINDOW', '30d'),
     repeatOffenderMinEscalations: int('REPEAT_OFFENDER_MIN_ESCALATIONS', 10, 1, 1_000_000),
     repeatOffenderWindowMs: duration('REPEAT_OFFENDER_WINDOW', '90d'),
+    trailSigningKey,
+    checkpointIntervalMs: duration('CHECKPOINT_INTERVAL', '1h'),
     attachmentMaxBytes: int('ATTACHMENT_MAX_BYTES', 20 * 1024 * 1024, 1, 1024 * 1024 * 1024),
     attachmentMaxCount: int('ATTACHMENT_MAX_COUNT', 10, 1, 1000),
     scale: {

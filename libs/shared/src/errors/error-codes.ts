@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'PROVIDER_RESERVED',
   'ATTACHMENT_LIMIT',
   'CASE_PACKET_INCOMPLETE',
+  'APPEAL_WINDOW_EXPIRED',
   'INTERNAL_ERROR',
 ] as const;
 
@@ -67,6 +68,7 @@ export function statusOf(code: ErrorCode): number {
     case 'PROVIDER_RESERVED':
     case 'ATTACHMENT_LIMIT':
     case 'CASE_PACKET_INCOMPLETE':
+    case 'APPEAL_WINDOW_EXPIRED':
       return 422;
     case 'RATE_LIMITED':
       return 429;
@@ -98,6 +100,7 @@ const TITLES: Record<ErrorCode, string> = {
   DEMAND_EXCEEDS_PAYMENT: 'Demand exceeds the amount paid',
   MERCHANT_NOT_ENROLLED: 'Merchant not enrolled',
   CREDIT_CODE_INVALID: 'Unified social credit code invalid',
+  APPEAL_WINDOW_EXPIRED: 'Appeal window expired',
   RATE_LIMITED: 'Too many requests',
   PROVIDER_RESERVED: 'Provider name reserved for its verified route',
   INTERNAL_ERROR: 'Internal error',
