@@ -1,29 +1,39 @@
-// CommonJS + @swc/jest: Nest 12 ships ESM only and Jest on Node 20 cannot require() it,
-// so @nestjs is transpiled too (see ../shared/TOOLCHAIN.md, Q2).
-const swc = (syntax) => [
-  '@swc/jest',
-  {
-    jsc: {
-      target: 'es2023',
-      parser: syntax === 'ts' ? { syntax: 'typescript', decorators: true } : { syntax: 'ecmascript' },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-    },
-    module: { type: 'commonjs' },
-  },
-];
-const libs = ['shared', 'directory', 'receipts', 'complaints', 'database'];
+const { common } = require('./jest.common');
+
+// Browser suites: the dashboards in headless Chromium (test/helpers/browser.ts says how to
+// install it when it is missing).
+const BROWSER = '/test/web(-[a-z0-9]+)?\\.e2e-spec\\.ts$';
+
+/**
+ * Three projects, all run by `npm test`: `unit` (pure domain code next to it in apps/ and libs/,
+ * no database), `e2e` (the API and the worker against real PostgreSQL and Redis, a database and
+ * a queue prefix per Jest worker), `browser`. One of them: `npm test -- --selectProjects unit`.
+ */
 module.exports = {
-  moduleFileExtensions: ['js', 'json', 'ts'],
-  roots: ['<rootDir>/apps/', '<rootDir>/libs/', '<rootDir>/test/'],
-  testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
-  transform: { '^.+\\.ts$': swc('ts'), '^.+\\.m?js$': swc('js') },
-  // ESM-only packages that Jest on Node 20 must transpile to CommonJS.
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|content-disposition|file-type|strtok3|token-types|@tokenizer|uint8array-extras)/)'],
-  moduleNameMapper: Object.fromEntries(
-    libs.map((l) => [`^@app/${l}(|/.*)$`, `<rootDir>/libs/${l}/src$1`]),
-  ),
-  testEnvironment: 'node',
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 30000,
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      roots: ['<rootDir>/apps/', '<rootDir>/libs/'],
+      testRegex: '.*\\.spec\\.ts$',
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      roots: ['<rootDir>/test/'],
+      testRegex: '.*\\.e2e-spec\\.ts$',
+      testPathIgnorePatterns: [BROWSER],
+      setupFilesAfterEnv: ['<rootDir>/test/worker-database.ts'],
+    },
+    {
+      ...common,
+      displayName: 'browser',
+      roots: ['<rootDir>/test/'],
+      testRegex: BROWSER,
+      setupFilesAfterEnv: ['<rootDir>/test/worker-database.ts'],
+    },
+  ],
 };

@@ -7,7 +7,15 @@ import { Webhooks1763885300000 } from './1763885300000-Webhooks';
 import { StatsUnanswered1763885350000 } from './1763885350000-StatsUnanswered';
 import { StatsRegions1763885400000 } from './1763885400000-StatsRegions';
 import { EscalatedAt1763885500000 } from './1763885500000-EscalatedAt';
+import { EventsAppendOnly1764700300000 } from './1764700300000-EventsAppendOnly';
+import { WebhookManualRetries1764700310000 } from './1764700310000-WebhookManualRetries';
+import { SealPerPurpose1764700320000 } from './1764700320000-SealPerPurpose';
+import { ScrubWebhookErrors1764700330000 } from './1764700330000-ScrubWebhookErrors';
+import { CalendarAndRuleSets1764700400000 } from './1764700400000-CalendarAndRuleSets';
 import { Settlement1764700500000 } from './1764700500000-Settlement';
+import { Evidence1764700600000 } from './1764700600000-Evidence';
+import { Appeals1764700700000 } from './1764700700000-Appeals';
+import { TrailCheckpoints1764700710000 } from './1764700710000-TrailCheckpoints';
 
 /**
  * Every migration, in order. Listed as classes (not a glob) so the bundled apps, the CLI and the
@@ -23,5 +31,13 @@ export const MIGRATIONS = [
   StatsUnanswered1763885350000,
   StatsRegions1763885400000,
   EscalatedAt1763885500000,
+  EventsAppendOnly1764700300000,
+  WebhookManualRetries1764700310000,
+  SealPerPurpose1764700320000,
+  ScrubWebhookErrors1764700330000,
+  CalendarAndRuleSets1764700400000,
   Settlement1764700500000,
+  Evidence1764700600000,
+  Appeals1764700700000,
+  TrailCheckpoints1764700710000,
 ];

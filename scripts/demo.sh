@@ -15,6 +15,7 @@ if [ ! -x node_modules/.bin/nest ]; then
   npm install --no-audit --no-fund --loglevel=error
 fi
 
+bash scripts/os-packages.sh demo
 bash scripts/services.sh
 
 # Demo secrets and provider keys, generated once and kept out of git in .demo/.
@@ -39,15 +40,30 @@ if [ ! -f .demo/env ]; then
     ].join("\n") + "\n");
   '
 fi
+# /metrics needs a bearer token (API.md Operations); added to older .demo/env files too.
+if ! grep -q '^METRICS_TOKEN=' .demo/env; then
+  echo "METRICS_TOKEN=$(node -p 'require("node:crypto").randomBytes(24).toString("hex")')" >> .demo/env
+fi
 set -a
 # shellcheck disable=SC1091
 . .demo/env
 set +a
 export AUTH_DEV_LOGIN=true
+# The demo signs anyone in with one click: it listens on loopback only (the API's own default,
+# for deployments behind a proxy or in a container, is HOST=0.0.0.0).
+export HOST="${HOST:-127.0.0.1}"
 # Short clocks so a visitor can watch deadlines fire; override them to see the real ones.
 export MERCHANT_RESPONSE_SLA="${MERCHANT_RESPONSE_SLA:-10m}"
 export RESOLUTION_SLA="${RESOLUTION_SLA:-1h}"
 export SWEEP_INTERVAL="${SWEEP_INTERVAL:-15s}"
+# Signed trail checkpoints (docs/TRAIL.md): an Ed25519 key kept in .demo/, a checkpoint a minute.
+if [ ! -f .demo/trail-signing.pem ]; then
+  node -e 'const c = require("node:crypto"); require("node:fs").writeFileSync(".demo/trail-signing.pem",
+    c.generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }))'
+fi
+TRAIL_SIGNING_KEY="$(cat .demo/trail-signing.pem)"
+export TRAIL_SIGNING_KEY
+export CHECKPOINT_INTERVAL="${CHECKPOINT_INTERVAL:-1m}"
 
 echo "migrating…"
 npm run --silent migration:run > .demo/migrate.log 2>&1 || { cat .demo/migrate.log; exit 1; }
@@ -74,7 +90,9 @@ node $heap dist/apps/worker/main.js > .demo/worker.log 2>&1 &
 pids+=($!)
 
 for _ in $(seq 1 60); do
-  if curl -fsS "http://127.0.0.1:${PORT}/health/ready" > /dev/null 2>&1; then break; fi
+  # Node's fetch rather than curl, which a fresh Debian may not have.
+  if node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
+    "http://127.0.0.1:${PORT}/health/ready" 2>/dev/null; then break; fi
   if ! kill -0 "${pids[0]}" 2>/dev/null; then echo "the API did not start:"; tail -20 .demo/api.log; exit 1; fi
   sleep 0.5
 done
@@ -83,12 +101,12 @@ node -r ts-node/register/transpile-only -r tsconfig-paths/register scripts/seed-
 
 cat <<EOM
 
-Hejie is running.
+Hejie is running on ${HOST}:${PORT}.
   Dashboards     http://localhost:${PORT}/app/   (demo sign-in: one click per identity)
   API            http://localhost:${PORT}/v1
   API docs       http://localhost:${PORT}/docs
   Health         http://localhost:${PORT}/health/ready
-  Metrics        http://localhost:${PORT}/metrics
+  Metrics        curl -H "Authorization: Bearer \$(sed -n 's/^METRICS_TOKEN=//p' .demo/env)" http://localhost:${PORT}/metrics
   Logs           .demo/api.log, .demo/worker.log
 Demo sign-in (AUTH_DEV_LOGIN=true):
   curl -s -X POST localhost:${PORT}/v1/auth/dev-token -H 'content-type: application/json' \\

@@ -6,6 +6,7 @@
  * prints the demo sign-ins. Runs against the API started by scripts/demo.sh; idempotent.
  */
 import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { creditCodeCheckChar } from '../libs/directory/src/credit-code';
 import {
   buildWechatpayNotification,
@@ -242,6 +243,29 @@ async function tokenFor(identity: Identity): Promise<Record<string, string>> {
   return { authorization: `Bearer ${String(res.body.token)}` };
 }
 
+/** A phone-style JPEG with camera and GPS EXIF, uploaded as evidence (multipart). */
+async function attachPhoto(path: string, headers: Record<string, string>) {
+  const photo = await sharp({
+    create: { width: 640, height: 480, channels: 3, background: '#7a5c3e' },
+  })
+    .jpeg()
+    .withExif({
+      IFD0: { Make: 'DemoPhone', Model: 'P1' },
+      IFD3: {
+        GPSLatitudeRef: 'N',
+        GPSLatitude: '30/1 15/1 36/1',
+        GPSLongitudeRef: 'E',
+        GPSLongitude: '120/1 9/1 0/1',
+      },
+    })
+    .toBuffer();
+  const form = new FormData();
+  form.append('note', '收到时的照片');
+  form.append('file', new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), '收货照片.jpg');
+  const res = await fetch(base + path, { method: 'POST', headers, body: form });
+  return { status: res.status, body: (await res.json()) as Json };
+}
+
 async function must(
   what: string,
   status: number,
@@ -263,7 +287,8 @@ interface Plan {
     | 'settling'
     | 'withdrawn'
     | 'escalated'
-    | 'mediating';
+    | 'mediating'
+    | 'declined';
   category: string;
   demand: { type: string; amountMinor?: number };
   description: string;
@@ -327,6 +352,16 @@ const PLANS: Plan[] = [
     category: 'fraud',
     demand: { type: 'compensation', amountMinor: 9000 },
     description: '宣传为原装正品充电器，拆开发现是仿品，要求退一赔三。',
+  },
+  {
+    // Declined by a duty officer: the consumer may appeal, and the office's demo officer (another
+    // officer) decides the appeal.
+    consumer: 'wechatpay',
+    merchant: 2,
+    state: 'declined',
+    category: 'service',
+    demand: { type: 'refund', amountMinor: 2000 },
+    description: '健身房年卡办理后门店停业装修三个月，没有任何补偿。',
   },
 ];
 
@@ -420,7 +455,9 @@ async function seedTickets(auth: Record<string, string>): Promise<void> {
         call('POST', `${path}/withdraw`, { reason: '已与店员当面解决' }, consumer),
       );
     }
-    if (['offer', 'resolved', 'settling', 'escalated', 'mediating'].includes(plan.state)) {
+    if (
+      ['offer', 'resolved', 'settling', 'escalated', 'mediating', 'declined'].includes(plan.state)
+    ) {
       await must(
         'merchant reply',
         201,
@@ -468,14 +505,29 @@ async function seedTickets(auth: Record<string, string>): Promise<void> {
         );
       }
     }
-    if (plan.state === 'escalated' || plan.state === 'mediating') {
+    if (plan.state === 'escalated' || plan.state === 'mediating' || plan.state === 'declined') {
+      // Evidence: a phone photo (its EXIF carries a GPS position the merchant never receives).
+      await must('attach photo', 201, attachPhoto(`${path}/attachments`, consumer));
       const escalated = await must(
         'escalate',
         200,
         call(
           'POST',
           `${path}/escalate`,
-          { reason: '商家拒绝合理诉求，请市场监管部门处理。' },
+          {
+            reason: '商家拒绝合理诉求，请市场监管部门处理。',
+            // The case packet's complainant, given with the escalation for the case the office
+            // accepts; the other escalated ones wait for the consumer to fill it in (the demo).
+            ...(plan.state === 'mediating'
+              ? {
+                  complainant: {
+                    realName: '李小明',
+                    phone: '13905710001',
+                    address: '浙江省杭州市西湖区文三路100号2幢301室',
+                  },
+                }
+              : {}),
+          },
           consumer,
         ),
       );
@@ -483,6 +535,24 @@ async function seedTickets(auth: Record<string, string>): Promise<void> {
         const officer = await tokenFor(officerOf(String(escalated.officeId)));
         await must('view', 200, call('GET', path, undefined, officer));
         await must('accept case', 200, call('POST', `${path}/accept`, {}, officer));
+      }
+      if (plan.state === 'declined' && escalated.officeId) {
+        const officeId = String(escalated.officeId);
+        const duty = await tokenFor({
+          role: 'regulator',
+          sub: `duty-officer@${officeId}`,
+          officeId,
+        });
+        await must(
+          'decline',
+          200,
+          call(
+            'POST',
+            `${path}/decline`,
+            { reason: 'no_clear_claim', detail: '未提供会员合同与停业通知。' },
+            duty,
+          ),
+        );
       }
     }
     console.log(

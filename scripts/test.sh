@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The README's test command (`npm test`): dependencies, services, lint, type check, then Jest on
-# a fresh database. Extra arguments go to Jest (e.g. `npm test -- test/receipts`).
+# The README's test command (`npm test`): dependencies, OS packages, services, lint, type check,
+# then Jest on a fresh database. Extra arguments go to Jest (e.g. `npm test -- test/receipts`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +9,9 @@ if [ ! -x node_modules/.bin/jest ] || [ package-lock.json -nt node_modules/.pack
   npm install --no-audit --no-fund --loglevel=error
 fi
 
-# shellcheck source=scripts/services.sh
+# The Debian packages the suite needs (scripts/os-packages.txt: fonts, pdftotext, chromium), then
+# PostgreSQL and Redis.
+bash scripts/os-packages.sh test
 bash scripts/services.sh
 
 echo "lint…"

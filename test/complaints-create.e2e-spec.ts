@@ -23,7 +23,12 @@ describe('POST /v1/complaints: one read, one write', () => {
   let hooked: { merchantId: string; accountId: string; staff: { Authorization: string } };
 
   beforeAll(async () => {
-    t = await startTestApp({ RATE_LIMIT: '100000', RATE_LIMIT_WINDOW: '1m' });
+    t = await startTestApp({
+      RATE_LIMIT: '100000',
+      RATE_LIMIT_WINDOW: '1m',
+      // The hooked merchant's URL is http://127.0.0.1 (nothing listens).
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+    });
     shop = await createShop(t, REGION);
     // No worker runs here: the delivery stays pending, which is what is looked at.
     const merchant = await createMerchant(t, { webhookUrl: 'http://127.0.0.1:9/hejie-hook' });

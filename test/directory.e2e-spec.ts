@@ -69,7 +69,7 @@ describe('directory (admin)', () => {
           name: '西湖边茶馆有限公司',
           creditCode,
           contactEmail: 'ops@tea.example',
-          webhookUrl: 'https://tea.example/hooks/hejie',
+          webhookUrl: 'https://93.184.215.14/hooks/hejie',
         })
         .expect(201);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
@@ -78,7 +78,7 @@ describe('directory (admin)', () => {
         name: '西湖边茶馆有限公司',
         creditCode,
         contactEmail: 'ops@tea.example',
-        webhookUrl: 'https://tea.example/hooks/hejie',
+        webhookUrl: 'https://93.184.215.14/hooks/hejie',
         // Shown this once (see test/webhooks.e2e-spec.ts).
         webhookSecret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/),
         createdAt: expect.stringMatching(
@@ -94,7 +94,7 @@ describe('directory (admin)', () => {
           name: '西湖边茶馆有限公司',
           credit_code: creditCode,
           contact_email: 'ops@tea.example',
-          webhook_url: 'https://tea.example/hooks/hejie',
+          webhook_url: 'https://93.184.215.14/hooks/hejie',
         },
       ]);
     });
@@ -477,6 +477,7 @@ describe('directory (admin)', () => {
         name: '杭州市西湖区市场监督管理局',
         kind: 'regulator',
         regionCodes: ['33', '3301', '330106'],
+        ruleSet: 'cn-12315',
         createdAt: expect.any(String),
       });
       const rows = await t.db.query(

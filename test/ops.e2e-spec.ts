@@ -1,4 +1,4 @@
-import { bearer, startTestApp, TestApp } from './helpers/test-app';
+import { bearer, JWT_SECRET, metricsAuth, startTestApp, TestApp } from './helpers/test-app';
 
 describe('operations endpoints', () => {
   let t: TestApp;
@@ -18,7 +18,7 @@ describe('operations endpoints', () => {
 
   it('GET /metrics exposes HTTP request histograms in Prometheus format', async () => {
     await t.http.get('/health').expect(200);
-    const res = await t.http.get('/metrics').expect(200);
+    const res = await t.http.get('/metrics').set(metricsAuth()).expect(200);
     expect(res.headers['content-type']).toMatch(/text\/plain/);
     expect(res.text).toMatch(/hejie_http_request_duration_seconds_bucket\{.*route="\/health".*\}/);
   });
@@ -58,7 +58,7 @@ describe('operations endpoints', () => {
 
     it('token without exp → 401', async () => {
       const { JwtService } = await import('@nestjs/jwt');
-      const token = new JwtService({ secret: 'test-secret-0123456789abcdef' }).sign({
+      const token = new JwtService({ secret: JWT_SECRET }).sign({
         sub: 'x',
         role: 'admin',
       });
@@ -127,23 +127,25 @@ describe('queue dashboard (Bull Board)', () => {
   });
   afterAll(() => t.close());
 
-  it('is closed without a token and to non-admins', async () => {
+  it('is closed without a session and to non-admins', async () => {
     const anon = await t.http.get('/admin/queues').expect(401);
     expect(anon.body.code).toBe('UNAUTHENTICATED');
     const merchant = t.token({
       role: 'merchant',
       merchantId: '00000000-0000-4000-8000-000000000000',
     });
-    await t.http.get(`/admin/queues?token=${merchant}`).expect(403);
+    await t.http.post('/admin/queues/session').set(bearer(merchant)).expect(403);
+    await t.http.get('/admin/queues').set(bearer(merchant)).expect(403);
   });
 
-  it('opens for an admin, lists the deadline queue, and sets a path-scoped cookie', async () => {
+  it('opens for an admin session, lists the deadline queue', async () => {
     const admin = t.token({ role: 'admin' });
-    const page = await t.http.get(`/admin/queues?token=${admin}`).expect(200);
-    expect(page.headers['set-cookie']?.[0]).toMatch(
-      /hejie_admin_token=.*Path=\/admin\/queues; HttpOnly/,
-    );
-    const api = await t.http.get('/admin/queues/api/queues').set(bearer(admin)).expect(200);
+    const session = await t.http.post('/admin/queues/session').set(bearer(admin)).expect(204);
+    const cookie = String(session.headers['set-cookie']?.[0]).split(';')[0];
+    await t.http.get('/admin/queues').set('cookie', cookie).expect(200);
+    const api = await t.http.get('/admin/queues/api/queues').set('cookie', cookie).expect(200);
     expect(api.body.queues.map((q: { name: string }) => q.name)).toContain('deadlines');
+    // Scripts may still send the bearer header.
+    await t.http.get('/admin/queues/api/queues').set(bearer(admin)).expect(200);
   });
 });

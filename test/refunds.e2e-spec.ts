@@ -79,6 +79,16 @@ describe('refunds', () => {
       expect(await refundRows('sunmi-pos', other.tradeNo)).toHaveLength(0);
     });
 
+    it('422 PROVIDER_RESERVED for alipay / wechatpay refunds on the generic route; nothing written', async () => {
+      for (const provider of ['alipay', 'wechatpay']) {
+        const body = genericRefund(`T${provider}${Date.now()}`, { provider });
+        const res = await postRefund(t, body);
+        expect(res.status).toBe(422);
+        expect(res.body.code).toBe('PROVIDER_RESERVED');
+        expect(await refundRows(provider, body.tradeNo)).toHaveLength(0);
+      }
+    });
+
     it('a refund before its receipt is stored unmatched and matched when the receipt comes; the receipt caps refundedMinor', async () => {
       const receiptBody = genericReceipt({ amountMinor: 2000 });
       const early = await postRefund(

@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { bearer, startTestApp, TestApp } from './helpers/test-app';
+import { bearer, metricsAuth, startTestApp, TestApp } from './helpers/test-app';
 import { createMerchantWithStore } from './factories/directory.factory';
-import { complaintBody, createOffice, createReceipt } from './factories/complaint.factory';
+import {
+  COMPLAINANT,
+  complaintBody,
+  createOffice,
+  createReceipt,
+} from './factories/complaint.factory';
 import { spawnWorker, waitFor } from './helpers/worker-process';
 import {
   medianFromHistogram,
@@ -33,7 +38,7 @@ async function scrapeSteady<T>(
 ): Promise<{ value: T; text: string }> {
   for (let i = 0; i < 100; i++) {
     const before = await read();
-    const text = (await t.http.get('/metrics').expect(200)).text;
+    const text = (await t.http.get('/metrics').set(metricsAuth()).expect(200)).text;
     if (JSON.stringify(await read()) === JSON.stringify(before)) return { value: before, text };
     await sleep(100);
   }
@@ -313,7 +318,7 @@ describe('self-resolution statistics: a known history through the API and two wo
     await fast.http
       .post(`/v1/complaints/${ids.gaveUp}/escalate`)
       .set(consumer(fast))
-      .send({ reason: 'Four days and not a word.' })
+      .send({ reason: 'Four days and not a word.', complainant: COMPLAINANT })
       .expect(200);
     await fast.http
       .post(`/v1/complaints/${ids.leftLate}/withdraw`)
@@ -334,7 +339,7 @@ describe('self-resolution statistics: a known history through the API and two wo
     await t.http
       .post(`/v1/complaints/${ids.escalated}/escalate`)
       .set(consumer(t))
-      .send({ reason: 'Not repaired.' })
+      .send({ reason: 'Not repaired.', complainant: COMPLAINANT })
       .expect(200);
     ids.withdrawn = await open(t);
     await t.http
@@ -609,7 +614,7 @@ describe('self-resolution statistics: a known history through the API and two wo
     await t.http
       .post(`/v1/complaints/${tickets[0]}/escalate`)
       .set(who)
-      .send({ reason: 'No.' })
+      .send({ reason: 'No.', complainant: COMPLAINANT })
       .expect(200);
     const flag = async (h: Headers) =>
       (await t.http.get(`/v1/complaints/${tickets[0]}`).set(h).expect(200)).body;

@@ -56,7 +56,7 @@ describe('deadline sweep: one set-based batch', () => {
   const admin = () => bearer(t.token({ role: 'admin' }));
 
   beforeAll(async () => {
-    t = await startTestApp({ RATE_LIMIT: '100000' });
+    t = await startTestApp({ RATE_LIMIT: '100000', WEBHOOK_ALLOW_PRIVATE: 'true' });
     sweeper = t.app.get(ComplaintsService, { strict: false });
     queue = t.app.get<Queue>(getQueueToken(DEADLINES_QUEUE), { strict: false });
   });
@@ -174,12 +174,22 @@ describe('deadline sweep: one set-based batch', () => {
           consumerReason: null,
           officeId: d.office,
           acceptBy: row.accept_by!.toISOString(),
+          ruleSet: 'cn-12315',
           from: d.reason === 'merchant_no_response' ? 'awaiting_merchant' : 'in_negotiation',
           to: 'escalated',
         },
       });
       expect(Object.keys(event.data as object).sort()).toEqual(
-        ['acceptBy', 'consumerReason', 'from', 'officeId', 'reason', 'to'].sort(),
+        [
+          'acceptBy',
+          'acceptByBasis',
+          'consumerReason',
+          'from',
+          'officeId',
+          'reason',
+          'ruleSet',
+          'to',
+        ].sort(),
       );
 
       // One outbox row for the statistics, the event as the drain reads it.

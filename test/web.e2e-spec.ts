@@ -6,7 +6,9 @@
  * each page go to test-artifacts/screenshots/, or to SCREENSHOTS_DIR (`SCREENSHOTS_DIR=docs/screenshots`
  * refreshes the ones README.md shows, so an ordinary test run leaves the tracked images alone).
  */
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import sharp from 'sharp';
 import { get as httpGet } from 'node:http';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -21,7 +23,7 @@ import { alipayParams, sendAlipay } from './factories/receipts.factory';
 import { createOffice, createReceipt } from './factories/complaint.factory';
 import Fastify from 'fastify';
 import { registerWebApp } from '../apps/api/src/web/serve-web';
-import { redactStreamToken, streamTokenOf } from '../apps/api/src/stream/redact-token';
+import { redactStreamToken, streamTicketOf } from '../apps/api/src/stream/redact-token';
 
 const SHOTS = process.env.SCREENSHOTS_DIR
   ? resolve(ROOT, process.env.SCREENSHOTS_DIR)
@@ -374,10 +376,43 @@ describe('dashboards in the browser', () => {
     await c
       .locator(`article.ticket[data-ticket="${escId}"][data-status="in_negotiation"]`)
       .waitFor();
+    // Evidence: a photo from the phone's camera (with GPS in its EXIF) goes onto the ticket.
+    const photo = await sharp({
+      create: { width: 320, height: 240, channels: 3, background: '#8a6d4b' },
+    })
+      .jpeg()
+      .withExif({
+        IFD0: { Make: 'DemoPhone', Model: 'P1' },
+        IFD3: {
+          GPSLatitudeRef: 'N',
+          GPSLatitude: '30/1 15/1 0/1',
+          GPSLongitudeRef: 'E',
+          GPSLongitude: '120/1 9/1 0/1',
+        },
+      })
+      .toBuffer();
+    await c.getByTestId('evidence-file').setInputFiles({
+      name: '壶嘴裂纹.jpg',
+      mimeType: 'image/jpeg',
+      buffer: photo,
+    });
+    await c.getByTestId('evidence-upload').click();
+    await c.locator('.evidence-item', { hasText: '壶嘴裂纹.jpg' }).waitFor();
+    await c.locator('.tl-attachment_added').waitFor();
+
     await c.getByTestId('escalate').click();
     await c.getByLabel('升级原因 *').fill('商家拒绝退款，壶身裂纹明显影响使用。');
     await c.getByRole('button', { name: '确认升级' }).click();
     await c.locator('article.ticket[data-status="escalated"]').waitFor();
+    // What happens next: the office by name, and the complainant details it needs.
+    expect(await c.getByTestId('next-office').textContent()).toContain(office.name);
+    expect(await c.locator('.order-facts').textContent()).not.toContain('行政区划代码');
+    const form = c.getByTestId('complainant-form');
+    await form.getByLabel('姓名').fill('王小红');
+    await form.getByLabel('电话').fill('13912345678');
+    await form.getByLabel('地址').fill('浙江省杭州市西湖区文三路100号2幢301室');
+    await form.getByRole('button', { name: '提交' }).click();
+    await c.getByText('投诉人信息已保存').waitFor();
     await shot(c, 'consumer-escalated');
 
     // ---------------------------------------------------------------- regulator
@@ -394,6 +429,22 @@ describe('dashboards in the browser', () => {
     await queued.getByRole('link', { name: escNumber }).click();
     await r.locator(`article.ticket[data-ticket="${escId}"][data-status="escalated"]`).waitFor();
     await r.locator('[data-testid="verify"][data-valid="true"]').waitFor();
+    // The case packet, complete, and its PDF (Chinese text, the trail head on every page).
+    await r.locator('.case-packet', { hasText: '材料齐全' }).waitFor();
+    await r.locator('.evidence-item', { hasText: '壶嘴裂纹.jpg' }).waitFor();
+    const [download] = await Promise.all([
+      r.waitForEvent('download'),
+      r.getByTestId('packet-pdf').click(),
+    ]);
+    const pdfPath = join(ROOT, 'test-artifacts', `case-packet-${escId}.pdf`);
+    mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+    await download.saveAs(pdfPath);
+    const pdfText = execFileSync('pdftotext', ['-enc', 'UTF-8', pdfPath, '-'], {
+      encoding: 'utf8',
+    });
+    expect(pdfText).toContain(merchant.name);
+    expect(pdfText).toContain('王小红');
+    await shot(r, 'regulator-packet');
     await r.getByTestId('accept-case').click();
     await r.locator('article.ticket[data-status="mediating"]').waitFor();
     await r.getByText('调解期限', { exact: true }).waitFor();
@@ -402,7 +453,11 @@ describe('dashboards in the browser', () => {
     expect(mediating.body.status).toBe('mediating');
     // One visit, one recorded view (the page follows the stream instead of re-reading).
     const trail = await t.http.get(`/v1/complaints/${escId}/events`).set(consumer);
-    const views = trail.body.items.filter((e: { type: string }) => e.type === 'regulator_viewed');
+    // (Readings of the case packet are recorded apart: data.what = 'case_packet'.)
+    const views = trail.body.items.filter(
+      (e: { type: string; data: { what?: string } }) =>
+        e.type === 'regulator_viewed' && e.data.what === undefined,
+    );
     expect(views).toHaveLength(1);
     // The consumer's page followed along.
     await c.locator('article.ticket[data-status="mediating"]').waitFor({ timeout: 5000 });
@@ -424,7 +479,7 @@ describe('dashboards in the browser', () => {
     await shot(m, 'merchant-stats');
 
     // ---------------------------------------------------------------- English
-    await c.getByRole('button', { name: 'Switch to English / 切换语言' }).click();
+    await c.getByRole('button', { name: 'English' }).click();
     await c
       .getByRole('heading', { name: 'Resolution statistics' })
       .or(c.locator('h1'))
@@ -435,6 +490,74 @@ describe('dashboards in the browser', () => {
     expect(await c.locator('html').getAttribute('lang')).toBe('en');
     await shot(c, 'consumer-bills-en');
 
+    expect(consoleErrors).toEqual([]);
+    finished = true;
+  }, 60_000);
+
+  it('appeal: the consumer appeals a decline, another officer overturns it', async () => {
+    finished = false;
+    // Declined through the API by one officer of the office…
+    const created = await t.http
+      .post('/v1/complaints')
+      .set(consumer)
+      .send({
+        receiptId: receipts.snack.id,
+        category: 'quality',
+        demand: { type: 'refund', amountMinor: 4600 },
+        description: '桂花糕礼盒开封后发现发霉，要求全额退款。',
+      });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    await t.http
+      .post(`/v1/complaints/${id}/messages`)
+      .set(staff)
+      .send({ body: '保质期内的产品，不予退款。' })
+      .expect(201);
+    await t.http
+      .post(`/v1/complaints/${id}/escalate`)
+      .set(consumer)
+      .send({ reason: '商家拒绝处理发霉的食品。' })
+      .expect(200);
+    const decliner = bearer(
+      t.token({ role: 'regulator', sub: 'officer-decliner', officeId: office.id }),
+    );
+    await t.http
+      .post(`/v1/complaints/${id}/decline`)
+      .set(decliner)
+      .send({ reason: 'no_clear_claim', detail: '未提供照片等证据。' })
+      .expect(200);
+
+    // …the consumer appeals from the ticket page…
+    const c = await open(PHONE);
+    await c.goto(`${base}/app/`);
+    await c.locator('[data-testid="consumers"] button', { hasText: CONSUMER }).click();
+    await c.getByRole('heading', { name: '我的账单' }).waitFor();
+    await c.goto(`${base}/app/tickets/${id}`);
+    await c.locator(`article.ticket[data-ticket="${id}"][data-status="declined"]`).waitFor();
+    await c.getByTestId('appeal').click();
+    await c.getByLabel('申诉理由 *').fill('我补充了发霉的照片和购买凭证，请重新受理。');
+    await c.getByRole('button', { name: '提交申诉' }).click();
+    await c.locator('article.ticket[data-status="appealed"]').waitFor();
+    await c.getByTestId('appeal-pending').waitFor();
+    await shot(c, 'consumer-appeal');
+
+    // …and another officer of the office (the dashboard's) overturns it.
+    const r = await open(DESKTOP);
+    await r.goto(`${base}/app/`);
+    await r.locator('[data-testid="officers"] button', { hasText: regionCode }).click();
+    await r.getByRole('heading', { name: '受理队列' }).waitFor();
+    await r.goto(`${base}/app/tickets/${id}`);
+    await r.locator(`article.ticket[data-ticket="${id}"][data-status="appealed"]`).waitFor();
+    await r.getByLabel('撤销原决定').check();
+    await r.getByLabel('复核意见（消费者可见）*').fill('补充的照片足以说明问题，重新受理。');
+    await shot(r, 'regulator-appeal');
+    await r.getByTestId('appeal-decide').click();
+    await r.locator('article.ticket[data-status="escalated"]').waitFor();
+    await c.locator('article.ticket[data-status="escalated"]').waitFor({ timeout: 5000 });
+    const trail = await t.http.get(`/v1/complaints/${id}/events`).set(consumer);
+    expect(trail.body.items.map((e: { type: string }) => e.type)).toEqual(
+      expect.arrayContaining(['declined', 'appealed', 'appeal_decided']),
+    );
     expect(consoleErrors).toEqual([]);
     finished = true;
   }, 60_000);
@@ -467,16 +590,29 @@ describe('dashboards in the browser', () => {
     const noToken = await t.http.get('/v1/stream');
     expect(noToken.status).toBe(401);
     expect(noToken.body.code).toBe('UNAUTHENTICATED');
-    const badToken = await t.http.get('/v1/stream?token=not-a-jwt');
+    const badToken = await t.http.get('/v1/stream?ticket=not-a-ticket');
     expect(badToken.status).toBe(401);
     // The token leaves the URL before anything can log it; the controller gets it aside.
-    const raw = { url: '/v1/stream?token=abc.def.ghi&x=1' } as IncomingMessage;
-    expect(redactStreamToken(raw)).toBe('/v1/stream?token=%5Bredacted%5D&x=1');
-    expect(streamTokenOf(raw)).toBe('abc.def.ghi');
+    const raw = { url: '/v1/stream?ticket=abc-def&x=1' } as IncomingMessage;
+    expect(redactStreamToken(raw)).toBe('/v1/stream?ticket=%5Bredacted%5D&x=1');
+    expect(streamTicketOf(raw)).toBe('abc-def');
+    // A single-use ticket from the bearer token (EventSource cannot send the header).
+    const streamUrl = async (who: { Authorization: string }) => {
+      const res = await t.http.post('/v1/stream/ticket').set(who).expect(201);
+      return `${base}/v1/stream?ticket=${res.body.ticket}`;
+    };
 
-    const mine = openStream(`${base}/v1/stream?token=${staff.Authorization.slice(7)}`);
+    const mine = openStream(await streamUrl(staff));
     const otherMerchant = openStream(
-      `${base}/v1/stream?token=${t.token({ role: 'merchant', sub: 'staff-x', merchantId: '00000000-0000-4000-8000-000000000001' })}`,
+      await streamUrl(
+        bearer(
+          t.token({
+            role: 'merchant',
+            sub: 'staff-x',
+            merchantId: '00000000-0000-4000-8000-000000000001',
+          }),
+        ),
+      ),
     );
     try {
       expect(await mine.opened).toEqual({ status: 200, contentType: 'text/event-stream' });
@@ -486,7 +622,7 @@ describe('dashboards in the browser', () => {
 
       const receipt = await createReceipt(t, { accountId: posAccount, subject: '龙井茶 礼盒' });
       const payer = bearer(t.token({ role: 'consumer', sub: receipt.payerId }));
-      const payerStream = openStream(`${base}/v1/stream?token=${payer.Authorization.slice(7)}`);
+      const payerStream = openStream(await streamUrl(payer));
       await payerStream.next((e) => e.type === 'ready');
       const created = await t.http
         .post('/v1/complaints')
@@ -530,4 +666,30 @@ describe('dashboards in the browser', () => {
     }
     finished = true;
   }, 30_000);
+
+  it('Swagger UI and Bull Board work under the CSP; no source maps are built', async () => {
+    finished = false;
+    expect(readdirSync(join(ensureWebBuild(), 'assets')).filter((f) => f.endsWith('.map'))).toEqual(
+      [],
+    );
+    const page = await open(DESKTOP);
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(`${base}/docs`);
+    await page.locator('.swagger-ui .info .title', { hasText: 'Hejie API' }).waitFor();
+    // The admin's dashboard opens Bull Board through a session (no token in any URL).
+    await page.goto(`${base}/app/`);
+    await page.locator('[data-testid="admins"] button').first().click();
+    await page.getByTestId('job-queues').click();
+    await page.waitForURL(`${base}/admin/queues`);
+    await page.getByText('deadlines').first().waitFor();
+    const cookies = await page.context().cookies(`${base}/admin/queues`);
+    const session = cookies.find((c) => c.name === 'hejie_admin_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/admin/queues' });
+    // Bull Board's Google Fonts stylesheet is blocked on purpose; nothing else may be.
+    expect(errors.filter((e) => !e.includes('fonts.googleapis.com'))).toEqual([]);
+    finished = true;
+  }, 60_000);
 });

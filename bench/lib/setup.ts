@@ -67,6 +67,7 @@ export async function openStage(tag: string, opts: Options): Promise<Stage> {
     // The configuration's ceiling (1,000,000 per window): the load generator is one caller per
     // receipt, but nothing here is about the rate limiter.
     RATE_LIMIT: '1000000',
+    WRITE_RATE_LIMIT: '1000000',
     SWEEP_INTERVAL: '1s',
     MERCHANT_RESPONSE_SLA: '96h',
     AUTH_DEV_LOGIN: 'false',

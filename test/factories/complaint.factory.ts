@@ -60,6 +60,19 @@ export async function createOffice(
   return res.body as { id: string; name: string; regionCodes: string[] };
 }
 
+/** The complainant of the case packet (PUT …/complainant, or `complainant` when escalating). */
+export const COMPLAINANT = {
+  realName: '张三',
+  phone: '13900001111',
+  address: '浙江省杭州市西湖区文三路100号2幢301室',
+};
+
+/** Gives the case packet its complainant (needed before an office may accept the case). */
+export async function provideComplainant(t: TestApp, id: string, consumer: Headers) {
+  const res = await t.http.put(`/v1/complaints/${id}/complainant`).set(consumer).send(COMPLAINANT);
+  expectStatus(res, 204, 'complainant');
+}
+
 /** A valid complaint body for `receiptId`; override any field. */
 export function complaintBody(receiptId: string, overrides: Record<string, unknown> = {}) {
   return {
@@ -120,7 +133,12 @@ export async function ticketIn(
   t: TestApp,
   shop: Shop,
   state: TicketState,
-  opts: { regulator?: Headers; contactPhone?: string; demand?: Record<string, unknown> } = {},
+  opts: {
+    regulator?: Headers;
+    contactPhone?: string;
+    demand?: Record<string, unknown>;
+    complainant?: false | typeof COMPLAINANT;
+  } = {},
 ): Promise<Ticket> {
   const receipt = await createReceipt(t, { accountId: shop.accountId });
   const consumer = bearer(t.token({ role: 'consumer', sub: receipt.payerId }));
@@ -176,10 +194,15 @@ export async function ticketIn(
     ticket.body = done.body;
     return ticket;
   }
+  // The complainant's details go with the escalation (the case packet an office needs before
+  // it may accept); `complainant: false` leaves them out.
   const esc = await t.http
     .post(`/v1/complaints/${id}/escalate`)
     .set(consumer)
-    .send({ reason: 'The merchant does not offer anything useful.' });
+    .send({
+      reason: 'The merchant does not offer anything useful.',
+      ...(opts.complainant === false ? {} : { complainant: opts.complainant ?? COMPLAINANT }),
+    });
   expectStatus(esc, 200, 'escalate');
   ticket.body = esc.body;
   if (state === 'escalated') return ticket;

@@ -7,7 +7,9 @@ import request from 'supertest';
 import { generateRsaKeyPair, RsaKeyPair } from '../../libs/receipts/src/verifiers/test-signers';
 import { createApp } from '../../apps/api/src/app.factory';
 
-export const JWT_SECRET = 'test-secret-0123456789abcdef';
+export const JWT_SECRET = 'test-secret-0123456789abcdef-0123456789'; // >= 32 bytes
+/** GET /metrics needs it (API.md Operations); `metricsAuth()` is the header. */
+export const METRICS_TOKEN = 'test-metrics-token-0123456789';
 export const HMAC_SECRET = 'hmac-test-secret';
 export const APIV3_KEY = 'abcdefghijklmnopqrstuvwxyz012345'; // 32 bytes
 
@@ -46,6 +48,9 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
     RECEIPT_HMAC_SECRET: HMAC_SECRET,
     AUTH_DEV_LOGIN: 'false',
     LOG_LEVEL: 'silent',
+    METRICS_TOKEN,
+    // Suites make many writes with one token; the write limit's own test lowers it.
+    WRITE_RATE_LIMIT: '100000',
   };
   for (const [k, v] of Object.entries({ ...defaults, ...env })) {
     if (v === undefined) delete process.env[k];
@@ -69,4 +74,8 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
 
 export function bearer(token: string): { Authorization: string } {
   return { Authorization: `Bearer ${token}` };
+}
+
+export function metricsAuth(): { Authorization: string } {
+  return bearer(METRICS_TOKEN);
 }

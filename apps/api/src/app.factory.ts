@@ -2,12 +2,20 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { httpRequestDuration, loadConfig } from '@app/shared';
 import { AppModule, requestId } from './app.module';
+import { BodyPolicies } from './http/body-policy';
 import { registerContentParsers } from './http/content-parsers';
+import { registerMultipart } from './http/multipart';
 import { createValidationPipe } from './http/validation';
-import { registerBullBoard } from './ops/bull-board';
+import { registerSecurityHeaders } from './http/security-headers';
+import {
+  BULL_BOARD_SESSION_OPENAPI,
+  BULL_BOARD_SESSION_PATH,
+  registerBullBoard,
+} from './ops/bull-board';
 import { registerWebApp } from './web/serve-web';
 import { redactStreamToken } from './stream/redact-token';
 
@@ -20,13 +28,30 @@ export interface CreateAppOptions {
 /** Builds the HTTP app exactly as main.ts runs it; tests use the same function. */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const config = loadConfig(process.env);
+  const policies = new BodyPolicies(config);
   const adapter = new FastifyAdapter({
-    // The global cap is the batch limit; every content parser applies its own, smaller one.
-    bodyLimit: config.batchBodyLimitBytes,
+    // 1 MB for anything without a route of its own (404s included); every route gets its own
+    // limit from BodyPolicies (onRoute), e.g. 64 MiB on the batch route.
+    bodyLimit: policies.fallback.limit,
+    // Slow or stalled clients cannot hold a connection (SECURITY.md, "Limits"): the whole
+    // request within REQUEST_TIMEOUT, its headers within HEADERS_TIMEOUT, no silence longer
+    // than CONNECTION_TIMEOUT, idle keep-alive closed after KEEP_ALIVE_TIMEOUT.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      // Node checks the two limits above on this period (default 30 s).
+      connectionsCheckingInterval: Math.max(
+        100,
+        Math.min(1000, Math.floor(config.headersTimeoutMs / 4)),
+      ),
+    },
     genReqId: requestId,
     requestIdHeader: false,
-    trustProxy: true,
-    // EventSource sends its JWT in the query: keep it out of URLs that get logged (stream/).
+    // X-Forwarded-* only from the configured proxies (TRUST_PROXY), never from anyone.
+    trustProxy: config.trustProxy.length ? config.trustProxy : false,
+    // Stream tickets (and old `?token=` links) leave URLs before anything logs them (stream/).
     rewriteUrl: redactStreamToken,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
@@ -37,11 +62,17 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   });
   if (options.logger !== false) app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
-  registerContentParsers(fastify, config.bodyLimitBytes, config.batchBodyLimitBytes);
+  // First, so every route and scope registered after inherits the headers.
+  await registerSecurityHeaders(fastify);
+  registerContentParsers(fastify, policies);
+  // Evidence uploads only (http/multipart.ts): streamed, with their own limits.
+  await registerMultipart(fastify, config.attachmentMaxBytes);
 
   fastify.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
   });
+  // Before any body is read: media type, declared length, integrator signature header, batch cap.
+  policies.register(fastify);
   fastify.addHook('onResponse', async (req, reply) => {
     httpRequestDuration.observe(
       {
@@ -66,9 +97,13 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
         'One-tap consumer dispute resolution from payment receipts. Errors are RFC 9457 problem details (application/problem+json) with a stable `code`. Lists take `limit` (1–100, default 20) and an opaque `cursor`.',
       )
       .setVersion('1')
+      .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
+      .addServer('/', 'This deployment')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .build(),
   );
+  document.paths[BULL_BOARD_SESSION_PATH] = BULL_BOARD_SESSION_OPENAPI as never;
+  describePublicOperations(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
   const closeBoard = await registerBullBoard(app, config);
@@ -79,4 +114,29 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   await app.init();
   await fastify.ready();
   return app;
+}
+
+/**
+ * Routes without a bearer token (health, provider notifications signed in their own way, the
+ * public credit score and calendar, the SSE stream with its ticket) say so: `security: []`, so a
+ * generated client does not send a token there. Every operation names a client error, in the
+ * problem format, so integrators see the error shape on each route.
+ */
+function describePublicOperations(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'patch', 'delete'] as const) {
+      const op = item[method];
+      if (!op) continue;
+      if (!op.security) op.security = [];
+      if (!Object.keys(op.responses ?? {}).some((code) => code.startsWith('4'))) {
+        op.responses = {
+          ...op.responses,
+          '4XX': {
+            description:
+              'A request the API refuses (RFC 9457 problem details with a stable `code`)',
+          },
+        };
+      }
+    }
+  }
 }

@@ -7,28 +7,33 @@ import type { IncomingMessage } from 'node:http';
 import { DatabaseModule } from '@app/database';
 import { DirectoryModule } from '@app/directory';
 import { ReceiptsModule } from '@app/receipts';
-import { ComplaintsModule } from '@app/complaints';
+import { ComplaintsModule, EvidenceModule } from '@app/complaints';
 import { ThrottlerModule } from '@nestjs/throttler';
-import type Redis from 'ioredis';
 import { HEJIE_CONFIG, HejieConfigModule, QueueRootModule, loadConfig } from '@app/shared';
-import type { HejieConfig } from '@app/shared';
+import type { HejieConfig, RedisClient } from '@app/shared';
 import { DevTokenController } from './auth/dev-token.controller';
 import { MerchantsController } from './directory/merchants.controller';
 import { OfficesController } from './directory/offices.controller';
 import { AuthGuard } from './http/auth';
+import { requestLoggerOptions } from './http/request-logger';
 import { ProblemFilter } from './http/problem.filter';
 import { OpsController } from './ops/ops.controller';
 import { REDIS } from './ops/redis.provider';
 import { RedisModule } from './ops/redis.module';
 import { ComplaintsController } from './complaints/complaints.controller';
+import { AppealsController } from './complaints/appeals.controller';
+import { TrailController } from './trail/trail.controller';
+import { EvidenceController } from './complaints/evidence.controller';
 import { StatsController } from './stats/stats.controller';
 import { MerchantWebhooksController } from './webhooks/merchant-webhooks.controller';
 import { DomainMetrics } from './ops/domain-metrics';
 import { BullModule } from '@nestjs/bullmq';
 import { STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
 import { RedisThrottlerStorage } from './http/rate-limit';
+import { WriteLimiter, WriteRateLimitGuard } from './http/write-rate-limit';
 import { ReceiptsController, RefundsController } from './receipts/receipts.controller';
 import { StreamModule } from './stream/stream.module';
+import { CalendarController } from './calendar/calendar.controller';
 
 export function requestId(req: IncomingMessage): string {
   const incoming = req.headers['x-request-id'];
@@ -41,17 +46,7 @@ export function requestId(req: IncomingMessage): string {
     LoggerModule.forRootAsync({
       inject: [HEJIE_CONFIG],
       useFactory: (config: HejieConfig) => ({
-        pinoHttp: {
-          level: config.logLevel,
-          // Fastify assigns the id (see app.factory); pino-http reuses it so every line carries it.
-          genReqId: (req: IncomingMessage & { id?: string }) => req.id ?? requestId(req),
-          customAttributeKeys: { reqId: 'requestId' },
-          redact: ['req.headers.authorization', 'req.headers["x-hejie-signature"]'],
-          autoLogging: {
-            ignore: (req: IncomingMessage) =>
-              req.url === '/metrics' || req.url?.startsWith('/health') === true,
-          },
-        },
+        pinoHttp: requestLoggerOptions(config, requestId),
       }),
     }),
     JwtModule.registerAsync({
@@ -68,15 +63,20 @@ export function requestId(req: IncomingMessage): string {
     QueueRootModule,
     ThrottlerModule.forRootAsync({
       inject: [HEJIE_CONFIG, REDIS],
-      useFactory: (config: HejieConfig, redis: Redis) => ({
+      useFactory: (config: HejieConfig, redis: RedisClient) => ({
         throttlers: [{ name: 'default', ttl: config.rateLimitWindowMs, limit: config.rateLimit }],
-        storage: new RedisThrottlerStorage(redis, `${config.queuePrefix}:throttle:`),
+        // Not hash-tagged: one counter per caller, spread over the cluster's slots.
+        storage: new RedisThrottlerStorage(
+          redis,
+          `${config.queuePrefix.replace(/[{}]/g, '')}:throttle:`,
+        ),
       }),
     }),
     DatabaseModule,
     DirectoryModule,
     ReceiptsModule,
     ComplaintsModule,
+    EvidenceModule,
     BullModule.registerQueue({ name: STATS_QUEUE }, { name: WEBHOOKS_QUEUE }),
     StreamModule,
   ],
@@ -88,12 +88,19 @@ export function requestId(req: IncomingMessage): string {
     ReceiptsController,
     RefundsController,
     ComplaintsController,
+    AppealsController,
+    TrailController,
+    EvidenceController,
     StatsController,
     MerchantWebhooksController,
+    CalendarController,
   ],
   providers: [
     DomainMetrics,
+    WriteLimiter,
     { provide: APP_GUARD, useClass: AuthGuard },
+    // After AuthGuard (global guards run in this order): it counts per authenticated caller.
+    { provide: APP_GUARD, useClass: WriteRateLimitGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },
   ],
 })

@@ -4,7 +4,7 @@ import { createApp } from './app.factory';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const app = await createApp();
-  await app.listen({ port: config.port, host: process.env.HOST ?? '0.0.0.0' });
+  await app.listen({ port: config.port, host: config.host });
 }
 
 main().catch((e: unknown) => {

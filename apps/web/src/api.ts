@@ -33,21 +33,22 @@ export interface RequestOptions {
 }
 
 export async function api<T>(
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PUT',
   path: string,
   body?: unknown,
   opts: RequestOptions = {},
 ): Promise<T> {
   const token = opts.token === undefined ? currentToken : opts.token;
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
   let res: Response;
   try {
     res = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
       signal: opts.signal,
     });
   } catch (e) {
@@ -74,9 +75,41 @@ export async function api<T>(
   return json as T;
 }
 
+/** A binary answer (an attachment, the case packet PDF) as a Blob; errors as for api(). */
+export async function getBlob(path: string, accept = '*/*'): Promise<Blob> {
+  const headers: Record<string, string> = { accept };
+  if (currentToken) headers.authorization = `Bearer ${currentToken}`;
+  const res = await fetch(path, { headers });
+  if (!res.ok) {
+    const text = await res.text();
+    let problem: Problem = { status: res.status, title: res.statusText };
+    try {
+      problem = { status: res.status, ...(JSON.parse(text) as Record<string, unknown>) };
+    } catch {
+      /* not JSON */
+    }
+    throw new ApiError(problem);
+  }
+  return res.blob();
+}
+
+/** Saves a Blob under `filename` (the browser's download). */
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 export const get = <T>(path: string, opts?: RequestOptions) => api<T>('GET', path, undefined, opts);
 export const post = <T>(path: string, body?: unknown, opts?: RequestOptions) =>
   api<T>('POST', path, body ?? {}, opts);
+export const put = <T>(path: string, body: unknown, opts?: RequestOptions) =>
+  api<T>('PUT', path, body, opts);
 
 /** All pages of a list endpoint (up to `max` items). */
 export async function getAll<T>(path: string, max = 1000, opts?: RequestOptions): Promise<T[]> {

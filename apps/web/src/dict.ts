@@ -3,7 +3,10 @@
  * `t(key, vars)`; enum labels are `<group>.<value>` and read with `label(group, value)`.
  */
 export const DICT = {
-  'brand.home': ['和解首页', 'Hejie home'],
+  'brand.homeSuffix': ['（首页）', ' (home)'],
+  'title.signIn': ['登录', 'Sign in'],
+  'title.ticket': ['投诉工单', 'Complaint ticket'],
+  'title.resolve': ['发起和解', 'Initiate resolution'],
   'common.loading': ['加载中…', 'Loading…'],
   'common.skip': ['跳到正文', 'Skip to content'],
   'common.signOut': ['退出', 'Sign out'],
@@ -160,6 +163,13 @@ export const DICT = {
   'deadline.acceptBy': ['受理决定期限', 'Acceptance decision due'],
   'deadline.mediationEndBy': ['调解期限', 'Mediation ends'],
   'deadline.closedAt': ['已结束', 'Closed'],
+  'deadline.estimated': [
+    '按推算日历（节假日安排未公布）',
+    'estimated calendar (holiday notice not yet published)',
+  ],
+  'deadline.extended': ['已延长 {n} 个工作日：{reason}', 'Extended by {n} working days: {reason}'],
+  'rules.cn-12315': ['12315 投诉处理办法', '12315 national measures'],
+  'rules.platform-live-commerce': ['平台规则（直播电商）', 'Platform rules (live commerce)'],
 
   'actions.title': ['下一步', 'Next steps'],
   'actions.escalate': ['升级至市场监管部门', 'Escalate to the regulator'],
@@ -251,6 +261,7 @@ export const DICT = {
   'trail.invalid': ['哈希链校验失败（第 {seq} 条）', 'Hash chain broken at event {seq}'],
   'trail.anOffice': ['市场监管部门', 'the market regulator'],
   'trail.mediationEndBy': ['调解期限至 {at}', 'Mediation until {at}'],
+  'trail.deadlineMoved': ['{from} → {to}', '{from} → {to}'],
 
   'inbox.title': ['投诉工单', 'Complaint inbox'],
   'inbox.summary': ['概况', 'Summary'],
@@ -268,6 +279,7 @@ export const DICT = {
   'queue.acceptanceOverdue': ['受理超期', 'acceptance overdue'],
   'queue.allStatuses': ['全部状态', 'All statuses'],
   'queue.unassigned': ['仅看未分配', 'Unassigned only'],
+  'queue.jobs': ['任务队列面板', 'Job queues'],
   'queue.empty': ['队列为空', 'The queue is empty'],
 
   'col.number': ['工单号', 'Ticket'],
@@ -341,6 +353,7 @@ export const DICT = {
   'status.declined': ['不予受理', 'Declined'],
   'status.mediated': ['调解成功', 'Mediated'],
   'status.mediation_failed': ['调解终止', 'Mediation failed'],
+  'status.appealed': ['申诉复核中', 'Appeal under review'],
 
   'category.quality': ['质量问题', 'Quality'],
   'category.not_as_described': ['货不对板', 'Not as described'],
@@ -432,6 +445,101 @@ export const DICT = {
   'event.mediated': ['调解成功', 'Mediated'],
   'event.mediation_failed': ['调解终止', 'Mediation failed'],
   'event.regulator_viewed': ['监管人员查阅', 'Viewed by regulator'],
+  'event.attachment_added': ['添加证据', 'Evidence added'],
+  'event.complainant_provided': ['提交投诉人信息', 'Complainant details given'],
+
+  'error.ATTACHMENT_LIMIT': ['附件数量已达上限', 'Too many attachments'],
+  'error.UNSUPPORTED_MEDIA_TYPE': [
+    '仅支持 JPEG、PNG、WebP、PDF 或 MP4 文件',
+    'Only JPEG, PNG, WebP, PDF or MP4 files',
+  ],
+  'error.PAYLOAD_TOO_LARGE': ['文件太大', 'The file is too large'],
+  'error.CASE_PACKET_INCOMPLETE': ['案件材料不完整', 'The case packet is incomplete'],
+
+  'evidence.title': ['证据', 'Evidence'],
+  'evidence.none': ['暂无证据', 'No evidence yet'],
+  'evidence.file': ['拍照或选择文件', 'Take a photo or choose a file'],
+  'evidence.fileHint': [
+    '照片、截图、快递单、PDF 或短视频；照片的位置与设备信息不会提供给对方',
+    'Photos, screenshots, courier slips, PDFs or short videos; photos reach the other party without location or device data',
+  ],
+  'evidence.note': ['说明（可选）', 'Note (optional)'],
+  'evidence.upload': ['上传', 'Upload'],
+  'evidence.uploaded': ['证据已上传', 'Evidence uploaded'],
+  'evidence.download': ['下载', 'Download'],
+  'evidence.original': ['下载原件', 'Download original'],
+  'evidence.stripped': ['已去除位置信息', 'Location data removed'],
+  'evidence.by': ['{who} 上传', 'by {who}'],
+  'evidence.sha': ['SHA-256', 'SHA-256'],
+
+  'packet.title': ['案件材料', 'Case packet'],
+  'packet.complete': ['材料齐全，可以受理', 'Complete: the case can be accepted'],
+  'packet.missing': ['尚缺：{fields}', 'Still missing: {fields}'],
+  'packet.complainant': ['投诉人', 'Complainant'],
+  'packet.respondent': ['被投诉人', 'Respondent'],
+  'packet.creditCode': ['统一社会信用代码', 'Credit code'],
+  'packet.name': ['姓名', 'Name'],
+  'packet.phone': ['电话', 'Phone'],
+  'packet.address': ['地址', 'Address'],
+  'packet.headHash': ['处理记录链头', 'Trail head'],
+  'packet.pdf': ['下载 PDF', 'Download PDF'],
+  'packet.print': ['打印', 'Print'],
+  'packet.field.complainant.realName': ['投诉人姓名', "complainant's name"],
+  'packet.field.complainant.phone': ['投诉人电话', "complainant's phone"],
+  'packet.field.complainant.address': ['投诉人地址', "complainant's address"],
+
+  'next.title': ['接下来', 'What happens next'],
+  'next.office': ['您的投诉已交由 {office} 处理。', 'Your complaint is with {office}.'],
+  'next.acceptBy': [
+    '该部门应在 {at} 前决定是否受理，剩余',
+    'The office decides whether to take it up by {at}; time left:',
+  ],
+  'next.mediationEndBy': ['已受理，调解期限至 {at}。', 'Taken up; mediation runs until {at}.'],
+  'next.readers': [
+    '您的消息由商家和受理部门阅读；以下个人信息仅受理部门可见，商家看不到。',
+    'The merchant and the office read your messages; the details below are for the office only, never the merchant.',
+  ],
+  'next.needs': [
+    '受理前，监管部门需要您的真实姓名、电话和地址。',
+    'Before it can take the case up, the office needs your real name, phone and address.',
+  ],
+  'next.given': [
+    '您已提交投诉人信息，可随时更正。',
+    'You gave your details; you may correct them.',
+  ],
+  'next.save': ['提交', 'Save'],
+  'next.saved': ['投诉人信息已保存', 'Details saved'],
+  'event.deadline_extended': ['期限延长', 'Deadline extended'],
+  'event.deadline_changed': [
+    '期限按正式节假日安排重算',
+    'Deadline recomputed on the official calendar',
+  ],
+
+  'event.appealed': ['消费者申诉', 'Appealed'],
+  'event.appeal_decided': ['申诉复核决定', 'Appeal decided'],
+  'appealOutcome.upheld': ['维持原决定', 'Decision upheld'],
+  'appealOutcome.overturned': ['撤销原决定', 'Decision overturned'],
+  'appeal.title': ['申诉', 'Appeal'],
+  'appeal.hint': [
+    '对不予受理或调解终止的决定不服，可在 {at} 前申诉一次，由另一名工作人员复核。',
+    'If you disagree with this decision you may appeal once, until {at}; another officer reviews it.',
+  ],
+  'appeal.button': ['我要申诉', 'Appeal this decision'],
+  'appeal.reason': ['申诉理由 *', 'Why the decision should be reviewed *'],
+  'appeal.confirm': ['提交申诉', 'Submit appeal'],
+  'appeal.pending': ['申诉已提交，复核期限 {at}', 'Appeal submitted; review due by {at}'],
+  'appeal.decideTitle': ['申诉复核', 'Appeal review'],
+  'appeal.decideHint': [
+    '原决定人不能复核本申诉。维持：恢复原决定；撤销：重新进入受理或调解，并重新计算期限。',
+    'The officer who made the decision cannot review it. Upheld: the decision stands; overturned: the case goes back to acceptance or mediation with a new deadline.',
+  ],
+  'appeal.outcome': ['复核结论', 'Outcome'],
+  'appeal.note': ['复核意见（消费者可见）*', 'Reasons (shown to the consumer) *'],
+  'appeal.record': ['记录复核结论', 'Record the decision'],
+  'appeal.reviewOverdue': ['复核超期', 'review overdue'],
+  'deadline.reviewBy': ['申诉复核期限', 'Appeal review due'],
+  'flash.appealed': ['申诉已提交', 'Appeal submitted'],
+  'flash.appealDecided': ['复核结论已记录', 'Appeal decision recorded'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type DictKey = keyof typeof DICT;

@@ -63,7 +63,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   }, []);
   useEffect(() => {
     document.documentElement.lang = LOCALES[lang];
-    document.title = lang === 'zh' ? '和解 Hejie' : 'Hejie 和解';
+    // The title names the page too: App.tsx sets it per route, in this language.
   }, [lang]);
 
   const value = useMemo<I18n>(() => {

@@ -1,5 +1,6 @@
 import { createContext, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
+import { post } from './api';
 import { useSession } from './session';
 import type { TicketStreamEvent } from './types';
 
@@ -16,9 +17,12 @@ interface LiveValue {
 const LiveContext = createContext<LiveValue | null>(null);
 
 /**
- * One EventSource per signed-in tab on GET /v1/stream?token=… (EventSource cannot send an
- * Authorization header). The browser reconnects by itself after a network error; after each
- * (re)connection the server says `ready` and pages reload what they show.
+ * One EventSource per signed-in tab on GET /v1/stream?ticket=…: EventSource cannot send an
+ * Authorization header, and a JWT in a URL would end up in logs, so each (re)connection first
+ * trades the token for a single-use ticket (POST /v1/stream/ticket, valid 60 s). A used ticket
+ * cannot reopen the stream, so after an error this closes the EventSource and connects again
+ * with a fresh ticket (1 s, 2 s, 4 s … up to 30 s apart). After each connection the server
+ * says `ready` and pages reload what they show.
  */
 export function LiveProvider({ children }: { children: ReactNode }) {
   const { session } = useSession();
@@ -31,25 +35,53 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       setState('off');
       return;
     }
-    setState('connecting');
-    const es = new EventSource(`/v1/stream?token=${encodeURIComponent(token)}`);
+    let stopped = false;
+    let es: EventSource | null = null;
+    let retry: ReturnType<typeof setTimeout> | null = null;
+    let failures = 0;
     const emit = (m: LiveMessage) => listeners.current.forEach((fn) => fn(m));
-    es.addEventListener('ready', () => {
-      setState('live');
-      emit({ kind: 'ready' });
-    });
-    es.addEventListener('ticket', (e) => {
+    const reconnect = () => {
+      es?.close();
+      es = null;
+      if (stopped) return;
+      setState(failures > 2 ? 'offline' : 'connecting');
+      const delay = Math.min(30_000, 1000 * 2 ** Math.min(failures, 5));
+      failures++;
+      retry = setTimeout(() => void connect(), delay);
+    };
+    const connect = async () => {
+      setState('connecting');
+      let ticket: string;
       try {
-        emit({
-          kind: 'ticket',
-          event: JSON.parse((e as MessageEvent<string>).data) as TicketStreamEvent,
-        });
+        ({ ticket } = await post<{ ticket: string }>('/v1/stream/ticket', {}, { token }));
       } catch {
-        // a malformed event is dropped; the next `ready` reloads everything
+        return reconnect();
       }
-    });
-    es.onerror = () => setState(es.readyState === EventSource.CLOSED ? 'offline' : 'connecting');
-    return () => es.close();
+      if (stopped) return;
+      es = new EventSource(`/v1/stream?ticket=${encodeURIComponent(ticket)}`);
+      es.addEventListener('ready', () => {
+        failures = 0;
+        setState('live');
+        emit({ kind: 'ready' });
+      });
+      es.addEventListener('ticket', (e) => {
+        try {
+          emit({
+            kind: 'ticket',
+            event: JSON.parse((e as MessageEvent<string>).data) as TicketStreamEvent,
+          });
+        } catch {
+          // a malformed event is dropped; the next `ready` reloads everything
+        }
+      });
+      es.onerror = reconnect;
+    };
+    void connect();
+    return () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      es?.close();
+    };
   }, [token]);
 
   const value = useMemo<LiveValue>(

@@ -87,9 +87,28 @@ export interface Ticket {
   settlement?: Settlement | null;
   settledVia?: string | null;
   withdrawReason?: string | null;
+  ruleSet?: string | null;
+  deadlineBasis?: Record<string, 'official' | 'estimated'>;
+  extensions?: { deadline: string; workdays: number; reason: string; at: string }[];
+  appealableUntil: string | null;
+  reviewBy: string | null;
+  appealReviewOverdue: boolean;
+  appeal: {
+    from: TicketStatus;
+    reason: string;
+    appealedAt: string;
+    reviewBy: string;
+    outcome: 'upheld' | 'overturned' | null;
+    note: string | null;
+    decidedAt: string | null;
+  } | null;
   createdAt: string;
   updatedAt: string;
   serialComplainant?: boolean;
+  /** Once escalated (consumer, office, admin): the office that has the case. */
+  officeName?: string | null;
+  /** Once escalated (consumer, office, admin): what the case packet still needs. */
+  casePacket?: { complete: boolean; missing: string[] };
 }
 
 /** An accepted offer being carried out (settling) or carried out (resolved). */

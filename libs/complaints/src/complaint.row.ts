@@ -1,6 +1,8 @@
-import { decryptPii } from '@app/shared';
+import { openFor } from '@app/shared';
 import type { Actor } from '@app/shared';
 import type { TicketStatus } from './lifecycle';
+import type { AppealOutcome } from './vocabulary';
+import { appealFields } from './appeals/appeal-view';
 import type {
   Category,
   DeclineReason,
@@ -55,10 +57,26 @@ export interface ComplaintRow {
   settled_at?: Date | null;
   settled_via?: SettledVia | null;
   withdraw_reason?: WithdrawReason | null;
+  /** Issue 15 (migration CalendarAndRuleSets): absent from rows built before they existed. */
+  rule_set?: string | null;
+  rule_limits?: unknown;
+  deadline_basis?: Record<string, { basis: 'official' | 'estimated' } & Record<string, unknown>>;
+  extensions?: unknown;
   event_count: number;
   head_hash: string | null;
   created_at: Date;
   updated_at: Date;
+  // Appeals (migration Appeals1764700700000); optional so rows built in code need not list them.
+  decided_by?: string | null;
+  decided_at?: Date | null;
+  appealed_at?: Date | null;
+  appeal_from?: TicketStatus | null;
+  appeal_reason?: string | null;
+  review_by?: Date | null;
+  appeal_outcome?: AppealOutcome | null;
+  appeal_note?: string | null;
+  appeal_decided_by?: string | null;
+  appeal_decided_at?: Date | null;
 }
 
 export interface OfferRow {
@@ -100,9 +118,14 @@ export function canSee(
  * opened: show its masked form rather than fail, since one such row would otherwise turn every
  * list that contains it into a 500 for admins and offices.
  */
-function clearPhone(sealed: string, masked: string | null, piiKey: Buffer): string | null {
+function clearPhone(
+  id: string,
+  sealed: string,
+  masked: string | null,
+  piiKey: Buffer,
+): string | null {
   try {
-    return decryptPii(sealed, piiKey);
+    return openFor(piiKey, 'phone', id, sealed);
   } catch {
     return masked;
   }
@@ -118,7 +141,7 @@ export function ticketView(row: ComplaintRow, actor: Actor, piiKey: Buffer, now:
     contactPhone =
       actor.role === 'merchant'
         ? row.contact_phone_masked
-        : clearPhone(row.contact_phone_enc, row.contact_phone_masked, piiKey);
+        : clearPhone(row.id, row.contact_phone_enc, row.contact_phone_masked, piiKey);
   }
   return {
     id: row.id,
@@ -158,6 +181,19 @@ export function ticketView(row: ComplaintRow, actor: Actor, piiKey: Buffer, now:
     settlement: settlementView(row),
     settledVia: row.settled_via ?? null,
     withdrawReason: row.withdraw_reason ?? (row.status === 'withdrawn' ? 'consumer' : null),
+    ruleSet: row.rule_set ?? null,
+    deadlineBasis: Object.fromEntries(
+      Object.entries(row.deadline_basis ?? {}).map(([field, b]) => [field, b.basis]),
+    ),
+    extensions: (Array.isArray(row.extensions) ? row.extensions : []).map(
+      (e: { deadline: string; workdays: number; reason: string; at: string }) => ({
+        deadline: e.deadline,
+        workdays: e.workdays,
+        reason: e.reason,
+        at: e.at,
+      }),
+    ),
+    ...appealFields(row, now),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

@@ -4,14 +4,15 @@ export {
   MONEY_OFFER_TYPES,
   SETTLED_VIA,
   VERIFIED_SETTLED_VIA,
+  APPEAL_OUTCOMES,
   AMOUNT_TYPES,
   CATEGORIES,
   DECLINE_REASONS,
   DEMAND_TYPES,
   REFUND_TYPES,
 } from './vocabulary';
-import type { Category, DeclineReason, DemandType, SettledVia } from './vocabulary';
-export type { Category, DeclineReason, DemandType, SettledVia };
+import type { AppealOutcome, Category, DeclineReason, DemandType, SettledVia } from './vocabulary';
+export type { AppealOutcome, Category, DeclineReason, DemandType, SettledVia };
 
 export const ESCALATION_REASONS = [
   'merchant_no_response',
@@ -100,10 +101,33 @@ export interface TicketView {
   settlement: SettlementView | null;
   settledVia: SettledVia | null;
   withdrawReason: WithdrawReason | null;
+  /** The rule set the ticket was escalated under (kept through transfers). */
+  ruleSet: string | null;
+  /** Per deadline field (acceptBy, mediationEndBy, reviewBy): whether its calendar was official or estimated. */
+  deadlineBasis: Record<string, 'official' | 'estimated'>;
+  extensions: { deadline: string; workdays: number; reason: string; at: string }[];
+  /** End of the consumer's appeal window (declined / mediation_failed, not yet appealed), else null. */
+  appealableUntil: string | null;
+  /** The review deadline of the appeal (working days, the ticket's rule set). */
+  reviewBy: string | null;
+  /** Appealed and past reviewBy without a decision (like acceptanceOverdue). */
+  appealReviewOverdue: boolean;
+  appeal: AppealView | null;
   createdAt: string;
   updatedAt: string;
   /** Regulators and admins only: the consumer files many tickets against many merchants. */
   serialComplainant?: boolean;
+}
+
+export interface AppealView {
+  /** The appealed decision: declined | mediation_failed. */
+  from: TicketStatus;
+  reason: string;
+  appealedAt: string;
+  reviewBy: string;
+  outcome: 'upheld' | 'overturned' | null;
+  note: string | null;
+  decidedAt: string | null;
 }
 
 export interface NewComplaint {

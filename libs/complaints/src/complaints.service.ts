@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { ReadRouter } from '@app/database';
 import { DataSource, EntityManager } from 'typeorm';
 import {
   CLOCK,
@@ -8,12 +9,11 @@ import {
   DomainError,
   HEJIE_CONFIG,
   UNIQUE_VIOLATION,
-  calendarFallbacks,
-  decodeCursor,
-  encryptPii,
+  decodeTimeIdCursor,
   maskPhone,
   pageOf,
   pgCode,
+  sealFor,
   pgConstraint,
 } from '@app/shared';
 import type { Actor, Clock, HejieConfig, Page } from '@app/shared';
@@ -24,8 +24,6 @@ import {
   TicketStatus,
   assertConsumerMayEscalate,
   assertWithinComplaintWindow,
-  computeAcceptBy,
-  computeMediationEndBy,
   computeMerchantDeadlines,
   nextStatus,
 } from './lifecycle';
@@ -36,9 +34,24 @@ import { StatsService } from './stats/stats.service';
 import { MailService } from './mail/mail.service';
 import { insertTicket, outboxPayload, readIntake } from './ticket-intake';
 import { coalesce } from './jobs/coalesce';
+import { viewedSince } from './views/regulator-views';
+import { assertPacketComplete } from './case-packet/packet-rules';
 import { enqueueWebhooks } from './webhooks/webhook-events';
+import { assertOfferWithinPayment } from './offers/offer-limits';
 import type { Deadline } from './jobs/deadline-scheduler';
 import { ComplaintRow, OfferRow, canSee, offerView, ticketView } from './complaint.row';
+import { CalendarService } from './calendar/calendar.service';
+import { RulesService, TicketRules } from './rules/rules.service';
+import {
+  DEADLINE_FIELDS,
+  DeadlineBasis,
+  clampRecomputed,
+  computeDeadline,
+  recomputeDeadline,
+  staleYears,
+} from './calendar/deadlines';
+import type { CalendarSnapshot } from './calendar/calendar-year';
+import { acceptSpec, extensionOf, type ExtendableDeadline } from './rules/extensions';
 import {
   acceptance,
   assertOfferOpen,
@@ -139,6 +152,9 @@ export class ComplaintsService {
     private readonly scheduler: DeadlineScheduler,
     private readonly stats: StatsService,
     private readonly mail: MailService,
+    private readonly reads: ReadRouter,
+    private readonly calendar: CalendarService,
+    private readonly rules: RulesService,
   ) {}
 
   /**
@@ -243,7 +259,7 @@ export class ComplaintsService {
       demand_amount_minor: amount === undefined || amount === null ? null : String(amount),
       description: input.description,
       contact_phone_enc: input.contactPhone
-        ? encryptPii(input.contactPhone, this.config.piiKey)
+        ? sealFor(this.config.piiKey, 'phone', id, input.contactPhone)
         : null,
       contact_phone_masked: input.contactPhone ? maskPhone(input.contactPhone) : null,
       idempotency_key: idempotencyKey ?? null,
@@ -300,10 +316,19 @@ export class ComplaintsService {
   async get(id: string, actor: Actor): Promise<TicketView> {
     const now = this.clock.now();
     if (actor.role === 'regulator') {
-      // A regulator's view is part of the trail (who looked at the file, and when).
-      await this.transition(id, actor, null, () => ({
-        event: { type: 'regulator_viewed', data: {} },
-      }));
+      // A regulator's view is part of the trail (who looked at the file, and when): once per
+      // officer per ticket per REGULATOR_VIEW_WINDOW, decided under the row lock (views/).
+      const since = new Date(now.getTime() - this.config.regulatorViewWindowMs);
+      await this.db.transaction(async (tx) => {
+        if (await viewedSince(tx, id, actor.sub, since)) return;
+        await this.transition(
+          id,
+          actor,
+          null,
+          () => ({ event: { type: 'regulator_viewed', data: {} } }),
+          { tx, deadlines: [] },
+        );
+      });
     }
     return this.view(id, actor, now);
   }
@@ -349,20 +374,15 @@ export class ComplaintsService {
       where.push(`status = 'escalated' AND office_id IS NULL`);
     }
     if (q.status) where.push(`status = ${p(q.status)}`);
-    const cursor = decodeCursor(q.cursor, 2);
-    // A cursor is base64 JSON anyone can forge: check its key before PostgreSQL casts it (a
-    // failed ::timestamptz / ::uuid cast would be a 500, not the 400 an unknown cursor is).
-    if (cursor && !isKeysetCursor(cursor)) {
-      throw new DomainError('VALIDATION_FAILED', 'cursor is not a cursor this API returned', {}, [
-        { field: 'cursor', message: 'invalid cursor' },
-      ]);
-    }
+    // A forged cursor (e.g. ["1", uuid]) is a 400 before PostgreSQL casts it (see pagination).
+    const cursor = decodeTimeIdCursor(q.cursor);
     if (cursor) {
       where.push(
         `(${sortCol}, id) ${dir === 'ASC' ? '>' : '<'} (${p(cursor[0])}::timestamptz, ${p(cursor[1])}::uuid)`,
       );
     }
-    const rows: ComplaintRow[] = await this.db.query(
+    // A list may lag the primary by up to REPLICA_MAX_LAG: it goes to the replica when there is one.
+    const rows: ComplaintRow[] = await this.reads.query(
       `SELECT * FROM complaints ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY ${sortCol} ${dir}, id ${dir} LIMIT ${p(limit + 1)}`,
       params,
@@ -434,6 +454,7 @@ export class ComplaintsService {
     this.checkDemand(offer.type, offer.amountMinor, 'amountMinor');
     const offerId = randomUUID();
     await this.transition(id, actor, 'make_offer', async (t, now, tx) => {
+      await assertOfferWithinPayment(tx, t.receipt_id, offer);
       // Offers expire unanswered (OFFER_RESPONSE_SLA); the consumer is reminded halfway.
       const expiresAt = new Date(now.getTime() + this.config.offerResponseSlaMs);
       const remindAt = reminderAt({ created_at: now, expires_at: expiresAt });
@@ -552,17 +573,37 @@ export class ComplaintsService {
 
   // ---------------------------------------------------------------- escalate
 
-  /** The consumer's "one more tap". */
-  async escalate(id: string, actor: Actor, reason: string): Promise<TicketView> {
-    await this.transition(id, actor, 'escalate', async (t, now, tx) => {
-      assertConsumerMayEscalate({
-        status: t.status,
-        merchantRespondBy: t.merchant_respond_by,
-        firstResponseAt: t.first_response_at,
-        now,
-      });
-      return this.escalation(t, now, tx, 'consumer_request', reason);
+  /**
+   * The consumer's "one more tap". `alongside` runs in the same transaction after the
+   * escalation (the complainant's details given with it: both are written, or neither).
+   */
+  async escalate(
+    id: string,
+    actor: Actor,
+    reason: string,
+    alongside?: (tx: EntityManager) => Promise<void>,
+  ): Promise<TicketView> {
+    const ctx: BatchContext = { tx: undefined as unknown as EntityManager, deadlines: [] };
+    await this.db.transaction(async (tx) => {
+      ctx.tx = tx;
+      await this.transition(
+        id,
+        actor,
+        'escalate',
+        async (t, now, ltx) => {
+          assertConsumerMayEscalate({
+            status: t.status,
+            merchantRespondBy: t.merchant_respond_by,
+            firstResponseAt: t.first_response_at,
+            now,
+          });
+          return this.escalation(t, now, ltx, 'consumer_request', reason);
+        },
+        ctx,
+      );
+      if (alongside) await alongside(tx);
     });
+    await this.scheduler.schedule(ctx.deadlines);
     return this.view(id, actor, this.clock.now());
   }
 
@@ -594,15 +635,21 @@ export class ComplaintsService {
   // ---------------------------------------------------------------- regulator
 
   async acceptCase(id: string, actor: Actor): Promise<TicketView> {
-    await this.transition(id, actor, 'accept_case', (_t, now) => {
-      const mediationEndBy = computeMediationEndBy(
-        now,
-        this.config.mediationWorkdays,
-        undefined,
-        this.onFallback,
-      );
+    const calendar = await this.calendar.snapshot();
+    await this.transition(id, actor, 'accept_case', async (t, now, tx) => {
+      // 422 CASE_PACKET_INCOMPLETE naming what is missing (case-packet/packet-rules.ts).
+      await assertPacketComplete(tx, t);
+      const rules = this.rules.ticketRules(t);
+      const { at: mediationEndBy, basis } = computeDeadline(calendar, now, {
+        workdays: rules.limits.mediationWorkdays,
+        ruleSet: rules.ruleSet,
+      });
       return {
-        set: { accepted_at: now, mediation_end_by: mediationEndBy },
+        set: {
+          accepted_at: now,
+          mediation_end_by: mediationEndBy,
+          deadline_basis: withBasis(t, 'mediationEndBy', basis),
+        },
         event: {
           type: 'accepted',
           data: { officeId: actor.officeId ?? null, mediationEndBy: mediationEndBy.toISOString() },
@@ -620,7 +667,12 @@ export class ComplaintsService {
     detail?: string,
   ): Promise<TicketView> {
     await this.transition(id, actor, 'decline', (_t, now) => ({
-      set: { decline_reason: reason, decline_detail: detail ?? null, closed_at: now },
+      set: {
+        decline_reason: reason,
+        decline_detail: detail ?? null,
+        closed_at: now,
+        ...decidedBy(actor, now),
+      },
       event: { type: 'declined', data: { reason, detail: detail ?? null } },
     }));
     return this.view(id, actor, this.clock.now());
@@ -629,24 +681,27 @@ export class ComplaintsService {
   /** Hands the case to another office, which gets its own acceptance period from now. */
   async transfer(id: string, actor: Actor, officeId: string): Promise<TicketView> {
     await this.directory.getOffice(officeId);
+    const calendar = await this.calendar.snapshot();
     await this.transition(id, actor, 'transfer', (t, now) => {
       if (t.office_id === officeId) {
         throw new DomainError('VALIDATION_FAILED', 'the ticket is already with that office', {}, [
           { field: 'officeId', message: 'same office' },
         ]);
       }
-      const acceptBy = computeAcceptBy(
-        now,
-        this.config.regulatorAcceptWorkdays,
-        undefined,
-        this.onFallback,
-      );
+      // The ticket keeps the rule set it was escalated under (API.md), whatever the new office's.
+      const accept = this.acceptBy(calendar, now, this.rules.ticketRules(t));
+      const acceptBy = accept.at;
       return {
-        set: { office_id: officeId, accept_by: acceptBy },
+        set: {
+          office_id: officeId,
+          accept_by: acceptBy,
+          deadline_basis: withBasis(t, 'acceptBy', accept.basis),
+        },
         event: {
           type: 'transferred',
           data: { from: t.office_id, to: officeId, acceptBy: acceptBy.toISOString() },
         },
+        deadlines: [{ complaintId: id, kind: 'acceptance', dueAt: acceptBy }],
       };
     });
     // The caller may no longer see it; answer with what the new office sees.
@@ -670,7 +725,11 @@ export class ComplaintsService {
         settlement: settlement ?? null,
       };
       return {
-        set: { mediation_outcome: JSON.stringify(result), closed_at: now },
+        set: {
+          mediation_outcome: JSON.stringify(result),
+          closed_at: now,
+          ...decidedBy(actor, now),
+        },
         event: { type: outcome === 'agreement' ? 'mediated' : 'mediation_failed', data: result },
       };
     });
@@ -691,13 +750,177 @@ export class ComplaintsService {
         done = true;
         const result = { outcome: 'failed', reason: 'time_limit', note: null, settlement: null };
         return {
-          set: { mediation_outcome: JSON.stringify(result), closed_at: now },
+          set: {
+            mediation_outcome: JSON.stringify(result),
+            closed_at: now,
+            ...decidedBy({ role: 'system', sub: 'system' }, now),
+          },
           event: { type: 'mediation_failed', data: result },
         };
       },
       outer,
     );
     return done;
+  }
+
+  // ---------------------------------------------------------------- deadlines (issue 15)
+
+  /**
+   * POST /v1/complaints/:id/extend: the office extends the running deadline once, by 1 to the
+   * ticket's set's maximum working days, with a reason the consumer sees (rules/extensions.ts).
+   * One guarded write with its `deadline_extended` event.
+   */
+  async extend(
+    id: string,
+    actor: Actor,
+    deadline: ExtendableDeadline,
+    workdays: number,
+    reason: string,
+  ): Promise<TicketView> {
+    const calendar = await this.calendar.snapshot();
+    await this.transition(id, actor, 'extend_deadline', (t, now) => {
+      const rules = this.rules.ticketRules(t);
+      const field = DEADLINE_FIELDS[deadline];
+      const old = t[field.column as 'accept_by' | 'mediation_end_by'];
+      const current = t.deadline_basis?.[deadline] as DeadlineBasis | undefined;
+      extensionOf(t, deadline, workdays, rules, current?.from);
+      // The limit as counted so far (its basis), or — a ticket from before bases existed —
+      // counted again from its start under its set.
+      const base: DeadlineBasis =
+        current ??
+        (deadline === 'acceptBy'
+          ? this.acceptBy(calendar, t.escalated_at ?? now, rules).basis
+          : computeDeadline(calendar, t.accepted_at ?? now, {
+              workdays: rules.limits.mediationWorkdays,
+              ruleSet: rules.ruleSet,
+            }).basis);
+      const next = recomputeDeadline(calendar, { ...base, workdays: base.workdays + workdays });
+      const entry = {
+        deadline,
+        workdays,
+        reason,
+        at: now.toISOString(),
+        by: { role: actor.role, id: actor.sub },
+        from: old ? old.toISOString() : null,
+        to: next.at.toISOString(),
+      };
+      const extensions = [...(Array.isArray(t.extensions) ? t.extensions : []), entry];
+      return {
+        set: {
+          [field.column]: next.at,
+          deadline_basis: withBasis(t, deadline, next.basis),
+          extensions: JSON.stringify(extensions),
+        },
+        event: { type: 'deadline_extended', data: entry },
+        deadlines: [{ complaintId: id, kind: field.kind as Deadline['kind'], dueAt: next.at }],
+      };
+    });
+    return this.view(id, actor, this.clock.now());
+  }
+
+  /**
+   * A year's official calendar was loaded (or a newer version of it): the running deadlines
+   * counted on an estimate or an older version of a year are recomputed, each exactly once, with
+   * an event `deadline_changed` { field, from, to, calendarVersion } — also when the date stays
+   * (the trail records that it is now official). Rows are taken FOR UPDATE SKIP LOCKED and
+   * re-checked under the lock, so parallel workers never change a ticket twice; none moves into
+   * the past (clampRecomputed). Returns how many tickets changed (fewer than `limit`: done).
+   */
+  async rebaseBatch(limit: number): Promise<{ changed: number }> {
+    const calendar = await this.calendar.snapshot(true);
+    const latest = calendar.latestVersions();
+    const ctx: BatchContext = { tx: undefined as unknown as EntityManager, deadlines: [] };
+    const changed = await this.db.transaction(async (tx) => {
+      ctx.tx = tx;
+      const where = Object.entries(DEADLINE_FIELDS).map(
+        ([field, f]) =>
+          `(status = '${f.status}' AND EXISTS (SELECT 1 FROM jsonb_each_text(deadline_basis->'${field}'->'years') y
+             WHERE y.value::int < coalesce(($1::jsonb ->> y.key)::int, 0)))`,
+      );
+      const rows: { id: string }[] = await tx.query(
+        `SELECT id FROM complaints WHERE deadline_basis <> '{}'::jsonb AND (${where.join(' OR ')})
+          LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [JSON.stringify(latest), limit],
+      );
+      let n = 0;
+      for (const { id } of rows) {
+        let stale: [string, DeadlineBasis][] = [];
+        const done = await this.transition(
+          id,
+          SWEEPER,
+          (t) => {
+            stale = [];
+            for (const [field, f] of Object.entries(DEADLINE_FIELDS)) {
+              const b = t.deadline_basis?.[field] as DeadlineBasis | undefined;
+              if (f.status === t.status && b && staleYears(b, latest).length)
+                stale.push([field, b]);
+            }
+            return stale.length ? 'recompute_deadline' : null;
+          },
+          (t, now) => {
+            // One deadline runs per status: the first stale one is it.
+            const [field, basis] = stale[0];
+            const f = DEADLINE_FIELDS[field];
+            const old = t[f.column as 'accept_by' | 'mediation_end_by'] as Date;
+            const next = recomputeDeadline(calendar, basis);
+            const to = clampRecomputed(next.at, old, now);
+            const calendarVersion = Math.max(
+              ...staleYears(basis, latest).map((y) => latest[y] ?? 0),
+            );
+            return {
+              set: { [f.column]: to, deadline_basis: withBasis(t, field, next.basis) },
+              event: {
+                type: 'deadline_changed',
+                data: {
+                  field,
+                  from: old.toISOString(),
+                  to: to.toISOString(),
+                  calendarVersion,
+                  basis: next.basis.basis,
+                  ...(to.getTime() !== next.at.getTime()
+                    ? { clamped: true, computed: next.at.toISOString() }
+                    : {}),
+                },
+              },
+              deadlines: [{ complaintId: id, kind: f.kind as Deadline['kind'], dueAt: to }],
+            };
+          },
+          ctx,
+        );
+        if (done) n++;
+      }
+      return n;
+    });
+    await this.scheduler.schedule(ctx.deadlines);
+    return { changed };
+  }
+
+  /** Open deadlines (running in their status) counted on an estimate, per field: a gauge. */
+  async countEstimatedDeadlines(): Promise<{ field: string; n: number }[]> {
+    const out: { field: string; n: number }[] = [];
+    for (const [field, f] of Object.entries(DEADLINE_FIELDS)) {
+      const [{ n }]: { n: string }[] = await this.db.query(
+        `SELECT count(*) AS n FROM complaints WHERE status = $1 AND deadline_basis->$2->>'basis' = 'estimated'`,
+        [f.status, field],
+      );
+      out.push({ field, n: Number(n) });
+    }
+    return out;
+  }
+
+  /**
+   * An event without a state change (evidence, the complainant's details), appended through
+   * transition() in the caller's transaction `tx`: the ticket row locked, the guarded UPDATE of
+   * its chain head, the event and the outbox rows. `change` runs under the lock and may refuse.
+   */
+  async recordEvent(
+    tx: EntityManager,
+    id: string,
+    actor: Actor,
+    change: (t: ComplaintRow, now: Date, tx: EntityManager) => Change | Promise<Change>,
+  ): Promise<void> {
+    // No deadlines come from such events (none would be scheduled: the caller owns the commit).
+    await this.transition(id, actor, null, change, { tx, deadlines: [] });
   }
 
   // ---------------------------------------------------------------- internals
@@ -709,6 +932,7 @@ export class ComplaintsService {
    * (the worker, settlement/), returning null for "nothing to do". Used by settlement/ too, so
    * that every ticket write is this one path.
    */
+  /** @internal Also the path of the appeals service (appeals/appeals.service.ts). */
   async transition(
     id: string,
     performer: Performer,
@@ -743,7 +967,7 @@ export class ComplaintsService {
       const cols = Object.keys(set);
       const params = [id, t.status, ...cols.map((k) => set[k])];
       const assignments = cols.map(
-        (k, i) => `${k} = $${i + 3}${k === 'mediation_outcome' ? '::jsonb' : ''}`,
+        (k, i) => `${k} = $${i + 3}${JSONB_COLUMNS.has(k) ? '::jsonb' : ''}`,
       );
       // Guarded: only from the status we read, so racing actions leave exactly one winner.
       // TypeORM answers an UPDATE with [rows, rowCount].
@@ -811,31 +1035,25 @@ export class ComplaintsService {
   ): Promise<Change> {
     await this.lapsePendingOffers(tx, [t], now);
     const officeId = await this.directory.routeOffice(t.region_code);
-    const acceptBy = this.acceptBy(now);
+    const rules = (await this.rules.forOffices([officeId])).get(officeId)!;
+    const accept = this.acceptBy(await this.calendar.snapshot(), now, rules);
     if (!officeId) this.warnUnassigned(t);
-    return escalationChange(t, now, reason, consumerReason, officeId, acceptBy);
+    return escalationChange(t, now, reason, consumerReason, officeId, accept, rules);
   }
 
-  /**
-   * acceptBy for escalations at `now`. `tickets`: how many escalations share it (a sweep batch),
-   * so the fallback counter still counts every deadline computed by the fallback rule.
-   */
-  private acceptBy(now: Date, tickets = 1): Date {
-    return computeAcceptBy(now, this.config.regulatorAcceptWorkdays, undefined, (year) =>
-      this.onFallback(year, tickets),
-    );
+  /** acceptBy from `now` under a ticket's rules (working days, or hours for an hour limit). */
+  private acceptBy(
+    calendar: CalendarSnapshot,
+    now: Date,
+    rules: TicketRules,
+    extraWorkdays = 0,
+  ): { at: Date; basis: DeadlineBasis } {
+    return computeDeadline(calendar, now, acceptSpec(rules, extraWorkdays));
   }
 
   private warnUnassigned(t: ComplaintRow): void {
     this.logger.warn(`no office covers region ${t.region_code}; ticket ${t.id} waits unassigned`);
   }
-
-  private readonly onFallback = (year: number, deadlines = 1): void => {
-    calendarFallbacks.inc({ year: String(year) }, deadlines);
-    this.logger.warn(
-      `no official holiday calendar for ${year}: counting Monday–Friday minus fixed-date holidays (documented fallback)`,
-    );
-  };
 
   private async lapsePendingOffer(t: ComplaintRow, now: Date, tx: EntityManager): Promise<void> {
     await this.lapsePendingOffers(tx, [t], now);
@@ -912,12 +1130,8 @@ export class ComplaintsService {
     return row;
   }
 
-  private async view(
-    id: string,
-    actor: Actor,
-    now: Date,
-    viewer: Actor = actor,
-  ): Promise<TicketView> {
+  /** @internal The answer of an action (also used by the appeals service). */
+  async view(id: string, actor: Actor, now: Date, viewer: Actor = actor): Promise<TicketView> {
     const [row]: ComplaintRow[] = await this.db.query('SELECT * FROM complaints WHERE id = $1', [
       id,
     ]);
@@ -1000,12 +1214,21 @@ export class ComplaintsService {
     const tickets = due.map(({ t }) => t);
     await this.lapsePendingOffers(tx, tickets, now);
     const offices = await this.directory.routeOffices(tickets.map((t) => t.region_code));
-    const acceptBy = this.acceptBy(now, tickets.length);
+    const rulesOf = await this.rules.forOffices([...offices.values(), null]);
+    const calendar = await this.calendar.snapshot();
+    // One acceptBy per rule set: every ticket of the batch escalates at the same `now`.
+    const acceptBySet = new Map<string, { at: Date; basis: DeadlineBasis }>();
     const changes = due.map(({ t, rule }) => {
       const officeId = offices.get(t.region_code) ?? null;
       if (!officeId) this.warnUnassigned(t);
       const next = allowedNext(t.status, rule.action, 'system');
-      const c = escalationChange(t, now, rule.reason, null, officeId, acceptBy);
+      const rules = rulesOf.get(officeId) ?? rulesOf.get(null)!;
+      let accept = acceptBySet.get(rules.ruleSet);
+      if (!accept) {
+        accept = this.acceptBy(calendar, now, rules);
+        acceptBySet.set(rules.ruleSet, accept);
+      }
+      const c = escalationChange(t, now, rule.reason, null, officeId, accept, rules);
       return { t, deadlines: c.deadlines ?? [], ...applyChange(t, next, c, SWEEPER, now) };
     });
     const updated = await guardedUpdateMany(
@@ -1043,19 +1266,6 @@ export class ComplaintsService {
   }
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** A (timestamp, id) key as list() writes it into its cursors. */
-function isKeysetCursor(key: (string | number | null)[]): boolean {
-  const [at, id] = key;
-  return (
-    typeof at === 'string' &&
-    !Number.isNaN(Date.parse(at)) &&
-    typeof id === 'string' &&
-    UUID_RE.test(id)
-  );
-}
-
 /**
  * nextStatus, with the refusal's details renamed: the state table reports the current status as
  * `status`, and the problem filter spreads a DomainError's extras into the RFC 9457 body, where
@@ -1077,6 +1287,15 @@ function allowedNext(from: TicketStatus, action: TicketAction, role: ActorRole):
   }
 }
 
+/**
+ * Who made a decision the consumer may appeal (declined, mediation_failed): the officer's (or
+ * admin's) `sub`; `system` for the worker's time-limit termination. The appeal is decided by
+ * someone else (appeals/appeal-policy.ts).
+ */
+function decidedBy(p: Performer, now: Date): { decided_by: string; decided_at: Date } {
+  return { decided_by: p.role === 'system' ? 'system' : p.sub, decided_at: now };
+}
+
 function actorOf(p: Performer): EventActor {
   return { role: p.role, id: p.sub };
 }
@@ -1086,14 +1305,25 @@ function actorOf(p: Performer): EventActor {
  * when no office covers its region) and by when that office must decide (`acceptBy`). Shared by
  * the consumer's escalation, the delayed job and the sweep's batches.
  */
+/** The ticket's deadline_basis with `field` set, as the JSON text a jsonb column takes. */
+function withBasis(
+  t: Pick<ComplaintRow, 'deadline_basis'>,
+  field: string,
+  basis: DeadlineBasis,
+): string {
+  return JSON.stringify({ ...(t.deadline_basis ?? {}), [field]: basis });
+}
+
 function escalationChange(
-  t: Pick<ComplaintRow, 'id'>,
+  t: Pick<ComplaintRow, 'id' | 'deadline_basis'>,
   now: Date,
   reason: EscalationReason,
   consumerReason: string | null,
   officeId: string | null,
-  acceptBy: Date,
+  accept: { at: Date; basis: DeadlineBasis },
+  rules: TicketRules,
 ): Change {
+  const acceptBy = accept.at;
   return {
     set: {
       pending_offer_id: null,
@@ -1101,10 +1331,20 @@ function escalationChange(
       escalated_at: now,
       escalation_reason: reason,
       accept_by: acceptBy,
+      rule_set: rules.ruleSet,
+      rule_limits: JSON.stringify(rules.limits),
+      deadline_basis: withBasis(t, 'acceptBy', accept.basis),
     },
     event: {
       type: 'escalated',
-      data: { reason, consumerReason, officeId, acceptBy: acceptBy.toISOString() },
+      data: {
+        reason,
+        consumerReason,
+        officeId,
+        acceptBy: acceptBy.toISOString(),
+        ruleSet: rules.ruleSet,
+        acceptByBasis: accept.basis.basis,
+      },
     },
     deadlines: [{ complaintId: t.id, kind: 'acceptance', dueAt: acceptBy }],
   };
@@ -1135,6 +1375,14 @@ function applyChange(
   return { event, set };
 }
 
+/** Ticket columns of type jsonb: a Change sets them as JSON text. */
+const JSONB_COLUMNS: ReadonlySet<string> = new Set([
+  'mediation_outcome',
+  'rule_limits',
+  'deadline_basis',
+  'extensions',
+]);
+
 /** PostgreSQL types of the ticket columns a batched transition may set (unnest takes typed arrays). */
 const BATCH_COLUMN_TYPES: Readonly<Record<string, string>> = {
   status: 'text',
@@ -1143,6 +1391,9 @@ const BATCH_COLUMN_TYPES: Readonly<Record<string, string>> = {
   escalated_at: 'timestamptz',
   escalation_reason: 'text',
   accept_by: 'timestamptz',
+  rule_set: 'text',
+  rule_limits: 'jsonb',
+  deadline_basis: 'jsonb',
   event_count: 'int',
   head_hash: 'text',
   updated_at: 'timestamptz',

@@ -15,6 +15,7 @@ export const TICKET_STATUSES = [
   'declined',
   'mediated',
   'mediation_failed',
+  'appealed',
 ] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 
@@ -34,8 +35,14 @@ export const OPEN_STATUSES: readonly TicketStatus[] = [
   'settling',
   'escalated',
   'mediating',
+  // "appealed — the consumer appealed a declined or mediation_failed decision within the
+  // window; a different officer reviews it by reviewBy and upholds or overturns it."
+  'appealed',
 ];
-/** Final: no row of the table leaves these, so no action (not even a message) is accepted. */
+/**
+ * Final: no action (not even a message) is accepted, except the consumer's one appeal of a
+ * `declined` or `mediation_failed` decision within the rule set's window (APPEALABLE_STATUSES).
+ */
 export const TERMINAL_STATUSES: readonly TicketStatus[] = [
   'resolved',
   'withdrawn',
@@ -43,6 +50,12 @@ export const TERMINAL_STATUSES: readonly TicketStatus[] = [
   'mediated',
   'mediation_failed',
 ];
+
+/** Terminal decisions the consumer may appeal once (申诉), within the rule set's window. */
+export const APPEALABLE_STATUSES: readonly TicketStatus[] = ['declined', 'mediation_failed'];
+
+export const APPEAL_OUTCOMES = ['upheld', 'overturned'] as const;
+export type AppealOutcome = (typeof APPEAL_OUTCOMES)[number];
 
 export const CATEGORIES = [
   'quality',

@@ -102,6 +102,10 @@ export class Office {
   @Column({ type: 'text', default: 'regulator' })
   kind: OfficeKind;
 
+  /** The rule set (time limits) the office works under; tickets copy it at escalation. */
+  @Column({ name: 'rule_set', type: 'text', default: 'cn-12315' })
+  ruleSet: string;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt: Date;
 

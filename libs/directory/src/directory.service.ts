@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -23,12 +24,19 @@ import {
   Store,
 } from './directory.entities';
 import { newWebhookSecret, sealWebhookSecret } from './webhook-secret';
+import { WEBHOOK_RESOLVER, assertWebhookUrlAllowed } from './webhook-url';
+import type { WebhookResolver } from './webhook-url';
 
 export interface NewMerchant {
   name: string;
   creditCode: string;
   contactEmail?: string;
   webhookUrl?: string;
+}
+/** PATCH /v1/merchants/:id: absent fields stay; null removes the webhook URL or e-mail. */
+export interface MerchantChanges {
+  webhookUrl?: string | null;
+  contactEmail?: string | null;
 }
 export interface NewStore {
   name: string;
@@ -40,6 +48,8 @@ export interface NewOffice {
   name: string;
   regionCodes: string[];
   kind?: OfficeKind;
+  /** A rule set id (checked by the caller against the known sets); default RULE_SET. */
+  ruleSet?: string;
 }
 export interface ListQuery {
   limit?: number;
@@ -64,7 +74,16 @@ export class DirectoryService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
+    @Inject(WEBHOOK_RESOLVER) private readonly resolveHost: WebhookResolver,
   ) {}
+
+  /** 422 WEBHOOK_URL_FORBIDDEN unless the URL may receive webhooks (see webhook-url.ts). */
+  async checkWebhookUrl(url: string): Promise<void> {
+    await assertWebhookUrlAllowed(url, {
+      allowPrivate: this.config.webhookAllowPrivate,
+      resolve: this.resolveHost,
+    });
+  }
 
   async createMerchant(input: NewMerchant): Promise<CreatedMerchant> {
     if (!isValidCreditCode(input.creditCode)) {
@@ -75,12 +94,16 @@ export class DirectoryService {
         [{ field: 'creditCode', message: 'invalid unified social credit code' }],
       );
     }
+    if (input.webhookUrl) await this.checkWebhookUrl(input.webhookUrl);
+    // The id is chosen here: the sealed secret is bound to it (associated data).
+    const id = randomUUID();
     const webhookSecret = newWebhookSecret();
-    const { sealed, keyId } = sealWebhookSecret(webhookSecret, this.config.piiKey);
+    const { sealed, keyId } = sealWebhookSecret(webhookSecret, this.config.piiKey, id);
     try {
       const repo = this.db.getRepository(Merchant);
       const merchant = await repo.save(
         repo.create({
+          id,
           name: input.name,
           creditCode: input.creditCode,
           contactEmail: input.contactEmail ?? null,
@@ -107,13 +130,36 @@ export class DirectoryService {
    */
   async rotateWebhookSecret(merchantId: string): Promise<string> {
     const webhookSecret = newWebhookSecret();
-    const { sealed, keyId } = sealWebhookSecret(webhookSecret, this.config.piiKey);
+    const { sealed, keyId } = sealWebhookSecret(webhookSecret, this.config.piiKey, merchantId);
     const [rows]: [{ id: string }[], number] = await this.db.query(
       `UPDATE merchants SET webhook_secret = $2, webhook_secret_key_id = $3 WHERE id = $1 RETURNING id`,
       [merchantId, sealed, keyId],
     );
     if (!rows.length) throw new DomainError('NOT_FOUND', `merchant ${merchantId} not found`);
     return webhookSecret;
+  }
+
+  /** Changes the webhook URL and/or contact e-mail; the URL is checked as on creation. */
+  async updateMerchant(id: string, changes: MerchantChanges): Promise<Merchant> {
+    if (changes.webhookUrl) await this.checkWebhookUrl(changes.webhookUrl);
+    const sets: string[] = [];
+    const params: unknown[] = [id];
+    if (changes.webhookUrl !== undefined) {
+      params.push(changes.webhookUrl);
+      sets.push(`webhook_url = $${params.length}`);
+    }
+    if (changes.contactEmail !== undefined) {
+      params.push(changes.contactEmail);
+      sets.push(`contact_email = $${params.length}`);
+    }
+    if (sets.length) {
+      const [rows]: [unknown[], number] = await this.db.query(
+        `UPDATE merchants SET ${sets.join(', ')} WHERE id = $1 RETURNING id`,
+        params,
+      );
+      if (!rows.length) throw new DomainError('NOT_FOUND', `merchant ${id} not found`);
+    }
+    return this.getMerchant(id);
   }
 
   async getMerchant(id: string): Promise<Merchant> {
@@ -187,17 +233,29 @@ export class DirectoryService {
   async createOffice(input: NewOffice): Promise<Office> {
     const prefixes = [...new Set(input.regionCodes)];
     return this.db.transaction(async (tx) => {
-      const office = await tx
-        .getRepository(Office)
-        .save(
-          tx.getRepository(Office).create({ name: input.name, kind: input.kind ?? 'regulator' }),
-        );
+      const office = await tx.getRepository(Office).save(
+        tx.getRepository(Office).create({
+          name: input.name,
+          kind: input.kind ?? 'regulator',
+          ruleSet: input.ruleSet ?? this.config.ruleSet,
+        }),
+      );
       office.regions = prefixes.map((prefix) =>
         tx.getRepository(OfficeRegion).create({ officeId: office.id, prefix }),
       );
       await tx.getRepository(OfficeRegion).insert(office.regions);
       return office;
     });
+  }
+
+  /** Changes the office's rule set for tickets escalated from now on (open tickets keep theirs). */
+  async setOfficeRuleSet(id: string, ruleSet: string): Promise<Office> {
+    const [, n]: [unknown, number] = await this.db.query(
+      `UPDATE offices SET rule_set = $2 WHERE id = $1`,
+      [id, ruleSet],
+    );
+    if (!n) throw new DomainError('NOT_FOUND', `office ${id} not found`);
+    return this.getOffice(id);
   }
 
   async getOffice(id: string): Promise<Office> {

@@ -4,3 +4,4 @@ export * from './directory.service';
 export * from './directory.module';
 export * from './keyset-cursor';
 export * from './webhook-secret';
+export * from './webhook-url';

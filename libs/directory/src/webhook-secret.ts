@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { decryptPii, encryptPii } from '@app/shared';
+import { openFor, sealFor } from '@app/shared';
 
 /**
  * A merchant's webhook signing secret: `whsec_` and 32 random bytes (base64url). The HMAC key is
@@ -10,18 +10,28 @@ export function newWebhookSecret(): string {
 }
 
 export interface SealedWebhookSecret {
-  /** `v1.<iv>.<tag>.<ciphertext>` under PII_KEY (AES-256-GCM): a database dump leaks no secret. */
+  /**
+   * `v2.<iv>.<tag>.<ciphertext>`: sealed for the purpose 'webhook-secret' with the merchant's id
+   * as associated data (libs/shared/src/crypto): a database dump leaks no secret.
+   */
   sealed: string;
   /** Which key sealed it (see webhookSecretKeyId). */
   keyId: string;
 }
 
-export function sealWebhookSecret(secret: string, key: Buffer): SealedWebhookSecret {
-  return { sealed: encryptPii(secret, key), keyId: webhookSecretKeyId(key) };
+export function sealWebhookSecret(
+  secret: string,
+  key: Buffer,
+  merchantId: string,
+): SealedWebhookSecret {
+  return {
+    sealed: sealFor(key, 'webhook-secret', merchantId, secret),
+    keyId: webhookSecretKeyId(key),
+  };
 }
 
-export function openWebhookSecret(sealed: string, key: Buffer): string {
-  return decryptPii(sealed, key);
+export function openWebhookSecret(sealed: string, key: Buffer, merchantId: string): string {
+  return openFor(key, 'webhook-secret', merchantId, sealed);
 }
 
 /**

@@ -1,13 +1,15 @@
-import { isUtf8 } from 'node:buffer';
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, HEJIE_CONFIG } from '@app/shared';
-import type { HejieConfig } from '@app/shared';
+import type { HejieConfig, IntegratorKey } from '@app/shared';
 import {
+  assertProviderAllowed,
+  integratorFor,
   ndjsonLines,
   parseGenericReceipt,
   parseNdjsonLine,
   verifyAlipayNotification,
   verifyHmacSignature,
+  verifySignedJson,
   verifyWechatpayNotification,
 } from './verifiers';
 import { BatchLineResult, BatchResult, IngestResult, ReceiptsService } from './receipts.service';
@@ -15,10 +17,19 @@ import { RefundRecordResult, RefundsService } from './refunds/refunds.service';
 import { parseGenericRefund } from './refunds/refund-notifications';
 
 /** The body's lines, parsed and validated lazily, each with its raw text (the evidence). */
-function* batchLines(body: string | Buffer): Generator<BatchLineResult> {
-  for (const { line, text, raw } of ndjsonLines(body)) {
-    const parsed: BatchLineResult = parseNdjsonLine(line, text);
-    if (parsed.receipt) parsed.raw = raw;
+function* batchLines(body: string | Buffer, key: IntegratorKey): Generator<BatchLineResult> {
+  for (const { line, text, raw, utf8 } of ndjsonLines(body)) {
+    const parsed: BatchLineResult = parseNdjsonLine(line, text, utf8);
+    if (parsed.receipt) {
+      try {
+        assertProviderAllowed(key, parsed.receipt.provider);
+      } catch (e) {
+        if (!(e instanceof DomainError)) throw e;
+        yield { line, code: e.code, detail: e.message };
+        continue;
+      }
+      parsed.raw = raw;
+    }
     yield parsed;
   }
 }
@@ -93,61 +104,66 @@ export class ReceiptIntakeService {
     };
   }
 
+  /**
+   * POST /v1/receipts. The HMAC is checked over the body's bytes before they are decoded; then
+   * strict UTF-8, strict JSON (parseJsonStrict), the receipt's shape, and its provider against
+   * the key (reserved → 422 PROVIDER_RESERVED; not the key's → 401).
+   */
   async fromGeneric(
-    rawBody: string,
+    rawBody: string | Buffer,
     signature: string | undefined,
     contentType: string,
+    keyId?: string,
   ): Promise<IngestResult> {
-    const secret = this.required(this.config.receiptHmacSecret, 'RECEIPT_HMAC_SECRET');
-    verifyHmacSignature(rawBody, signature, secret);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(rawBody);
-    } catch {
-      throw new DomainError('VALIDATION_FAILED', 'body is not valid JSON');
-    }
-    return this.receipts.ingest({
-      receipt: parseGenericReceipt(parsed),
-      raw: rawBody,
-      contentType,
-    });
+    const { key, text, value } = verifySignedJson(
+      this.config.receiptHmacKeys,
+      rawBody,
+      signature,
+      keyId,
+    );
+    const receipt = parseGenericReceipt(value);
+    assertProviderAllowed(key, receipt.provider);
+    return this.receipts.ingest({ receipt, raw: text, contentType });
   }
 
-  /** POST /v1/refunds: signed as POST /v1/receipts (same HMAC path), a generic refund body. */
+  /**
+   * POST /v1/refunds: signed as POST /v1/receipts (verifySignedJson: key id, HMAC over the bytes,
+   * strict UTF-8 and JSON), a generic refund body, its provider checked against the key
+   * (alipay / wechatpay reserved → 422 PROVIDER_RESERVED; not the key's → 401).
+   */
   async fromGenericRefund(
-    rawBody: string,
+    rawBody: string | Buffer,
     signature: string | undefined,
     contentType: string,
+    keyId?: string,
   ): Promise<RefundRecordResult> {
-    const secret = this.required(this.config.receiptHmacSecret, 'RECEIPT_HMAC_SECRET');
-    verifyHmacSignature(rawBody, signature, secret);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(rawBody);
-    } catch {
-      throw new DomainError('VALIDATION_FAILED', 'body is not valid JSON');
-    }
-    return this.refunds.record({ refund: parseGenericRefund(parsed), raw: rawBody, contentType });
+    const { key, text, value } = verifySignedJson(
+      this.config.receiptHmacKeys,
+      rawBody,
+      signature,
+      keyId,
+    );
+    const refund = parseGenericRefund(value);
+    assertProviderAllowed(key, refund.provider);
+    return this.refunds.record({ refund, raw: text, contentType });
   }
 
   /**
    * NDJSON bulk import. The body is best kept as the Buffer received (the API's parser does):
-   * its lines are then decoded one at a time while they are stored, never all at once.
+   * the HMAC covers those bytes exactly (checked before anything is decoded), and the lines are
+   * then decoded one at a time while they are stored, never all at once. A line that is not
+   * UTF-8, not clean JSON, not a receipt, of a reserved provider (PROVIDER_RESERVED) or of a
+   * provider the key may not sign for (RECEIPT_SIGNATURE_INVALID) is rejected by its number.
    */
   async fromBatch(
     rawBody: string | Buffer,
     signature: string | undefined,
     contentType: string,
+    keyId?: string,
   ): Promise<BatchResult> {
-    const secret = this.required(this.config.receiptHmacSecret, 'RECEIPT_HMAC_SECRET');
-    // Bytes that are not UTF-8 are read as U+FFFD, as a text body would be; the signature and
-    // the stored lines then cover that text, exactly as for a string body.
-    const body =
-      Buffer.isBuffer(rawBody) && !isUtf8(rawBody)
-        ? Buffer.from(rawBody.toString('utf8'))
-        : rawBody;
-    verifyHmacSignature(body, signature, secret);
-    return this.receipts.ingestBatch(batchLines(body), contentType);
+    const key = integratorFor(this.config.receiptHmacKeys, keyId, signature);
+    verifyHmacSignature(rawBody, signature, key.secret);
+    return this.receipts.ingestBatch(() => batchLines(rawBody, key), contentType);
   }
 
   private required(value: string | null, name: string): string {

@@ -1,9 +1,17 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { Actor, DEFAULT_LIMIT, DomainError, Page, pageOf } from '@app/shared';
+import {
+  Actor,
+  DEADLOCK_DETECTED,
+  DEFAULT_LIMIT,
+  DomainError,
+  Page,
+  pageOf,
+  pgCode,
+} from '@app/shared';
 import { AccountOwner, DirectoryService, accountKey, decodeTimeIdCursor } from '@app/directory';
 import { copyIn, copyText } from './copy-in';
 import { NormalizedReceipt } from './verifiers';
@@ -166,8 +174,20 @@ function toView(r: ReceiptRow): ReceiptView {
   };
 }
 
+/** Runs of one batch before a deadlock is reported (as a 500): the first and two retries. */
+export const BATCH_DEADLOCK_TRIES = 3;
+
+/** 100–300 ms, then 200–600 ms: the other batch usually commits within that. */
+function deadlockBackoffMs(attempt: number): number {
+  return 100 * attempt * (1 + 2 * Math.random());
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 @Injectable()
 export class ReceiptsService {
+  private readonly logger = new Logger(ReceiptsService.name);
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly directory: DirectoryService,
@@ -217,7 +237,29 @@ export class ReceiptsService {
    * same key is a duplicate (same facts) or a RECEIPT_CONFLICT, as is a line whose key is
    * already stored with other facts. Any failure rolls the whole request back.
    */
-  async ingestBatch(lines: Iterable<BatchLineResult>, contentType: string): Promise<BatchResult> {
+  async ingestBatch(
+    lines: Iterable<BatchLineResult> | (() => Iterable<BatchLineResult>),
+    contentType: string,
+  ): Promise<BatchResult> {
+    // Two batches that share keys across chunks lock them in different orders and PostgreSQL
+    // aborts one with 40P01; that one is run again from its first line (it needs a fresh
+    // iterable: a factory). Its second run finds the other's rows and counts them as duplicates.
+    if (typeof lines !== 'function') return this.ingestBatchOnce(lines, contentType);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.ingestBatchOnce(lines(), contentType);
+      } catch (e) {
+        if (pgCode(e) !== DEADLOCK_DETECTED || attempt >= BATCH_DEADLOCK_TRIES) throw e;
+        this.logger.warn(`batch import deadlocked (attempt ${attempt}); running it again`);
+        await sleep(deadlockBackoffMs(attempt));
+      }
+    }
+  }
+
+  private async ingestBatchOnce(
+    lines: Iterable<BatchLineResult>,
+    contentType: string,
+  ): Promise<BatchResult> {
     const result: BatchResult = { created: 0, duplicates: 0, rejected: [] };
     // Key → fingerprint of its first line in this body, or of the receipt already stored under
     // it; later lines of a key are compared with it at the end.

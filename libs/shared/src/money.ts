@@ -1,4 +1,5 @@
 import { DomainError } from './errors/domain-error';
+import { MAX_AMOUNT_MINOR } from './safe-input';
 
 const DECIMAL_YUAN = /^(0|[1-9]\d{0,12})(?:\.(\d{1,2}))?$/;
 
@@ -21,8 +22,8 @@ export function parseDecimalToMinor(value: unknown, field = 'amount'): number {
   const whole = BigInt(m[1]);
   const frac = BigInt((m[2] ?? '').padEnd(2, '0'));
   const minor = whole * 100n + frac;
-  if (minor > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new DomainError('VALIDATION_FAILED', `${field} is too large`);
+  if (minor > BigInt(MAX_AMOUNT_MINOR)) {
+    throw new DomainError('VALIDATION_FAILED', `${field} is over 10^12 minor units`);
   }
   return Number(minor);
 }

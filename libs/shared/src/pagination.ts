@@ -41,3 +41,28 @@ export function pageOf<T>(
   const items = hasMore ? rows.slice(0, limit) : rows;
   return { items, nextCursor: hasMore ? encodeCursor(keyOf(items[items.length - 1])) : null };
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A `(timestamp, id)` keyset cursor exactly as our lists encode it (`toISOString()`, uuid).
+ * decodeCursor only checks the shape; a forged part would reach PostgreSQL as a failed cast
+ * (a 500: `["1", uuid]` passes `Date.parse` but not `::timestamptz`) or, worse, be read
+ * (`'yesterday'` is a valid timestamptz literal). Anything else → 400 VALIDATION_FAILED.
+ */
+export function decodeTimeIdCursor(cursor: string | undefined): [string, string] | null {
+  const key = decodeCursor(cursor, 2);
+  if (!key) return null;
+  const [at, id] = key;
+  if (typeof at === 'string' && typeof id === 'string' && UUID.test(id) && isCanonicalIso(at)) {
+    return [at, id];
+  }
+  throw new DomainError('VALIDATION_FAILED', 'cursor is not a cursor this API returned', {}, [
+    { field: 'cursor', message: 'invalid cursor' },
+  ]);
+}
+
+function isCanonicalIso(value: string): boolean {
+  const date = new Date(value);
+  return !Number.isNaN(date.getTime()) && date.toISOString() === value;
+}

@@ -12,3 +12,6 @@ export function pgConstraint(e: unknown): string | undefined {
 }
 
 export const UNIQUE_VIOLATION = '23505';
+
+/** PostgreSQL aborted one transaction of a lock cycle; running it again is safe. */
+export const DEADLOCK_DETECTED = '40P01';

@@ -14,12 +14,27 @@ import {
   IsString,
   IsUUID,
   MaxLength,
+  ValidateBy,
   ValidateIf,
 } from 'class-validator';
-import { DomainError, HEJIE_CONFIG, ROLES } from '@app/shared';
+import { DomainError, HEJIE_CONFIG, ROLES, parseDuration } from '@app/shared';
 import type { HejieConfig, Role } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
 import { Public } from '../http/auth';
+import { signOptions } from './verify-token';
+
+/** The longest lifetime a dev token may ask for (API.md: at most 24h). */
+export const DEV_TOKEN_MAX_MS = 24 * 60 * 60 * 1000;
+
+function durationAtMost(value: unknown, maxMs: number): boolean {
+  try {
+    if (typeof value !== 'string') return false;
+    const ms = parseDuration(value);
+    return ms >= 1000 && ms <= maxMs;
+  } catch {
+    return false;
+  }
+}
 
 export class DevTokenRequest {
   @ApiProperty({ enum: ROLES }) @IsIn(ROLES) role: Role;
@@ -36,9 +51,20 @@ export class DevTokenRequest {
   @ValidateIf((o: DevTokenRequest) => o.role === 'regulator' || o.officeId !== undefined)
   @IsUUID()
   officeId?: string;
-  @ApiPropertyOptional({ description: 'lifetime, e.g. 12h (default)' })
+  @ApiPropertyOptional({
+    description:
+      'lifetime: a positive integer and a unit (s, m, h, d), at most 24h; 12h by default',
+    example: '2h',
+  })
   @IsOptional()
   @IsString()
+  @ValidateBy({
+    name: 'durationAtMost24h',
+    validator: {
+      validate: (v) => durationAtMost(v, DEV_TOKEN_MAX_MS),
+      defaultMessage: () => 'expiresIn must be a duration like 90s, 15m or 12h, at most 24h',
+    },
+  })
   expiresIn?: string;
 }
 
@@ -68,7 +94,8 @@ export class DevTokenController {
     if (body.officeId) claims.officeId = body.officeId;
     const token = this.jwt.sign(claims, {
       algorithm: 'HS256',
-      expiresIn: (body.expiresIn ?? '12h') as never,
+      expiresIn: Math.floor(parseDuration(body.expiresIn ?? '12h') / 1000),
+      ...signOptions(this.config),
     });
     return { token };
   }

@@ -8,7 +8,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { ComplaintsService, SettlementService } from '@app/complaints';
+import { CasePacketService, ComplaintsService, SettlementService } from '@app/complaints';
 import type { OfferView, TicketView, TrailEvent } from '@app/complaints';
 import { DomainError } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
@@ -25,6 +25,7 @@ import {
   DeclineRequest,
   EscalateRequest,
   EventResponse,
+  ExtendRequest,
   MediationRequest,
   MessageRequest,
   OfferRequest,
@@ -44,6 +45,7 @@ export class ComplaintsController {
   constructor(
     private readonly complaints: ComplaintsService,
     private readonly settlement: SettlementService,
+    private readonly packets: CasePacketService,
   ) {}
 
   @Post()
@@ -98,11 +100,16 @@ export class ComplaintsController {
 
   @Get(':id')
   @Roles(...EVERYONE)
-  @ApiOperation({ summary: 'One ticket (a regulator’s view is recorded in the trail)' })
+  @ApiOperation({
+    summary: 'One ticket (a regulator’s view is recorded in the trail)',
+    description:
+      'Once escalated, the consumer, the office and admins also get `officeName` and `casePacket: { complete, missing }` (what the 12315 office still needs before it can accept).',
+  })
   @ApiOkResponse({ type: TicketResponse })
   @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
-  get(@IdParam('id') id: string, @CurrentActor() actor: Actor): Promise<TicketView> {
-    return this.complaints.get(id, actor);
+  async get(@IdParam('id') id: string, @CurrentActor() actor: Actor): Promise<TicketView> {
+    // After escalation: the office's name and what the case packet still needs (not merchants).
+    return this.packets.withEscalationSummary(await this.complaints.get(id, actor), actor);
   }
 
   @Post(':id/messages')
@@ -279,8 +286,20 @@ export class ComplaintsController {
     'INVALID_TRANSITION',
     'ESCALATION_TOO_EARLY',
   )
-  escalate(@IdParam('id') id: string, @Body() body: EscalateRequest, @CurrentActor() actor: Actor) {
-    return this.complaints.escalate(id, actor, body.reason);
+  async escalate(
+    @IdParam('id') id: string,
+    @Body() body: EscalateRequest,
+    @CurrentActor() actor: Actor,
+  ) {
+    const complainant = body.complainant;
+    const escalated = await this.complaints.escalate(
+      id,
+      actor,
+      body.reason,
+      complainant ? (tx) => this.packets.provideIn(tx, id, actor, complainant) : undefined,
+    );
+    // What happens next (the office's name, what the packet still needs), as GET shows it.
+    return this.packets.withEscalationSummary(escalated, actor);
   }
 
   @Post(':id/accept')
@@ -330,6 +349,28 @@ export class ComplaintsController {
   )
   transfer(@IdParam('id') id: string, @Body() body: TransferRequest, @CurrentActor() actor: Actor) {
     return this.complaints.transfer(id, actor, body.officeId);
+  }
+
+  @Post(':id/extend')
+  @Roles('regulator', 'admin')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Extend the running deadline once (acceptBy while escalated, mediationEndBy while mediating)',
+    description:
+      "By 1 to the ticket rule set's maxExtensionWorkdays working days (400 VALIDATION_FAILED otherwise), counted on from the current deadline; once per deadline (409 EXTENSION_USED; a transfer starts a fresh acceptance period, extendable once by the new office); 409 INVALID_TRANSITION when that deadline does not run in the ticket's status. The reason is shown to the consumer in `extensions`; the trail gets a `deadline_extended` event.",
+  })
+  @ApiOkResponse({ type: TicketResponse })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'INVALID_TRANSITION',
+    'EXTENSION_USED',
+  )
+  extend(@IdParam('id') id: string, @Body() body: ExtendRequest, @CurrentActor() actor: Actor) {
+    return this.complaints.extend(id, actor, body.deadline, body.workdays, body.reason);
   }
 
   @Post(':id/mediation')

@@ -11,6 +11,7 @@ import {
   IsUUID,
   Length,
   Matches,
+  Max,
   MaxLength,
   Min,
   ValidateNested,
@@ -21,20 +22,24 @@ import {
   DEMAND_TYPES,
   ESCALATION_REASONS,
   SETTLED_VIA,
+  PACKET_FIELDS,
   TICKET_STATUSES,
 } from '@app/complaints';
+import { MAX_AMOUNT_MINOR } from '@app/shared';
 import type { Category, DeclineReason, DemandType, TicketStatus } from '@app/complaints';
 import { ListQuery } from '../http/list-query.dto';
+import { ComplainantRequest } from './evidence.dto';
 
 export class DemandDto {
   @ApiProperty({ enum: DEMAND_TYPES }) @IsIn(DEMAND_TYPES) type: DemandType;
   @ApiPropertyOptional({
     description:
-      'minor units; required for refund, partial_refund and compensation; a refund may not exceed the amount paid (422 DEMAND_EXCEEDS_PAYMENT)',
+      'minor units; required for refund, partial_refund and compensation; a refund may not exceed the amount paid (422 DEMAND_EXCEEDS_PAYMENT); at most 10^12 (400)',
   })
   @IsOptional()
   @IsInt()
   @Min(0)
+  @Max(MAX_AMOUNT_MINOR)
   amountMinor?: number;
 }
 
@@ -71,11 +76,13 @@ export class MessageRequest {
 export class OfferRequest {
   @ApiProperty({ enum: DEMAND_TYPES }) @IsIn(DEMAND_TYPES) type: DemandType;
   @ApiPropertyOptional({
-    description: 'minor units; required for refund, partial_refund and compensation',
+    description:
+      'minor units; required for refund, partial_refund and compensation; a refund or partial_refund offer may not exceed the amount paid (422 DEMAND_EXCEEDS_PAYMENT); at most 10^12 (400)',
   })
   @IsOptional()
   @IsInt()
   @Min(0)
+  @Max(MAX_AMOUNT_MINOR)
   amountMinor?: number;
   @ApiPropertyOptional({ maxLength: 2000 })
   @IsOptional()
@@ -98,6 +105,16 @@ export class EscalateRequest {
   @IsNotEmpty()
   @MaxLength(2000)
   reason: string;
+  @ApiPropertyOptional({
+    type: ComplainantRequest,
+    description:
+      'the case packet’s complainant details, given with the escalation (same as PUT …/complainant; never shown to the merchant)',
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ComplainantRequest)
+  complainant?: ComplainantRequest;
 }
 
 /** POST …/settlement/dispute: why the accepted offer was not carried out. */
@@ -125,6 +142,34 @@ export class DeclineRequest {
   @IsString()
   @MaxLength(2000)
   detail?: string;
+}
+
+export class ExtendRequest {
+  @ApiProperty({ enum: ['acceptBy', 'mediationEndBy'] })
+  @IsIn(['acceptBy', 'mediationEndBy'])
+  deadline: 'acceptBy' | 'mediationEndBy';
+  @ApiProperty({
+    minimum: 1,
+    description: "working days, at most the rule set's maxExtensionWorkdays",
+  })
+  @IsInt()
+  @Min(1)
+  workdays: number;
+  @ApiProperty({
+    minLength: 10,
+    maxLength: 500,
+    description: 'shown to the consumer on the ticket',
+  })
+  @IsString()
+  @Length(10, 500)
+  reason: string;
+}
+
+export class ExtensionResponse {
+  @ApiProperty({ enum: ['acceptBy', 'mediationEndBy'] }) deadline: string;
+  @ApiProperty() workdays: number;
+  @ApiProperty() reason: string;
+  @ApiProperty() at: string;
 }
 
 export class TransferRequest {
@@ -191,6 +236,22 @@ export class SettlementDto {
   settledVia: string | null;
 }
 
+export class AppealDto {
+  @ApiProperty({ enum: ['declined', 'mediation_failed'], description: 'the appealed decision' })
+  from: string;
+  @ApiProperty() reason: string;
+  @ApiProperty() appealedAt: string;
+  @ApiProperty() reviewBy: string;
+  @ApiProperty({ nullable: true, enum: ['upheld', 'overturned'] }) outcome: string | null;
+  @ApiProperty({ nullable: true, type: String }) note: string | null;
+  @ApiProperty({ nullable: true, type: String }) decidedAt: string | null;
+}
+
+export class CasePacketStatusDto {
+  @ApiProperty() complete: boolean;
+  @ApiProperty({ enum: PACKET_FIELDS, isArray: true }) missing: string[];
+}
+
 export class TicketResponse {
   @ApiProperty() id: string;
   @ApiProperty({ example: 'HJ-261123-000042' }) number: string;
@@ -231,8 +292,47 @@ export class TicketResponse {
   @ApiProperty({ nullable: true, enum: SETTLED_VIA }) settledVia: string | null;
   @ApiProperty({ nullable: true, enum: ['consumer', 'consumer_no_reply'] })
   withdrawReason: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      'the rule set the ticket was escalated under (GET /v1/rules); kept through transfers',
+  })
+  ruleSet: string | null;
+  @ApiProperty({
+    description:
+      'per deadline (acceptBy, mediationEndBy, reviewBy): "official" or "estimated" (a year whose State Council notice was not loaded when it was computed)',
+    example: { acceptBy: 'official', mediationEndBy: 'estimated' },
+  })
+  deadlineBasis: Record<string, 'official' | 'estimated'>;
+  @ApiProperty({ type: () => [ExtensionResponse] }) extensions: ExtensionResponse[];
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      'declined / mediation_failed, not yet appealed: end of the appeal window (the rule set’s appealWindowWorkdays working days after the decision); null otherwise',
+  })
+  appealableUntil: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'review deadline of the appeal' })
+  reviewBy: string | null;
+  @ApiProperty({ description: 'appealed and past reviewBy without a decision' })
+  appealReviewOverdue: boolean;
+  @ApiProperty({ nullable: true, type: () => AppealDto }) appeal: AppealDto | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description:
+      'GET one ticket, once escalated (consumer, office, admin): the name of the office that has the case',
+  })
+  officeName?: string | null;
+  @ApiPropertyOptional({
+    type: CasePacketStatusDto,
+    description:
+      'GET one ticket, once escalated (consumer, office, admin): what the 12315 office still needs before it may accept',
+  })
+  casePacket?: CasePacketStatusDto;
 }
 
 export class OfferResponse {

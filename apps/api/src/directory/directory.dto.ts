@@ -1,3 +1,4 @@
+import { RULE_SETS } from '@app/complaints';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -15,6 +16,9 @@ import {
   ValidateNested,
 } from 'class-validator';
 
+const WEBHOOK_URL_RULE =
+  'https:// only, and its host must resolve to public addresses only (no loopback, private, link-local, CGNAT, unique-local or metadata address; IPv4-mapped IPv6 included): 422 WEBHOOK_URL_FORBIDDEN otherwise. Checked again, on the address actually dialled, at each delivery. WEBHOOK_ALLOW_PRIVATE=true (development, tests) lifts this and allows http://.';
+
 export class CreateMerchantRequest {
   @ApiProperty({ example: '西湖边茶馆有限公司' })
   @IsString()
@@ -29,11 +33,30 @@ export class CreateMerchantRequest {
   creditCode: string;
   @ApiPropertyOptional() @IsOptional() @IsEmail() contactEmail?: string;
   @ApiPropertyOptional({
-    description: 'receives signed POSTs for new tickets and consumer actions',
+    description: `receives signed POSTs for new tickets and consumer actions. ${WEBHOOK_URL_RULE}`,
   })
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   webhookUrl?: string;
+}
+
+/** PATCH /v1/merchants/:id. An absent field is left as it is; null removes it. */
+export class UpdateMerchantRequest {
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    example: 'https://tea.example/hooks/hejie',
+    description: `where webhooks go; null stops them. ${WEBHOOK_URL_RULE}`,
+  })
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  @MaxLength(2000)
+  webhookUrl?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, example: 'ops@tea.example' })
+  @IsOptional()
+  @IsEmail()
+  @MaxLength(320)
+  contactEmail?: string | null;
 }
 
 export class MerchantResponse {
@@ -104,6 +127,8 @@ export class StoreResponse {
 
 export const OFFICE_KINDS = ['regulator', 'partner'] as const;
 
+const RULE_SET_IDS = RULE_SETS.map((r) => r.id);
+
 export class CreateOfficeRequest {
   @ApiProperty({ example: '杭州市西湖区市场监督管理局' })
   @IsString()
@@ -123,6 +148,26 @@ export class CreateOfficeRequest {
   @IsOptional()
   @IsIn(OFFICE_KINDS)
   kind?: 'regulator' | 'partner';
+  @ApiPropertyOptional({
+    enum: RULE_SET_IDS,
+    description: 'the rule set (GET /v1/rules) the office works under; default RULE_SET',
+  })
+  @IsOptional()
+  @IsIn(RULE_SET_IDS, {
+    message: `ruleSet must be one of GET /v1/rules: ${RULE_SET_IDS.join(', ')}`,
+  })
+  ruleSet?: string;
+}
+
+export class UpdateOfficeRequest {
+  @ApiProperty({
+    enum: RULE_SET_IDS,
+    description: 'applies to tickets escalated from now on; open tickets keep their set',
+  })
+  @IsIn(RULE_SET_IDS, {
+    message: `ruleSet must be one of GET /v1/rules: ${RULE_SET_IDS.join(', ')}`,
+  })
+  ruleSet: string;
 }
 
 export class OfficeResponse {
@@ -130,5 +175,6 @@ export class OfficeResponse {
   @ApiProperty() name: string;
   @ApiProperty({ enum: OFFICE_KINDS }) kind: string;
   @ApiProperty({ type: [String] }) regionCodes: string[];
+  @ApiProperty() ruleSet: string;
   @ApiProperty() createdAt: string;
 }

@@ -28,5 +28,6 @@ export const officeView = (o: Office): OfficeResponse => ({
   name: o.name,
   kind: o.kind,
   regionCodes: (o.regions ?? []).map((r) => r.prefix).sort(),
+  ruleSet: o.ruleSet,
   createdAt: o.createdAt.toISOString(),
 });

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiOkResponse,
@@ -20,6 +20,7 @@ import {
   MerchantCreatedResponse,
   MerchantResponse,
   StoreResponse,
+  UpdateMerchantRequest,
 } from './directory.dto';
 import { merchantView, storeView } from './directory.views';
 import { WEBHOOK_DOC } from '../webhooks/webhooks.dto';
@@ -43,6 +44,7 @@ export class MerchantsController {
     'FORBIDDEN',
     'MERCHANT_EXISTS',
     'CREDIT_CODE_INVALID',
+    'WEBHOOK_URL_FORBIDDEN',
   )
   async create(@Body() body: CreateMerchantRequest): Promise<MerchantCreatedResponse> {
     const { merchant, webhookSecret } = await this.directory.createMerchant(body);
@@ -71,6 +73,31 @@ export class MerchantsController {
     if (actor.role === 'merchant' && actor.merchantId !== id)
       throw new DomainError('NOT_FOUND', 'no such resource');
     return merchantView(await this.directory.getMerchant(id));
+  }
+
+  @Patch(':merchantId')
+  @Roles('admin', 'merchant')
+  @ApiOperation({
+    summary: "Change a merchant's webhook URL or contact e-mail (admin; merchant staff: their own)",
+    description:
+      "Absent fields stay as they are; `null` removes the webhook URL (no further deliveries are sent; pending ones wait) or the e-mail. The webhook URL is checked as on creation (422 WEBHOOK_URL_FORBIDDEN). Other merchants' staff get 404.",
+  })
+  @ApiOkResponse({ type: MerchantResponse })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'WEBHOOK_URL_FORBIDDEN',
+  )
+  async update(
+    @IdParam('merchantId') id: string,
+    @Body() body: UpdateMerchantRequest,
+    @CurrentActor() actor: Actor,
+  ): Promise<MerchantResponse> {
+    if (actor.role === 'merchant' && actor.merchantId !== id)
+      throw new DomainError('NOT_FOUND', 'no such resource');
+    return merchantView(await this.directory.updateMerchant(id, body));
   }
 
   @Post(':merchantId/stores')

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiExtraModels,
@@ -13,7 +13,7 @@ import { ApiProblems } from '../http/api-problems';
 import { Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
 import { ListQuery, pageSchema } from '../http/list-query.dto';
-import { CreateOfficeRequest, OfficeResponse } from './directory.dto';
+import { CreateOfficeRequest, OfficeResponse, UpdateOfficeRequest } from './directory.dto';
 import { officeView } from './directory.views';
 
 @ApiTags('directory')
@@ -45,8 +45,25 @@ export class OfficesController {
     return { items: page.items.map(officeView), nextCursor: page.nextCursor };
   }
 
+  @Patch(':officeId')
+  @Roles('admin')
+  @ApiOperation({
+    summary: "Change an office's rule set (admin)",
+    description:
+      'Tickets escalated from now on use the new set; a ticket keeps the set it was escalated under.',
+  })
+  @ApiOkResponse({ type: OfficeResponse })
+  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
+  async update(
+    @IdParam('officeId') id: string,
+    @Body() body: UpdateOfficeRequest,
+  ): Promise<OfficeResponse> {
+    return officeView(await this.directory.setOfficeRuleSet(id, body.ruleSet));
+  }
+
   @Get(':officeId')
   @Roles('admin', 'regulator')
+  @ApiOperation({ summary: 'One office (admin, regulator)' })
   @ApiOkResponse({ type: OfficeResponse })
   @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
   async get(@IdParam('officeId') id: string): Promise<OfficeResponse> {

@@ -1,6 +1,7 @@
 import {
   CanActivate,
   ExecutionContext,
+  Inject,
   Injectable,
   SetMetadata,
   applyDecorators,
@@ -10,7 +11,9 @@ import { Reflector } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Actor, DomainError, ROLES, Role } from '@app/shared';
+import { Actor, DomainError, HEJIE_CONFIG, ROLES, Role } from '@app/shared';
+import type { HejieConfig } from '@app/shared';
+import { verifyToken } from '../auth/verify-token';
 
 const PUBLIC = 'hejie:public';
 const ROLES_KEY = 'hejie:roles';
@@ -18,6 +21,8 @@ const ROLES_KEY = 'hejie:roles';
 declare module 'fastify' {
   interface FastifyRequest {
     actor?: Actor;
+    /** When the bearer token of this request expires (ms since the epoch). */
+    tokenExpiresAtMs?: number;
   }
 }
 
@@ -40,6 +45,7 @@ interface Claims {
   merchantId?: unknown;
   officeId?: unknown;
   exp?: unknown;
+  iat?: unknown;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -77,12 +83,13 @@ export function actorFromClaims(c: Claims): Actor {
   return actor;
 }
 
-/** Global guard: HS256 bearer JWT with `exp`, then the route's roles. */
+/** Global guard: HS256 bearer JWT (see verifyToken), then the route's roles. */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly jwt: JwtService,
     private readonly reflector: Reflector,
+    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
   ) {}
 
   canActivate(ctx: ExecutionContext): boolean {
@@ -92,13 +99,9 @@ export class AuthGuard implements CanActivate {
     const header = req.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!m) throw new DomainError('UNAUTHENTICATED', 'a bearer token is required');
-    let claims: Claims;
-    try {
-      claims = this.jwt.verify<Claims & object>(m[1], { algorithms: ['HS256'] });
-    } catch (e) {
-      throw new DomainError('UNAUTHENTICATED', `token rejected: ${(e as Error).message}`);
-    }
-    req.actor = actorFromClaims(claims);
+    const { actor, exp } = verifyToken(this.jwt, this.config, m[1]);
+    req.actor = actor;
+    req.tokenExpiresAtMs = exp * 1000;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (roles && !roles.includes(req.actor.role)) {
       throw new DomainError('FORBIDDEN', `this action needs role ${roles.join(' or ')}`);

@@ -1,12 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import { errorCodes } from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DomainError, assertCleanValue, decodeUtf8Strict, parseJsonStrict } from '@app/shared';
+import { BodyPolicies, MEDIA_TYPES } from './body-policy';
+import type { BodyKind } from './body-policy';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The body exactly as received: signatures are computed over these bytes. */
+    /** The body as text (strict UTF-8): provider signatures are computed over it. */
     rawBody?: string;
-    /** NDJSON batches: the body's bytes, never decoded as a whole (see readBodyBytes). */
+    /** Signed generic bodies and NDJSON batches: the bytes received, not decoded here. */
     rawBodyBytes?: Buffer;
   }
 }
@@ -18,66 +21,99 @@ function malformed(message: string): Error {
   return Object.assign(new Error(message), { statusCode: 400, code: MALFORMED_BODY_CODE });
 }
 
-/** Strict form decoding: a broken %-escape is a malformed body, not a silent replacement. */
+/**
+ * Form decoding: WHATWG URLSearchParams (Node's own, maintained parser) after one strictness
+ * check that it does not make: a broken %-escape or %-encoded bytes that are not UTF-8 are a
+ * malformed body (URLSearchParams would silently keep "%ZZ" or write U+FFFD). Later keys win.
+ */
 export function parseForm(raw: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (raw === '') return out;
-  for (const pair of raw.split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const k = eq < 0 ? pair : pair.slice(0, eq);
-    const v = eq < 0 ? '' : pair.slice(eq + 1);
-    try {
-      out[decodeURIComponent(k.replace(/\+/g, ' '))] = decodeURIComponent(v.replace(/\+/g, ' '));
-    } catch {
-      throw malformed('form body has an invalid %-escape');
-    }
+  try {
+    decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    throw malformed('form body has an invalid %-escape');
   }
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [k, v] of new URLSearchParams(raw)) out[k] = v;
   return out;
 }
 
+/** Parses with `parse`; whatever it throws is answered as a 400 (never a 500). */
+function parsed<T>(parse: () => T, done: (err: Error | null, body?: unknown) => void): void {
+  let value: T;
+  try {
+    value = parse();
+  } catch (e) {
+    // A DomainError keeps its field errors; the problem filter maps it (400 VALIDATION_FAILED).
+    if (e instanceof DomainError)
+      return done(Object.assign(e, { statusCode: e.status }), undefined);
+    return done(
+      (e as { code?: string }).code === MALFORMED_BODY_CODE
+        ? (e as Error)
+        : malformed((e as Error).message || 'malformed body'),
+      undefined,
+    );
+  }
+  done(null, value);
+}
+
 /**
- * JSON, form and NDJSON parsers that keep the raw body for signature checks. Ordinary bodies
- * are capped at `bodyLimit` (1 MB by contract); NDJSON batches at `batchBodyLimit`.
+ * JSON, form and NDJSON parsers. Which route takes which, and how large, is BodyPolicies'
+ * decision, made before the body is read (body-policy.ts); these parsers check it again.
+ * Every parsed body goes through the same clean-text check (parseJsonStrict / assertCleanValue:
+ * no `__proto__` / `constructor` / `prototype` keys, no U+0000, no unpaired surrogates).
+ * Signed generic bodies (POST /v1/receipts) are kept as bytes, not decoded: their HMAC is
+ * checked over those bytes first (ReceiptIntakeService), then they are parsed the same way.
  */
-export function registerContentParsers(
-  app: FastifyInstance,
-  bodyLimit: number,
-  batchBodyLimit: number,
-): void {
+export function registerContentParsers(app: FastifyInstance, policies: BodyPolicies): void {
   app.removeAllContentTypeParsers();
+  const wrongRoute = (req: FastifyRequest, kind: BodyKind): Error | null =>
+    policies.of(req.method, req.routeOptions?.url).kind === kind
+      ? null
+      : Object.assign(new Error(`this route does not take ${MEDIA_TYPES[kind][0]}`), {
+          statusCode: 415,
+          code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+        });
+
   app.addContentTypeParser(
     /^application\/([\w.+-]+\+)?json$/,
-    { parseAs: 'string', bodyLimit },
+    { parseAs: 'buffer', bodyLimit: policies.fallback.limit },
     (req: FastifyRequest, body: string | Buffer, done) => {
-      const raw = body.toString();
-      req.rawBody = raw;
-      if (raw.trim() === '') return done(null, undefined);
-      try {
-        done(null, JSON.parse(raw));
-      } catch {
-        done(malformed('body is not valid JSON'), undefined);
+      const refused = wrongRoute(req, 'json');
+      if (refused) return done(refused, undefined);
+      const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
+      if (req.integratorKey) {
+        req.rawBodyBytes = bytes;
+        return done(null, undefined);
       }
+      parsed(() => {
+        const raw = decodeUtf8Strict(bytes);
+        req.rawBody = raw;
+        return raw.trim() === '' ? undefined : parseJsonStrict(raw);
+      }, done);
     },
   );
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit },
+    { parseAs: 'buffer', bodyLimit: policies.fallback.limit },
     (req: FastifyRequest, body: string | Buffer, done) => {
-      const raw = body.toString();
-      req.rawBody = raw;
-      try {
-        done(null, parseForm(raw));
-      } catch (e) {
-        done(e as Error, undefined);
-      }
+      const refused = wrongRoute(req, 'form');
+      if (refused) return done(refused, undefined);
+      parsed(() => {
+        const raw = decodeUtf8Strict(Buffer.isBuffer(body) ? body : Buffer.from(body));
+        req.rawBody = raw;
+        const form = parseForm(raw);
+        assertCleanValue(form);
+        return form;
+      }, done);
     },
   );
   app.addContentTypeParser(
-    ['application/x-ndjson', 'application/jsonl', 'application/jsonlines'],
-    { bodyLimit: batchBodyLimit },
+    MEDIA_TYPES.ndjson as string[],
     (req: FastifyRequest, payload: IncomingMessage, done) => {
-      readBodyBytes(req, payload, batchBodyLimit, (err, bytes) => {
+      const refused = wrongRoute(req, 'ndjson');
+      if (refused) return done(refused, undefined);
+      const limit = policies.of(req.method, req.routeOptions?.url).limit;
+      readBodyBytes(req, payload, limit, (err, bytes) => {
         if (err) return done(err, undefined);
         req.rawBodyBytes = bytes;
         done(null, undefined);

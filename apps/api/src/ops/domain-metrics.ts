@@ -3,6 +3,8 @@ import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import {
+  AppealsService,
+  CalendarService,
   ComplaintsService,
   DEADLINES_QUEUE,
   STATS_QUEUE,
@@ -13,6 +15,8 @@ import { Counter, Gauge, metricsRegistry } from '@app/shared';
 
 interface Sources {
   complaints: ComplaintsService;
+  appeals: AppealsService;
+  calendar: CalendarService;
   stats: StatsService;
   queues: Queue[];
 }
@@ -72,7 +76,9 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly complaints: ComplaintsService,
+    private readonly appeals: AppealsService,
     private readonly stats: StatsService,
+    private readonly calendar: CalendarService,
     private readonly moduleRef: ModuleRef,
   ) {}
 
@@ -80,7 +86,13 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
     const queues = [DEADLINES_QUEUE, STATS_QUEUE, WEBHOOKS_QUEUE]
       .map((name) => this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }))
       .filter(Boolean);
-    this.sources = { complaints: this.complaints, stats: this.stats, queues };
+    this.sources = {
+      complaints: this.complaints,
+      appeals: this.appeals,
+      calendar: this.calendar,
+      stats: this.stats,
+      queues,
+    };
     current = this.sources;
 
     gauge('hejie_queue_jobs', 'BullMQ jobs per queue and state', ['queue', 'state'], async (g) => {
@@ -125,6 +137,37 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
       async (g) => {
         for (const r of await current!.complaints.countAcceptanceOverdue())
           g.set({ office: r.officeId ?? 'unassigned' }, r.n);
+      },
+    );
+    gauge(
+      'hejie_appeal_review_overdue',
+      'Appealed tickets past reviewBy without a decision, per office',
+      ['office'],
+      async (g) => {
+        for (const r of await current!.appeals.countReviewOverdue())
+          g.set({ office: r.officeId ?? 'unassigned' }, r.n);
+      },
+    );
+    this.registerCalendarGauges();
+  }
+
+  private registerCalendarGauges(): void {
+    gauge(
+      'hejie_calendar_estimated_deadlines',
+      'Running regulator deadlines counted on an estimated calendar year (no official notice loaded), per field',
+      ['field'],
+      async (g) => {
+        for (const r of await current!.complaints.countEstimatedDeadlines())
+          g.set({ field: r.field }, r.n);
+      },
+    );
+    gauge(
+      'hejie_calendar_official_missing',
+      '1 for each year within the next 60 days (Asia/Shanghai) that has no official holiday arrangement loaded',
+      ['year'],
+      async (g) => {
+        for (const year of await current!.calendar.yearsWithoutOfficialData())
+          g.set({ year: String(year) }, 1);
       },
     );
   }

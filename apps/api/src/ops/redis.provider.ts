@@ -1,7 +1,6 @@
 import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/common';
-import Redis from 'ioredis';
-import { HEJIE_CONFIG } from '@app/shared';
-import type { HejieConfig } from '@app/shared';
+import { createRedis, HEJIE_CONFIG } from '@app/shared';
+import type { HejieConfig, RedisClient } from '@app/shared';
 
 export const REDIS = Symbol('REDIS');
 
@@ -9,7 +8,7 @@ export const redisProvider: Provider = {
   provide: REDIS,
   inject: [HEJIE_CONFIG],
   useFactory: (config: HejieConfig) =>
-    new Redis(config.redisUrl, {
+    createRedis(config, {
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
       lazyConnect: false,
@@ -18,7 +17,7 @@ export const redisProvider: Provider = {
 
 @Injectable()
 export class RedisCloser implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
   async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }

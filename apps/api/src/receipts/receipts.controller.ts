@@ -142,9 +142,10 @@ export class ReceiptsController {
   @ApiOperation({
     summary: 'Generic signed receipt (POS systems, aggregators)',
     description:
-      'Header `X-Hejie-Signature: sha256=<hex HMAC-SHA256 of the raw body with RECEIPT_HMAC_SECRET>`. 201 for a new receipt, 200 when the same receipt was already stored, 409 RECEIPT_CONFLICT when different facts arrive under the same (provider, tradeNo).',
+      'Header `X-Hejie-Signature: sha256=<hex HMAC-SHA256 of the raw body bytes with the integrator key>`; `X-Hejie-Key-Id` names the key (RECEIPT_HMAC_KEYS; absent → `default` = RECEIPT_HMAC_SECRET). A missing or malformed signature header, or an unknown key id, is refused (401) before the body is read; the HMAC is checked over the bytes before they are decoded. A key may only sign for its own providers (401); `alipay` and `wechatpay` are reserved for their verified routes (422 PROVIDER_RESERVED). 201 for a new receipt, 200 when the same receipt was already stored, 409 RECEIPT_CONFLICT when different facts arrive under the same (provider, tradeNo).',
   })
   @ApiHeader({ name: 'X-Hejie-Signature', required: true, example: 'sha256=9f86d081…' })
+  @ApiHeader({ name: 'X-Hejie-Key-Id', required: false, example: 'pos-vendor-1' })
   @ApiBody({ type: GenericReceiptRequest })
   @ApiCreatedResponse({ type: ReceiptResponse, description: 'new receipt' })
   @ApiOkResponse({ type: ReceiptResponse, description: 'the same receipt again' })
@@ -155,15 +156,21 @@ export class ReceiptsController {
     'PAYLOAD_TOO_LARGE',
     'UNSUPPORTED_MEDIA_TYPE',
     'PROVIDER_NOT_CONFIGURED',
+    'PROVIDER_RESERVED',
   )
   async generic(
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ReceiptView> {
     const ct = requireContentType(req, /^application\/json\b/i, 'application/json');
-    const sig = headerMap(req)['x-hejie-signature'];
+    const h = headerMap(req);
     const result = await this.intake
-      .fromGeneric(req.rawBody ?? '', sig, ct)
+      .fromGeneric(
+        req.rawBodyBytes ?? req.rawBody ?? '',
+        h['x-hejie-signature'],
+        ct,
+        h['x-hejie-key-id'],
+      )
       .catch(countConflict('generic'));
     count(result.receipt.provider, result.created ? 'created' : 'duplicate');
     void reply.status(result.created ? 201 : 200);
@@ -176,15 +183,17 @@ export class ReceiptsController {
   @ApiOperation({
     summary: 'Bulk import of generic receipts as NDJSON',
     description:
-      'One generic receipt object per line (`application/x-ndjson`), one X-Hejie-Signature over the whole body. Lines are staged by COPY and stored in one transaction; a bad line is reported by number and does not stop the good ones. Body limit: BATCH_BODY_LIMIT_BYTES (default 64 MB).',
+      'One generic receipt object per line (`application/x-ndjson`), one X-Hejie-Signature over the whole body. Lines are staged by COPY and stored in one transaction (run again, up to 3 times, if PostgreSQL reports a deadlock with a concurrent batch); a bad line is reported by number and does not stop the good ones (a reserved provider: PROVIDER_RESERVED; a provider the key may not sign for: RECEIPT_SIGNATURE_INVALID). Signature and key id as for POST /v1/receipts, checked before the body is read. Body limit: BATCH_BODY_LIMIT_BYTES (default 64 MB); at most BATCH_MAX_CONCURRENT (default 2) uploads per API process at a time, more → 429 RATE_LIMITED with Retry-After.',
   })
   @ApiConsumes('application/x-ndjson')
   @ApiHeader({ name: 'X-Hejie-Signature', required: true })
+  @ApiHeader({ name: 'X-Hejie-Key-Id', required: false })
   @ApiOkResponse({ type: BatchResponse })
   @ApiProblems(
     'RECEIPT_SIGNATURE_INVALID',
     'PAYLOAD_TOO_LARGE',
     'UNSUPPORTED_MEDIA_TYPE',
+    'RATE_LIMITED',
     'PROVIDER_NOT_CONFIGURED',
   )
   async batch(@Req() req: FastifyRequest): Promise<BatchResponse> {
@@ -193,8 +202,13 @@ export class ReceiptsController {
       /^application\/(x-ndjson|jsonl|jsonlines)\b/i,
       'application/x-ndjson',
     );
-    const sig = headerMap(req)['x-hejie-signature'];
-    const result = await this.intake.fromBatch(req.rawBodyBytes ?? req.rawBody ?? '', sig, ct);
+    const h = headerMap(req);
+    const result = await this.intake.fromBatch(
+      req.rawBodyBytes ?? req.rawBody ?? '',
+      h['x-hejie-signature'],
+      ct,
+      h['x-hejie-key-id'],
+    );
     receiptsIngested.inc({ provider: 'batch', outcome: 'created' }, result.created);
     receiptsIngested.inc({ provider: 'batch', outcome: 'duplicate' }, result.duplicates);
     return result;
@@ -262,9 +276,10 @@ export class RefundsController {
   @ApiOperation({
     summary: 'Generic signed refund',
     description:
-      'Signed as POST /v1/receipts (`X-Hejie-Signature: sha256=<hex HMAC-SHA256 of the raw body>`). Keyed by (provider, refundNo): 201 new, 200 the same refund again, 409 RECEIPT_CONFLICT for a different payload under the key. Matched to its receipt by (provider, tradeNo) whenever both are known (a refund may arrive first); 422 REFUND_EXCEEDS_PAYMENT when the refunds of a known receipt would exceed the amount paid. A refund on an open ticket is an event `refund_received` on its trail, and settles a settling money offer it covers.',
+      'Signed as POST /v1/receipts (`X-Hejie-Signature: sha256=<hex HMAC-SHA256 of the raw body bytes>`, `X-Hejie-Key-Id` naming the key; checked before the body is read). A key may only sign for its own providers (401); `alipay` and `wechatpay` refunds come only through their verified routes (422 PROVIDER_RESERVED). Keyed by (provider, refundNo): 201 new, 200 the same refund again, 409 RECEIPT_CONFLICT for a different payload under the key. Matched to its receipt by (provider, tradeNo) whenever both are known (a refund may arrive first); 422 REFUND_EXCEEDS_PAYMENT when the refunds of a known receipt would exceed the amount paid. A refund on an open ticket is an event `refund_received` on its trail, and settles a settling money offer it covers.',
   })
   @ApiHeader({ name: 'X-Hejie-Signature', required: true, example: 'sha256=9f86d081…' })
+  @ApiHeader({ name: 'X-Hejie-Key-Id', required: false, example: 'pos-vendor-1' })
   @ApiBody({ type: GenericRefundRequest })
   @ApiCreatedResponse({ type: RefundResponse, description: 'new refund' })
   @ApiOkResponse({ type: RefundResponse, description: 'the same refund again' })
@@ -276,15 +291,21 @@ export class RefundsController {
     'PAYLOAD_TOO_LARGE',
     'UNSUPPORTED_MEDIA_TYPE',
     'PROVIDER_NOT_CONFIGURED',
+    'PROVIDER_RESERVED',
   )
   async create(
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RefundView> {
     const ct = requireContentType(req, /^application\/json\b/i, 'application/json');
-    const sig = headerMap(req)['x-hejie-signature'];
+    const h = headerMap(req);
     const result = await this.intake
-      .fromGenericRefund(req.rawBody ?? '', sig, ct)
+      .fromGenericRefund(
+        req.rawBodyBytes ?? req.rawBody ?? '',
+        h['x-hejie-signature'],
+        ct,
+        h['x-hejie-key-id'],
+      )
       .catch(countConflict('generic'));
     // Generic refunds always name their amount: "nothing new" is an Alipay-only outcome.
     if (result.kind !== 'recorded') throw new Error('generic refund recorded nothing');

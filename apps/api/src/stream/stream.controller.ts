@@ -1,54 +1,111 @@
-import { Controller, Query, Req, Sse } from '@nestjs/common';
-import type { MessageEvent } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
-import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
-import type { Observable } from 'rxjs';
-import { DomainError } from '@app/shared';
+import { Controller, Inject, Logger, Post, Query, Req, Res, Get } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, HEJIE_CONFIG } from '@app/shared';
+import type { Actor, HejieConfig } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
-import { Public, actorFromClaims } from '../http/auth';
-import { streamTokenOf } from './redact-token';
+import { CurrentActor, Public } from '../http/auth';
+import { callerKey } from '../http/write-rate-limit';
+import { pipeEventsToResponse } from './sse-writer';
+import { streamTicketOf } from './redact-token';
 import { StreamHub } from './stream.hub';
+import { StreamSlots } from './stream-slots';
+import { StreamTickets } from './stream-tickets';
+
+export class StreamTicketDto {
+  @ApiProperty({ description: 'single use, for GET /v1/stream?ticket=…' }) ticket: string;
+  @ApiProperty({ description: 'unused tickets expire then (STREAM_TICKET_TTL, 60 s)' })
+  expiresAt: string;
+}
 
 @ApiTags('stream')
 @Controller('v1/stream')
 export class StreamController {
+  private readonly logger = new Logger(StreamController.name);
+
   constructor(
-    private readonly jwt: JwtService,
     private readonly hub: StreamHub,
+    private readonly tickets: StreamTickets,
+    private readonly slots: StreamSlots,
+    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
   ) {}
 
-  /**
-   * EventSource cannot send an Authorization header, so the same JWT comes in the query. It is
-   * checked here exactly as the global guard checks bearer tokens (HS256, `exp`, role claims),
-   * and never appears in logged URLs (see redact-token.ts).
-   */
-  @Sse()
+  @Post('ticket')
+  @ApiOperation({
+    summary: 'Trade the bearer token for a single-use stream ticket',
+    description:
+      'EventSource cannot send an Authorization header, and a JWT in a URL is logged by proxies and kept in browser history. This returns a random ticket valid once, for STREAM_TICKET_TTL (60 s), to open GET /v1/stream?ticket=…; the stream then lasts until the token itself expires. Get a new ticket for every (re)connection.',
+  })
+  @ApiCreatedResponse({ type: StreamTicketDto })
+  @ApiProblems('UNAUTHENTICATED', 'RATE_LIMITED')
+  async ticket(@CurrentActor() actor: Actor, @Req() req: FastifyRequest): Promise<StreamTicketDto> {
+    return this.tickets.issue(actor, req.tokenExpiresAtMs ?? null);
+  }
+
+  @Get()
   @Public()
   @ApiOperation({
     summary: 'Live ticket changes (server-sent events) for the dashboards',
     description:
-      'text/event-stream. `token` is the caller’s JWT (EventSource cannot send headers). Events: `ready` once connected (reload your lists then), `ticket` with `{ ticket, lastEventType }` whenever a ticket the caller may see changes (same shape and masking as GET /v1/complaints/:id, without `serialComplainant`). The stream ends when the token expires. Changes are read from the outbox about once a second (STREAM_POLL_INTERVAL_MS).',
+      'text/event-stream, opened with a ticket from POST /v1/stream/ticket (single use; a used, unknown or expired ticket is 401). Events: `ready` once connected (reload your lists then), `ticket` with `{ ticket, lastEventType }` whenever a ticket the caller may see changes (same shape and masking as GET /v1/complaints/:id, without `serialComplainant`). The stream ends when the token the ticket came from expires. At most STREAM_MAX_PER_CALLER (5) open streams per caller and STREAM_MAX_TOTAL (1000) per API process (429 RATE_LIMITED beyond); a client that stops reading is disconnected once STREAM_MAX_BUFFER_BYTES stay unsent for STREAM_SLOW_READER_GRACE. Changes are read from the outbox about once a second (STREAM_POLL_INTERVAL_MS).',
   })
-  @ApiQuery({ name: 'token', required: true, description: 'the caller’s JWT' })
+  @ApiQuery({ name: 'ticket', required: true, description: 'from POST /v1/stream/ticket' })
   @ApiOkResponse({ description: 'an event stream', content: { 'text/event-stream': {} } })
-  @ApiProblems('UNAUTHENTICATED')
-  stream(@Req() req: FastifyRequest, @Query('token') query?: string): Observable<MessageEvent> {
-    // The URL's token was moved aside before routing (redact-token.ts); the query keeps a mark.
-    const token = streamTokenOf(req.raw) ?? query;
-    if (typeof token !== 'string' || !token) {
+  @ApiProblems('UNAUTHENTICATED', 'RATE_LIMITED')
+  async stream(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Query('ticket') query?: string,
+  ): Promise<void> {
+    // The ticket was moved out of the URL before routing (redact-token.ts).
+    const ticket = streamTicketOf(req.raw) ?? query;
+    if (typeof ticket !== 'string' || !ticket || ticket === '[redacted]') {
       throw new DomainError(
         'UNAUTHENTICATED',
-        'a token query parameter is required (EventSource cannot send headers)',
+        'a ticket query parameter is required (POST /v1/stream/ticket)',
       );
     }
-    let claims: { exp?: unknown } & Record<string, unknown>;
-    try {
-      claims = this.jwt.verify(token, { algorithms: ['HS256'] });
-    } catch (e) {
-      throw new DomainError('UNAUTHENTICATED', `token rejected: ${(e as Error).message}`);
+    const redeemed = await this.tickets.redeem(ticket);
+    if (!redeemed) {
+      throw new DomainError(
+        'UNAUTHENTICATED',
+        'unknown, used or expired stream ticket (get a new one: POST /v1/stream/ticket)',
+      );
     }
-    const actor = actorFromClaims(claims);
-    return this.hub.subscribe(actor, typeof claims.exp === 'number' ? claims.exp * 1000 : null);
+    const release = this.slots.take(callerKey(redeemed.actor));
+    const events = this.hub.subscribe(redeemed.actor, redeemed.tokenExpiresAtMs);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string>),
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+    pipeEventsToResponse(
+      events,
+      res,
+      {
+        maxBufferBytes: this.config.streamMaxBufferBytes,
+        graceMs: this.config.streamSlowReaderGraceMs,
+      },
+      (reason) => {
+        release();
+        if (reason === 'slow-reader') {
+          this.logger.warn(
+            `closed the event stream of ${redeemed.actor.role} ${redeemed.actor.sub}: it stopped reading`,
+          );
+        }
+      },
+    );
   }
 }

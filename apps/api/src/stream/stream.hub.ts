@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { MessageEvent } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Observable } from 'rxjs';
+import { ReadRouter } from '@app/database';
 import { DataSource } from 'typeorm';
 import { canSee, ticketView } from '@app/complaints';
 import type { ComplaintRow, TicketView } from '@app/complaints';
@@ -53,6 +54,8 @@ export class StreamHub implements OnModuleDestroy {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    // The live feed reads the outbox and the tickets from the replica when there is one.
+    private readonly reads: ReadRouter,
   ) {
     const ms = Number(process.env.STREAM_POLL_INTERVAL_MS ?? 1000);
     this.intervalMs = Number.isFinite(ms) && ms >= 50 ? ms : 1000;
@@ -133,14 +136,14 @@ export class StreamHub implements OnModuleDestroy {
   async poll(): Promise<void> {
     if (!this.db.isInitialized) return;
     if (this.cursor === null) {
-      const [{ max }]: { max: string }[] = await this.db.query(
+      const [{ max }]: { max: string }[] = await this.reads.query(
         'SELECT coalesce(max(id), 0)::text AS max FROM outbox',
       );
       this.cursor = Number(max);
       return;
     }
     const nowMs = Date.now();
-    const rows: { id: string; complaint_id: string }[] = await this.db.query(
+    const rows: { id: string; complaint_id: string }[] = await this.reads.query(
       `SELECT id::text AS id, complaint_id FROM outbox
         WHERE id > $1 OR id = ANY($2::bigint[]) ORDER BY id LIMIT ${BATCH}`,
       [this.cursor, [...this.missing.keys()]],
@@ -163,7 +166,7 @@ export class StreamHub implements OnModuleDestroy {
   }
 
   private async publish(ids: string[]): Promise<void> {
-    const rows: (ComplaintRow & { last_event_type: string | null })[] = await this.db.query(
+    const rows: (ComplaintRow & { last_event_type: string | null })[] = await this.reads.query(
       `SELECT c.*, e.type AS last_event_type
          FROM complaints c
          LEFT JOIN complaint_events e ON e.complaint_id = c.id AND e.seq = c.event_count

@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ComplaintsModule } from '@app/complaints';
+import { HEJIE_CONFIG } from '@app/shared';
+import type { HejieConfig } from '@app/shared';
+import { StreamSlots } from './stream-slots';
+import { StreamTickets } from './stream-tickets';
 import { StreamController } from './stream.controller';
 import { StreamHub } from './stream.hub';
 
@@ -7,7 +11,15 @@ import { StreamHub } from './stream.hub';
 @Module({
   imports: [ComplaintsModule],
   controllers: [StreamController],
-  providers: [StreamHub],
+  providers: [
+    StreamHub,
+    StreamTickets,
+    {
+      provide: StreamSlots,
+      inject: [HEJIE_CONFIG],
+      useFactory: (c: HejieConfig) => new StreamSlots(c.streamMaxPerCaller, c.streamMaxTotal),
+    },
+  ],
   exports: [StreamHub],
 })
 export class StreamModule {}

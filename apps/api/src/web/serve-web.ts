@@ -40,12 +40,24 @@ export async function registerWebApp(fastify: FastifyInstance, root = webDistDir
   fastify.get('/', (_req, reply) => reply.redirect(`${WEB_PREFIX}/`));
   await fastify.register(
     async (scope) => {
+      // Source maps are not built for production (vite.config.ts); one left in an older
+      // dist/web is not served either.
+      scope.addHook('onRequest', async (req, reply) => {
+        if (/\.map$/i.test(req.url.split('?')[0])) {
+          return reply
+            .status(404)
+            .header('content-type', 'application/problem+json')
+            .send(JSON.stringify(problemOf('NOT_FOUND', 'no such file')));
+        }
+      });
       await scope.register(fastifyStatic, {
         root,
         prefix: '/',
         wildcard: true,
         index: false,
         cacheControl: false,
+        // dist/web holds .br and .gz copies made at build time (apps/web/vite.config.ts).
+        preCompressed: true,
         setHeaders: (reply, path) => {
           // Vite names assets by content hash: they never change under one name.
           if (/[/\\]assets[/\\]/.test(path))

@@ -1,4 +1,5 @@
-import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import {
   ApiExtraModels,
   ApiOkResponse,
@@ -73,16 +74,23 @@ export class MerchantWebhooksController {
   @ApiOperation({
     summary: 'Re-queue a dead delivery (admin; merchant staff: their own)',
     description:
-      'The delivery becomes pending, due now, with a fresh budget of WEBHOOK_MAX_ATTEMPTS attempts; same id and body. Only a dead delivery can be retried (409 INVALID_TRANSITION otherwise).',
+      'The delivery becomes pending, due now, with a fresh budget of WEBHOOK_MAX_ATTEMPTS attempts; same id and body. Only a dead delivery can be retried (409 INVALID_TRANSITION otherwise). At most WEBHOOK_MANUAL_RETRIES (3) retries per delivery in a rolling 24 hours, counted from the first retry of the window: beyond that 429 RATE_LIMITED with Retry-After (seconds until the window ends).',
   })
   @ApiOkResponse({ type: WebhookDeliveryResponse })
-  @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_TRANSITION')
+  @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_TRANSITION', 'RATE_LIMITED')
   async retry(
     @IdParam('merchantId') id: string,
     @IdParam('deliveryId') deliveryId: string,
     @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<WebhookDeliveryView> {
     assertOwnMerchant(actor, id);
-    return this.webhooks.retry(id, deliveryId);
+    try {
+      return await this.webhooks.retry(id, deliveryId);
+    } catch (e) {
+      const after = e instanceof DomainError ? e.extra.retryAfterSeconds : undefined;
+      if (typeof after === 'number') void reply.header('retry-after', String(after));
+      throw e;
+    }
   }
 }

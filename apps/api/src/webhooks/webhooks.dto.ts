@@ -5,14 +5,16 @@ import type { DeliveryState } from '@app/complaints';
 import { TicketResponse } from '../complaints/complaints.dto';
 import { ListQuery } from '../http/list-query.dto';
 
-const WEBHOOK_TYPES = WEBHOOK_EVENTS.map((e) => e.type);
+// One entry per type (an escalation by the consumer and by the worker share `complaint.escalated`).
+const WEBHOOK_TYPES = [...new Set(WEBHOOK_EVENTS.map((e) => e.type))];
 
 /** How a merchant's endpoint is called; shown on the routes that issue or manage webhooks. */
 export const WEBHOOK_DOC = [
   'Hejie POSTs JSON to the merchant’s webhookUrl when a ticket is opened against it (`complaint.created`) and on each consumer action (`complaint.message`, `complaint.offer_accepted`, `complaint.offer_rejected`, `complaint.withdrawn`, `complaint.escalated`), when an accepted offer is settled (`complaint.settled`: by a refund seen, the consumer, or no objection) and when an offer expires unanswered (`complaint.offer_expired`); the merchant’s own actions are not echoed.',
   'Headers: `X-Hejie-Event` (the type), `X-Hejie-Delivery` (the delivery id, the same on every retry: dedupe on it), `X-Hejie-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(webhookSecret, "<t>.<raw body>")>`. Verify over the raw bytes, compare in constant time, and refuse a `t` more than 5 minutes away from now.',
   'Body: `{ id, type, occurredAt, eventSeq, complaint, data }`, where `complaint` is the ticket as the merchant sees it through the API (the consumer’s phone masked) and `data` the trail event’s data.',
-  'Any 2xx within WEBHOOK_TIMEOUT (5 s) is delivered; anything else (redirects included) is retried after WEBHOOK_BACKOFF × 2^(attempts−1) (10 s doubling, at most 1 h), until WEBHOOK_MAX_ATTEMPTS (8) attempts, then the delivery is dead and can be retried through the API. Deliveries are at least once and not ordered.',
+  'Any 2xx within WEBHOOK_TIMEOUT (5 s, the whole attempt) is delivered; anything else (redirects included) is retried after WEBHOOK_BACKOFF × 2^(attempts−1) (10 s doubling, at most 1 h), until WEBHOOK_MAX_ATTEMPTS (8) attempts (an attempt counts from its start), then the delivery is dead and can be retried through the API (WEBHOOK_MANUAL_RETRIES, 3, per delivery per 24 h). Deliveries are at least once and not ordered.',
+  'The URL must be https:// and resolve to public addresses only, checked when set and again, on the address dialled, at each attempt. At most 1 KiB of your answer is read (sent `Accept-Encoding: identity`, never decompressed); `lastError` is generic (`HTTP 500`, `timeout`, `connection refused`, …) and never contains your answer.',
 ].join('\n\n');
 
 export class WebhookSecretResponse {

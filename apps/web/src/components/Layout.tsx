@@ -31,10 +31,10 @@ export function LangToggle() {
       type="button"
       className="btn btn-ghost lang-toggle"
       onClick={() => setLang(next)}
-      aria-label={t('lang.switch')}
+      title={t('lang.switch')}
       lang={next === 'zh' ? 'zh-CN' : 'en'}
     >
-      {next === 'zh' ? '中文' : 'EN'}
+      {next === 'zh' ? '中文' : 'English'}
     </button>
   );
 }
@@ -81,13 +81,15 @@ export function Layout({ children, wide = false }: { children: ReactNode; wide?:
       </a>
       <header className="topbar">
         <div className={`topbar-inner${wide ? ' wide' : ''}`}>
-          <Link to="/" className="brand" aria-label={t('brand.home')}>
+          {/* The visible words are the link's name (WCAG 2.5.3); "home" is added after them. */}
+          <Link to="/" className="brand">
             <span className="brand-zh" lang="zh-CN">
               和解
             </span>
             <span className="brand-en" lang="en">
               Hejie
             </span>
+            <span className="visually-hidden">{t('brand.homeSuffix')}</span>
           </Link>
           {role ? (
             <nav aria-label={t('nav.label')} className="nav">

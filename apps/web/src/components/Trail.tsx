@@ -53,6 +53,14 @@ export function EventSummary({ e, offices }: { e: TrailEvent; offices?: Map<stri
           {str(d.detail) ? <span className="quote"> {str(d.detail)}</span> : null}
         </>
       );
+    case 'deadline_extended':
+    case 'deadline_changed':
+      return (
+        <>
+          {t('trail.deadlineMoved', { from: dateTime(str(d.from)), to: dateTime(str(d.to)) })}
+          {str(d.reason) ? <span className="quote"> {str(d.reason)}</span> : null}
+        </>
+      );
     case 'transferred':
       return (
         <>
@@ -65,6 +73,27 @@ export function EventSummary({ e, offices }: { e: TrailEvent; offices?: Map<stri
         <>
           {str(d.reason) ? label('mediationReason', str(d.reason)) : null}
           {str(d.settlement) ? <span className="quote"> {str(d.settlement)}</span> : null}
+          {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
+        </>
+      );
+    case 'appealed':
+      return str(d.reason) ? <span className="quote">{str(d.reason)}</span> : null;
+    case 'appeal_decided':
+      return (
+        <>
+          {label('appealOutcome', str(d.outcome))}
+          {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
+        </>
+      );
+    case 'regulator_viewed':
+      return d.what === 'case_packet' ? <>{t('packet.title')}</> : null;
+    case 'attachment_added':
+      return (
+        <>
+          {str(d.filename)}{' '}
+          <code className="hash" title={str(d.sha256) ?? ''}>
+            sha256 {str(d.sha256)?.slice(0, 16)}…
+          </code>
           {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
         </>
       );

@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import { get, qs } from '../api';
+import { get, post, qs } from '../api';
 import { useAsync } from '../hooks';
 import { useI18n } from '../i18n';
 import { useLive } from '../live';
@@ -17,7 +17,18 @@ import type { Office, Page, Ticket, TicketStatus } from '../types';
 function officeDeadline(tk: Ticket): string | null {
   if (tk.status === 'escalated') return tk.acceptBy;
   if (tk.status === 'mediating') return tk.mediationEndBy;
+  if (tk.status === 'appealed') return tk.reviewBy;
   return merchantDeadline(tk);
+}
+
+/**
+ * Admins: Bull Board (/admin/queues) opens with a server-side session: the token goes in the
+ * Authorization header of POST /admin/queues/session (never in a URL), the answer sets an
+ * HttpOnly cookie scoped to /admin/queues, then the board opens (the browser's Back returns).
+ */
+async function openJobQueues(): Promise<void> {
+  await post('/admin/queues/session');
+  window.location.assign('/admin/queues');
 }
 
 /** Regulators: the office's queue (admins: every ticket, or the unassigned ones). */
@@ -129,6 +140,16 @@ export function Queue() {
           </select>
         </div>
         {role === 'admin' ? (
+          <button
+            type="button"
+            className="btn btn-secondary"
+            data-testid="job-queues"
+            onClick={() => void openJobQueues().catch(() => undefined)}
+          >
+            {t('queue.jobs')}
+          </button>
+        ) : null}
+        {role === 'admin' ? (
           <label className="checkbox">
             <input
               type="checkbox"
@@ -148,7 +169,9 @@ export function Queue() {
           tickets={shown}
           fresh={fresh}
           rowState={(tk, now) =>
-            tk.acceptanceOverdue ? 'overdue' : urgency(officeDeadline(tk), now)
+            tk.acceptanceOverdue || tk.appealReviewOverdue
+              ? 'overdue'
+              : urgency(officeDeadline(tk), now)
           }
           columns={[
             cols.countdown(t('col.officeDeadline'), officeDeadline),

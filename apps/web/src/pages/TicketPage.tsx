@@ -7,6 +7,8 @@ import { useLive } from '../live';
 import { Link } from '../router';
 import { useSignedIn } from '../session';
 import { Trail } from '../components/Trail';
+import { AppealDecision, ConsumerAppeal } from '../components/Appeal';
+import { CasePacketCard, EvidenceCard, NextSteps } from '../components/Evidence';
 import {
   Card,
   Countdown,
@@ -71,6 +73,9 @@ export function TicketPage({ id }: { id: string }) {
     ticket.setData((prev) => ({
       ...next,
       serialComplainant: next.serialComplainant ?? prev?.serialComplainant,
+      // Only GET (and the escalation's answer) carry these; the stream's copies do not.
+      officeName: next.officeName ?? prev?.officeName,
+      casePacket: next.casePacket ?? prev?.casePacket,
     }));
 
   useLive((m) => {
@@ -144,7 +149,9 @@ export function TicketPage({ id }: { id: string }) {
             <Offers role={role} ticket={tk} offers={ex?.offers ?? []} after={after} />
           ) : null}
           <SettlementCard role={role} ticket={tk} events={ex?.events ?? []} after={after} />
+          {role === 'consumer' ? <NextSteps ticket={tk} onChange={() => ticket.reload()} /> : null}
           <ActionsFor role={role} ticket={tk} offices={offices.data} after={after} />
+          {role === 'regulator' || role === 'admin' ? <CasePacketCard ticket={tk} /> : null}
           <Card title={t('ticket.complaint')}>
             <Facts
               items={[
@@ -189,10 +196,12 @@ export function TicketPage({ id }: { id: string }) {
                 [t('order.paidAt'), <DateTime key="p" iso={tk.order.paidAt} />],
                 [t('order.provider'), label('provider', tk.order.provider)],
                 [t('order.tradeNo'), <code key="n">{tk.order.tradeNo}</code>],
-                [t('order.region'), tk.regionCode],
+                // Region codes are for offices and merchants; consumers read the office's name.
+                [t('order.region'), role === 'consumer' ? null : tk.regionCode],
               ]}
             />
           </Card>
+          <EvidenceCard ticket={tk} role={role} onChange={() => extras.reload()} />
           {role === 'consumer' && tk.pendingOfferId ? null : (
             <Offers role={role} ticket={tk} offers={ex?.offers ?? []} after={after} />
           )}
@@ -228,15 +237,56 @@ function Deadline({ ticket: tk }: { ticket: Ticket }) {
         {tk.acceptanceOverdue ? (
           <span className="badge badge-danger">{t('queue.acceptanceOverdue')}</span>
         ) : null}
+        <RuleNote ticket={tk} field="acceptBy" />
       </DeadlineRow>
     );
   else if (tk.status === 'mediating')
-    row = <DeadlineRow label={t('deadline.mediationEndBy')} at={tk.mediationEndBy} />;
+    row = (
+      <DeadlineRow label={t('deadline.mediationEndBy')} at={tk.mediationEndBy}>
+        <RuleNote ticket={tk} field="mediationEndBy" />
+      </DeadlineRow>
+    );
+  else if (tk.status === 'appealed')
+    row = (
+      <DeadlineRow label={t('deadline.reviewBy')} at={tk.reviewBy}>
+        <RuleNote ticket={tk} field="reviewBy" />
+        {tk.appealReviewOverdue ? (
+          <span className="badge badge-danger">{t('appeal.reviewOverdue')}</span>
+        ) : null}
+      </DeadlineRow>
+    );
   else row = <DeadlineRow label={t('deadline.closedAt')} at={tk.closedAt} static />;
   return (
     <section className="card deadline" aria-label={t('deadline.title')}>
       {row}
     </section>
+  );
+}
+
+/** The rule set's name next to a regulator deadline, whether it is estimated, and its extension's reason. */
+function RuleNote({
+  ticket: tk,
+  field,
+}: {
+  ticket: Ticket;
+  field: 'acceptBy' | 'mediationEndBy' | 'reviewBy';
+}) {
+  const { t } = useI18n();
+  const set = tk.ruleSet ?? 'cn-12315';
+  const name = set === 'cn-12315' || set === 'platform-live-commerce' ? t(`rules.${set}`) : set;
+  const extension = (tk.extensions ?? []).find((e) => e.deadline === field);
+  return (
+    <>
+      <span className="badge">{name}</span>
+      {tk.deadlineBasis?.[field] === 'estimated' ? (
+        <span className="badge badge-warn">{t('deadline.estimated')}</span>
+      ) : null}
+      {extension ? (
+        <span className="deadline-extension">
+          {t('deadline.extended', { n: extension.workdays, reason: extension.reason })}
+        </span>
+      ) : null}
+    </>
   );
 }
 
@@ -302,6 +352,8 @@ function ConsumerActions({ ticket: tk, after }: { ticket: Ticket; after: After }
   const [open, setOpen] = useState<'escalate' | 'withdraw' | null>(null);
   const [reason, setReason] = useState('');
   const act = useAction();
+  if (tk.appealableUntil || tk.status === 'appealed')
+    return <ConsumerAppeal ticket={tk} after={after} />;
   // Escalating and withdrawing are for the negotiation; a settling ticket has its own card.
   if (!MERCHANT_PHASE.includes(tk.status) || tk.status === 'settling') return null;
   const tooEarly =
@@ -417,6 +469,7 @@ function RegulatorActions({
     [offices, tk.officeId],
   );
 
+  if (tk.status === 'appealed') return <AppealDecision ticket={tk} after={after} />;
   if (tk.status === 'escalated') {
     const accept = () =>
       void act.run(async () => {

@@ -1,7 +1,11 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { HEJIE_CONFIG } from '@app/shared';
+import type { HejieConfig } from '@app/shared';
 import {
+  CHECKPOINTS_QUEUE,
   DEADLINES_QUEUE,
   MAIL_QUEUE,
+  MAINTENANCE_QUEUE,
   STATS_QUEUE,
   WEBHOOKS_QUEUE,
   assertOneProcessorPerJob,
@@ -10,6 +14,8 @@ import { DeadlinesProcessor } from './deadlines.processor';
 import { MailProcessor } from './mail.processor';
 import { StatsProcessor } from './stats.processor';
 import { WebhooksProcessor } from './webhooks.processor';
+import { CheckpointsProcessor } from './checkpoints.processor';
+import { MaintenanceProcessor } from './maintenance.processor';
 
 /**
  * A job name without exactly one processor stops the worker at boot. Every processor of the
@@ -22,14 +28,26 @@ export class ProcessorBootCheck implements OnModuleInit {
     private readonly stats: StatsProcessor,
     private readonly webhooks: WebhooksProcessor,
     private readonly mail: MailProcessor,
+    private readonly checkpoints: CheckpointsProcessor,
+    private readonly maintenance: MaintenanceProcessor,
+    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
   ) {}
 
   onModuleInit(): void {
-    assertOneProcessorPerJob({
+    const handlerMaps = {
       [DEADLINES_QUEUE]: this.deadlines.handlers,
       [STATS_QUEUE]: this.stats.handlers,
       [WEBHOOKS_QUEUE]: this.webhooks.handlers,
       [MAIL_QUEUE]: this.mail.handlers,
-    });
+      [CHECKPOINTS_QUEUE]: this.checkpoints.handlers,
+      [MAINTENANCE_QUEUE]: this.maintenance.handlers,
+    };
+    assertOneProcessorPerJob(handlerMaps);
+    const unknown = (this.config.workerQueues ?? []).filter((q) => !(q in handlerMaps));
+    if (unknown.length) {
+      throw new Error(
+        `WORKER_QUEUES names unknown queue(s) ${unknown.join(', ')}; known: ${Object.keys(handlerMaps).join(', ')}`,
+      );
+    }
   }
 }

@@ -1,7 +1,14 @@
 import { InjectQueue, Processor } from '@nestjs/bullmq';
 import { Inject, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
-import { ComplaintsService, DEADLINES_QUEUE, JOB_NAMES, SettlementService } from '@app/complaints';
+import {
+  CalendarService,
+  ComplaintsService,
+  DEADLINES_QUEUE,
+  JOB_NAMES,
+  RebaseGate,
+  SettlementService,
+} from '@app/complaints';
 import type { JobName, JobOf } from '@app/complaints';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
@@ -9,12 +16,14 @@ import { TickingHost } from './ticking-host';
 
 /** Tickets handled per sweep transaction. */
 export const SWEEP_BATCH = 2000;
+/** Tickets whose deadline is recomputed per transaction after a calendar load. */
+export const REBASE_BATCH = 500;
 
 /**
  * Deadlines: a delayed job per ticket deadline for promptness, and a repeatable sweep over
  * PostgreSQL for correctness. Both re-read the ticket under its row lock before acting.
  */
-@Processor(DEADLINES_QUEUE, { concurrency: 8 })
+@Processor(DEADLINES_QUEUE, { concurrency: 8, autorun: false })
 export class DeadlinesProcessor
   extends TickingHost
   implements OnApplicationBootstrap, OnApplicationShutdown
@@ -26,11 +35,13 @@ export class DeadlinesProcessor
   } = {
     'deadline.check': (job) => this.check(job.data),
     'deadline.sweep': () => this.sweep(),
+    'deadline.rebase': () => this.rebase(),
   };
 
   constructor(
     private readonly complaints: ComplaintsService,
     private readonly settlement: SettlementService,
+    private readonly calendar: CalendarService,
     @InjectQueue(DEADLINES_QUEUE) private readonly queue: Queue,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
   ) {
@@ -39,6 +50,7 @@ export class DeadlinesProcessor
 
   /** One sweep per SWEEP_INTERVAL time bucket, whichever worker enqueues it first. */
   onApplicationBootstrap(): void {
+    if (!this.runHere(this.queue, this.config.workerQueues)) return;
     this.startTicking(this.queue, JOB_NAMES.deadlineSweep, 'sweep', this.config.sweepIntervalMs);
   }
 
@@ -55,7 +67,9 @@ export class DeadlinesProcessor
       case 'mediation':
         return { terminated: await this.complaints.terminateMediationIfDue(data.complaintId) };
       case 'acceptance':
-        // Acceptance is a flag, not a transition: the queue shows acceptanceOverdue from acceptBy.
+      case 'appeal_review':
+        // A flag, not a transition: the view shows acceptanceOverdue / appealReviewOverdue from
+        // acceptBy / reviewBy, and /metrics counts them per office.
         return { flagged: true };
       case 'settlement':
         return { settlement: await this.settlement.settleDueIfDue(data.complaintId) };
@@ -66,8 +80,40 @@ export class DeadlinesProcessor
     }
   }
 
+  /**
+   * Recomputes the running deadlines counted on an estimate or an older calendar version
+   * (ComplaintsService.rebaseBatch), in batches until none is left unlocked. Enqueued when a
+   * year's notice is loaded; sweeps run it too while RebaseGate says so (a lost job, a stale
+   * snapshot in another process, the bases the migration backfilled).
+   */
+  async rebase(): Promise<{ changed: number }> {
+    let changed = 0;
+    for (;;) {
+      const r = await this.complaints.rebaseBatch(REBASE_BATCH);
+      changed += r.changed;
+      if (r.changed < REBASE_BATCH) break;
+    }
+    if (changed) this.logger.log(`calendar: recomputed ${changed} deadline(s) on the new calendar`);
+    return { changed };
+  }
+
+  private readonly rebaseGate = new RebaseGate();
+
+  private async calendarChores(): Promise<void> {
+    await this.calendar.warnHorizon();
+    const { revision } = await this.calendar.snapshot(true);
+    if (!this.rebaseGate.due(revision, Date.now())) return;
+    const { changed } = await this.rebase();
+    this.rebaseGate.done(revision, changed, Date.now());
+  }
+
   /** Batches until nothing overdue is left unlocked; other workers take the locked rows. */
   async sweep(): Promise<{ escalated: number; terminated: number }> {
+    // First the calendar's chores (a few ms: a deadline moved by a new notice must not be
+    // enforced on its old date); a failure is logged and retried next sweep, never blocking it.
+    await this.calendarChores().catch((e: unknown) =>
+      this.logger.error(`calendar rebase failed: ${String(e)}`),
+    );
     const total = { escalated: 0, terminated: 0 };
     // Each batch's deadline jobs go to Redis while the next batch runs; all are awaited below.
     const scheduled: Promise<void>[] = [];

@@ -15,7 +15,7 @@ export const MAIL_BATCH = 20;
  * mails of the outbox (MailService). Ticks every second (or SWEEP_INTERVAL when shorter) like
  * the webhook deliveries; with no SMTP_URL a round does nothing.
  */
-@Processor(MAIL_QUEUE, { concurrency: 2 })
+@Processor(MAIL_QUEUE, { concurrency: 2, autorun: false })
 export class MailProcessor extends TickingHost implements OnApplicationBootstrap {
   protected readonly logger = new Logger(MailProcessor.name);
 
@@ -36,6 +36,7 @@ export class MailProcessor extends TickingHost implements OnApplicationBootstrap
       this.logger.log('SMTP_URL is not set: no merchant e-mail');
       return;
     }
+    if (!this.runHere(this.queue, this.config.workerQueues)) return;
     this.startTicking(
       this.queue,
       MAIL_SEND_JOB,

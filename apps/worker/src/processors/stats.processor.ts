@@ -11,7 +11,7 @@ import { TickingHost } from './ticking-host';
  * least every second, or every SWEEP_INTERVAL when shorter, from a local timer with a
  * time-bucket job id like the deadline sweep.
  */
-@Processor(STATS_QUEUE, { concurrency: 1 })
+@Processor(STATS_QUEUE, { concurrency: 1, autorun: false })
 export class StatsProcessor extends TickingHost implements OnApplicationBootstrap {
   protected readonly logger = new Logger(StatsProcessor.name);
 
@@ -28,6 +28,7 @@ export class StatsProcessor extends TickingHost implements OnApplicationBootstra
   }
 
   onApplicationBootstrap(): void {
+    if (!this.runHere(this.queue, this.config.workerQueues)) return;
     this.startTicking(
       this.queue,
       'stats.drain',

@@ -15,6 +15,20 @@ export abstract class TickingHost extends WorkerHost implements OnModuleDestroy 
   abstract readonly handlers: Record<string, (job: Job) => Promise<unknown>>;
   private timer?: NodeJS.Timeout;
 
+  /**
+   * Processors are declared with `autorun: false`: this starts the BullMQ worker when this
+   * process runs the queue (WORKER_QUEUES unset, or naming it), so deliveries can run in a process
+   * of their own, apart from the deadline sweep. False when the queue is left to another process.
+   */
+  protected runHere(queue: Queue, workerQueues: string[] | null): boolean {
+    if (workerQueues && !workerQueues.includes(queue.name)) {
+      this.logger.log(`queue ${queue.name} is not run by this process (WORKER_QUEUES)`);
+      return false;
+    }
+    this.worker.run().catch((e: unknown) => this.logger.error(`queue ${queue.name}: ${String(e)}`));
+    return true;
+  }
+
   /** Enqueues `name` now and every `everyMs`, with job id `<idPrefix>-<bucket>`. */
   protected startTicking(queue: Queue, name: string, idPrefix: string, everyMs: number): void {
     const enqueue = () => {

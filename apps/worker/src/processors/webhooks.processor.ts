@@ -16,7 +16,7 @@ export const WEBHOOK_BATCH = 50;
  * sweep, so deliveries go on after Redis lost every key. Several rounds may run at once (a slow
  * merchant endpoint does not hold up the others); the claim hands them disjoint deliveries.
  */
-@Processor(WEBHOOKS_QUEUE, { concurrency: 4 })
+@Processor(WEBHOOKS_QUEUE, { concurrency: 4, autorun: false })
 export class WebhooksProcessor extends TickingHost implements OnApplicationBootstrap {
   protected readonly logger = new Logger(WebhooksProcessor.name);
 
@@ -33,6 +33,7 @@ export class WebhooksProcessor extends TickingHost implements OnApplicationBoots
   }
 
   onApplicationBootstrap(): void {
+    if (!this.runHere(this.queue, this.config.workerQueues)) return;
     this.startTicking(
       this.queue,
       WEBHOOK_DELIVER_JOB,

@@ -1,6 +1,8 @@
 import { STATS_JOBS } from '../stats/stats.jobs';
 import { WEBHOOK_JOBS } from '../webhooks/webhook.jobs';
 import { MAIL_JOBS } from '../mail/mail.jobs';
+import { MAINTENANCE_JOBS } from '../outbox/outbox.jobs';
+import { CHECKPOINT_JOBS } from '../trail/checkpoints/checkpoint.jobs';
 
 /**
  * Every queue and job name, in one place, with its payload type. The worker checks at boot that
@@ -17,6 +19,7 @@ export const DEADLINE_KINDS = [
   'settlement',
   'offer_expiry',
   'offer_reminder',
+  'appeal_review',
 ] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
 
@@ -25,12 +28,15 @@ export const JOB_NAMES = {
   deadlineCheck: 'deadline.check',
   /** Repeatable: find every overdue ticket in PostgreSQL (covers lost Redis jobs, dead workers). */
   deadlineSweep: 'deadline.sweep',
+  /** A year's official calendar was loaded: recompute the open deadlines counted on an older basis. */
+  deadlineRebase: 'deadline.rebase',
 } as const;
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES];
 
 export const QUEUE_OF: Record<JobName, string> = {
   'deadline.check': DEADLINES_QUEUE,
   'deadline.sweep': DEADLINES_QUEUE,
+  'deadline.rebase': DEADLINES_QUEUE,
 };
 
 /** Every job name of every queue (job name → queue): what the worker's boot check enforces. */
@@ -39,11 +45,14 @@ export const ALL_JOBS: Record<string, string> = {
   ...STATS_JOBS,
   ...WEBHOOK_JOBS,
   ...MAIL_JOBS,
+  ...MAINTENANCE_JOBS,
+  ...CHECKPOINT_JOBS,
 };
 
 export interface JobPayloads {
   'deadline.check': { complaintId: string; kind: DeadlineKind; dueAt: string };
   'deadline.sweep': Record<string, never>;
+  'deadline.rebase': { year: number; version: number };
 }
 export type JobOf<N extends JobName> = JobPayloads[N];
 

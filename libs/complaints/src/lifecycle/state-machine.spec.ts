@@ -30,8 +30,8 @@ describe('lifecycle table: every (status × action × actor)', () => {
     TICKET_ACTIONS.flatMap((action) => ACTOR_ROLES.map((actor) => [from, action, actor] as const)),
   );
 
-  it('walks all 10 × 25 × 5 = 1250 triples', () => {
-    expect(triples).toHaveLength(1250);
+  it('walks all 11 × 32 × 5 = 1760 triples', () => {
+    expect(triples).toHaveLength(1760);
     let allowed = 0;
     for (const [from, action, actor] of triples) {
       const row = TRANSITIONS.filter(
@@ -52,7 +52,11 @@ describe('lifecycle table: every (status × action × actor)', () => {
     }
     // A new row must be a deliberate change: update this count and DESIGN.md together.
     expect(allowed).toBe(TRANSITIONS.length);
-    expect(allowed).toBe(48);
+    // 33 + settlement (15 rows: settling, offer expiry and reminders, refunds) + extend_deadline
+    // (escalated, mediating × regulator, admin) + recompute_deadline (escalated, mediating,
+    // appealed: system) + appeals (2 consumer appeals, 2 party messages on appealed, 5 rows ×
+    // regulator, admin).
+    expect(allowed).toBe(69);
   });
 
   it('explains a refusal in words', () => {
@@ -61,8 +65,19 @@ describe('lifecycle table: every (status × action × actor)', () => {
     );
   });
 
-  it('has no row leaving a terminal status, and every open status has a way out', () => {
-    for (const t of TRANSITIONS) expect(TERMINAL_STATUSES).not.toContain(t.from);
+  it('has no row leaving a terminal status but the appeal, and every open status has a way out', () => {
+    for (const t of TRANSITIONS.filter((r) => r.action !== 'appeal'))
+      expect(TERMINAL_STATUSES).not.toContain(t.from);
+    expect(
+      TRANSITIONS.filter((r) => r.action === 'appeal').map(({ from, actor, to }) => [
+        from,
+        actor,
+        to,
+      ]),
+    ).toEqual([
+      ['declined', 'consumer', 'appealed'],
+      ['mediation_failed', 'consumer', 'appealed'],
+    ]);
     for (const s of OPEN_STATUSES) {
       expect(TRANSITIONS.some((t) => t.from === s && t.to !== s)).toBe(true);
     }
@@ -94,6 +109,7 @@ describe('lifecycle table: every (status × action × actor)', () => {
       [
         'accept_offer',
         'accept_settled_offer',
+        'appeal',
         'confirm_settlement',
         'consumer_message',
         'dispute_settlement',
@@ -109,6 +125,7 @@ describe('lifecycle table: every (status × action × actor)', () => {
         'escalate_unresolved',
         'escalate_unsettled',
         'expire_offer',
+        'recompute_deadline',
         'record_refund',
         'remind_offer',
         'settle_by_refund',
@@ -120,10 +137,15 @@ describe('lifecycle table: every (status × action × actor)', () => {
       [
         'accept_case',
         'decline',
+        'overturn_appeal_of_decline',
+        'overturn_appeal_of_mediation_failure',
+        'extend_deadline',
         'record_mediation_agreement',
         'record_mediation_failure',
         'regulator_message',
         'transfer',
+        'uphold_appeal_of_decline',
+        'uphold_appeal_of_mediation_failure',
       ].sort(),
     );
   });
@@ -264,6 +286,41 @@ describe('lifecycle table against DESIGN.md', () => {
         expect(isAllowed('escalated', 'decline', actor)).toBe(false);
         expect(isAllowed('mediating', 'record_mediation_agreement', actor)).toBe(false);
       }
+    });
+  });
+
+  describe('appeals (申诉)', () => {
+    it('the consumer alone appeals a declined or mediation_failed decision', () => {
+      expect(nextStatus('declined', 'appeal', 'consumer')).toBe('appealed');
+      expect(nextStatus('mediation_failed', 'appeal', 'consumer')).toBe('appealed');
+      for (const s of ['mediated', 'resolved', 'withdrawn', 'escalated', 'appealed'] as const)
+        expect(isAllowed(s, 'appeal', 'consumer')).toBe(false);
+      for (const actor of ['merchant', 'regulator', 'admin', 'system'] as const)
+        expect(isAllowed('declined', 'appeal', actor)).toBe(false);
+    });
+
+    it('upheld goes back to the decision; overturned reopens where it was decided', () => {
+      for (const actor of ['regulator', 'admin'] as const) {
+        expect(nextStatus('appealed', 'uphold_appeal_of_decline', actor)).toBe('declined');
+        expect(nextStatus('appealed', 'uphold_appeal_of_mediation_failure', actor)).toBe(
+          'mediation_failed',
+        );
+        expect(nextStatus('appealed', 'overturn_appeal_of_decline', actor)).toBe('escalated');
+        expect(nextStatus('appealed', 'overturn_appeal_of_mediation_failure', actor)).toBe(
+          'mediating',
+        );
+      }
+      expect(isAllowed('appealed', 'overturn_appeal_of_decline', 'consumer')).toBe(false);
+      expect(isAllowed('appealed', 'overturn_appeal_of_decline', 'system')).toBe(false);
+      expect(isAllowed('declined', 'overturn_appeal_of_decline', 'regulator')).toBe(false);
+    });
+
+    it('an appealed ticket is open and takes statements from both parties and the office', () => {
+      expect(OPEN_STATUSES).toContain('appealed');
+      expect(TERMINAL_STATUSES).not.toContain('appealed');
+      expect(nextStatus('appealed', 'consumer_message', 'consumer')).toBe('appealed');
+      expect(nextStatus('appealed', 'merchant_message', 'merchant')).toBe('appealed');
+      expect(nextStatus('appealed', 'regulator_message', 'regulator')).toBe('appealed');
     });
   });
 

@@ -1,5 +1,6 @@
 import { DomainError } from '@app/shared';
 import {
+  APPEALABLE_STATUSES,
   MERCHANT_PHASE_STATUSES,
   OPEN_STATUSES,
   TERMINAL_STATUSES,
@@ -7,7 +8,13 @@ import {
 } from '../vocabulary';
 import type { TicketStatus } from '../vocabulary';
 
-export { MERCHANT_PHASE_STATUSES, OPEN_STATUSES, TERMINAL_STATUSES, TICKET_STATUSES };
+export {
+  APPEALABLE_STATUSES,
+  MERCHANT_PHASE_STATUSES,
+  OPEN_STATUSES,
+  TERMINAL_STATUSES,
+  TICKET_STATUSES,
+};
 export type { TicketStatus };
 
 /**
@@ -48,6 +55,13 @@ export const TICKET_ACTIONS = [
   'settle_by_refund',
   'settle_no_objection',
   'escalate_unsettled',
+  'appeal',
+  'uphold_appeal_of_decline',
+  'uphold_appeal_of_mediation_failure',
+  'overturn_appeal_of_decline',
+  'overturn_appeal_of_mediation_failure',
+  'extend_deadline',
+  'recompute_deadline',
 ] as const;
 export type TicketAction = (typeof TICKET_ACTIONS)[number];
 
@@ -79,6 +93,20 @@ const REGULATOR_ROWS: readonly Omit<Transition, 'actor'>[] = [
   { from: 'mediating',         action: 'record_mediation_failure',   to: 'mediation_failed' },
   { from: 'escalated',         action: 'regulator_message',          to: 'escalated' },
   { from: 'mediating',         action: 'regulator_message',          to: 'mediating' },
+  // "appealed — … a different officer reviews it by reviewBy and upholds or overturns it."
+  // (API.md: "upheld: back to the appealed status; overturned: escalated again with a new
+  // acceptBy (from declined) or mediating with a new mediationEndBy (from mediation_failed)".)
+  // One action per (outcome, appealed decision), so each row has one target; the appeals
+  // service picks the row from the ticket's appeal_from. "A different officer" is checked there.
+  { from: 'appealed',          action: 'uphold_appeal_of_decline',             to: 'declined' },
+  { from: 'appealed',          action: 'uphold_appeal_of_mediation_failure',   to: 'mediation_failed' },
+  { from: 'appealed',          action: 'overturn_appeal_of_decline',           to: 'escalated' },
+  { from: 'appealed',          action: 'overturn_appeal_of_mediation_failure', to: 'mediating' },
+  { from: 'appealed',          action: 'regulator_message',                    to: 'appealed' },
+  // "Offices can … extend a deadline once with a reason the consumer sees": acceptBy while
+  // escalated, mediationEndBy while mediating (the service checks which deadline runs).
+  { from: 'escalated',         action: 'extend_deadline',            to: 'escalated' },
+  { from: 'mediating',         action: 'extend_deadline',            to: 'mediating' },
 ];
 
 /**
@@ -148,6 +176,10 @@ export const TRANSITIONS: readonly Transition[] = [
   ...REGULATOR_ROWS.map((row) => ({ ...row, actor: 'admin' as const })),
   // "… or the 45 working days ran out (the worker terminates it)."
   { from: 'mediating',         action: 'terminate_mediation_timeout', actor: 'system',   to: 'mediation_failed' },
+  // A year's official calendar was loaded: the worker recomputes the running deadline.
+  { from: 'escalated',         action: 'recompute_deadline',          actor: 'system',   to: 'escalated' },
+  { from: 'mediating',         action: 'recompute_deadline',          actor: 'system',   to: 'mediating' },
+  { from: 'appealed',          action: 'recompute_deadline',          actor: 'system',   to: 'appealed' },
   // Both parties may keep adding statements and evidence to the trail while the office
   // decides and mediates (无感调查: the office reads the facts instead of re-asking). Only
   // messages: offers and acceptance belong to the merchant phase; a settlement reached in
@@ -156,6 +188,16 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'mediating',         action: 'consumer_message',            actor: 'consumer', to: 'mediating' },
   { from: 'escalated',         action: 'merchant_message',            actor: 'merchant', to: 'escalated' },
   { from: 'mediating',         action: 'merchant_message',            actor: 'merchant', to: 'mediating' },
+
+  // ── Appeal (申诉) ─────────────────────────────────────────────────────────────────────
+  // "The consumer appeals a declined or mediation_failed decision within the rule set's
+  // window" — the only rows leaving a terminal status. Once per ticket and the window are
+  // checked by the appeals service (appeal-policy.ts) before this table.
+  { from: 'declined',          action: 'appeal',                      actor: 'consumer', to: 'appealed' },
+  { from: 'mediation_failed',  action: 'appeal',                      actor: 'consumer', to: 'appealed' },
+  // Both parties may add statements while the appeal is reviewed.
+  { from: 'appealed',          action: 'consumer_message',            actor: 'consumer', to: 'appealed' },
+  { from: 'appealed',          action: 'merchant_message',            actor: 'merchant', to: 'appealed' },
 ];
 
 const key = (from: TicketStatus, action: TicketAction, actor: ActorRole): string =>
@@ -199,6 +241,7 @@ export function allowedActions(from: TicketStatus, actor: ActorRole): TicketActi
 }
 
 export const isTerminal = (status: TicketStatus): boolean => TERMINAL_STATUSES.includes(status);
+export const isAppealable = (status: TicketStatus): boolean => APPEALABLE_STATUSES.includes(status);
 export const isOpen = (status: TicketStatus): boolean => OPEN_STATUSES.includes(status);
 export const isMerchantPhase = (status: TicketStatus): boolean =>
   MERCHANT_PHASE_STATUSES.includes(status);

@@ -6,7 +6,7 @@ import {
   chineseDaysCalendar,
   endOfShanghaiDay,
   formatShanghai,
-  isFallbackWorkingDay,
+  isEstimatedWorkingDay,
   shanghaiDate,
 } from './working-days';
 
@@ -121,16 +121,29 @@ describe('ChineseDaysCalendar (chinese-days 1.5.x data)', () => {
   });
 });
 
-describe('fallback rule for a year without official data', () => {
-  it('is Monday–Friday minus 1 Jan, 1–2 May and 1–3 Oct', () => {
-    expect(isFallbackWorkingDay('2027-01-01')).toBe(false); // Friday, New Year's Day
-    expect(isFallbackWorkingDay('2027-01-04')).toBe(true); // Monday
-    expect(isFallbackWorkingDay('2027-01-02')).toBe(false); // Saturday
-    expect(isFallbackWorkingDay('2028-05-01')).toBe(false); // Monday, Labour Day
-    expect(isFallbackWorkingDay('2028-05-02')).toBe(false); // Tuesday, Labour Day (since 2025)
-    expect(isFallbackWorkingDay('2028-05-03')).toBe(true);
-    expect(isFallbackWorkingDay('2027-10-01')).toBe(false);
-    expect(isFallbackWorkingDay('2027-10-04')).toBe(true); // Monday after National Day
+describe('estimate for a year without official data', () => {
+  it('is Monday–Friday minus the statutory holidays of the lunar calendar and their make-up days', () => {
+    expect(isEstimatedWorkingDay('2027-01-01')).toBe(false); // Friday, New Year's Day
+    expect(isEstimatedWorkingDay('2027-01-04')).toBe(true); // Monday
+    expect(isEstimatedWorkingDay('2027-01-02')).toBe(false); // Saturday
+    expect(isEstimatedWorkingDay('2027-02-05')).toBe(false); // Friday, Spring Festival eve
+    expect(isEstimatedWorkingDay('2027-02-08')).toBe(false); // Monday, day 3
+    expect(isEstimatedWorkingDay('2027-02-09')).toBe(false); // make-up for Sat 6 Feb
+    expect(isEstimatedWorkingDay('2027-02-10')).toBe(false); // make-up for Sun 7 Feb
+    expect(isEstimatedWorkingDay('2027-02-11')).toBe(true);
+    expect(isEstimatedWorkingDay('2028-05-01')).toBe(false); // Monday, Labour Day
+    expect(isEstimatedWorkingDay('2028-05-02')).toBe(false); // Tuesday, Labour Day (since 2025)
+    expect(isEstimatedWorkingDay('2028-05-03')).toBe(true);
+    expect(isEstimatedWorkingDay('2027-10-01')).toBe(false);
+    expect(isEstimatedWorkingDay('2027-10-04')).toBe(false); // make-up for Sat 2 Oct
+  });
+
+  it('no longer ends 45 working days from 4 Dec 2026 inside the 2027 Spring Festival (issue 15)', () => {
+    // The old fixed-date fallback ended on Mon 8 Feb 2027, day 3 of the Spring Festival. Now:
+    // 19 working days in Dec 2026, 1 Jan off, 4–29 Jan (39), 1–4 Feb (43), 5–10 Feb off, 11–12 (45).
+    const r = addWorkingDays(at('2026-12-04 10:00'), 45);
+    expect(r.deadline.toISOString()).toBe(endOf('2027-02-12'));
+    expect(r.years).toEqual({ 2026: 1, 2027: 0 });
   });
 });
 
@@ -141,6 +154,7 @@ describe('addWorkingDays', () => {
     expect(result.deadline.toISOString()).toBe(endOf('2026-10-15'));
     expect(result.usedFallback).toBe(false);
     expect(result.fallbackYears).toEqual([]);
+    expect(result.years).toEqual({ 2026: 1 });
   });
 
   it('counts a make-up Saturday as a working day (Sat 9 May 2026, after Labour Day)', () => {
@@ -192,7 +206,7 @@ describe('addWorkingDays', () => {
     expect(addWorkingDays(earlyWednesday, 1).deadline.toISOString()).toBe(endOf('2026-03-12'));
   });
 
-  it('uses and reports the fallback for a year without data (2027), once per year', () => {
+  it('uses and reports the estimate for a year without data (2027), once per year', () => {
     const onFallback = jest.fn();
     // Mon 28 Dec 2026: 29 (1), 30 (2), 31 (3), Fri 1 Jan 2027 New Year's Day, 4–7 Jan (7).
     const result = addWorkingDays(at('2026-12-28 10:00'), 7, { onFallback });
@@ -203,7 +217,7 @@ describe('addWorkingDays', () => {
     expect(onFallback).toHaveBeenCalledWith(2027);
   });
 
-  it('does not report the fallback when the walk stays inside covered years', () => {
+  it('does not report the estimate when the walk stays inside covered years', () => {
     const onFallback = jest.fn();
     addWorkingDays(at('2026-12-21 10:00'), 8, { onFallback }); // ends Thu 31 Dec 2026
     expect(onFallback).not.toHaveBeenCalled();
@@ -216,7 +230,7 @@ describe('addWorkingDays', () => {
       hasOfficialData: (year) => year === 2030,
     };
     const result = addWorkingDays(at('2030-12-30 09:00'), 3, { calendar: everyDayWorks });
-    // 31 Dec 2030 from the calendar (1); 1 Jan 2031 by the fallback is a holiday; Thu 2 (2), Fri 3 (3).
+    // 31 Dec 2030 from the calendar (1); 1 Jan 2031 by the estimate is a holiday; Thu 2 (2), Fri 3 (3).
     expect(asked).toEqual(['2030-12-31']);
     expect(result.deadline.toISOString()).toBe(endOf('2031-01-03'));
     expect(result.fallbackYears).toEqual([2031]);

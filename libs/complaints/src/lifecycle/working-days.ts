@@ -1,3 +1,5 @@
+import { estimateYear } from '../calendar/holiday-estimator';
+
 /**
  * Working days of mainland China, counted in Asia/Shanghai, for the regulator-side limits of
  * DESIGN.md (acceptBy = escalated + 7 working days, mediationEndBy = accepted + 45). Official
@@ -10,6 +12,8 @@ export interface WorkingDayCalendar {
   isWorkingDay(localDate: string): boolean;
   /** Whether the State Council's arrangement for `year` is known to this calendar. */
   hasOfficialData(year: number): boolean;
+  /** The version of the official data of `year` (a calendar without versions answers 1). */
+  versionOf?(year: number): number;
 }
 
 /** Asia/Shanghai is UTC+8 all year: China has had no daylight saving time since 1991. */
@@ -66,29 +70,28 @@ const isMondayToFriday = (localDate: string): boolean => {
   return weekday >= 1 && weekday <= 5;
 };
 
-/**
- * The statutory holidays that fall on a fixed Gregorian date (国务院《全国年节及纪念日放假办法》
- * as amended in 2024, in force since 2025: New Year's Day 1 day; Labour Day 2 days; National
- * Day 3 days). Spring Festival, Qingming, Dragon Boat and Mid-Autumn move every year, and the
- * 调休 swaps exist only in each year's notice, so the fallback cannot know them.
- */
-export const FALLBACK_FIXED_HOLIDAYS: readonly string[] = [
-  '01-01',
-  '05-01',
-  '05-02',
-  '10-01',
-  '10-02',
-  '10-03',
-];
+const estimates = new Map<number, ReadonlySet<string>>();
+
+/** The estimated days off of `year` (holiday-estimator.ts), computed once per process. */
+function estimatedDaysOff(year: number): ReadonlySet<string> {
+  let days = estimates.get(year);
+  if (!days) {
+    days = new Set(estimateYear(year).holidays);
+    estimates.set(year, days);
+  }
+  return days;
+}
 
 /**
- * The rule for a year without an official arrangement: Monday to Friday, minus the fixed-date
- * statutory holidays. It misses the movable holidays (too many working days) and the make-up
- * weekend days (too few); a holiday week outweighs its make-up days, so a fallback deadline
- * tends to come early. That is why every use is reported through `onFallback`.
+ * The rule for a year without an official arrangement (an *estimate*): Monday to Friday, minus
+ * the statutory holidays computed from the lunar calendar and the solar terms and their make-up
+ * weekdays (see calendar/holiday-estimator.ts). It cannot know the 调休 swaps (working weekends,
+ * bridging days), so an estimated deadline can still move when the notice is loaded; every use
+ * is reported through `onFallback` and recorded on the deadline's basis.
  */
-export function isFallbackWorkingDay(localDate: string): boolean {
-  return isMondayToFriday(localDate) && !FALLBACK_FIXED_HOLIDAYS.includes(localDate.slice(5));
+export function isEstimatedWorkingDay(localDate: string): boolean {
+  const { year } = parseLocalDate(localDate);
+  return isMondayToFriday(localDate) && !estimatedDaysOff(year).has(localDate);
 }
 
 /** The shape of `chinese-days/dist/chinese-days.json` (see ChineseDaysCalendar). */
@@ -132,7 +135,7 @@ function loadChineseDaysData(): ChineseDaysData {
  * latest covered year is only final once the next notice is in the package.
  *
  * `isWorkingDay` refuses a year without data (RangeError) rather than guessing;
- * `addWorkingDays` asks `hasOfficialData` first and applies the documented fallback.
+ * `addWorkingDays` asks `hasOfficialData` first and counts other years on the estimate.
  */
 export class ChineseDaysCalendar implements WorkingDayCalendar {
   readonly coveredYears: readonly number[];
@@ -145,6 +148,11 @@ export class ChineseDaysCalendar implements WorkingDayCalendar {
 
   hasOfficialData(year: number): boolean {
     return this.covered.has(year);
+  }
+
+  /** The package's data is version 1 of each year it covers (the seed of calendar_versions). */
+  versionOf(year: number): number {
+    return this.covered.has(year) ? 1 : 0;
   }
 
   isWorkingDay(localDate: string): boolean {
@@ -172,17 +180,23 @@ export interface AddWorkingDaysOptions {
   /** Defaults to chineseDaysCalendar(). */
   calendar?: WorkingDayCalendar;
   /**
-   * Called once per year, in order, whose days had to be counted by the fallback rule. The app
-   * logs it and bumps a counter: it means the chinese-days package needs an update.
+   * Called once per year, in order, whose days had to be counted on the estimate (no official
+   * arrangement loaded for it).
    */
   onFallback?: (year: number) => void;
 }
 
 export interface WorkingDayDeadline {
   deadline: Date;
+  /** Some day was counted on an estimate (a year without official data). */
   usedFallback: boolean;
-  /** The years counted by the fallback rule (empty when usedFallback is false). */
+  /** The years counted on the estimate (empty when usedFallback is false). */
   fallbackYears: number[];
+  /**
+   * Every year the count walked through, with the version of the official data used
+   * (0 = estimated): the deadline's basis, so it can be recomputed when a year changes.
+   */
+  years: Record<string, number>;
 }
 
 /**
@@ -195,8 +209,9 @@ export interface WorkingDayDeadline {
  * Asia/Shanghai of the n-th one, i.e. 15:59:59.999Z that date. So "+7 working days" from a
  * Wednesday morning of an ordinary week is the following Friday, 23:59:59.999.
  *
- * A date in a year the calendar has no official data for is counted by isFallbackWorkingDay
- * and reported through `onFallback`; it is never silently treated as a plain weekday.
+ * A date in a year the calendar has no official data for is counted on the estimate
+ * (isEstimatedWorkingDay) and reported through `onFallback`; it is never silently treated as a
+ * plain weekday.
  */
 export function addWorkingDays(
   start: Date,
@@ -209,6 +224,7 @@ export function addWorkingDays(
   }
   const calendar = opts.calendar ?? chineseDaysCalendar();
   const fallbackYears: number[] = [];
+  const years: Record<string, number> = {};
 
   let date = shanghaiDate(start);
   let remaining = n;
@@ -217,13 +233,15 @@ export function addWorkingDays(
     const year = Number(date.slice(0, 4));
     let working: boolean;
     if (calendar.hasOfficialData(year)) {
+      years[year] ??= calendar.versionOf?.(year) ?? 1;
       working = calendar.isWorkingDay(date);
     } else {
       if (!fallbackYears.includes(year)) {
         fallbackYears.push(year);
+        years[year] = 0;
         opts.onFallback?.(year);
       }
-      working = isFallbackWorkingDay(date);
+      working = isEstimatedWorkingDay(date);
     }
     if (working) remaining -= 1;
   }
@@ -231,5 +249,6 @@ export function addWorkingDays(
     deadline: endOfShanghaiDay(date),
     usedFallback: fallbackYears.length > 0,
     fallbackYears,
+    years,
   };
 }

@@ -1,1 +1,2 @@
 export * from './rule-sets';
+export * from './rules.service';

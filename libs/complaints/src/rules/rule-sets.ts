@@ -39,7 +39,8 @@ export const RULE_SETS: readonly RuleSet[] = [
   {
     id: NATIONAL_12315_ID,
     name: '12315 national complaint-handling measures',
-    source: '市场监督管理投诉举报处理办法 (acceptance 7 working days, mediation 45 working days)',
+    source:
+      '《市场监督管理投诉举报处理暂行办法》 (SAMR Order No. 20, in force 2020-01-01): art. 14, acceptance decision within 7 working days of receipt; art. 21, mediation ends without agreement 45 working days after acceptance. Replaced in April 2026: REGULATOR_ACCEPT_WORKDAYS / MEDIATION_WORKDAYS set these two limits.',
     version: 1,
     acceptWorkdays: 7,
     mediationWorkdays: 45,
@@ -66,3 +67,49 @@ export const RULE_SETS: readonly RuleSet[] = [
 export function ruleSetById(id: string | null | undefined): RuleSet {
   return RULE_SETS.find((s) => s.id === id) ?? RULE_SETS[0];
 }
+
+/** The limits a ticket keeps from the set it was escalated under (`complaints.rule_limits`). */
+export interface RuleLimits {
+  readonly acceptWorkdays?: number;
+  readonly acceptHours?: number;
+  readonly mediationWorkdays: number;
+  readonly appealWindowWorkdays: number;
+  readonly reviewWorkdays: number;
+  readonly maxExtensionWorkdays: number;
+}
+
+export function limitsOf(set: RuleSet): RuleLimits {
+  return {
+    ...(set.acceptHours !== undefined ? { acceptHours: set.acceptHours } : {}),
+    ...(set.acceptWorkdays !== undefined ? { acceptWorkdays: set.acceptWorkdays } : {}),
+    mediationWorkdays: set.mediationWorkdays,
+    appealWindowWorkdays: set.appealWindowWorkdays,
+    reviewWorkdays: set.reviewWorkdays,
+    maxExtensionWorkdays: set.maxExtensionWorkdays,
+  };
+}
+
+/**
+ * The sets as this deployment runs them: REGULATOR_ACCEPT_WORKDAYS and MEDIATION_WORKDAYS (API.md
+ * configuration, defaults 7 and 45) are the national set's acceptance and mediation limits, so an
+ * operator can follow a change of the national measures without a release. They do not touch the
+ * platform set. A ticket copies its set's limits at escalation: a later change of configuration
+ * never rewrites an open ticket.
+ */
+export function effectiveRuleSets(config: {
+  regulatorAcceptWorkdays: number;
+  mediationWorkdays: number;
+}): RuleSet[] {
+  return RULE_SETS.map((s) =>
+    s.id === NATIONAL_12315_ID
+      ? {
+          ...s,
+          acceptWorkdays: config.regulatorAcceptWorkdays,
+          mediationWorkdays: config.mediationWorkdays,
+        }
+      : s,
+  );
+}
+
+export const isRuleSetId = (id: unknown): boolean =>
+  typeof id === 'string' && RULE_SETS.some((s) => s.id === id);

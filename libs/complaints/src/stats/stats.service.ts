@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { ReadRouter } from '@app/database';
 import { DataSource } from 'typeorm';
 import { CLOCK, DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { Actor, Clock, HejieConfig } from '@app/shared';
@@ -182,6 +183,7 @@ export class StatsService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly reads: ReadRouter,
   ) {}
 
   /**
@@ -373,12 +375,12 @@ export class StatsService {
         ? ['stats_region_daily', 'stats_region_resolve_hours']
         : ['stats_daily', 'stats_resolve_hours'];
     const [days, hist, [open]] = await Promise.all([
-      this.db.query(
+      this.reads.query(
         `SELECT to_char(s.day, 'YYYY-MM-DD') AS day, ${SUMS} FROM ${daily} s
           WHERE s.day BETWEEN $${n + 1} AND $${n + 2} ${scoped} GROUP BY s.day`,
         period,
       ) as Promise<(SumRow & { day: string })[]>,
-      this.db.query(
+      this.reads.query(
         `SELECT s.bucket, sum(s.tickets)::int AS tickets FROM ${hours} s
           WHERE s.day BETWEEN $${n + 1} AND $${n + 2} ${scoped} GROUP BY s.bucket`,
         period,
@@ -387,7 +389,7 @@ export class StatsService {
       // counted on the small partial indexes of open tickets, ix_complaints_open (merchant) and
       // ix_complaints_open_region (bounded by the scope's open tickets, not by history, and
       // exact at once, where the rollups lag by a drain).
-      this.db.query(
+      this.reads.query(
         `SELECT count(*)::int AS n FROM complaints s
           WHERE s.status IN ('awaiting_merchant', 'in_negotiation', 'settling') ${scoped}`,
         params,

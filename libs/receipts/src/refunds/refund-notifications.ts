@@ -4,6 +4,7 @@
  */
 import { DomainError, type FieldError } from '@app/shared/errors/domain-error';
 import { parseDecimalToMinor } from '@app/shared/money';
+import { MAX_AMOUNT_MINOR } from '@app/shared/safe-input';
 import type { NormalizedRefund } from './normalized-refund';
 import {
   dateFromParts,
@@ -91,7 +92,12 @@ export function interpretWechatpayRefund(resource: Record<string, unknown>): Nor
   const refundNo = idField(errors, 'refund_id', resource.refund_id);
   const amount = isPlainObject(resource.amount) ? resource.amount : {};
   const refund = amount.refund;
-  if (typeof refund !== 'number' || !Number.isSafeInteger(refund) || refund <= 0) {
+  if (
+    typeof refund !== 'number' ||
+    !Number.isSafeInteger(refund) ||
+    refund <= 0 ||
+    refund > MAX_AMOUNT_MINOR
+  ) {
     errors.push({ field: 'amount.refund', message: 'must be a positive integer (fen)' });
   }
   const currency = amount.currency ?? 'CNY';
@@ -147,7 +153,7 @@ export function parseGenericRefund(obj: unknown): NormalizedRefund {
     typeof amountMinor !== 'number' ||
     !Number.isSafeInteger(amountMinor) ||
     amountMinor <= 0 ||
-    amountMinor > 1e12
+    amountMinor > MAX_AMOUNT_MINOR
   ) {
     errors.push({ field: 'amountMinor', message: 'must be a positive integer of at most 10^12' });
   }

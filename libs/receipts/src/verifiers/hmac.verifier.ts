@@ -2,8 +2,10 @@
  * Generic signed receipts (POS systems, aggregators): `X-Hejie-Signature: sha256=<hex>` over
  * the raw body, and a strict JSON shape, one object per request or one per NDJSON line.
  */
+import { isUtf8 } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DomainError, type FieldError } from '@app/shared/errors/domain-error';
+import { MAX_AMOUNT_MINOR, parseJsonStrict } from '@app/shared/safe-input';
 import type { NormalizedReceipt } from './normalized-receipt';
 import {
   assertStorable,
@@ -87,8 +89,13 @@ export function parseGenericReceipt(obj: unknown): NormalizedReceipt {
     else if (value.length > MAX_ID_LENGTH)
       fail(field, `must be at most ${MAX_ID_LENGTH} characters`);
   }
-  if (typeof amountMinor !== 'number' || !Number.isSafeInteger(amountMinor) || amountMinor < 0) {
-    fail('amountMinor', 'must be a non-negative integer number of minor units');
+  if (
+    typeof amountMinor !== 'number' ||
+    !Number.isSafeInteger(amountMinor) ||
+    amountMinor < 0 ||
+    amountMinor > MAX_AMOUNT_MINOR
+  ) {
+    fail('amountMinor', 'must be an integer number of minor units from 0 to 10^12');
   }
   if (typeof currency !== 'string' || !CURRENCY.test(currency)) {
     fail('currency', 'must be an ISO 4217 code such as CNY');
@@ -132,6 +139,8 @@ export interface NdjsonLine {
   text: string;
   /** Without a trailing CR (the BOM, if any, kept): the line as received, stored as evidence. */
   raw: string;
+  /** False when the line's bytes are not UTF-8 (its text then holds U+FFFD): it is refused. */
+  utf8: boolean;
 }
 
 const LF = 0x0a;
@@ -150,25 +159,24 @@ export function* ndjsonLines(body: string | Buffer): Generator<NdjsonLine> {
   for (let i = 0; start <= length; i++) {
     let end = isBuffer ? body.indexOf(LF, start) : body.indexOf('\n', start);
     if (end < 0) end = length;
+    const utf8 = isBuffer ? isUtf8(body.subarray(start, end)) : true;
     let raw = isBuffer ? body.toString('utf8', start, end) : body.slice(start, end);
     start = end + 1;
     if (raw.endsWith('\r')) raw = raw.slice(0, -1);
     const text = i === 0 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
     if (text.trim() === '') continue;
-    yield { line: i + 1, text, raw };
+    yield { line: i + 1, text, raw, utf8 };
   }
 }
 
-/** One line → its receipt, or VALIDATION_FAILED with a detail. */
-export function parseNdjsonLine(line: number, text: string): NdjsonLineResult {
-  let value: unknown;
+/**
+ * One line → its receipt, or VALIDATION_FAILED with a detail. The line is parsed as every body
+ * is (parseJsonStrict: prototype keys, U+0000 and unpaired surrogates refused).
+ */
+export function parseNdjsonLine(line: number, text: string, utf8 = true): NdjsonLineResult {
+  if (!utf8) return { line, code: 'VALIDATION_FAILED', detail: 'line is not valid UTF-8' };
   try {
-    value = JSON.parse(text);
-  } catch {
-    return { line, code: 'VALIDATION_FAILED', detail: 'line is not valid JSON' };
-  }
-  try {
-    return { line, receipt: parseGenericReceipt(value) };
+    return { line, receipt: parseGenericReceipt(parseJsonStrict(text)) };
   } catch (e) {
     if (!(e instanceof DomainError)) throw e;
     return { line, code: e.code, detail: e.message };
@@ -181,6 +189,8 @@ export function parseNdjsonLine(line: number, text: string): NdjsonLineResult {
  */
 export function parseNdjsonBatch(rawBody: string | Buffer): NdjsonLineResult[] {
   const results: NdjsonLineResult[] = [];
-  for (const { line, text } of ndjsonLines(rawBody)) results.push(parseNdjsonLine(line, text));
+  for (const { line, text, utf8 } of ndjsonLines(rawBody)) {
+    results.push(parseNdjsonLine(line, text, utf8));
+  }
   return results;
 }

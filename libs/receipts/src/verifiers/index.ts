@@ -16,3 +16,5 @@ export {
   type NdjsonLine,
   type NdjsonLineResult,
 } from './hmac.verifier';
+export { integratorFor, assertProviderAllowed, SIGNATURE_HEADER_FORMAT } from './integrator-auth';
+export { verifySignedJson, type SignedJson } from './signed-body';

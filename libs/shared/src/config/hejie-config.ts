@@ -1,4 +1,7 @@
+import { createPrivateKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { parseDuration } from '../duration';
+import { IntegratorKey, parseIntegratorKeys } from './integrator-keys';
 
 /**
  * Every environment variable of API.md's configuration table (plus a few operational extras),
@@ -15,11 +18,17 @@ export interface HejieConfig {
   wechatpayPlatformPublicKey: string | null;
   wechatpayApiV3Key: string | null;
   receiptHmacSecret: string | null;
+  /** Integrator keys by key id: RECEIPT_HMAC_KEYS plus `default` (RECEIPT_HMAC_SECRET). */
+  receiptHmacKeys: ReadonlyMap<string, IntegratorKey>;
   merchantResponseSlaMs: number;
   resolutionSlaMs: number;
   complaintWindowDays: number;
   regulatorAcceptWorkdays: number;
   mediationWorkdays: number;
+  /** RULE_SET: id of the rule set offices use unless they name one (checked against the known sets at boot). */
+  ruleSet: string;
+  /** CALENDAR_DIR: folder of calendar/<year>.json notices loaded at boot (relative to the working directory). */
+  calendarDir: string;
   sweepIntervalMs: number;
   piiKey: Buffer;
   authDevLogin: boolean;
@@ -27,6 +36,16 @@ export interface HejieConfig {
   bodyLimitBytes: number;
   /** Largest accepted NDJSON body on POST /v1/receipts/batch. */
   batchBodyLimitBytes: number;
+  /** NDJSON batch uploads one API process reads at a time; more → 429 RATE_LIMITED. */
+  batchMaxConcurrent: number;
+  /** HTTP server: whole request (headers + body) must arrive within this (Node requestTimeout). */
+  requestTimeoutMs: number;
+  /** HTTP server: request headers must arrive within this (Node headersTimeout). */
+  headersTimeoutMs: number;
+  /** HTTP server: a socket with no traffic for this long is closed (Fastify connectionTimeout). */
+  connectionTimeoutMs: number;
+  /** HTTP server: an idle keep-alive connection is closed after this (keepAliveTimeout). */
+  keepAliveTimeoutMs: number;
   /** Rate limit for complaint creation and messages: requests per window per caller. */
   rateLimit: number;
   rateLimitWindowMs: number;
@@ -35,6 +54,17 @@ export interface HejieConfig {
   webhookMaxAttempts: number;
   webhookBackoffMs: number;
   webhookTimeoutMs: number;
+  /** WEBHOOK_ALLOW_PRIVATE: webhooks may go to http:// and non-public addresses (development, tests). */
+  webhookAllowPrivate: boolean;
+  /** Manual retries of one delivery per rolling 24 hours (WEBHOOK_MANUAL_RETRIES). */
+  webhookManualRetries: number;
+  /** OUTBOX_RETENTION: done outbox rows and delivered webhook deliveries older than this are purged. */
+  outboxRetentionMs: number;
+  /**
+   * WORKER_QUEUES: the queues this worker process runs (comma-separated, e.g. `webhooks` in one
+   * process and `deadlines,stats,maintenance` in another); null (unset) = all of them.
+   */
+  workerQueues: string[] | null;
   /** Serial complainants: at least this many tickets against at least this many merchants within the window. */
   serialComplainantMinTickets: number;
   serialComplainantMinMerchants: number;
@@ -49,6 +79,54 @@ export interface HejieConfig {
   /** SMTP server for merchant e-mail (SMTP_URL); null: no e-mail. */
   smtpUrl: string | null;
   mailFrom: string | null;
+  /** TRAIL_SIGNING_KEY: Ed25519 private key (PEM) signing trail checkpoints; null = no checkpoints. */
+  trailSigningKey: KeyObject | null;
+  /** CHECKPOINT_INTERVAL (default 1h). */
+  checkpointIntervalMs: number;
+  // ------------------------------------------------ tokens, sessions and operations (SECURITY.md)
+  /** NODE_ENV; `production` refuses AUTH_DEV_LOGIN=true. */
+  nodeEnv: string;
+  /** Address the API listens on (HOST): 0.0.0.0 by default, the demo sets 127.0.0.1. */
+  host: string;
+  /** Tokens whose `iat` is older than this are refused (JWT_MAX_AGE, default 24h). */
+  jwtMaxAgeMs: number;
+  /** Required `iss` / `aud` claims when set. */
+  jwtIssuer: string | null;
+  jwtAudience: string | null;
+  /** Bearer token for GET /metrics; null: /metrics answers 404. */
+  metricsToken: string | null;
+  /** Proxies whose X-Forwarded-* headers are believed (TRUST_PROXY: addresses/CIDRs); [] = none. */
+  trustProxy: string[];
+  /** Every authenticated write, per caller per window (WRITE_RATE_LIMIT, WRITE_RATE_LIMIT_WINDOW). */
+  writeRateLimit: number;
+  writeRateLimitWindowMs: number;
+  /** Open event streams per caller and per API process; beyond them 429. */
+  streamMaxPerCaller: number;
+  streamMaxTotal: number;
+  /** A stream whose unsent bytes stay above this for STREAM_SLOW_READER_GRACE is closed. */
+  streamMaxBufferBytes: number;
+  streamSlowReaderGraceMs: number;
+  /** Lifetime of a single-use stream ticket (STREAM_TICKET_TTL). */
+  streamTicketTtlMs: number;
+  /** Lifetime of a Bull Board session (ADMIN_SESSION_TTL). */
+  adminSessionTtlMs: number;
+  /** One `regulator_viewed` event per officer per ticket per this window (REGULATOR_VIEW_WINDOW). */
+  regulatorViewWindowMs: number;
+  /** Evidence: largest file (bytes) and files per party per ticket. */
+  attachmentMaxBytes: number;
+  attachmentMaxCount: number;
+  /** Scale (docs/SCALE.md): a streaming replica for read-heavy routes, and Redis Cluster. */
+  scale: ScaleConfig;
+}
+
+export interface ScaleConfig {
+  /** Read replica for lists, statistics and the live feed; null = everything on the primary. */
+  databaseReplicaUrl: string | null;
+  /** A replica further behind than this (or down) is skipped: reads go to the primary. */
+  replicaMaxLagMs: number;
+  replicaCheckIntervalMs: number;
+  /** Redis Cluster seed nodes (host:port, …); null = the single Redis of REDIS_URL. */
+  redisClusterNodes: { host: string; port: number }[] | null;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +142,20 @@ type Env = Record<string, string | undefined>;
 function pem(value: string | undefined): string | null {
   if (value === undefined || value.trim() === '') return null;
   return value.replace(/\\n/g, '\n');
+}
+
+/** `host:port,host:port` → nodes; absent → null (a single Redis). */
+function clusterNodes(
+  raw: string | undefined,
+  problems: string[],
+): { host: string; port: number }[] | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  const nodes = raw.split(',').map((n) => {
+    const m = /^\s*([^\s:]+):(\d{1,5})\s*$/.exec(n);
+    if (!m || Number(m[2]) > 65535) problems.push(`REDIS_CLUSTER_NODES: "${n}" is not host:port`);
+    return { host: m?.[1] ?? '', port: Number(m?.[2] ?? 0) };
+  });
+  return nodes;
 }
 
 export function loadConfig(env: Env = process.env): HejieConfig {
@@ -117,9 +209,20 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     return raw;
   };
 
+  const queueList = (name: string): string[] | null => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return null;
+    const names = raw.split(',').map((s) => s.trim());
+    if (names.some((n) => !/^[a-z][a-z0-9_-]*$/.test(n))) {
+      problems.push(`${name} must be a comma-separated list of queue names, got "${raw}"`);
+      return null;
+    }
+    return [...new Set(names)];
+  };
+
   const jwtSecret = str('JWT_SECRET');
-  if (jwtSecret && jwtSecret.length < 16)
-    problems.push('JWT_SECRET must be at least 16 characters');
+  if (jwtSecret && Buffer.byteLength(jwtSecret, 'utf8') < 32)
+    problems.push('JWT_SECRET must be at least 32 bytes (openssl rand -hex 32)');
 
   let piiKey = Buffer.alloc(0);
   const piiRaw = str('PII_KEY');
@@ -137,7 +240,21 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     );
   }
 
-  const config: HejieConfig = {
+  let trailSigningKey: KeyObject | null = null;
+  const trailPem = pem(env.TRAIL_SIGNING_KEY);
+  if (trailPem) {
+    try {
+      trailSigningKey = createPrivateKey(trailPem);
+      if (trailSigningKey.asymmetricKeyType !== 'ed25519') throw new Error('not Ed25519');
+    } catch {
+      trailSigningKey = null;
+      problems.push(
+        'TRAIL_SIGNING_KEY must be an Ed25519 private key in PEM (openssl genpkey -algorithm ed25519)',
+      );
+    }
+  }
+
+  const config: Omit<HejieConfig, keyof OpsConfig> = {
     port: int('PORT', 3000, 0, 65535),
     databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/hejie', [
       'postgres:',
@@ -150,22 +267,38 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     wechatpayPlatformPublicKey: pem(env.WECHATPAY_PLATFORM_PUBLIC_KEY),
     wechatpayApiV3Key: apiV3,
     receiptHmacSecret: env.RECEIPT_HMAC_SECRET || null,
+    receiptHmacKeys: parseIntegratorKeys(
+      env.RECEIPT_HMAC_KEYS,
+      env.RECEIPT_HMAC_SECRET || null,
+      problems,
+    ),
     merchantResponseSlaMs: duration('MERCHANT_RESPONSE_SLA', '96h'),
     resolutionSlaMs: duration('RESOLUTION_SLA', '7d'),
     complaintWindowDays: int('COMPLAINT_WINDOW_DAYS', 30, 1, 3650),
     regulatorAcceptWorkdays: int('REGULATOR_ACCEPT_WORKDAYS', 7, 1, 365),
     mediationWorkdays: int('MEDIATION_WORKDAYS', 45, 1, 365),
+    ruleSet: str('RULE_SET', 'cn-12315'),
+    calendarDir: str('CALENDAR_DIR', 'calendar'),
     sweepIntervalMs: duration('SWEEP_INTERVAL', '30s'),
     piiKey,
     authDevLogin: bool('AUTH_DEV_LOGIN', false),
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     batchBodyLimitBytes: int('BATCH_BODY_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    batchMaxConcurrent: int('BATCH_MAX_CONCURRENT', 2, 1, 1000),
+    requestTimeoutMs: duration('REQUEST_TIMEOUT', '30s'),
+    headersTimeoutMs: duration('HEADERS_TIMEOUT', '10s'),
+    connectionTimeoutMs: duration('CONNECTION_TIMEOUT', '120s'),
+    keepAliveTimeoutMs: duration('KEEP_ALIVE_TIMEOUT', '72s'),
     rateLimit: int('RATE_LIMIT', 30, 1, 1_000_000),
     rateLimitWindowMs: duration('RATE_LIMIT_WINDOW', '1m'),
     logLevel: str('LOG_LEVEL', 'info'),
     webhookMaxAttempts: int('WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
     webhookBackoffMs: duration('WEBHOOK_BACKOFF', '10s'),
     webhookTimeoutMs: duration('WEBHOOK_TIMEOUT', '5s'),
+    webhookAllowPrivate: bool('WEBHOOK_ALLOW_PRIVATE', false),
+    webhookManualRetries: int('WEBHOOK_MANUAL_RETRIES', 3, 1, 1000),
+    outboxRetentionMs: duration('OUTBOX_RETENTION', '7d'),
+    workerQueues: queueList('WORKER_QUEUES'),
     serialComplainantMinTickets: int('SERIAL_COMPLAINANT_MIN_TICKETS', 5, 2, 10_000),
     serialComplainantMinMerchants: int('SERIAL_COMPLAINANT_MIN_MERCHANTS', 3, 1, 10_000),
     serialComplainantWindowMs: duration('SERIAL_COMPLAINANT_WINDOW', '30d'),
@@ -175,6 +308,18 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     offerResponseSlaMs: duration('OFFER_RESPONSE_SLA', '7d'),
     smtpUrl: env.SMTP_URL || null,
     mailFrom: env.MAIL_FROM || null,
+    trailSigningKey,
+    checkpointIntervalMs: duration('CHECKPOINT_INTERVAL', '1h'),
+    attachmentMaxBytes: int('ATTACHMENT_MAX_BYTES', 20 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    attachmentMaxCount: int('ATTACHMENT_MAX_COUNT', 10, 1, 1000),
+    scale: {
+      databaseReplicaUrl: env.DATABASE_REPLICA_URL
+        ? url('DATABASE_REPLICA_URL', '', ['postgres:', 'postgresql:'])
+        : null,
+      replicaMaxLagMs: duration('REPLICA_MAX_LAG', '5s'),
+      replicaCheckIntervalMs: duration('REPLICA_CHECK_INTERVAL', '1s'),
+      redisClusterNodes: clusterNodes(env.REDIS_CLUSTER_NODES, problems),
+    },
   };
   if (config.smtpUrl) {
     try {
@@ -183,6 +328,81 @@ export function loadConfig(env: Env = process.env): HejieConfig {
       problems.push(`SMTP_URL must be an smtp: or smtps: URL, got "${config.smtpUrl}"`);
     }
   }
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    problems.push('HEADERS_TIMEOUT must not be longer than REQUEST_TIMEOUT');
+  }
+  const ops = opsConfig(env, { str, int, duration, bool }, problems);
   if (problems.length) throw new ConfigError(problems);
-  return config;
+  return { ...config, ...ops };
+}
+
+interface Readers {
+  str(name: string, def?: string): string;
+  int(name: string, def: number, min: number, max: number): number;
+  duration(name: string, def: string): number;
+  bool(name: string, def: boolean): boolean;
+}
+
+type OpsConfig = Pick<
+  HejieConfig,
+  | 'nodeEnv'
+  | 'host'
+  | 'jwtMaxAgeMs'
+  | 'jwtIssuer'
+  | 'jwtAudience'
+  | 'metricsToken'
+  | 'trustProxy'
+  | 'writeRateLimit'
+  | 'writeRateLimitWindowMs'
+  | 'streamMaxPerCaller'
+  | 'streamMaxTotal'
+  | 'streamMaxBufferBytes'
+  | 'streamSlowReaderGraceMs'
+  | 'streamTicketTtlMs'
+  | 'adminSessionTtlMs'
+  | 'regulatorViewWindowMs'
+>;
+
+const IPV4_CIDR = /^(\d{1,3})(\.\d{1,3}){3}(\/\d{1,2})?$/;
+const IPV6_CIDR = /^[0-9a-f:.]+(\/\d{1,3})?$/i;
+
+/** Tokens, sessions and operations (docs/SECURITY.md). */
+function opsConfig(env: Env, r: Readers, problems: string[]): OpsConfig {
+  const nodeEnv = r.str('NODE_ENV', 'development');
+  // (AUTH_DEV_LOGIN itself is validated above; read here without reporting it twice.)
+  if (nodeEnv === 'production' && ['true', '1'].includes(env.AUTH_DEV_LOGIN ?? '')) {
+    problems.push('AUTH_DEV_LOGIN=true is refused when NODE_ENV=production (demo sign-in only)');
+  }
+  const metricsToken = env.METRICS_TOKEN || null;
+  if (metricsToken !== null && Buffer.byteLength(metricsToken) < 16) {
+    problems.push('METRICS_TOKEN must be at least 16 bytes (openssl rand -hex 16)');
+  }
+  const trustProxy = (env.TRUST_PROXY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const a of trustProxy) {
+    // Addresses and CIDRs only: `true` or a hop count would trust any client's X-Forwarded-For.
+    if (!IPV4_CIDR.test(a) && !(a.includes(':') && IPV6_CIDR.test(a))) {
+      problems.push(`TRUST_PROXY must list proxy addresses or CIDRs (e.g. 10.0.0.0/8), got "${a}"`);
+    }
+  }
+  return {
+    nodeEnv,
+    host: r.str('HOST', '0.0.0.0'),
+    jwtMaxAgeMs: r.duration('JWT_MAX_AGE', '24h'),
+    jwtIssuer: env.JWT_ISSUER || null,
+    jwtAudience: env.JWT_AUDIENCE || null,
+    metricsToken,
+    trustProxy,
+    writeRateLimit: r.int('WRITE_RATE_LIMIT', 120, 1, 1_000_000),
+    writeRateLimitWindowMs: r.duration('WRITE_RATE_LIMIT_WINDOW', '1m'),
+    streamMaxPerCaller: r.int('STREAM_MAX_PER_CALLER', 5, 1, 10_000),
+    streamMaxTotal: r.int('STREAM_MAX_TOTAL', 1000, 1, 1_000_000),
+    streamMaxBufferBytes: r.int('STREAM_MAX_BUFFER_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    streamSlowReaderGraceMs: r.duration('STREAM_SLOW_READER_GRACE', '10s'),
+    streamTicketTtlMs: r.duration('STREAM_TICKET_TTL', '60s'),
+    adminSessionTtlMs: r.duration('ADMIN_SESSION_TTL', '8h'),
+    regulatorViewWindowMs: r.duration('REGULATOR_VIEW_WINDOW', '1h'),
+  };
 }

@@ -23,6 +23,12 @@ export const ERROR_CODES = [
   'PROVIDER_NOT_CONFIGURED',
   'UNSUPPORTED_MEDIA_TYPE',
   'REFUND_EXCEEDS_PAYMENT',
+  'WEBHOOK_URL_FORBIDDEN',
+  'EXTENSION_USED',
+  'PROVIDER_RESERVED',
+  'ATTACHMENT_LIMIT',
+  'CASE_PACKET_INCOMPLETE',
+  'APPEAL_WINDOW_EXPIRED',
   'INTERNAL_ERROR',
 ] as const;
 
@@ -49,6 +55,7 @@ export function statusOf(code: ErrorCode): number {
     case 'ESCALATION_TOO_EARLY':
     case 'MERCHANT_EXISTS':
     case 'PAYMENT_ACCOUNT_TAKEN':
+    case 'EXTENSION_USED':
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
@@ -59,6 +66,11 @@ export function statusOf(code: ErrorCode): number {
     case 'MERCHANT_NOT_ENROLLED':
     case 'CREDIT_CODE_INVALID':
     case 'REFUND_EXCEEDS_PAYMENT':
+    case 'WEBHOOK_URL_FORBIDDEN':
+    case 'PROVIDER_RESERVED':
+    case 'ATTACHMENT_LIMIT':
+    case 'CASE_PACKET_INCOMPLETE':
+    case 'APPEAL_WINDOW_EXPIRED':
       return 422;
     case 'RATE_LIMITED':
       return 429;
@@ -85,14 +97,20 @@ const TITLES: Record<ErrorCode, string> = {
   PAYMENT_ACCOUNT_TAKEN: 'Payment account already belongs to a store',
   PAYLOAD_TOO_LARGE: 'Payload too large',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
+  EXTENSION_USED: 'This deadline was already extended',
   COMPLAINT_WINDOW_EXPIRED: 'Complaint window expired',
   DEMAND_EXCEEDS_PAYMENT: 'Demand exceeds the amount paid',
   MERCHANT_NOT_ENROLLED: 'Merchant not enrolled',
   CREDIT_CODE_INVALID: 'Unified social credit code invalid',
+  APPEAL_WINDOW_EXPIRED: 'Appeal window expired',
   RATE_LIMITED: 'Too many requests',
+  PROVIDER_RESERVED: 'Provider name reserved for its verified route',
   INTERNAL_ERROR: 'Internal error',
   PROVIDER_NOT_CONFIGURED: 'Payment provider not configured',
   REFUND_EXCEEDS_PAYMENT: 'Refunds would exceed the amount paid',
+  WEBHOOK_URL_FORBIDDEN: 'Webhook URL not allowed',
+  ATTACHMENT_LIMIT: 'Too many attachments',
+  CASE_PACKET_INCOMPLETE: 'Case packet incomplete',
 };
 
 export function titleOf(code: ErrorCode): string {

@@ -22,10 +22,16 @@ export const receiptsIngested = new Counter({
   registers: [metricsRegistry],
 });
 
-export const calendarFallbacks = new Counter({
-  name: 'hejie_calendar_fallback_total',
-  help: 'Working-day deadlines computed for a year without official holiday data (fallback rule used)',
-  labelNames: ['year'] as const,
+export const replicaLag = new Gauge({
+  name: 'hejie_replica_lag_seconds',
+  help: 'Replay lag of the read replica at the last check (-1: down or unreachable)',
+  registers: [metricsRegistry],
+});
+
+export const replicaReads = new Counter({
+  name: 'hejie_replica_reads_total',
+  help: 'Replica-eligible reads (lists, statistics, live feed) by the server that answered them',
+  labelNames: ['target'] as const,
   registers: [metricsRegistry],
 });
 

@@ -1,0 +1,31 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { APPEAL_OUTCOMES } from '@app/complaints';
+import type { AppealOutcome } from '@app/complaints';
+
+export class AppealRequest {
+  @ApiProperty({
+    maxLength: 2000,
+    example: '商家提供的聊天记录可以证明双方约定了退货，请重新受理。',
+  })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  reason: string;
+}
+
+export class AppealDecisionRequest {
+  @ApiProperty({
+    enum: APPEAL_OUTCOMES,
+    description:
+      'upheld: the ticket goes back to the appealed decision; overturned: escalated again with a new acceptBy (appeal of declined) or mediating with a new mediationEndBy (appeal of mediation_failed)',
+  })
+  @IsIn(APPEAL_OUTCOMES)
+  outcome: AppealOutcome;
+
+  @ApiProperty({ maxLength: 2000, description: 'the reasons, shown to the consumer' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  note: string;
+}

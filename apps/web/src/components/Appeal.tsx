@@ -1,0 +1,152 @@
+import { useState } from 'react';
+import type { FormEvent } from 'react';
+import { post } from '../api';
+import { useI18n } from '../i18n';
+import type { Ticket } from '../types';
+import { Card, Countdown, ErrorNotice, Field } from './ui';
+
+type After = (result: Ticket | null, message: string) => Promise<void>;
+
+function useRun() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = async (fn: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}
+
+/** The consumer's Appeal button: on declined / mediation_failed while the window is open. */
+export function ConsumerAppeal({ ticket: tk, after }: { ticket: Ticket; after: After }) {
+  const { t, dateTime } = useI18n();
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState('');
+  const act = useRun();
+  if (tk.status === 'appealed' && tk.reviewBy) {
+    return (
+      <Card title={t('appeal.title')} className="actions">
+        <p className="hint" data-testid="appeal-pending">
+          {t('appeal.pending', { at: dateTime(tk.reviewBy) })}
+        </p>
+      </Card>
+    );
+  }
+  if (!tk.appealableUntil) return null;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void act.run(async () => {
+      const r = await post<Ticket>(`/v1/complaints/${tk.id}/appeal`, { reason: reason.trim() });
+      await after(r, t('flash.appealed'));
+      setOpen(false);
+    });
+  };
+  return (
+    <Card title={t('appeal.title')} className="actions">
+      <p className="hint">
+        {t('appeal.hint', { at: dateTime(tk.appealableUntil) })}{' '}
+        <Countdown to={tk.appealableUntil} />
+      </p>
+      <div className="button-row">
+        <button
+          type="button"
+          className="btn btn-primary"
+          aria-expanded={open}
+          onClick={() => setOpen(!open)}
+          data-testid="appeal"
+        >
+          {t('appeal.button')}
+        </button>
+      </div>
+      {open ? (
+        <form className="stack" onSubmit={submit}>
+          <Field label={t('appeal.reason')}>
+            {(p) => (
+              <textarea
+                {...p}
+                rows={3}
+                maxLength={2000}
+                required
+                value={reason}
+                onChange={(e) => setReason(e.target.value)}
+              />
+            )}
+          </Field>
+          <button type="submit" className="btn btn-primary" disabled={act.busy || !reason.trim()}>
+            {t('appeal.confirm')}
+          </button>
+        </form>
+      ) : null}
+      <ErrorNotice error={act.error} />
+    </Card>
+  );
+}
+
+/** The regulator's (or admin's) decision form on an appealed ticket. */
+export function AppealDecision({ ticket: tk, after }: { ticket: Ticket; after: After }) {
+  const { t, label } = useI18n();
+  const [outcome, setOutcome] = useState<'upheld' | 'overturned'>('upheld');
+  const [note, setNote] = useState('');
+  const act = useRun();
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void act.run(async () => {
+      const r = await post<Ticket>(`/v1/complaints/${tk.id}/appeal/decision`, {
+        outcome,
+        note: note.trim(),
+      });
+      await after(r, t('flash.appealDecided'));
+    });
+  };
+  return (
+    <Card title={t('appeal.decideTitle')} className="actions">
+      {tk.appeal ? <p className="quote">{tk.appeal.reason}</p> : null}
+      <p className="hint">{t('appeal.decideHint')}</p>
+      <form className="stack" onSubmit={submit}>
+        <fieldset className="radio-group">
+          <legend>{t('appeal.outcome')}</legend>
+          {(['upheld', 'overturned'] as const).map((o) => (
+            <label key={o} className="radio">
+              <input
+                type="radio"
+                name="appeal-outcome"
+                value={o}
+                checked={outcome === o}
+                onChange={() => setOutcome(o)}
+              />
+              {label('appealOutcome', o)}
+            </label>
+          ))}
+        </fieldset>
+        <Field label={t('appeal.note')}>
+          {(p) => (
+            <textarea
+              {...p}
+              rows={3}
+              maxLength={2000}
+              required
+              value={note}
+              onChange={(e) => setNote(e.target.value)}
+            />
+          )}
+        </Field>
+        <button
+          type="submit"
+          className="btn btn-primary"
+          disabled={act.busy || !note.trim()}
+          data-testid="appeal-decide"
+        >
+          {t('appeal.record')}
+        </button>
+      </form>
+      <ErrorNotice error={act.error} />
+    </Card>
+  );
+}

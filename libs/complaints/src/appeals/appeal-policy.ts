@@ -1,0 +1,137 @@
+import { DomainError } from '@app/shared';
+import { APPEALABLE_STATUSES } from '../vocabulary';
+import type { AppealOutcome, TicketStatus } from '../vocabulary';
+import type { TicketAction } from '../lifecycle/state-machine';
+import { addWorkingDays } from '../lifecycle/working-days';
+import type { WorkingDayCalendar } from '../lifecycle/working-days';
+import { ruleSetById } from '../rules/rule-sets';
+import type { RuleLimits, RuleSet } from '../rules/rule-sets';
+
+/**
+ * The appeal rules of API.md ("Appeals") as plain functions of a ticket's facts and `now`, so
+ * unit tests drive them with dates and the service calls them under the row lock.
+ */
+
+/**
+ * The appeal limits a ticket keeps (appealWindowWorkdays, reviewWorkdays): a RuleSet, or the
+ * RuleLimits snapshot a ticket takes at escalation (RulesService.ticketRules).
+ */
+export type AppealLimits = Pick<RuleLimits, 'appealWindowWorkdays' | 'reviewWorkdays'>;
+
+/** The id of the rule set a ticket was escalated under (`complaints.rule_set`), null when none. */
+export function ticketRuleSetId(row: object): string | null {
+  const id = (row as { rule_set?: unknown }).rule_set;
+  return typeof id === 'string' && id !== '' ? id : null;
+}
+
+/** The rule set a ticket was escalated under; the national set for a ticket without one. */
+export function ticketRuleSet(row: object): RuleSet {
+  return ruleSetById(ticketRuleSetId(row));
+}
+
+/**
+ * The appeal limits of a ticket for its view (a pure function of the row): the limits it keeps
+ * from escalation (`rule_limits`, as RulesService.ticketRules reads them), else its set's. The
+ * services read them through RulesService.ticketRules.
+ */
+export function ticketAppealLimits(row: object): AppealLimits {
+  const limits = (row as { rule_limits?: unknown }).rule_limits as Partial<AppealLimits> | null;
+  if (
+    limits &&
+    typeof limits === 'object' &&
+    typeof limits.appealWindowWorkdays === 'number' &&
+    typeof limits.reviewWorkdays === 'number'
+  ) {
+    return {
+      appealWindowWorkdays: limits.appealWindowWorkdays,
+      reviewWorkdays: limits.reviewWorkdays,
+    };
+  }
+  return ticketRuleSet(row);
+}
+
+export interface AppealFacts {
+  status: TicketStatus;
+  /** When the appealed decision was made (decided_at; closed_at for rows decided before it existed). */
+  decidedAt: Date | null;
+  appealedAt: Date | null;
+}
+
+/** End of the appeal window: `appealWindowWorkdays` working days after the decision (end of that day, Asia/Shanghai). */
+export function appealWindowClosesAt(
+  decidedAt: Date,
+  set: AppealLimits,
+  calendar?: WorkingDayCalendar,
+  onFallback?: (year: number) => void,
+): Date {
+  return addWorkingDays(decidedAt, set.appealWindowWorkdays, { calendar, onFallback }).deadline;
+}
+
+/** `reviewBy` = appealed + the set's `reviewWorkdays` working days. */
+export function computeReviewBy(
+  appealedAt: Date,
+  set: AppealLimits,
+  calendar?: WorkingDayCalendar,
+  onFallback?: (year: number) => void,
+): Date {
+  return addWorkingDays(appealedAt, set.reviewWorkdays, { calendar, onFallback }).deadline;
+}
+
+/**
+ * May the consumer appeal now? Once per ticket (a second appeal, also after an upheld one:
+ * 409 INVALID_TRANSITION), only a declined / mediation_failed decision (the state table says
+ * the same), within the window (422 APPEAL_WINDOW_EXPIRED). Returns when the window closes.
+ */
+export function assertMayAppeal(
+  f: AppealFacts,
+  set: AppealLimits,
+  now: Date,
+  calendar?: WorkingDayCalendar,
+): Date | null {
+  if (f.appealedAt) {
+    throw new DomainError('INVALID_TRANSITION', 'this ticket was already appealed once', {
+      appealedAt: f.appealedAt.toISOString(),
+    });
+  }
+  if (!APPEALABLE_STATUSES.includes(f.status)) return null; // the state table refuses it
+  if (!f.decidedAt) throw new Error('assertMayAppeal: a decided ticket without a decision time');
+  const closesAt = appealWindowClosesAt(f.decidedAt, set, calendar);
+  if (now.getTime() > closesAt.getTime()) {
+    throw new DomainError(
+      'APPEAL_WINDOW_EXPIRED',
+      `This decision could be appealed within ${set.appealWindowWorkdays} working days, until ${closesAt.toISOString()}`,
+      { closesAt: closesAt.toISOString(), appealWindowWorkdays: set.appealWindowWorkdays },
+    );
+  }
+  return closesAt;
+}
+
+/**
+ * "A different officer decides (the one who made the decision cannot)": 403 FORBIDDEN for the
+ * person (officer or admin) whose `sub` made the appealed decision. A decision by the worker
+ * (mediation timed out) can be reviewed by any officer of the office.
+ */
+export function assertMayDecideAppeal(decidedBy: string | null, deciderSub: string): void {
+  if (decidedBy !== null && decidedBy === deciderSub) {
+    throw new DomainError(
+      'FORBIDDEN',
+      'the officer who made the appealed decision cannot decide the appeal; another officer of the office (or an admin) must',
+    );
+  }
+}
+
+/** The state table's row for an appeal decision (see state-machine.ts). */
+export function appealDecisionAction(
+  outcome: AppealOutcome,
+  appealFrom: TicketStatus | null,
+): TicketAction {
+  if (appealFrom === 'declined') {
+    return outcome === 'upheld' ? 'uphold_appeal_of_decline' : 'overturn_appeal_of_decline';
+  }
+  if (appealFrom === 'mediation_failed') {
+    return outcome === 'upheld'
+      ? 'uphold_appeal_of_mediation_failure'
+      : 'overturn_appeal_of_mediation_failure';
+  }
+  throw new Error(`appealDecisionAction: an appeal of ${String(appealFrom)}`);
+}

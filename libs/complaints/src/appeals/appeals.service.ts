@@ -1,0 +1,168 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { CLOCK } from '@app/shared';
+import type { Actor, Clock } from '@app/shared';
+import { ComplaintsService } from '../complaints.service';
+import type { Change } from '../complaints.service';
+import type { ComplaintRow } from '../complaint.row';
+import type { TicketView } from '../complaint.types';
+import { CalendarService } from '../calendar/calendar.service';
+import { computeDeadline } from '../calendar/deadlines';
+import type { DeadlineBasis } from '../calendar/deadlines';
+import { acceptSpec } from '../rules/extensions';
+import { RulesService } from '../rules/rules.service';
+import type { AppealOutcome } from '../vocabulary';
+import { appealDecisionAction, assertMayAppeal, assertMayDecideAppeal } from './appeal-policy';
+
+/**
+ * Appeals (申诉, API.md "Appeals"): the consumer's one appeal of a `declined` or
+ * `mediation_failed` decision, and its review by another officer. Each is one transition of
+ * ComplaintsService (row lock, state table, guarded UPDATE, hash-chained event, outbox) with
+ * the rules of appeal-policy.ts checked under the lock.
+ */
+@Injectable()
+export class AppealsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly complaints: ComplaintsService,
+    private readonly rules: RulesService,
+    private readonly calendar: CalendarService,
+  ) {}
+
+  /** POST /v1/complaints/:id/appeal (consumer). */
+  async appeal(id: string, actor: Actor, reason: string): Promise<TicketView> {
+    const calendar = await this.calendar.snapshot();
+    await this.complaints.transition(id, actor, 'appeal', (t, now): Change => {
+      // The ticket's rule set (the limits it keeps from escalation): appealWindowWorkdays and
+      // reviewWorkdays, counted on the calendar deadlines are counted on.
+      const rules = this.rules.ticketRules(t);
+      assertMayAppeal(
+        {
+          status: t.status,
+          decidedAt: t.decided_at ?? t.closed_at,
+          appealedAt: t.appealed_at ?? null,
+        },
+        rules.limits,
+        now,
+        calendar,
+      );
+      const { at: reviewBy, basis } = computeDeadline(calendar, now, {
+        workdays: rules.limits.reviewWorkdays,
+        ruleSet: rules.ruleSet,
+      });
+      return {
+        set: {
+          appealed_at: now,
+          appeal_from: t.status,
+          appeal_reason: reason,
+          review_by: reviewBy,
+          closed_at: null,
+          deadline_basis: withBasis(t, 'reviewBy', basis),
+        },
+        event: {
+          type: 'appealed',
+          data: {
+            reason,
+            decidedBy: t.decided_by ?? null,
+            reviewBy: reviewBy.toISOString(),
+            ruleSet: rules.ruleSet,
+          },
+        },
+        deadlines: [{ complaintId: id, kind: 'appeal_review', dueAt: reviewBy }],
+      };
+    });
+    return this.complaints.view(id, actor, this.clock.now());
+  }
+
+  /** POST /v1/complaints/:id/appeal/decision (another regulator of the office, or admin). */
+  async decide(
+    id: string,
+    actor: Actor,
+    outcome: AppealOutcome,
+    note: string,
+  ): Promise<TicketView> {
+    const calendar = await this.calendar.snapshot();
+    await this.complaints.transition(
+      id,
+      actor,
+      // The row of the state table for this outcome and the appealed decision; a ticket that is
+      // not appealed is refused by the table (409 INVALID_TRANSITION).
+      (t) => appealDecisionAction(outcome, t.appeal_from ?? 'declined'),
+      (t, now): Change => {
+        assertMayDecideAppeal(t.decided_by ?? null, actor.sub);
+        const decision = {
+          appeal_outcome: outcome,
+          appeal_note: note,
+          appeal_decided_by: actor.sub,
+          appeal_decided_at: now,
+        };
+        const data = { outcome, note, appealed: t.appeal_from, officeId: t.office_id };
+        if (outcome === 'upheld') {
+          return {
+            set: { ...decision, closed_at: now },
+            event: { type: 'appeal_decided', data },
+          };
+        }
+        const reopened = { ...decision, closed_at: null, decided_by: null, decided_at: null };
+        // A new period under the ticket's rule set, with its deadline basis (like escalation
+        // and acceptance), counted from the appeal decision.
+        const rules = this.rules.ticketRules(t);
+        if (t.appeal_from === 'declined') {
+          const { at: acceptBy, basis } = computeDeadline(calendar, now, acceptSpec(rules));
+          return {
+            set: {
+              ...reopened,
+              accept_by: acceptBy,
+              decline_reason: null,
+              decline_detail: null,
+              deadline_basis: withBasis(t, 'acceptBy', basis),
+            },
+            event: { type: 'appeal_decided', data: { ...data, acceptBy: acceptBy.toISOString() } },
+            deadlines: [{ complaintId: id, kind: 'acceptance', dueAt: acceptBy }],
+          };
+        }
+        const { at: mediationEndBy, basis } = computeDeadline(calendar, now, {
+          workdays: rules.limits.mediationWorkdays,
+          ruleSet: rules.ruleSet,
+        });
+        return {
+          set: {
+            ...reopened,
+            mediation_end_by: mediationEndBy,
+            mediation_outcome: null,
+            deadline_basis: withBasis(t, 'mediationEndBy', basis),
+          },
+          event: {
+            type: 'appeal_decided',
+            data: { ...data, mediationEndBy: mediationEndBy.toISOString() },
+          },
+          deadlines: [{ complaintId: id, kind: 'mediation', dueAt: mediationEndBy }],
+        };
+      },
+    );
+    return this.complaints.view(id, actor, this.clock.now());
+  }
+
+  /** Appeals past reviewBy without a decision, per office (a metric; the view flags each). */
+  async countReviewOverdue(
+    now: Date = this.clock.now(),
+  ): Promise<{ officeId: string | null; n: number }[]> {
+    const rows: { office_id: string | null; n: string }[] = await this.db.query(
+      `SELECT office_id, count(*) AS n FROM complaints
+        WHERE status = 'appealed' AND review_by < $1 GROUP BY office_id`,
+      [now],
+    );
+    return rows.map((r) => ({ officeId: r.office_id, n: Number(r.n) }));
+  }
+}
+
+/** The ticket's deadline_basis with `field` set, as the JSON text a jsonb column takes. */
+function withBasis(
+  t: Pick<ComplaintRow, 'deadline_basis'>,
+  field: string,
+  basis: DeadlineBasis,
+): string {
+  return JSON.stringify({ ...(t.deadline_basis ?? {}), [field]: basis });
+}

@@ -1,0 +1,3 @@
+export * from './appeal-policy';
+export * from './appeal-view';
+export * from './appeals.service';

@@ -1,0 +1,2 @@
+export * from './outbox.jobs';
+export * from './outbox-retention.service';

@@ -1,0 +1,7 @@
+/** Job names of housekeeping (job name → queue), merged into the registry in jobs/jobs.ts. */
+export const MAINTENANCE_QUEUE = 'maintenance';
+export const OUTBOX_PURGE_JOB = 'outbox.purge';
+export const MAINTENANCE_JOBS: Record<string, string> = {
+  /** Periodic: delete done outbox rows and delivered webhook deliveries past OUTBOX_RETENTION. */
+  [OUTBOX_PURGE_JOB]: MAINTENANCE_QUEUE,
+};
