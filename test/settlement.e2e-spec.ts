@@ -187,7 +187,10 @@ describe('settlement', () => {
       escalationReason: 'settlement_not_fulfilled',
       settledVia: null,
     });
+    // The one escalation path: acceptBy under the office's rule set, with its deadline basis.
     expect(res.body.acceptBy).not.toBeNull();
+    expect(res.body.ruleSet).toEqual(expect.any(String));
+    expect(res.body.deadlineBasis.acceptBy).toMatch(/^(official|estimated)$/);
   });
 
   it('confirm and dispute are refused outside settling, and for another consumer', async () => {
@@ -230,10 +233,14 @@ describe('settlement', () => {
     await settlement.sweep(1000);
     clock.now = realNow;
 
-    expect((await get(unpaid)).body).toMatchObject({
+    const escalated = (await get(unpaid)).body;
+    expect(escalated).toMatchObject({
       status: 'escalated',
       escalationReason: 'settlement_not_fulfilled',
+      ruleSet: expect.any(String),
     });
+    expect(escalated.acceptBy).not.toBeNull();
+    expect(escalated.deadlineBasis.acceptBy).toMatch(/^(official|estimated)$/);
     expect((await get(apology)).body).toMatchObject({
       status: 'resolved',
       settledVia: 'no_objection',
