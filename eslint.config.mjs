@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'apps/web/**', 'coverage/**', '.demo/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.demo/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -16,5 +16,88 @@ export default tseslint.config(
   {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  // Boundaries (docs/ARCHITECTURE.md): a lib is used through its index; apps share libs, never
+  // each other; libs never reach into apps; the dashboards take only the domain vocabulary.
+  {
+    files: ['apps/api/**/*.ts', 'apps/worker/**/*.ts', 'libs/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              // @app/shared's leaf modules are allowed: the shared kernel's index pulls in Nest
+              // modules, which its own leaves (errors, money) must not import back.
+              group: ['@app/*/*', '!@app/shared/*'],
+              message: 'Import a lib through its index: @app/<lib>.',
+            },
+            { group: ['**/libs/**'], message: 'Import a lib through its alias: @app/<lib>.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['apps/api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@app/*/*', '!@app/shared/*'], message: 'Import a lib through its index.' },
+            { group: ['**/libs/**'], message: 'Import a lib through its alias.' },
+            { group: ['**/apps/worker/**', '**/worker/src/**'], message: 'The API and the worker share libs, never each other.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['apps/worker/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@app/*/*', '!@app/shared/*'], message: 'Import a lib through its index.' },
+            { group: ['**/libs/**'], message: 'Import a lib through its alias.' },
+            { group: ['**/apps/api/**', '**/api/src/**'], message: 'The API and the worker share libs, never each other.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['libs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@app/*/*', '!@app/shared/*'], message: 'Import a lib through its index.' },
+            { group: ['**/apps/**'], message: 'A lib never imports an app.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['apps/web/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)libs/(?!complaints/src/vocabulary$)',
+              message: 'The dashboards take only the domain vocabulary from the libs (it has no imports).',
+            },
+            { group: ['@app/*', '@nestjs/*', 'node:*', 'typeorm', 'pg'], message: 'Server code stays out of the browser bundle.' },
+          ],
+        },
+      ],
+    },
   },
 );

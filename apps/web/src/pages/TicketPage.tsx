@@ -224,7 +224,7 @@ export function TicketPage({ id }: { id: string }) {
 
 function Deadline({ ticket: tk }: { ticket: Ticket }) {
   const { t } = useI18n();
-  let row: ReactNode = null;
+  let row: ReactNode;
   if (tk.status === 'awaiting_merchant')
     row = <DeadlineRow label={t('deadline.merchantRespondBy')} at={tk.merchantRespondBy} />;
   else if (tk.status === 'in_negotiation')
