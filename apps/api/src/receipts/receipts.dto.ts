@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { MAX_AMOUNT_MINOR } from '@app/shared';
 
 export class ReceiptResponse {
   @ApiProperty() id: string;
@@ -50,10 +51,22 @@ export class ReceiptWithRefundsResponse extends ReceiptResponse {
 }
 
 export class GenericRefundRequest {
-  @ApiProperty({ example: 'sunmi-pos', pattern: '^[a-z][a-z0-9_-]{1,31}$' }) provider: string;
+  @ApiProperty({
+    example: 'sunmi-pos',
+    pattern: '^[a-z][a-z0-9_-]{1,31}$',
+    description:
+      'not alipay / wechatpay (422 PROVIDER_RESERVED): theirs come only through their own routes',
+  })
+  provider: string;
   @ApiProperty({ maxLength: 64, description: 'the refunded payment' }) tradeNo: string;
   @ApiProperty({ maxLength: 64, description: 'unique per provider' }) refundNo: string;
-  @ApiProperty({ example: 3000, description: 'positive integer minor units' })
+  @ApiProperty({
+    example: 3000,
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_AMOUNT_MINOR,
+    description: 'positive integer minor units',
+  })
   amountMinor: number;
   @ApiProperty({ example: 'CNY' }) currency: string;
   @ApiProperty({ example: '2026-11-25T10:00:00+08:00' }) refundedAt: string;
