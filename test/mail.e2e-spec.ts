@@ -8,6 +8,7 @@ import { SMTPServer } from 'smtp-server';
 import { CLOCK } from '../libs/shared/src/clock';
 import type { Clock } from '../libs/shared/src/clock';
 import { MailService } from '../libs/complaints/src/mail/mail.service';
+import { OutboxRetentionService } from '../libs/complaints/src/outbox/outbox-retention.service';
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
 import { complaintBody, createReceipt } from './factories/complaint.factory';
 import { createMerchant, createStore } from './factories/directory.factory';
@@ -202,6 +203,30 @@ describe('merchant e-mail over SMTP', () => {
     expect(waiting.text).toContain('Refund by');
     const escalation = mailsOf(tk.id).find((m) => m.messageId.includes('escalation'))!;
     expect(escalation.text).toContain('settlement_not_fulfilled');
+  });
+
+  it('outbox retention keeps sent mails: they are what makes a mail go once', async () => {
+    inbox = [];
+    const tk = await openTicket();
+    const [{ due }] = await t.db.query(
+      'SELECT merchant_respond_by AS due FROM complaints WHERE id = $1',
+      [tk.id],
+    );
+    clock.now = () => new Date(due.getTime() - 23 * 3600_000);
+    await round(); // the new-ticket mail and the reminder
+    expect(mailsOf(tk.id)).toHaveLength(2);
+    // Long after OUTBOX_RETENTION the purge runs: the done mail rows stay.
+    clock.now = () => new Date(due.getTime() + 30 * 86_400_000);
+    await t.app.get(OutboxRetentionService, { strict: false }).purge();
+    const [{ n }] = await t.db.query(
+      `SELECT count(*)::int AS n FROM outbox WHERE topic = 'mail' AND complaint_id = $1`,
+      [tk.id],
+    );
+    expect(n).toBe(2);
+    // A reminder round inside the window again finds the reminder already there.
+    clock.now = () => new Date(due.getTime() - 3600_000);
+    await round();
+    expect(mailsOf(tk.id)).toHaveLength(2);
   });
 
   it('a refused delivery is retried later, then sent once', async () => {
