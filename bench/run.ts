@@ -6,11 +6,12 @@
 import { complaints } from './complaints';
 import { escalation } from './escalation';
 import { intake } from './intake';
+import { refunds } from './refunds';
 import { stats } from './stats';
 import { ScenarioName, parseArgs } from './lib/cli';
 import { Scenario, runScenarios } from './lib/standalone';
 
-const ALL: Record<ScenarioName, Scenario> = { intake, complaints, escalation, stats };
+const ALL: Record<ScenarioName, Scenario> = { intake, complaints, escalation, stats, refunds };
 
 const opts = parseArgs(process.argv.slice(2));
 runScenarios(

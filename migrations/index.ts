@@ -12,6 +12,7 @@ import { WebhookManualRetries1764700310000 } from './1764700310000-WebhookManual
 import { SealPerPurpose1764700320000 } from './1764700320000-SealPerPurpose';
 import { ScrubWebhookErrors1764700330000 } from './1764700330000-ScrubWebhookErrors';
 import { CalendarAndRuleSets1764700400000 } from './1764700400000-CalendarAndRuleSets';
+import { Settlement1764700500000 } from './1764700500000-Settlement';
 import { Evidence1764700600000 } from './1764700600000-Evidence';
 import { Appeals1764700700000 } from './1764700700000-Appeals';
 import { TrailCheckpoints1764700710000 } from './1764700710000-TrailCheckpoints';
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   SealPerPurpose1764700320000,
   ScrubWebhookErrors1764700330000,
   CalendarAndRuleSets1764700400000,
+  Settlement1764700500000,
   Evidence1764700600000,
   Appeals1764700700000,
   TrailCheckpoints1764700710000,

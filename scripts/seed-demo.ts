@@ -284,6 +284,7 @@ interface Plan {
     | 'awaiting_merchant'
     | 'offer'
     | 'resolved'
+    | 'settling'
     | 'withdrawn'
     | 'escalated'
     | 'mediating'
@@ -320,6 +321,15 @@ const PLANS: Plan[] = [
     description: '约好的私教课教练没有到场，也没有提前通知。',
   },
   {
+    // Accepted, nothing refunded: settling until settleBy, then the worker escalates it.
+    consumer: 'wechatpay',
+    merchant: 2,
+    state: 'settling',
+    category: 'service',
+    demand: { type: 'partial_refund', amountMinor: 2000 },
+    description: '健身卡说好可以暂停一个月，前台却拒绝办理。',
+  },
+  {
     consumer: 'alipay',
     merchant: 3,
     state: 'withdrawn',
@@ -354,6 +364,41 @@ const PLANS: Plan[] = [
     description: '健身房年卡办理后门店停业装修三个月，没有任何补偿。',
   },
 ];
+
+/**
+ * Alipay's notification of a partial refund on a demo bill (refund_fee is the total refunded so
+ * far; the trade stays TRADE_SUCCESS), signed with the demo's Alipay key: Hejie records the
+ * refund and settles the ticket whose accepted offer it covers.
+ */
+async function sendAlipayRefund(receipt: Json, refundedTotalMinor: number): Promise<void> {
+  const body = signAlipayNotification(
+    {
+      notify_time: shanghai(new Date()),
+      notify_type: 'trade_status_sync',
+      notify_id: `demo-refund-${String(receipt.tradeNo)}`,
+      app_id: '2021000000000000',
+      charset: 'utf-8',
+      version: '1.0',
+      trade_no: String(receipt.tradeNo),
+      out_trade_no: `DEMO-REFUND-${String(receipt.tradeNo).slice(-6)}`,
+      out_biz_no: `DEMO-RF-${String(receipt.tradeNo).slice(-6)}`,
+      buyer_id: String(receipt.payerId).slice('alipay:'.length),
+      seller_id: String(receipt.accountId),
+      total_amount: (Number(receipt.amountMinor) / 100).toFixed(2),
+      refund_fee: (refundedTotalMinor / 100).toFixed(2),
+      gmt_payment: shanghai(new Date(String(receipt.paidAt))),
+      gmt_refund: shanghai(new Date()),
+      trade_status: 'TRADE_SUCCESS',
+      subject: String(receipt.subject),
+    },
+    readFileSync('.demo/alipay-private.pem', 'utf8'),
+  );
+  const r = await call('POST', '/v1/receipts/alipay', body, {
+    'content-type': 'application/x-www-form-urlencoded',
+  });
+  if (r.status !== 200) throw new Error(`refund notification refused: ${JSON.stringify(r.body)}`);
+  console.log(`alipay refund notification for ${String(receipt.tradeNo)}: ${r.status}`);
+}
 
 async function seedTickets(auth: Record<string, string>): Promise<void> {
   const consumers = {
@@ -410,14 +455,16 @@ async function seedTickets(auth: Record<string, string>): Promise<void> {
         call('POST', `${path}/withdraw`, { reason: '已与店员当面解决' }, consumer),
       );
     }
-    if (['offer', 'resolved', 'escalated', 'mediating', 'declined'].includes(plan.state)) {
+    if (
+      ['offer', 'resolved', 'settling', 'escalated', 'mediating', 'declined'].includes(plan.state)
+    ) {
       await must(
         'merchant reply',
         201,
         call('POST', `${path}/messages`, { body: '您好，已收到您的反馈，我们正在核实。' }, staff),
       );
     }
-    if (plan.state === 'offer' || plan.state === 'resolved' || plan.state === 'mediating') {
+    if (['offer', 'resolved', 'settling', 'mediating'].includes(plan.state)) {
       const offer = await must(
         'offer',
         201,
@@ -427,17 +474,23 @@ async function seedTickets(auth: Record<string, string>): Promise<void> {
           plan.state === 'offer'
             ? { type: 'exchange', note: '为您更换一副全新耳机，可到店或邮寄。' }
             : plan.state === 'resolved'
-              ? { type: 'refund', amountMinor: 3000, note: '非常抱歉，课时费全额退还。' }
-              : { type: 'partial_refund', amountMinor: 2000, note: '只能退二十元。' },
+              ? { type: 'partial_refund', amountMinor: 3000, note: '非常抱歉，退还本次课时费。' }
+              : plan.state === 'settling'
+                ? { type: 'partial_refund', amountMinor: 2000, note: '退还二十元作为补偿。' }
+                : { type: 'partial_refund', amountMinor: 2000, note: '只能退二十元。' },
           staff,
         ),
       );
-      if (plan.state === 'resolved') {
+      if (plan.state === 'resolved' || plan.state === 'settling') {
         await must(
           'accept',
           200,
           call('POST', `${path}/offers/${String(offer.id)}/accept`, {}, consumer),
         );
+      }
+      if (plan.state === 'resolved') {
+        // The merchant refunds through Alipay; Alipay's notification settles the ticket.
+        await sendAlipayRefund(receipt, 3000);
       }
       if (plan.state === 'mediating') {
         await must(

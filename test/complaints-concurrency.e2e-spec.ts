@@ -114,7 +114,7 @@ describe('complaint races', () => {
       ).body.items.map((o: { status: string }) => o.status);
       if (accept.status === 200) {
         outcomes.accepted++;
-        expect(view).toMatchObject({ status: 'resolved', pendingOfferId: null });
+        expect(view).toMatchObject({ status: 'settling', pendingOfferId: null });
         expect(offers).toEqual(['accepted']);
         expect(await eventTypes(tk.id)).toEqual([
           'created',

@@ -39,9 +39,15 @@ describe('complaint happy path', () => {
       .post(`/v1/complaints/${id}/offers/${offer.body.id}/accept`)
       .set(consumer);
     expect(accepted.status).toBe(200);
-    expect(accepted.body.status).toBe('resolved');
+    expect(accepted.body.status).toBe('settling');
+    const confirmed = await t.http
+      .post(`/v1/complaints/${id}/settlement/confirm`)
+      .set(consumer)
+      .send({});
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body).toMatchObject({ status: 'resolved', settledVia: 'consumer' });
     const verify = await t.http.get(`/v1/complaints/${id}/events/verify`).set(consumer).expect(200);
-    expect(verify.body).toEqual({ valid: true, length: 3 });
+    expect(verify.body).toEqual({ valid: true, length: 4 });
   });
 
   it('the schema refuses an escalation status without escalated_at (the queues page on it)', async () => {

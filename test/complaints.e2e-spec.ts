@@ -636,8 +636,9 @@ describe('complaints', () => {
         .post(`/v1/complaints/${ticket.id}/offers/${second.body.id}/accept`)
         .set(ticket.consumer);
       expect(accepted.status).toBe(200);
-      expect(accepted.body).toMatchObject({ status: 'resolved', pendingOfferId: null });
-      expect(accepted.body.closedAt).not.toBeNull();
+      // Accepting leads to settling: the offer now has to be carried out (issue 13).
+      expect(accepted.body).toMatchObject({ status: 'settling', pendingOfferId: null });
+      expect(accepted.body.closedAt).toBeNull();
       const final = await offers(ticket.id, shop.staff);
       expect(final.map((o) => o.status)).toEqual(['superseded', 'accepted']);
       expect(await pendingRows(ticket.id)).toBe(0);
@@ -1251,7 +1252,7 @@ describe('complaints', () => {
       expect(await verify(id, shop.staff)).toEqual({ valid: true, length: items.length });
     });
 
-    it('offer_made / offer_accepted, and verify finds an edited event', async () => {
+    it('offer_made / offer_accepted / settled, and verify finds an edited event', async () => {
       const ticket = await ticketIn(t, shop, 'resolved');
       const items = await events(ticket.id);
       expect(items.map((e) => e.type)).toEqual([
@@ -1259,13 +1260,19 @@ describe('complaints', () => {
         'message',
         'offer_made',
         'offer_accepted',
+        'settled',
       ]);
       expect(items[3].data).toMatchObject({
         offerId: ticket.offerId,
         from: 'in_negotiation',
-        to: 'resolved',
+        to: 'settling',
       });
-      expect(await verify(ticket.id)).toEqual({ valid: true, length: 4 });
+      expect(items[4].data).toMatchObject({
+        from: 'settling',
+        to: 'resolved',
+        settledVia: 'consumer',
+      });
+      expect(await verify(ticket.id)).toEqual({ valid: true, length: 5 });
 
       // The database refuses it (append-only trigger); an insider bypassing it is caught here.
       await asInsider(
@@ -1274,7 +1281,7 @@ describe('complaints', () => {
         [ticket.id],
       );
       const v = await verify(ticket.id);
-      expect(v).toMatchObject({ valid: false, length: 4 });
+      expect(v).toMatchObject({ valid: false, length: 5 });
       expect(v.firstInvalidSeq).toBe(2);
     });
 

@@ -61,6 +61,8 @@ const COUNTERS = [
   'declined',
   'mediated',
   'mediation_failed',
+  'verified_self_resolved',
+  'escalated_settlement',
 ] as const;
 type Counter = (typeof COUNTERS)[number];
 
@@ -84,15 +86,21 @@ async function directFigures(
                       AND e.at >= c.merchant_respond_by`;
   const first = `e.actor_role = 'merchant' AND e.type IN ('message', 'offer_made')
                  AND e.data->>'from' = 'awaiting_merchant'`;
+  // A self-resolution is the move to resolved (an offer carried out), verified when a refund or
+  // the consumer settled it.
+  const resolvedEvent = `e.type IN ('offer_accepted', 'settled') AND e.data->>'to' = 'resolved'`;
+  const verifiedEvent = `${resolvedEvent} AND e.data->>'settledVia' IN ('refund', 'consumer')`;
   const [r] = await t.db.query(
     `SELECT
        count(*) FILTER (WHERE e.type = 'created')::int AS opened,
-       count(*) FILTER (WHERE e.type = 'offer_accepted')::int AS self_resolved,
+       count(*) FILTER (WHERE ${resolvedEvent})::int AS self_resolved,
+       count(*) FILTER (WHERE ${verifiedEvent})::int AS verified_self_resolved,
+       count(*) FILTER (WHERE e.type = 'escalated' AND e.data->>'reason' = 'settlement_not_fulfilled')::int AS escalated_settlement,
        count(*) FILTER (WHERE e.type = 'escalated')::int AS escalated,
        count(*) FILTER (WHERE e.type = 'escalated' AND e.data->>'reason' = 'merchant_no_response')::int AS escalated_no_response,
        count(*) FILTER (WHERE e.type = 'escalated' AND e.data->>'reason' = 'unresolved_in_time')::int AS escalated_unresolved,
        count(*) FILTER (WHERE e.type = 'escalated' AND e.data->>'reason' = 'consumer_request')::int AS escalated_consumer,
-       count(*) FILTER (WHERE e.type = 'withdrawn')::int AS withdrawn,
+       count(*) FILTER (WHERE e.type IN ('withdrawn', 'offer_expired'))::int AS withdrawn,
        count(*) FILTER (WHERE ${first})::int AS first_responses,
        count(*) FILTER (WHERE ${first} AND e.at <= c.merchant_respond_by)::int AS first_responses_on_time,
        count(*) FILTER (WHERE ${unanswered})::int AS unanswered_late,
@@ -106,26 +114,32 @@ async function directFigures(
   );
   const [{ open }] = await t.db.query(
     `SELECT count(*)::int AS open FROM complaints c
-      WHERE ${where} AND status IN ('awaiting_merchant', 'in_negotiation')`,
+      WHERE ${where} AND status IN ('awaiting_merchant', 'in_negotiation', 'settling')`,
     [scopeParam],
   );
   const resolved: { day: string; ms: string }[] = await t.db.query(
     `SELECT to_char((e.at AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD') AS day,
             (extract(epoch FROM e.at) * 1000 - extract(epoch FROM c.created_at) * 1000)::bigint AS ms
        FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id
-      WHERE ${where} AND e.type = 'offer_accepted' AND ${inPeriod}`,
+      WHERE ${where} AND ${resolvedEvent} AND ${inPeriod}`,
     [scopeParam, from, to],
   );
   const hours = resolved.map((x) => Number(x.ms) / 3_600_000);
   const histogram = new Map<number, number>();
   for (const h of hours)
     histogram.set(resolveBucket(h), (histogram.get(resolveBucket(h)) ?? 0) + 1);
-  const perDay: { day: string; self_resolved: number; escalated: number }[] = await t.db.query(
+  const perDay: {
+    day: string;
+    self_resolved: number;
+    verified_self_resolved: number;
+    escalated: number;
+  }[] = await t.db.query(
     `SELECT to_char((e.at AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD') AS day,
-            count(*) FILTER (WHERE e.type = 'offer_accepted')::int AS self_resolved,
+            count(*) FILTER (WHERE ${resolvedEvent})::int AS self_resolved,
+            count(*) FILTER (WHERE ${verifiedEvent})::int AS verified_self_resolved,
             count(*) FILTER (WHERE e.type = 'escalated')::int AS escalated
        FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id
-      WHERE ${where} AND e.type IN ('offer_accepted', 'escalated') AND ${inPeriod}
+      WHERE ${where} AND (${resolvedEvent} OR e.type = 'escalated') AND ${inPeriod}
       GROUP BY 1 ORDER BY 1`,
     [scopeParam, from, to],
   );
@@ -153,10 +167,15 @@ function expectReportMatches(body: Record<string, unknown>, d: Direct): void {
   const rate = (a: number, b: number) => (a + b === 0 ? null : a / (a + b));
   expect(body).toMatchObject({
     selfResolved: d.self_resolved,
+    verifiedSelfResolved: d.verified_self_resolved,
     escalated: d.escalated,
     withdrawn: d.withdrawn,
     open: d.open,
     rate: rate(d.self_resolved, d.escalated),
+    verifiedRate:
+      d.self_resolved + d.escalated === 0
+        ? null
+        : d.verified_self_resolved / (d.self_resolved + d.escalated),
     merchantOnTimeResponseRate:
       d.first_responses + d.unanswered_late === 0
         ? null
@@ -180,8 +199,13 @@ function expectReportMatches(body: Record<string, unknown>, d: Direct): void {
     d.perDay.map((x) => ({
       day: x.day,
       selfResolved: x.self_resolved,
+      verifiedSelfResolved: x.verified_self_resolved,
       escalated: x.escalated,
       rate: rate(x.self_resolved, x.escalated),
+      verifiedRate:
+        x.self_resolved + x.escalated === 0
+          ? null
+          : x.verified_self_resolved / (x.self_resolved + x.escalated),
     })),
   );
 }
@@ -198,6 +222,8 @@ async function rollups(t: TestApp, merchantId: string) {
             sum(unanswered_late)::int AS unanswered_late, sum(accepted)::int AS accepted,
             sum(declined)::int AS declined, sum(mediated)::int AS mediated,
             sum(mediation_failed)::int AS mediation_failed,
+            sum(verified_self_resolved)::int AS verified_self_resolved,
+            sum(escalated_settlement)::int AS escalated_settlement,
             sum(resolve_hours_sum)::float8 AS resolve_hours_sum
        FROM stats_daily WHERE merchant_id = $1`,
     [merchantId],
@@ -267,6 +293,13 @@ describe('self-resolution statistics: a known history through the API and two wo
     await app.http
       .post(`/v1/complaints/${id}/offers/${offer.body.id}/accept`)
       .set(consumer(app))
+      .expect(200);
+    // Accepting leads to settling; the consumer's confirmation makes it a (verified)
+    // self-resolution.
+    await app.http
+      .post(`/v1/complaints/${id}/settlement/confirm`)
+      .set(consumer(app))
+      .send({})
       .expect(200);
   }
   const regulator = () => bearer(t.token({ role: 'regulator', sub: 'officer', officeId }));
@@ -492,16 +525,19 @@ describe('self-resolution statistics: a known history through the API and two wo
     const byName = Object.fromEntries(
       res.body.components.map((c: { name: string }) => [c.name, c]),
     );
-    // on time 3 / 7 → 30 × 0.4286 = 12.9; self-resolution 2 / 6 → 40 × 0.3333 = 13.3;
+    // on time 3 / 7 → 30 × 0.4286 = 12.9; self-resolution 2 / 6 → 20 × 0.3333 = 6.7; both
+    // confirmed by the consumer, so verified 2 / 6 → 6.7 more;
     // 4 escalations of 9 tickets = 44.4 per 100 → 20 × (1 − 44.4 / 50) = 2.2;
     // mediation 1 agreed of 2 closed → 10 × 0.5 = 5.
     expect(byName.on_time_response).toMatchObject({ weight: 30, points: 12.9 });
     expect(byName.on_time_response.value).toBeCloseTo(3 / 7);
-    expect(byName.self_resolution).toMatchObject({ weight: 40, points: 13.3 });
+    expect(byName.self_resolution).toMatchObject({ weight: 20, points: 6.7 });
     expect(byName.self_resolution.value).toBeCloseTo(1 / 3);
+    expect(byName.verified_self_resolution).toMatchObject({ weight: 20, points: 6.7 });
+    expect(byName.verified_self_resolution.value).toBeCloseTo(1 / 3);
     expect(byName.escalations).toMatchObject({ weight: 20, value: 44.4, points: 2.2 });
     expect(byName.mediation_outcomes).toMatchObject({ weight: 10, value: 0.5, points: 5 });
-    expect(res.body).toMatchObject({ merchantId, score: 33.4, basis: 9 });
+    expect(res.body).toMatchObject({ merchantId, score: 33.5, basis: 9 });
     for (const c of res.body.components) expect(typeof c.explanation).toBe('string');
     // Unknown merchant, or an id that cannot exist: 404.
     for (const id of ['00000000-0000-4000-8000-000000000009', 'nope']) {
@@ -540,6 +576,10 @@ describe('self-resolution statistics: a known history through the API and two wo
       expect(sample(text, 'hejie_regulator_acceptance_overdue', { office: officeId })).toBe(1);
       // Rate over the region's last 30 days: 2 self-resolved, 4 escalated (only this merchant there).
       expect(sample(text, 'hejie_self_resolution_rate', { region: '450103' })).toBeCloseTo(1 / 3);
+      // Both self-resolutions were confirmed by the consumer: the verified rate is the same.
+      expect(sample(text, 'hejie_verified_self_resolution_rate', { region: '450103' })).toBeCloseTo(
+        1 / 3,
+      );
       expect(value.delayed).toBeGreaterThan(0); // the 96 h deadlines of the open tickets
       expect(sample(text, 'hejie_queue_jobs', { queue: 'deadlines', state: 'delayed' })).toBe(
         value.delayed,

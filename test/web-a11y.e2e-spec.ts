@@ -47,6 +47,8 @@ describe('dashboards: accessibility and first paint', () => {
   let officeId: string;
   let open: Ticket;
   let escalated: Ticket;
+  /** An accepted refund offer the merchant has not carried out yet (the Settlement card). */
+  let settling: Ticket;
   /** Declined by another officer: the consumer's Appeal card. */
   let declined: Ticket;
   /** Declined, then appealed: the regulator's appeal decision form. */
@@ -104,6 +106,7 @@ describe('dashboards: accessibility and first paint', () => {
     shop = await createShop(t, regionCode);
     open = await ticketIn(t, shop, 'pending_offer');
     escalated = await ticketIn(t, shop, 'escalated');
+    settling = await ticketIn(t, shop, 'settling');
     const duty = bearer(t.token({ role: 'regulator', sub: 'officer-duty', officeId }));
     const decline = async (): Promise<Ticket> => {
       const tk = await ticketIn(t, shop, 'escalated');
@@ -163,6 +166,15 @@ describe('dashboards: accessibility and first paint', () => {
         ready: '[data-testid="appeal"]',
         click: '[data-testid="appeal"]',
       },
+      {
+        role: 'consumer',
+        token: tokenOf(settling.consumer),
+        path: `/app/tickets/${settling.id}`,
+        // The Settlement card with its "not received" form opened.
+        ready: '[data-testid="settlement-dispute"]',
+        click: '[data-testid="settlement-dispute"]',
+      },
+      { role: 'merchant', token: merchant, path: `/app/tickets/${settling.id}`, ready: 'main h1' },
       { role: 'merchant', token: merchant, path: '/app/inbox', ready: 'main h1' },
       { role: 'merchant', token: merchant, path: `/app/tickets/${open.id}`, ready: 'main h1' },
       { role: 'merchant', token: merchant, path: '/app/stats', ready: 'main h1' },

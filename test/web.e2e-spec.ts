@@ -338,8 +338,14 @@ describe('dashboards in the browser', () => {
     await c.getByTestId('accept-offer').waitFor({ timeout: 5000 }); // no reload either
     expect(await c.getByTestId('escalate').isDisabled()).toBe(false); // the merchant answered
     await c.getByTestId('accept-offer').click();
-    await c.locator('article.ticket[data-status="resolved"]').waitFor();
+    // Accepting leads to settling: the settlement card with its countdown, then one tap.
+    await c.locator('article.ticket[data-status="settling"]').waitFor();
     await c.locator('[data-offer-status="accepted"]').waitFor();
+    await c.getByTestId('settlement-confirm').waitFor();
+    expect(await c.getByTestId('escalate').count()).toBe(0);
+    await shot(c, 'consumer-settling');
+    await c.getByTestId('settlement-confirm').click();
+    await c.locator('article.ticket[data-status="resolved"]').waitFor();
     await shot(c, 'consumer-resolved');
     const resolved = await t.http.get(`/v1/complaints/${ticketId}`).set(consumer);
     expect(resolved.body.status).toBe('resolved');

@@ -117,6 +117,65 @@ async function storeReceipt(r: Receipt, raw: string, contentType: string) {
   return rows[0] ?? null;
 }
 
+const INSERT_REFUND = `
+  INSERT INTO refunds (provider, refund_no, trade_no, receipt_id, amount_minor, currency, refunded_at,
+                       fingerprint, raw, raw_content_type)
+  VALUES ($1, $2, $3, (SELECT id FROM receipts WHERE provider = $1 AND trade_no = $3), $4, $5, $6,
+          $7, $8, $9)
+  ON CONFLICT (provider, refund_no) DO NOTHING
+  RETURNING id`;
+
+async function storeRefund(
+  r: {
+    provider: string;
+    refundNo: string;
+    tradeNo: string;
+    amountMinor: number;
+    currency: string;
+    refundedAt: Date;
+  },
+  raw: string,
+  contentType: string,
+): Promise<boolean> {
+  const { rows } = await pool.query(INSERT_REFUND, [
+    r.provider,
+    r.refundNo,
+    r.tradeNo,
+    r.amountMinor,
+    r.currency,
+    r.refundedAt,
+    createHash('sha256').update(raw).digest('hex'),
+    raw,
+    contentType,
+  ]);
+  return rows.length > 0;
+}
+
+/** POST /v1/refunds: HMAC, then the refunds row. */
+async function refund(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const raw = await readBody(req);
+  const m = /^sha256=([0-9a-f]{64})$/i.exec(String(req.headers['x-hejie-signature'] ?? ''));
+  const expected = createHmac('sha256', hmacSecret).update(raw).digest();
+  if (!m || !timingSafeEqual(Buffer.from(m[1], 'hex'), expected))
+    throw new HttpError(401, 'bad signature');
+  const b = JSON.parse(raw) as Record<string, unknown>;
+  if (typeof b.refundNo !== 'string' || typeof b.amountMinor !== 'number')
+    throw new HttpError(400, 'invalid refund');
+  const created = await storeRefund(
+    {
+      provider: String(b.provider),
+      refundNo: b.refundNo,
+      tradeNo: String(b.tradeNo),
+      amountMinor: b.amountMinor,
+      currency: String(b.currency),
+      refundedAt: new Date(String(b.refundedAt)),
+    },
+    raw,
+    String(req.headers['content-type']),
+  );
+  send(res, created ? 201 : 200, { ok: true });
+}
+
 async function alipay(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const raw = await readBody(req);
   const params = new Map<string, string>();
@@ -130,6 +189,22 @@ async function alipay(req: IncomingMessage, res: ServerResponse): Promise<void> 
     .join('&');
   if (!verify('sha256', Buffer.from(content), alipayKey, Buffer.from(sign, 'base64')))
     throw new HttpError(400, 'bad signature');
+  if (params.get('refund_fee')) {
+    // A refund notification: the refunds row (refund_fee taken as the amount, no running total).
+    await storeRefund(
+      {
+        provider: 'alipay',
+        refundNo: params.get('out_biz_no') ?? '',
+        tradeNo: params.get('trade_no') ?? '',
+        amountMinor: Math.round(Number(params.get('refund_fee')) * 100),
+        currency: 'CNY',
+        refundedAt: new Date(`${(params.get('gmt_refund') ?? '').replace(' ', 'T')}+08:00`),
+      },
+      raw,
+      String(req.headers['content-type']),
+    );
+    return send(res, 200, 'success');
+  }
   const local = params.get('gmt_payment') ?? '';
   await storeReceipt(
     {
@@ -281,6 +356,7 @@ async function complaint(req: IncomingMessage, res: ServerResponse): Promise<voi
 const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> = {
   'POST /v1/receipts/alipay': alipay,
   'POST /v1/receipts': generic,
+  'POST /v1/refunds': refund,
   'POST /v1/complaints': complaint,
   'POST /v1/complaints/same-writes': complaint,
 };

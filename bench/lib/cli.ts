@@ -2,7 +2,7 @@ import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 
-export const SCENARIOS = ['intake', 'complaints', 'escalation', 'stats'] as const;
+export const SCENARIOS = ['intake', 'complaints', 'escalation', 'stats', 'refunds'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** How big each scenario runs: `small` is the default (all of it in a few minutes), `full` the issue's sizes. */

@@ -104,6 +104,7 @@ export type TicketState =
   | 'awaiting_merchant'
   | 'in_negotiation'
   | 'pending_offer'
+  | 'settling'
   | 'resolved'
   | 'withdrawn'
   | 'escalated'
@@ -173,7 +174,7 @@ export async function ticketIn(
     .send({ body: 'Sorry to hear that, we are looking into it.' });
   expectStatus(msg, 201, 'merchant message');
   if (state === 'in_negotiation') return ticket;
-  if (state === 'pending_offer' || state === 'resolved') {
+  if (state === 'pending_offer' || state === 'settling' || state === 'resolved') {
     const offer = await t.http
       .post(`/v1/complaints/${id}/offers`)
       .set(shop.staff)
@@ -186,6 +187,11 @@ export async function ticketIn(
       .set(consumer);
     expectStatus(acc, 200, 'accept offer');
     ticket.body = acc.body;
+    if (state === 'settling') return ticket;
+    // settling → resolved: the consumer confirms the offer was carried out.
+    const done = await t.http.post(`/v1/complaints/${id}/settlement/confirm`).set(consumer);
+    expectStatus(done, 200, 'confirm settlement');
+    ticket.body = done.body;
     return ticket;
   }
   // The complainant's details go with the escalation (the case packet an office needs before

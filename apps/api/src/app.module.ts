@@ -31,7 +31,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
 import { RedisThrottlerStorage } from './http/rate-limit';
 import { WriteLimiter, WriteRateLimitGuard } from './http/write-rate-limit';
-import { ReceiptsController } from './receipts/receipts.controller';
+import { ReceiptsController, RefundsController } from './receipts/receipts.controller';
 import { StreamModule } from './stream/stream.module';
 import { CalendarController } from './calendar/calendar.controller';
 
@@ -86,6 +86,7 @@ export function requestId(req: IncomingMessage): string {
     MerchantsController,
     OfficesController,
     ReceiptsController,
+    RefundsController,
     ComplaintsController,
     AppealsController,
     TrailController,

@@ -39,6 +39,8 @@ export interface Receipt {
   paidAt: string;
   subject: string;
   complaintId: string | null;
+  /** Refunds recorded for this payment (never more than the amount paid). */
+  refundedMinor?: number;
 }
 
 export interface OrderSnapshot {
@@ -82,6 +84,9 @@ export interface Ticket {
   declineDetail: string | null;
   mediationOutcome: unknown;
   closedAt: string | null;
+  settlement?: Settlement | null;
+  settledVia?: string | null;
+  withdrawReason?: string | null;
   ruleSet?: string | null;
   deadlineBasis?: Record<string, 'official' | 'estimated'>;
   extensions?: { deadline: string; workdays: number; reason: string; at: string }[];
@@ -106,15 +111,27 @@ export interface Ticket {
   casePacket?: { complete: boolean; missing: string[] };
 }
 
+/** An accepted offer being carried out (settling) or carried out (resolved). */
+export interface Settlement {
+  offerId: string;
+  type: DemandType;
+  amountMinor: number | null;
+  settleBy: string;
+  refundedMinor: number;
+  settledAt: string | null;
+  settledVia: string | null;
+}
+
 export interface Offer {
   id: string;
   type: DemandType;
   amountMinor: number | null;
   note: string | null;
-  status: 'pending' | 'accepted' | 'rejected' | 'superseded' | 'lapsed';
+  status: 'pending' | 'accepted' | 'rejected' | 'superseded' | 'lapsed' | 'expired';
   rejectReason: string | null;
   createdAt: string;
   decidedAt: string | null;
+  expiresAt?: string | null;
 }
 
 export interface TrailEvent {
@@ -158,10 +175,13 @@ export interface SelfResolution {
   from?: string;
   to?: string;
   selfResolved: number;
+  /** Settled by a recorded refund or the consumer's confirmation. */
+  verifiedSelfResolved?: number;
   escalated: number;
   withdrawn: number;
   open: number;
   rate: number | null;
+  verifiedRate?: number | null;
   merchantOnTimeResponseRate: number | null;
   medianHoursToResolve: number | null;
   byDay: { day: string; selfResolved: number; escalated: number; rate: number | null }[];

@@ -11,7 +11,14 @@ import { WebhooksProcessor } from './processors/webhooks.processor';
 import { CheckpointsProcessor } from './processors/checkpoints.processor';
 import { MaintenanceProcessor } from './processors/maintenance.processor';
 import { BullModule } from '@nestjs/bullmq';
-import { CHECKPOINTS_QUEUE, MAINTENANCE_QUEUE, STATS_QUEUE, WEBHOOKS_QUEUE } from '@app/complaints';
+import {
+  CHECKPOINTS_QUEUE,
+  MAIL_QUEUE,
+  MAINTENANCE_QUEUE,
+  STATS_QUEUE,
+  WEBHOOKS_QUEUE,
+} from '@app/complaints';
+import { MailProcessor } from './processors/mail.processor';
 
 /** The worker: BullMQ processors on the same libs as the API; no HTTP server, no migrations. */
 @Module({
@@ -26,6 +33,7 @@ import { CHECKPOINTS_QUEUE, MAINTENANCE_QUEUE, STATS_QUEUE, WEBHOOKS_QUEUE } fro
     ComplaintsModule,
     BullModule.registerQueue({ name: STATS_QUEUE }),
     BullModule.registerQueue({ name: WEBHOOKS_QUEUE }),
+    BullModule.registerQueue({ name: MAIL_QUEUE }),
     BullModule.registerQueue({ name: CHECKPOINTS_QUEUE }),
     BullModule.registerQueue({ name: MAINTENANCE_QUEUE }),
   ],
@@ -33,6 +41,7 @@ import { CHECKPOINTS_QUEUE, MAINTENANCE_QUEUE, STATS_QUEUE, WEBHOOKS_QUEUE } fro
     DeadlinesProcessor,
     StatsProcessor,
     WebhooksProcessor,
+    MailProcessor,
     CheckpointsProcessor,
     MaintenanceProcessor,
     ProcessorBootCheck,

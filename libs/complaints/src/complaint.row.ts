@@ -11,7 +11,10 @@ import type {
   OfferStatus,
   OfferView,
   OrderSnapshot,
+  SettledVia,
+  SettlementView,
   TicketView,
+  WithdrawReason,
 } from './complaint.types';
 
 /** A row of `complaints` as PostgreSQL returns it. */
@@ -46,6 +49,14 @@ export interface ComplaintRow {
   decline_detail: string | null;
   mediation_outcome: unknown;
   closed_at: Date | null;
+  settlement_offer_id?: string | null;
+  settlement_type?: DemandType | null;
+  settlement_amount_minor?: string | null;
+  settle_by?: Date | null;
+  settlement_refunded_minor?: string | null;
+  settled_at?: Date | null;
+  settled_via?: SettledVia | null;
+  withdraw_reason?: WithdrawReason | null;
   /** Issue 15 (migration CalendarAndRuleSets): absent from rows built before they existed. */
   rule_set?: string | null;
   rule_limits?: unknown;
@@ -79,6 +90,8 @@ export interface OfferRow {
   created_by: string;
   created_at: Date;
   decided_at: Date | null;
+  expires_at?: Date | null;
+  reminded_at?: Date | null;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -165,6 +178,9 @@ export function ticketView(row: ComplaintRow, actor: Actor, piiKey: Buffer, now:
     declineDetail: row.decline_detail,
     mediationOutcome: row.mediation_outcome ?? null,
     closedAt: iso(row.closed_at),
+    settlement: settlementView(row),
+    settledVia: row.settled_via ?? null,
+    withdrawReason: row.withdraw_reason ?? (row.status === 'withdrawn' ? 'consumer' : null),
     ruleSet: row.rule_set ?? null,
     deadlineBasis: Object.fromEntries(
       Object.entries(row.deadline_basis ?? {}).map(([field, b]) => [field, b.basis]),
@@ -183,6 +199,22 @@ export function ticketView(row: ComplaintRow, actor: Actor, piiKey: Buffer, now:
   };
 }
 
+function settlementView(row: ComplaintRow): SettlementView | null {
+  if (!row.settlement_offer_id || !row.settlement_type || !row.settle_by) return null;
+  return {
+    offerId: row.settlement_offer_id,
+    type: row.settlement_type,
+    amountMinor:
+      row.settlement_amount_minor === null || row.settlement_amount_minor === undefined
+        ? null
+        : Number(row.settlement_amount_minor),
+    settleBy: row.settle_by.toISOString(),
+    refundedMinor: Number(row.settlement_refunded_minor ?? 0),
+    settledAt: iso(row.settled_at ?? null),
+    settledVia: row.settled_via ?? null,
+  };
+}
+
 export function offerView(row: OfferRow): OfferView {
   return {
     id: row.id,
@@ -193,5 +225,6 @@ export function offerView(row: OfferRow): OfferView {
     rejectReason: row.reject_reason,
     createdAt: row.created_at.toISOString(),
     decidedAt: iso(row.decided_at),
+    expiresAt: iso(row.expires_at ?? null),
   };
 }

@@ -1,6 +1,9 @@
 import type { TicketStatus } from './lifecycle';
 
 export {
+  MONEY_OFFER_TYPES,
+  SETTLED_VIA,
+  VERIFIED_SETTLED_VIA,
   APPEAL_OUTCOMES,
   AMOUNT_TYPES,
   CATEGORIES,
@@ -8,17 +11,18 @@ export {
   DEMAND_TYPES,
   REFUND_TYPES,
 } from './vocabulary';
-import type { AppealOutcome, Category, DeclineReason, DemandType } from './vocabulary';
-export type { AppealOutcome, Category, DeclineReason, DemandType };
+import type { AppealOutcome, Category, DeclineReason, DemandType, SettledVia } from './vocabulary';
+export type { AppealOutcome, Category, DeclineReason, DemandType, SettledVia };
 
 export const ESCALATION_REASONS = [
   'merchant_no_response',
   'unresolved_in_time',
   'consumer_request',
+  'settlement_not_fulfilled',
 ] as const;
 export type EscalationReason = (typeof ESCALATION_REASONS)[number];
 
-export type OfferStatus = 'pending' | 'accepted' | 'rejected' | 'superseded' | 'lapsed';
+export type OfferStatus = 'pending' | 'accepted' | 'rejected' | 'superseded' | 'lapsed' | 'expired';
 
 export interface Demand {
   type: DemandType;
@@ -46,7 +50,23 @@ export interface OfferView {
   rejectReason: string | null;
   createdAt: string;
   decidedAt: string | null;
+  /** A pending offer can be accepted until then (made + OFFER_RESPONSE_SLA). */
+  expiresAt: string | null;
 }
+
+/** An accepted offer being carried out (status settling) or carried out (resolved). */
+export interface SettlementView {
+  offerId: string;
+  type: DemandType;
+  amountMinor: number | null;
+  settleBy: string;
+  /** Refunds recorded for the receipt since the ticket was opened. */
+  refundedMinor: number;
+  settledAt: string | null;
+  settledVia: SettledVia | null;
+}
+
+export type WithdrawReason = 'consumer' | 'consumer_no_reply';
 
 export interface TicketView {
   id: string;
@@ -77,6 +97,10 @@ export interface TicketView {
   declineDetail: string | null;
   mediationOutcome: unknown;
   closedAt: string | null;
+  /** null until an offer was accepted; resolved tickets from before verification: settledVia legacy. */
+  settlement: SettlementView | null;
+  settledVia: SettledVia | null;
+  withdrawReason: WithdrawReason | null;
   /** The rule set the ticket was escalated under (kept through transfers). */
   ruleSet: string | null;
   /** Per deadline field (acceptBy, mediationEndBy, reviewBy): whether its calendar was official or estimated. */

@@ -9,6 +9,8 @@ import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { DEADLINES_QUEUE } from './jobs/jobs';
 import { StatsService } from './stats/stats.service';
 import { WebhooksService } from './webhooks/webhooks.service';
+import { SettlementService } from './settlement/settlement.service';
+import { MailService } from './mail/mail.service';
 import { OutboxRetentionService } from './outbox/outbox-retention.service';
 import { CalendarService } from './calendar/calendar.service';
 import { RulesService } from './rules/rules.service';
@@ -18,6 +20,8 @@ import { RulesService } from './rules/rules.service';
   imports: [DirectoryModule, BullModule.registerQueue({ name: DEADLINES_QUEUE })],
   providers: [
     ComplaintsService,
+    SettlementService,
+    MailService,
     AppealsService,
     CheckpointsService,
     StatsService,
@@ -30,6 +34,8 @@ import { RulesService } from './rules/rules.service';
   ],
   exports: [
     ComplaintsService,
+    SettlementService,
+    MailService,
     AppealsService,
     CheckpointsService,
     StatsService,

@@ -31,6 +31,7 @@ import { EventActor, insertEvent, insertEvents, nextEvent, readTrail, verifyTrai
 import type { PendingEvent, TrailEvent } from './trail';
 import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { StatsService } from './stats/stats.service';
+import { MailService } from './mail/mail.service';
 import { insertTicket, outboxPayload, readIntake } from './ticket-intake';
 import { coalesce } from './jobs/coalesce';
 import { viewedSince } from './views/regulator-views';
@@ -51,6 +52,13 @@ import {
 } from './calendar/deadlines';
 import type { CalendarSnapshot } from './calendar/calendar-year';
 import { acceptSpec, extensionOf, type ExtendableDeadline } from './rules/extensions';
+import {
+  acceptance,
+  assertOfferOpen,
+  readOffer,
+  refundedSinceOpened,
+  reminderAt,
+} from './settlement/settlement-rules';
 import {
   AMOUNT_TYPES,
   DeclineReason,
@@ -143,6 +151,7 @@ export class ComplaintsService {
     private readonly directory: DirectoryService,
     private readonly scheduler: DeadlineScheduler,
     private readonly stats: StatsService,
+    private readonly mail: MailService,
     private readonly reads: ReadRouter,
     private readonly calendar: CalendarService,
     private readonly rules: RulesService,
@@ -276,7 +285,7 @@ export class ComplaintsService {
     let created: ComplaintRow;
     try {
       // Ticket, 'created' event, outbox row and webhook delivery: one statement, one round trip.
-      created = await insertTicket(this.db, row, event, this.config.piiKey);
+      created = await insertTicket(this.db, row, event, this.config.piiKey, this.mail.enabled);
     } catch (e) {
       if (pgCode(e) !== UNIQUE_VIOLATION) throw e;
       // Lost a race: another tap created the ticket first; none of our rows were written.
@@ -344,7 +353,8 @@ export class ComplaintsService {
         break;
       case 'merchant':
         where.push(`merchant_id = ${p(actor.merchantId)}`);
-        if (!q.status) where.push(`status IN ('awaiting_merchant', 'in_negotiation')`);
+        // The merchant's open work, an accepted offer it still has to carry out included.
+        if (!q.status) where.push(`status IN ('awaiting_merchant', 'in_negotiation', 'settling')`);
         sortCol = 'merchant_respond_by';
         dir = 'ASC';
         break;
@@ -445,6 +455,9 @@ export class ComplaintsService {
     const offerId = randomUUID();
     await this.transition(id, actor, 'make_offer', async (t, now, tx) => {
       await assertOfferWithinPayment(tx, t.receipt_id, offer);
+      // Offers expire unanswered (OFFER_RESPONSE_SLA); the consumer is reminded halfway.
+      const expiresAt = new Date(now.getTime() + this.config.offerResponseSlaMs);
+      const remindAt = reminderAt({ created_at: now, expires_at: expiresAt });
       const superseded = t.pending_offer_id;
       if (superseded) {
         await tx.query(
@@ -453,9 +466,18 @@ export class ComplaintsService {
         );
       }
       await tx.query(
-        `INSERT INTO complaint_offers (id, complaint_id, type, amount_minor, note, status, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)`,
-        [offerId, id, offer.type, offer.amountMinor ?? null, offer.note ?? null, actor.sub, now],
+        `INSERT INTO complaint_offers (id, complaint_id, type, amount_minor, note, status, created_by, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)`,
+        [
+          offerId,
+          id,
+          offer.type,
+          offer.amountMinor ?? null,
+          offer.note ?? null,
+          actor.sub,
+          now,
+          expiresAt,
+        ],
       );
       return {
         set: { ...this.firstResponse(t, actor, now), pending_offer_id: offerId },
@@ -467,25 +489,54 @@ export class ComplaintsService {
             amountMinor: offer.amountMinor ?? null,
             note: offer.note ?? null,
             supersedes: superseded,
+            expiresAt: expiresAt.toISOString(),
           },
         },
+        deadlines: [
+          ...(remindAt
+            ? [{ complaintId: id, kind: 'offer_reminder' as const, dueAt: remindAt }]
+            : []),
+          { complaintId: id, kind: 'offer_expiry', dueAt: expiresAt },
+        ],
       };
     });
     return this.offer(offerId);
   }
 
+  /**
+   * Accepting an offer → settling until settleBy (SETTLEMENT_SLA), or straight to resolved when
+   * the refunds recorded since the ticket was opened already cover it (settlement/). An expired
+   * offer can no longer be accepted.
+   */
   async acceptOffer(id: string, actor: Actor, offerId: string): Promise<TicketView> {
-    await this.transition(id, actor, 'accept_offer', async (t, now, tx) => {
-      this.requirePending(t, offerId);
-      await tx.query(
-        `UPDATE complaint_offers SET status = 'accepted', decided_at = $2 WHERE id = $1`,
-        [offerId, now],
-      );
-      return {
-        set: { pending_offer_id: null, closed_at: now },
-        event: { type: 'offer_accepted', data: { offerId } },
-      };
-    });
+    let offer: OfferRow | undefined;
+    let refunded = 0;
+    await this.transition(
+      id,
+      actor,
+      async (t, tx, now) => {
+        this.requirePending(t, offerId);
+        offer = await readOffer(tx, offerId);
+        assertOfferOpen(offer, now);
+        refunded = await refundedSinceOpened(tx, t.id);
+        return acceptance(t, offer, refunded, now, 0).covered
+          ? 'accept_settled_offer'
+          : 'accept_offer';
+      },
+      async (t, now, tx) => {
+        if (!offer) throw new Error('acceptOffer: no offer read under the lock');
+        await tx.query(
+          `UPDATE complaint_offers SET status = 'accepted', decided_at = $2 WHERE id = $1`,
+          [offerId, now],
+        );
+        const a = acceptance(t, offer, refunded, now, this.config.settlementSlaMs);
+        return {
+          set: a.set,
+          event: { type: 'offer_accepted', data: a.data },
+          deadlines: a.covered ? [] : [{ complaintId: id, kind: 'settlement', dueAt: a.settleBy }],
+        };
+      },
+    );
     return this.view(id, actor, this.clock.now());
   }
 
@@ -513,7 +564,7 @@ export class ComplaintsService {
     await this.transition(id, actor, 'withdraw', async (t, now, tx) => {
       await this.lapsePendingOffer(t, now, tx);
       return {
-        set: { pending_offer_id: null, closed_at: now },
+        set: { pending_offer_id: null, closed_at: now, withdraw_reason: 'consumer' },
         event: { type: 'withdrawn', data: { reason: reason ?? null } },
       };
     });
@@ -878,13 +929,21 @@ export class ComplaintsService {
    * One state change = one transaction: lock the ticket, ask the state table, apply, then a
    * guarded `UPDATE … WHERE status = <expected>` and the event. `action` null appends an event
    * without a state change (a regulator's view); a function decides the action under the lock
-   * (the worker), returning null for "nothing to do".
+   * (the worker, settlement/), returning null for "nothing to do". Used by settlement/ too, so
+   * that every ticket write is this one path.
    */
   /** @internal Also the path of the appeals service (appeals/appeals.service.ts). */
   async transition(
     id: string,
     performer: Performer,
-    action: TicketAction | null | ((t: ComplaintRow) => TicketAction | null),
+    action:
+      | TicketAction
+      | null
+      | ((
+          t: ComplaintRow,
+          tx: EntityManager,
+          now: Date,
+        ) => TicketAction | null | Promise<TicketAction | null>),
     change: (t: ComplaintRow, now: Date, tx: EntityManager) => Change | Promise<Change>,
     outer?: BatchContext,
   ): Promise<boolean> {
@@ -898,7 +957,7 @@ export class ComplaintsService {
         throw new DomainError('NOT_FOUND', `complaint ${id} not found`);
       }
       const now = this.clock.now();
-      const resolved = typeof action === 'function' ? action(t) : action;
+      const resolved = typeof action === 'function' ? await action(t, tx, now) : action;
       if (typeof action === 'function' && resolved === null) return false;
       const next = resolved
         ? allowedNext(t.status, resolved, performer.role as ActorRole)
@@ -962,9 +1021,12 @@ export class ComplaintsService {
       ],
     );
     await enqueueWebhooks(tx, items, this.config.piiKey);
+    // Merchant e-mail (SMTP_URL set): through the outbox too, in this transaction.
+    await this.mail.enqueue(tx, items);
   }
 
-  private async escalation(
+  /** @internal The write of an escalation (also settlement/: disputes, unfulfilled settlements). */
+  async escalation(
     t: ComplaintRow,
     now: Date,
     tx: EntityManager,

@@ -7,6 +7,8 @@ export * from './complaints.module';
 export * from './jobs';
 export * from './stats';
 export * from './webhooks';
+export * from './settlement';
+export * from './mail';
 export * from './outbox';
 export * from './calendar';
 export * from './rules';

@@ -175,6 +175,8 @@ export async function insertTicket(
   ticket: ComplaintRow,
   event: PendingEvent,
   piiKey: Buffer,
+  /** SMTP_URL set: the merchant's new-ticket mail goes into the outbox in the same statement. */
+  mail = false,
 ): Promise<ComplaintRow> {
   const params: unknown[] = TICKET_COLUMNS.map((k) =>
     k === 'order_snapshot' ? JSON.stringify(ticket[k]) : ticket[k],
@@ -212,6 +214,15 @@ export async function insertTicket(
                 ${p(JSON.stringify(delivery.payload))}::jsonb, ${at}::timestamptz, ${at}::timestamptz
            FROM c JOIN merchants m ON m.id = c.merchant_id
           WHERE m.webhook_url IS NOT NULL)`,
+    );
+  }
+  if (mail) {
+    ctes.push(
+      `ml AS (
+         INSERT INTO outbox (topic, complaint_id, event_seq, event_type, payload, created_at)
+         SELECT 'mail', c.id, ${seq}::int, ${type}::text, '{"mailKind":"new_ticket"}'::jsonb, ${at}::timestamptz
+           FROM c JOIN merchants m ON m.id = c.merchant_id
+          WHERE m.contact_email IS NOT NULL)`,
     );
   }
   const [created] = (await db.query(

@@ -7,6 +7,7 @@
 export const TICKET_STATUSES = [
   'awaiting_merchant',
   'in_negotiation',
+  'settling',
   'resolved',
   'withdrawn',
   'escalated',
@@ -18,15 +19,20 @@ export const TICKET_STATUSES = [
 ] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 
-/** The merchant phase: the merchant can still settle the ticket on its own. */
+/**
+ * The merchant phase: the merchant can still settle the ticket on its own (in `settling` it has
+ * to carry out the offer the consumer accepted).
+ */
 export const MERCHANT_PHASE_STATUSES: readonly TicketStatus[] = [
   'awaiting_merchant',
   'in_negotiation',
+  'settling',
 ];
 /** Still moving: someone (merchant, regulator or the worker) owes the next step. */
 export const OPEN_STATUSES: readonly TicketStatus[] = [
   'awaiting_merchant',
   'in_negotiation',
+  'settling',
   'escalated',
   'mediating',
   // "appealed — the consumer appealed a declined or mediation_failed decision within the
@@ -76,6 +82,13 @@ export const DEMAND_TYPES = [
 export type DemandType = (typeof DEMAND_TYPES)[number];
 /** Demands and offers of these types name an amount. */
 export const AMOUNT_TYPES: readonly DemandType[] = ['refund', 'partial_refund', 'compensation'];
+/** Offers that money settles: a recorded refund reaching the amount, or the consumer's word. */
+export const MONEY_OFFER_TYPES: readonly DemandType[] = AMOUNT_TYPES;
+/** How an accepted offer was carried out; "legacy": resolved before verification existed. */
+export const SETTLED_VIA = ['refund', 'consumer', 'no_objection', 'legacy'] as const;
+export type SettledVia = (typeof SETTLED_VIA)[number];
+/** The settlements that money or the consumer confirmed (the verified rate). */
+export const VERIFIED_SETTLED_VIA: readonly SettledVia[] = ['refund', 'consumer'];
 /** A refund cannot exceed what was paid; compensation may (e.g. statutory triple damages). */
 export const REFUND_TYPES: readonly DemandType[] = ['refund', 'partial_refund'];
 

@@ -13,6 +13,8 @@ import {
   verifyWechatpayNotification,
 } from './verifiers';
 import { BatchLineResult, BatchResult, IngestResult, ReceiptsService } from './receipts.service';
+import { RefundRecordResult, RefundsService } from './refunds/refunds.service';
+import { parseGenericRefund } from './refunds/refund-notifications';
 
 /** The body's lines, parsed and validated lazily, each with its raw text (the evidence). */
 function* batchLines(body: string | Buffer, key: IntegratorKey): Generator<BatchLineResult> {
@@ -33,7 +35,9 @@ function* batchLines(body: string | Buffer, key: IntegratorKey): Generator<Batch
 }
 
 export type IntakeOutcome =
-  { kind: 'stored'; result: IngestResult } | { kind: 'ignored'; reason: string };
+  | { kind: 'stored'; result: IngestResult }
+  | { kind: 'refund'; result: RefundRecordResult }
+  | { kind: 'ignored'; reason: string };
 
 /**
  * Provider routes → verified, normalised receipts. Each method checks that its provider is
@@ -44,12 +48,19 @@ export class ReceiptIntakeService {
   constructor(
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
     private readonly receipts: ReceiptsService,
+    private readonly refunds: RefundsService,
   ) {}
 
   async fromAlipay(rawBody: string, contentType: string): Promise<IntakeOutcome> {
     const key = this.required(this.config.alipayPublicKey, 'ALIPAY_PUBLIC_KEY');
     const outcome = verifyAlipayNotification(rawBody, key);
     if (outcome.kind === 'ignored') return outcome;
+    if (outcome.kind === 'refund') {
+      return {
+        kind: 'refund',
+        result: await this.refunds.record({ refund: outcome.refund, raw: rawBody, contentType }),
+      };
+    }
     return {
       kind: 'stored',
       result: await this.receipts.ingest({ receipt: outcome.receipt, raw: rawBody, contentType }),
@@ -81,6 +92,12 @@ export class ReceiptIntakeService {
       ),
       body: rawBody,
     });
+    if (outcome.kind === 'refund') {
+      return {
+        kind: 'refund',
+        result: await this.refunds.record({ refund: outcome.refund, raw, contentType }),
+      };
+    }
     return {
       kind: 'stored',
       result: await this.receipts.ingest({ receipt: outcome.receipt, raw, contentType }),
@@ -107,6 +124,28 @@ export class ReceiptIntakeService {
     const receipt = parseGenericReceipt(value);
     assertProviderAllowed(key, receipt.provider);
     return this.receipts.ingest({ receipt, raw: text, contentType });
+  }
+
+  /**
+   * POST /v1/refunds: signed as POST /v1/receipts (verifySignedJson: key id, HMAC over the bytes,
+   * strict UTF-8 and JSON), a generic refund body, its provider checked against the key
+   * (alipay / wechatpay reserved → 422 PROVIDER_RESERVED; not the key's → 401).
+   */
+  async fromGenericRefund(
+    rawBody: string | Buffer,
+    signature: string | undefined,
+    contentType: string,
+    keyId?: string,
+  ): Promise<RefundRecordResult> {
+    const { key, text, value } = verifySignedJson(
+      this.config.receiptHmacKeys,
+      rawBody,
+      signature,
+      keyId,
+    );
+    const refund = parseGenericRefund(value);
+    assertProviderAllowed(key, refund.provider);
+    return this.refunds.record({ refund, raw: text, contentType });
   }
 
   /**

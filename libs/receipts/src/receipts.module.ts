@@ -2,10 +2,11 @@ import { Module } from '@nestjs/common';
 import { DirectoryModule } from '@app/directory';
 import { ReceiptsService } from './receipts.service';
 import { ReceiptIntakeService } from './receipt-intake.service';
+import { RefundsService } from './refunds/refunds.service';
 
 @Module({
   imports: [DirectoryModule],
-  providers: [ReceiptsService, ReceiptIntakeService],
-  exports: [ReceiptsService, ReceiptIntakeService],
+  providers: [ReceiptsService, ReceiptIntakeService, RefundsService],
+  exports: [ReceiptsService, ReceiptIntakeService, RefundsService],
 })
 export class ReceiptsModule {}

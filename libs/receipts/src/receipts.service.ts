@@ -31,6 +31,8 @@ export interface ReceiptView {
   subject: string;
   items: unknown;
   complaintId: string | null;
+  /** Refunds recorded for this payment, never more than the amount paid. */
+  refundedMinor: number;
   receivedAt: string;
 }
 
@@ -123,6 +125,7 @@ interface ReceiptRow {
   subject: string;
   items: unknown;
   complaint_id: string | null;
+  refunded_minor: string;
   received_at: Date;
 }
 
@@ -144,7 +147,10 @@ export function receiptFingerprint(r: NormalizedReceipt): string {
 const SELECT_RECEIPT = `
   SELECT r.id, r.provider, r.trade_no, r.payer_id, r.account_id, r.merchant_id, r.store_id, r.region_code,
          r.amount_minor, r.currency, r.paid_at, r.subject, r.items, r.received_at,
-         (SELECT c.id FROM complaints c WHERE c.receipt_id = r.id) AS complaint_id
+         (SELECT c.id FROM complaints c WHERE c.receipt_id = r.id) AS complaint_id,
+         LEAST(r.amount_minor, (SELECT coalesce(sum(f.amount_minor), 0) FROM refunds f
+                                 WHERE f.provider = r.provider AND f.trade_no = r.trade_no))
+           AS refunded_minor
     FROM receipts r`;
 
 function toView(r: ReceiptRow): ReceiptView {
@@ -163,6 +169,7 @@ function toView(r: ReceiptRow): ReceiptView {
     subject: r.subject,
     items: r.items ?? null,
     complaintId: r.complaint_id,
+    refundedMinor: Number(r.refunded_minor),
     receivedAt: r.received_at.toISOString(),
   };
 }
@@ -197,7 +204,13 @@ export class ReceiptsService {
     const fingerprint = receiptFingerprint(receipt);
     const inserted = await this.insertRows([{ ...incoming, fingerprint }], owners);
     if (inserted.size === 1) {
-      return { receipt: await this.byId([...inserted.values()][0]), created: true };
+      const id = [...inserted.values()][0];
+      // Refunds that arrived before their receipt are matched now.
+      await this.db.query(
+        `UPDATE refunds SET receipt_id = $1 WHERE provider = $2 AND trade_no = $3 AND receipt_id IS NULL`,
+        [id, receipt.provider, receipt.tradeNo],
+      );
+      return { receipt: await this.byId(id), created: true };
     }
     const existing: { id: string; fingerprint: string }[] = await this.db.query(
       'SELECT id, fingerprint FROM receipts WHERE provider = $1 AND trade_no = $2',

@@ -8,7 +8,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { CasePacketService, ComplaintsService } from '@app/complaints';
+import { CasePacketService, ComplaintsService, SettlementService } from '@app/complaints';
 import type { OfferView, TicketView, TrailEvent } from '@app/complaints';
 import { DomainError } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
@@ -19,6 +19,8 @@ import { pageSchema } from '../http/list-query.dto';
 import { CallerThrottlerGuard } from '../http/rate-limit';
 import {
   ComplaintListQuery,
+  ConfirmSettlementRequest,
+  DisputeSettlementRequest,
   CreateComplaintRequest,
   DeclineRequest,
   EscalateRequest,
@@ -42,6 +44,7 @@ const EVERYONE = ['consumer', 'merchant', 'regulator', 'admin'] as const;
 export class ComplaintsController {
   constructor(
     private readonly complaints: ComplaintsService,
+    private readonly settlement: SettlementService,
     private readonly packets: CasePacketService,
   ) {}
 
@@ -163,7 +166,11 @@ export class ComplaintsController {
   @Post(':id/offers/:offerId/accept')
   @Roles('consumer')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Accept the pending offer → resolved (self-resolved)' })
+  @ApiOperation({
+    summary: 'Accept the pending offer → settling (or resolved when refunds already cover it)',
+    description:
+      'The merchant now has to carry out the offer by settlement.settleBy (accepted + SETTLEMENT_SLA). A refund, partial_refund or compensation offer settles when the refunds recorded for the receipt since the ticket was opened reach its amount (settledVia refund) — straight away when they already do — or when the consumer confirms; other offers on confirmation, or at settleBy with no objection. An expired offer (past expiresAt, made + OFFER_RESPONSE_SLA) cannot be accepted: 409 INVALID_TRANSITION.',
+  })
   @ApiOkResponse({ type: TicketResponse })
   @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_TRANSITION')
   accept(
@@ -172,6 +179,54 @@ export class ComplaintsController {
     @CurrentActor() actor: Actor,
   ) {
     return this.complaints.acceptOffer(id, actor, offerId);
+  }
+
+  @Post(':id/settlement/confirm')
+  @Roles('consumer')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'The consumer confirms the accepted offer was carried out → resolved',
+    description:
+      'Only while settling (409 INVALID_TRANSITION otherwise, e.g. when a refund or the deadline settled it first). settledVia "consumer": a verified self-resolution. Body empty or {}.',
+  })
+  @ApiOkResponse({ type: TicketResponse })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'INVALID_TRANSITION',
+  )
+  confirmSettlement(
+    @IdParam('id') id: string,
+    @Body() _body: ConfirmSettlementRequest,
+    @CurrentActor() actor: Actor,
+  ) {
+    return this.settlement.confirm(id, actor);
+  }
+
+  @Post(':id/settlement/dispute')
+  @Roles('consumer')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'The consumer says the accepted offer was not carried out → escalated',
+    description:
+      'Only while settling. Escalates with escalationReason settlement_not_fulfilled to the office of the store’s region, as an escalation does.',
+  })
+  @ApiOkResponse({ type: TicketResponse })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'UNAUTHENTICATED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'INVALID_TRANSITION',
+  )
+  disputeSettlement(
+    @IdParam('id') id: string,
+    @Body() body: DisputeSettlementRequest,
+    @CurrentActor() actor: Actor,
+  ) {
+    return this.settlement.dispute(id, actor, body.reason);
   }
 
   @Post(':id/offers/:offerId/reject')

@@ -21,6 +21,7 @@ import {
   DECLINE_REASONS,
   DEMAND_TYPES,
   ESCALATION_REASONS,
+  SETTLED_VIA,
   PACKET_FIELDS,
   TICKET_STATUSES,
 } from '@app/complaints';
@@ -116,6 +117,18 @@ export class EscalateRequest {
   complainant?: ComplainantRequest;
 }
 
+/** POST …/settlement/dispute: why the accepted offer was not carried out. */
+export class DisputeSettlementRequest {
+  @ApiProperty({ maxLength: 2000, example: 'The refund of ¥30.00 never arrived.' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  reason: string;
+}
+
+/** POST …/settlement/confirm takes an empty body or `{}`. */
+export class ConfirmSettlementRequest {}
+
 export class DeclineRequest {
   @ApiProperty({
     enum: DECLINE_REASONS,
@@ -206,6 +219,23 @@ export class OrderDto {
   @ApiProperty() merchantName: string;
 }
 
+export class SettlementDto {
+  @ApiProperty({ description: 'the accepted offer' }) offerId: string;
+  @ApiProperty({ enum: DEMAND_TYPES }) type: string;
+  @ApiProperty({ nullable: true, type: Number }) amountMinor: number | null;
+  @ApiProperty({ description: 'accepted + SETTLEMENT_SLA' }) settleBy: string;
+  @ApiProperty({ description: 'refunds recorded for the receipt since the ticket was opened' })
+  refundedMinor: number;
+  @ApiProperty({ nullable: true, type: String }) settledAt: string | null;
+  @ApiProperty({
+    nullable: true,
+    enum: SETTLED_VIA,
+    description:
+      'refund (a recorded refund reached the amount), consumer (confirmed), no_objection (non-money offer, settleBy passed), legacy (resolved before verification existed)',
+  })
+  settledVia: string | null;
+}
+
 export class AppealDto {
   @ApiProperty({ enum: ['declined', 'mediation_failed'], description: 'the appealed decision' })
   from: string;
@@ -255,6 +285,15 @@ export class TicketResponse {
   @ApiProperty({ nullable: true, type: String }) closedAt: string | null;
   @ApiProperty({
     nullable: true,
+    type: SettlementDto,
+    description: 'set once an offer was accepted (settling, then resolved or escalated)',
+  })
+  settlement: SettlementDto | null;
+  @ApiProperty({ nullable: true, enum: SETTLED_VIA }) settledVia: string | null;
+  @ApiProperty({ nullable: true, enum: ['consumer', 'consumer_no_reply'] })
+  withdrawReason: string | null;
+  @ApiProperty({
+    nullable: true,
     type: String,
     description:
       'the rule set the ticket was escalated under (GET /v1/rules); kept through transfers',
@@ -301,11 +340,17 @@ export class OfferResponse {
   @ApiProperty({ enum: DEMAND_TYPES }) type: string;
   @ApiProperty({ nullable: true, type: Number }) amountMinor: number | null;
   @ApiProperty({ nullable: true, type: String }) note: string | null;
-  @ApiProperty({ enum: ['pending', 'accepted', 'rejected', 'superseded', 'lapsed'] })
+  @ApiProperty({ enum: ['pending', 'accepted', 'rejected', 'superseded', 'lapsed', 'expired'] })
   status: string;
   @ApiProperty({ nullable: true, type: String }) rejectReason: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty({ nullable: true, type: String }) decidedAt: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'made + OFFER_RESPONSE_SLA; unanswered by then, the ticket is withdrawn',
+  })
+  expiresAt: string | null;
 }
 
 export class EventActorDto {

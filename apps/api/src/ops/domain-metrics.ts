@@ -121,6 +121,16 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
       },
     );
     gauge(
+      'hejie_verified_self_resolution_rate',
+      'Verified self-resolution rate per region, last 30 days: settled by a recorded refund or the consumer, ÷ (self-resolved + escalated)',
+      ['region'],
+      async (g) => {
+        for (const r of (await current!.stats.metricsSnapshot()).rateByRegion) {
+          if (r.verifiedRate !== null) g.set({ region: r.regionCode }, r.verifiedRate);
+        }
+      },
+    );
+    gauge(
       'hejie_regulator_acceptance_overdue',
       'Escalated tickets past acceptBy without an acceptance decision, per office',
       ['office'],

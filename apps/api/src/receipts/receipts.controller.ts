@@ -13,15 +13,23 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ReceiptIntakeService, ReceiptsService } from '@app/receipts';
-import type { ReceiptView } from '@app/receipts';
+import { ReceiptIntakeService, ReceiptsService, RefundsService } from '@app/receipts';
+import type { IntakeOutcome, ReceiptView, RefundView } from '@app/receipts';
+import { SettlementService } from '@app/complaints';
 import { DomainError, receiptsIngested } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
 import { CurrentActor, Public, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
 import { ListQuery, pageSchema } from '../http/list-query.dto';
-import { BatchResponse, GenericReceiptRequest, ReceiptResponse } from './receipts.dto';
+import {
+  BatchResponse,
+  GenericReceiptRequest,
+  ReceiptResponse,
+  ReceiptWithRefundsResponse,
+  GenericRefundRequest,
+  RefundResponse,
+} from './receipts.dto';
 import { WechatpayFailureFilter } from './wechatpay-failure.filter';
 
 function requireContentType(req: FastifyRequest, expected: RegExp, name: string): string {
@@ -49,15 +57,32 @@ export class ReceiptsController {
   constructor(
     private readonly intake: ReceiptIntakeService,
     private readonly receipts: ReceiptsService,
+    private readonly refunds: RefundsService,
+    private readonly settlement: SettlementService,
   ) {}
+
+  /**
+   * A provider notification's outcome → metrics, and for a refund the ticket of its receipt
+   * (after the refund committed; also on a re-delivery, so a crash in between is repaired by the
+   * provider's retry, and by the worker's sweep for settling tickets).
+   */
+  private async after(provider: string, outcome: IntakeOutcome): Promise<void> {
+    if (outcome.kind === 'ignored') return count(provider, 'ignored');
+    if (outcome.kind === 'stored') {
+      return count(provider, outcome.result.created ? 'created' : 'duplicate');
+    }
+    if (outcome.result.kind === 'nothing_new') return count(provider, 'refund_nothing_new');
+    count(provider, outcome.result.created ? 'refund_created' : 'refund_duplicate');
+    await this.settlement.onRefundRecorded(outcome.result.refund);
+  }
 
   @Post('alipay')
   @Public()
   @HttpCode(200)
   @ApiOperation({
-    summary: "Alipay's asynchronous payment notification",
+    summary: "Alipay's asynchronous payment (and refund) notification",
     description:
-      'Form-encoded, RSA2-signed by Alipay; verified with ALIPAY_PUBLIC_KEY. TRADE_SUCCESS and TRADE_FINISHED make a receipt; other statuses are acknowledged and stored nowhere. Replies the plain text `success` (new or repeated), as Alipay requires.',
+      'Form-encoded, RSA2-signed by Alipay; verified with ALIPAY_PUBLIC_KEY. TRADE_SUCCESS and TRADE_FINISHED make a receipt; other statuses are acknowledged and stored nowhere. A notification carrying `refund_fee` (total refunded so far) and `gmt_refund` records a refund instead, whatever trade_status says: refundNo = out_biz_no, amount = that total minus what is already recorded for the trade (nothing new: acknowledged, nothing recorded). Replies the plain text `success` (new or repeated), as Alipay requires.',
   })
   @ApiConsumes('application/x-www-form-urlencoded')
   @ApiProduces('text/plain')
@@ -66,6 +91,7 @@ export class ReceiptsController {
     'VALIDATION_FAILED',
     'RECEIPT_SIGNATURE_INVALID',
     'RECEIPT_CONFLICT',
+    'REFUND_EXCEEDS_PAYMENT',
     'PAYLOAD_TOO_LARGE',
     'UNSUPPORTED_MEDIA_TYPE',
     'PROVIDER_NOT_CONFIGURED',
@@ -82,10 +108,7 @@ export class ReceiptsController {
     const outcome = await this.intake
       .fromAlipay(req.rawBody ?? '', ct)
       .catch(countConflict('alipay'));
-    count(
-      'alipay',
-      outcome.kind === 'ignored' ? 'ignored' : outcome.result.created ? 'created' : 'duplicate',
-    );
+    await this.after('alipay', outcome);
     void reply.header('content-type', 'text/plain; charset=utf-8');
     return 'success';
   }
@@ -97,7 +120,7 @@ export class ReceiptsController {
   @ApiOperation({
     summary: 'WeChat Pay API v3 payment notification',
     description:
-      'Signature over `timestamp\\nnonce\\nbody\\n` verified with WECHATPAY_PLATFORM_PUBLIC_KEY; timestamps more than 5 minutes from now are refused; the AEAD_AES_256_GCM resource is decrypted with WECHATPAY_APIV3_KEY. trade_state SUCCESS makes a receipt. Replies 204; failures reply 4xx/5xx with `{ code: "FAIL", message, reason }` as WeChat Pay expects (reason is our error code).',
+      'Signature over `timestamp\\nnonce\\nbody\\n` verified with WECHATPAY_PLATFORM_PUBLIC_KEY; timestamps more than 5 minutes from now are refused; the AEAD_AES_256_GCM resource is decrypted with WECHATPAY_APIV3_KEY. trade_state SUCCESS makes a receipt. event_type REFUND.SUCCESS records a refund (refundNo = refund_id, amount = amount.refund); REFUND.ABNORMAL and REFUND.CLOSED are acknowledged and record nothing. Replies 204; failures reply 4xx/5xx with `{ code: "FAIL", message, reason }` as WeChat Pay expects (reason is our error code).',
   })
   @ApiHeader({ name: 'Wechatpay-Timestamp', required: true })
   @ApiHeader({ name: 'Wechatpay-Nonce', required: true })
@@ -111,10 +134,7 @@ export class ReceiptsController {
     const outcome = await this.intake
       .fromWechatpay(headerMap(req), req.rawBody ?? '', ct, new Date())
       .catch(countConflict('wechatpay'));
-    count(
-      'wechatpay',
-      outcome.kind === 'ignored' ? 'ignored' : outcome.result.created ? 'created' : 'duplicate',
-    );
+    await this.after('wechatpay', outcome);
   }
 
   @Post()
@@ -207,11 +227,27 @@ export class ReceiptsController {
 
   @Get(':receiptId')
   @Roles('consumer', 'admin')
-  @ApiOperation({ summary: 'One receipt (its payer, or an admin); anyone else gets 404' })
-  @ApiOkResponse({ type: ReceiptResponse })
+  @ApiOperation({
+    summary: 'One receipt (its payer, or an admin), with its refunds; anyone else gets 404',
+  })
+  @ApiOkResponse({ type: ReceiptWithRefundsResponse })
   @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
-  get(@IdParam('receiptId') id: string, @CurrentActor() actor: Actor): Promise<ReceiptView> {
-    return this.receipts.getForActor(id, actor);
+  async get(
+    @IdParam('receiptId') id: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<
+    ReceiptView & { refunds: Pick<RefundView, 'refundNo' | 'amountMinor' | 'refundedAt'>[] }
+  > {
+    const receipt = await this.receipts.getForActor(id, actor);
+    const refunds = await this.refunds.forTrade(receipt.provider, receipt.tradeNo);
+    return {
+      ...receipt,
+      refunds: refunds.map((r) => ({
+        refundNo: r.refundNo,
+        amountMinor: r.amountMinor,
+        refundedAt: r.refundedAt,
+      })),
+    };
   }
 }
 
@@ -224,4 +260,58 @@ function countConflict(provider: string) {
     if (e instanceof DomainError && e.code === 'RECEIPT_CONFLICT') count(provider, 'conflict');
     throw e;
   };
+}
+
+/** Generic refunds (POS systems, aggregators), signed like POST /v1/receipts. */
+@ApiTags('receipts')
+@Controller('v1/refunds')
+export class RefundsController {
+  constructor(
+    private readonly intake: ReceiptIntakeService,
+    private readonly settlement: SettlementService,
+  ) {}
+
+  @Post()
+  @Public()
+  @ApiOperation({
+    summary: 'Generic signed refund',
+    description:
+      'Signed as POST /v1/receipts (`X-Hejie-Signature: sha256=<hex HMAC-SHA256 of the raw body bytes>`, `X-Hejie-Key-Id` naming the key; checked before the body is read). A key may only sign for its own providers (401); `alipay` and `wechatpay` refunds come only through their verified routes (422 PROVIDER_RESERVED). Keyed by (provider, refundNo): 201 new, 200 the same refund again, 409 RECEIPT_CONFLICT for a different payload under the key. Matched to its receipt by (provider, tradeNo) whenever both are known (a refund may arrive first); 422 REFUND_EXCEEDS_PAYMENT when the refunds of a known receipt would exceed the amount paid. A refund on an open ticket is an event `refund_received` on its trail, and settles a settling money offer it covers.',
+  })
+  @ApiHeader({ name: 'X-Hejie-Signature', required: true, example: 'sha256=9f86d081…' })
+  @ApiHeader({ name: 'X-Hejie-Key-Id', required: false, example: 'pos-vendor-1' })
+  @ApiBody({ type: GenericRefundRequest })
+  @ApiCreatedResponse({ type: RefundResponse, description: 'new refund' })
+  @ApiOkResponse({ type: RefundResponse, description: 'the same refund again' })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'RECEIPT_SIGNATURE_INVALID',
+    'RECEIPT_CONFLICT',
+    'REFUND_EXCEEDS_PAYMENT',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'PROVIDER_NOT_CONFIGURED',
+    'PROVIDER_RESERVED',
+  )
+  async create(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RefundView> {
+    const ct = requireContentType(req, /^application\/json\b/i, 'application/json');
+    const h = headerMap(req);
+    const result = await this.intake
+      .fromGenericRefund(
+        req.rawBodyBytes ?? req.rawBody ?? '',
+        h['x-hejie-signature'],
+        ct,
+        h['x-hejie-key-id'],
+      )
+      .catch(countConflict('generic'));
+    // Generic refunds always name their amount: "nothing new" is an Alipay-only outcome.
+    if (result.kind !== 'recorded') throw new Error('generic refund recorded nothing');
+    count(result.refund.provider, result.created ? 'refund_created' : 'refund_duplicate');
+    await this.settlement.onRefundRecorded(result.refund);
+    void reply.status(result.created ? 201 : 200);
+    return result.refund;
+  }
 }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { MAX_AMOUNT_MINOR } from '@app/shared';
 
 export class ReceiptResponse {
   @ApiProperty() id: string;
@@ -30,6 +31,61 @@ export class ReceiptResponse {
     description: 'the ticket opened from this receipt, if any',
   })
   complaintId: string | null;
+  @ApiProperty({
+    example: 0,
+    description: 'refunds recorded for this payment (minor units), never more than amountMinor',
+  })
+  refundedMinor: number;
+  @ApiProperty() receivedAt: string;
+}
+
+export class ReceiptRefundItem {
+  @ApiProperty({ example: '2026112522001477841405271234' }) refundNo: string;
+  @ApiProperty({ example: 3000 }) amountMinor: number;
+  @ApiProperty({ example: '2026-11-25T02:00:00.000Z' }) refundedAt: string;
+}
+
+export class ReceiptWithRefundsResponse extends ReceiptResponse {
+  @ApiProperty({ type: [ReceiptRefundItem], description: 'oldest first' })
+  refunds: ReceiptRefundItem[];
+}
+
+export class GenericRefundRequest {
+  @ApiProperty({
+    example: 'sunmi-pos',
+    pattern: '^[a-z][a-z0-9_-]{1,31}$',
+    description:
+      'not alipay / wechatpay (422 PROVIDER_RESERVED): theirs come only through their own routes',
+  })
+  provider: string;
+  @ApiProperty({ maxLength: 64, description: 'the refunded payment' }) tradeNo: string;
+  @ApiProperty({ maxLength: 64, description: 'unique per provider' }) refundNo: string;
+  @ApiProperty({
+    example: 3000,
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_AMOUNT_MINOR,
+    description: 'positive integer minor units',
+  })
+  amountMinor: number;
+  @ApiProperty({ example: 'CNY' }) currency: string;
+  @ApiProperty({ example: '2026-11-25T10:00:00+08:00' }) refundedAt: string;
+}
+
+export class RefundResponse {
+  @ApiProperty() id: string;
+  @ApiProperty({ example: 'sunmi-pos' }) provider: string;
+  @ApiProperty() tradeNo: string;
+  @ApiProperty() refundNo: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'null until the refunded receipt is known',
+  })
+  receiptId: string | null;
+  @ApiProperty({ example: 3000 }) amountMinor: number;
+  @ApiProperty({ example: 'CNY' }) currency: string;
+  @ApiProperty() refundedAt: string;
   @ApiProperty() receivedAt: string;
 }
 

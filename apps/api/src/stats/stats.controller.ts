@@ -50,23 +50,31 @@ export class SelfResolutionQueryDto {
 class ByDayDto {
   @ApiProperty({ example: '2026-11-20', description: 'Shanghai day' }) day: string;
   @ApiProperty() selfResolved: number;
+  @ApiProperty() verifiedSelfResolved: number;
   @ApiProperty() escalated: number;
   @ApiProperty({ nullable: true, type: Number }) rate: number | null;
+  @ApiProperty({ nullable: true, type: Number }) verifiedRate: number | null;
 }
 
 export class SelfResolutionResponse {
   @ApiProperty() from: string;
   @ApiProperty() to: string;
   @ApiProperty({
-    description: 'tickets resolved by the consumer accepting an offer, in the period',
+    description:
+      'tickets that reached resolved in the period: an accepted offer carried out (settling → resolved by a recorded refund, the consumer’s confirmation, or no objection to a non-money offer at settleBy). Accepting alone counts nothing.',
   })
   selfResolved: number;
+  @ApiProperty({
+    description:
+      'of selfResolved, those settled by a recorded refund or the consumer’s confirmation (settledVia refund | consumer); tickets resolved before verification existed (settledVia legacy) never count',
+  })
+  verifiedSelfResolved: number;
   @ApiProperty({ description: 'tickets escalated (any reason) in the period' }) escalated: number;
   @ApiProperty({ description: 'tickets withdrawn in the period (counted apart from the rate)' })
   withdrawn: number;
   @ApiProperty({
     description:
-      'tickets in the merchant phase now (awaiting_merchant or in_negotiation) within the scope, whatever the period: the one figure counted over the tickets (on a partial index of open tickets), not from the rollups',
+      'tickets in the merchant phase now (awaiting_merchant, in_negotiation or settling) within the scope, whatever the period: the one figure counted over the tickets (on a partial index of open tickets), not from the rollups',
   })
   open: number;
   @ApiProperty({
@@ -79,6 +87,13 @@ export class SelfResolutionResponse {
     nullable: true,
     type: Number,
     description:
+      'verifiedSelfResolved ÷ (selfResolved + escalated); null when both are 0. The figure a regulator can defend.',
+  })
+  verifiedRate: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description:
       "merchant's first responses at or before merchantRespondBy ÷ (first responses + tickets that left the merchant phase unanswered after merchantRespondBy: escalated by the worker or the consumer, or withdrawn), counted on the day of the response or of leaving; null when there are none",
   })
   merchantOnTimeResponseRate: number | null;
@@ -86,7 +101,7 @@ export class SelfResolutionResponse {
     nullable: true,
     type: Number,
     description:
-      'median hours from filing to self-resolution (offer accepted) of the tickets resolved in the period, from an hour histogram with bounds 1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168, 240, 336, 720 h: exact to the bucket, linearly interpolated inside it (so within one bucket width), rounded to 0.1 h; null when none',
+      'median hours from filing to self-resolution (offer carried out) of the tickets resolved in the period, from an hour histogram with bounds 1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168, 240, 336, 720 h: exact to the bucket, linearly interpolated inside it (so within one bucket width), rounded to 0.1 h; null when none',
   })
   medianHoursToResolve: number | null;
   @ApiProperty({
@@ -98,7 +113,13 @@ export class SelfResolutionResponse {
 
 class CreditComponentDto {
   @ApiProperty({
-    enum: ['on_time_response', 'self_resolution', 'escalations', 'mediation_outcomes'],
+    enum: [
+      'on_time_response',
+      'self_resolution',
+      'verified_self_resolution',
+      'escalations',
+      'mediation_outcomes',
+    ],
   })
   name: string;
   @ApiProperty({
@@ -201,7 +222,7 @@ export class StatsController {
   @ApiOperation({
     summary: "A merchant's public credit score (0–100) with the components that explain it",
     description:
-      'From all of the merchant’s rollups. score = sum of four components (weights 30 + 40 + 20 + 10 = 100), each point value rounded to 0.1: on_time_response = 30 × on-time rate (first responses at or before merchantRespondBy ÷ (first responses + tickets left unanswered past it)); self_resolution = 40 × self-resolved ÷ (self-resolved + escalated); escalations = 20 × max(0, 1 − (escalations per 100 tickets opened) ÷ 50), so 0 escalations earn 20 and 50 or more per 100 earn 0; mediation_outcomes = 10 × mediations ending in agreement ÷ mediations closed (agreed + failed). A component without data (value null) earns its full weight: no complaints is no evidence against the merchant; `basis` (tickets opened) says how much evidence there is. Unknown merchant: 404.',
+      'From all of the merchant’s rollups. score = sum of five components (weights 30 + 20 + 20 + 20 + 10 = 100), each point value rounded to 0.1: on_time_response = 30 × on-time rate (first responses at or before merchantRespondBy ÷ (first responses + tickets left unanswered past it)); self_resolution = 20 × self-resolved ÷ (self-resolved + escalated); verified_self_resolution = 20 × verified self-resolved (settled by a recorded refund or the consumer’s confirmation) ÷ (self-resolved + escalated), so verified settlements earn twice what unverified ones do; escalations = 20 × max(0, 1 − (escalations per 100 tickets opened) ÷ 50), so 0 escalations earn 20 and 50 or more per 100 earn 0; mediation_outcomes = 10 × mediations ending in agreement ÷ mediations closed (agreed + failed). A component without data (value null) earns its full weight: no complaints is no evidence against the merchant; `basis` (tickets opened) says how much evidence there is. Unknown merchant: 404.',
   })
   @ApiOkResponse({ type: CreditResponse })
   @ApiProblems('NOT_FOUND')

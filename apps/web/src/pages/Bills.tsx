@@ -98,12 +98,22 @@ export function Bills() {
                 </div>
                 <div className="receipt-amount">
                   <Money minor={r.amountMinor} currency={r.currency} />
+                  {r.refundedMinor ? (
+                    <span className="receipt-refunded" data-testid="refunded">
+                      {t('bills.refunded')} <Money minor={r.refundedMinor} currency={r.currency} />
+                    </span>
+                  ) : null}
                 </div>
               </div>
               <div className="receipt-actions">
                 {complaintId ? (
                   <>
                     {ticket ? <StatusBadge status={ticket.status} /> : null}
+                    {ticket?.pendingOfferId || ticket?.status === 'settling' ? (
+                      <span className="badge badge-warn" data-testid="action-required">
+                        {t('bills.actionRequired')}
+                      </span>
+                    ) : null}
                     <Link to={`/tickets/${complaintId}`} className="btn btn-secondary">
                       {t('bills.viewResolution')}
                     </Link>

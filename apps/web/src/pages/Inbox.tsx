@@ -9,10 +9,11 @@ import { ErrorNotice, Loading } from '../components/ui';
 import { MERCHANT_PHASE, TICKET_STATUSES } from '../types';
 import type { Merchant, Page, Store, Ticket, TicketStatus } from '../types';
 
-/** The deadline that matters now: the first response, then the resolution window. */
+/** The deadline that matters now: the first response, the resolution window, then settleBy. */
 export function merchantDeadline(tk: Ticket): string | null {
   if (tk.status === 'awaiting_merchant') return tk.merchantRespondBy;
   if (tk.status === 'in_negotiation') return tk.resolveBy;
+  if (tk.status === 'settling') return tk.settlement?.settleBy ?? null;
   return null;
 }
 

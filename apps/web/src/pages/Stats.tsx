@@ -113,6 +113,10 @@ export function Stats() {
               <span className="kpi-label">{t('stats.rate')}</span>
               <span className="kpi-value">{percent(r.rate)}</span>
             </li>
+            <li className="kpi kpi-main" data-testid="kpi-verified">
+              <span className="kpi-label">{t('stats.verifiedRate')}</span>
+              <span className="kpi-value">{percent(r.verifiedRate ?? null)}</span>
+            </li>
             <li className="kpi">
               <span className="kpi-label">{t('stats.onTime')}</span>
               <span className="kpi-value">{percent(r.merchantOnTimeResponseRate)}</span>

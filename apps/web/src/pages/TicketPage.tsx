@@ -144,6 +144,11 @@ export function TicketPage({ id }: { id: string }) {
       <div className="ticket-grid">
         <div className="ticket-col">
           <Deadline ticket={tk} />
+          {/* What waits for the consumer comes first: the pending offer, then the settlement. */}
+          {role === 'consumer' && tk.pendingOfferId ? (
+            <Offers role={role} ticket={tk} offers={ex?.offers ?? []} after={after} />
+          ) : null}
+          <SettlementCard role={role} ticket={tk} events={ex?.events ?? []} after={after} />
           {role === 'consumer' ? <NextSteps ticket={tk} onChange={() => ticket.reload()} /> : null}
           <ActionsFor role={role} ticket={tk} offices={offices.data} after={after} />
           {role === 'regulator' || role === 'admin' ? <CasePacketCard ticket={tk} /> : null}
@@ -197,7 +202,9 @@ export function TicketPage({ id }: { id: string }) {
             />
           </Card>
           <EvidenceCard ticket={tk} role={role} onChange={() => extras.reload()} />
-          <Offers role={role} ticket={tk} offers={ex?.offers ?? []} after={after} />
+          {role === 'consumer' && tk.pendingOfferId ? null : (
+            <Offers role={role} ticket={tk} offers={ex?.offers ?? []} after={after} />
+          )}
           <Thread role={role} ticket={tk} messages={messages} after={after} />
         </div>
         <div className="ticket-col">
@@ -222,6 +229,8 @@ function Deadline({ ticket: tk }: { ticket: Ticket }) {
     row = <DeadlineRow label={t('deadline.merchantRespondBy')} at={tk.merchantRespondBy} />;
   else if (tk.status === 'in_negotiation')
     row = <DeadlineRow label={t('deadline.resolveBy')} at={tk.resolveBy} />;
+  else if (tk.status === 'settling')
+    row = <DeadlineRow label={t('deadline.settleBy')} at={tk.settlement?.settleBy ?? null} />;
   else if (tk.status === 'escalated')
     row = (
       <DeadlineRow label={t('deadline.acceptBy')} at={tk.acceptBy}>
@@ -345,7 +354,8 @@ function ConsumerActions({ ticket: tk, after }: { ticket: Ticket; after: After }
   const act = useAction();
   if (tk.appealableUntil || tk.status === 'appealed')
     return <ConsumerAppeal ticket={tk} after={after} />;
-  if (!MERCHANT_PHASE.includes(tk.status)) return null;
+  // Escalating and withdrawing are for the negotiation; a settling ticket has its own card.
+  if (!MERCHANT_PHASE.includes(tk.status) || tk.status === 'settling') return null;
   const tooEarly =
     tk.status === 'awaiting_merchant' &&
     !tk.firstResponseAt &&
@@ -664,7 +674,8 @@ function Offers({
   const act = useAction();
   const [rejecting, setRejecting] = useState<string | null>(null);
   const [rejectReason, setRejectReason] = useState('');
-  const canOffer = role === 'merchant' && MERCHANT_PHASE.includes(tk.status);
+  const canOffer =
+    role === 'merchant' && MERCHANT_PHASE.includes(tk.status) && tk.status !== 'settling';
   if (!offers.length && !canOffer) return null;
   const pending = offers.find((o) => o.status === 'pending');
 
@@ -710,6 +721,20 @@ function Offers({
             <p className="muted small">
               <DateTime iso={o.createdAt} />
             </p>
+            {o.status === 'pending' && o.expiresAt ? (
+              <p className="small" data-testid="offer-expiry">
+                {t('offers.expires')} <Countdown to={o.expiresAt} />
+                {role === 'consumer' ? (
+                  <>
+                    {' '}
+                    ·{' '}
+                    {AMOUNT_TYPES.includes(o.type)
+                      ? t('offers.meansRefund')
+                      : t('offers.meansOther')}
+                  </>
+                ) : null}
+              </p>
+            ) : null}
             {role === 'consumer' &&
             o.status === 'pending' &&
             o.id === pending?.id &&
@@ -913,6 +938,141 @@ function Thread({
             {t('thread.send')}
           </button>
         </form>
+      ) : null}
+      <ErrorNotice error={act.error} />
+    </Card>
+  );
+}
+
+/**
+ * The accepted offer being carried out: what was agreed, by when, the refunds Hejie has seen
+ * (from the trail's refund_received events), and for the consumer one tap to confirm or to say
+ * it did not arrive.
+ */
+function SettlementCard({
+  role,
+  ticket: tk,
+  events,
+  after,
+}: {
+  role: Role;
+  ticket: Ticket;
+  events: TrailEvent[];
+  after: After;
+}) {
+  const { t, label } = useI18n();
+  const [disputing, setDisputing] = useState(false);
+  const [reason, setReason] = useState('');
+  const act = useAction();
+  const s = tk.settlement;
+  if (!s) return null;
+  const refunds = events.filter((e) => e.type === 'refund_received');
+  const settling = tk.status === 'settling';
+  const confirm = () =>
+    void act.run(async () => {
+      const r = await post<Ticket>(`/v1/complaints/${tk.id}/settlement/confirm`, {});
+      await after(r, t('flash.settled'));
+    });
+  const dispute = (e: FormEvent) => {
+    e.preventDefault();
+    void act.run(async () => {
+      const r = await post<Ticket>(`/v1/complaints/${tk.id}/settlement/dispute`, {
+        reason: reason.trim(),
+      });
+      await after(r, t('flash.escalated'));
+      setDisputing(false);
+    });
+  };
+  return (
+    <Card title={t('settlement.title')} className="settlement">
+      <Facts
+        items={[
+          [
+            t('settlement.offer'),
+            <>
+              {label('demand', s.type)}
+              {s.amountMinor !== null ? (
+                <>
+                  {' '}
+                  <Money minor={s.amountMinor} currency={tk.order.currency} />
+                </>
+              ) : null}
+            </>,
+          ],
+          [
+            t('settlement.settleBy'),
+            settling ? (
+              <Countdown key="c" to={s.settleBy} />
+            ) : (
+              <DateTime key="d" iso={s.settleBy} />
+            ),
+          ],
+          [
+            t('settlement.refunded'),
+            <Money key="r" minor={s.refundedMinor} currency={tk.order.currency} />,
+          ],
+          [t('settlement.via'), s.settledVia ? label('settledVia', s.settledVia) : null],
+        ]}
+      />
+      {refunds.length ? (
+        <ul className="refunds" data-testid="refunds">
+          {refunds.map((e) => (
+            <li key={e.seq}>
+              <Money minor={Number(e.data.amountMinor)} currency={tk.order.currency} /> ·{' '}
+              <DateTime iso={String(e.data.refundedAt ?? e.at)} />
+            </li>
+          ))}
+        </ul>
+      ) : settling ? (
+        <p className="hint">{t('settlement.noRefundYet')}</p>
+      ) : null}
+      {role === 'consumer' && settling ? (
+        <>
+          <div className="button-row">
+            <button
+              type="button"
+              className="btn btn-primary"
+              disabled={act.busy}
+              onClick={confirm}
+              data-testid="settlement-confirm"
+            >
+              {t('settlement.confirm')}
+            </button>
+            <button
+              type="button"
+              className="btn"
+              disabled={act.busy}
+              aria-expanded={disputing}
+              onClick={() => setDisputing(!disputing)}
+              data-testid="settlement-dispute"
+            >
+              {t('settlement.notReceived')}
+            </button>
+          </div>
+          {disputing ? (
+            <form onSubmit={dispute} className="stack">
+              <Field label={t('settlement.disputeReason')}>
+                {(p) => (
+                  <textarea
+                    {...p}
+                    required
+                    maxLength={2000}
+                    value={reason}
+                    onChange={(e) => setReason(e.target.value)}
+                  />
+                )}
+              </Field>
+              <p className="hint">{t('settlement.disputeHint')}</p>
+              <button
+                type="submit"
+                className="btn btn-danger"
+                disabled={act.busy || !reason.trim()}
+              >
+                {t('settlement.disputeSubmit')}
+              </button>
+            </form>
+          ) : null}
+        </>
       ) : null}
       <ErrorNotice error={act.error} />
     </Card>

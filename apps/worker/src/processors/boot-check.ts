@@ -4,12 +4,14 @@ import type { HejieConfig } from '@app/shared';
 import {
   CHECKPOINTS_QUEUE,
   DEADLINES_QUEUE,
+  MAIL_QUEUE,
   MAINTENANCE_QUEUE,
   STATS_QUEUE,
   WEBHOOKS_QUEUE,
   assertOneProcessorPerJob,
 } from '@app/complaints';
 import { DeadlinesProcessor } from './deadlines.processor';
+import { MailProcessor } from './mail.processor';
 import { StatsProcessor } from './stats.processor';
 import { WebhooksProcessor } from './webhooks.processor';
 import { CheckpointsProcessor } from './checkpoints.processor';
@@ -25,6 +27,7 @@ export class ProcessorBootCheck implements OnModuleInit {
     private readonly deadlines: DeadlinesProcessor,
     private readonly stats: StatsProcessor,
     private readonly webhooks: WebhooksProcessor,
+    private readonly mail: MailProcessor,
     private readonly checkpoints: CheckpointsProcessor,
     private readonly maintenance: MaintenanceProcessor,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
@@ -35,6 +38,7 @@ export class ProcessorBootCheck implements OnModuleInit {
       [DEADLINES_QUEUE]: this.deadlines.handlers,
       [STATS_QUEUE]: this.stats.handlers,
       [WEBHOOKS_QUEUE]: this.webhooks.handlers,
+      [MAIL_QUEUE]: this.mail.handlers,
       [CHECKPOINTS_QUEUE]: this.checkpoints.handlers,
       [MAINTENANCE_QUEUE]: this.maintenance.handlers,
     };

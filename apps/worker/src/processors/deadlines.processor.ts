@@ -7,6 +7,7 @@ import {
   DEADLINES_QUEUE,
   JOB_NAMES,
   RebaseGate,
+  SettlementService,
 } from '@app/complaints';
 import type { JobName, JobOf } from '@app/complaints';
 import { HEJIE_CONFIG } from '@app/shared';
@@ -39,6 +40,7 @@ export class DeadlinesProcessor
 
   constructor(
     private readonly complaints: ComplaintsService,
+    private readonly settlement: SettlementService,
     private readonly calendar: CalendarService,
     @InjectQueue(DEADLINES_QUEUE) private readonly queue: Queue,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
@@ -69,6 +71,12 @@ export class DeadlinesProcessor
         // A flag, not a transition: the view shows acceptanceOverdue / appealReviewOverdue from
         // acceptBy / reviewBy, and /metrics counts them per office.
         return { flagged: true };
+      case 'settlement':
+        return { settlement: await this.settlement.settleDueIfDue(data.complaintId) };
+      case 'offer_expiry':
+        return { expired: await this.settlement.expireOfferIfDue(data.complaintId) };
+      case 'offer_reminder':
+        return { reminded: await this.settlement.remindOfferIfDue(data.complaintId) };
     }
   }
 
@@ -117,6 +125,9 @@ export class DeadlinesProcessor
       // A batch that was not full found nothing more overdue and unlocked.
       if (r.escalated + r.terminated < SWEEP_BATCH) break;
     }
+    // Settlements (refunds that cover, settleBy), offer expiry and reminders.
+    const s = await this.settlement.sweep(SWEEP_BATCH);
+    total.escalated += s.escalated;
     if (total.escalated + total.terminated > 0) {
       this.logger.log(
         `sweep: escalated ${total.escalated}, terminated ${total.terminated} mediation(s)`,

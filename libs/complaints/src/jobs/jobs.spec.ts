@@ -1,5 +1,6 @@
 import { STATS_QUEUE } from '../stats/stats.jobs';
 import { WEBHOOKS_QUEUE } from '../webhooks/webhook.jobs';
+import { MAIL_QUEUE } from '../mail/mail.jobs';
 import { MAINTENANCE_QUEUE } from '../outbox/outbox.jobs';
 import { CHECKPOINTS_QUEUE } from '../trail/checkpoints/checkpoint.jobs';
 import { DEADLINES_QUEUE, OUTBOX_QUEUE, assertOneProcessorPerJob, deadlineJobId } from './jobs';
@@ -9,6 +10,7 @@ describe('job registry', () => {
     [DEADLINES_QUEUE]: { 'deadline.check': 1, 'deadline.sweep': 1, 'deadline.rebase': 1 },
     [STATS_QUEUE]: { 'stats.drain': 1 },
     [WEBHOOKS_QUEUE]: { 'webhooks.deliver': 1 },
+    [MAIL_QUEUE]: { 'mail.send': 1 },
     [MAINTENANCE_QUEUE]: { 'outbox.purge': 1 },
     [CHECKPOINTS_QUEUE]: { 'trail.checkpoint': 1 },
   };

@@ -1,5 +1,6 @@
 import { STATS_JOBS } from '../stats/stats.jobs';
 import { WEBHOOK_JOBS } from '../webhooks/webhook.jobs';
+import { MAIL_JOBS } from '../mail/mail.jobs';
 import { MAINTENANCE_JOBS } from '../outbox/outbox.jobs';
 import { CHECKPOINT_JOBS } from '../trail/checkpoints/checkpoint.jobs';
 
@@ -15,6 +16,9 @@ export const DEADLINE_KINDS = [
   'resolution',
   'acceptance',
   'mediation',
+  'settlement',
+  'offer_expiry',
+  'offer_reminder',
   'appeal_review',
 ] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
@@ -40,6 +44,7 @@ export const ALL_JOBS: Record<string, string> = {
   ...QUEUE_OF,
   ...STATS_JOBS,
   ...WEBHOOK_JOBS,
+  ...MAIL_JOBS,
   ...MAINTENANCE_JOBS,
   ...CHECKPOINT_JOBS,
 };

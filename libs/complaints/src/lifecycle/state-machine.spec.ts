@@ -30,8 +30,8 @@ describe('lifecycle table: every (status × action × actor)', () => {
     TICKET_ACTIONS.flatMap((action) => ACTOR_ROLES.map((actor) => [from, action, actor] as const)),
   );
 
-  it('walks all 10 × 23 × 5 = 1150 triples', () => {
-    expect(triples).toHaveLength(1150);
+  it('walks all 11 × 32 × 5 = 1760 triples', () => {
+    expect(triples).toHaveLength(1760);
     let allowed = 0;
     for (const [from, action, actor] of triples) {
       const row = TRANSITIONS.filter(
@@ -52,10 +52,11 @@ describe('lifecycle table: every (status × action × actor)', () => {
     }
     // A new row must be a deliberate change: update this count and DESIGN.md together.
     expect(allowed).toBe(TRANSITIONS.length);
-    // 33 + extend_deadline (escalated, mediating × regulator, admin) + recompute_deadline
-    // (escalated, mediating, appealed: system) + appeals (2 consumer appeals, 2 party messages
-    // on appealed, 5 rows × regulator, admin).
-    expect(allowed).toBe(54);
+    // 33 + settlement (15 rows: settling, offer expiry and reminders, refunds) + extend_deadline
+    // (escalated, mediating × regulator, admin) + recompute_deadline (escalated, mediating,
+    // appealed: system) + appeals (2 consumer appeals, 2 party messages on appealed, 5 rows ×
+    // regulator, admin).
+    expect(allowed).toBe(69);
   });
 
   it('explains a refusal in words', () => {
@@ -105,14 +106,30 @@ describe('lifecycle table: every (status × action × actor)', () => {
     const byActor = (actor: ActorRole) =>
       [...new Set(TRANSITIONS.filter((t) => t.actor === actor).map((t) => t.action))].sort();
     expect(byActor('consumer')).toEqual(
-      ['accept_offer', 'appeal', 'consumer_message', 'escalate', 'reject_offer', 'withdraw'].sort(),
+      [
+        'accept_offer',
+        'accept_settled_offer',
+        'appeal',
+        'confirm_settlement',
+        'consumer_message',
+        'dispute_settlement',
+        'escalate',
+        'reject_offer',
+        'withdraw',
+      ].sort(),
     );
     expect(byActor('merchant')).toEqual(['make_offer', 'merchant_message']);
     expect(byActor('system')).toEqual(
       [
         'escalate_no_response',
         'escalate_unresolved',
+        'escalate_unsettled',
+        'expire_offer',
         'recompute_deadline',
+        'record_refund',
+        'remind_offer',
+        'settle_by_refund',
+        'settle_no_objection',
         'terminate_mediation_timeout',
       ].sort(),
     );
@@ -166,10 +183,40 @@ describe('lifecycle table against DESIGN.md', () => {
       );
     });
 
-    it('is self-resolved when the consumer accepts an offer, and only then', () => {
-      expect(nextStatus('in_negotiation', 'accept_offer', 'consumer')).toBe('resolved');
+    it('accepting an offer leads to settling (resolved at once only when refunds already cover it)', () => {
+      expect(nextStatus('in_negotiation', 'accept_offer', 'consumer')).toBe('settling');
+      expect(nextStatus('in_negotiation', 'accept_settled_offer', 'consumer')).toBe('resolved');
       expect(isAllowed('awaiting_merchant', 'accept_offer', 'consumer')).toBe(false);
       expect(isAllowed('in_negotiation', 'accept_offer', 'merchant')).toBe(false);
+    });
+
+    it('settling → resolved is the only self-resolution: by refund, the consumer, or no objection', () => {
+      const toResolved = TRANSITIONS.filter((t) => t.to === 'resolved').map(
+        (t) => `${t.from}|${t.action}|${t.actor}`,
+      );
+      expect(toResolved.sort()).toEqual(
+        [
+          'in_negotiation|accept_settled_offer|consumer',
+          'settling|confirm_settlement|consumer',
+          'settling|settle_by_refund|system',
+          'settling|settle_no_objection|system',
+        ].sort(),
+      );
+      expect(nextStatus('settling', 'dispute_settlement', 'consumer')).toBe('escalated');
+      expect(nextStatus('settling', 'escalate_unsettled', 'system')).toBe('escalated');
+      // No escalation shortcut, no withdrawal, no new offer while the offer is carried out.
+      for (const a of ['escalate', 'withdraw', 'accept_offer'] as const) {
+        expect(isAllowed('settling', a, 'consumer')).toBe(false);
+      }
+      expect(isAllowed('settling', 'make_offer', 'merchant')).toBe(false);
+    });
+
+    it('an expired offer withdraws the ticket; a refund is the merchant’s response', () => {
+      expect(nextStatus('in_negotiation', 'expire_offer', 'system')).toBe('withdrawn');
+      expect(nextStatus('awaiting_merchant', 'record_refund', 'system')).toBe('in_negotiation');
+      expect(nextStatus('settling', 'record_refund', 'system')).toBe('settling');
+      for (const s of TERMINAL_STATUSES)
+        expect(isAllowed(s, 'record_refund', 'system')).toBe(false);
     });
 
     it('lets only the consumer withdraw, and only before escalation', () => {
@@ -302,7 +349,17 @@ describe('lifecycle table against DESIGN.md', () => {
 
   it('lists what an actor may do', () => {
     expect(allowedActions('in_negotiation', 'consumer').sort()).toEqual(
-      ['accept_offer', 'consumer_message', 'escalate', 'reject_offer', 'withdraw'].sort(),
+      [
+        'accept_offer',
+        'accept_settled_offer',
+        'consumer_message',
+        'escalate',
+        'reject_offer',
+        'withdraw',
+      ].sort(),
+    );
+    expect(allowedActions('settling', 'consumer').sort()).toEqual(
+      ['confirm_settlement', 'consumer_message', 'dispute_settlement'].sort(),
     );
     expect(allowedActions('resolved', 'consumer')).toEqual([]);
   });

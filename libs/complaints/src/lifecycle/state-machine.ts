@@ -46,6 +46,15 @@ export const TICKET_ACTIONS = [
   'record_mediation_agreement',
   'record_mediation_failure',
   'terminate_mediation_timeout',
+  'accept_settled_offer',
+  'record_refund',
+  'expire_offer',
+  'remind_offer',
+  'confirm_settlement',
+  'dispute_settlement',
+  'settle_by_refund',
+  'settle_no_objection',
+  'escalate_unsettled',
   'appeal',
   'uphold_appeal_of_decline',
   'uphold_appeal_of_mediation_failure',
@@ -113,9 +122,36 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'in_negotiation',    action: 'merchant_message',            actor: 'merchant', to: 'in_negotiation' },
   // "One pending offer at a time; a new offer supersedes the old one."
   { from: 'in_negotiation',    action: 'make_offer',                  actor: 'merchant', to: 'in_negotiation' },
-  // "resolved — the consumer accepted an offer. Self-resolved." (the service checks that the
-  // offer is the pending one)
-  { from: 'in_negotiation',    action: 'accept_offer',                actor: 'consumer', to: 'resolved' },
+  // "settling — the consumer accepted an offer; the merchant now has to do what it offered by
+  // settleBy." (the service checks that the offer is the pending one and has not expired)
+  { from: 'in_negotiation',    action: 'accept_offer',                actor: 'consumer', to: 'settling' },
+  // "… or straight to resolved when the refunds recorded since the ticket was opened already
+  // cover the offer" (API.md accept): the service picks this row when they do.
+  { from: 'in_negotiation',    action: 'accept_settled_offer',        actor: 'consumer', to: 'resolved' },
+  // "A pending offer that expires unanswered closes the ticket as withdrawn
+  // (consumer_no_reply)" — the worker, at the offer's expiresAt.
+  { from: 'in_negotiation',    action: 'expire_offer',                actor: 'system',   to: 'withdrawn' },
+  // "… the consumer is reminded (event and live update) halfway through" (no state change).
+  { from: 'in_negotiation',    action: 'remind_offer',                actor: 'system',   to: 'in_negotiation' },
+  // "Every refund recorded while a ticket is open is an event refund_received on its trail,
+  // and counts as the merchant's response (awaiting_merchant → in_negotiation)."
+  { from: 'awaiting_merchant', action: 'record_refund',               actor: 'system',   to: 'in_negotiation' },
+  { from: 'in_negotiation',    action: 'record_refund',               actor: 'system',   to: 'in_negotiation' },
+  { from: 'settling',          action: 'record_refund',               actor: 'system',   to: 'settling' },
+  { from: 'escalated',         action: 'record_refund',               actor: 'system',   to: 'escalated' },
+  { from: 'mediating',         action: 'record_refund',               actor: 'system',   to: 'mediating' },
+  // ── Settlement ("settling → resolved is the only self-resolution") ───────────────────
+  // "resolved — the offer was carried out (refund seen, consumer confirmed, or a non-money
+  // offer with no objection)."
+  { from: 'settling',          action: 'settle_by_refund',            actor: 'system',   to: 'resolved' },
+  { from: 'settling',          action: 'confirm_settlement',          actor: 'consumer', to: 'resolved' },
+  { from: 'settling',          action: 'settle_no_objection',         actor: 'system',   to: 'resolved' },
+  // "Nothing arrived and the consumer did not confirm → escalated (settlement_not_fulfilled)."
+  { from: 'settling',          action: 'escalate_unsettled',          actor: 'system',   to: 'escalated' },
+  { from: 'settling',          action: 'dispute_settlement',          actor: 'consumer', to: 'escalated' },
+  // Both parties can still talk while the offer is carried out.
+  { from: 'settling',          action: 'consumer_message',            actor: 'consumer', to: 'settling' },
+  { from: 'settling',          action: 'merchant_message',            actor: 'merchant', to: 'settling' },
   { from: 'in_negotiation',    action: 'reject_offer',                actor: 'consumer', to: 'in_negotiation' },
   // A consumer message is not a merchant response: it leaves the merchant's clock running.
   { from: 'awaiting_merchant', action: 'consumer_message',            actor: 'consumer', to: 'awaiting_merchant' },

@@ -16,7 +16,9 @@ export interface PurgeResult {
  * The outbox does not grow without bound: rows already handled (`outbox.state = 'done'`, and
  * webhook deliveries that were delivered) are deleted once older than OUTBOX_RETENTION (default
  * 7d), in batches. Pending and dead rows are never purged: they still need someone. The trail
- * (complaint_events) is the record; the outbox only ever carried copies of it.
+ * (complaint_events) is the record; the outbox only ever carried copies of it. Merchant mails
+ * (topic 'mail') are kept: their row, unique per (ticket, mail kind), is what makes each mail go
+ * once (mail/mail.service.ts) — at most four small rows per ticket.
  */
 @Injectable()
 export class OutboxRetentionService {
@@ -31,7 +33,7 @@ export class OutboxRetentionService {
     return {
       outbox: await this.purgeTable(
         `WITH gone AS (
-           SELECT id FROM outbox WHERE state = 'done' AND done_at < $1
+           SELECT id FROM outbox WHERE state = 'done' AND done_at < $1 AND topic <> 'mail'
             ORDER BY done_at LIMIT $2 FOR UPDATE SKIP LOCKED)
          DELETE FROM outbox o USING gone WHERE o.id = gone.id`,
         before,

@@ -7,6 +7,7 @@ import {
   RESOLVE_HOUR_BUCKETS,
   selfResolutionRate,
   StatsEvent,
+  verifiedRate,
 } from './measures';
 
 const base: Omit<StatsEvent, 'type' | 'at' | 'data' | 'actorRole'> = {
@@ -26,6 +27,13 @@ const ev = (
   at,
   actorRole,
   data,
+});
+
+describe('verifiedRate', () => {
+  it('is verified ÷ (self-resolved + escalated), null without decided tickets', () => {
+    expect(verifiedRate(3, 8, 2)).toBe(0.3);
+    expect(verifiedRate(0, 0, 0)).toBeNull();
+  });
 });
 
 describe('rollup deltas', () => {
@@ -67,9 +75,44 @@ describe('rollup deltas', () => {
         ev('escalated', '2026-11-25T00:00:00Z', 'consumer', { reason: 'consumer_request' }),
       )[0].counter,
     ).toBe('escalated_consumer');
-    const [resolved] = deltasOf(ev('offer_accepted', '2026-11-21T02:00:00.000Z', 'consumer'));
+    expect(
+      deltasOf(
+        ev('escalated', '2026-11-25T00:00:00Z', 'system', { reason: 'settlement_not_fulfilled' }),
+      )[0].counter,
+    ).toBe('escalated_settlement');
+    const [resolved] = deltasOf(
+      ev('settled', '2026-11-21T02:00:00.000Z', 'system', {
+        from: 'settling',
+        to: 'resolved',
+        settledVia: 'no_objection',
+      }),
+    );
     expect(resolved).toMatchObject({ counter: 'self_resolved', resolveHours: 24 });
     expect(deltasOf(ev('regulator_viewed', '2026-11-21T02:00:00.000Z', 'regulator'))).toEqual([]);
+  });
+
+  it('only a carried-out offer is self-resolved; verified when a refund or the consumer said so', () => {
+    const counters = (type: string, data: StatsEvent['data']) =>
+      deltasOf(ev(type, '2026-11-21T02:00:00.000Z', 'consumer', data)).map((d) => d.counter);
+    // Accepting leads to settling: nothing is counted yet.
+    expect(counters('offer_accepted', { from: 'in_negotiation', to: 'settling' })).toEqual([]);
+    // An acceptance that recorded refunds already covered is a verified self-resolution.
+    expect(
+      counters('offer_accepted', { from: 'in_negotiation', to: 'resolved', settledVia: 'refund' }),
+    ).toEqual(['self_resolved', 'verified_self_resolved']);
+    for (const via of ['refund', 'consumer']) {
+      expect(counters('settled', { from: 'settling', to: 'resolved', settledVia: via })).toEqual([
+        'self_resolved',
+        'verified_self_resolved',
+      ]);
+    }
+    expect(
+      counters('settled', { from: 'settling', to: 'resolved', settledVia: 'no_objection' }),
+    ).toEqual(['self_resolved']);
+    // An offer left to expire withdraws the ticket.
+    expect(counters('offer_expired', { from: 'in_negotiation', to: 'withdrawn' })).toEqual([
+      'withdrawn',
+    ]);
   });
 
   it('counts a ticket left unanswered past its deadline, however it left the merchant phase', () => {
@@ -201,10 +244,24 @@ describe('measures', () => {
     expect(m).toBeLessThanOrEqual(RESOLVE_HOUR_BUCKETS[b]);
   });
 
+  const c0 = () => ({
+    opened: 20,
+    selfResolved: 10,
+    verifiedSelfResolved: 5,
+    escalated: 10,
+    unansweredLate: 5,
+    withdrawn: 0,
+    firstResponses: 15,
+    firstResponsesOnTime: 10,
+    mediated: 1,
+    mediationFailed: 1,
+  });
+
   it('credit: full marks without evidence, and each component explains its points', () => {
     const none = creditScore({
       opened: 0,
       selfResolved: 0,
+      verifiedSelfResolved: 0,
       escalated: 0,
       unansweredLate: 0,
       withdrawn: 0,
@@ -217,6 +274,7 @@ describe('measures', () => {
     const c = creditScore({
       opened: 20,
       selfResolved: 10,
+      verifiedSelfResolved: 5,
       escalated: 10,
       unansweredLate: 5,
       withdrawn: 0,
@@ -225,22 +283,27 @@ describe('measures', () => {
       mediated: 1,
       mediationFailed: 1,
     });
-    // on time 10/20 → 15; self-resolution 0.5 → 20; 50 escalations per 100 → 0; mediation 0.5 → 5.
-    expect(c.components.map((x) => x.points)).toEqual([15, 20, 0, 5]);
-    expect(c.score).toBe(40);
+    // on time 10/20 → 15; self-resolution 0.5 → 10; verified 5/20 → 5; 50 escalations per
+    // 100 → 0; mediation 0.5 → 5.
+    expect(c.components.map((x) => x.points)).toEqual([15, 10, 5, 0, 5]);
+    expect(c.score).toBe(35);
     expect(c.basis).toBe(20);
     expect(c.components.map((x) => [x.name, x.value, x.weight])).toEqual([
       ['on_time_response', 0.5, 30],
-      ['self_resolution', 0.5, 40],
+      ['self_resolution', 0.5, 20],
+      ['verified_self_resolution', 0.25, 20],
       ['escalations', 50, 20],
       ['mediation_outcomes', 0.5, 10],
     ]);
+    // Verified settlements earn more than the same number merely resolved.
+    expect(creditScore({ ...c0(), verifiedSelfResolved: 10 }).score).toBeGreaterThan(c.score);
   });
 
   it('credit: weights sum to 100; escalation points fall linearly to 0 at 50 per 100 tickets', () => {
     const t = {
       opened: 40,
       selfResolved: 36,
+      verifiedSelfResolved: 36,
       escalated: 4,
       unansweredLate: 0,
       withdrawn: 0,
@@ -251,12 +314,13 @@ describe('measures', () => {
     };
     const c = creditScore(t);
     expect(c.components.reduce((s, x) => s + x.weight, 0)).toBe(100);
-    // 38/40 × 30 = 28.5; 36/40 × 40 = 36; 10 per 100 → 20 × (1 − 10/50) = 16; 3/4 × 10 = 7.5.
-    expect(c.components.map((x) => x.points)).toEqual([28.5, 36, 16, 7.5]);
+    // 38/40 × 30 = 28.5; 36/40 × 20 = 18 (twice: all verified); 10 per 100 → 20 × (1 − 10/50)
+    // = 16; 3/4 × 10 = 7.5.
+    expect(c.components.map((x) => x.points)).toEqual([28.5, 18, 18, 16, 7.5]);
     expect(c.score).toBe(88);
     // Beyond 50 escalations per 100 tickets the component stays at 0, never negative.
-    const worst = creditScore({ ...t, escalated: 40, selfResolved: 0 });
-    expect(worst.components[2]).toMatchObject({ value: 100, points: 0 });
+    const worst = creditScore({ ...t, escalated: 40, selfResolved: 0, verifiedSelfResolved: 0 });
+    expect(worst.components[3]).toMatchObject({ value: 100, points: 0 });
     expect(worst.score).toBeGreaterThanOrEqual(0);
   });
 });

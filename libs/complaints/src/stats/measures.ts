@@ -48,6 +48,10 @@ export const ROLLUP_COUNTERS = [
   'declined',
   'mediated',
   'mediation_failed',
+  // Issue 13 (migration 1764700500000): self-resolutions that money or the consumer confirmed,
+  // and escalations of accepted offers that were not carried out.
+  'verified_self_resolved',
+  'escalated_settlement',
 ] as const;
 export type RollupCounter = (typeof ROLLUP_COUNTERS)[number];
 
@@ -56,7 +60,7 @@ export interface StatsEvent {
   type: string;
   at: string;
   actorRole: string;
-  data: { from?: string; to?: string; reason?: string };
+  data: { from?: string; to?: string; reason?: string; settledVia?: string };
   regionCode: string;
   merchantId: string;
   createdAt: Date;
@@ -102,13 +106,25 @@ export function deltasOf(e: StatsEvent): RollupDelta[] {
       }
       break;
     case 'offer_accepted':
+    case 'settled':
+      // Only a carried-out offer is a self-resolution (settling → resolved, or an acceptance
+      // that refunds already covered); accepting alone leads to settling and counts nothing.
+      if (e.data.to !== 'resolved') break;
       add('self_resolved', {
         resolveHours: (new Date(e.at).getTime() - e.createdAt.getTime()) / 3_600_000,
       });
+      if (e.data.settledVia === 'refund' || e.data.settledVia === 'consumer') {
+        add('verified_self_resolved');
+      }
+      break;
+    case 'offer_expired':
+      // The consumer let an offer expire: the ticket is withdrawn (consumer_no_reply).
+      add('withdrawn');
       break;
     case 'escalated':
       if (e.data.reason === 'merchant_no_response') add('escalated_no_response');
       else if (e.data.reason === 'unresolved_in_time') add('escalated_unresolved');
+      else if (e.data.reason === 'settlement_not_fulfilled') add('escalated_settlement');
       else add('escalated_consumer');
       if (leftUnanswered(e)) add('unanswered_late');
       break;
@@ -147,6 +163,8 @@ function leftUnanswered(e: StatsEvent): boolean {
 export interface Totals {
   opened: number;
   selfResolved: number;
+  /** Settled by a recorded refund or the consumer's confirmation. */
+  verifiedSelfResolved: number;
   escalated: number;
   /** Tickets that left the merchant phase unanswered after merchantRespondBy (see deltasOf). */
   unansweredLate: number;
@@ -162,6 +180,15 @@ export function selfResolutionRate(selfResolved: number, escalated: number): num
   return selfResolved + escalated === 0 ? null : selfResolved / (selfResolved + escalated);
 }
 
+/** verifiedSelfResolved ÷ (selfResolved + escalated); null when both are 0 (API.md). */
+export function verifiedRate(
+  verifiedSelfResolved: number,
+  selfResolved: number,
+  escalated: number,
+): number | null {
+  return selfResolved + escalated === 0 ? null : verifiedSelfResolved / (selfResolved + escalated);
+}
+
 /**
  * On-time first responses ÷ tickets whose merchant clock ended: answered (on time or late), or
  * gone unanswered past merchantRespondBy (escalated by the worker or the consumer, or withdrawn).
@@ -175,7 +202,12 @@ export function onTimeResponseRate(
 }
 
 export interface CreditComponent {
-  name: 'on_time_response' | 'self_resolution' | 'escalations' | 'mediation_outcomes';
+  name:
+    | 'on_time_response'
+    | 'self_resolution'
+    | 'verified_self_resolution'
+    | 'escalations'
+    | 'mediation_outcomes';
   value: number | null;
   weight: number;
   points: number;
@@ -183,9 +215,12 @@ export interface CreditComponent {
 }
 
 /**
- * Merchant credit, 0–100, the sum of four components (weights 30/40/20/10):
+ * Merchant credit, 0–100, the sum of five components (weights 30/20/20/20/10):
  * - on_time_response: on-time first-response rate × 30;
- * - self_resolution: self-resolution rate × 40;
+ * - self_resolution: self-resolution rate × 20;
+ * - verified_self_resolution: verified rate (settled by a refund seen or the consumer's word)
+ *   × 20, so a merchant whose settlements are verified earns up to twice what an unverified
+ *   self-resolution earns;
  * - escalations: 20 × max(0, 1 − escalations per 100 tickets ÷ 50) (50 per 100 scores 0);
  * - mediation_outcomes: share of mediations ending in agreement × 10.
  * A component without data (a rate of null) earns its full weight: no complaints is no evidence
@@ -198,6 +233,7 @@ export function creditScore(t: Totals): {
 } {
   const onTime = onTimeResponseRate(t);
   const selfRes = selfResolutionRate(t.selfResolved, t.escalated);
+  const verified = verifiedRate(t.verifiedSelfResolved, t.selfResolved, t.escalated);
   const escPer100 = t.opened === 0 ? null : (t.escalated / t.opened) * 100;
   const mediationsClosed = t.mediated + t.mediationFailed;
   const mediation = mediationsClosed === 0 ? null : t.mediated / mediationsClosed;
@@ -213,9 +249,17 @@ export function creditScore(t: Totals): {
     {
       name: 'self_resolution',
       value: selfRes,
-      weight: 40,
-      points: round(40 * (selfRes ?? 1)),
-      explanation: 'tickets settled with the consumer ÷ (settled + escalated)',
+      weight: 20,
+      points: round(20 * (selfRes ?? 1)),
+      explanation: 'offers carried out (resolved) ÷ (resolved + escalated)',
+    },
+    {
+      name: 'verified_self_resolution',
+      value: verified,
+      weight: 20,
+      points: round(20 * (verified ?? 1)),
+      explanation:
+        'offers carried out as a recorded refund or the consumer confirmed ÷ (resolved + escalated)',
     },
     {
       name: 'escalations',

@@ -17,6 +17,7 @@ import {
   onTimeResponseRate,
   resolveBucket,
   selfResolutionRate,
+  verifiedRate,
 } from './measures';
 import {
   outermostPrefixes,
@@ -36,14 +37,28 @@ export interface SelfResolutionReport {
   from: string;
   to: string;
   selfResolved: number;
+  /** Settled by a recorded refund or the consumer's confirmation. */
+  verifiedSelfResolved: number;
   escalated: number;
   withdrawn: number;
   open: number;
   rate: number | null;
+  /** verifiedSelfResolved ÷ (selfResolved + escalated). */
+  verifiedRate: number | null;
   merchantOnTimeResponseRate: number | null;
   medianHoursToResolve: number | null;
-  byDay: { day: string; selfResolved: number; escalated: number; rate: number | null }[];
+  byDay: {
+    day: string;
+    selfResolved: number;
+    verifiedSelfResolved: number;
+    escalated: number;
+    rate: number | null;
+    verifiedRate: number | null;
+  }[];
 }
+
+/** Every escalation counter of the rollups, summed. */
+const ESCALATED = `escalated_no_response + escalated_unresolved + escalated_consumer + escalated_settlement`;
 
 export interface CreditReport {
   merchantId: string;
@@ -66,7 +81,8 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** Longest period of one statistics request, in days (byDay lists each of them). */
 export const MAX_PERIOD_DAYS = 366;
 const SUMS = `sum(opened)::int AS opened, sum(self_resolved)::int AS self_resolved,
-  sum(escalated_no_response + escalated_unresolved + escalated_consumer)::int AS escalated,
+  sum(verified_self_resolved)::int AS verified_self_resolved,
+  sum(escalated_no_response + escalated_unresolved + escalated_consumer + escalated_settlement)::int AS escalated,
   sum(unanswered_late)::int AS unanswered_late, sum(withdrawn)::int AS withdrawn,
   sum(first_responses)::int AS first_responses, sum(first_responses_on_time)::int AS first_responses_on_time,
   sum(mediated)::int AS mediated, sum(mediation_failed)::int AS mediation_failed`;
@@ -74,6 +90,7 @@ const SUMS = `sum(opened)::int AS opened, sum(self_resolved)::int AS self_resolv
 interface SumRow {
   opened: number | null;
   self_resolved: number | null;
+  verified_self_resolved: number | null;
   escalated: number | null;
   unanswered_late: number | null;
   withdrawn: number | null;
@@ -87,6 +104,7 @@ function totalsOf(r: SumRow | undefined): Totals {
   return {
     opened: r?.opened ?? 0,
     selfResolved: r?.self_resolved ?? 0,
+    verifiedSelfResolved: r?.verified_self_resolved ?? 0,
     escalated: r?.escalated ?? 0,
     unansweredLate: r?.unanswered_late ?? 0,
     withdrawn: r?.withdrawn ?? 0,
@@ -373,7 +391,7 @@ export class StatsService {
       // exact at once, where the rollups lag by a drain).
       this.reads.query(
         `SELECT count(*)::int AS n FROM complaints s
-          WHERE s.status IN ('awaiting_merchant', 'in_negotiation') ${scoped}`,
+          WHERE s.status IN ('awaiting_merchant', 'in_negotiation', 'settling') ${scoped}`,
         params,
       ) as Promise<{ n: number }[]>,
     ]);
@@ -383,10 +401,12 @@ export class StatsService {
       from,
       to,
       selfResolved: t.selfResolved,
+      verifiedSelfResolved: t.verifiedSelfResolved,
       escalated: t.escalated,
       withdrawn: t.withdrawn,
       open: open.n,
       rate: selfResolutionRate(t.selfResolved, t.escalated),
+      verifiedRate: verifiedRate(t.verifiedSelfResolved, t.selfResolved, t.escalated),
       merchantOnTimeResponseRate: onTimeResponseRate(t),
       medianHoursToResolve: medianFromHistogram(
         new Map(hist.map((h) => [Number(h.bucket), h.tickets])),
@@ -397,8 +417,10 @@ export class StatsService {
         return {
           day,
           selfResolved: d.selfResolved,
+          verifiedSelfResolved: d.verifiedSelfResolved,
           escalated: d.escalated,
           rate: selfResolutionRate(d.selfResolved, d.escalated),
+          verifiedRate: verifiedRate(d.verifiedSelfResolved, d.selfResolved, d.escalated),
         };
       }),
     };
@@ -486,11 +508,11 @@ export class StatsService {
       throw new DomainError('FORBIDDEN', 'this list is for regulators and admins');
     }
     const rows: { merchant_id: string; name: string; escalations: number }[] = await this.db.query(
-      `SELECT s.merchant_id, m.name, sum(escalated_no_response + escalated_unresolved + escalated_consumer)::int AS escalations
+      `SELECT s.merchant_id, m.name, sum(${ESCALATED})::int AS escalations
          FROM stats_daily s JOIN merchants m ON m.id = s.merchant_id
         WHERE s.day >= $1 ${scope}
         GROUP BY s.merchant_id, m.name
-       HAVING sum(escalated_no_response + escalated_unresolved + escalated_consumer) >= $2
+       HAVING sum(${ESCALATED}) >= $2
         ORDER BY escalations DESC, s.merchant_id LIMIT 200`,
       params,
     );
@@ -508,31 +530,38 @@ export class StatsService {
    */
   async metricsSnapshot(): Promise<{
     escalationsByReason: Record<string, number>;
-    rateByRegion: { regionCode: string; rate: number | null }[];
+    rateByRegion: { regionCode: string; rate: number | null; verifiedRate: number | null }[];
   }> {
     const since = shanghaiDate(new Date(this.clock.now().getTime() - 30 * 86_400_000));
-    const [e]: { no_response: number; unresolved: number; consumer: number }[] =
+    const [e]: { no_response: number; unresolved: number; consumer: number; settlement: number }[] =
       await this.db.query(
         `SELECT coalesce(sum(escalated_no_response), 0)::int AS no_response,
               coalesce(sum(escalated_unresolved), 0)::int AS unresolved,
-              coalesce(sum(escalated_consumer), 0)::int AS consumer FROM stats_region_daily`,
+              coalesce(sum(escalated_consumer), 0)::int AS consumer,
+              coalesce(sum(escalated_settlement), 0)::int AS settlement FROM stats_region_daily`,
       );
-    const regions: { region_code: string; self_resolved: number; escalated: number }[] =
-      await this.db.query(
-        `SELECT region_code, sum(self_resolved)::int AS self_resolved,
-              sum(escalated_no_response + escalated_unresolved + escalated_consumer)::int AS escalated
+    const regions: {
+      region_code: string;
+      self_resolved: number;
+      verified: number;
+      escalated: number;
+    }[] = await this.db.query(
+      `SELECT region_code, sum(self_resolved)::int AS self_resolved,
+              sum(verified_self_resolved)::int AS verified, sum(${ESCALATED})::int AS escalated
          FROM stats_region_daily WHERE day >= $1 GROUP BY region_code`,
-        [since],
-      );
+      [since],
+    );
     return {
       escalationsByReason: {
         merchant_no_response: e.no_response,
         unresolved_in_time: e.unresolved,
         consumer_request: e.consumer,
+        settlement_not_fulfilled: e.settlement,
       },
       rateByRegion: regions.map((r) => ({
         regionCode: r.region_code,
         rate: selfResolutionRate(r.self_resolved, r.escalated),
+        verifiedRate: verifiedRate(r.verified, r.self_resolved, r.escalated),
       })),
     };
   }

@@ -17,6 +17,11 @@ export const WEBHOOK_EVENTS = [
   { event: 'withdrawn', by: 'consumer', type: 'complaint.withdrawn' },
   { event: 'escalated', by: 'consumer', type: 'complaint.escalated' },
   { event: 'escalated', by: 'system', type: 'complaint.escalated' },
+  // Settlement (issue 13): the outcome of an accepted offer, whoever decided it, and an offer
+  // the consumer let expire.
+  { event: 'settled', by: 'consumer', type: 'complaint.settled' },
+  { event: 'settled', by: 'system', type: 'complaint.settled' },
+  { event: 'offer_expired', by: 'system', type: 'complaint.offer_expired' },
 ] as const;
 export type WebhookType = (typeof WEBHOOK_EVENTS)[number]['type'];
 

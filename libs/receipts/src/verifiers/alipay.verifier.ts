@@ -9,6 +9,7 @@
 import { DomainError } from '@app/shared/errors/domain-error';
 import { parseDecimalToMinor } from '@app/shared/money';
 import type { NormalizedReceipt, VerifyOutcome } from './normalized-receipt';
+import { interpretAlipayRefund, isAlipayRefund } from '../refunds/refund-notifications';
 import {
   assertStorable,
   fieldError,
@@ -81,6 +82,8 @@ export function verifyAlipayNotification(
 }
 
 function interpretAlipayParams(params: Map<string, string>): VerifyOutcome {
+  // A refund rides on the trade's notification, whatever trade_status says (API.md Refunds).
+  if (isAlipayRefund(params)) return { kind: 'refund', refund: interpretAlipayRefund(params) };
   const tradeStatus = params.get('trade_status');
   if (!nonEmptyString(tradeStatus)) throw fieldError('trade_status', 'is required');
   if (!ALIPAY_SUCCESS_STATUSES.includes(tradeStatus)) {

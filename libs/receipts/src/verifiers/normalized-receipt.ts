@@ -16,6 +16,13 @@ export interface NormalizedReceipt {
   items?: unknown;
 }
 
-/** 'ignored' = correctly signed, but not a successful payment (nothing to store, still acknowledge). */
+import type { NormalizedRefund } from '../refunds/normalized-refund';
+
+/**
+ * 'ignored' = correctly signed, but not a successful payment (nothing to store, still
+ * acknowledge); 'refund' = a refund the provider reports (stored in refunds, not receipts).
+ */
 export type VerifyOutcome =
-  { kind: 'receipt'; receipt: NormalizedReceipt } | { kind: 'ignored'; reason: string };
+  | { kind: 'receipt'; receipt: NormalizedReceipt }
+  | { kind: 'refund'; refund: NormalizedRefund }
+  | { kind: 'ignored'; reason: string };

@@ -75,8 +75,13 @@ export interface WechatpayNotificationOptions {
   nonce?: string;
   /** Wechatpay-Serial; default a fixed fake serial. */
   serial?: string;
-  /** Default 'TRANSACTION.SUCCESS'. */
+  /** Default 'TRANSACTION.SUCCESS' ('REFUND.SUCCESS' etc. for refund notifications). */
   eventType?: string;
+}
+
+/** WeChat Pay's resource type for an event: 'refund' for REFUND.*, else 'transaction'. */
+function resourceTypeOf(eventType: string | undefined): string {
+  return eventType?.startsWith('REFUND.') ? 'refund' : 'transaction';
 }
 
 export const TEST_WECHATPAY_SERIAL = '5157F09EFDC096DE15EBE81A47057A7232F1B8E1';
@@ -108,7 +113,7 @@ export function buildWechatpayNotification(opts: WechatpayNotificationOptions): 
   const serial = opts.serial ?? TEST_WECHATPAY_SERIAL;
 
   const resourceNonce = randomAlnum(12);
-  const associatedData = 'transaction';
+  const associatedData = resourceTypeOf(opts.eventType);
   const cipher = createCipheriv(
     'aes-256-gcm',
     Buffer.from(opts.apiV3Key, 'utf8'),
@@ -126,9 +131,9 @@ export function buildWechatpayNotification(opts: WechatpayNotificationOptions): 
     create_time: rfc3339Shanghai(new Date(timestamp * 1000)),
     resource_type: 'encrypt-resource',
     event_type: opts.eventType ?? 'TRANSACTION.SUCCESS',
-    summary: '支付成功',
+    summary: resourceTypeOf(opts.eventType) === 'refund' ? '退款成功' : '支付成功',
     resource: {
-      original_type: 'transaction',
+      original_type: resourceTypeOf(opts.eventType),
       algorithm: 'AEAD_AES_256_GCM',
       ciphertext,
       associated_data: associatedData,

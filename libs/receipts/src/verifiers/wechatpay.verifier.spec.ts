@@ -112,9 +112,22 @@ describe('verifyWechatpayNotification', () => {
     if (outcome.kind === 'ignored') expect(outcome.reason).toContain(state);
   });
 
-  it('ignores a refund event (no trade_state)', () => {
+  it('a REFUND.SUCCESS is a refund (issue 13), and one without its facts is VALIDATION_FAILED', () => {
     const refund = { mchid: TX.mchid, out_refund_no: 'R1', refund_status: 'SUCCESS' };
-    expect(verify(build(refund, { eventType: 'REFUND.SUCCESS' })).kind).toBe('ignored');
+    expect(codeOf(() => verify(build(refund, { eventType: 'REFUND.SUCCESS' })))).toBe(
+      'VALIDATION_FAILED',
+    );
+    const full = {
+      ...refund,
+      transaction_id: TX.transaction_id,
+      refund_id: '50000000382019052709732678859',
+      success_time: '2026-11-25T10:00:01+08:00',
+      amount: { total: 10, refund: 10, payer_total: 10, payer_refund: 10 },
+    };
+    expect(verify(build(full, { eventType: 'REFUND.SUCCESS' })).kind).toBe('refund');
+    expect(
+      verify(build({ ...full, refund_status: 'CLOSED' }, { eventType: 'REFUND.CLOSED' })).kind,
+    ).toBe('ignored');
   });
 
   it('rejects a tampered body', () => {

@@ -10,6 +10,7 @@
 import { createDecipheriv } from 'node:crypto';
 import { MAX_AMOUNT_MINOR } from '@app/shared/safe-input';
 import type { NormalizedReceipt, VerifyOutcome } from './normalized-receipt';
+import { interpretWechatpayRefund } from '../refunds/refund-notifications';
 import {
   assertStorable,
   decodeBase64Strict,
@@ -151,6 +152,13 @@ function interpretTransaction(tx: unknown, eventType: string | undefined): Verif
   const prefix = 'Invalid WeChat Pay transaction';
   if (!isPlainObject(tx))
     throw validationFailed([{ field: 'resource', message: 'is not an object' }], prefix);
+  // Refund notifications (REFUND.SUCCESS / ABNORMAL / CLOSED) on the same route.
+  if (eventType?.startsWith('REFUND.')) {
+    if (eventType !== 'REFUND.SUCCESS' || tx.refund_status !== 'SUCCESS') {
+      return { kind: 'ignored', reason: `${eventType} records no refund` };
+    }
+    return { kind: 'refund', refund: interpretWechatpayRefund(tx) };
+  }
   if (tx.trade_state !== 'SUCCESS') {
     const state = typeof tx.trade_state === 'string' ? tx.trade_state : 'missing';
     return {

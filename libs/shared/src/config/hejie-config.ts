@@ -72,6 +72,13 @@ export interface HejieConfig {
   /** Repeat offenders: merchants with at least this many escalations within the window. */
   repeatOffenderMinEscalations: number;
   repeatOffenderWindowMs: number;
+  /** An accepted offer must be carried out within this (settleBy = accepted + SETTLEMENT_SLA). */
+  settlementSlaMs: number;
+  /** A pending offer expires unanswered after this (OFFER_RESPONSE_SLA). */
+  offerResponseSlaMs: number;
+  /** SMTP server for merchant e-mail (SMTP_URL); null: no e-mail. */
+  smtpUrl: string | null;
+  mailFrom: string | null;
   /** TRAIL_SIGNING_KEY: Ed25519 private key (PEM) signing trail checkpoints; null = no checkpoints. */
   trailSigningKey: KeyObject | null;
   /** CHECKPOINT_INTERVAL (default 1h). */
@@ -297,6 +304,10 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     serialComplainantWindowMs: duration('SERIAL_COMPLAINANT_WINDOW', '30d'),
     repeatOffenderMinEscalations: int('REPEAT_OFFENDER_MIN_ESCALATIONS', 10, 1, 1_000_000),
     repeatOffenderWindowMs: duration('REPEAT_OFFENDER_WINDOW', '90d'),
+    settlementSlaMs: duration('SETTLEMENT_SLA', '72h'),
+    offerResponseSlaMs: duration('OFFER_RESPONSE_SLA', '7d'),
+    smtpUrl: env.SMTP_URL || null,
+    mailFrom: env.MAIL_FROM || null,
     trailSigningKey,
     checkpointIntervalMs: duration('CHECKPOINT_INTERVAL', '1h'),
     attachmentMaxBytes: int('ATTACHMENT_MAX_BYTES', 20 * 1024 * 1024, 1, 1024 * 1024 * 1024),
@@ -310,6 +321,13 @@ export function loadConfig(env: Env = process.env): HejieConfig {
       redisClusterNodes: clusterNodes(env.REDIS_CLUSTER_NODES, problems),
     },
   };
+  if (config.smtpUrl) {
+    try {
+      if (!['smtp:', 'smtps:'].includes(new URL(config.smtpUrl).protocol)) throw new Error();
+    } catch {
+      problems.push(`SMTP_URL must be an smtp: or smtps: URL, got "${config.smtpUrl}"`);
+    }
+  }
   if (config.headersTimeoutMs > config.requestTimeoutMs) {
     problems.push('HEADERS_TIMEOUT must not be longer than REQUEST_TIMEOUT');
   }

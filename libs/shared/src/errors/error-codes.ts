@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'PROVIDER_NOT_CONFIGURED',
   'UNSUPPORTED_MEDIA_TYPE',
+  'REFUND_EXCEEDS_PAYMENT',
   'WEBHOOK_URL_FORBIDDEN',
   'EXTENSION_USED',
   'PROVIDER_RESERVED',
@@ -64,6 +65,7 @@ export function statusOf(code: ErrorCode): number {
     case 'DEMAND_EXCEEDS_PAYMENT':
     case 'MERCHANT_NOT_ENROLLED':
     case 'CREDIT_CODE_INVALID':
+    case 'REFUND_EXCEEDS_PAYMENT':
     case 'WEBHOOK_URL_FORBIDDEN':
     case 'PROVIDER_RESERVED':
     case 'ATTACHMENT_LIMIT':
@@ -105,6 +107,7 @@ const TITLES: Record<ErrorCode, string> = {
   PROVIDER_RESERVED: 'Provider name reserved for its verified route',
   INTERNAL_ERROR: 'Internal error',
   PROVIDER_NOT_CONFIGURED: 'Payment provider not configured',
+  REFUND_EXCEEDS_PAYMENT: 'Refunds would exceed the amount paid',
   WEBHOOK_URL_FORBIDDEN: 'Webhook URL not allowed',
   ATTACHMENT_LIMIT: 'Too many attachments',
   CASE_PACKET_INCOMPLETE: 'Case packet incomplete',

@@ -1,0 +1,2 @@
+export * from './settlement-rules';
+export * from './settlement.service';

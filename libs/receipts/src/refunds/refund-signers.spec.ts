@@ -1,0 +1,249 @@
+/*
+ * Refund notifications made by our test signers are checked against the providers' independent
+ * implementations (alipay-sdk checkNotifySignV2; wechatpay-axios-plugin Rsa and AesGcm), and
+ * read by our verifiers as refunds.
+ */
+import { AlipaySdk } from 'alipay-sdk';
+import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
+import { verifyAlipayNotification } from '../verifiers/alipay.verifier';
+import { verifyWechatpayNotification } from '../verifiers/wechatpay.verifier';
+import {
+  buildWechatpayNotification,
+  generateRsaKeyPair,
+  signAlipayNotification,
+} from '../verifiers/test-signers';
+import { parseGenericRefund } from './refund-notifications';
+
+/** An Alipay notification after a partial refund: TRADE_SUCCESS with refund_fee and gmt_refund. */
+const ALIPAY_REFUND: Record<string, string> = {
+  app_id: '2021000000000000',
+  notify_type: 'trade_status_sync',
+  notify_time: '2026-11-25 10:00:05',
+  trade_no: '2026112322001404561234567890',
+  out_trade_no: 'ORDER-20261123-0001',
+  out_biz_no: 'RF-20261125-0001',
+  buyer_id: '2088102177846875',
+  seller_id: '2088101117955611',
+  total_amount: '122.50',
+  refund_fee: '30.00',
+  gmt_payment: '2026-11-23 10:00:02',
+  gmt_refund: '2026-11-25 10:00:01.123',
+  trade_status: 'TRADE_SUCCESS',
+  subject: '龙井茶 250g',
+};
+
+describe('Alipay refund notifications', () => {
+  const { publicKeyPem, privateKeyPem } = generateRsaKeyPair();
+  const sdk = new AlipaySdk({
+    appId: '2021000000000000',
+    privateKey: privateKeyPem,
+    keyType: 'PKCS8',
+    alipayPublicKey: publicKeyPem,
+  });
+  const postDataOf = (body: string) => Object.fromEntries(new URLSearchParams(body));
+
+  it('a partial refund (TRADE_SUCCESS) passes checkNotifySignV2 and reads as a refund total', () => {
+    const body = signAlipayNotification(ALIPAY_REFUND, privateKeyPem);
+    expect(sdk.checkNotifySignV2(postDataOf(body))).toBe(true);
+    const outcome = verifyAlipayNotification(body, publicKeyPem);
+    expect(outcome).toEqual({
+      kind: 'refund',
+      refund: {
+        provider: 'alipay',
+        tradeNo: ALIPAY_REFUND.trade_no,
+        refundNo: 'RF-20261125-0001',
+        refundedTotalMinor: 3000,
+        currency: 'CNY',
+        refundedAt: new Date('2026-11-25T02:00:01.123Z'),
+      },
+    });
+  });
+
+  it('a full refund arrives as TRADE_CLOSED and is still a refund', () => {
+    const body = signAlipayNotification(
+      {
+        ...ALIPAY_REFUND,
+        trade_status: 'TRADE_CLOSED',
+        refund_fee: '122.50',
+        gmt_refund: '2026-11-26 09:00:00',
+      },
+      privateKeyPem,
+    );
+    expect(sdk.checkNotifySignV2(postDataOf(body))).toBe(true);
+    const outcome = verifyAlipayNotification(body, publicKeyPem);
+    expect(outcome.kind === 'refund' && outcome.refund.refundedTotalMinor).toBe(12250);
+  });
+
+  it('the SDK and our verifier both refuse a tampered refund_fee', () => {
+    const body = signAlipayNotification(ALIPAY_REFUND, privateKeyPem);
+    const tampered = body.replace('refund_fee=30.00', 'refund_fee=122.50');
+    expect(sdk.checkNotifySignV2(postDataOf(tampered))).toBe(false);
+    expect(() => verifyAlipayNotification(tampered, publicKeyPem)).toThrow(/signature/i);
+  });
+
+  it('a TRADE_CLOSED without refund_fee is still ignored (a closed unpaid trade)', () => {
+    const { refund_fee: _f, gmt_refund: _g, out_biz_no: _o, ...unpaid } = ALIPAY_REFUND;
+    const body = signAlipayNotification({ ...unpaid, trade_status: 'TRADE_CLOSED' }, privateKeyPem);
+    expect(verifyAlipayNotification(body, publicKeyPem).kind).toBe('ignored');
+  });
+
+  it('a refund without out_biz_no or with a bad gmt_refund is VALIDATION_FAILED', () => {
+    const { out_biz_no: _o, ...noNo } = ALIPAY_REFUND;
+    expect(() =>
+      verifyAlipayNotification(signAlipayNotification(noNo, privateKeyPem), publicKeyPem),
+    ).toThrow(/out_biz_no/);
+    expect(() =>
+      verifyAlipayNotification(
+        signAlipayNotification({ ...ALIPAY_REFUND, gmt_refund: '2026-11-25T10:00' }, privateKeyPem),
+        publicKeyPem,
+      ),
+    ).toThrow(/gmt_refund/);
+  });
+});
+
+describe('WeChat Pay refund notifications', () => {
+  const { publicKeyPem, privateKeyPem } = generateRsaKeyPair();
+  const apiV3Key = 'a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6';
+  const refund = {
+    mchid: '1230000109',
+    out_trade_no: 'ORDER-1',
+    transaction_id: '4200001234202611230123456789',
+    out_refund_no: 'RF-1',
+    refund_id: '50000000382019052709732678859',
+    refund_status: 'SUCCESS',
+    success_time: '2026-11-25T10:00:01+08:00',
+    user_received_account: '招商银行信用卡0403',
+    amount: { total: 12250, refund: 3000, payer_total: 12250, payer_refund: 3000 },
+  };
+  const now = (headers: Record<string, string>) =>
+    new Date(Number(headers['Wechatpay-Timestamp']) * 1000);
+
+  it('REFUND.SUCCESS: signature passes Rsa.verify, resource decrypts with AesGcm, reads as a refund', () => {
+    const { headers, body } = buildWechatpayNotification({
+      transaction: refund,
+      apiV3Key,
+      privateKeyPem,
+      eventType: 'REFUND.SUCCESS',
+    });
+    const message = Formatter.response(
+      headers['Wechatpay-Timestamp'],
+      headers['Wechatpay-Nonce'],
+      body,
+    );
+    expect(
+      Rsa.verify(
+        message,
+        headers['Wechatpay-Signature'],
+        Rsa.from(publicKeyPem, Rsa.KEY_TYPE_PUBLIC),
+      ),
+    ).toBe(true);
+    const { resource } = JSON.parse(body);
+    expect(resource.associated_data).toBe('refund');
+    expect(
+      JSON.parse(
+        Aes.AesGcm.decrypt(resource.ciphertext, apiV3Key, resource.nonce, resource.associated_data),
+      ),
+    ).toEqual(refund);
+    const outcome = verifyWechatpayNotification(
+      { headers, rawBody: body },
+      { platformPublicKeyPem: publicKeyPem, apiV3Key, now: now(headers) },
+    );
+    expect(outcome).toEqual({
+      kind: 'refund',
+      refund: {
+        provider: 'wechatpay',
+        tradeNo: refund.transaction_id,
+        refundNo: refund.refund_id,
+        amountMinor: 3000,
+        currency: 'CNY',
+        refundedAt: new Date('2026-11-25T02:00:01Z'),
+      },
+    });
+  });
+
+  it('our verifier reads a refund notification assembled with the SDK primitives', () => {
+    const timestamp = 1764036001;
+    const nonce = Formatter.nonce();
+    const resourceNonce = Formatter.nonce(12);
+    const body = JSON.stringify({
+      id: 'EV-R1',
+      create_time: '2026-11-25T10:00:02+08:00',
+      event_type: 'REFUND.SUCCESS',
+      resource_type: 'encrypt-resource',
+      resource: {
+        original_type: 'refund',
+        algorithm: 'AEAD_AES_256_GCM',
+        ciphertext: Aes.AesGcm.encrypt(JSON.stringify(refund), apiV3Key, resourceNonce, 'refund'),
+        associated_data: 'refund',
+        nonce: resourceNonce,
+      },
+    });
+    const signature = Rsa.sign(
+      Formatter.response(timestamp, nonce, body),
+      Rsa.from(privateKeyPem, Rsa.KEY_TYPE_PRIVATE),
+    );
+    const outcome = verifyWechatpayNotification(
+      {
+        headers: {
+          'wechatpay-timestamp': String(timestamp),
+          'wechatpay-nonce': nonce,
+          'wechatpay-signature': signature,
+        },
+        rawBody: body,
+      },
+      { platformPublicKeyPem: publicKeyPem, apiV3Key, now: new Date(timestamp * 1000) },
+    );
+    expect(outcome.kind === 'refund' && outcome.refund.amountMinor).toBe(3000);
+  });
+
+  it.each(['REFUND.ABNORMAL', 'REFUND.CLOSED'])(
+    '%s is acknowledged and records nothing',
+    (eventType) => {
+      const { headers, body } = buildWechatpayNotification({
+        transaction: { ...refund, refund_status: eventType.slice(7) },
+        apiV3Key,
+        privateKeyPem,
+        eventType,
+      });
+      const outcome = verifyWechatpayNotification(
+        { headers, rawBody: body },
+        { platformPublicKeyPem: publicKeyPem, apiV3Key, now: now(headers) },
+      );
+      expect(outcome.kind).toBe('ignored');
+    },
+  );
+});
+
+describe('parseGenericRefund', () => {
+  const good = {
+    provider: 'sunmi-pos',
+    tradeNo: 'T1',
+    refundNo: 'R1',
+    amountMinor: 3000,
+    currency: 'CNY',
+    refundedAt: '2026-11-25T10:00:00+08:00',
+  };
+  it('reads a well-formed body', () => {
+    expect(parseGenericRefund(good)).toEqual({
+      ...good,
+      refundedAt: new Date('2026-11-25T02:00:00Z'),
+    });
+  });
+  it.each([
+    [{ amountMinor: 0 }, 'amountMinor'],
+    [{ amountMinor: 1.5 }, 'amountMinor'],
+    [{ amountMinor: 1e13 }, 'amountMinor'],
+    [{ refundedAt: '2026-11-25 10:00:00' }, 'refundedAt'],
+    [{ extra: 1 }, 'extra'],
+    [{ refundNo: '' }, 'refundNo'],
+    [{ tradeNo: 'a\u0000b' }, 'tradeNo'],
+  ])('refuses %j (field %s)', (patch, field) => {
+    try {
+      parseGenericRefund({ ...good, ...patch });
+      throw new Error('accepted');
+    } catch (e) {
+      expect((e as { code?: string }).code).toBe('VALIDATION_FAILED');
+      expect((e as { errors?: { field: string }[] }).errors?.map((x) => x.field)).toContain(field);
+    }
+  });
+});

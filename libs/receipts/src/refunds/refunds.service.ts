@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { QueryRunner } from 'typeorm';
+import { DomainError, UNIQUE_VIOLATION, pgCode } from '@app/shared';
+import type { NormalizedRefund } from './normalized-refund';
+
+export interface RefundView {
+  id: string;
+  provider: string;
+  tradeNo: string;
+  refundNo: string;
+  /** The receipt it refunds, once both are known (a refund may arrive first). */
+  receiptId: string | null;
+  amountMinor: number;
+  currency: string;
+  refundedAt: string;
+  receivedAt: string;
+}
+
+/** A verified refund notification with the evidence it came in. */
+export interface IncomingRefund {
+  refund: NormalizedRefund;
+  raw: string;
+  contentType: string;
+}
+
+export type RefundRecordResult =
+  | { kind: 'recorded'; refund: RefundView; created: boolean }
+  /** Alipay: a notification whose refund_fee adds nothing to what is already recorded. */
+  | { kind: 'nothing_new'; reason: string };
+
+interface RefundRow {
+  id: string;
+  provider: string;
+  trade_no: string;
+  refund_no: string;
+  receipt_id: string | null;
+  amount_minor: string;
+  currency: string;
+  refunded_at: Date;
+  received_at: Date;
+  fingerprint: string;
+}
+
+function toView(r: RefundRow): RefundView {
+  return {
+    id: r.id,
+    provider: r.provider,
+    tradeNo: r.trade_no,
+    refundNo: r.refund_no,
+    receiptId: r.receipt_id,
+    amountMinor: Number(r.amount_minor),
+    currency: r.currency.trim(),
+    refundedAt: r.refunded_at.toISOString(),
+    receivedAt: r.received_at.toISOString(),
+  };
+}
+
+/** Two int4 keys of the trade's advisory lock, from sha256 (computed here, inlined as numbers). */
+function tradeLockKey(provider: string, tradeNo: string): [number, number] {
+  const h = createHash('sha256').update(`refund\u0000${provider}\u0000${tradeNo}`).digest();
+  return [h.readInt32BE(0), h.readInt32BE(4)];
+}
+
+/** to_jsonb(refunds.*) back to the row shape. */
+function reviveRefund(j: RefundRow): RefundRow {
+  return {
+    ...j,
+    amount_minor: String(j.amount_minor),
+    refunded_at: new Date(j.refunded_at),
+    received_at: new Date(j.received_at),
+  };
+}
+
+/** sha256 of the facts as the provider stated them (Alipay: the running total, not the delta). */
+export function refundFingerprint(r: NormalizedRefund): string {
+  const facts = [
+    r.provider,
+    r.tradeNo,
+    r.refundNo,
+    r.amountMinor ?? null,
+    r.refundedTotalMinor ?? null,
+    r.currency,
+    r.refundedAt.toISOString(),
+  ];
+  return createHash('sha256').update(JSON.stringify(facts)).digest('hex');
+}
+
+/**
+ * The refunds store. Knows receipts (to match and cap), never tickets: the API and the worker
+ * tell the complaints lib after a refund was recorded.
+ */
+@Injectable()
+export class RefundsService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * Records one verified refund, idempotent on (provider, refundNo) under concurrency. Refunds
+   * of one trade are serialised by a transaction-scoped advisory lock on (provider, tradeNo), so
+   * "total so far minus recorded" (Alipay) and the cap at the amount paid are computed on a
+   * stable sum; the unique index settles the rest (the same refundNo under another trade).
+   */
+  async record(incoming: IncomingRefund): Promise<RefundRecordResult> {
+    const { refund } = incoming;
+    const fingerprint = refundFingerprint(refund);
+    const [k1, k2] = tradeLockKey(refund.provider, refund.tradeNo);
+    const qr = this.db.createQueryRunner('master');
+    await qr.connect();
+    let open = false;
+    try {
+      // One round trip: BEGIN and the trade's lock (integers computed here: no parameters, so
+      // both statements go in one simple query). The reads then run in a statement of their own,
+      // whose snapshot is taken after the lock was granted: they see every refund of the trade
+      // committed before it.
+      await qr.query(`BEGIN; SELECT pg_advisory_xact_lock(${k1}, ${k2})`);
+      open = true;
+      // One statement: the stored refund under the key, the receipt, the trade's refunds so far,
+      // and the insert when all the rules allow it; the answer says which rule said no.
+      const [state]: {
+        existing: RefundRow | null;
+        inserted: RefundRow | null;
+        receipt_id: string | null;
+        paid: string | null;
+        currency: string | null;
+        recorded: string;
+        amount: string;
+      }[] = await qr.query(
+        `WITH ex AS (SELECT * FROM refunds WHERE provider = $1 AND refund_no = $3),
+              rc AS (SELECT id, amount_minor, currency FROM receipts WHERE provider = $1 AND trade_no = $2),
+              tot AS (SELECT coalesce(sum(amount_minor), 0) AS recorded FROM refunds
+                       WHERE provider = $1 AND trade_no = $2),
+              amt AS (SELECT coalesce($4::bigint, $5::bigint - tot.recorded) AS amount, tot.recorded FROM tot),
+              ins AS (
+                INSERT INTO refunds (provider, refund_no, trade_no, receipt_id, amount_minor, currency,
+                                     refunded_at, fingerprint, raw, raw_content_type)
+                SELECT $1::text, $3::text, $2::text, (SELECT id FROM rc), amt.amount, $6::text,
+                       $7::timestamptz, $8::text, $9::text, $10::text FROM amt
+                 WHERE NOT EXISTS (SELECT 1 FROM ex) AND amt.amount > 0
+                   AND NOT EXISTS (SELECT 1 FROM rc WHERE amt.recorded + amt.amount > rc.amount_minor
+                                                       OR rtrim(rc.currency) <> $6::text)
+                RETURNING *)
+         SELECT (SELECT to_jsonb(ex.*) FROM ex) AS existing, (SELECT to_jsonb(ins.*) FROM ins) AS inserted,
+                (SELECT id FROM rc) AS receipt_id, (SELECT amount_minor FROM rc) AS paid,
+                (SELECT currency FROM rc) AS currency, amt.recorded, amt.amount
+           FROM amt`,
+        [
+          refund.provider,
+          refund.tradeNo,
+          refund.refundNo,
+          refund.amountMinor ?? null,
+          refund.refundedTotalMinor ?? 0,
+          refund.currency,
+          refund.refundedAt,
+          fingerprint,
+          incoming.raw,
+          incoming.contentType,
+        ],
+      );
+      if (state.existing) {
+        await this.end(qr, 'COMMIT');
+        open = false;
+        return this.again(reviveRefund(state.existing), fingerprint);
+      }
+      const already = Number(state.recorded);
+      const amount = Number(state.amount);
+      if (!state.inserted && amount <= 0) {
+        await this.end(qr, 'COMMIT');
+        open = false;
+        return {
+          kind: 'nothing_new',
+          reason: `refunded total ${refund.refundedTotalMinor} is already recorded for trade ${refund.tradeNo}`,
+        };
+      }
+      if (!state.inserted && state.receipt_id) {
+        const paid = Number(state.paid);
+        if (already + amount > paid) {
+          throw new DomainError(
+            'REFUND_EXCEEDS_PAYMENT',
+            `refunds of ${already + amount} would exceed the ${paid} paid for trade ${refund.tradeNo}`,
+            { receiptId: state.receipt_id, paidMinor: paid, refundedMinor: already },
+          );
+        }
+        const currency = (state.currency ?? '').trim();
+        throw new DomainError(
+          'VALIDATION_FAILED',
+          `the refund is in ${refund.currency}, the payment in ${currency}`,
+          {},
+          [{ field: 'currency', message: `must be ${currency}` }],
+        );
+      }
+      if (!state.inserted)
+        throw new Error(`refund ${refund.refundNo} was neither stored nor refused`);
+      const row = reviveRefund(state.inserted);
+      await this.end(qr, 'COMMIT');
+      open = false;
+      return { kind: 'recorded', refund: toView(row), created: true };
+    } catch (e) {
+      if (open) await this.end(qr, 'ROLLBACK').catch(() => undefined);
+      // The same refundNo stored meanwhile under another trade (another advisory lock).
+      if (pgCode(e) !== UNIQUE_VIOLATION) throw e;
+      const existing = await this.byKey(this.db.query.bind(this.db), refund);
+      if (!existing) throw e;
+      return this.again(existing, fingerprint);
+    } finally {
+      await qr.release();
+    }
+  }
+
+  private async end(qr: QueryRunner, how: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    await qr.query(how);
+  }
+
+  private async byKey(
+    query: (sql: string, params: unknown[]) => Promise<RefundRow[]>,
+    refund: NormalizedRefund,
+  ): Promise<RefundRow | undefined> {
+    const [row] = await query(`SELECT * FROM refunds WHERE provider = $1 AND refund_no = $2`, [
+      refund.provider,
+      refund.refundNo,
+    ]);
+    return row;
+  }
+
+  private again(existing: RefundRow, fingerprint: string): RefundRecordResult {
+    if (existing.fingerprint !== fingerprint) {
+      throw new DomainError(
+        'RECEIPT_CONFLICT',
+        `a different refund is already stored for ${existing.provider} refund ${existing.refund_no}`,
+        { refundId: existing.id },
+      );
+    }
+    return { kind: 'recorded', refund: toView(existing), created: false };
+  }
+
+  /** The refunds of one payment, oldest first (GET /v1/receipts/:id). */
+  async forTrade(provider: string, tradeNo: string): Promise<RefundView[]> {
+    const rows: RefundRow[] = await this.db.query(
+      `SELECT * FROM refunds WHERE provider = $1 AND trade_no = $2 ORDER BY refunded_at, received_at, id`,
+      [provider, tradeNo],
+    );
+    return rows.map(toView);
+  }
+}
