@@ -357,11 +357,11 @@ const PLANS: Plan[] = [
     // Declined by a duty officer: the consumer may appeal, and the office's demo officer (another
     // officer) decides the appeal.
     consumer: 'wechatpay',
-    merchant: 2,
+    merchant: 3,
     state: 'declined',
-    category: 'service',
+    category: 'quality',
     demand: { type: 'refund', amountMinor: 2000 },
-    description: '健身房年卡办理后门店停业装修三个月，没有任何补偿。',
+    description: '网上订的一箱橙子送到时一半已经发霉，商家不同意退款。',
   },
 ];
 
@@ -420,11 +420,18 @@ async function seedTickets(auth: Record<string, string>): Promise<void> {
       .items as Json[],
   };
 
+  // Bills taken by an earlier plan of this run (the list above was read before any ticket).
+  const taken = new Set<unknown>();
   for (const plan of PLANS) {
     const merchantId = byName.get(MERCHANTS[plan.merchant].name);
     const receipt = bills[plan.consumer].find(
-      (r) => r.merchantId === merchantId && !r.complaintId && r.provider === plan.consumer,
+      (r) =>
+        r.merchantId === merchantId &&
+        !r.complaintId &&
+        !taken.has(r.id) &&
+        r.provider === plan.consumer,
     );
+    if (receipt) taken.add(receipt.id);
     if (!merchantId || !receipt) {
       console.warn(`no bill for ${plan.state} (${MERCHANTS[plan.merchant].name}); skipped`);
       continue;
