@@ -364,7 +364,9 @@ export const DICT = {
   'category.fraud': ['欺诈', 'Fraud'],
   'category.other': ['其他', 'Other'],
 
-  'demand.refund': ['全额退款', 'Full refund'],
+  'demand.refund': ['退款', 'Refund'],
+  /** A `refund` whose amount is exactly the amount paid (the API has no separate type for it). */
+  'demand.full_refund': ['全额退款', 'Full refund'],
   'demand.partial_refund': ['部分退款', 'Partial refund'],
   'demand.return': ['退货', 'Return'],
   'demand.exchange': ['换货', 'Exchange'],

@@ -28,6 +28,11 @@ export interface I18n {
   label(group: string, value: string | null | undefined): string;
   /** The label if the dictionary has one, else null. */
   maybe(group: string, value: string | null | undefined): string | null;
+  /**
+   * A demand's or offer's type in words: a `refund` reads "full refund" only when its amount is
+   * the amount paid (`paidMinor`), otherwise plain "refund".
+   */
+  demand(type: string | null | undefined, amountMinor?: number | null, paidMinor?: number): string;
   money(minor: number | null | undefined, currency?: string): string;
   number(n: number, opts?: Intl.NumberFormatOptions): string;
   percent(rate: number | null | undefined): string;
@@ -97,6 +102,16 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       t,
       label,
       maybe,
+      demand: (type, amountMinor, paidMinor) =>
+        label(
+          'demand',
+          type === 'refund' &&
+            typeof amountMinor === 'number' &&
+            paidMinor !== undefined &&
+            amountMinor === paidMinor
+            ? 'full_refund'
+            : type,
+        ),
       money: (minor, currency = 'CNY') => {
         if (minor === null || minor === undefined) return '—';
         const digits = currencyDigits(currency);

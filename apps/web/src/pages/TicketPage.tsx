@@ -43,7 +43,7 @@ interface Extras {
 export function TicketPage({ id }: { id: string }) {
   const session = useSignedIn();
   const role = session.claims.role;
-  const { t, label } = useI18n();
+  const { t, label, demand } = useI18n();
   const [flash, setFlash] = useState<string | null>(null);
 
   // A regulator's GET of a ticket is recorded in the trail: fetch it once, then follow the
@@ -159,7 +159,7 @@ export function TicketPage({ id }: { id: string }) {
                 [
                   t('ticket.demand'),
                   <>
-                    {label('demand', tk.demand.type)}
+                    {demand(tk.demand.type, tk.demand.amountMinor, tk.order.amountMinor)}
                     {tk.demand.amountMinor !== null ? (
                       <>
                         {' '}
@@ -210,7 +210,12 @@ export function TicketPage({ id }: { id: string }) {
         <div className="ticket-col">
           <Card title={t('ticket.trail')}>
             {ex ? (
-              <Trail events={ex.events} verify={ex.verify} offices={offices.data} />
+              <Trail
+                events={ex.events}
+                verify={ex.verify}
+                offices={offices.data}
+                paidMinor={tk.order.amountMinor}
+              />
             ) : (
               <Loading />
             )}
@@ -670,7 +675,7 @@ function Offers({
   offers: Offer[];
   after: After;
 }) {
-  const { t, label } = useI18n();
+  const { t, label, demand } = useI18n();
   const act = useAction();
   const [rejecting, setRejecting] = useState<string | null>(null);
   const [rejectReason, setRejectReason] = useState('');
@@ -704,7 +709,7 @@ function Offers({
         {[...offers].reverse().map((o) => (
           <li key={o.id} className={`offer offer-${o.status}`} data-offer-status={o.status}>
             <div className="offer-main">
-              <strong>{label('demand', o.type)}</strong>
+              <strong>{demand(o.type, o.amountMinor, tk.order.amountMinor)}</strong>
               {o.amountMinor !== null ? (
                 <Money minor={o.amountMinor} currency={tk.order.currency} />
               ) : null}
@@ -960,7 +965,7 @@ function SettlementCard({
   events: TrailEvent[];
   after: After;
 }) {
-  const { t, label } = useI18n();
+  const { t, label, demand } = useI18n();
   const [disputing, setDisputing] = useState(false);
   const [reason, setReason] = useState('');
   const act = useAction();
@@ -990,7 +995,7 @@ function SettlementCard({
           [
             t('settlement.offer'),
             <>
-              {label('demand', s.type)}
+              {demand(s.type, s.amountMinor, tk.order.amountMinor)}
               {s.amountMinor !== null ? (
                 <>
                   {' '}
