@@ -190,6 +190,12 @@ export const DICT = {
   'offers.title': ['商家方案', 'Offers'],
   'offers.none': ['商家尚未提出方案', 'No offer yet'],
   'offers.accept': ['接受方案', 'Accept offer'],
+  'offers.acceptSure': ['确定接受此方案吗？', 'Are you sure you want to accept this offer?'],
+  'offers.acceptFinal': [
+    '接受后工单进入履行阶段，不能再改为拒绝。',
+    'Once accepted, the ticket moves on to settlement and the offer cannot be rejected any more.',
+  ],
+  'offers.confirmAccept': ['确认接受', 'Confirm: accept'],
   'offers.expires': ['答复期限', 'Answer by'],
   'offers.meansRefund': [
     '接受后商家须在履行期限内退款，平台收到退款通知后自动结案',
@@ -239,6 +245,13 @@ export const DICT = {
   'reg.settlement': ['达成的协议', 'What was agreed'],
   'reg.note': ['备注', 'Note'],
   'reg.recordOutcome': ['记录结果', 'Record outcome'],
+  'reg.outcomeRequired': ['请选择调解结果', 'Choose an outcome'],
+  'reg.settlementRequired': ['达成协议时须写明协议内容', 'An agreement needs what was agreed'],
+  'reg.outcomeSure': [
+    '确定记录调解结果“{outcome}”吗？记录后调解结束，不能更改。',
+    'Are you sure you want to record “{outcome}”? Mediation then ends and this cannot be changed.',
+  ],
+  'reg.confirmOutcome': ['确认记录', 'Confirm: record outcome'],
 
   'flash.escalated': ['已升级至市场监管部门', 'Escalated to the regulator'],
   'flash.withdrawn': ['投诉已撤回', 'Complaint withdrawn'],

@@ -11,6 +11,7 @@ import { AppealDecision, ConsumerAppeal } from '../components/Appeal';
 import { CasePacketCard, EvidenceCard, NextSteps } from '../components/Evidence';
 import {
   Card,
+  ConfirmStep,
   Countdown,
   DateTime,
   ErrorNotice,
@@ -466,7 +467,10 @@ function RegulatorActions({
   const [reason, setReason] = useState<DeclineReason>('outside_jurisdiction');
   const [detail, setDetail] = useState('');
   const [officeId, setOfficeId] = useState('');
-  const [outcome, setOutcome] = useState<'agreement' | 'failed'>('agreement');
+  // No outcome preselected: the officer chooses, then confirms once more.
+  const [outcome, setOutcome] = useState<'agreement' | 'failed' | null>(null);
+  const [outcomeErrors, setOutcomeErrors] = useState<{ outcome?: string; settlement?: string }>({});
+  const [confirmOutcome, setConfirmOutcome] = useState(false);
   const [note, setNote] = useState('');
   const [settlement, setSettlement] = useState('');
   const others = useMemo(
@@ -600,21 +604,35 @@ function RegulatorActions({
   }
 
   if (tk.status === 'mediating') {
+    const outcomeErrId = 'mediation-outcome-err';
     const submit = (e: FormEvent) => {
       e.preventDefault();
+      const errs: { outcome?: string; settlement?: string } = {};
+      if (!outcome) errs.outcome = t('reg.outcomeRequired');
+      else if (outcome === 'agreement' && !settlement.trim())
+        errs.settlement = t('reg.settlementRequired');
+      setOutcomeErrors(errs);
+      setConfirmOutcome(Object.keys(errs).length === 0);
+    };
+    const record = () =>
       void act.run(async () => {
         const r = await post<Ticket>(`/v1/complaints/${tk.id}/mediation`, {
           outcome,
           ...(note.trim() ? { note: note.trim() } : {}),
-          ...(settlement.trim() ? { settlement: settlement.trim() } : {}),
+          ...(outcome === 'agreement' && settlement.trim()
+            ? { settlement: settlement.trim() }
+            : {}),
         });
+        setConfirmOutcome(false);
         await after(r, t('flash.mediation'));
       });
-    };
     return (
       <Card title={t('reg.mediation')} className="actions">
-        <form className="stack" onSubmit={submit}>
-          <fieldset className="radio-group">
+        <form className="stack" onSubmit={submit} noValidate>
+          <fieldset
+            className={`radio-group${outcomeErrors.outcome ? ' field-invalid' : ''}`}
+            aria-describedby={outcomeErrors.outcome ? outcomeErrId : undefined}
+          >
             <legend>{t('reg.outcome')}</legend>
             {(['agreement', 'failed'] as const).map((o) => (
               <label key={o} className="radio">
@@ -623,21 +641,37 @@ function RegulatorActions({
                   name="outcome"
                   value={o}
                   checked={outcome === o}
-                  onChange={() => setOutcome(o)}
+                  aria-invalid={outcomeErrors.outcome ? true : undefined}
+                  onChange={() => {
+                    setOutcome(o);
+                    setConfirmOutcome(false);
+                    setOutcomeErrors({});
+                  }}
                 />
                 {label('outcome', o)}
               </label>
             ))}
+            {outcomeErrors.outcome ? (
+              <p className="field-error" id={outcomeErrId}>
+                {outcomeErrors.outcome}
+              </p>
+            ) : null}
           </fieldset>
           {outcome === 'agreement' ? (
-            <Field label={t('reg.settlement')}>
+            <Field label={t('reg.settlement')} error={outcomeErrors.settlement}>
               {(p) => (
                 <textarea
                   {...p}
+                  name="settlement"
                   rows={2}
                   maxLength={2000}
+                  required
+                  aria-required="true"
                   value={settlement}
-                  onChange={(e) => setSettlement(e.target.value)}
+                  onChange={(e) => {
+                    setSettlement(e.target.value);
+                    setConfirmOutcome(false);
+                  }}
                 />
               )}
             </Field>
@@ -653,9 +687,25 @@ function RegulatorActions({
               />
             )}
           </Field>
-          <button type="submit" className="btn btn-primary" disabled={act.busy}>
-            {t('reg.recordOutcome')}
-          </button>
+          {confirmOutcome && outcome ? (
+            <ConfirmStep
+              question={t('reg.outcomeSure', { outcome: label('outcome', outcome) })}
+              confirmLabel={t('reg.confirmOutcome')}
+              onConfirm={record}
+              onCancel={() => setConfirmOutcome(false)}
+              busy={act.busy}
+              testId="confirm-outcome"
+            />
+          ) : (
+            <button
+              type="submit"
+              className="btn btn-primary"
+              disabled={act.busy}
+              data-testid="record-outcome"
+            >
+              {t('reg.recordOutcome')}
+            </button>
+          )}
         </form>
         <ErrorNotice error={act.error} />
       </Card>
@@ -678,6 +728,7 @@ function Offers({
   const { t, label, demand } = useI18n();
   const act = useAction();
   const [rejecting, setRejecting] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
   const [rejectReason, setRejectReason] = useState('');
   const canOffer =
     role === 'merchant' && MERCHANT_PHASE.includes(tk.status) && tk.status !== 'settling';
@@ -749,7 +800,11 @@ function Offers({
                   <button
                     type="button"
                     className="btn btn-primary"
-                    onClick={() => accept(o)}
+                    aria-expanded={confirming === o.id}
+                    onClick={() => {
+                      setRejecting(null);
+                      setConfirming(confirming === o.id ? null : o.id);
+                    }}
                     disabled={act.busy}
                     data-testid="accept-offer"
                   >
@@ -759,12 +814,26 @@ function Offers({
                     type="button"
                     className="btn btn-secondary"
                     aria-expanded={rejecting === o.id}
-                    onClick={() => setRejecting(rejecting === o.id ? null : o.id)}
+                    onClick={() => {
+                      setConfirming(null);
+                      setRejecting(rejecting === o.id ? null : o.id);
+                    }}
                     disabled={act.busy}
                   >
                     {t('offers.reject')}
                   </button>
                 </div>
+                {confirming === o.id ? (
+                  <ConfirmStep
+                    question={t('offers.acceptSure')}
+                    detail={t('offers.acceptFinal')}
+                    confirmLabel={t('offers.confirmAccept')}
+                    onConfirm={() => accept(o)}
+                    onCancel={() => setConfirming(null)}
+                    busy={act.busy}
+                    testId="confirm-accept-offer"
+                  />
+                ) : null}
                 {rejecting === o.id ? (
                   <form className="stack" onSubmit={(e) => reject(e, o)}>
                     <Field label={t('offers.rejectReasonLabel')}>
