@@ -334,6 +334,8 @@ export const DICT = {
   'stats.district': ['区县', 'District'],
   'stats.day': ['日期', 'Day'],
   'stats.asTable': ['以表格查看', 'Show as a table'],
+  /** A rate with nothing to divide by (rate null): not the same as 0 %. */
+  'stats.noData': ['暂无数据', 'no data'],
   'stats.noDays': ['该时段暂无数据', 'No data for this period'],
   'stats.unavailable': [
     '统计服务暂不可用，请稍后再试。',

@@ -120,7 +120,9 @@ export function I18nProvider({ children }: { children: ReactNode }) {
         );
       },
       number: (n, opts) => new Intl.NumberFormat(locale, opts).format(n),
-      percent: (rate) => (rate === null || rate === undefined ? '—' : pf.format(rate)),
+      // null is "no data" (nothing to divide by), never shown like 0 %.
+      percent: (rate) =>
+        rate === null || rate === undefined ? t('stats.noData') : pf.format(rate),
       dateTime: (iso) => (iso ? dtf.format(new Date(iso)) : '—'),
       date: (iso) => (iso ? df.format(new Date(iso)) : '—'),
       duration: (ms) => {

@@ -237,3 +237,15 @@ export function ConfirmStep({
     </div>
   );
 }
+
+/** A rate: "12.5%", or a muted "no data" when there was nothing to divide by (null ≠ 0 %). */
+export function Rate({ rate }: { rate: number | null | undefined }) {
+  const { percent } = useI18n();
+  return rate === null || rate === undefined ? (
+    <span className="rate-none" data-rate="none">
+      {percent(null)}
+    </span>
+  ) : (
+    <span data-rate={rate}>{percent(rate)}</span>
+  );
+}
