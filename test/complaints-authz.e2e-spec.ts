@@ -124,7 +124,10 @@ const ROUTES: Record<string, Route> = {
     name: 'POST /complaints/:id/mediation',
     mutates: true,
     send: (t, tk, who) =>
-      call(t, 'post', `/v1/complaints/${tk.id}/mediation`, who, { outcome: 'agreement' }),
+      call(t, 'post', `/v1/complaints/${tk.id}/mediation`, who, {
+        outcome: 'agreement',
+        settlement: 'Repair within a week.',
+      }),
   },
   events: {
     name: 'GET /complaints/:id/events',

@@ -761,7 +761,7 @@ describe('complaints', () => {
               t.http
                 .post(`/v1/complaints/${tk.id}/mediation`)
                 .set(admin())
-                .send({ outcome: 'agreement' }),
+                .send({ outcome: 'agreement', settlement: 'Repair within a week.' }),
           ],
         ];
       const terminal: Record<
@@ -1020,12 +1020,38 @@ describe('complaints', () => {
       expect(med.body.status).toBe('mediation_failed');
     });
 
+    it('an agreement without what was agreed → 400 VALIDATION_FAILED and the ticket stays mediating', async () => {
+      const { ticket } = await escalatedIn('620102');
+      await t.http.post(`/v1/complaints/${ticket.id}/accept`).set(officerOf(district)).expect(200);
+      for (const body of [
+        { outcome: 'agreement' },
+        { outcome: 'agreement', settlement: '' },
+        { outcome: 'agreement', settlement: '   ', note: 'Both sides agreed.' },
+      ]) {
+        const res = await t.http
+          .post(`/v1/complaints/${ticket.id}/mediation`)
+          .set(officerOf(district))
+          .send(body);
+        expect(res.status).toBe(400);
+        expect(res.body.code).toBe('VALIDATION_FAILED');
+      }
+      const after = await t.http.get(`/v1/complaints/${ticket.id}`).set(officerOf(district));
+      expect(after.body.status).toBe('mediating');
+      // A failed mediation needs no agreement text.
+      const failed = await t.http
+        .post(`/v1/complaints/${ticket.id}/mediation`)
+        .set(officerOf(district))
+        .send({ outcome: 'failed' });
+      expect(failed.status).toBe(200);
+      expect(failed.body.status).toBe('mediation_failed');
+    });
+
     it('mediation before acceptance → 409 INVALID_TRANSITION; a bad outcome → 400', async () => {
       const { ticket } = await escalatedIn('620102');
       const early = await t.http
         .post(`/v1/complaints/${ticket.id}/mediation`)
         .set(officerOf(district))
-        .send({ outcome: 'agreement' });
+        .send({ outcome: 'agreement', settlement: 'Repair within a week.' });
       expect(early.status).toBe(409);
       expect(early.body.code).toBe('INVALID_TRANSITION');
       const bad = await t.http

@@ -53,6 +53,8 @@ describe('dashboards: accessibility and first paint', () => {
   let declined: Ticket;
   /** Declined, then appealed: the regulator's appeal decision form. */
   let appealed: Ticket;
+  /** Accepted for mediation: the outcome form, with its errors and its confirmation step. */
+  let mediating: Ticket;
   let freshReceiptId: string;
   const regionCode = `3301${70 + Math.floor(Math.random() * 10)}`;
 
@@ -107,6 +109,7 @@ describe('dashboards: accessibility and first paint', () => {
     open = await ticketIn(t, shop, 'pending_offer');
     escalated = await ticketIn(t, shop, 'escalated');
     settling = await ticketIn(t, shop, 'settling');
+    mediating = await ticketIn(t, shop, 'mediating', { regulator });
     const duty = bearer(t.token({ role: 'regulator', sub: 'officer-duty', officeId }));
     const decline = async (): Promise<Ticket> => {
       const tk = await ticketIn(t, shop, 'escalated');
@@ -143,7 +146,7 @@ describe('dashboards: accessibility and first paint', () => {
     token: string | null;
     path: string;
     ready: string;
-    click?: string;
+    click?: string | string[];
   }[] => {
     const consumer = tokenOf(open.consumer);
     const merchant = tokenOf(shop.staff);
@@ -174,6 +177,14 @@ describe('dashboards: accessibility and first paint', () => {
         ready: '[data-testid="settlement-dispute"]',
         click: '[data-testid="settlement-dispute"]',
       },
+      {
+        role: 'consumer',
+        token: consumer,
+        path: `/app/tickets/${open.id}`,
+        // "Accept offer" asks once more: the inline confirmation step is audited.
+        ready: '[data-testid="accept-offer"]',
+        click: '[data-testid="accept-offer"]',
+      },
       { role: 'merchant', token: merchant, path: `/app/tickets/${settling.id}`, ready: 'main h1' },
       { role: 'merchant', token: merchant, path: '/app/inbox', ready: 'main h1' },
       { role: 'merchant', token: merchant, path: `/app/tickets/${open.id}`, ready: 'main h1' },
@@ -191,6 +202,26 @@ describe('dashboards: accessibility and first paint', () => {
         path: `/app/tickets/${appealed.id}`,
         ready: '[data-testid="appeal-decide"]',
       },
+      {
+        role: 'regulator',
+        token: officer,
+        path: `/app/tickets/${mediating.id}`,
+        // The outcome form sent empty (its error), then "agreement" without its text (that error).
+        ready: '[data-testid="record-outcome"]',
+        click: [
+          '[data-testid="record-outcome"]',
+          'input[name="outcome"][value="agreement"]',
+          '[data-testid="record-outcome"]',
+        ],
+      },
+      {
+        role: 'regulator',
+        token: officer,
+        path: `/app/tickets/${mediating.id}`,
+        // A failed mediation, at its confirmation step.
+        ready: '[data-testid="record-outcome"]',
+        click: ['input[name="outcome"][value="failed"]', '[data-testid="record-outcome"]'],
+      },
       { role: 'regulator', token: officer, path: '/app/stats', ready: 'main h1' },
     ];
   };
@@ -203,7 +234,7 @@ describe('dashboards: accessibility and first paint', () => {
         const p = await page(pg.token, lang, pg.role === 'consumer' ? PHONE : DESKTOP);
         await p.goto(`${base}${pg.path}`);
         await p.locator(pg.ready).first().waitFor();
-        if (pg.click) await p.locator(pg.click).first().click();
+        for (const sel of [pg.click ?? []].flat()) await p.locator(sel).first().click();
         // Let data-driven parts (lists, charts, countdowns) render before the audit.
         await p.waitForLoadState('networkidle');
         expect(await p.title()).toMatch(/和解 Hejie$/);

@@ -295,6 +295,9 @@ describe('dashboards in the browser', () => {
     await c.getByRole('button', { name: '发起和解：西湖龙井 明前特级 250g' }).click();
     await c.getByRole('heading', { name: '发起和解' }).waitFor();
     await c.getByLabel('问题类型 *').selectOption('not_as_described');
+    // A refund is offered at the amount paid (a full refund) until the consumer says otherwise.
+    expect(await c.getByLabel('您的诉求 *').inputValue()).toBe('refund');
+    expect(await c.getByLabel('金额（CNY）*').inputValue()).toBe('128.00');
     await c.getByLabel('您的诉求 *').selectOption('partial_refund');
     await c.getByLabel('金额（CNY）*').fill('64.00');
     await c
@@ -338,6 +341,16 @@ describe('dashboards in the browser', () => {
     await c.getByTestId('accept-offer').waitFor({ timeout: 5000 }); // no reload either
     expect(await c.getByTestId('escalate').isDisabled()).toBe(false); // the merchant answered
     await c.getByTestId('accept-offer').click();
+    // A final action asks once more: nothing is sent until the inline confirmation.
+    const confirmAccept = c.getByTestId('confirm-accept-offer');
+    await confirmAccept.waitFor();
+    expect(await confirmAccept.evaluate((el) => el === document.activeElement)).toBe(true);
+    await c.getByRole('group', { name: '确定接受此方案吗？' }).waitFor();
+    expect((await t.http.get(`/v1/complaints/${ticketId}`).set(consumer)).body.status).toBe(
+      'in_negotiation',
+    );
+    await shot(c, 'consumer-accept-confirm');
+    await confirmAccept.click();
     // Accepting leads to settling: the settlement card with its countdown, then one tap.
     await c.locator('article.ticket[data-status="settling"]').waitFor();
     await c.locator('[data-offer-status="accepted"]').waitFor();
@@ -347,6 +360,29 @@ describe('dashboards in the browser', () => {
     await c.getByTestId('settlement-confirm').click();
     await c.locator('article.ticket[data-status="resolved"]').waitFor();
     await shot(c, 'consumer-resolved');
+    // On a desktop the facts grid breaks no short value mid-word ("Exchan/ge", "CN¥11/1.00").
+    await c.setViewportSize(DESKTOP);
+    const brokenWords = await c.evaluate(() => {
+      const broken: string[] = [];
+      for (const dd of Array.from(document.querySelectorAll('.fact dd'))) {
+        const walker = document.createTreeWalker(dd, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          const text = n.textContent ?? '';
+          for (const m of text.matchAll(/[\w¥$€.,:%/-]{2,24}/g)) {
+            if (n.parentElement?.closest('code')) continue; // hashes may break anywhere
+            const range = document.createRange();
+            range.setStart(n, m.index);
+            range.setEnd(n, m.index + m[0].length);
+            const tops = new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top)));
+            if (tops.size > 1) broken.push(m[0]);
+          }
+        }
+      }
+      return broken;
+    });
+    expect(brokenWords).toEqual([]);
+    await shot(c, 'consumer-resolved-desktop');
+    await c.setViewportSize(PHONE);
     const resolved = await t.http.get(`/v1/complaints/${ticketId}`).set(consumer);
     expect(resolved.body.status).toBe('resolved');
 
@@ -428,6 +464,8 @@ describe('dashboards in the browser', () => {
     await shot(r, 'regulator-queue');
     await queued.getByRole('link', { name: escNumber }).click();
     await r.locator(`article.ticket[data-ticket="${escId}"][data-status="escalated"]`).waitFor();
+    // ¥368.00 asked back on a ¥368.00 bill: that one is a full refund.
+    await r.locator('.facts', { hasText: '全额退款' }).first().waitFor();
     await r.locator('[data-testid="verify"][data-valid="true"]').waitFor();
     // The case packet, complete, and its PDF (Chinese text, the trail head on every page).
     await r.locator('.case-packet', { hasText: '材料齐全' }).waitFor();
@@ -461,6 +499,34 @@ describe('dashboards in the browser', () => {
     expect(views).toHaveLength(1);
     // The consumer's page followed along.
     await c.locator('article.ticket[data-status="mediating"]').waitFor({ timeout: 5000 });
+
+    // ---------------------------------------------------------------- mediation outcome
+    // No outcome is preselected; an agreement needs its text; then it asks once more.
+    expect(await r.getByLabel('达成调解协议').isChecked()).toBe(false);
+    expect(await r.getByLabel('调解不成，终止调解').isChecked()).toBe(false);
+    await r.getByTestId('record-outcome').click();
+    await r.getByText('请选择调解结果').waitFor();
+    await r.getByLabel('达成调解协议').check();
+    await r.getByTestId('record-outcome').click();
+    const agreed = r.getByLabel('达成的协议');
+    await r.getByText('达成协议时须写明协议内容').waitFor();
+    expect(await agreed.getAttribute('aria-invalid')).toBe('true');
+    const errId = (await agreed.getAttribute('aria-describedby'))!.split(' ').pop()!;
+    expect(await r.locator(`[id="${errId}"]`).textContent()).toBe('达成协议时须写明协议内容');
+    await agreed.fill('商家七日内全额退款 ¥368.00。');
+    await r.getByTestId('record-outcome').click();
+    await r.getByTestId('confirm-outcome').waitFor();
+    expect((await t.http.get(`/v1/complaints/${escId}`).set(consumer)).body.status).toBe(
+      'mediating',
+    );
+    await shot(r, 'regulator-outcome-confirm');
+    await r.getByTestId('confirm-outcome').click();
+    await r.locator('article.ticket[data-status="mediated"]').waitFor();
+    const mediated = await t.http.get(`/v1/complaints/${escId}`).set(consumer);
+    expect(mediated.body.mediationOutcome).toMatchObject({
+      outcome: 'agreement',
+      settlement: '商家七日内全额退款 ¥368.00。',
+    });
 
     // ---------------------------------------------------------------- statistics
     // There is no worker here, so the rollups only move when another suite's workers drain
@@ -503,8 +569,8 @@ describe('dashboards in the browser', () => {
       .send({
         receiptId: receipts.snack.id,
         category: 'quality',
-        demand: { type: 'refund', amountMinor: 4600 },
-        description: '桂花糕礼盒开封后发现发霉，要求全额退款。',
+        demand: { type: 'refund', amountMinor: 3000 },
+        description: '桂花糕礼盒开封后发现发霉，要求退款 30 元。',
       });
     expect(created.status).toBe(201);
     const id: string = created.body.id;
@@ -548,6 +614,10 @@ describe('dashboards in the browser', () => {
     await r.getByRole('heading', { name: '受理队列' }).waitFor();
     await r.goto(`${base}/app/tickets/${id}`);
     await r.locator(`article.ticket[data-ticket="${id}"][data-status="appealed"]`).waitFor();
+    // ¥30.00 asked back on a ¥46.00 bill: a refund, not a "full refund".
+    const demandFact = r.locator('.fact', { hasText: '诉求' }).first();
+    expect(await demandFact.textContent()).toMatch(/退款\s*¥30\.00/);
+    expect(await demandFact.textContent()).not.toContain('全额');
     await r.getByLabel('撤销原决定').check();
     await r.getByLabel('复核意见（消费者可见）*').fill('补充的照片足以说明问题，重新受理。');
     await shot(r, 'regulator-appeal');

@@ -190,6 +190,12 @@ export const DICT = {
   'offers.title': ['商家方案', 'Offers'],
   'offers.none': ['商家尚未提出方案', 'No offer yet'],
   'offers.accept': ['接受方案', 'Accept offer'],
+  'offers.acceptSure': ['确定接受此方案吗？', 'Are you sure you want to accept this offer?'],
+  'offers.acceptFinal': [
+    '接受后工单进入履行阶段，不能再改为拒绝。',
+    'Once accepted, the ticket moves on to settlement and the offer cannot be rejected any more.',
+  ],
+  'offers.confirmAccept': ['确认接受', 'Confirm: accept'],
   'offers.expires': ['答复期限', 'Answer by'],
   'offers.meansRefund': [
     '接受后商家须在履行期限内退款，平台收到退款通知后自动结案',
@@ -239,6 +245,13 @@ export const DICT = {
   'reg.settlement': ['达成的协议', 'What was agreed'],
   'reg.note': ['备注', 'Note'],
   'reg.recordOutcome': ['记录结果', 'Record outcome'],
+  'reg.outcomeRequired': ['请选择调解结果', 'Choose an outcome'],
+  'reg.settlementRequired': ['达成协议时须写明协议内容', 'An agreement needs what was agreed'],
+  'reg.outcomeSure': [
+    '确定记录调解结果“{outcome}”吗？记录后调解结束，不能更改。',
+    'Are you sure you want to record “{outcome}”? Mediation then ends and this cannot be changed.',
+  ],
+  'reg.confirmOutcome': ['确认记录', 'Confirm: record outcome'],
 
   'flash.escalated': ['已升级至市场监管部门', 'Escalated to the regulator'],
   'flash.withdrawn': ['投诉已撤回', 'Complaint withdrawn'],
@@ -321,6 +334,8 @@ export const DICT = {
   'stats.district': ['区县', 'District'],
   'stats.day': ['日期', 'Day'],
   'stats.asTable': ['以表格查看', 'Show as a table'],
+  /** A rate with nothing to divide by (rate null): not the same as 0 %. */
+  'stats.noData': ['暂无数据', 'no data'],
   'stats.noDays': ['该时段暂无数据', 'No data for this period'],
   'stats.unavailable': [
     '统计服务暂不可用，请稍后再试。',
@@ -364,7 +379,9 @@ export const DICT = {
   'category.fraud': ['欺诈', 'Fraud'],
   'category.other': ['其他', 'Other'],
 
-  'demand.refund': ['全额退款', 'Full refund'],
+  'demand.refund': ['退款', 'Refund'],
+  /** A `refund` whose amount is exactly the amount paid (the API has no separate type for it). */
+  'demand.full_refund': ['全额退款', 'Full refund'],
   'demand.partial_refund': ['部分退款', 'Partial refund'],
   'demand.return': ['退货', 'Return'],
   'demand.exchange': ['换货', 'Exchange'],

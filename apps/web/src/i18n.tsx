@@ -28,6 +28,11 @@ export interface I18n {
   label(group: string, value: string | null | undefined): string;
   /** The label if the dictionary has one, else null. */
   maybe(group: string, value: string | null | undefined): string | null;
+  /**
+   * A demand's or offer's type in words: a `refund` reads "full refund" only when its amount is
+   * the amount paid (`paidMinor`), otherwise plain "refund".
+   */
+  demand(type: string | null | undefined, amountMinor?: number | null, paidMinor?: number): string;
   money(minor: number | null | undefined, currency?: string): string;
   number(n: number, opts?: Intl.NumberFormatOptions): string;
   percent(rate: number | null | undefined): string;
@@ -97,6 +102,16 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       t,
       label,
       maybe,
+      demand: (type, amountMinor, paidMinor) =>
+        label(
+          'demand',
+          type === 'refund' &&
+            typeof amountMinor === 'number' &&
+            paidMinor !== undefined &&
+            amountMinor === paidMinor
+            ? 'full_refund'
+            : type,
+        ),
       money: (minor, currency = 'CNY') => {
         if (minor === null || minor === undefined) return '—';
         const digits = currencyDigits(currency);
@@ -105,7 +120,9 @@ export function I18nProvider({ children }: { children: ReactNode }) {
         );
       },
       number: (n, opts) => new Intl.NumberFormat(locale, opts).format(n),
-      percent: (rate) => (rate === null || rate === undefined ? '—' : pf.format(rate)),
+      // null is "no data" (nothing to divide by), never shown like 0 %.
+      percent: (rate) =>
+        rate === null || rate === undefined ? t('stats.noData') : pf.format(rate),
       dateTime: (iso) => (iso ? dtf.format(new Date(iso)) : '—'),
       date: (iso) => (iso ? df.format(new Date(iso)) : '—'),
       duration: (ms) => {

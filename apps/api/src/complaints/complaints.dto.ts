@@ -14,6 +14,7 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import {
@@ -184,9 +185,14 @@ export class MediationRequest {
   @IsString()
   @MaxLength(2000)
   note?: string;
-  @ApiPropertyOptional({ maxLength: 2000, description: 'what the parties agreed' })
-  @IsOptional()
+  @ApiPropertyOptional({
+    maxLength: 2000,
+    description:
+      'what the parties agreed: required (not blank) when outcome is agreement, else 400 VALIDATION_FAILED',
+  })
+  @ValidateIf((o: MediationRequest) => o.outcome === 'agreement' || o.settlement !== undefined)
   @IsString()
+  @Matches(/\S/, { message: 'settlement must say what was agreed' })
   @MaxLength(2000)
   settlement?: string;
 }

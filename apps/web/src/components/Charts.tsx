@@ -13,6 +13,7 @@ import {
 import type { ChartData, ChartOptions } from 'chart.js';
 import { Bar, Chart } from 'react-chartjs-2';
 import { useI18n } from '../i18n';
+import { Rate } from './ui';
 import type { SelfResolution } from '../types';
 
 ChartJS.register(
@@ -33,7 +34,7 @@ const BLUE = '#1d4ed8';
 
 /** Self-resolved and escalated per day (bars) with the day's self-resolution rate (line). */
 export function ByDayChart({ report, title }: { report: SelfResolution; title: string }) {
-  const { t, percent, number, date } = useI18n();
+  const { t, number, date } = useI18n();
   const days = report.byDay;
   const labels = days.map((d) => d.day.slice(5));
   const data: ChartData<'bar' | 'line', (number | null)[], string> = {
@@ -117,7 +118,9 @@ export function ByDayChart({ report, title }: { report: SelfResolution; title: s
                 <th scope="row">{date(`${d.day}T12:00:00+08:00`)}</th>
                 <td className="num">{number(d.selfResolved)}</td>
                 <td className="num">{number(d.escalated)}</td>
-                <td className="num">{percent(d.rate)}</td>
+                <td className="num">
+                  <Rate rate={d.rate} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -135,7 +138,7 @@ export interface DistrictRow {
 
 /** Self-resolution rate by district (horizontal bars). */
 export function DistrictChart({ rows, title }: { rows: DistrictRow[]; title: string }) {
-  const { t, percent, number } = useI18n();
+  const { t, number } = useI18n();
   const data: ChartData<'bar', (number | null)[], string> = {
     labels: rows.map((r) => r.name),
     datasets: [
@@ -179,12 +182,12 @@ export function DistrictChart({ rows, title }: { rows: DistrictRow[]; title: str
                 {r.name} <span className="muted">{r.code}</span>
               </th>
               <td className="num">
-                {r.report ? percent(r.report.rate) : t('stats.unavailableShort')}
+                {r.report ? <Rate rate={r.report.rate} /> : t('stats.unavailableShort')}
               </td>
               <td className="num">{r.report ? number(r.report.selfResolved) : '—'}</td>
               <td className="num">{r.report ? number(r.report.escalated) : '—'}</td>
               <td className="num">
-                {r.report ? percent(r.report.merchantOnTimeResponseRate) : '—'}
+                {r.report ? <Rate rate={r.report.merchantOnTimeResponseRate} /> : '—'}
               </td>
             </tr>
           ))}

@@ -87,7 +87,7 @@ export function TicketTable({
 }
 
 export function useCommonColumns() {
-  const { t, label } = useI18n();
+  const { t, label, demand } = useI18n();
   return {
     status: {
       key: 'status',
@@ -121,7 +121,7 @@ export function useCommonColumns() {
       header: t('col.demand'),
       cell: (tk: Ticket) => (
         <>
-          <span>{label('demand', tk.demand.type)}</span>{' '}
+          <span>{demand(tk.demand.type, tk.demand.amountMinor, tk.order.amountMinor)}</span>{' '}
           {tk.demand.amountMinor !== null ? (
             <Money minor={tk.demand.amountMinor} currency={tk.order.currency} />
           ) : null}

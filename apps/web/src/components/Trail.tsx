@@ -7,8 +7,17 @@ function str(v: unknown): string | null {
 }
 
 /** One line of what an event says, in words (untrusted text stays text). */
-export function EventSummary({ e, offices }: { e: TrailEvent; offices?: Map<string, Office> }) {
-  const { t, label, money, dateTime } = useI18n();
+export function EventSummary({
+  e,
+  offices,
+  paidMinor,
+}: {
+  e: TrailEvent;
+  offices?: Map<string, Office>;
+  /** The amount paid on the bill: a refund of exactly this much reads "full refund". */
+  paidMinor?: number;
+}) {
+  const { t, label, demand: demandLabel, money, dateTime } = useI18n();
   const d = e.data ?? {};
   // Consumers and merchants cannot list offices: they read "the market regulator".
   const office = (id: unknown) =>
@@ -18,7 +27,8 @@ export function EventSummary({ e, offices }: { e: TrailEvent; offices?: Map<stri
       const demand = (d.demand ?? {}) as { type?: string; amountMinor?: number | null };
       return (
         <>
-          {label('category', str(d.category))} · {label('demand', demand.type)}
+          {label('category', str(d.category))} ·{' '}
+          {demandLabel(demand.type, demand.amountMinor, paidMinor)}
           {demand.amountMinor ? ` ${money(demand.amountMinor)}` : ''}
         </>
       );
@@ -28,7 +38,11 @@ export function EventSummary({ e, offices }: { e: TrailEvent; offices?: Map<stri
     case 'offer_made':
       return (
         <>
-          {label('demand', str(d.type))}
+          {demandLabel(
+            str(d.type),
+            typeof d.amountMinor === 'number' ? d.amountMinor : null,
+            paidMinor,
+          )}
           {typeof d.amountMinor === 'number' ? ` ${money(d.amountMinor)}` : ''}
           {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
         </>
@@ -107,10 +121,12 @@ export function Trail({
   events,
   verify,
   offices,
+  paidMinor,
 }: {
   events: TrailEvent[];
   verify?: Verify | null;
   offices?: Map<string, Office>;
+  paidMinor?: number;
 }) {
   const { t, label, number } = useI18n();
   return (
@@ -137,7 +153,7 @@ export function Trail({
               <DateTime iso={e.at} />
             </div>
             <div className="tl-body">
-              <EventSummary e={e} offices={offices} />
+              <EventSummary e={e} offices={offices} paidMinor={paidMinor} />
             </div>
             <div className="tl-hash" title={e.hash}>
               #{e.seq} · <code>{e.hash.slice(0, 12)}</code>

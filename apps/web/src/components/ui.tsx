@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { useEffect, useId, useRef } from 'react';
 import type { ReactNode } from 'react';
 import { ApiError } from '../api';
 import { useI18n } from '../i18n';
@@ -168,5 +168,84 @@ export function Facts({ items }: { items: [string, ReactNode][] }) {
           </div>
         ))}
     </dl>
+  );
+}
+
+/**
+ * The second step of a final action: "Are you sure? …" with Confirm / Cancel, inline (not
+ * window.confirm). It is a labelled group; focus moves to its Confirm button when it appears,
+ * so a screen reader announces the question, and Escape or Cancel steps back.
+ */
+export function ConfirmStep({
+  question,
+  detail,
+  confirmLabel,
+  onConfirm,
+  onCancel,
+  busy,
+  danger,
+  testId,
+}: {
+  question: string;
+  detail?: ReactNode;
+  confirmLabel: string;
+  onConfirm: () => void;
+  onCancel: () => void;
+  busy?: boolean;
+  danger?: boolean;
+  testId?: string;
+}) {
+  const { t } = useI18n();
+  const id = useId();
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    confirmRef.current?.focus();
+  }, []);
+  return (
+    <div
+      className="confirm-step"
+      role="group"
+      aria-labelledby={`${id}-q`}
+      aria-describedby={detail ? `${id}-d` : undefined}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onCancel();
+      }}
+    >
+      <p id={`${id}-q`} className="confirm-question">
+        {question}
+      </p>
+      {detail ? (
+        <p id={`${id}-d`} className="hint">
+          {detail}
+        </p>
+      ) : null}
+      <div className="button-row">
+        <button
+          ref={confirmRef}
+          type="button"
+          className={`btn ${danger ? 'btn-danger' : 'btn-primary'}`}
+          onClick={onConfirm}
+          disabled={busy}
+          data-testid={testId}
+        >
+          {confirmLabel}
+        </button>
+        <button type="button" className="btn btn-secondary" onClick={onCancel} disabled={busy}>
+          {t('common.cancel')}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** A rate: "12.5%", or a muted "no data" when there was nothing to divide by (null ≠ 0 %). */
+export function Rate({ rate }: { rate: number | null | undefined }) {
+  const { percent } = useI18n();
+  return rate === null || rate === undefined ? (
+    <span className="rate-none" data-rate="none">
+      {percent(null)}
+    </span>
+  ) : (
+    <span data-rate={rate}>{percent(rate)}</span>
   );
 }

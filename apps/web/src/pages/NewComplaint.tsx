@@ -2,7 +2,7 @@ import { useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 import { ApiError, get, post } from '../api';
 import { randomKey, useAsync } from '../hooks';
-import { parseAmount, useI18n } from '../i18n';
+import { currencyDigits, parseAmount, useI18n } from '../i18n';
 import { Link, useRouter } from '../router';
 import { Card, DateTime, ErrorNotice, Facts, Field, Loading, Money } from '../components/ui';
 import { AMOUNT_TYPES, CATEGORIES, DEMAND_TYPES } from '../types';
@@ -20,7 +20,8 @@ export function NewComplaint({ receiptId }: { receiptId: string }) {
   );
   const [category, setCategory] = useState<Category>('quality');
   const [demandType, setDemandType] = useState<DemandType>('refund');
-  const [amount, setAmount] = useState('');
+  // null until the person types: a refund then offers the amount paid (a full refund).
+  const [amountInput, setAmount] = useState<string | null>(null);
   const [description, setDescription] = useState('');
   const [phone, setPhone] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -43,8 +44,11 @@ export function NewComplaint({ receiptId }: { receiptId: string }) {
     );
   }
   const needsAmount = AMOUNT_TYPES.includes(demandType);
-  const amountValue =
-    amount === '' && demandType === 'refund' ? r.amountMinor : parseAmount(amount, r.currency);
+  const paidText = (r.amountMinor / 10 ** currencyDigits(r.currency)).toFixed(
+    currencyDigits(r.currency),
+  );
+  const amount = amountInput ?? (demandType === 'refund' ? paidText : '');
+  const amountValue = parseAmount(amount, r.currency);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -186,7 +190,6 @@ export function NewComplaint({ receiptId }: { receiptId: string }) {
                 name="amount"
                 inputMode="decimal"
                 value={amount}
-                placeholder={demandType === 'refund' ? (r.amountMinor / 100).toFixed(2) : ''}
                 onChange={(e) => setAmount(e.target.value)}
               />
             )}

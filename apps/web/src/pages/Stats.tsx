@@ -5,7 +5,7 @@ import { TIME_ZONE, useI18n } from '../i18n';
 import { useSignedIn } from '../session';
 import { ByDayChart, DistrictChart } from '../components/Charts';
 import type { DistrictRow } from '../components/Charts';
-import { Card, ErrorNotice, Loading, Notice } from '../components/ui';
+import { Card, ErrorNotice, Loading, Notice, Rate } from '../components/ui';
 import type { Office, Page, SelfResolution, Ticket } from '../types';
 
 /** YYYY-MM-DD in Shanghai, `daysBack` days before today. */
@@ -38,7 +38,7 @@ function districtsOf(scope: string[] | null, offices: Office[], tickets: Ticket[
 export function Stats() {
   const session = useSignedIn();
   const { role, merchantId, officeId } = session.claims;
-  const { t, percent, number } = useI18n();
+  const { t, number } = useI18n();
   const [days, setDays] = useState(30);
   const from = shanghaiDay(days - 1);
   const to = shanghaiDay(0);
@@ -111,15 +111,21 @@ export function Stats() {
           <ul className="kpis" data-testid="kpis">
             <li className="kpi kpi-main">
               <span className="kpi-label">{t('stats.rate')}</span>
-              <span className="kpi-value">{percent(r.rate)}</span>
+              <span className="kpi-value">
+                <Rate rate={r.rate} />
+              </span>
             </li>
             <li className="kpi kpi-main" data-testid="kpi-verified">
               <span className="kpi-label">{t('stats.verifiedRate')}</span>
-              <span className="kpi-value">{percent(r.verifiedRate ?? null)}</span>
+              <span className="kpi-value">
+                <Rate rate={r.verifiedRate} />
+              </span>
             </li>
             <li className="kpi">
               <span className="kpi-label">{t('stats.onTime')}</span>
-              <span className="kpi-value">{percent(r.merchantOnTimeResponseRate)}</span>
+              <span className="kpi-value">
+                <Rate rate={r.merchantOnTimeResponseRate} />
+              </span>
             </li>
             <li className="kpi">
               <span className="kpi-label">{t('stats.selfResolved')}</span>

@@ -11,6 +11,7 @@ import { AppealDecision, ConsumerAppeal } from '../components/Appeal';
 import { CasePacketCard, EvidenceCard, NextSteps } from '../components/Evidence';
 import {
   Card,
+  ConfirmStep,
   Countdown,
   DateTime,
   ErrorNotice,
@@ -43,7 +44,7 @@ interface Extras {
 export function TicketPage({ id }: { id: string }) {
   const session = useSignedIn();
   const role = session.claims.role;
-  const { t, label } = useI18n();
+  const { t, label, demand } = useI18n();
   const [flash, setFlash] = useState<string | null>(null);
 
   // A regulator's GET of a ticket is recorded in the trail: fetch it once, then follow the
@@ -159,7 +160,7 @@ export function TicketPage({ id }: { id: string }) {
                 [
                   t('ticket.demand'),
                   <>
-                    {label('demand', tk.demand.type)}
+                    {demand(tk.demand.type, tk.demand.amountMinor, tk.order.amountMinor)}
                     {tk.demand.amountMinor !== null ? (
                       <>
                         {' '}
@@ -210,7 +211,12 @@ export function TicketPage({ id }: { id: string }) {
         <div className="ticket-col">
           <Card title={t('ticket.trail')}>
             {ex ? (
-              <Trail events={ex.events} verify={ex.verify} offices={offices.data} />
+              <Trail
+                events={ex.events}
+                verify={ex.verify}
+                offices={offices.data}
+                paidMinor={tk.order.amountMinor}
+              />
             ) : (
               <Loading />
             )}
@@ -461,7 +467,10 @@ function RegulatorActions({
   const [reason, setReason] = useState<DeclineReason>('outside_jurisdiction');
   const [detail, setDetail] = useState('');
   const [officeId, setOfficeId] = useState('');
-  const [outcome, setOutcome] = useState<'agreement' | 'failed'>('agreement');
+  // No outcome preselected: the officer chooses, then confirms once more.
+  const [outcome, setOutcome] = useState<'agreement' | 'failed' | null>(null);
+  const [outcomeErrors, setOutcomeErrors] = useState<{ outcome?: string; settlement?: string }>({});
+  const [confirmOutcome, setConfirmOutcome] = useState(false);
   const [note, setNote] = useState('');
   const [settlement, setSettlement] = useState('');
   const others = useMemo(
@@ -595,21 +604,35 @@ function RegulatorActions({
   }
 
   if (tk.status === 'mediating') {
+    const outcomeErrId = 'mediation-outcome-err';
     const submit = (e: FormEvent) => {
       e.preventDefault();
+      const errs: { outcome?: string; settlement?: string } = {};
+      if (!outcome) errs.outcome = t('reg.outcomeRequired');
+      else if (outcome === 'agreement' && !settlement.trim())
+        errs.settlement = t('reg.settlementRequired');
+      setOutcomeErrors(errs);
+      setConfirmOutcome(Object.keys(errs).length === 0);
+    };
+    const record = () =>
       void act.run(async () => {
         const r = await post<Ticket>(`/v1/complaints/${tk.id}/mediation`, {
           outcome,
           ...(note.trim() ? { note: note.trim() } : {}),
-          ...(settlement.trim() ? { settlement: settlement.trim() } : {}),
+          ...(outcome === 'agreement' && settlement.trim()
+            ? { settlement: settlement.trim() }
+            : {}),
         });
+        setConfirmOutcome(false);
         await after(r, t('flash.mediation'));
       });
-    };
     return (
       <Card title={t('reg.mediation')} className="actions">
-        <form className="stack" onSubmit={submit}>
-          <fieldset className="radio-group">
+        <form className="stack" onSubmit={submit} noValidate>
+          <fieldset
+            className={`radio-group${outcomeErrors.outcome ? ' field-invalid' : ''}`}
+            aria-describedby={outcomeErrors.outcome ? outcomeErrId : undefined}
+          >
             <legend>{t('reg.outcome')}</legend>
             {(['agreement', 'failed'] as const).map((o) => (
               <label key={o} className="radio">
@@ -618,21 +641,37 @@ function RegulatorActions({
                   name="outcome"
                   value={o}
                   checked={outcome === o}
-                  onChange={() => setOutcome(o)}
+                  aria-invalid={outcomeErrors.outcome ? true : undefined}
+                  onChange={() => {
+                    setOutcome(o);
+                    setConfirmOutcome(false);
+                    setOutcomeErrors({});
+                  }}
                 />
                 {label('outcome', o)}
               </label>
             ))}
+            {outcomeErrors.outcome ? (
+              <p className="field-error" id={outcomeErrId}>
+                {outcomeErrors.outcome}
+              </p>
+            ) : null}
           </fieldset>
           {outcome === 'agreement' ? (
-            <Field label={t('reg.settlement')}>
+            <Field label={t('reg.settlement')} error={outcomeErrors.settlement}>
               {(p) => (
                 <textarea
                   {...p}
+                  name="settlement"
                   rows={2}
                   maxLength={2000}
+                  required
+                  aria-required="true"
                   value={settlement}
-                  onChange={(e) => setSettlement(e.target.value)}
+                  onChange={(e) => {
+                    setSettlement(e.target.value);
+                    setConfirmOutcome(false);
+                  }}
                 />
               )}
             </Field>
@@ -648,9 +687,25 @@ function RegulatorActions({
               />
             )}
           </Field>
-          <button type="submit" className="btn btn-primary" disabled={act.busy}>
-            {t('reg.recordOutcome')}
-          </button>
+          {confirmOutcome && outcome ? (
+            <ConfirmStep
+              question={t('reg.outcomeSure', { outcome: label('outcome', outcome) })}
+              confirmLabel={t('reg.confirmOutcome')}
+              onConfirm={record}
+              onCancel={() => setConfirmOutcome(false)}
+              busy={act.busy}
+              testId="confirm-outcome"
+            />
+          ) : (
+            <button
+              type="submit"
+              className="btn btn-primary"
+              disabled={act.busy}
+              data-testid="record-outcome"
+            >
+              {t('reg.recordOutcome')}
+            </button>
+          )}
         </form>
         <ErrorNotice error={act.error} />
       </Card>
@@ -670,9 +725,10 @@ function Offers({
   offers: Offer[];
   after: After;
 }) {
-  const { t, label } = useI18n();
+  const { t, label, demand } = useI18n();
   const act = useAction();
   const [rejecting, setRejecting] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
   const [rejectReason, setRejectReason] = useState('');
   const canOffer =
     role === 'merchant' && MERCHANT_PHASE.includes(tk.status) && tk.status !== 'settling';
@@ -704,7 +760,7 @@ function Offers({
         {[...offers].reverse().map((o) => (
           <li key={o.id} className={`offer offer-${o.status}`} data-offer-status={o.status}>
             <div className="offer-main">
-              <strong>{label('demand', o.type)}</strong>
+              <strong>{demand(o.type, o.amountMinor, tk.order.amountMinor)}</strong>
               {o.amountMinor !== null ? (
                 <Money minor={o.amountMinor} currency={tk.order.currency} />
               ) : null}
@@ -744,7 +800,11 @@ function Offers({
                   <button
                     type="button"
                     className="btn btn-primary"
-                    onClick={() => accept(o)}
+                    aria-expanded={confirming === o.id}
+                    onClick={() => {
+                      setRejecting(null);
+                      setConfirming(confirming === o.id ? null : o.id);
+                    }}
                     disabled={act.busy}
                     data-testid="accept-offer"
                   >
@@ -754,12 +814,26 @@ function Offers({
                     type="button"
                     className="btn btn-secondary"
                     aria-expanded={rejecting === o.id}
-                    onClick={() => setRejecting(rejecting === o.id ? null : o.id)}
+                    onClick={() => {
+                      setConfirming(null);
+                      setRejecting(rejecting === o.id ? null : o.id);
+                    }}
                     disabled={act.busy}
                   >
                     {t('offers.reject')}
                   </button>
                 </div>
+                {confirming === o.id ? (
+                  <ConfirmStep
+                    question={t('offers.acceptSure')}
+                    detail={t('offers.acceptFinal')}
+                    confirmLabel={t('offers.confirmAccept')}
+                    onConfirm={() => accept(o)}
+                    onCancel={() => setConfirming(null)}
+                    busy={act.busy}
+                    testId="confirm-accept-offer"
+                  />
+                ) : null}
                 {rejecting === o.id ? (
                   <form className="stack" onSubmit={(e) => reject(e, o)}>
                     <Field label={t('offers.rejectReasonLabel')}>
@@ -960,7 +1034,7 @@ function SettlementCard({
   events: TrailEvent[];
   after: After;
 }) {
-  const { t, label } = useI18n();
+  const { t, label, demand } = useI18n();
   const [disputing, setDisputing] = useState(false);
   const [reason, setReason] = useState('');
   const act = useAction();
@@ -990,7 +1064,7 @@ function SettlementCard({
           [
             t('settlement.offer'),
             <>
-              {label('demand', s.type)}
+              {demand(s.type, s.amountMinor, tk.order.amountMinor)}
               {s.amountMinor !== null ? (
                 <>
                   {' '}
