@@ -107,6 +107,9 @@ describe('worker: deadlines', () => {
     const { ticket } = await openTicket(t);
     expect(await emptyRedis()).toBeGreaterThan(0); // the delayed job was there, and is gone
     const worker = await spawnWorker({ SWEEP_INTERVAL: '1s' });
+    // Measured from when the worker is up (it had no job to wake it: only its sweep can find the
+    // ticket), so a slow boot on a busy machine does not count against the sweep.
+    const ready = Date.now();
     try {
       const due = new Date(ticket.merchantRespondBy).getTime();
       const s = await waitFor(
@@ -118,8 +121,9 @@ describe('worker: deadlines', () => {
       const [row] = await t.db.query('SELECT escalated_at FROM complaints WHERE id = $1', [
         ticket.id,
       ]);
-      // Within one sweep interval (1 s) of the deadline, plus the time the worker took to boot.
-      expect(new Date(row.escalated_at).getTime() - due).toBeLessThan(1000 + 6000);
+      // Within one sweep interval (1 s) of the later of the deadline and the worker's start,
+      // with 2 s for the sweep's own transaction on a loaded machine.
+      expect(new Date(row.escalated_at).getTime() - Math.max(due, ready)).toBeLessThan(1000 + 2000);
     } finally {
       await worker.stop();
     }
