@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { DependencyList } from 'react';
 import { ApiError } from './api';
+import type { Ticket } from './types';
 
 /** The current time, refreshed every `ms` (for countdowns). */
 export function useNow(ms = 1000): number {
@@ -64,4 +65,27 @@ export function useAsync<T>(
 export function randomKey(): string {
   if (typeof crypto !== 'undefined' && 'randomUUID' in crypto) return crypto.randomUUID();
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** What a ticket action does after the API answered: refresh, announce. */
+export type After = (result: Ticket | null, message: string) => Promise<void>;
+
+/** Runs an action, with a busy flag and the API's error kept for display. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = async (fn: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      setError(e);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
 }

@@ -1,35 +1,18 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { post } from '../api';
+import { useAction } from '../hooks';
+import type { After } from '../hooks';
 import { useI18n } from '../i18n';
 import type { Ticket } from '../types';
 import { Card, Countdown, ErrorNotice, Field } from './ui';
-
-type After = (result: Ticket | null, message: string) => Promise<void>;
-
-function useRun() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const run = async (fn: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { busy, error, run };
-}
 
 /** The consumer's Appeal button: on declined / mediation_failed while the window is open. */
 export function ConsumerAppeal({ ticket: tk, after }: { ticket: Ticket; after: After }) {
   const { t, dateTime } = useI18n();
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
-  const act = useRun();
+  const act = useAction();
   if (tk.status === 'appealed' && tk.reviewBy) {
     return (
       <Card title={t('appeal.title')} className="actions">
@@ -94,7 +77,7 @@ export function AppealDecision({ ticket: tk, after }: { ticket: Ticket; after: A
   const { t, label } = useI18n();
   const [outcome, setOutcome] = useState<'upheld' | 'overturned'>('upheld');
   const [note, setNote] = useState('');
-  const act = useRun();
+  const act = useAction();
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void act.run(async () => {

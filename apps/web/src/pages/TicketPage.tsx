@@ -1,7 +1,8 @@
 import { useMemo, useState } from 'react';
 import type { FormEvent, ReactNode } from 'react';
 import { get, getAll, post } from '../api';
-import { useAsync, useNow } from '../hooks';
+import { useAction, useAsync, useNow } from '../hooks';
+import type { After } from '../hooks';
 import { parseAmount, useI18n } from '../i18n';
 import { useLive } from '../live';
 import { Link } from '../router';
@@ -317,28 +318,6 @@ function DeadlineRow({
       {children}
     </div>
   );
-}
-
-type After = (result: Ticket | null, message: string) => Promise<void>;
-
-/** Runs an action, with a busy flag and the API's error kept for display. */
-function useAction() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const run = async (fn: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-      return true;
-    } catch (e) {
-      setError(e);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { busy, error, run };
 }
 
 function ActionsFor(props: {
