@@ -188,18 +188,16 @@ describe('parseNdjsonBatch', () => {
     expect(parseNdjsonBatch('\n\r\n\n')).toEqual([]);
   });
 
-  it('handles 20,000 lines quickly', () => {
+  // Speed is the batch benchmark's business (bench/intake.ts), not a timed unit test.
+  it('parses 20,000 lines, numbering each refused line where it stands', () => {
     const lines: string[] = [];
     for (let i = 0; i < 20_000; i++) {
       lines.push(i % 1000 === 999 ? '{"bad":true}' : line({ tradeNo: `T${i}` }));
     }
-    const started = process.hrtime.bigint();
     const results = parseNdjsonBatch(lines.join('\n'));
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
     expect(results).toHaveLength(20_000);
     expect(results.filter((r) => r.code).map((r) => r.line)).toEqual(
       Array.from({ length: 20 }, (_, k) => (k + 1) * 1000),
     );
-    expect(ms).toBeLessThan(2000);
   });
 });
