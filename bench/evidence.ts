@@ -61,6 +61,10 @@ async function main(): Promise<void> {
   try {
     const api = await stage.startApi({
       ATTACHMENT_MAX_BYTES: String(20 * 1024 * 1024),
+      // Profiling: e.g. BENCH_API_NODE_OPTIONS="-r /path/to/memory-sampler.js".
+      ...(process.env.BENCH_API_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS }
+        : {}),
       // glibc's malloc arenas, as `npm run start:api` sets them (or as given to this command).
       ...(arenas ? { MALLOC_ARENA_MAX: arenas } : {}),
     });
