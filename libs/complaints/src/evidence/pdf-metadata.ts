@@ -66,10 +66,33 @@ async function read(fh: FileHandle, at: number, length: number): Promise<string>
 }
 
 /**
- * The string contents of the dictionary that starts at `text[from]` (`<<`), as [start, end)
- * ranges relative to `text`; null when the dictionary does not close within the text.
+ * The content of the string (literal, with nesting and escapes, or hex) that starts at
+ * `text[i]`, as [start, end) plus the index after it; null when it does not close in the text.
  */
-export function dictStrings(text: string, from: number): [number, number][] | null {
+function stringAt(text: string, i: number): { range: [number, number]; next: number } | null {
+  if (text[i] === '<') {
+    const end = text.indexOf('>', i + 1);
+    return end < 0 ? null : { range: [i + 1, end], next: end + 1 };
+  }
+  let nest = 1;
+  let j = i + 1;
+  for (; j < text.length && nest > 0; j++) {
+    if (text[j] === '\\') j++;
+    else if (text[j] === '(') nest++;
+    else if (text[j] === ')') nest--;
+  }
+  return nest > 0 ? null : { range: [i + 1, j - 1], next: j };
+}
+
+/**
+ * The dictionary that starts at `text[from]` (`<<`): its string contents as [start, end)
+ * ranges, the indirect references among its values (`N G R`, e.g. an Author kept in an object
+ * of its own) and where it ends; null when it does not close within the text.
+ */
+export function dictStrings(
+  text: string,
+  from: number,
+): { ranges: [number, number][]; refs: string[]; end: number } | null {
   const ranges: [number, number][] = [];
   let depth = 0;
   let i = from;
@@ -84,24 +107,17 @@ export function dictStrings(text: string, from: number): [number, number][] | nu
     } else if (c === '>' && text[i + 1] === '>') {
       depth--;
       i += 2;
-      if (depth === 0) return ranges;
-      continue;
-    } else if (c === '<') {
-      const end = text.indexOf('>', i + 1);
-      if (end < 0) return null;
-      ranges.push([i + 1, end]);
-      i = end;
-    } else if (c === '(') {
-      let nest = 1;
-      let j = i + 1;
-      for (; j < text.length && nest > 0; j++) {
-        if (text[j] === '\\') j++;
-        else if (text[j] === '(') nest++;
-        else if (text[j] === ')') nest--;
+      if (depth === 0) {
+        const refs = [...text.slice(from, i).matchAll(/(?<![\d.])(\d+)\s+(\d+)\s+R\b/g)];
+        return { ranges, refs: refs.map((m) => `${m[1]} ${m[2]}`), end: i };
       }
-      if (nest > 0) return null;
-      ranges.push([i + 1, j - 1]);
-      i = j - 1;
+      continue;
+    } else if (c === '<' || c === '(') {
+      const str = stringAt(text, i);
+      if (!str) return null;
+      ranges.push(str.range);
+      i = str.next;
+      continue;
     }
     i++;
   }
@@ -112,6 +128,9 @@ export async function pdfMetadataPatches(path: string): Promise<PdfMetadataScan>
   const found = await locate(path);
   const fh = await open(path, 'r');
   const patches: Patch[] = [];
+  const blank = (at: number, length: number) => {
+    if (length > 0) patches.push({ at, length, fill: 0x20 });
+  };
   let complete = true;
   try {
     for (const ref of found.infoRefs) {
@@ -122,14 +141,21 @@ export async function pdfMetadataPatches(path: string): Promise<PdfMetadataScan>
       }
       for (const at of offsets) {
         const text = await read(fh, at, DICT_WINDOW);
-        const open = /^\d+\s+\d+\s+obj\s*<</.exec(text);
-        const ranges = open ? dictStrings(text, open[0].length - 2) : null;
-        if (!ranges) {
+        const head = /^\d+\s+\d+\s+obj\s*<</.exec(text);
+        const dict = head ? dictStrings(text, head[0].length - 2) : null;
+        if (!dict) {
           complete = false;
           continue;
         }
-        for (const [s, e] of ranges) {
-          if (e > s) patches.push({ at: at + s, length: e - s, fill: 0x20 });
+        for (const [s, e] of dict.ranges) blank(at + s, e - s);
+        // Values kept as objects of their own (pdfkit, many producers): `/Author 14 0 R`.
+        for (const ref of dict.refs) {
+          for (const valueAt of found.objects.get(ref) ?? []) {
+            const value = await read(fh, valueAt, DICT_WINDOW);
+            const m = /^\d+\s+\d+\s+obj\s*(?=\(|<(?!<))/.exec(value);
+            const str = m ? stringAt(value, m[0].length) : null;
+            if (str) blank(valueAt + str.range[0], str.range[1] - str.range[0]);
+          }
         }
       }
     }
