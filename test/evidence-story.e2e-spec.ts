@@ -179,13 +179,10 @@ describe('the evidence demo story (issue 14, "Done when")', () => {
       .send({ outcome: 'overturned', note: 'Reviewing my own decision.' });
     expect(self.status).toBe(403);
     const b = officer('officer-b');
-    const over = await t.http
-      .post(`/v1/complaints/${tk.id}/appeal/decision`)
-      .set(b)
-      .send({
-        outcome: 'overturned',
-        note: 'The close-up shows the defect; the case is accepted for review.',
-      });
+    const over = await t.http.post(`/v1/complaints/${tk.id}/appeal/decision`).set(b).send({
+      outcome: 'overturned',
+      note: 'The close-up shows the defect; the case is accepted for review.',
+    });
     expect(over.status).toBe(200);
     expect(over.body.status).toBe('escalated');
 
