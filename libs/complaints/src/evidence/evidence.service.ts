@@ -36,7 +36,7 @@ const oneWriteSlot = concurrencyLimit(UPLOAD_WRITES_AT_ONCE);
 
 /**
  * Evidence (API.md "Evidence"): uploads streamed into the blob store while they are typed and
- * hashed, photos copied without metadata, the attachment row and its `attachment_added` event
+ * hashed, the other party's copy made without metadata (photos, PDFs, MP4s), the attachment row and its `attachment_added` event
  * written in the same transaction as the bytes — a refused upload leaves no row and no chunk.
  */
 @Injectable()
@@ -59,7 +59,8 @@ export class EvidenceService {
    * Reads the form (one `file`, an optional `note`), then stores it. The file is typed from its
    * first 4 KiB (a refused type stops there) and spooled to a temporary file as it arrives, so a
    * slow client never holds a database connection; then ONE short transaction streams it into
-   * the blob store, adds the stripped copy of a photo, the attachment row and its event.
+   * the blob store, adds the other party's copy (derivative.ts), the attachment row and its
+   * event. At most UPLOAD_WRITES_AT_ONCE of those transactions run at once per process.
    */
   async upload(
     id: string,
