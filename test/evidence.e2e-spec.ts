@@ -308,6 +308,13 @@ describe('evidence (POST/GET /v1/complaints/:id/attachments)', () => {
     const back = await download(tk.id, ok.body.id, shop.staff);
     expect(back.body.length).toBe(MAX_BYTES);
     expect(sha256(back.body)).toBe(sha256(exact));
+    // Exactly two full chunks: the read ends on the empty third, not on a short chunk.
+    const two = Buffer.concat([PDF, Buffer.alloc(2 * 256 * 1024 - PDF.length, 0x21)]);
+    const up2 = await upload(tk.id, tk.consumer).attach('file', two, 'two-chunks.pdf');
+    expect(up2.status).toBe(201);
+    const back2 = await download(tk.id, up2.body.id, shop.staff);
+    expect(back2.body.length).toBe(two.length);
+    expect(sha256(back2.body)).toBe(sha256(two));
   });
 
   it('ATTACHMENT_MAX_COUNT per party per ticket → 422 ATTACHMENT_LIMIT; the other party keeps its own allowance', async () => {

@@ -85,6 +85,24 @@ describe('metadata of PDFs and MP4s, removed in place', () => {
     expect(execFileSync('pdftotext', [to, '-'], { encoding: 'utf8' })).toContain('Invoice 2026-11');
   });
 
+  it('a PDF whose /Info lives in a compressed object stream is reported incomplete; one without metadata gives no copy', async () => {
+    const objstm = Buffer.from(
+      '%PDF-1.5\n1 0 obj\n<< /Type /Catalog >>\nendobj\n' +
+        'trailer\n<< /Root 1 0 R /Info 7 0 R >>\n%%EOF\n',
+    );
+    await writeFile(join(dir, 'objstm.pdf'), objstm);
+    expect(await stripPdfFile(join(dir, 'objstm.pdf'), join(dir, 'objstm-out.pdf'))).toEqual({
+      written: false,
+      complete: false,
+    });
+    const bare = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n');
+    await writeFile(join(dir, 'bare.pdf'), bare);
+    expect(await stripPdfFile(join(dir, 'bare.pdf'), join(dir, 'bare-out.pdf'))).toEqual({
+      written: false,
+      complete: true,
+    });
+  });
+
   it('dictStrings finds literal (nested, escaped) and hex strings, and nothing in a dictionary that does not close', () => {
     const d =
       '<< /Author (a (b) \\) c) /Title <FEFF0041> /N << /X (y) >> /Creator 14 0 R >> trailing (z)';
