@@ -1,15 +1,19 @@
 /*
  * `npm run bench:evidence` — memory of evidence uploads (issue 14): ten 20 MB files uploaded at
- * once to the BUILT API (as `npm run start:api` runs it), then downloaded at once; reports the
- * API's peak resident set size (VmHWM) against the 250 MB target. Not a timed test.
+ * once to the BUILT API (as `npm run start:api` runs it: its V8 flags and MALLOC_ARENA_MAX),
+ * then downloaded at once. Reports the API's peak resident set size (VmHWM) of each phase — the
+ * peak is reset between phases (/proc/<pid>/clear_refs) — against the 250 MB target and
+ * against the baseline of the same process in the same run: its peak from boot through a
+ * the setup requests, before any upload. Not a timed test.
  * Options: --no-build, --keep-db, --photos N (how many of the ten are photos; default 2).
- * MALLOC_ARENA_MAX=N in the environment overrides the value `start:api` ships with.
+ * MALLOC_ARENA_MAX=N in the environment overrides the value `start:api` ships with;
+ * BENCH_API_NODE_OPTIONS adds NODE_OPTIONS to the API (e.g. `-r <a memory sampler>`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { signHmac } from '../libs/receipts/src/verifiers/test-signers';
 import { ensureBuilt } from './lib/apps';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, log } from './lib/cli';
 import type { Options } from './lib/cli';
@@ -39,6 +43,23 @@ async function photo(): Promise<Buffer> {
     .toBuffer();
 }
 
+/** V8 flags of `npm run start:api` other than the heap limit (the stage passes that one). */
+function shippedV8Flags(startApi: string): string[] {
+  return (startApi.match(/--[\w-]+=\S+/g) ?? []).filter(
+    (f) => !f.startsWith('--max-old-space-size='),
+  );
+}
+
+/** Resets the peak RSS (VmHWM) of a process to its current RSS (Linux, own processes). */
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const photos = argv.includes('--photos') ? Number(argv[argv.indexOf('--photos') + 1]) : 2;
@@ -59,8 +80,13 @@ async function main(): Promise<void> {
   log(`MALLOC_ARENA_MAX=${arenas ?? '(glibc default)'}`);
   const stage = await openStage('evidence', opts);
   try {
+    const v8Flags = shippedV8Flags(pkg.scripts['start:api'] ?? '');
+    const nodeOptions = [...v8Flags, process.env.BENCH_API_NODE_OPTIONS ?? ''].join(' ').trim();
+    log(`API flags as shipped: ${v8Flags.join(' ') || '(none besides the heap limit)'}`);
     const api = await stage.startApi({
       ATTACHMENT_MAX_BYTES: String(20 * 1024 * 1024),
+      // start:api's V8 flags (e.g. --max-semi-space-size), through NODE_OPTIONS.
+      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
       // glibc's malloc arenas, as `npm run start:api` sets them (or as given to this command).
       ...(arenas ? { MALLOC_ARENA_MAX: arenas } : {}),
     });
@@ -110,8 +136,10 @@ async function main(): Promise<void> {
           : { name: `scan-${i}.pdf`, type: 'application/pdf', bytes: pdfOf(FILE_BYTES) },
       );
     }
-    const idle = api.peakRssMb();
-    log(`API peak RSS before: ${idle} MB; uploading ${FILES} files at once…`);
+    const baseline = api.peakRssMb();
+    log(
+      `API peak RSS from boot to now (baseline): ${baseline} MB; uploading ${FILES} files at once…`,
+    );
     const started = Date.now();
     const results = await Promise.all(
       files.map(async (f) => {
@@ -129,13 +157,15 @@ async function main(): Promise<void> {
       }),
     );
     const uploadMs = Date.now() - started;
-    const afterUpload = api.peakRssMb();
+    const uploadPeak = api.peakRssMb();
     for (const r of results) {
       log(
         `${r.name} (${(r.bytes.length / 1048576).toFixed(1)} MB): ${r.status}${r.ok ? '' : ` ${JSON.stringify(r.body)}`}`,
       );
     }
-    log(`uploads: ${uploadMs} ms; API peak RSS ${afterUpload} MB`);
+    log(`uploads: ${uploadMs} ms; API peak RSS ${uploadPeak} MB`);
+    const reset = resetPeak(api.pid);
+    const beforeDownload = api.peakRssMb();
     const downStarted = Date.now();
     await Promise.all(
       results
@@ -154,11 +184,27 @@ async function main(): Promise<void> {
             throw new Error(`${r.name}: downloaded bytes differ`);
         }),
     );
-    const afterDownload = api.peakRssMb();
-    log(`downloads: ${Date.now() - downStarted} ms; API peak RSS ${afterDownload} MB`);
+    const downloadPeak = api.peakRssMb();
+    const downloadMs = Date.now() - downStarted;
+    log(
+      `downloads: ${downloadMs} ms; API peak RSS ${downloadPeak} MB` +
+        (reset ? ` (peak reset to ${beforeDownload} MB before them)` : ' (peak not resettable)'),
+    );
     const failed = results.filter((r) => !r.ok).length;
-    const verdict =
-      afterDownload !== null && afterDownload <= TARGET_MB && !failed ? 'MET' : 'MISSED';
+    const over = (mb: number | null) => (mb === null || baseline === null ? null : mb - baseline);
+    const meets = (mb: number | null) => mb !== null && mb <= TARGET_MB;
+    const verdict = meets(uploadPeak) && meets(downloadPeak) && !failed ? 'MET' : 'MISSED';
+    console.log(
+      [
+        '',
+        `| phase (${FILES} × 20 MB, ${photos} photos) | peak RSS MB | over baseline | target ≤ ${TARGET_MB} MB |`,
+        '|---|---:|---:|---|',
+        `| baseline: boot + setup requests, no upload | ${baseline} | – | ${meets(baseline) ? 'met' : 'MISSED'} |`,
+        `| ten uploads at once (${uploadMs} ms) | ${uploadPeak} | +${over(uploadPeak)} | ${meets(uploadPeak) ? 'met' : 'MISSED'} |`,
+        `| ten downloads at once (${downloadMs} ms) | ${downloadPeak} | +${over(downloadPeak)} | ${meets(downloadPeak) ? 'met' : 'MISSED'} |`,
+        '',
+      ].join('\n'),
+    );
     console.log(
       JSON.stringify(
         {
@@ -166,7 +212,10 @@ async function main(): Promise<void> {
           photos,
           fileMb: 20,
           uploadMs,
-          peakRssMb: { idle, afterUpload, afterDownload },
+          downloadMs,
+          apiFlags: v8Flags,
+          peakRssMb: { baseline, uploads: uploadPeak, downloads: downloadPeak },
+          peakResetBetweenPhases: reset,
           targetMb: TARGET_MB,
           failed,
           verdict,

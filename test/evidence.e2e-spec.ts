@@ -1,6 +1,14 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import sharp from 'sharp';
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
+import {
+  AUTHOR,
+  DEVICE,
+  GPS_XMP,
+  LAT_LON,
+  mp4WithLocation,
+  pdfWithMetadata,
+} from './helpers/evidence-samples';
 import { createOffice, createShop, Shop, ticketIn } from './factories/complaint.factory';
 
 const MAX_BYTES = 600_000; // three 256 KiB chunks
@@ -203,6 +211,52 @@ describe('evidence (POST/GET /v1/complaints/:id/attachments)', () => {
     });
   });
 
+  it("a PDF's author/device/XMP GPS and an MP4's location and device reach the other party removed; the original keeps them and the trail's hash", async () => {
+    const tk = await ticketIn(t, shop, 'in_negotiation');
+    const pdf = await pdfWithMetadata();
+    const { file: mp4, chunkOffset, frame } = mp4WithLocation();
+    expect(pdf.toString('latin1')).toContain(GPS_XMP);
+    expect(mp4.toString('latin1')).toContain(LAT_LON);
+
+    for (const [bytes, name, secrets] of [
+      [pdf, 'invoice.pdf', [AUTHOR, GPS_XMP, DEVICE]],
+      [mp4, 'unboxing.mp4', [LAT_LON, DEVICE]],
+    ] as const) {
+      const up = await upload(tk.id, tk.consumer).attach('file', bytes, name);
+      expect(up.status).toBe(201);
+      expect(up.body).toMatchObject({
+        sha256: sha256(bytes),
+        size: bytes.length,
+        metadataStripped: true,
+      });
+      const added = (await events(tk.id, tk.consumer)).find(
+        (e) => e.type === 'attachment_added' && e.data.attachmentId === up.body.id,
+      );
+      expect(added?.data.sha256).toBe(sha256(bytes));
+
+      const m = await download(tk.id, up.body.id, shop.staff);
+      expect(m.status).toBe(200);
+      expect(m.headers['x-hejie-original']).toBe('false');
+      const served: Buffer = m.body;
+      expect(served.length).toBe(bytes.length); // rewritten in place: offsets stay valid
+      expect(m.headers['repr-digest']).toBe(
+        `sha-256=:${createHash('sha256').update(served).digest('base64')}:`,
+      );
+      for (const secret of secrets) {
+        expect(served.toString('latin1')).not.toContain(secret);
+        expect(served.toString('utf8')).not.toContain(secret);
+      }
+      // The uploader gets the original, with the hash on the trail (the office too: above).
+      const o = await download(tk.id, up.body.id, tk.consumer, '?original=true');
+      expect(sha256(o.body)).toBe(sha256(bytes));
+      expect((o.body as Buffer).toString('latin1')).toContain(secrets[0]);
+      expect((await download(tk.id, up.body.id, shop.staff, '?original=true')).status).toBe(403);
+      if (name.endsWith('.mp4')) {
+        expect(served.subarray(chunkOffset, chunkOffset + frame.length)).toEqual(frame);
+      }
+    }
+  });
+
   it('types come from the bytes: a .jpg that is text is 415 and stores nothing; PDF and MP4 pass whatever their names', async () => {
     const tk = await ticketIn(t, shop, 'awaiting_merchant');
     const text = Buffer.from(
@@ -254,6 +308,13 @@ describe('evidence (POST/GET /v1/complaints/:id/attachments)', () => {
     const back = await download(tk.id, ok.body.id, shop.staff);
     expect(back.body.length).toBe(MAX_BYTES);
     expect(sha256(back.body)).toBe(sha256(exact));
+    // Exactly two full chunks: the read ends on the empty third, not on a short chunk.
+    const two = Buffer.concat([PDF, Buffer.alloc(2 * 256 * 1024 - PDF.length, 0x21)]);
+    const up2 = await upload(tk.id, tk.consumer).attach('file', two, 'two-chunks.pdf');
+    expect(up2.status).toBe(201);
+    const back2 = await download(tk.id, up2.body.id, shop.staff);
+    expect(back2.body.length).toBe(two.length);
+    expect(sha256(back2.body)).toBe(sha256(two));
   });
 
   it('ATTACHMENT_MAX_COUNT per party per ticket → 422 ATTACHMENT_LIMIT; the other party keeps its own allowance', async () => {

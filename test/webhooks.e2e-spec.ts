@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -351,6 +351,62 @@ describe('merchant webhooks (real worker process, real HTTP receiver)', () => {
         .expect(409)
         .expect((r) => expect(r.body.code).toBe('INVALID_TRANSITION'));
     }, 60_000);
+  });
+
+  describe("a consumer's evidence", () => {
+    it('complaint.attachment_added carries the id, type, size and sha256 — not the bytes, not a link; the merchant’s own upload is not echoed', async () => {
+      const m = await shop(t, `${receiver.url}/flaky`);
+      const { ticket, consumer } = await openTicket(t, m.accountId);
+      // A file whose bytes would show in the payload if they were ever put there.
+      const marker = 'EVIDENCE-BYTES-MARKER';
+      const pdf = Buffer.from(
+        `%PDF-1.4\n% ${marker}\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n`,
+      );
+      const up = await t.http
+        .post(`/v1/complaints/${ticket.id}/attachments`)
+        .set(consumer)
+        .attach('file', pdf, 'receipt.pdf')
+        .expect(201);
+      await t.http
+        .post(`/v1/complaints/${ticket.id}/attachments`)
+        .set(m.staff)
+        .attach('file', pdf, 'merchant-reply.pdf')
+        .expect(201);
+
+      await waitFor(
+        async () => ofType(receiver, 'complaint.attachment_added', ticket.id),
+        (rs) => rs.some((r) => r.status === 204),
+        20_000,
+      );
+      const [delivered] = ofType(receiver, 'complaint.attachment_added', ticket.id).filter(
+        (r) => r.status === 204,
+      );
+      expect(signatureValid(m.merchant.webhookSecret, delivered)).toBe(true);
+      const body = JSON.parse(delivered.body);
+      expect(body).toMatchObject({
+        type: 'complaint.attachment_added',
+        eventSeq: 2,
+        complaint: { id: ticket.id },
+        data: {
+          attachmentId: up.body.id,
+          contentType: 'application/pdf',
+          size: pdf.length,
+          sha256: createHash('sha256').update(pdf).digest('hex'),
+        },
+      });
+      expect(delivered.body).not.toContain(marker);
+      expect(delivered.body).not.toContain(pdf.toString('base64').slice(0, 24));
+      expect(delivered.body).not.toMatch(/https?:\/\/|token|attachments\//i);
+      // Only the consumer's upload was queued (the merchant's own is not echoed back).
+      const rows = await t.db.query(
+        'SELECT event_seq, type FROM webhook_deliveries WHERE complaint_id = $1 ORDER BY event_seq',
+        [ticket.id],
+      );
+      expect(rows).toEqual([
+        { event_seq: 1, type: 'complaint.created' },
+        { event_seq: 2, type: 'complaint.attachment_added' },
+      ]);
+    }, 30_000);
   });
 
   describe('who sees the deliveries', () => {

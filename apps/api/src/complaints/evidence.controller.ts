@@ -66,7 +66,7 @@ export class EvidenceController {
   @ApiOperation({
     summary: 'Attach evidence (photo, screenshot, PDF, short video)',
     description:
-      'multipart/form-data with one part `file` and an optional text part `note`. Streamed into storage (never held whole in memory) while it is typed from its bytes (JPEG, PNG, WebP, PDF, MP4; else 415) and hashed; the sha256 goes onto the trail (`attachment_added`). Photos are also stored re-encoded without EXIF/XMP (GPS, device), the copy the other party downloads. ATTACHMENT_MAX_BYTES per file (413, refused before reading when Content-Length is over it), ATTACHMENT_MAX_COUNT per party (consumer, merchant, office) per ticket (422 ATTACHMENT_LIMIT). Refused on closed tickets (409) except during an appeal. A refused upload stores nothing.',
+      'multipart/form-data with one part `file` and an optional text part `note`. Streamed into storage (never held whole in memory) while it is typed from its bytes (JPEG, PNG, WebP, PDF, MP4; else 415) and hashed; the sha256 goes onto the trail (`attachment_added`). Photos are also stored re-encoded without EXIF/XMP (GPS, device), PDFs without their document information strings and XMP, MP4s without their udta/meta boxes (location ©xyz, device): the copy the other party downloads. At most two uploads per API process are written to the database at once; the others wait their turn with their file already on disk (never refused for it). ATTACHMENT_MAX_BYTES per file (413, refused before reading when Content-Length is over it), ATTACHMENT_MAX_COUNT per party (consumer, merchant, office) per ticket (422 ATTACHMENT_LIMIT). Refused on closed tickets (409) except during an appeal. A refused upload stores nothing.',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadAttachmentForm })
@@ -120,7 +120,7 @@ export class EvidenceController {
   @ApiOperation({
     summary: 'Download an attachment',
     description:
-      'The bytes, streamed, with Content-Type, Content-Disposition: attachment (RFC 6266, UTF-8 filename*), X-Content-Type-Options: nosniff and Repr-Digest (sha-256 of the bytes served). A photo goes to the other party without its metadata; its uploader’s party gets the original, and `original=true` gives the original to the uploader’s party and the office (regulators, admins): the other party gets 403 FORBIDDEN. PDFs and videos are served as uploaded.',
+      'The bytes, streamed, with Content-Type, Content-Disposition: attachment (RFC 6266, UTF-8 filename*), X-Content-Type-Options: nosniff and Repr-Digest (sha-256 of the bytes served). A photo, PDF or MP4 goes to the other party without its location/device metadata (see metadataStripped); its uploader’s party gets the original, and `original=true` gives the original to the uploader’s party and the office (regulators, admins): the other party gets 403 FORBIDDEN.',
   })
   @ApiQuery({ name: 'original', required: false, enum: ['true', 'false'] })
   @ApiProduces('image/jpeg', 'image/png', 'image/webp', 'application/pdf', 'video/mp4')

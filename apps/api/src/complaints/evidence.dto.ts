@@ -30,7 +30,7 @@ export class AttachmentResponse {
   @ApiProperty({ nullable: true, type: String }) note: string | null;
   @ApiProperty({
     description:
-      'photos: the copy served to the other party was re-encoded without EXIF/XMP (no GPS, no device)',
+      'the other party gets a copy without location/device metadata: photos re-encoded without EXIF/XMP/IPTC; PDFs with their document information strings blanked and XMP emptied; MP4s with their udta/meta boxes turned into free boxes (same length). false: nothing was found to remove (PDF, MP4) and the other party gets the original',
   })
   metadataStripped: boolean;
 }

@@ -32,8 +32,9 @@ export function mayAttach(status: string): boolean {
 }
 
 /**
- * The stored original of a photo (with its EXIF/XMP: GPS, device) goes to its uploader's party
- * and to the office (regulators, admins); the other party only gets the stripped copy.
+ * The stored original of a photo, PDF or MP4 (with its metadata: GPS, device, author) goes to
+ * its uploader's party and to the office (regulators, admins); the other party only gets the
+ * copy without metadata.
  */
 export function mayFetchOriginal(actor: Pick<Actor, 'role'>, uploader: EvidenceParty): boolean {
   return partyOf(actor) === 'office' || partyOf(actor) === uploader;

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -12,134 +10,33 @@ import { DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { Actor, HejieConfig } from '@app/shared';
 import { ComplaintRow, canSee } from '../complaint.row';
 import { ComplaintsService } from '../complaints.service';
-import { BLOB_STORE } from './blob-store';
+import { AttachmentDownload, AttachmentRow, AttachmentView, viewOf } from './attachment.view';
+import { BLOB_STORE, CHUNK_BYTES } from './blob-store';
 import type { BlobStore } from './blob-store';
+import { writeOtherPartyCopy } from './derivative';
 import {
   EvidenceParty,
   EvidenceType,
-  PHOTO_TYPES,
   cleanFilename,
   mayAttach,
   mayFetchOriginal,
   partyOf,
 } from './evidence-policy';
-import { onePhotoAtATime, sniffed, stripPhotoFile } from './media';
-
-/** One part of a multipart body, as the HTTP layer hands it over (fields and files in order). */
-export type UploadPart =
-  | {
-      type: 'file';
-      fieldname: string;
-      filename?: string;
-      /** The part's bytes; `truncated` once the size limit cut it. */
-      file: AsyncIterable<Buffer> & Readable & { truncated?: boolean };
-    }
-  | { type: 'field'; fieldname: string; value: unknown; valueTruncated?: boolean };
-
-export interface AttachmentView {
-  id: string;
-  filename: string;
-  contentType: string;
-  size: number;
-  /** sha256 (hex) of the original, as on the trail's attachment_added event. */
-  sha256: string;
-  uploadedBy: { role: string };
-  at: string;
-  note: string | null;
-  /** Photos: the copy served to the other party has no location/device metadata. */
-  metadataStripped: boolean;
-}
-
-interface AttachmentRow {
-  id: string;
-  complaint_id: string;
-  party: EvidenceParty;
-  uploaded_by_role: string;
-  uploaded_by: string;
-  filename: string;
-  content_type: string;
-  size: string;
-  sha256: string;
-  blob_id: string;
-  stripped_blob_id: string | null;
-  stripped_size: string | null;
-  stripped_sha256: string | null;
-  note: string | null;
-  event_seq: number;
-  created_at: Date;
-}
-
-/** A download: the bytes to stream and the headers that describe them. */
-export interface AttachmentDownload {
-  stream: Readable;
-  contentType: string;
-  filename: string;
-  size: number;
-  sha256: string;
-  original: boolean;
-}
-
-const NOTE_MAX = 2000;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-function badRequest(field: string, message: string): DomainError {
-  return new DomainError('VALIDATION_FAILED', `${field}: ${message}`, {}, [{ field, message }]);
-}
-
-/** The photo re-encoded without metadata (one at a time per process); decoding errors → 415. */
-async function stripPhoto(from: string, to: string, type: EvidenceType): Promise<void> {
-  try {
-    await onePhotoAtATime(() => stripPhotoFile(from, to, type));
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    if (/pixel limit/i.test(msg)) {
-      throw new DomainError(
-        'PAYLOAD_TOO_LARGE',
-        'the photo has too many pixels to be re-encoded without its metadata',
-      );
-    }
-    throw new DomainError(
-      'UNSUPPORTED_MEDIA_TYPE',
-      `the photo could not be decoded (${msg.slice(0, 200)})`,
-    );
-  }
-}
+import { UploadPart, spoolForm } from './upload-form';
+import { concurrencyLimit } from './work-queue';
 
 /**
- * A body that is not well-formed multipart (no boundary, cut short, a broken part header) is
- * the client's error: busboy reports it as a plain Error. Domain errors, Fastify's own (FST_*,
- * mapped by the problem filter) and system errors (a full disk: E…) pass through.
+ * Uploads written to the database at once per process (the others wait their turn, with their
+ * file already on disk: a queued upload holds no memory and no connection). Each write keeps a
+ * read buffer, a chunk and its bind message in flight (~1 MB); ten at once also meant ten
+ * pooled connections busy and the heap growing faster than it was collected.
  */
-function asClientError(e: unknown): unknown {
-  if (e instanceof DomainError) return e;
-  const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && (code.startsWith('FST_') || /^E[A-Z]+$/.test(code))) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  return new DomainError('VALIDATION_FAILED', `malformed multipart body: ${message.slice(0, 200)}`);
-}
-
-async function* clientErrors<T>(parts: AsyncIterable<T>): AsyncGenerator<T> {
-  try {
-    yield* parts;
-  } catch (e) {
-    throw asClientError(e);
-  }
-}
-
-function readNote(part: Extract<UploadPart, { type: 'field' }>): string | null {
-  if (typeof part.value !== 'string' || part.valueTruncated) {
-    throw badRequest('note', `text of at most ${NOTE_MAX} characters`);
-  }
-  if (part.value.length > NOTE_MAX) throw badRequest('note', `at most ${NOTE_MAX} characters`);
-  if (part.value.includes('\u0000') || LONE_SURROGATE.test(part.value)) {
-    throw badRequest('note', 'contains U+0000 or an unpaired surrogate');
-  }
-  return part.value.trim() === '' ? null : part.value;
-}
+export const UPLOAD_WRITES_AT_ONCE = 2;
+const oneWriteSlot = concurrencyLimit(UPLOAD_WRITES_AT_ONCE);
 
 /**
  * Evidence (API.md "Evidence"): uploads streamed into the blob store while they are typed and
- * hashed, photos copied without metadata, the attachment row and its `attachment_added` event
+ * hashed, the other party's copy made without metadata (photos, PDFs, MP4s), the attachment row and its `attachment_added` event
  * written in the same transaction as the bytes — a refused upload leaves no row and no chunk.
  */
 @Injectable()
@@ -162,60 +59,28 @@ export class EvidenceService {
    * Reads the form (one `file`, an optional `note`), then stores it. The file is typed from its
    * first 4 KiB (a refused type stops there) and spooled to a temporary file as it arrives, so a
    * slow client never holds a database connection; then ONE short transaction streams it into
-   * the blob store, adds the stripped copy of a photo, the attachment row and its event.
+   * the blob store, adds the other party's copy (derivative.ts), the attachment row and its
+   * event. At most UPLOAD_WRITES_AT_ONCE of those transactions run at once per process.
    */
   async upload(
     id: string,
     actor: Actor,
     parts: AsyncIterable<UploadPart>,
   ): Promise<AttachmentView> {
-    const maxBytes = this.config.attachmentMaxBytes;
     const spool = await mkdtemp(join(tmpdir(), 'hejie-upload-'));
     try {
-      const path = join(spool, 'file');
-      let type: EvidenceType | undefined;
-      let spooled = false;
-      let rawName: string | undefined;
-      let note: string | null = null;
-      for await (const part of clientErrors(parts)) {
-        if (part.type === 'file') {
-          if (part.fieldname !== 'file' || spooled) {
-            part.file.resume();
-            throw badRequest(part.fieldname, 'exactly one file part, named "file", is expected');
-          }
-          try {
-            await pipeline(
-              Readable.from(sniffed(part.file, (t) => (type = t))),
-              createWriteStream(path, { flags: 'wx' }),
-            );
-          } catch (e) {
-            part.file.resume(); // discard the rest, so the client reads our answer
-            throw asClientError(e);
-          }
-          if (part.file.truncated) {
-            throw new DomainError('PAYLOAD_TOO_LARGE', `the file exceeds ${maxBytes} bytes`, {
-              maxBytes,
-            });
-          }
-          spooled = true;
-          rawName = part.filename;
-        } else if (part.fieldname === 'note') {
-          note = readNote(part);
-        } else {
-          throw badRequest(part.fieldname, 'unknown part (expected "file" and optional "note")');
-        }
-      }
-      if (!spooled || !type) throw badRequest('file', 'a file part is required');
-      // A photo's copy without metadata is made before the transaction opens (CPU, not locks).
-      const stripped = PHOTO_TYPES.includes(type) ? join(spool, 'stripped') : null;
-      if (stripped) await stripPhoto(path, stripped, type);
-      return await this.persist(
-        id,
-        actor,
-        { path, stripped },
-        type,
-        cleanFilename(rawName, type),
-        note,
+      const form = await spoolForm(parts, join(spool, 'file'), this.config.attachmentMaxBytes);
+      const copy = join(spool, 'stripped');
+      const stripped = (await writeOtherPartyCopy(form.path, copy, form.type)) ? copy : null;
+      return await oneWriteSlot(() =>
+        this.persist(
+          id,
+          actor,
+          { path: form.path, stripped },
+          form.type,
+          cleanFilename(form.rawName, form.type),
+          form.note,
+        ),
       );
     } finally {
       await rm(spool, { recursive: true, force: true });
@@ -235,10 +100,10 @@ export class EvidenceService {
     const attachmentId = randomUUID();
     const party = partyOf(actor);
     return this.db.transaction(async (tx) => {
-      const blob = await this.store.put(tx, createReadStream(files.path), { maxBytes });
-      const stripped = files.stripped
-        ? await this.store.put(tx, createReadStream(files.stripped))
-        : null;
+      // Read in chunk-sized buffers: the store writes each as it comes, without joining.
+      const read = (path: string) => createReadStream(path, { highWaterMark: CHUNK_BYTES });
+      const blob = await this.store.put(tx, read(files.path), { maxBytes });
+      const stripped = files.stripped ? await this.store.put(tx, read(files.stripped)) : null;
       let at = new Date();
       await this.complaints.recordEvent(tx, id, actor, async (t, now, ltx) => {
         // Under the ticket's row lock: the state and the count cannot change meanwhile.
@@ -386,18 +251,4 @@ export class EvidenceService {
       throw new DomainError('NOT_FOUND', `complaint ${id} not found`);
     return row;
   }
-}
-
-function viewOf(r: AttachmentRow): AttachmentView {
-  return {
-    id: r.id,
-    filename: r.filename,
-    contentType: r.content_type,
-    size: Number(r.size),
-    sha256: r.sha256,
-    uploadedBy: { role: r.uploaded_by_role },
-    at: r.created_at.toISOString(),
-    note: r.note,
-    metadataStripped: r.stripped_blob_id !== null,
-  };
 }

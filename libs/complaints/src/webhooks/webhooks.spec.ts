@@ -59,6 +59,9 @@ describe('which events a merchant is told about', () => {
     expect(webhookTypeOf(ev('message', 'system'))).toBeNull();
     expect(webhookTypeOf(ev('message', 'regulator'))).toBeNull();
     expect(webhookTypeOf(ev('regulator_viewed', 'regulator'))).toBeNull();
+    expect(webhookTypeOf(ev('attachment_added', 'merchant'))).toBeNull();
+    expect(webhookTypeOf(ev('attachment_added', 'regulator'))).toBeNull();
+    expect(webhookTypeOf(ev('attachment_added', 'consumer'))).toBe('complaint.attachment_added');
   });
 });
 
