@@ -14,6 +14,7 @@ import { MailService } from './mail/mail.service';
 import { OutboxRetentionService } from './outbox/outbox-retention.service';
 import { CalendarService } from './calendar/calendar.service';
 import { RulesService } from './rules/rules.service';
+import { TicketReads } from './reads/ticket-reads';
 
 /** Needs QueueRootModule (BullMQ's connection) in the application that imports it. */
 @Module({
@@ -30,6 +31,7 @@ import { RulesService } from './rules/rules.service';
     OutboxRetentionService,
     CalendarService,
     RulesService,
+    TicketReads,
     { provide: CLOCK, useValue: systemClock },
   ],
   exports: [
@@ -44,6 +46,7 @@ import { RulesService } from './rules/rules.service';
     OutboxRetentionService,
     CalendarService,
     RulesService,
+    TicketReads,
     BullModule,
     CLOCK,
   ],

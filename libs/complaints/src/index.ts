@@ -16,3 +16,4 @@ export * from './evidence';
 export * from './case-packet';
 export * from './appeals';
 export * from './trail/checkpoints';
+export * from './reads/ticket-reads';
