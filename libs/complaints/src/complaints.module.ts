@@ -15,6 +15,7 @@ import { OutboxRetentionService } from './outbox/outbox-retention.service';
 import { CalendarService } from './calendar/calendar.service';
 import { RulesService } from './rules/rules.service';
 import { TicketReads } from './reads/ticket-reads';
+import { TicketFeed } from './feed/ticket-feed';
 
 /** Needs QueueRootModule (BullMQ's connection) in the application that imports it. */
 @Module({
@@ -32,6 +33,7 @@ import { TicketReads } from './reads/ticket-reads';
     CalendarService,
     RulesService,
     TicketReads,
+    TicketFeed,
     { provide: CLOCK, useValue: systemClock },
   ],
   exports: [
@@ -47,6 +49,7 @@ import { TicketReads } from './reads/ticket-reads';
     CalendarService,
     RulesService,
     TicketReads,
+    TicketFeed,
     BullModule,
     CLOCK,
   ],

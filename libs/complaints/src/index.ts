@@ -17,3 +17,4 @@ export * from './case-packet';
 export * from './appeals';
 export * from './trail/checkpoints';
 export * from './reads/ticket-reads';
+export * from './feed';
