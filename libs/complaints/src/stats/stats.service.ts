@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ReadRouter } from '@app/database';
+import { MerchantReads, OfficeReads } from '@app/directory';
 import { DataSource } from 'typeorm';
 import { CLOCK, DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { Actor, Clock, HejieConfig } from '@app/shared';
@@ -188,10 +189,8 @@ export class StatsService {
 
   /** Public merchant credit from all of the merchant's rollups. */
   async credit(merchantId: string): Promise<CreditReport> {
-    const [m]: unknown[] = await this.db.query('SELECT 1 FROM merchants WHERE id = $1', [
-      merchantId,
-    ]);
-    if (!m) throw new DomainError('NOT_FOUND', `merchant ${merchantId} not found`);
+    if (!(await MerchantReads.exists(this.db, merchantId)))
+      throw new DomainError('NOT_FOUND', `merchant ${merchantId} not found`);
     const [sums]: SumRow[] = await this.db.query(
       `SELECT ${SUMS} FROM stats_daily s WHERE s.merchant_id = $1`,
       [merchantId],
@@ -267,21 +266,27 @@ export class StatsService {
     } else if (actor.role !== 'admin') {
       throw new DomainError('FORBIDDEN', 'this list is for regulators and admins');
     }
-    const rows: { merchant_id: string; name: string; escalations: number }[] = await this.db.query(
-      `SELECT s.merchant_id, m.name, sum(${ESCALATED})::int AS escalations
-         FROM stats_daily s JOIN merchants m ON m.id = s.merchant_id
+    const rows: { merchant_id: string; escalations: number }[] = await this.db.query(
+      `SELECT s.merchant_id, sum(${ESCALATED})::int AS escalations
+         FROM stats_daily s
         WHERE s.day >= $1 ${scope}
-        GROUP BY s.merchant_id, m.name
+        GROUP BY s.merchant_id
        HAVING sum(${ESCALATED}) >= $2
         ORDER BY escalations DESC, s.merchant_id LIMIT 200`,
       params,
     );
-    return rows.map((r) => ({
-      merchantId: r.merchant_id,
-      name: r.name,
-      escalations: r.escalations,
-      since,
-    }));
+    // Names from the directory (at most 200 merchants). Rollups come from tickets, whose
+    // merchant_id references merchants; a merchant not found is left out, as a join would.
+    const names = await MerchantReads.names(
+      this.db,
+      rows.map((r) => r.merchant_id),
+    );
+    return rows.flatMap((r) => {
+      const name = names.get(r.merchant_id);
+      return name === undefined
+        ? []
+        : [{ merchantId: r.merchant_id, name, escalations: r.escalations, since }];
+    });
   }
 
   /**
@@ -326,11 +331,7 @@ export class StatsService {
     };
   }
 
-  private async officePrefixes(officeId: string): Promise<string[]> {
-    const rows: { prefix: string }[] = await this.db.query(
-      'SELECT prefix FROM office_regions WHERE office_id = $1',
-      [officeId],
-    );
-    return rows.map((r) => r.prefix);
+  private officePrefixes(officeId: string): Promise<string[]> {
+    return OfficeReads.prefixes(this.db, officeId);
   }
 }
