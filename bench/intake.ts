@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { signAlipayNotification, signHmac } from '../libs/receipts/src/verifiers/test-signers';
-import { receiptFingerprint } from '../libs/receipts/src/receipts.service';
+import { receiptFingerprint } from '../libs/receipts/src/receipt-fingerprint';
 import { parseGenericReceipt } from '../libs/receipts/src/verifiers/hmac.verifier';
 import { Options, log, sleep } from './lib/cli';
 import { truncate } from './lib/db';

@@ -14,6 +14,8 @@ import { MailService } from './mail/mail.service';
 import { OutboxRetentionService } from './outbox/outbox-retention.service';
 import { CalendarService } from './calendar/calendar.service';
 import { RulesService } from './rules/rules.service';
+import { TicketReads } from './reads/ticket-reads';
+import { TicketFeed } from './feed/ticket-feed';
 
 /** Needs QueueRootModule (BullMQ's connection) in the application that imports it. */
 @Module({
@@ -30,6 +32,8 @@ import { RulesService } from './rules/rules.service';
     OutboxRetentionService,
     CalendarService,
     RulesService,
+    TicketReads,
+    TicketFeed,
     { provide: CLOCK, useValue: systemClock },
   ],
   exports: [
@@ -44,6 +48,8 @@ import { RulesService } from './rules/rules.service';
     OutboxRetentionService,
     CalendarService,
     RulesService,
+    TicketReads,
+    TicketFeed,
     BullModule,
     CLOCK,
   ],

@@ -16,3 +16,5 @@ export * from './evidence';
 export * from './case-packet';
 export * from './appeals';
 export * from './trail/checkpoints';
+export * from './reads/ticket-reads';
+export * from './feed';

@@ -2,3 +2,4 @@ export * from './data-source-options';
 export * from './database.module';
 export * from './base-options';
 export * from './read-router';
+export * from './table-owners';

@@ -5,3 +5,4 @@ export * from './receipts.module';
 export * from './verifiers';
 export * from './refunds/refunds.service';
 export type { NormalizedRefund } from './refunds/normalized-refund';
+export * from './receipt-reads';

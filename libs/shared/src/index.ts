@@ -15,3 +15,4 @@ export * from './queue.module';
 export * from './redis';
 export * from './safe-input';
 export * from './config/integrator-keys';
+export * from './queryable';

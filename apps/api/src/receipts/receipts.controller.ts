@@ -15,7 +15,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ReceiptIntakeService, ReceiptsService, RefundsService } from '@app/receipts';
 import type { IntakeOutcome, ReceiptView, RefundView } from '@app/receipts';
-import { SettlementService } from '@app/complaints';
+import { SettlementService, TicketReads } from '@app/complaints';
 import { DomainError, receiptsIngested } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
@@ -59,7 +59,14 @@ export class ReceiptsController {
     private readonly receipts: ReceiptsService,
     private readonly refunds: RefundsService,
     private readonly settlement: SettlementService,
+    private readonly tickets: TicketReads,
   ) {}
+
+  /** Receipts as the API shows them: each with the id of the ticket opened from it, or null. */
+  private async withTickets(views: ReceiptView[]): Promise<BillView[]> {
+    const ids = await this.tickets.idsByReceipt(views.map((v) => v.id));
+    return views.map((v) => ({ ...v, complaintId: ids.get(v.id) ?? null }));
+  }
 
   /**
    * A provider notification's outcome → metrics, and for a refund the ticket of its receipt
@@ -161,7 +168,7 @@ export class ReceiptsController {
   async generic(
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<ReceiptView> {
+  ): Promise<BillView> {
     const ct = requireContentType(req, /^application\/json\b/i, 'application/json');
     const h = headerMap(req);
     const result = await this.intake
@@ -174,7 +181,7 @@ export class ReceiptsController {
       .catch(countConflict('generic'));
     count(result.receipt.provider, result.created ? 'created' : 'duplicate');
     void reply.status(result.created ? 201 : 200);
-    return result.receipt;
+    return (await this.withTickets([result.receipt]))[0];
   }
 
   @Post('batch')
@@ -221,8 +228,9 @@ export class ReceiptsController {
   })
   @ApiOkResponse({ schema: pageSchema(getSchemaPath(ReceiptResponse)) })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
-  list(@Query() q: ListQuery, @CurrentActor() actor: Actor): Promise<Page<ReceiptView>> {
-    return this.receipts.listForPayer(actor.sub, q);
+  async list(@Query() q: ListQuery, @CurrentActor() actor: Actor): Promise<Page<BillView>> {
+    const page = await this.receipts.listForPayer(actor.sub, q);
+    return { ...page, items: await this.withTickets(page.items) };
   }
 
   @Get(':receiptId')
@@ -236,9 +244,9 @@ export class ReceiptsController {
     @IdParam('receiptId') id: string,
     @CurrentActor() actor: Actor,
   ): Promise<
-    ReceiptView & { refunds: Pick<RefundView, 'refundNo' | 'amountMinor' | 'refundedAt'>[] }
+    BillView & { refunds: Pick<RefundView, 'refundNo' | 'amountMinor' | 'refundedAt'>[] }
   > {
-    const receipt = await this.receipts.getForActor(id, actor);
+    const [receipt] = await this.withTickets([await this.receipts.getForActor(id, actor)]);
     const refunds = await this.refunds.forTrade(receipt.provider, receipt.tradeNo);
     return {
       ...receipt,
@@ -250,6 +258,9 @@ export class ReceiptsController {
     };
   }
 }
+
+/** A receipt with the ticket opened from it (GET /v1/receipts, ReceiptResponse). */
+type BillView = ReceiptView & { complaintId: string | null };
 
 function count(provider: string, outcome: string): void {
   receiptsIngested.inc({ provider, outcome });

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { OfficeReads } from '@app/directory';
 import { DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { Actor, HejieConfig } from '@app/shared';
 import { ComplaintRow, canSee } from '../complaint.row';
@@ -188,9 +189,6 @@ export class CasePacketService {
     db: Pick<EntityManager, 'query'>,
     officeId: string,
   ): Promise<string | null> {
-    const [o]: { name: string }[] = await db.query(`SELECT name FROM offices WHERE id = $1`, [
-      officeId,
-    ]);
-    return o?.name ?? null;
+    return OfficeReads.name(db, officeId);
   }
 }

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { StoreReads } from '@app/directory';
 import { DomainError, openFor, sealFor } from '@app/shared';
 import type { ComplaintRow } from '../complaint.row';
 
@@ -48,22 +49,12 @@ export async function readRespondent(
   db: Pick<EntityManager, 'query'>,
   t: Pick<ComplaintRow, 'merchant_id' | 'store_id'>,
 ): Promise<Respondent> {
-  const [r]: {
-    name: string | null;
-    credit_code: string | null;
-    address: string | null;
-    store_name: string | null;
-  }[] = await db.query(
-    `SELECT m.name, m.credit_code, s.address, s.name AS store_name
-         FROM merchants m LEFT JOIN stores s ON s.id = $2
-        WHERE m.id = $1`,
-    [t.merchant_id, t.store_id],
-  );
+  const r = await StoreReads.respondent(db, t.merchant_id, t.store_id);
   return {
     name: r?.name?.trim() ?? '',
-    creditCode: r?.credit_code?.trim() ?? '',
-    address: r?.address?.trim() ?? '',
-    storeName: r?.store_name?.trim() ?? '',
+    creditCode: r?.creditCode?.trim() ?? '',
+    address: r?.storeAddress?.trim() ?? '',
+    storeName: r?.storeName?.trim() ?? '',
   };
 }
 

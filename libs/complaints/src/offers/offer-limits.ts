@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { ReceiptReads } from '@app/receipts';
 import { DomainError } from '@app/shared';
 import { REFUND_TYPES } from '../vocabulary';
 import type { DemandType } from '../vocabulary';
@@ -16,10 +17,7 @@ export async function assertOfferWithinPayment(
   offer: { type: DemandType; amountMinor?: number | null },
 ): Promise<void> {
   if (!REFUND_TYPES.includes(offer.type) || offer.amountMinor == null) return;
-  const [row] = (await tx.query('SELECT amount_minor FROM receipts WHERE id = $1', [
-    receiptId,
-  ])) as { amount_minor: string }[];
-  const paid = row ? Number(row.amount_minor) : 0;
+  const paid = await ReceiptReads.amountPaid(tx, receiptId);
   if (offer.amountMinor > paid) {
     throw new DomainError(
       'DEMAND_EXCEEDS_PAYMENT',

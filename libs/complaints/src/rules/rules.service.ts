@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { OfficeReads } from '@app/directory';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
 import { RuleLimits, RuleSet, effectiveRuleSets, isRuleSetId, limitsOf } from './rule-sets';
@@ -63,12 +64,10 @@ export class RulesService {
     officeIds: readonly (string | null)[],
   ): Promise<Map<string | null, TicketRules>> {
     const ids = [...new Set(officeIds.filter((id): id is string => id !== null))];
-    const rows: { id: string; rule_set: string }[] = ids.length
-      ? await this.db.query(`SELECT id, rule_set FROM offices WHERE id = ANY($1::uuid[])`, [ids])
-      : [];
+    const ruleSets = await OfficeReads.ruleSets(this.db, ids);
     const out = new Map<string | null, TicketRules>([[null, this.rulesOf(this.defaultId)]]);
-    for (const r of rows) {
-      out.set(r.id, this.rulesOf(isRuleSetId(r.rule_set) ? r.rule_set : this.defaultId));
+    for (const [id, ruleSet] of ruleSets) {
+      out.set(id, this.rulesOf(isRuleSetId(ruleSet) ? ruleSet : this.defaultId));
     }
     for (const id of ids) if (!out.has(id)) out.set(id, this.rulesOf(this.defaultId));
     return out;

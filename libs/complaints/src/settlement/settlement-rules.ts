@@ -4,6 +4,7 @@
  * one guarded UPDATE … WHERE status = expected, its event and outbox rows in one transaction.
  */
 import type { EntityManager } from 'typeorm';
+import { ReceiptReads } from '@app/receipts';
 import { DomainError } from '@app/shared';
 import type { ComplaintRow, OfferRow } from '../complaint.row';
 import { MONEY_OFFER_TYPES, VERIFIED_SETTLED_VIA } from '../vocabulary';
@@ -18,15 +19,12 @@ const SINCE_OPENED = `greatest(f.refunded_at, f.received_at) >= c.created_at`;
  * was made or recorded no earlier than the ticket's creation.
  */
 export async function refundedSinceOpened(tx: EntityManager, complaintId: string): Promise<number> {
-  const [row]: { refunded: string }[] = await tx.query(
-    `SELECT coalesce(sum(f.amount_minor), 0) AS refunded
-       FROM complaints c
-       JOIN receipts r ON r.id = c.receipt_id
-       JOIN refunds f ON f.provider = r.provider AND f.trade_no = r.trade_no AND ${SINCE_OPENED}
-      WHERE c.id = $1`,
+  // created_at as PostgreSQL's text: a Date would drop its microseconds.
+  const [t]: { receipt_id: string; created_at: string }[] = await tx.query(
+    'SELECT receipt_id, created_at::text AS created_at FROM complaints WHERE id = $1',
     [complaintId],
   );
-  return Number(row?.refunded ?? 0);
+  return t ? ReceiptReads.refundedSince(tx, t.receipt_id, t.created_at) : 0;
 }
 
 /** SQL: settling tickets whose recorded refunds already cover their money offer. */

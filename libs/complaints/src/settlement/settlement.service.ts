@@ -93,10 +93,10 @@ export class SettlementService {
   ): Promise<{ ticketId: string | null; settled: boolean }> {
     // No receipt yet: no ticket either (a ticket is opened from a receipt).
     if (refund.receiptId === null) return { ticketId: null, settled: false };
+    // The refund's receipt is the one of its (provider, tradeNo): at most one ticket has it.
     const [ticket]: { id: string }[] = await this.db.query(
-      `SELECT c.id FROM complaints c JOIN receipts r ON r.id = c.receipt_id
-        WHERE r.provider = $1 AND r.trade_no = $2`,
-      [refund.provider, refund.tradeNo],
+      'SELECT id FROM complaints WHERE receipt_id = $1',
+      [refund.receiptId],
     );
     if (!ticket) return { ticketId: null, settled: false };
     const performer: Performer = { role: 'system', sub: `refund:${refund.provider}` };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { MerchantReads } from '@app/directory';
 import { ComplaintRow, ticketView } from '../complaint.row';
 import type { TicketView } from '../complaint.types';
 import type { PendingEvent } from '../trail';
@@ -115,11 +116,10 @@ export async function enqueueWebhooks(
 ): Promise<void> {
   let told = items.filter(({ event }) => webhookTypeOf(event) !== null);
   if (told.length > 1) {
-    const hooked: { id: string }[] = await tx.query(
-      `SELECT id FROM merchants WHERE id = ANY($1::uuid[]) AND webhook_url IS NOT NULL`,
-      [[...new Set(told.map(({ ticket }) => ticket.merchant_id))]],
+    const ids = await MerchantReads.withWebhook(
+      tx,
+      told.map(({ ticket }) => ticket.merchant_id),
     );
-    const ids = new Set(hooked.map((m) => m.id));
     told = told.filter(({ ticket }) => ids.has(ticket.merchant_id));
   }
   if (!told.length) return;

@@ -8,6 +8,7 @@ import {
   webhookSecretKeyId,
 } from '@app/directory';
 import type { WebhookResolver } from '@app/directory';
+import { MerchantReads } from '@app/directory';
 import { CLOCK, DEFAULT_LIMIT, DomainError, HEJIE_CONFIG, pageOf } from '@app/shared';
 import type { Clock, HejieConfig, Page } from '@app/shared';
 import type { WebhookPayload, WebhookType } from './webhook-events';
@@ -318,7 +319,7 @@ export class WebhooksService implements OnModuleDestroy {
   }
 
   private async requireMerchant(id: string): Promise<void> {
-    const rows: unknown[] = await this.db.query('SELECT 1 FROM merchants WHERE id = $1', [id]);
-    if (!rows.length) throw new DomainError('NOT_FOUND', `merchant ${id} not found`);
+    if (!(await MerchantReads.exists(this.db, id)))
+      throw new DomainError('NOT_FOUND', `merchant ${id} not found`);
   }
 }

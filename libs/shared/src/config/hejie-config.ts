@@ -1,7 +1,8 @@
 import { createPrivateKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { parseDuration } from '../duration';
+import { Env, clusterNodes, envReaders, pem } from './env-readers';
 import { IntegratorKey, parseIntegratorKeys } from './integrator-keys';
+import { OpsConfig, opsConfig } from './ops-config';
 
 /**
  * Every environment variable of API.md's configuration table (plus a few operational extras),
@@ -136,89 +137,9 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Record<string, string | undefined>;
-
-/** PEM values often arrive through env files with literal "\n"; accept both forms. */
-function pem(value: string | undefined): string | null {
-  if (value === undefined || value.trim() === '') return null;
-  return value.replace(/\\n/g, '\n');
-}
-
-/** `host:port,host:port` → nodes; absent → null (a single Redis). */
-function clusterNodes(
-  raw: string | undefined,
-  problems: string[],
-): { host: string; port: number }[] | null {
-  if (raw === undefined || raw.trim() === '') return null;
-  const nodes = raw.split(',').map((n) => {
-    const m = /^\s*([^\s:]+):(\d{1,5})\s*$/.exec(n);
-    if (!m || Number(m[2]) > 65535) problems.push(`REDIS_CLUSTER_NODES: "${n}" is not host:port`);
-    return { host: m?.[1] ?? '', port: Number(m?.[2] ?? 0) };
-  });
-  return nodes;
-}
-
 export function loadConfig(env: Env = process.env): HejieConfig {
   const problems: string[] = [];
-
-  const str = (name: string, def?: string): string => {
-    const v = env[name];
-    if (v === undefined || v === '') {
-      if (def === undefined) {
-        problems.push(`${name} is required`);
-        return '';
-      }
-      return def;
-    }
-    return v;
-  };
-  const int = (name: string, def: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return def;
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      problems.push(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
-      return def;
-    }
-    return Number(raw);
-  };
-  const duration = (name: string, def: string): number => {
-    const raw = env[name] ?? def;
-    try {
-      return parseDuration(raw);
-    } catch {
-      problems.push(`${name} must be a duration like 90s, 15m, 96h or 7d, got "${raw}"`);
-      return 0;
-    }
-  };
-  const bool = (name: string, def: boolean): boolean => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return def;
-    if (raw === 'true' || raw === '1') return true;
-    if (raw === 'false' || raw === '0') return false;
-    problems.push(`${name} must be true or false, got "${raw}"`);
-    return def;
-  };
-  const url = (name: string, def: string, protocols: string[]): string => {
-    const raw = str(name, def);
-    try {
-      const u = new URL(raw);
-      if (!protocols.includes(u.protocol)) throw new Error();
-    } catch {
-      problems.push(`${name} must be a ${protocols.join(' or ')} URL, got "${raw}"`);
-    }
-    return raw;
-  };
-
-  const queueList = (name: string): string[] | null => {
-    const raw = env[name];
-    if (raw === undefined || raw.trim() === '') return null;
-    const names = raw.split(',').map((s) => s.trim());
-    if (names.some((n) => !/^[a-z][a-z0-9_-]*$/.test(n))) {
-      problems.push(`${name} must be a comma-separated list of queue names, got "${raw}"`);
-      return null;
-    }
-    return [...new Set(names)];
-  };
+  const { str, int, duration, bool, url, queueList } = envReaders(env, problems);
 
   const jwtSecret = str('JWT_SECRET');
   if (jwtSecret && Buffer.byteLength(jwtSecret, 'utf8') < 32)
@@ -334,75 +255,4 @@ export function loadConfig(env: Env = process.env): HejieConfig {
   const ops = opsConfig(env, { str, int, duration, bool }, problems);
   if (problems.length) throw new ConfigError(problems);
   return { ...config, ...ops };
-}
-
-interface Readers {
-  str(name: string, def?: string): string;
-  int(name: string, def: number, min: number, max: number): number;
-  duration(name: string, def: string): number;
-  bool(name: string, def: boolean): boolean;
-}
-
-type OpsConfig = Pick<
-  HejieConfig,
-  | 'nodeEnv'
-  | 'host'
-  | 'jwtMaxAgeMs'
-  | 'jwtIssuer'
-  | 'jwtAudience'
-  | 'metricsToken'
-  | 'trustProxy'
-  | 'writeRateLimit'
-  | 'writeRateLimitWindowMs'
-  | 'streamMaxPerCaller'
-  | 'streamMaxTotal'
-  | 'streamMaxBufferBytes'
-  | 'streamSlowReaderGraceMs'
-  | 'streamTicketTtlMs'
-  | 'adminSessionTtlMs'
-  | 'regulatorViewWindowMs'
->;
-
-const IPV4_CIDR = /^(\d{1,3})(\.\d{1,3}){3}(\/\d{1,2})?$/;
-const IPV6_CIDR = /^[0-9a-f:.]+(\/\d{1,3})?$/i;
-
-/** Tokens, sessions and operations (docs/SECURITY.md). */
-function opsConfig(env: Env, r: Readers, problems: string[]): OpsConfig {
-  const nodeEnv = r.str('NODE_ENV', 'development');
-  // (AUTH_DEV_LOGIN itself is validated above; read here without reporting it twice.)
-  if (nodeEnv === 'production' && ['true', '1'].includes(env.AUTH_DEV_LOGIN ?? '')) {
-    problems.push('AUTH_DEV_LOGIN=true is refused when NODE_ENV=production (demo sign-in only)');
-  }
-  const metricsToken = env.METRICS_TOKEN || null;
-  if (metricsToken !== null && Buffer.byteLength(metricsToken) < 16) {
-    problems.push('METRICS_TOKEN must be at least 16 bytes (openssl rand -hex 16)');
-  }
-  const trustProxy = (env.TRUST_PROXY ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const a of trustProxy) {
-    // Addresses and CIDRs only: `true` or a hop count would trust any client's X-Forwarded-For.
-    if (!IPV4_CIDR.test(a) && !(a.includes(':') && IPV6_CIDR.test(a))) {
-      problems.push(`TRUST_PROXY must list proxy addresses or CIDRs (e.g. 10.0.0.0/8), got "${a}"`);
-    }
-  }
-  return {
-    nodeEnv,
-    host: r.str('HOST', '0.0.0.0'),
-    jwtMaxAgeMs: r.duration('JWT_MAX_AGE', '24h'),
-    jwtIssuer: env.JWT_ISSUER || null,
-    jwtAudience: env.JWT_AUDIENCE || null,
-    metricsToken,
-    trustProxy,
-    writeRateLimit: r.int('WRITE_RATE_LIMIT', 120, 1, 1_000_000),
-    writeRateLimitWindowMs: r.duration('WRITE_RATE_LIMIT_WINDOW', '1m'),
-    streamMaxPerCaller: r.int('STREAM_MAX_PER_CALLER', 5, 1, 10_000),
-    streamMaxTotal: r.int('STREAM_MAX_TOTAL', 1000, 1, 1_000_000),
-    streamMaxBufferBytes: r.int('STREAM_MAX_BUFFER_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
-    streamSlowReaderGraceMs: r.duration('STREAM_SLOW_READER_GRACE', '10s'),
-    streamTicketTtlMs: r.duration('STREAM_TICKET_TTL', '60s'),
-    adminSessionTtlMs: r.duration('ADMIN_SESSION_TTL', '8h'),
-    regulatorViewWindowMs: r.duration('REGULATOR_VIEW_WINDOW', '1h'),
-  };
 }

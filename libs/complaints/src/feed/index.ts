@@ -1,0 +1,2 @@
+export * from './feed-cursor';
+export * from './ticket-feed';
