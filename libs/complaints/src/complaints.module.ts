@@ -4,6 +4,13 @@ import { DirectoryModule } from '@app/directory';
 import { CLOCK, systemClock } from '@app/shared';
 import { AppealsService } from './appeals/appeals.service';
 import { ComplaintsService } from './complaints.service';
+import { ChangeWriter } from './changes/change-writer';
+import { TicketTransitions } from './changes/transitions';
+import { IntakeUseCase } from './use-cases/intake';
+import { ReadingUseCase } from './use-cases/reading';
+import { NegotiationUseCase } from './use-cases/negotiation';
+import { EscalationUseCase } from './use-cases/escalation';
+import { RegulatorUseCase } from './use-cases/regulator';
 import { CheckpointsService } from './trail/checkpoints/checkpoints.service';
 import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { DEADLINES_QUEUE } from './jobs/jobs';
@@ -19,6 +26,13 @@ import { RulesService } from './rules/rules.service';
 @Module({
   imports: [DirectoryModule, BullModule.registerQueue({ name: DEADLINES_QUEUE })],
   providers: [
+    ChangeWriter,
+    TicketTransitions,
+    IntakeUseCase,
+    ReadingUseCase,
+    NegotiationUseCase,
+    EscalationUseCase,
+    RegulatorUseCase,
     ComplaintsService,
     SettlementService,
     MailService,
@@ -33,6 +47,13 @@ import { RulesService } from './rules/rules.service';
     { provide: CLOCK, useValue: systemClock },
   ],
   exports: [
+    ChangeWriter,
+    TicketTransitions,
+    IntakeUseCase,
+    ReadingUseCase,
+    NegotiationUseCase,
+    EscalationUseCase,
+    RegulatorUseCase,
     ComplaintsService,
     SettlementService,
     MailService,
