@@ -288,6 +288,10 @@ describe('complaints use cases, called directly', () => {
       const fixed = [await rowOf(a.id), await rowOf(b.id)].map((r) =>
         planChange(r, r.status, { event: { type: 'note', data: {} } }, SWEEPER, now),
       );
+      // Two changes of one ticket in a batch cannot both be chained from the row: refused.
+      await expect(writer.apply(t.db, [fixed[0], fixed[0]])).rejects.toThrow(
+        /one change per ticket/,
+      );
       const written = await t.db.transaction((tx) => writer.apply(tx, fixed));
       expect(written.map((r) => r.event_count)).toEqual([2, 2]);
       for (const id of [a.id, b.id]) {

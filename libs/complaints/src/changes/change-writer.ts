@@ -104,6 +104,9 @@ export class ChangeWriter {
       return `$${params.length}`;
     };
     const items = changes.map((c) => ({ ticket: rowAfter(c), event: c.event }));
+    if (new Set(items.map((i) => i.ticket.id)).size !== items.length) {
+      throw new Error('change writer: one change per ticket in a batch');
+    }
 
     let rows: string;
     if (kind === 'insert') {
