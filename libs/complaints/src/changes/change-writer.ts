@@ -146,15 +146,10 @@ export class ChangeWriter {
         })
       : [];
 
-    const written = (await tx.query(
-      `WITH c AS (${rows}),
-       e AS (SELECT e.* FROM ${events} JOIN c ON c.id = e.complaint_id),
-       ev AS (
-         INSERT INTO complaint_events (complaint_id, seq, type, actor_role, actor_id, at, data, prev_hash, hash)
-         SELECT complaint_id, seq, type, actor_role, actor_id, at, data, prev_hash, hash FROM e),
-       ob AS (
-         INSERT INTO outbox (topic, complaint_id, event_seq, event_type, payload, created_at)
-         SELECT 'stats', complaint_id, seq, type, outbox, at FROM e),
+    // The deliveries and mails, when there are any (the statement is planned for each call).
+    const extra: string[] = [];
+    if (deliveries.length) {
+      extra.push(`
        wh AS (
          INSERT INTO webhook_deliveries (id, merchant_id, complaint_id, event_seq, type, payload, next_attempt_at, created_at)
          SELECT w.id, m.id, w.complaint_id, w.event_seq, w.type, w.payload, w.at, w.at
@@ -165,7 +160,10 @@ export class ChangeWriter {
                 AS w(id, complaint_id, event_seq, type, payload, at)
            JOIN c ON c.id = w.complaint_id
            JOIN merchants m ON m.id = c.merchant_id
-          WHERE m.webhook_url IS NOT NULL),
+          WHERE m.webhook_url IS NOT NULL)`);
+    }
+    if (mails.length) {
+      extra.push(`
        ml AS (
          INSERT INTO outbox (topic, complaint_id, event_seq, event_type, payload, created_at)
          SELECT 'mail', l.complaint_id, l.seq, l.type, jsonb_build_object('mailKind', l.kind), l.at
@@ -175,7 +173,17 @@ export class ChangeWriter {
                 AS l(complaint_id, seq, type, kind, at)
            JOIN c ON c.id = l.complaint_id
            JOIN merchants m ON m.id = c.merchant_id AND m.contact_email IS NOT NULL
-         ON CONFLICT (complaint_id, (payload->>'mailKind')) WHERE topic = 'mail' DO NOTHING)
+         ON CONFLICT (complaint_id, (payload->>'mailKind')) WHERE topic = 'mail' DO NOTHING)`);
+    }
+    const written = (await tx.query(
+      `WITH c AS (${rows}),
+       e AS (SELECT e.* FROM ${events} JOIN c ON c.id = e.complaint_id),
+       ev AS (
+         INSERT INTO complaint_events (complaint_id, seq, type, actor_role, actor_id, at, data, prev_hash, hash)
+         SELECT complaint_id, seq, type, actor_role, actor_id, at, data, prev_hash, hash FROM e),
+       ob AS (
+         INSERT INTO outbox (topic, complaint_id, event_seq, event_type, payload, created_at)
+         SELECT 'stats', complaint_id, seq, type, outbox, at FROM e)${extra.map((x) => `,${x}`).join('')}
        SELECT * FROM c`,
       params,
     )) as ComplaintRow[];
