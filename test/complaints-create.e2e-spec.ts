@@ -7,10 +7,10 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { HEJIE_CONFIG } from '@app/shared';
-import type { HejieConfig } from '@app/shared';
 import { ComplaintRow, nextEvent, ticketNumber } from '@app/complaints';
-import { insertTicket, readIntake } from '../libs/complaints/src/ticket-intake';
+import type { PendingEvent } from '@app/complaints';
+import { readIntake } from '../libs/complaints/src/ticket-intake';
+import { ChangeWriter } from '../libs/complaints/src/changes/change-writer';
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
 import { complaintBody, createReceipt, createShop, Shop } from './factories/complaint.factory';
 import { createMerchant, createStore } from './factories/directory.factory';
@@ -196,7 +196,6 @@ describe('POST /v1/complaints: one read, one write', () => {
   });
 
   describe('the write statement', () => {
-    const piiKey = () => t.app.get<HejieConfig>(HEJIE_CONFIG).piiKey;
     const leftovers = async (id: string) => ({
       complaints: (await t.db.query('SELECT id FROM complaints WHERE id = $1', [id])).length,
       events: (await rows('complaint_events', id)).length,
@@ -204,6 +203,9 @@ describe('POST /v1/complaints: one read, one write', () => {
       deliveries: (await rows('webhook_deliveries', id)).length,
     });
     const nothing = { complaints: 0, events: 0, outbox: 0, deliveries: 0 };
+    /** The change writer's insert (create()'s one statement), outside any transaction. */
+    const insert = (row: ComplaintRow, event: PendingEvent) =>
+      t.app.get(ChangeWriter, { strict: false }).apply(t.db, [{ kind: 'insert', row, event }]);
 
     /** A second ticket for the receipt of `row` (a hooked merchant's), as create() would build it. */
     const copyOf = (row: ComplaintRow, receiptId = row.receipt_id): ComplaintRow => ({
@@ -230,7 +232,7 @@ describe('POST /v1/complaints: one read, one write', () => {
         new Date(),
         { complaintId: dup.id },
       );
-      await expect(insertTicket(t.db, dup, event, piiKey())).rejects.toMatchObject({
+      await expect(insert(dup, event)).rejects.toMatchObject({
         code: '23505',
         constraint: 'uq_complaints_receipt',
       });
@@ -255,9 +257,9 @@ describe('POST /v1/complaints: one read, one write', () => {
         { complaintId: dup.id },
       );
       // prev_hash is char(64): 65 characters fail the event insert, after the ticket's.
-      await expect(
-        insertTicket(t.db, dup, { ...event, prevHash: 'f'.repeat(65) }, piiKey()),
-      ).rejects.toMatchObject({ code: '22001' });
+      await expect(insert(dup, { ...event, prevHash: 'f'.repeat(65) })).rejects.toMatchObject({
+        code: '22001',
+      });
       expect(await leftovers(dup.id)).toEqual(nothing);
       // The receipt is still free.
       expect(

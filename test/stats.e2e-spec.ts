@@ -804,7 +804,7 @@ describe('self-resolution statistics: bulk history drained by two workers', () =
          FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[]) x`,
       [col(0), col(1), col(2), col(3), col(4), col(5), col(6)],
     );
-    // The outbox rows, as writeOutbox() writes them in each ticket's transaction.
+    // The outbox rows, as the change writer writes them in each ticket's transaction.
     await t.db.query(
       `INSERT INTO outbox (topic, complaint_id, event_seq, event_type, payload, created_at)
        SELECT 'stats', e.complaint_id, e.seq, e.type,

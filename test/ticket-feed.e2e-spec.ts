@@ -5,7 +5,7 @@
  * security-ops and web.)
  */
 import { TicketFeed } from '@app/complaints';
-import type { FeedCursor, TicketChange } from '@app/complaints';
+import type { FeedCursor, FeedChange } from '@app/complaints';
 import type { Actor } from '@app/shared';
 import { startTestApp } from './helpers/test-app';
 import type { TestApp } from './helpers/test-app';
@@ -22,8 +22,8 @@ describe('ticket change feed', () => {
   afterAll(() => t.close());
 
   /** Everything the feed has past the cursor now (polls until a poll reads nothing new). */
-  async function drain(cursor: FeedCursor, limit = 1000): Promise<TicketChange[]> {
-    const out: TicketChange[] = [];
+  async function drain(cursor: FeedCursor, limit = 1000): Promise<FeedChange[]> {
+    const out: FeedChange[] = [];
     for (let round = 0; round < 50; round++) {
       const before = cursor.position;
       out.push(...(await feed.poll(cursor, limit)));

@@ -11,8 +11,8 @@ import { DataSource } from 'typeorm';
 import { baseDataSourceOptions } from '../libs/database/src/base-options';
 import {
   CheckpointsService,
-  appendEvent,
   createCheckpoint,
+  nextEvent,
   readTrail,
   verifyAgainstCheckpoint,
 } from '../libs/complaints/src';
@@ -183,7 +183,9 @@ describe('trail checkpoints', () => {
     for (const e of original) {
       const data =
         e.seq === 1 ? { ...(e.data as object), description: 'I only wanted an apology.' } : e.data;
-      forged.push(appendEvent(forged.at(-1), { type: e.type, actor: e.actor, at: e.at, data }));
+      const head = forged.at(-1);
+      const link = { event_count: head?.seq ?? 0, head_hash: head?.hash ?? null };
+      forged.push(nextEvent(link, e.type, e.actor, new Date(e.at), data));
     }
     await t.db.transaction(async (tx) => {
       await tx.query(`SET LOCAL session_replication_role = replica`);

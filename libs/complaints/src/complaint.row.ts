@@ -94,24 +94,10 @@ export interface OfferRow {
   reminded_at?: Date | null;
 }
 
-const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+/** Who may see a ticket: policy/visibility.ts (re-exported for the evidence service). */
+export { canSee } from './policy/visibility';
 
-/** Who may see a ticket at all (anyone else is told it does not exist). */
-export function canSee(
-  row: Pick<ComplaintRow, 'consumer_id' | 'merchant_id' | 'office_id'>,
-  actor: Actor,
-): boolean {
-  switch (actor.role) {
-    case 'admin':
-      return true;
-    case 'consumer':
-      return row.consumer_id === actor.sub;
-    case 'merchant':
-      return row.merchant_id === actor.merchantId;
-    case 'regulator':
-      return row.office_id !== null && row.office_id === actor.officeId;
-  }
-}
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 /**
  * A phone sealed under another key (PII_KEY rotated, a restored backup) or damaged cannot be

@@ -4,6 +4,13 @@ import { DirectoryModule } from '@app/directory';
 import { CLOCK, systemClock } from '@app/shared';
 import { AppealsService } from './appeals/appeals.service';
 import { ComplaintsService } from './complaints.service';
+import { ChangeWriter } from './changes/change-writer';
+import { TicketTransitions } from './changes/transitions';
+import { IntakeUseCase } from './use-cases/intake';
+import { ReadingUseCase } from './use-cases/reading';
+import { NegotiationUseCase } from './use-cases/negotiation';
+import { EscalationUseCase } from './use-cases/escalation';
+import { RegulatorUseCase } from './use-cases/regulator';
 import { CheckpointsService } from './trail/checkpoints/checkpoints.service';
 import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { DEADLINES_QUEUE } from './jobs/jobs';
@@ -17,41 +24,34 @@ import { RulesService } from './rules/rules.service';
 import { TicketReads } from './reads/ticket-reads';
 import { TicketFeed } from './feed/ticket-feed';
 
+/** The lib's services: provided, and exported to the API and the worker. */
+const SERVICES = [
+  ChangeWriter,
+  TicketTransitions,
+  IntakeUseCase,
+  ReadingUseCase,
+  NegotiationUseCase,
+  EscalationUseCase,
+  RegulatorUseCase,
+  ComplaintsService,
+  SettlementService,
+  MailService,
+  AppealsService,
+  CheckpointsService,
+  StatsService,
+  DeadlineScheduler,
+  WebhooksService,
+  OutboxRetentionService,
+  CalendarService,
+  RulesService,
+  TicketReads,
+  TicketFeed,
+];
+
 /** Needs QueueRootModule (BullMQ's connection) in the application that imports it. */
 @Module({
   imports: [DirectoryModule, BullModule.registerQueue({ name: DEADLINES_QUEUE })],
-  providers: [
-    ComplaintsService,
-    SettlementService,
-    MailService,
-    AppealsService,
-    CheckpointsService,
-    StatsService,
-    DeadlineScheduler,
-    WebhooksService,
-    OutboxRetentionService,
-    CalendarService,
-    RulesService,
-    TicketReads,
-    TicketFeed,
-    { provide: CLOCK, useValue: systemClock },
-  ],
-  exports: [
-    ComplaintsService,
-    SettlementService,
-    MailService,
-    AppealsService,
-    CheckpointsService,
-    StatsService,
-    DeadlineScheduler,
-    WebhooksService,
-    OutboxRetentionService,
-    CalendarService,
-    RulesService,
-    TicketReads,
-    TicketFeed,
-    BullModule,
-    CLOCK,
-  ],
+  providers: [...SERVICES, { provide: CLOCK, useValue: systemClock }],
+  exports: [...SERVICES, BullModule, CLOCK],
 })
 export class ComplaintsModule {}

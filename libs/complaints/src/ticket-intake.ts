@@ -1,11 +1,9 @@
 import type { ComplaintRow } from './complaint.row';
-import type { PendingEvent } from './trail';
-import { webhookDelivery } from './webhooks/webhook-events';
 
 /**
- * The two statements of "initiate resolution" (ComplaintsService.create): one read of everything
- * the checks need, one write of everything a new ticket is. Each is a single statement, hence
- * one round trip and atomic on its own (no BEGIN/COMMIT).
+ * The read of "initiate resolution" (use-cases/intake.ts): everything the checks need in one
+ * statement, hence one round trip and one snapshot. The write is the change writer's
+ * (changes/change-writer.ts), one statement too.
  */
 
 interface Queryable {
@@ -129,106 +127,4 @@ export async function readIntake(
     existingId: rf_existing_id,
     number: rf_next_number === null ? null : Number(rf_next_number),
   };
-}
-
-/** The columns a new ticket is inserted with; the others keep their defaults (all null). */
-const TICKET_COLUMNS = [
-  'id',
-  'number',
-  'status',
-  'receipt_id',
-  'consumer_id',
-  'merchant_id',
-  'store_id',
-  'region_code',
-  'order_snapshot',
-  'category',
-  'demand_type',
-  'demand_amount_minor',
-  'description',
-  'contact_phone_enc',
-  'contact_phone_masked',
-  'idempotency_key',
-  'merchant_respond_by',
-  'resolve_by',
-  'event_count',
-  'head_hash',
-  'created_at',
-  'updated_at',
-] as const satisfies readonly (keyof ComplaintRow)[];
-
-/** The `outbox` row's payload for an event (the statistics drain reads it). */
-export function outboxPayload(t: ComplaintRow, event: PendingEvent): string {
-  return JSON.stringify({ status: t.status, actor: event.actor, at: event.at, data: event.data });
-}
-
-/**
- * A new ticket in ONE statement (data-modifying CTEs): the complaint row, its first trail event,
- * the statistics outbox row and — when the event is one the merchant is told about and the
- * merchant has a webhook URL — the webhook delivery. Atomic like a transaction: if the ticket
- * insert fails (a unique violation when parallel taps race), none of the other rows exist.
- * `ticket` is the row as it will be stored (the webhook payload is built from it); the answer is
- * the row as PostgreSQL returns it.
- */
-export async function insertTicket(
-  db: Queryable,
-  ticket: ComplaintRow,
-  event: PendingEvent,
-  piiKey: Buffer,
-  /** SMTP_URL set: the merchant's new-ticket mail goes into the outbox in the same statement. */
-  mail = false,
-): Promise<ComplaintRow> {
-  const params: unknown[] = TICKET_COLUMNS.map((k) =>
-    k === 'order_snapshot' ? JSON.stringify(ticket[k]) : ticket[k],
-  );
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
-  const values = TICKET_COLUMNS.map(
-    (k, i) => `$${i + 1}${k === 'order_snapshot' ? '::jsonb' : ''}`,
-  );
-  const seq = p(event.seq);
-  const type = p(event.type);
-  const at = p(event.at);
-  const ctes = [
-    `c AS (
-       INSERT INTO complaints (${TICKET_COLUMNS.join(', ')}) VALUES (${values.join(', ')})
-       RETURNING *)`,
-    `ev AS (
-       INSERT INTO complaint_events (complaint_id, seq, type, actor_role, actor_id, at, data, prev_hash, hash)
-       SELECT c.id, ${seq}::int, ${type}::text, ${p(event.actor.role)}, ${p(event.actor.id)}, ${at}::timestamptz,
-              ${p(JSON.stringify(event.data))}::jsonb, ${p(event.prevHash)}, ${p(event.hash)}
-         FROM c)`,
-    `ob AS (
-       INSERT INTO outbox (topic, complaint_id, event_seq, event_type, payload, created_at)
-       SELECT 'stats', c.id, ${seq}::int, ${type}::text, ${p(outboxPayload(ticket, event))}::jsonb, ${at}::timestamptz
-         FROM c)`,
-  ];
-  const delivery = webhookDelivery(ticket, event, piiKey);
-  if (delivery) {
-    ctes.push(
-      `wh AS (
-         INSERT INTO webhook_deliveries (id, merchant_id, complaint_id, event_seq, type, payload, next_attempt_at, created_at)
-         SELECT ${p(delivery.id)}::uuid, m.id, c.id, ${seq}::int, ${p(delivery.type)}::text,
-                ${p(JSON.stringify(delivery.payload))}::jsonb, ${at}::timestamptz, ${at}::timestamptz
-           FROM c JOIN merchants m ON m.id = c.merchant_id
-          WHERE m.webhook_url IS NOT NULL)`,
-    );
-  }
-  if (mail) {
-    ctes.push(
-      `ml AS (
-         INSERT INTO outbox (topic, complaint_id, event_seq, event_type, payload, created_at)
-         SELECT 'mail', c.id, ${seq}::int, ${type}::text, '{"mailKind":"new_ticket"}'::jsonb, ${at}::timestamptz
-           FROM c JOIN merchants m ON m.id = c.merchant_id
-          WHERE m.contact_email IS NOT NULL)`,
-    );
-  }
-  const [created] = (await db.query(
-    `WITH ${ctes.join(',\n')}
-     SELECT * FROM c`,
-    params,
-  )) as ComplaintRow[];
-  return created;
 }

@@ -1,4 +1,4 @@
-import { ticketNumber } from './complaints.service';
+import { ticketNumber } from './use-cases/intake';
 
 describe('ticketNumber', () => {
   it('uses the Asia/Shanghai date of filing (UTC+8), switching at Shanghai midnight', () => {

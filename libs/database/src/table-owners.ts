@@ -62,9 +62,9 @@ export const CROSS_LIB_SQL: readonly CrossLibSql[] = [
     why: 'mail rows are written, swept (reminders) and claimed set-based, only for merchants with a contact e-mail, in the same statement',
   },
   {
-    file: 'libs/complaints/src/webhooks/webhook-events.ts',
+    file: 'libs/complaints/src/changes/change-writer.ts',
     tables: ['merchants'],
-    why: "deliveries are inserted in the event's transaction only for merchants with a webhook URL, checked by the INSERT itself (batches of thousands)",
+    why: "the change writer inserts webhook deliveries and mail rows in the event's transaction only for merchants with a webhook URL / contact e-mail, checked by the INSERT itself (batches of thousands)",
   },
   {
     file: 'libs/complaints/src/webhooks/webhooks.service.ts',

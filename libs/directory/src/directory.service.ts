@@ -300,16 +300,9 @@ export class DirectoryService {
   }
 
   /**
-   * The office whose region prefix is the longest match of the region code; on a tie (two
-   * offices declaring the same prefix) the office created first wins. Null when none covers it.
-   */
-  async routeOffice(regionCode: string): Promise<string | null> {
-    return (await this.routeOffices([regionCode])).get(regionCode) ?? null;
-  }
-
-  /**
-   * routeOffice for many region codes in one statement (the worker's batches): each distinct
-   * code mapped to its office; a code no office covers is absent from the map.
+   * The office of each region code (the worker's batches, or one ticket as a batch of one): the
+   * office whose region prefix is the longest match; on a tie (two offices declaring the same
+   * prefix) the office created first wins. A code no office covers is absent from the map.
    */
   async routeOffices(regionCodes: readonly string[]): Promise<Map<string, string>> {
     const codes = [...new Set(regionCodes)];

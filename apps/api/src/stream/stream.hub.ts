@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { MessageEvent } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { FeedCursor, TicketFeed } from '@app/complaints';
-import type { TicketChange, TicketFeedEvent } from '@app/complaints';
+import type { FeedChange, TicketFeedEvent } from '@app/complaints';
 import type { Actor } from '@app/shared';
 
 /** What a `ticket` event carries: the ticket as this subscriber may see it. */
@@ -118,7 +118,7 @@ export class StreamHub implements OnModuleDestroy {
     if (changes.length && this.subscribers.size) this.publish(changes);
   }
 
-  private publish(changes: TicketChange[]): void {
+  private publish(changes: FeedChange[]): void {
     for (const sub of this.subscribers) {
       for (const change of changes) {
         const data = this.feed.eventFor(change, sub.actor);

@@ -4,12 +4,11 @@ import { DataSource } from 'typeorm';
 import { CLOCK } from '@app/shared';
 import type { Actor, Clock } from '@app/shared';
 import { ComplaintsService } from '../complaints.service';
-import type { Change } from '../complaints.service';
-import type { ComplaintRow } from '../complaint.row';
+import { withBasis } from '../changes/change';
+import type { Change } from '../changes/change';
 import type { TicketView } from '../complaint.types';
 import { CalendarService } from '../calendar/calendar.service';
 import { computeDeadline } from '../calendar/deadlines';
-import type { DeadlineBasis } from '../calendar/deadlines';
 import { acceptSpec } from '../rules/extensions';
 import { RulesService } from '../rules/rules.service';
 import type { AppealOutcome } from '../vocabulary';
@@ -156,13 +155,4 @@ export class AppealsService {
     );
     return rows.map((r) => ({ officeId: r.office_id, n: Number(r.n) }));
   }
-}
-
-/** The ticket's deadline_basis with `field` set, as the JSON text a jsonb column takes. */
-function withBasis(
-  t: Pick<ComplaintRow, 'deadline_basis'>,
-  field: string,
-  basis: DeadlineBasis,
-): string {
-  return JSON.stringify({ ...(t.deadline_basis ?? {}), [field]: basis });
 }

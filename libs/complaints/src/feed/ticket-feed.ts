@@ -10,7 +10,7 @@ import type { TicketView } from '../complaint.types';
 import { FeedCursor } from './feed-cursor';
 
 /** One ticket that changed: its row now and the type of its latest trail event. */
-export interface TicketChange {
+export interface FeedChange {
   /** `<ticket id>:<event count>`: names this state of the ticket (the SSE event id). */
   readonly key: string;
   readonly row: ComplaintRow;
@@ -55,7 +55,7 @@ export class TicketFeed {
    * The tickets changed past the cursor (at most `limit` outbox rows read; the next poll goes on
    * where this one stopped), oldest change first; advances the cursor.
    */
-  async poll(cursor: FeedCursor, limit = 1000, nowMs = Date.now()): Promise<TicketChange[]> {
+  async poll(cursor: FeedCursor, limit = 1000, nowMs = Date.now()): Promise<FeedChange[]> {
     if (!this.db.isInitialized) return [];
     const rows = await this.reads.query<{ id: string; complaint_id: string }>(
       `SELECT id::text AS id, complaint_id FROM outbox
@@ -84,7 +84,7 @@ export class TicketFeed {
   }
 
   /** The change as `actor` may see it, or null when the ticket is not theirs to see. */
-  eventFor(change: TicketChange, actor: Actor, now = this.clock.now()): TicketFeedEvent | null {
+  eventFor(change: FeedChange, actor: Actor, now = this.clock.now()): TicketFeedEvent | null {
     if (!canSee(change.row, actor)) return null;
     return {
       ticket: ticketView(change.row, actor, this.config.piiKey, now),

@@ -3,7 +3,7 @@ import { WEBHOOKS_QUEUE } from '../webhooks/webhook.jobs';
 import { MAIL_QUEUE } from '../mail/mail.jobs';
 import { MAINTENANCE_QUEUE } from '../outbox/outbox.jobs';
 import { CHECKPOINTS_QUEUE } from '../trail/checkpoints/checkpoint.jobs';
-import { DEADLINES_QUEUE, OUTBOX_QUEUE, assertOneProcessorPerJob, deadlineJobId } from './jobs';
+import { DEADLINES_QUEUE, assertOneProcessorPerJob, deadlineJobId } from './jobs';
 
 describe('job registry', () => {
   const ok = {
@@ -35,9 +35,9 @@ describe('job registry', () => {
   });
 
   it('refuses a job handled on two queues', () => {
-    expect(() =>
-      assertOneProcessorPerJob({ ...ok, [OUTBOX_QUEUE]: { 'deadline.check': 1 } }),
-    ).toThrow(/two processors|unknown/);
+    expect(() => assertOneProcessorPerJob({ ...ok, other: { 'deadline.check': 1 } })).toThrow(
+      /two processors|unknown/,
+    );
   });
 
   it('gives one job id per ticket, kind and due time', () => {

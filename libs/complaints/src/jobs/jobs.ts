@@ -9,7 +9,6 @@ import { CHECKPOINT_JOBS } from '../trail/checkpoints/checkpoint.jobs';
  * each job name has exactly one handler (see apps/worker/src/processors).
  */
 export const DEADLINES_QUEUE = 'deadlines';
-export const OUTBOX_QUEUE = 'outbox';
 
 export const DEADLINE_KINDS = [
   'merchant_response',

@@ -1,9 +1,11 @@
 import { DomainError } from '@app/shared';
 import type { TicketStatus } from './state-machine';
 import { formatShanghai } from './working-days';
+import { NO_RESPONSE, UNRESOLVED } from '../policy/due-rules';
 
 /**
- * When escalation is due or allowed (DESIGN.md "Escalation"). The state machine says which
+ * When escalation is allowed (DESIGN.md "Escalation"); when the worker's escalation is due is
+ * policy/due-rules.ts (re-exported here under the old names). The state machine says which
  * statuses can be escalated at all; these functions add the time rules. Services call them
  * before asking the table, and the guarded `UPDATE … WHERE status = …` still decides races.
  */
@@ -35,13 +37,16 @@ export function assertConsumerMayEscalate(facts: ConsumerEscalationFacts): void 
   }
 }
 
-/** Worker: "awaiting_merchant past merchantRespondBy" (and no response; inclusive). */
+/**
+ * Worker: "awaiting_merchant past merchantRespondBy" (inclusive) — policy/due-rules.ts
+ * NO_RESPONSE, where the rule lives with its SQL. A response always leaves awaiting_merchant
+ * (every merchant action moves the ticket to in_negotiation), so `firstResponseAt` decides
+ * nothing here.
+ */
 export function isDueForNoResponseEscalation(facts: ConsumerEscalationFacts): boolean {
-  const { status, merchantRespondBy, firstResponseAt, now } = facts;
-  return (
-    status === 'awaiting_merchant' &&
-    !firstResponseAt &&
-    now.getTime() >= merchantRespondBy.getTime()
+  return NO_RESPONSE.isDue(
+    { status: facts.status, merchant_respond_by: facts.merchantRespondBy },
+    facts.now,
   );
 }
 
@@ -53,8 +58,17 @@ export interface UnresolvedEscalationFacts {
   now: Date;
 }
 
-/** Worker: "in_negotiation past resolveBy with no offer waiting for the consumer" (inclusive). */
+/**
+ * Worker: "in_negotiation past resolveBy with no offer waiting for the consumer" (inclusive) —
+ * policy/due-rules.ts UNRESOLVED.
+ */
 export function isDueForUnresolvedEscalation(facts: UnresolvedEscalationFacts): boolean {
-  const { status, resolveBy, hasPendingOffer, now } = facts;
-  return status === 'in_negotiation' && !hasPendingOffer && now.getTime() >= resolveBy.getTime();
+  return UNRESOLVED.isDue(
+    {
+      status: facts.status,
+      resolve_by: facts.resolveBy,
+      pending_offer_id: facts.hasPendingOffer ? 'pending' : null,
+    },
+    facts.now,
+  );
 }

@@ -166,8 +166,7 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'awaiting_merchant', action: 'escalate',                    actor: 'consumer', to: 'escalated' },
   { from: 'in_negotiation',    action: 'escalate',                    actor: 'consumer', to: 'escalated' },
   // By the worker: "awaiting_merchant past merchantRespondBy; or in_negotiation past resolveBy
-  // with no offer waiting for the consumer" (isDueForNoResponseEscalation /
-  // isDueForUnresolvedEscalation decide when).
+  // with no offer waiting for the consumer" (policy/due-rules.ts decides when, SQL and TS).
   { from: 'awaiting_merchant', action: 'escalate_no_response',        actor: 'system',   to: 'escalated' },
   { from: 'in_negotiation',    action: 'escalate_unresolved',         actor: 'system',   to: 'escalated' },
 

@@ -2,12 +2,11 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createTransport } from 'nodemailer';
 import type { Transporter } from 'nodemailer';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { CLOCK, HEJIE_CONFIG } from '@app/shared';
 import type { Clock, HejieConfig } from '@app/shared';
 import { ComplaintRow, ticketView } from '../complaint.row';
-import type { PendingEvent } from '../trail';
-import { MailKind, mailKindOf, renderMail } from './mail-templates';
+import { MailKind, renderMail } from './mail-templates';
 
 /** Tries before a mail is given up (state dead); the delay doubles from MAIL_BACKOFF_MS. */
 export const MAIL_MAX_ATTEMPTS = 8;
@@ -45,35 +44,6 @@ export class MailService implements OnModuleDestroy {
 
   get enabled(): boolean {
     return Boolean(this.config.smtpUrl);
-  }
-
-  /** In the event's transaction: the mails these events cause (merchants with a contactEmail). */
-  async enqueue(
-    tx: EntityManager,
-    items: readonly { ticket: ComplaintRow; event: PendingEvent }[],
-  ): Promise<void> {
-    if (!this.enabled) return;
-    const mails = items.flatMap(({ ticket, event }) => {
-      const kind = mailKindOf(event);
-      return kind ? [{ ticket, event, kind }] : [];
-    });
-    if (!mails.length) return;
-    await tx.query(
-      `INSERT INTO outbox (topic, complaint_id, event_seq, event_type, payload, created_at)
-       SELECT 'mail', u.complaint_id, u.seq, u.type, jsonb_build_object('mailKind', u.kind), u.at
-         FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::timestamptz[], $6::uuid[])
-              AS u(complaint_id, seq, type, kind, at, merchant_id)
-         JOIN merchants m ON m.id = u.merchant_id AND m.contact_email IS NOT NULL
-       ON CONFLICT (complaint_id, (payload->>'mailKind')) WHERE topic = 'mail' DO NOTHING`,
-      [
-        mails.map((m) => m.ticket.id),
-        mails.map((m) => m.event.seq),
-        mails.map((m) => m.event.type),
-        mails.map((m) => m.kind),
-        mails.map((m) => m.event.at),
-        mails.map((m) => m.ticket.merchant_id),
-      ],
-    );
   }
 
   /** Worker: the reminders of tickets whose merchantRespondBy is less than 24 hours away. */

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { CLOCK, HEJIE_CONFIG } from '@app/shared';
 import type { Actor, Clock, HejieConfig } from '@app/shared';
 import { ComplaintsService } from '../complaints.service';
-import type { Performer } from '../complaints.service';
+import type { Performer } from '../changes/change';
 import type { ComplaintRow, OfferRow } from '../complaint.row';
 import { isTerminal } from '../lifecycle';
 import type { TicketAction } from '../lifecycle';

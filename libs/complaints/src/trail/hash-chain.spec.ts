@@ -3,10 +3,10 @@ import {
   GENESIS_HASH,
   type TrailEvent,
   type TrailEventContent,
-  appendEvent,
   hashEvent,
   verifyChain,
 } from './hash-chain';
+import { nextEvent } from './trail.store';
 
 function buildChain(): TrailEvent[] {
   const contents: Omit<TrailEventContent, 'seq'>[] = [
@@ -42,7 +42,11 @@ function buildChain(): TrailEvent[] {
     },
   ];
   const chain: TrailEvent[] = [];
-  for (const content of contents) chain.push(appendEvent(chain[chain.length - 1], content));
+  for (const { type, actor, at, data } of contents) {
+    const head = chain.at(-1);
+    const link = { event_count: head?.seq ?? 0, head_hash: head?.hash ?? null };
+    chain.push(nextEvent(link, type, actor, new Date(at), data));
+  }
   return chain;
 }
 

@@ -53,17 +53,6 @@ export function hashEvent(prevHash: string, event: TrailEventContent): string {
     .digest('hex');
 }
 
-/** The next event of a chain whose last event is `previous` (undefined for a new ticket). */
-export function appendEvent(
-  previous: Pick<TrailEvent, 'seq' | 'hash'> | undefined,
-  content: Omit<TrailEventContent, 'seq'>,
-): TrailEvent {
-  const seq = previous ? previous.seq + 1 : 1;
-  const prevHash = previous ? previous.hash : GENESIS_HASH;
-  const event = { ...content, seq };
-  return { ...event, prevHash, hash: hashEvent(prevHash, event) };
-}
-
 export interface ChainVerification {
   valid: boolean;
   length: number;

@@ -45,39 +45,6 @@ export function nextEvent(
   return { ...content, prevHash, hash: hashEvent(prevHash, content) };
 }
 
-export async function insertEvent(
-  tx: EntityManager,
-  complaintId: string,
-  e: PendingEvent,
-): Promise<void> {
-  await insertEvents(tx, [{ complaintId, event: e }]);
-}
-
-/** insertEvent for many tickets' events in one statement (the worker's batches). */
-export async function insertEvents(
-  tx: EntityManager,
-  events: readonly { complaintId: string; event: PendingEvent }[],
-): Promise<void> {
-  if (!events.length) return;
-  const col = <T>(f: (e: PendingEvent) => T): T[] => events.map(({ event }) => f(event));
-  await tx.query(
-    `INSERT INTO complaint_events (complaint_id, seq, type, actor_role, actor_id, at, data, prev_hash, hash)
-     SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-                          $7::jsonb[], $8::text[], $9::text[])`,
-    [
-      events.map((e) => e.complaintId),
-      col((e) => e.seq),
-      col((e) => e.type),
-      col((e) => e.actor.role),
-      col((e) => e.actor.id),
-      col((e) => e.at),
-      col((e) => JSON.stringify(e.data)),
-      col((e) => e.prevHash),
-      col((e) => e.hash),
-    ],
-  );
-}
-
 export async function readTrail(
   db: Pick<EntityManager, 'query'>,
   complaintId: string,

@@ -1,0 +1,3 @@
+export * from './change';
+export * from './change-writer';
+export * from './transitions';
