@@ -15,6 +15,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import openapiTS, { astToString } from 'openapi-typescript';
 import type { OpenAPI3 } from 'openapi-typescript';
+import { format, resolveConfig } from 'prettier';
 import { AppModule } from '../apps/api/src/app.module';
 import { buildOpenApiDocument } from '../apps/api/src/app.factory';
 
@@ -49,10 +50,11 @@ export async function openApiDocument(): Promise<OpenAPI3> {
   }
 }
 
-/** The text of schema.d.ts for the current API. */
+/** The text of schema.d.ts for the current API, formatted as the project's other sources. */
 export async function generateSchema(): Promise<string> {
   const ast = await openapiTS(await openApiDocument(), { alphabetize: false });
-  return HEADER + astToString(ast);
+  const options = await resolveConfig(SCHEMA_FILE);
+  return format(HEADER + astToString(ast), { ...options, filepath: SCHEMA_FILE });
 }
 
 // `--stdout`: print instead of writing (test/client-schema.e2e-spec.ts compares it).
@@ -64,7 +66,7 @@ if (require.main === module) {
         return;
       }
       writeFileSync(SCHEMA_FILE, text);
-      console.log(`wrote ${SCHEMA_FILE} (${text.length} characters)`);
+      process.stdout.write(`wrote ${SCHEMA_FILE} (${text.length} characters)\n`);
     })
     .catch((e: unknown) => {
       console.error(e);

@@ -13,6 +13,7 @@ export const DICT = {
   'common.cancel': ['取消', 'Cancel'],
   'common.loadMore': ['加载更多', 'Load more'],
   'common.filters': ['筛选', 'Filters'],
+  'form.errorSummary': ['请先更正以下问题', 'Please correct the following'],
   'lang.switch': ['Switch to English / 切换语言', '切换到中文 / Switch language'],
   'nav.label': ['主导航', 'Main navigation'],
   'nav.bills': ['我的账单', 'My bills'],
@@ -285,6 +286,7 @@ export const DICT = {
   'inbox.openOnly': ['待处理（未结）', 'Open (merchant phase)'],
   'inbox.allStores': ['全部门店', 'All stores'],
   'inbox.empty': ['没有待处理的投诉', 'Nothing waiting for you'],
+  'inbox.arrived': ['新投诉 {number}：{store}', 'New complaint {number}: {store}'],
 
   'queue.title': ['受理队列', 'Office queue'],
   'queue.adminLead': ['全部工单（平台管理员）', 'Every ticket (operator)'],
@@ -546,6 +548,10 @@ export const DICT = {
   'appeal.confirm': ['提交申诉', 'Submit appeal'],
   'appeal.pending': ['申诉已提交，复核期限 {at}', 'Appeal submitted; review due by {at}'],
   'appeal.decideTitle': ['申诉复核', 'Appeal review'],
+  'appeal.otherOfficer': [
+    '此申诉须由作出原决定以外的工作人员（或管理员）处理。',
+    'Another officer of the office (or an admin) decides this appeal: you made the appealed decision.',
+  ],
   'appeal.decideHint': [
     '原决定人不能复核本申诉。维持：恢复原决定；撤销：重新进入受理或调解，并重新计算期限。',
     'The officer who made the decision cannot review it. Upheld: the decision stands; overturned: the case goes back to acceptance or mediation with a new deadline.',

@@ -88,6 +88,11 @@ export class MessageRequest {
   @ApiProperty({ maxLength: 4000 }) @IsString() @IsNotEmpty() @MaxLength(4000) body: string;
 }
 
+export class MessageResponse {
+  @ApiProperty({ example: 3, description: "the message's event in the trail" }) seq: number;
+  @ApiProperty({ example: '2026-11-23T10:00:00.000Z' }) at: string;
+}
+
 export class OfferRequest {
   @ApiProperty({ enum: DEMAND_TYPES }) @IsIn(DEMAND_TYPES) type: DemandType;
   @ApiPropertyOptional({

@@ -4,5513 +4,5715 @@
  */
 
 export interface paths {
-    "/health": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Liveness: the process answers */
-        get: operations["OpsController_live"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+  '/health': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/health/ready": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Readiness: PostgreSQL and Redis answer */
-        get: operations["OpsController_ready"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Liveness: the process answers */
+    get: operations['OpsController_live'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/health/ready': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/auth/dev-token": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Mint a token for a demo identity (only when AUTH_DEV_LOGIN=true) */
-        post: operations["DevTokenController_issue"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Readiness: PostgreSQL and Redis answer */
+    get: operations['OpsController_ready'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/auth/dev-token': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/merchants": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List merchants (admin, regulator), oldest first */
-        get: operations["MerchantsController_list"];
-        put?: never;
-        /**
-         * Onboard a merchant (admin)
-         * @description The response carries the merchant's webhook signing secret (`webhookSecret`), shown this once: GETs never return it; POST /v1/merchants/:id/webhook-secret issues a new one.
-         *
-         *     Hejie POSTs JSON to the merchant’s webhookUrl when a ticket is opened against it (`complaint.created`) and on each consumer action (`complaint.message`, `complaint.offer_accepted`, `complaint.offer_rejected`, `complaint.withdrawn`, `complaint.escalated`), when an accepted offer is settled (`complaint.settled`: by a refund seen, the consumer, or no objection) and when an offer expires unanswered (`complaint.offer_expired`); the merchant’s own actions are not echoed.
-         *
-         *     Headers: `X-Hejie-Event` (the type), `X-Hejie-Delivery` (the delivery id, the same on every retry: dedupe on it), `X-Hejie-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(webhookSecret, "<t>.<raw body>")>`. Verify over the raw bytes, compare in constant time, and refuse a `t` more than 5 minutes away from now.
-         *
-         *     Body: `{ id, type, occurredAt, eventSeq, complaint, data }`, where `complaint` is the ticket as the merchant sees it through the API (the consumer’s phone masked) and `data` the trail event’s data.
-         *
-         *     Any 2xx within WEBHOOK_TIMEOUT (5 s, the whole attempt) is delivered; anything else (redirects included) is retried after WEBHOOK_BACKOFF × 2^(attempts−1) (10 s doubling, at most 1 h), until WEBHOOK_MAX_ATTEMPTS (8) attempts (an attempt counts from its start), then the delivery is dead and can be retried through the API (WEBHOOK_MANUAL_RETRIES, 3, per delivery per 24 h). Deliveries are at least once and not ordered.
-         *
-         *     The URL must be https:// and resolve to public addresses only, checked when set and again, on the address dialled, at each attempt. At most 1 KiB of your answer is read (sent `Accept-Encoding: identity`, never decompressed); `lastError` is generic (`HTTP 500`, `timeout`, `connection refused`, …) and never contains your answer.
-         */
-        post: operations["MerchantsController_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Mint a token for a demo identity (only when AUTH_DEV_LOGIN=true) */
+    post: operations['DevTokenController_issue'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/merchants': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/merchants/{merchantId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One merchant (admin, regulator; merchant staff: their own) */
-        get: operations["MerchantsController_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /**
-         * Change a merchant's webhook URL or contact e-mail (admin; merchant staff: their own)
-         * @description Absent fields stay as they are; `null` removes the webhook URL (no further deliveries are sent; pending ones wait) or the e-mail. The webhook URL is checked as on creation (422 WEBHOOK_URL_FORBIDDEN). Other merchants' staff get 404.
-         */
-        patch: operations["MerchantsController_update"];
-        trace?: never;
+    /** List merchants (admin, regulator), oldest first */
+    get: operations['MerchantsController_list'];
+    put?: never;
+    /**
+     * Onboard a merchant (admin)
+     * @description The response carries the merchant's webhook signing secret (`webhookSecret`), shown this once: GETs never return it; POST /v1/merchants/:id/webhook-secret issues a new one.
+     *
+     *     Hejie POSTs JSON to the merchant’s webhookUrl when a ticket is opened against it (`complaint.created`) and on each consumer action (`complaint.message`, `complaint.offer_accepted`, `complaint.offer_rejected`, `complaint.withdrawn`, `complaint.escalated`), when an accepted offer is settled (`complaint.settled`: by a refund seen, the consumer, or no objection) and when an offer expires unanswered (`complaint.offer_expired`); the merchant’s own actions are not echoed.
+     *
+     *     Headers: `X-Hejie-Event` (the type), `X-Hejie-Delivery` (the delivery id, the same on every retry: dedupe on it), `X-Hejie-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(webhookSecret, "<t>.<raw body>")>`. Verify over the raw bytes, compare in constant time, and refuse a `t` more than 5 minutes away from now.
+     *
+     *     Body: `{ id, type, occurredAt, eventSeq, complaint, data }`, where `complaint` is the ticket as the merchant sees it through the API (the consumer’s phone masked) and `data` the trail event’s data.
+     *
+     *     Any 2xx within WEBHOOK_TIMEOUT (5 s, the whole attempt) is delivered; anything else (redirects included) is retried after WEBHOOK_BACKOFF × 2^(attempts−1) (10 s doubling, at most 1 h), until WEBHOOK_MAX_ATTEMPTS (8) attempts (an attempt counts from its start), then the delivery is dead and can be retried through the API (WEBHOOK_MANUAL_RETRIES, 3, per delivery per 24 h). Deliveries are at least once and not ordered.
+     *
+     *     The URL must be https:// and resolve to public addresses only, checked when set and again, on the address dialled, at each attempt. At most 1 KiB of your answer is read (sent `Accept-Encoding: identity`, never decompressed); `lastError` is generic (`HTTP 500`, `timeout`, `connection refused`, …) and never contains your answer.
+     */
+    post: operations['MerchantsController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/merchants/{merchantId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/merchants/{merchantId}/stores": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A merchant's stores (admin, regulator; merchant staff: their own) */
-        get: operations["MerchantsController_listStores"];
-        put?: never;
-        /** Add a store with its payment accounts (admin) */
-        post: operations["MerchantsController_createStore"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** One merchant (admin, regulator; merchant staff: their own) */
+    get: operations['MerchantsController_get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change a merchant's webhook URL or contact e-mail (admin; merchant staff: their own)
+     * @description Absent fields stay as they are; `null` removes the webhook URL (no further deliveries are sent; pending ones wait) or the e-mail. The webhook URL is checked as on creation (422 WEBHOOK_URL_FORBIDDEN). Other merchants' staff get 404.
+     */
+    patch: operations['MerchantsController_update'];
+    trace?: never;
+  };
+  '/v1/merchants/{merchantId}/stores': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/offices": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List offices (admin, regulator: for transfers) */
-        get: operations["OfficesController_list"];
-        put?: never;
-        /**
-         * Create a regulator office or partner body (admin)
-         * @description regionCodes are prefixes of 6-digit region codes. A ticket escalates to the office with the longest matching prefix; when two offices declare the same prefix, the one created first wins.
-         */
-        post: operations["OfficesController_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** A merchant's stores (admin, regulator; merchant staff: their own) */
+    get: operations['MerchantsController_listStores'];
+    put?: never;
+    /** Add a store with its payment accounts (admin) */
+    post: operations['MerchantsController_createStore'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/offices': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/offices/{officeId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One office (admin, regulator) */
-        get: operations["OfficesController_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /**
-         * Change an office's rule set (admin)
-         * @description Tickets escalated from now on use the new set; a ticket keeps the set it was escalated under.
-         */
-        patch: operations["OfficesController_update"];
-        trace?: never;
+    /** List offices (admin, regulator: for transfers) */
+    get: operations['OfficesController_list'];
+    put?: never;
+    /**
+     * Create a regulator office or partner body (admin)
+     * @description regionCodes are prefixes of 6-digit region codes. A ticket escalates to the office with the longest matching prefix; when two offices declare the same prefix, the one created first wins.
+     */
+    post: operations['OfficesController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/offices/{officeId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/receipts/alipay": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Alipay's asynchronous payment (and refund) notification
-         * @description Form-encoded, RSA2-signed by Alipay; verified with ALIPAY_PUBLIC_KEY. TRADE_SUCCESS and TRADE_FINISHED make a receipt; other statuses are acknowledged and stored nowhere. A notification carrying `refund_fee` (total refunded so far) and `gmt_refund` records a refund instead, whatever trade_status says: refundNo = out_biz_no, amount = that total minus what is already recorded for the trade (nothing new: acknowledged, nothing recorded). Replies the plain text `success` (new or repeated), as Alipay requires.
-         */
-        post: operations["ReceiptsController_alipay"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** One office (admin, regulator) */
+    get: operations['OfficesController_get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change an office's rule set (admin)
+     * @description Tickets escalated from now on use the new set; a ticket keeps the set it was escalated under.
+     */
+    patch: operations['OfficesController_update'];
+    trace?: never;
+  };
+  '/v1/receipts/alipay': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/receipts/wechatpay": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * WeChat Pay API v3 payment notification
-         * @description Signature over `timestamp\nnonce\nbody\n` verified with WECHATPAY_PLATFORM_PUBLIC_KEY; timestamps more than 5 minutes from now are refused; the AEAD_AES_256_GCM resource is decrypted with WECHATPAY_APIV3_KEY. trade_state SUCCESS makes a receipt. event_type REFUND.SUCCESS records a refund (refundNo = refund_id, amount = amount.refund); REFUND.ABNORMAL and REFUND.CLOSED are acknowledged and record nothing. Replies 204; failures reply 4xx/5xx with `{ code: "FAIL", message, reason }` as WeChat Pay expects (reason is our error code).
-         */
-        post: operations["ReceiptsController_wechatpay"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Alipay's asynchronous payment (and refund) notification
+     * @description Form-encoded, RSA2-signed by Alipay; verified with ALIPAY_PUBLIC_KEY. TRADE_SUCCESS and TRADE_FINISHED make a receipt; other statuses are acknowledged and stored nowhere. A notification carrying `refund_fee` (total refunded so far) and `gmt_refund` records a refund instead, whatever trade_status says: refundNo = out_biz_no, amount = that total minus what is already recorded for the trade (nothing new: acknowledged, nothing recorded). Replies the plain text `success` (new or repeated), as Alipay requires.
+     */
+    post: operations['ReceiptsController_alipay'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/receipts/wechatpay': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/receipts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The consumer's own bills, newest payment first, each with its complaintId or null */
-        get: operations["ReceiptsController_list"];
-        put?: never;
-        /**
-         * Generic signed receipt (POS systems, aggregators)
-         * @description Header `X-Hejie-Signature: sha256=<hex HMAC-SHA256 of the raw body bytes with the integrator key>`; `X-Hejie-Key-Id` names the key (RECEIPT_HMAC_KEYS; absent → `default` = RECEIPT_HMAC_SECRET). A missing or malformed signature header, or an unknown key id, is refused (401) before the body is read; the HMAC is checked over the bytes before they are decoded. A key may only sign for its own providers (401); `alipay` and `wechatpay` are reserved for their verified routes (422 PROVIDER_RESERVED). 201 for a new receipt, 200 when the same receipt was already stored, 409 RECEIPT_CONFLICT when different facts arrive under the same (provider, tradeNo).
-         */
-        post: operations["ReceiptsController_generic"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * WeChat Pay API v3 payment notification
+     * @description Signature over `timestamp\nnonce\nbody\n` verified with WECHATPAY_PLATFORM_PUBLIC_KEY; timestamps more than 5 minutes from now are refused; the AEAD_AES_256_GCM resource is decrypted with WECHATPAY_APIV3_KEY. trade_state SUCCESS makes a receipt. event_type REFUND.SUCCESS records a refund (refundNo = refund_id, amount = amount.refund); REFUND.ABNORMAL and REFUND.CLOSED are acknowledged and record nothing. Replies 204; failures reply 4xx/5xx with `{ code: "FAIL", message, reason }` as WeChat Pay expects (reason is our error code).
+     */
+    post: operations['ReceiptsController_wechatpay'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/receipts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/receipts/batch": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Bulk import of generic receipts as NDJSON
-         * @description One generic receipt object per line (`application/x-ndjson`), one X-Hejie-Signature over the whole body. Lines are staged by COPY and stored in one transaction (run again, up to 3 times, if PostgreSQL reports a deadlock with a concurrent batch); a bad line is reported by number and does not stop the good ones (a reserved provider: PROVIDER_RESERVED; a provider the key may not sign for: RECEIPT_SIGNATURE_INVALID). Signature and key id as for POST /v1/receipts, checked before the body is read. Body limit: BATCH_BODY_LIMIT_BYTES (default 64 MB); at most BATCH_MAX_CONCURRENT (default 2) uploads per API process at a time, more → 429 RATE_LIMITED with Retry-After.
-         */
-        post: operations["ReceiptsController_batch"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** The consumer's own bills, newest payment first, each with its complaintId or null */
+    get: operations['ReceiptsController_list'];
+    put?: never;
+    /**
+     * Generic signed receipt (POS systems, aggregators)
+     * @description Header `X-Hejie-Signature: sha256=<hex HMAC-SHA256 of the raw body bytes with the integrator key>`; `X-Hejie-Key-Id` names the key (RECEIPT_HMAC_KEYS; absent → `default` = RECEIPT_HMAC_SECRET). A missing or malformed signature header, or an unknown key id, is refused (401) before the body is read; the HMAC is checked over the bytes before they are decoded. A key may only sign for its own providers (401); `alipay` and `wechatpay` are reserved for their verified routes (422 PROVIDER_RESERVED). 201 for a new receipt, 200 when the same receipt was already stored, 409 RECEIPT_CONFLICT when different facts arrive under the same (provider, tradeNo).
+     */
+    post: operations['ReceiptsController_generic'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/receipts/batch': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/receipts/{receiptId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One receipt (its payer, or an admin), with its refunds; anyone else gets 404 */
-        get: operations["ReceiptsController_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Bulk import of generic receipts as NDJSON
+     * @description One generic receipt object per line (`application/x-ndjson`), one X-Hejie-Signature over the whole body. Lines are staged by COPY and stored in one transaction (run again, up to 3 times, if PostgreSQL reports a deadlock with a concurrent batch); a bad line is reported by number and does not stop the good ones (a reserved provider: PROVIDER_RESERVED; a provider the key may not sign for: RECEIPT_SIGNATURE_INVALID). Signature and key id as for POST /v1/receipts, checked before the body is read. Body limit: BATCH_BODY_LIMIT_BYTES (default 64 MB); at most BATCH_MAX_CONCURRENT (default 2) uploads per API process at a time, more → 429 RATE_LIMITED with Retry-After.
+     */
+    post: operations['ReceiptsController_batch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/receipts/{receiptId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/refunds": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Generic signed refund
-         * @description Signed as POST /v1/receipts (`X-Hejie-Signature: sha256=<hex HMAC-SHA256 of the raw body bytes>`, `X-Hejie-Key-Id` naming the key; checked before the body is read). A key may only sign for its own providers (401); `alipay` and `wechatpay` refunds come only through their verified routes (422 PROVIDER_RESERVED). Keyed by (provider, refundNo): 201 new, 200 the same refund again, 409 RECEIPT_CONFLICT for a different payload under the key. Matched to its receipt by (provider, tradeNo) whenever both are known (a refund may arrive first); 422 REFUND_EXCEEDS_PAYMENT when the refunds of a known receipt would exceed the amount paid. A refund on an open ticket is an event `refund_received` on its trail, and settles a settling money offer it covers.
-         */
-        post: operations["RefundsController_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** One receipt (its payer, or an admin), with its refunds; anyone else gets 404 */
+    get: operations['ReceiptsController_get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/refunds': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Tickets the caller may see
-         * @description Consumer: own, newest first. Merchant: its own; without `status`, the open merchant-phase inbox, by merchantRespondBy ascending (most urgent first). Regulator: its office’s, oldest escalation first. Admin: all, newest first; `unassigned=true` lists escalated tickets no office covers.
-         */
-        get: operations["ComplaintsController_list"];
-        put?: never;
-        /**
-         * Initiate resolution: turn a receipt into a ticket routed to its merchant
-         * @description Only the payer of the receipt (others: 404), within COMPLAINT_WINDOW_DAYS of payment, one ticket per receipt. The same Idempotency-Key replays the first response (201, same ticket). Rate-limited per caller (RATE_LIMIT per RATE_LIMIT_WINDOW) → 429 with Retry-After.
-         */
-        post: operations["ComplaintsController_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Generic signed refund
+     * @description Signed as POST /v1/receipts (`X-Hejie-Signature: sha256=<hex HMAC-SHA256 of the raw body bytes>`, `X-Hejie-Key-Id` naming the key; checked before the body is read). A key may only sign for its own providers (401); `alipay` and `wechatpay` refunds come only through their verified routes (422 PROVIDER_RESERVED). Keyed by (provider, refundNo): 201 new, 200 the same refund again, 409 RECEIPT_CONFLICT for a different payload under the key. Matched to its receipt by (provider, tradeNo) whenever both are known (a refund may arrive first); 422 REFUND_EXCEEDS_PAYMENT when the refunds of a known receipt would exceed the amount paid. A refund on an open ticket is an event `refund_received` on its trail, and settles a settling money offer it covers.
+     */
+    post: operations['RefundsController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * One ticket (a regulator’s view is recorded in the trail)
-         * @description Once escalated, the consumer, the office and admins also get `officeName` and `casePacket: { complete, missing }` (what the 12315 office still needs before it can accept).
-         */
-        get: operations["ComplaintsController_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * Tickets the caller may see
+     * @description Consumer: own, newest first. Merchant: its own; without `status`, the open merchant-phase inbox, by merchantRespondBy ascending (most urgent first). Regulator: its office’s, oldest escalation first. Admin: all, newest first; `unassigned=true` lists escalated tickets no office covers.
+     */
+    get: operations['ComplaintsController_list'];
+    put?: never;
+    /**
+     * Initiate resolution: turn a receipt into a ticket routed to its merchant
+     * @description Only the payer of the receipt (others: 404), within COMPLAINT_WINDOW_DAYS of payment, one ticket per receipt. The same Idempotency-Key replays the first response (201, same ticket). Rate-limited per caller (RATE_LIMIT per RATE_LIMIT_WINDOW) → 429 with Retry-After.
+     */
+    post: operations['ComplaintsController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/messages": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Add a message to the thread
-         * @description The merchant's first message records firstResponseAt and moves the ticket to in_negotiation.
-         */
-        post: operations["ComplaintsController_message"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * One ticket (a regulator’s view is recorded in the trail)
+     * @description Once escalated, the consumer, the office and admins also get `officeName` and `casePacket: { complete, missing }` (what the 12315 office still needs before it can accept).
+     */
+    get: operations['ComplaintsController_get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/messages': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/offers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Offer history, oldest first */
-        get: operations["ComplaintsController_offers"];
-        put?: never;
-        /** Make a structured offer (supersedes the pending one) */
-        post: operations["ComplaintsController_offer"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Add a message to the thread
+     * @description The merchant's first message records firstResponseAt and moves the ticket to in_negotiation.
+     */
+    post: operations['ComplaintsController_message'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/offers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/offers/{offerId}/accept": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Accept the pending offer → settling (or resolved when refunds already cover it)
-         * @description The merchant now has to carry out the offer by settlement.settleBy (accepted + SETTLEMENT_SLA). A refund, partial_refund or compensation offer settles when the refunds recorded for the receipt since the ticket was opened reach its amount (settledVia refund) — straight away when they already do — or when the consumer confirms; other offers on confirmation, or at settleBy with no objection. An expired offer (past expiresAt, made + OFFER_RESPONSE_SLA) cannot be accepted: 409 INVALID_TRANSITION.
-         */
-        post: operations["ComplaintsController_accept"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Offer history, oldest first */
+    get: operations['ComplaintsController_offers'];
+    put?: never;
+    /** Make a structured offer (supersedes the pending one) */
+    post: operations['ComplaintsController_offer'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/offers/{offerId}/accept': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/settlement/confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * The consumer confirms the accepted offer was carried out → resolved
-         * @description Only while settling (409 INVALID_TRANSITION otherwise, e.g. when a refund or the deadline settled it first). settledVia "consumer": a verified self-resolution. Body empty or {}.
-         */
-        post: operations["ComplaintsController_confirmSettlement"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Accept the pending offer → settling (or resolved when refunds already cover it)
+     * @description The merchant now has to carry out the offer by settlement.settleBy (accepted + SETTLEMENT_SLA). A refund, partial_refund or compensation offer settles when the refunds recorded for the receipt since the ticket was opened reach its amount (settledVia refund) — straight away when they already do — or when the consumer confirms; other offers on confirmation, or at settleBy with no objection. An expired offer (past expiresAt, made + OFFER_RESPONSE_SLA) cannot be accepted: 409 INVALID_TRANSITION.
+     */
+    post: operations['ComplaintsController_accept'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/settlement/confirm': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/settlement/dispute": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * The consumer says the accepted offer was not carried out → escalated
-         * @description Only while settling. Escalates with escalationReason settlement_not_fulfilled to the office of the store’s region, as an escalation does.
-         */
-        post: operations["ComplaintsController_disputeSettlement"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * The consumer confirms the accepted offer was carried out → resolved
+     * @description Only while settling (409 INVALID_TRANSITION otherwise, e.g. when a refund or the deadline settled it first). settledVia "consumer": a verified self-resolution. Body empty or {}.
+     */
+    post: operations['ComplaintsController_confirmSettlement'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/settlement/dispute': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/offers/{offerId}/reject": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Reject the pending offer (the ticket stays in negotiation; escalation becomes possible) */
-        post: operations["ComplaintsController_reject"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * The consumer says the accepted offer was not carried out → escalated
+     * @description Only while settling. Escalates with escalationReason settlement_not_fulfilled to the office of the store’s region, as an escalation does.
+     */
+    post: operations['ComplaintsController_disputeSettlement'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/offers/{offerId}/reject': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/withdraw": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Withdraw before escalation → withdrawn */
-        post: operations["ComplaintsController_withdraw"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Reject the pending offer (the ticket stays in negotiation; escalation becomes possible) */
+    post: operations['ComplaintsController_reject'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/withdraw': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/escalate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Escalate to the regulator
-         * @description Refused with 409 ESCALATION_TOO_EARLY (body: availableAt) while awaiting_merchant before merchantRespondBy. The ticket goes to the office with the longest region-prefix match of the store; with none, it waits in the unassigned queue. acceptBy = now + REGULATOR_ACCEPT_WORKDAYS working days (mainland China calendar, Asia/Shanghai; end of that day).
-         */
-        post: operations["ComplaintsController_escalate"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Withdraw before escalation → withdrawn */
+    post: operations['ComplaintsController_withdraw'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/escalate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/accept": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Accept the case (受理) → mediating; mediationEndBy = now + MEDIATION_WORKDAYS working days */
-        post: operations["ComplaintsController_acceptCase"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Escalate to the regulator
+     * @description Refused with 409 ESCALATION_TOO_EARLY (body: availableAt) while awaiting_merchant before merchantRespondBy. The ticket goes to the office with the longest region-prefix match of the store; with none, it waits in the unassigned queue. acceptBy = now + REGULATOR_ACCEPT_WORKDAYS working days (mainland China calendar, Asia/Shanghai; end of that day).
+     */
+    post: operations['ComplaintsController_escalate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/accept': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/decline": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Decline (不予受理) with a reason from the fixed list → declined */
-        post: operations["ComplaintsController_decline"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Accept the case (受理) → mediating; mediationEndBy = now + MEDIATION_WORKDAYS working days */
+    post: operations['ComplaintsController_acceptCase'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/decline': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/transfer": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Transfer an escalated ticket to another office (which gets a fresh acceptance period)
-         * @description Also how admins assign tickets from the unassigned queue.
-         */
-        post: operations["ComplaintsController_transfer"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Decline (不予受理) with a reason from the fixed list → declined */
+    post: operations['ComplaintsController_decline'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/transfer': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/extend": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Extend the running deadline once (acceptBy while escalated, mediationEndBy while mediating)
-         * @description By 1 to the ticket rule set's maxExtensionWorkdays working days (400 VALIDATION_FAILED otherwise), counted on from the current deadline; once per deadline (409 EXTENSION_USED; a transfer starts a fresh acceptance period, extendable once by the new office); 409 INVALID_TRANSITION when that deadline does not run in the ticket's status. The reason is shown to the consumer in `extensions`; the trail gets a `deadline_extended` event.
-         */
-        post: operations["ComplaintsController_extend"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Transfer an escalated ticket to another office (which gets a fresh acceptance period)
+     * @description Also how admins assign tickets from the unassigned queue.
+     */
+    post: operations['ComplaintsController_transfer'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/extend': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/mediation": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Record the mediation outcome → mediated | mediation_failed */
-        post: operations["ComplaintsController_mediation"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Extend the running deadline once (acceptBy while escalated, mediationEndBy while mediating)
+     * @description By 1 to the ticket rule set's maxExtensionWorkdays working days (400 VALIDATION_FAILED otherwise), counted on from the current deadline; once per deadline (409 EXTENSION_USED; a transfer starts a fresh acceptance period, extendable once by the new office); 409 INVALID_TRANSITION when that deadline does not run in the ticket's status. The reason is shown to the consumer in `extensions`; the trail gets a `deadline_extended` event.
+     */
+    post: operations['ComplaintsController_extend'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/mediation': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The tamper-evident trail */
-        get: operations["ComplaintsController_events"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Record the mediation outcome → mediated | mediation_failed */
+    post: operations['ComplaintsController_mediation'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/events/verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Recompute the hash chain (and compare its head with the ticket) */
-        get: operations["ComplaintsController_verify"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** The tamper-evident trail */
+    get: operations['ComplaintsController_events'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/events/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/appeal": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Appeal (申诉) a declined or mediation_failed decision → appealed
-         * @description Within the appeal window of the ticket’s rule set: appealWindowWorkdays working days (Asia/Shanghai calendar) after the decision, until the end of that day (422 APPEAL_WINDOW_EXPIRED after; the ticket shows appealableUntil). Once per ticket, also after an upheld appeal (409 INVALID_TRANSITION). reviewBy = now + the set’s reviewWorkdays working days (deadlineBasis.reviewBy says whether the calendar was official or estimated; recomputed when a year’s official notice is loaded). Event `appealed`.
-         */
-        post: operations["AppealsController_appeal"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Recompute the hash chain (and compare its head with the ticket) */
+    get: operations['ComplaintsController_verify'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/appeal': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/appeal/decision": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Decide an appeal: upheld → back to the decision; overturned → reopened
-         * @description A regulator of the ticket’s office other than the officer who made the appealed decision (that officer, and an admin who made it: 403 FORBIDDEN), or an admin. A mediation terminated by the worker’s time limit may be reviewed by any officer of the office. Overturned: from declined → escalated with a new acceptBy; from mediation_failed → mediating with a new mediationEndBy (the limits of the ticket’s rule set, kept from its escalation; deadlineBasis records how each was counted). Event `appeal_decided` (never `escalated`: the statistics count a ticket’s escalation once).
-         */
-        post: operations["AppealsController_decide"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Appeal (申诉) a declined or mediation_failed decision → appealed
+     * @description Within the appeal window of the ticket’s rule set: appealWindowWorkdays working days (Asia/Shanghai calendar) after the decision, until the end of that day (422 APPEAL_WINDOW_EXPIRED after; the ticket shows appealableUntil). Once per ticket, also after an upheld appeal (409 INVALID_TRANSITION). reviewBy = now + the set’s reviewWorkdays working days (deadlineBasis.reviewBy says whether the calendar was official or estimated; recomputed when a year’s official notice is loaded). Event `appealed`.
+     */
+    post: operations['AppealsController_appeal'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/appeal/decision': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/trail/checkpoints": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Signed trail checkpoints (public), oldest first
-         * @description With TRAIL_SIGNING_KEY the worker makes one checkpoint per CHECKPOINT_INTERVAL: an RFC 6962 Merkle tree over the head hashes of the tickets changed since the previous one (leaf = sha256(0x00 ‖ head hash bytes), node = sha256(0x01 ‖ left ‖ right); leaves in ticket-id order), signed with Ed25519. Keep copies outside Hejie (docs/TRAIL.md): a saved checkpoint proves every ticket it covers, whatever is later written to the database. `after` (or `cursor` = the previous page’s nextCursor) is a seq.
-         */
-        get: operations["TrailController_list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Decide an appeal: upheld → back to the decision; overturned → reopened
+     * @description A regulator of the ticket’s office other than the officer who made the appealed decision (that officer, and an admin who made it: 403 FORBIDDEN), or an admin. A mediation terminated by the worker’s time limit may be reviewed by any officer of the office. Overturned: from declined → escalated with a new acceptBy; from mediation_failed → mediating with a new mediationEndBy (the limits of the ticket’s rule set, kept from its escalation; deadlineBasis records how each was counted). Event `appeal_decided` (never `escalated`: the statistics count a ticket’s escalation once).
+     */
+    post: operations['AppealsController_decide'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/trail/checkpoints': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/events/proof": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The ticket’s audit path to a signed checkpoint
-         * @description Whoever may see the ticket. Default: the latest checkpoint that covers the ticket; `checkpoint=<seq>` asks for a given one (e.g. a saved copy). Verify with `npm run trail:verify -- <ticket id> <checkpoint file>`: the events chain to `headHash` at event #eventCount, the path leads from it to the signed root. 404 when no checkpoint covers the ticket yet.
-         */
-        get: operations["TrailController_proof"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * Signed trail checkpoints (public), oldest first
+     * @description With TRAIL_SIGNING_KEY the worker makes one checkpoint per CHECKPOINT_INTERVAL: an RFC 6962 Merkle tree over the head hashes of the tickets changed since the previous one (leaf = sha256(0x00 ‖ head hash bytes), node = sha256(0x01 ‖ left ‖ right); leaves in ticket-id order), signed with Ed25519. Keep copies outside Hejie (docs/TRAIL.md): a saved checkpoint proves every ticket it covers, whatever is later written to the database. `after` (or `cursor` = the previous page’s nextCursor) is a seq.
+     */
+    get: operations['TrailController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/events/proof': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/attachments": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The evidence on a ticket, oldest first */
-        get: operations["EvidenceController_list"];
-        put?: never;
-        /**
-         * Attach evidence (photo, screenshot, PDF, short video)
-         * @description multipart/form-data with one part `file` and an optional text part `note`. Streamed into storage (never held whole in memory) while it is typed from its bytes (JPEG, PNG, WebP, PDF, MP4; else 415) and hashed; the sha256 goes onto the trail (`attachment_added`). Photos are also stored re-encoded without EXIF/XMP (GPS, device), the copy the other party downloads. ATTACHMENT_MAX_BYTES per file (413, refused before reading when Content-Length is over it), ATTACHMENT_MAX_COUNT per party (consumer, merchant, office) per ticket (422 ATTACHMENT_LIMIT). Refused on closed tickets (409) except during an appeal. A refused upload stores nothing.
-         */
-        post: operations["EvidenceController_upload"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * The ticket’s audit path to a signed checkpoint
+     * @description Whoever may see the ticket. Default: the latest checkpoint that covers the ticket; `checkpoint=<seq>` asks for a given one (e.g. a saved copy). Verify with `npm run trail:verify -- <ticket id> <checkpoint file>`: the events chain to `headHash` at event #eventCount, the path leads from it to the signed root. 404 when no checkpoint covers the ticket yet.
+     */
+    get: operations['TrailController_proof'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/attachments': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/attachments/{attachmentId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Download an attachment
-         * @description The bytes, streamed, with Content-Type, Content-Disposition: attachment (RFC 6266, UTF-8 filename*), X-Content-Type-Options: nosniff and Repr-Digest (sha-256 of the bytes served). A photo goes to the other party without its metadata; its uploader’s party gets the original, and `original=true` gives the original to the uploader’s party and the office (regulators, admins): the other party gets 403 FORBIDDEN. PDFs and videos are served as uploaded.
-         */
-        get: operations["EvidenceController_download"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** The evidence on a ticket, oldest first */
+    get: operations['EvidenceController_list'];
+    put?: never;
+    /**
+     * Attach evidence (photo, screenshot, PDF, short video)
+     * @description multipart/form-data with one part `file` and an optional text part `note`. Streamed into storage (never held whole in memory) while it is typed from its bytes (JPEG, PNG, WebP, PDF, MP4; else 415) and hashed; the sha256 goes onto the trail (`attachment_added`). Photos are also stored re-encoded without EXIF/XMP (GPS, device), the copy the other party downloads. ATTACHMENT_MAX_BYTES per file (413, refused before reading when Content-Length is over it), ATTACHMENT_MAX_COUNT per party (consumer, merchant, office) per ticket (422 ATTACHMENT_LIMIT). Refused on closed tickets (409) except during an appeal. A refused upload stores nothing.
+     */
+    post: operations['EvidenceController_upload'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/attachments/{attachmentId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/complainant": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /**
-         * The complainant’s real name, phone and address for the case packet
-         * @description From escalation on (before: 409 INVALID_TRANSITION); may be corrected later. Stored encrypted (AES-256-GCM with PII_KEY); shown to the consumer, the office and admins in the case packet, never to the merchant. The trail gets `complainant_provided` naming the fields, not their values.
-         */
-        put: operations["EvidenceController_complainant"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * Download an attachment
+     * @description The bytes, streamed, with Content-Type, Content-Disposition: attachment (RFC 6266, UTF-8 filename*), X-Content-Type-Options: nosniff and Repr-Digest (sha-256 of the bytes served). A photo goes to the other party without its metadata; its uploader’s party gets the original, and `original=true` gives the original to the uploader’s party and the office (regulators, admins): the other party gets 403 FORBIDDEN. PDFs and videos are served as uploaded.
+     */
+    get: operations['EvidenceController_download'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/complainant': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/complaints/{id}/case-packet": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The case packet a 12315 office needs to accept the complaint
-         * @description JSON, or with `Accept: application/pdf` a PDF (Chinese text embedded in Noto Sans CJK, selectable; the trail head hash on every page). The consumer, the office’s regulators and admins; merchants get 404. A regulator’s reading is recorded on the trail (regulator_viewed) before the packet is read, so its head hash includes it.
-         */
-        get: operations["EvidenceController_casePacket"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    /**
+     * The complainant’s real name, phone and address for the case packet
+     * @description From escalation on (before: 409 INVALID_TRANSITION); may be corrected later. Stored encrypted (AES-256-GCM with PII_KEY); shown to the consumer, the office and admins in the case packet, never to the merchant. The trail gets `complainant_provided` naming the fields, not their values.
+     */
+    put: operations['EvidenceController_complainant'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/complaints/{id}/case-packet': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/stats/self-resolution": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Self-resolution rate and merchant measures, from the rollups
-         * @description Answered from daily rollups (Shanghai day × region; day × region × merchant when a merchant is in the scope). Tickets are counted on the Shanghai day they LEFT the merchant phase (resolved, escalated, withdrawn), not the day they were opened. Scope: admin all; regulator its office’s jurisdiction (its region prefixes; a regionCode outside it is 403); merchant itself (another merchantId is 403); consumers 403. Rollups lag the tickets by about a second (the worker drains the outbox every second or SWEEP_INTERVAL, whichever is shorter). A bad date, from after to, or a period over 366 days is 400.
-         */
-        get: operations["StatsController_selfResolution"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * The case packet a 12315 office needs to accept the complaint
+     * @description JSON, or with `Accept: application/pdf` a PDF (Chinese text embedded in Noto Sans CJK, selectable; the trail head hash on every page). The consumer, the office’s regulators and admins; merchants get 404. A regulator’s reading is recorded on the trail (regulator_viewed) before the packet is read, so its head hash includes it.
+     */
+    get: operations['EvidenceController_casePacket'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/stats/self-resolution': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/stats/serial-complainants": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Consumers with many tickets against many merchants recently (regulators, admins only)
-         * @description At least SERIAL_COMPLAINANT_MIN_TICKETS tickets (5) against at least SERIAL_COMPLAINANT_MIN_MERCHANTS merchants (3) within SERIAL_COMPLAINANT_WINDOW (30d). Never shown to merchants.
-         */
-        get: operations["StatsController_serial"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * Self-resolution rate and merchant measures, from the rollups
+     * @description Answered from daily rollups (Shanghai day × region; day × region × merchant when a merchant is in the scope). Tickets are counted on the Shanghai day they LEFT the merchant phase (resolved, escalated, withdrawn), not the day they were opened. Scope: admin all; regulator its office’s jurisdiction (its region prefixes; a regionCode outside it is 403); merchant itself (another merchantId is 403); consumers 403. Rollups lag the tickets by about a second (the worker drains the outbox every second or SWEEP_INTERVAL, whichever is shorter). A bad date, from after to, or a period over 366 days is 400.
+     */
+    get: operations['StatsController_selfResolution'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/stats/serial-complainants': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/stats/repeat-offenders": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Merchants with many escalations (regulators, admins only)
-         * @description At least REPEAT_OFFENDER_MIN_ESCALATIONS (10) escalations within REPEAT_OFFENDER_WINDOW (90d), from the rollups; a regulator sees the escalations in its jurisdiction.
-         */
-        get: operations["StatsController_offenders"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * Consumers with many tickets against many merchants recently (regulators, admins only)
+     * @description At least SERIAL_COMPLAINANT_MIN_TICKETS tickets (5) against at least SERIAL_COMPLAINANT_MIN_MERCHANTS merchants (3) within SERIAL_COMPLAINANT_WINDOW (30d). Never shown to merchants.
+     */
+    get: operations['StatsController_serial'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/stats/repeat-offenders': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/merchants/{merchantId}/credit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A merchant's public credit score (0–100) with the components that explain it
-         * @description From all of the merchant’s rollups. score = sum of five components (weights 30 + 20 + 20 + 20 + 10 = 100), each point value rounded to 0.1: on_time_response = 30 × on-time rate (first responses at or before merchantRespondBy ÷ (first responses + tickets left unanswered past it)); self_resolution = 20 × self-resolved ÷ (self-resolved + escalated); verified_self_resolution = 20 × verified self-resolved (settled by a recorded refund or the consumer’s confirmation) ÷ (self-resolved + escalated), so verified settlements earn twice what unverified ones do; escalations = 20 × max(0, 1 − (escalations per 100 tickets opened) ÷ 50), so 0 escalations earn 20 and 50 or more per 100 earn 0; mediation_outcomes = 10 × mediations ending in agreement ÷ mediations closed (agreed + failed). A component without data (value null) earns its full weight: no complaints is no evidence against the merchant; `basis` (tickets opened) says how much evidence there is. Unknown merchant: 404.
-         */
-        get: operations["StatsController_credit"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * Merchants with many escalations (regulators, admins only)
+     * @description At least REPEAT_OFFENDER_MIN_ESCALATIONS (10) escalations within REPEAT_OFFENDER_WINDOW (90d), from the rollups; a regulator sees the escalations in its jurisdiction.
+     */
+    get: operations['StatsController_offenders'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/merchants/{merchantId}/credit': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/merchants/{merchantId}/webhook-secret": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Rotate the webhook signing secret (admin)
-         * @description Issues a new secret, returned only in this response; the old one stops signing at once (pending deliveries are signed with the new one from their next attempt).
-         *
-         *     Hejie POSTs JSON to the merchant’s webhookUrl when a ticket is opened against it (`complaint.created`) and on each consumer action (`complaint.message`, `complaint.offer_accepted`, `complaint.offer_rejected`, `complaint.withdrawn`, `complaint.escalated`), when an accepted offer is settled (`complaint.settled`: by a refund seen, the consumer, or no objection) and when an offer expires unanswered (`complaint.offer_expired`); the merchant’s own actions are not echoed.
-         *
-         *     Headers: `X-Hejie-Event` (the type), `X-Hejie-Delivery` (the delivery id, the same on every retry: dedupe on it), `X-Hejie-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(webhookSecret, "<t>.<raw body>")>`. Verify over the raw bytes, compare in constant time, and refuse a `t` more than 5 minutes away from now.
-         *
-         *     Body: `{ id, type, occurredAt, eventSeq, complaint, data }`, where `complaint` is the ticket as the merchant sees it through the API (the consumer’s phone masked) and `data` the trail event’s data.
-         *
-         *     Any 2xx within WEBHOOK_TIMEOUT (5 s, the whole attempt) is delivered; anything else (redirects included) is retried after WEBHOOK_BACKOFF × 2^(attempts−1) (10 s doubling, at most 1 h), until WEBHOOK_MAX_ATTEMPTS (8) attempts (an attempt counts from its start), then the delivery is dead and can be retried through the API (WEBHOOK_MANUAL_RETRIES, 3, per delivery per 24 h). Deliveries are at least once and not ordered.
-         *
-         *     The URL must be https:// and resolve to public addresses only, checked when set and again, on the address dialled, at each attempt. At most 1 KiB of your answer is read (sent `Accept-Encoding: identity`, never decompressed); `lastError` is generic (`HTTP 500`, `timeout`, `connection refused`, …) and never contains your answer.
-         */
-        post: operations["MerchantWebhooksController_rotateSecret"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * A merchant's public credit score (0–100) with the components that explain it
+     * @description From all of the merchant’s rollups. score = sum of five components (weights 30 + 20 + 20 + 20 + 10 = 100), each point value rounded to 0.1: on_time_response = 30 × on-time rate (first responses at or before merchantRespondBy ÷ (first responses + tickets left unanswered past it)); self_resolution = 20 × self-resolved ÷ (self-resolved + escalated); verified_self_resolution = 20 × verified self-resolved (settled by a recorded refund or the consumer’s confirmation) ÷ (self-resolved + escalated), so verified settlements earn twice what unverified ones do; escalations = 20 × max(0, 1 − (escalations per 100 tickets opened) ÷ 50), so 0 escalations earn 20 and 50 or more per 100 earn 0; mediation_outcomes = 10 × mediations ending in agreement ÷ mediations closed (agreed + failed). A component without data (value null) earns its full weight: no complaints is no evidence against the merchant; `basis` (tickets opened) says how much evidence there is. Unknown merchant: 404.
+     */
+    get: operations['StatsController_credit'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/merchants/{merchantId}/webhook-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/merchants/{merchantId}/webhook-deliveries": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A merchant's webhook deliveries, newest first (admin; merchant staff: their own)
-         * @description Hejie POSTs JSON to the merchant’s webhookUrl when a ticket is opened against it (`complaint.created`) and on each consumer action (`complaint.message`, `complaint.offer_accepted`, `complaint.offer_rejected`, `complaint.withdrawn`, `complaint.escalated`), when an accepted offer is settled (`complaint.settled`: by a refund seen, the consumer, or no objection) and when an offer expires unanswered (`complaint.offer_expired`); the merchant’s own actions are not echoed.
-         *
-         *     Headers: `X-Hejie-Event` (the type), `X-Hejie-Delivery` (the delivery id, the same on every retry: dedupe on it), `X-Hejie-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(webhookSecret, "<t>.<raw body>")>`. Verify over the raw bytes, compare in constant time, and refuse a `t` more than 5 minutes away from now.
-         *
-         *     Body: `{ id, type, occurredAt, eventSeq, complaint, data }`, where `complaint` is the ticket as the merchant sees it through the API (the consumer’s phone masked) and `data` the trail event’s data.
-         *
-         *     Any 2xx within WEBHOOK_TIMEOUT (5 s, the whole attempt) is delivered; anything else (redirects included) is retried after WEBHOOK_BACKOFF × 2^(attempts−1) (10 s doubling, at most 1 h), until WEBHOOK_MAX_ATTEMPTS (8) attempts (an attempt counts from its start), then the delivery is dead and can be retried through the API (WEBHOOK_MANUAL_RETRIES, 3, per delivery per 24 h). Deliveries are at least once and not ordered.
-         *
-         *     The URL must be https:// and resolve to public addresses only, checked when set and again, on the address dialled, at each attempt. At most 1 KiB of your answer is read (sent `Accept-Encoding: identity`, never decompressed); `lastError` is generic (`HTTP 500`, `timeout`, `connection refused`, …) and never contains your answer.
-         */
-        get: operations["MerchantWebhooksController_list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Rotate the webhook signing secret (admin)
+     * @description Issues a new secret, returned only in this response; the old one stops signing at once (pending deliveries are signed with the new one from their next attempt).
+     *
+     *     Hejie POSTs JSON to the merchant’s webhookUrl when a ticket is opened against it (`complaint.created`) and on each consumer action (`complaint.message`, `complaint.offer_accepted`, `complaint.offer_rejected`, `complaint.withdrawn`, `complaint.escalated`), when an accepted offer is settled (`complaint.settled`: by a refund seen, the consumer, or no objection) and when an offer expires unanswered (`complaint.offer_expired`); the merchant’s own actions are not echoed.
+     *
+     *     Headers: `X-Hejie-Event` (the type), `X-Hejie-Delivery` (the delivery id, the same on every retry: dedupe on it), `X-Hejie-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(webhookSecret, "<t>.<raw body>")>`. Verify over the raw bytes, compare in constant time, and refuse a `t` more than 5 minutes away from now.
+     *
+     *     Body: `{ id, type, occurredAt, eventSeq, complaint, data }`, where `complaint` is the ticket as the merchant sees it through the API (the consumer’s phone masked) and `data` the trail event’s data.
+     *
+     *     Any 2xx within WEBHOOK_TIMEOUT (5 s, the whole attempt) is delivered; anything else (redirects included) is retried after WEBHOOK_BACKOFF × 2^(attempts−1) (10 s doubling, at most 1 h), until WEBHOOK_MAX_ATTEMPTS (8) attempts (an attempt counts from its start), then the delivery is dead and can be retried through the API (WEBHOOK_MANUAL_RETRIES, 3, per delivery per 24 h). Deliveries are at least once and not ordered.
+     *
+     *     The URL must be https:// and resolve to public addresses only, checked when set and again, on the address dialled, at each attempt. At most 1 KiB of your answer is read (sent `Accept-Encoding: identity`, never decompressed); `lastError` is generic (`HTTP 500`, `timeout`, `connection refused`, …) and never contains your answer.
+     */
+    post: operations['MerchantWebhooksController_rotateSecret'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/merchants/{merchantId}/webhook-deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/merchants/{merchantId}/webhook-deliveries/{deliveryId}/retry": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Re-queue a dead delivery (admin; merchant staff: their own)
-         * @description The delivery becomes pending, due now, with a fresh budget of WEBHOOK_MAX_ATTEMPTS attempts; same id and body. Only a dead delivery can be retried (409 INVALID_TRANSITION otherwise). At most WEBHOOK_MANUAL_RETRIES (3) retries per delivery in a rolling 24 hours, counted from the first retry of the window: beyond that 429 RATE_LIMITED with Retry-After (seconds until the window ends).
-         */
-        post: operations["MerchantWebhooksController_retry"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * A merchant's webhook deliveries, newest first (admin; merchant staff: their own)
+     * @description Hejie POSTs JSON to the merchant’s webhookUrl when a ticket is opened against it (`complaint.created`) and on each consumer action (`complaint.message`, `complaint.offer_accepted`, `complaint.offer_rejected`, `complaint.withdrawn`, `complaint.escalated`), when an accepted offer is settled (`complaint.settled`: by a refund seen, the consumer, or no objection) and when an offer expires unanswered (`complaint.offer_expired`); the merchant’s own actions are not echoed.
+     *
+     *     Headers: `X-Hejie-Event` (the type), `X-Hejie-Delivery` (the delivery id, the same on every retry: dedupe on it), `X-Hejie-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(webhookSecret, "<t>.<raw body>")>`. Verify over the raw bytes, compare in constant time, and refuse a `t` more than 5 minutes away from now.
+     *
+     *     Body: `{ id, type, occurredAt, eventSeq, complaint, data }`, where `complaint` is the ticket as the merchant sees it through the API (the consumer’s phone masked) and `data` the trail event’s data.
+     *
+     *     Any 2xx within WEBHOOK_TIMEOUT (5 s, the whole attempt) is delivered; anything else (redirects included) is retried after WEBHOOK_BACKOFF × 2^(attempts−1) (10 s doubling, at most 1 h), until WEBHOOK_MAX_ATTEMPTS (8) attempts (an attempt counts from its start), then the delivery is dead and can be retried through the API (WEBHOOK_MANUAL_RETRIES, 3, per delivery per 24 h). Deliveries are at least once and not ordered.
+     *
+     *     The URL must be https:// and resolve to public addresses only, checked when set and again, on the address dialled, at each attempt. At most 1 KiB of your answer is read (sent `Accept-Encoding: identity`, never decompressed); `lastError` is generic (`HTTP 500`, `timeout`, `connection refused`, …) and never contains your answer.
+     */
+    get: operations['MerchantWebhooksController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/merchants/{merchantId}/webhook-deliveries/{deliveryId}/retry': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/calendar/{year}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The working-day calendar of a year: the latest official version, or an estimate
-         * @description `official`: the State Council notice as loaded (chinese-days data as version 1, then PUT or calendar/<year>.json). `estimated` (version 0): the statutory holidays of the measures in force that year, from the lunar calendar and the solar terms, plus a weekday off for each one on a weekend (Art. 6 补假); no 调休.
-         */
-        get: operations["CalendarController_get"];
-        /**
-         * Load a year's official arrangement (admin) → the new official version
-         * @description Older versions are kept. Days must be dates of that year; workdays (调休) Saturdays or Sundays; no day both. The same days as the latest version add nothing (a changed notice title/date is corrected in place). A new version makes the worker recompute every running deadline counted on an estimate or an older version, each with a `deadline_changed` event; none moves into the past (never before the end of the current day, Asia/Shanghai).
-         */
-        put: operations["CalendarController_put"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Re-queue a dead delivery (admin; merchant staff: their own)
+     * @description The delivery becomes pending, due now, with a fresh budget of WEBHOOK_MAX_ATTEMPTS attempts; same id and body. Only a dead delivery can be retried (409 INVALID_TRANSITION otherwise). At most WEBHOOK_MANUAL_RETRIES (3) retries per delivery in a rolling 24 hours, counted from the first retry of the window: beyond that 429 RATE_LIMITED with Retry-After (seconds until the window ends).
+     */
+    post: operations['MerchantWebhooksController_retry'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/calendar/{year}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/calendar/{year}/versions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Every official version of a year, newest first (empty while it is estimated) */
-        get: operations["CalendarController_versions"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * The working-day calendar of a year: the latest official version, or an estimate
+     * @description `official`: the State Council notice as loaded (chinese-days data as version 1, then PUT or calendar/<year>.json). `estimated` (version 0): the statutory holidays of the measures in force that year, from the lunar calendar and the solar terms, plus a weekday off for each one on a weekend (Art. 6 补假); no 调休.
+     */
+    get: operations['CalendarController_get'];
+    /**
+     * Load a year's official arrangement (admin) → the new official version
+     * @description Older versions are kept. Days must be dates of that year; workdays (调休) Saturdays or Sundays; no day both. The same days as the latest version add nothing (a changed notice title/date is corrected in place). A new version makes the worker recompute every running deadline counted on an estimate or an older version, each with a `deadline_changed` event; none moves into the past (never before the end of the current day, Asia/Shanghai).
+     */
+    put: operations['CalendarController_put'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/calendar/{year}/versions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/rules": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The rule sets (time limits) offices and tickets use
-         * @description The national set shows REGULATOR_ACCEPT_WORKDAYS and MEDIATION_WORKDAYS as configured. A ticket keeps the limits of the set it was escalated under.
-         */
-        get: operations["CalendarController_rulesList"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Every official version of a year, newest first (empty while it is estimated) */
+    get: operations['CalendarController_versions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/rules': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/stream/ticket": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Trade the bearer token for a single-use stream ticket
-         * @description EventSource cannot send an Authorization header, and a JWT in a URL is logged by proxies and kept in browser history. This returns a random ticket valid once, for STREAM_TICKET_TTL (60 s), to open GET /v1/stream?ticket=…; the stream then lasts until the token itself expires. Get a new ticket for every (re)connection.
-         */
-        post: operations["StreamController_ticket"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * The rule sets (time limits) offices and tickets use
+     * @description The national set shows REGULATOR_ACCEPT_WORKDAYS and MEDIATION_WORKDAYS as configured. A ticket keeps the limits of the set it was escalated under.
+     */
+    get: operations['CalendarController_rulesList'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/stream/ticket': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/v1/stream": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Live ticket changes (server-sent events) for the dashboards
-         * @description text/event-stream, opened with a ticket from POST /v1/stream/ticket (single use; a used, unknown or expired ticket is 401). Events: `ready` once connected (reload your lists then), `ticket` with `{ ticket, lastEventType }` whenever a ticket the caller may see changes (same shape and masking as GET /v1/complaints/:id, without `serialComplainant`). The stream ends when the token the ticket came from expires. At most STREAM_MAX_PER_CALLER (5) open streams per caller and STREAM_MAX_TOTAL (1000) per API process (429 RATE_LIMITED beyond); a client that stops reading is disconnected once STREAM_MAX_BUFFER_BYTES stay unsent for STREAM_SLOW_READER_GRACE. Changes are read from the outbox about once a second (STREAM_POLL_INTERVAL_MS).
-         */
-        get: operations["StreamController_stream"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Trade the bearer token for a single-use stream ticket
+     * @description EventSource cannot send an Authorization header, and a JWT in a URL is logged by proxies and kept in browser history. This returns a random ticket valid once, for STREAM_TICKET_TTL (60 s), to open GET /v1/stream?ticket=…; the stream then lasts until the token itself expires. Get a new ticket for every (re)connection.
+     */
+    post: operations['StreamController_ticket'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/stream': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/admin/queues/session": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Open a Bull Board session (admins)
-         * @description Send `Authorization: Bearer <admin JWT>`; the answer sets `hejie_admin_session` (random id, HttpOnly, SameSite=Strict, Path=/admin/queues, Secure over https), valid for ADMIN_SESSION_TTL (8h) or until the token expires. /admin/queues then opens in the browser. The token itself never goes in a URL or a cookie.
-         */
-        post: operations["BullBoardSession_open"];
-        /** End the Bull Board session */
-        delete: operations["BullBoardSession_close"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * Live ticket changes (server-sent events) for the dashboards
+     * @description text/event-stream, opened with a ticket from POST /v1/stream/ticket (single use; a used, unknown or expired ticket is 401). Events: `ready` once connected (reload your lists then), `ticket` with `{ ticket, lastEventType }` whenever a ticket the caller may see changes (same shape and masking as GET /v1/complaints/:id, without `serialComplainant`). The stream ends when the token the ticket came from expires. At most STREAM_MAX_PER_CALLER (5) open streams per caller and STREAM_MAX_TOTAL (1000) per API process (429 RATE_LIMITED beyond); a client that stops reading is disconnected once STREAM_MAX_BUFFER_BYTES stay unsent for STREAM_SLOW_READER_GRACE. Changes are read from the outbox about once a second (STREAM_POLL_INTERVAL_MS).
+     */
+    get: operations['StreamController_stream'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/queues/session': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
+    get?: never;
+    put?: never;
+    /**
+     * Open a Bull Board session (admins)
+     * @description Send `Authorization: Bearer <admin JWT>`; the answer sets `hejie_admin_session` (random id, HttpOnly, SameSite=Strict, Path=/admin/queues, Secure over https), valid for ADMIN_SESSION_TTL (8h) or until the token expires. /admin/queues then opens in the browser. The token itself never goes in a URL or a cookie.
+     */
+    post: operations['BullBoardSession_open'];
+    /** End the Bull Board session */
+    delete: operations['BullBoardSession_close'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: {
-        FieldErrorDto: {
-            /** @example description */
-            field: string;
-            /** @example description must be longer than or equal to 10 characters */
-            message: string;
-            /** @description line number (batch import) */
-            line?: number;
-        };
-        ProblemDto: {
-            /** @example https://hejie.dev/problems/validation-failed */
-            type: string;
-            /** @example Request validation failed */
-            title: string;
-            /** @example 400 */
-            status: number;
-            /** @example description: description must be longer than or equal to 10 characters */
-            detail: string;
-            /**
-             * @example VALIDATION_FAILED
-             * @enum {string}
-             */
-            code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "RECEIPT_SIGNATURE_INVALID" | "FORBIDDEN" | "NOT_FOUND" | "COMPLAINT_EXISTS" | "RECEIPT_CONFLICT" | "INVALID_TRANSITION" | "ESCALATION_TOO_EARLY" | "MERCHANT_EXISTS" | "PAYMENT_ACCOUNT_TAKEN" | "PAYLOAD_TOO_LARGE" | "COMPLAINT_WINDOW_EXPIRED" | "DEMAND_EXCEEDS_PAYMENT" | "MERCHANT_NOT_ENROLLED" | "CREDIT_CODE_INVALID" | "RATE_LIMITED" | "PROVIDER_NOT_CONFIGURED" | "UNSUPPORTED_MEDIA_TYPE" | "REFUND_EXCEEDS_PAYMENT" | "WEBHOOK_URL_FORBIDDEN" | "EXTENSION_USED" | "PROVIDER_RESERVED" | "ATTACHMENT_LIMIT" | "CASE_PACKET_INCOMPLETE" | "APPEAL_WINDOW_EXPIRED" | "INTERNAL_ERROR";
-            errors?: components["schemas"]["FieldErrorDto"][];
-        };
-        DevTokenRequest: {
-            /** @enum {string} */
-            role: "consumer" | "merchant" | "regulator" | "admin";
-            /** @example alipay:2088102177846880 */
-            sub: string;
-            /** @description required for role merchant */
-            merchantId?: string;
-            /** @description required for role regulator */
-            officeId?: string;
-            /**
-             * @description lifetime: a positive integer and a unit (s, m, h, d), at most 24h; 12h by default
-             * @example 2h
-             */
-            expiresIn?: string;
-        };
-        MerchantResponse: {
-            id: string;
-            name: string;
-            creditCode: string;
-            contactEmail: string | null;
-            webhookUrl: string | null;
-            createdAt: string;
-        };
-        PaymentAccountDto: {
-            /**
-             * @description provider name as in receipts (alipay, wechatpay, or a generic provider)
-             * @example alipay
-             */
-            provider: string;
-            /**
-             * @description Alipay seller_id, WeChat Pay mchid, or the generic accountId
-             * @example 2088102177296610
-             */
-            accountId: string;
-        };
-        StoreResponse: {
-            id: string;
-            merchantId: string;
-            name: string;
-            address: string;
-            regionCode: string;
-            paymentAccounts: components["schemas"]["PaymentAccountDto"][];
-            createdAt: string;
-        };
-        CreateMerchantRequest: {
-            /** @example 西湖边茶馆有限公司 */
-            name: string;
-            /**
-             * @description 18-character unified social credit code with a valid check character
-             * @example 91350100M000100Y43
-             */
-            creditCode: string;
-            contactEmail?: string;
-            /** @description receives signed POSTs for new tickets and consumer actions. https:// only, and its host must resolve to public addresses only (no loopback, private, link-local, CGNAT, unique-local or metadata address; IPv4-mapped IPv6 included): 422 WEBHOOK_URL_FORBIDDEN otherwise. Checked again, on the address actually dialled, at each delivery. WEBHOOK_ALLOW_PRIVATE=true (development, tests) lifts this and allows http://. */
-            webhookUrl?: string;
-        };
-        MerchantCreatedResponse: {
-            id: string;
-            name: string;
-            creditCode: string;
-            contactEmail: string | null;
-            webhookUrl: string | null;
-            createdAt: string;
-            /**
-             * @description HMAC-SHA256 key of X-Hejie-Signature on webhooks (the whole string, UTF-8). Returned only here and by POST /v1/merchants/:id/webhook-secret; never in GETs.
-             * @example whsec_3q2-7wE7m1Yp0Qm0cQ0xJx5yE6m3oQ0U7nq8VQb6y9k
-             */
-            webhookSecret: string;
-        };
-        UpdateMerchantRequest: {
-            /**
-             * @description where webhooks go; null stops them. https:// only, and its host must resolve to public addresses only (no loopback, private, link-local, CGNAT, unique-local or metadata address; IPv4-mapped IPv6 included): 422 WEBHOOK_URL_FORBIDDEN otherwise. Checked again, on the address actually dialled, at each delivery. WEBHOOK_ALLOW_PRIVATE=true (development, tests) lifts this and allows http://.
-             * @example https://tea.example/hooks/hejie
-             */
-            webhookUrl?: string | null;
-            /** @example ops@tea.example */
-            contactEmail?: string | null;
-        };
-        CreateStoreRequest: {
-            /** @example 湖滨银泰店 */
-            name: string;
-            /** @example 杭州市上城区延安路258号 */
-            address: string;
-            /**
-             * @description 6-digit administrative region code
-             * @example 330102
-             */
-            regionCode: string;
-            paymentAccounts: components["schemas"]["PaymentAccountDto"][];
-        };
-        OfficeResponse: {
-            id: string;
-            name: string;
-            /** @enum {string} */
-            kind: "regulator" | "partner";
-            regionCodes: string[];
-            ruleSet: string;
-            createdAt: string;
-        };
-        CreateOfficeRequest: {
-            /** @example 杭州市西湖区市场监督管理局 */
-            name: string;
-            /**
-             * @description region-code prefixes (1–6 digits) the office covers; the longest match routes
-             * @example [
-             *       "330106"
-             *     ]
-             */
-            regionCodes: string[];
-            /**
-             * @default regulator
-             * @enum {string}
-             */
-            kind: "regulator" | "partner";
-            /**
-             * @description the rule set (GET /v1/rules) the office works under; default RULE_SET
-             * @enum {string}
-             */
-            ruleSet?: "cn-12315" | "platform-live-commerce";
-        };
-        UpdateOfficeRequest: {
-            /**
-             * @description applies to tickets escalated from now on; open tickets keep their set
-             * @enum {string}
-             */
-            ruleSet: "cn-12315" | "platform-live-commerce";
-        };
-        ReceiptResponse: {
-            id: string;
-            /** @example alipay */
-            provider: string;
-            /** @example 2026112322001477841405271234 */
-            tradeNo: string;
-            /**
-             * @description provider-scoped payer id (the consumer JWT sub)
-             * @example alipay:2088102177846880
-             */
-            payerId: string;
-            /**
-             * @description payee account
-             * @example 2088102177296610
-             */
-            accountId: string;
-            /** @description null when the payee account maps to no store */
-            merchantId: string | null;
-            storeId: string | null;
-            /** @example 330106 */
-            regionCode: string | null;
-            /**
-             * @description integer minor units (fen for CNY)
-             * @example 3500
-             */
-            amountMinor: number;
-            /** @example CNY */
-            currency: string;
-            /** @example 2026-11-23T10:15:00.000Z */
-            paidAt: string;
-            /** @example 龙井茶 250g */
-            subject: string;
-            items?: Record<string, never> | null;
-            /** @description the ticket opened from this receipt, if any */
-            complaintId: string | null;
-            /**
-             * @description refunds recorded for this payment (minor units), never more than amountMinor
-             * @example 0
-             */
-            refundedMinor: number;
-            receivedAt: string;
-        };
-        GenericReceiptRequest: {
-            /** @example sunmi-pos */
-            provider: string;
-            tradeNo: string;
-            /** @description without the provider prefix */
-            payerId: string;
-            accountId: string;
-            /**
-             * @description non-negative integer minor units
-             * @example 3500
-             */
-            amountMinor: number;
-            /** @example CNY */
-            currency: string;
-            /** @example 2026-11-23T18:15:00+08:00 */
-            paidAt: string;
-            subject: string;
-            items?: Record<string, never>[];
-        };
-        BatchRejectedLine: {
-            /** @description 1-based line number in the body */
-            line: number;
-            /**
-             * @example VALIDATION_FAILED
-             * @enum {string}
-             */
-            code: "VALIDATION_FAILED" | "RECEIPT_CONFLICT";
-            detail?: string;
-        };
-        BatchResponse: {
-            created: number;
-            /** @description lines identical to a stored receipt */
-            duplicates: number;
-            rejected: components["schemas"]["BatchRejectedLine"][];
-        };
-        ReceiptRefundItem: {
-            /** @example 2026112522001477841405271234 */
-            refundNo: string;
-            /** @example 3000 */
-            amountMinor: number;
-            /** @example 2026-11-25T02:00:00.000Z */
-            refundedAt: string;
-        };
-        ReceiptWithRefundsResponse: {
-            id: string;
-            /** @example alipay */
-            provider: string;
-            /** @example 2026112322001477841405271234 */
-            tradeNo: string;
-            /**
-             * @description provider-scoped payer id (the consumer JWT sub)
-             * @example alipay:2088102177846880
-             */
-            payerId: string;
-            /**
-             * @description payee account
-             * @example 2088102177296610
-             */
-            accountId: string;
-            /** @description null when the payee account maps to no store */
-            merchantId: string | null;
-            storeId: string | null;
-            /** @example 330106 */
-            regionCode: string | null;
-            /**
-             * @description integer minor units (fen for CNY)
-             * @example 3500
-             */
-            amountMinor: number;
-            /** @example CNY */
-            currency: string;
-            /** @example 2026-11-23T10:15:00.000Z */
-            paidAt: string;
-            /** @example 龙井茶 250g */
-            subject: string;
-            items?: Record<string, never> | null;
-            /** @description the ticket opened from this receipt, if any */
-            complaintId: string | null;
-            /**
-             * @description refunds recorded for this payment (minor units), never more than amountMinor
-             * @example 0
-             */
-            refundedMinor: number;
-            receivedAt: string;
-            /** @description oldest first */
-            refunds: components["schemas"]["ReceiptRefundItem"][];
-        };
-        GenericRefundRequest: {
-            /**
-             * @description not alipay / wechatpay (422 PROVIDER_RESERVED): theirs come only through their own routes
-             * @example sunmi-pos
-             */
-            provider: string;
-            /** @description the refunded payment */
-            tradeNo: string;
-            /** @description unique per provider */
-            refundNo: string;
-            /**
-             * @description positive integer minor units
-             * @example 3000
-             */
-            amountMinor: number;
-            /** @example CNY */
-            currency: string;
-            /** @example 2026-11-25T10:00:00+08:00 */
-            refundedAt: string;
-        };
-        RefundResponse: {
-            id: string;
-            /** @example sunmi-pos */
-            provider: string;
-            tradeNo: string;
-            refundNo: string;
-            /** @description null until the refunded receipt is known */
-            receiptId: string | null;
-            /** @example 3000 */
-            amountMinor: number;
-            /** @example CNY */
-            currency: string;
-            refundedAt: string;
-            receivedAt: string;
-        };
-        OrderDto: {
-            tradeNo: string;
-            provider: string;
-            amountMinor: number;
-            currency: string;
-            paidAt: string;
-            subject: string;
-            storeName: string;
-            storeAddress: string;
-            merchantName: string;
-        };
-        DemandView: {
-            /** @enum {string} */
-            type: "refund" | "partial_refund" | "return" | "exchange" | "repair" | "compensation" | "apology" | "other";
-            /** @description minor units */
-            amountMinor: number | null;
-        };
-        SettlementDto: {
-            /** @description the accepted offer */
-            offerId: string;
-            /** @enum {string} */
-            type: "refund" | "partial_refund" | "return" | "exchange" | "repair" | "compensation" | "apology" | "other";
-            amountMinor: number | null;
-            /** @description accepted + SETTLEMENT_SLA */
-            settleBy: string;
-            /** @description refunds recorded for the receipt since the ticket was opened */
-            refundedMinor: number;
-            settledAt: string | null;
-            /**
-             * @description refund (a recorded refund reached the amount), consumer (confirmed), no_objection (non-money offer, settleBy passed), legacy (resolved before verification existed)
-             * @enum {string|null}
-             */
-            settledVia: "refund" | "consumer" | "no_objection" | "legacy" | null;
-        };
-        ExtensionResponse: {
-            /** @enum {string} */
-            deadline: "acceptBy" | "mediationEndBy";
-            workdays: number;
-            reason: string;
-            at: string;
-        };
-        AppealDto: {
-            /**
-             * @description the appealed decision
-             * @enum {string}
-             */
-            from: "declined" | "mediation_failed";
-            reason: string;
-            appealedAt: string;
-            reviewBy: string;
-            /** @enum {string|null} */
-            outcome: "upheld" | "overturned" | null;
-            note: string | null;
-            decidedAt: string | null;
-        };
-        CasePacketStatusDto: {
-            complete: boolean;
-            missing: ("complainant.realName" | "complainant.phone" | "complainant.address" | "respondent.name" | "respondent.creditCode" | "respondent.address" | "request.category" | "request.demand" | "facts.description")[];
-        };
-        /**
-         * @description what the caller may do on the ticket now, from the lifecycle table and the time rules (e.g. `escalate` only once the merchant responded or merchantRespondBy passed; `extend` once per deadline; `decide_appeal` not for the officer who made the appealed decision): message, offer, accept_offer, reject_offer (the pending offer), withdraw, escalate, confirm_settlement, dispute_settlement, appeal, add_case_details (PUT …/complainant), attach, accept_case, decline, transfer, extend, mediate, decide_appeal. A listed action can still be refused (409) when another party acted first.
-         * @enum {string}
-         */
-        TicketAction: "message" | "offer" | "accept_offer" | "reject_offer" | "withdraw" | "escalate" | "confirm_settlement" | "dispute_settlement" | "appeal" | "add_case_details" | "attach" | "accept_case" | "decline" | "transfer" | "extend" | "mediate" | "decide_appeal";
-        TicketResponse: {
-            id: string;
-            /** @example HJ-261123-000042 */
-            number: string;
-            /** @enum {string} */
-            status: "awaiting_merchant" | "in_negotiation" | "settling" | "resolved" | "withdrawn" | "escalated" | "mediating" | "declined" | "mediated" | "mediation_failed" | "appealed";
-            receiptId: string;
-            consumerId: string;
-            merchantId: string;
-            storeId: string;
-            regionCode: string;
-            order: components["schemas"]["OrderDto"];
-            /** @enum {string} */
-            category: "quality" | "not_as_described" | "overcharge" | "refund" | "service" | "safety" | "fraud" | "other";
-            demand: components["schemas"]["DemandView"];
-            description: string;
-            /** @description masked (138****5678) for merchants */
-            contactPhone: string | null;
-            merchantRespondBy: string;
-            resolveBy: string;
-            firstResponseAt: string | null;
-            pendingOfferId: string | null;
-            officeId: string | null;
-            escalatedAt: string | null;
-            /** @enum {string|null} */
-            escalationReason: "merchant_no_response" | "unresolved_in_time" | "consumer_request" | "settlement_not_fulfilled" | null;
-            acceptBy: string | null;
-            /** @description escalated and past acceptBy without a decision */
-            acceptanceOverdue: boolean;
-            acceptedAt: string | null;
-            mediationEndBy: string | null;
-            /** @enum {string|null} */
-            declineReason: "outside_jurisdiction" | "court_or_arbitration" | "handled_elsewhere" | "no_clear_claim" | "time_barred" | "identity_unverified" | "other" | null;
-            declineDetail: string | null;
-            /** @description what the office recorded (outcome, note, settlement) once mediation ended */
-            mediationOutcome: {
-                [key: string]: unknown;
-            } | null;
-            closedAt: string | null;
-            /** @description set once an offer was accepted (settling, then resolved or escalated) */
-            settlement: components["schemas"]["SettlementDto"] | null;
-            /** @enum {string|null} */
-            settledVia: "refund" | "consumer" | "no_objection" | "legacy" | null;
-            /** @enum {string|null} */
-            withdrawReason: "consumer" | "consumer_no_reply" | null;
-            /** @description the rule set the ticket was escalated under (GET /v1/rules); kept through transfers */
-            ruleSet: string | null;
-            /**
-             * @description per deadline (acceptBy, mediationEndBy, reviewBy): "official" or "estimated" (a year whose State Council notice was not loaded when it was computed)
-             * @example {
-             *       "acceptBy": "official",
-             *       "mediationEndBy": "estimated"
-             *     }
-             */
-            deadlineBasis: {
-                [key: string]: "official" | "estimated";
-            };
-            extensions: components["schemas"]["ExtensionResponse"][];
-            /** @description declined / mediation_failed, not yet appealed: end of the appeal window (the rule set’s appealWindowWorkdays working days after the decision); null otherwise */
-            appealableUntil: string | null;
-            /** @description review deadline of the appeal */
-            reviewBy: string | null;
-            /** @description appealed and past reviewBy without a decision */
-            appealReviewOverdue: boolean;
-            appeal: components["schemas"]["AppealDto"] | null;
-            createdAt: string;
-            updatedAt: string;
-            /** @description GET one ticket, once escalated (consumer, office, admin): the name of the office that has the case */
-            officeName?: string | null;
-            /** @description GET one ticket, once escalated (consumer, office, admin): what the 12315 office still needs before it may accept */
-            casePacket?: components["schemas"]["CasePacketStatusDto"];
-            /** @description GET one ticket and lists, regulators and admins only: the consumer files many tickets against many merchants */
-            serialComplainant?: boolean;
-            /** @description what the caller may do on the ticket now, from the lifecycle table and the time rules (e.g. `escalate` only once the merchant responded or merchantRespondBy passed; `extend` once per deadline; `decide_appeal` not for the officer who made the appealed decision): message, offer, accept_offer, reject_offer (the pending offer), withdraw, escalate, confirm_settlement, dispute_settlement, appeal, add_case_details (PUT …/complainant), attach, accept_case, decline, transfer, extend, mediate, decide_appeal. A listed action can still be refused (409) when another party acted first. */
-            actions: components["schemas"]["TicketAction"][];
-        };
-        DemandDto: {
-            /** @enum {string} */
-            type: "refund" | "partial_refund" | "return" | "exchange" | "repair" | "compensation" | "apology" | "other";
-            /** @description minor units; required for refund, partial_refund and compensation; a refund may not exceed the amount paid (422 DEMAND_EXCEEDS_PAYMENT); at most 10^12 (400) */
-            amountMinor?: number;
-        };
-        CreateComplaintRequest: {
-            receiptId: string;
-            /** @enum {string} */
-            category: "quality" | "not_as_described" | "overcharge" | "refund" | "service" | "safety" | "fraud" | "other";
-            demand: components["schemas"]["DemandDto"];
-            description: string;
-            /**
-             * @description mainland mobile number; stored encrypted (AES-256-GCM), shown masked to the merchant
-             * @example 13812345678
-             */
-            contactPhone?: string;
-        };
-        MessageRequest: {
-            body: string;
-        };
-        OfferResponse: {
-            id: string;
-            /** @enum {string} */
-            type: "refund" | "partial_refund" | "return" | "exchange" | "repair" | "compensation" | "apology" | "other";
-            amountMinor: number | null;
-            note: string | null;
-            /** @enum {string} */
-            status: "pending" | "accepted" | "rejected" | "superseded" | "lapsed" | "expired";
-            rejectReason: string | null;
-            createdAt: string;
-            decidedAt: string | null;
-            /** @description made + OFFER_RESPONSE_SLA; unanswered by then, the ticket is withdrawn */
-            expiresAt: string | null;
-        };
-        OfferRequest: {
-            /** @enum {string} */
-            type: "refund" | "partial_refund" | "return" | "exchange" | "repair" | "compensation" | "apology" | "other";
-            /** @description minor units; required for refund, partial_refund and compensation; a refund or partial_refund offer may not exceed the amount paid (422 DEMAND_EXCEEDS_PAYMENT); at most 10^12 (400) */
-            amountMinor?: number;
-            note?: string;
-        };
-        ConfirmSettlementRequest: Record<string, never>;
-        DisputeSettlementRequest: {
-            /** @example The refund of ¥30.00 never arrived. */
-            reason: string;
-        };
-        ReasonRequest: {
-            reason?: string;
-        };
-        ComplainantRequest: {
-            /** @example 张三 */
-            realName: string;
-            /**
-             * @description mainland mobile number
-             * @example 13812345678
-             */
-            phone: string;
-            /** @example 浙江省杭州市西湖区文三路 100 号 2 幢 301 室 */
-            address: string;
-        };
-        EscalateRequest: {
-            /** @example The merchant refused a refund for a broken kettle. */
-            reason: string;
-            /** @description the case packet’s complainant details, given with the escalation (same as PUT …/complainant; never shown to the merchant) */
-            complainant?: components["schemas"]["ComplainantRequest"];
-        };
-        DeclineRequest: {
-            /**
-             * @description outside_jurisdiction: not the duty or territory of this office; court_or_arbitration: already before a court or arbitration body; handled_elsewhere: already handled by another body; no_clear_claim: no clear claim, or repeated without new facts; time_barred: beyond the limitation period; identity_unverified: the complainant could not be identified; other: explain in detail
-             * @enum {string}
-             */
-            reason: "outside_jurisdiction" | "court_or_arbitration" | "handled_elsewhere" | "no_clear_claim" | "time_barred" | "identity_unverified" | "other";
-            detail?: string;
-        };
-        TransferRequest: {
-            officeId: string;
-        };
-        ExtendRequest: {
-            /** @enum {string} */
-            deadline: "acceptBy" | "mediationEndBy";
-            /** @description working days, at most the rule set's maxExtensionWorkdays */
-            workdays: number;
-            /** @description shown to the consumer on the ticket */
-            reason: string;
-        };
-        MediationRequest: {
-            /** @enum {string} */
-            outcome: "agreement" | "failed";
-            note?: string;
-            /** @description what the parties agreed: required (not blank) when outcome is agreement, else 400 VALIDATION_FAILED */
-            settlement?: string;
-        };
-        EventActorDto: {
-            /** @enum {string} */
-            role: "consumer" | "merchant" | "regulator" | "admin" | "system";
-            id: string | null;
-        };
-        EventResponse: {
-            seq: number;
-            /** @example offer_made */
-            type: string;
-            actor: components["schemas"]["EventActorDto"];
-            at: string;
-            data: {
-                [key: string]: unknown;
-            };
-            prevHash: string;
-            /** @description sha256(prevHash ‖ canonical JSON of {seq, type, actor, at, data}) */
-            hash: string;
-        };
-        VerifyResponse: {
-            valid: boolean;
-            length: number;
-            firstInvalidSeq?: number;
-        };
-        AppealRequest: {
-            /** @example 商家提供的聊天记录可以证明双方约定了退货，请重新受理。 */
-            reason: string;
-        };
-        AppealDecisionRequest: {
-            /**
-             * @description upheld: the ticket goes back to the appealed decision; overturned: escalated again with a new acceptBy (appeal of declined) or mediating with a new mediationEndBy (appeal of mediation_failed)
-             * @enum {string}
-             */
-            outcome: "upheld" | "overturned";
-            /** @description the reasons, shown to the consumer */
-            note: string;
-        };
-        CheckpointResponse: {
-            seq: number;
-            at: string;
-            /** @description RFC 6962 tree head over the leaves, hex */
-            root: string;
-            /** @description number of leaves (tickets changed since the previous checkpoint) */
-            size: number;
-            prevRoot: string | null;
-            /** @description the exact UTF-8 JSON text that was signed: {"seq","at","root","size","prevRoot"} in that order */
-            signed: string;
-            /** @description Ed25519 signature of `signed`, base64 */
-            signature: string;
-            /** @description the signing key, SPKI PEM */
-            publicKey: string;
-        };
-        CheckpointPage: {
-            items: components["schemas"]["CheckpointResponse"][];
-            nextCursor: string | null;
-        };
-        AuditPathDto: {
-            leafIndex: number;
-            treeSize: number;
-            /** @description RFC 6962 audit path, hex, from the leaf up */
-            path: string[];
-        };
-        ProofResponse: {
-            /** @description the ticket’s head hash committed by the checkpoint */
-            headHash: string;
-            /** @description the trail length at that head (headHash = hash of event #eventCount) */
-            eventCount: number;
-            checkpoint: components["schemas"]["CheckpointResponse"];
-            proof: components["schemas"]["AuditPathDto"];
-        };
-        UploadAttachmentForm: {
-            /**
-             * Format: binary
-             * @description JPEG, PNG, WebP, PDF or MP4, decided from the bytes (not the name or the part header); at most ATTACHMENT_MAX_BYTES
-             */
-            file: string;
-            note?: string;
-        };
-        UploaderDto: {
-            /** @enum {string} */
-            role: "consumer" | "merchant" | "regulator" | "admin";
-        };
-        AttachmentResponse: {
-            id: string;
-            /** @example 漏水照片.jpg */
-            filename: string;
-            /** @enum {string} */
-            contentType: "image/jpeg" | "image/png" | "image/webp" | "application/pdf" | "video/mp4";
-            /** @description bytes of the original */
-            size: number;
-            /** @description sha256 (hex) of the original, as on the trail (attachment_added) */
-            sha256: string;
-            uploadedBy: components["schemas"]["UploaderDto"];
-            at: string;
-            note: string | null;
-            /** @description photos: the copy served to the other party was re-encoded without EXIF/XMP (no GPS, no device) */
-            metadataStripped: boolean;
-        };
-        AttachmentListResponse: {
-            items: components["schemas"]["AttachmentResponse"][];
-        };
-        ComplainantDto: {
-            realName: string;
-            phone: string;
-            address: string;
-        };
-        RespondentDto: {
-            /** @description the merchant's legal name */
-            name: string;
-            /** @description unified social credit code */
-            creditCode: string;
-            /** @description the store's address */
-            address: string;
-            storeName: string;
-        };
-        PacketAttachmentDto: {
-            id: string;
-            filename: string;
-            sha256: string;
-            contentType: string;
-        };
-        PacketTrailDto: {
-            length: number;
-            headHash: string | null;
-        };
-        CasePacketResponse: {
-            complaintId: string;
-            number: string;
-            status: string;
-            complete: boolean;
-            missing: ("complainant.realName" | "complainant.phone" | "complainant.address" | "respondent.name" | "respondent.creditCode" | "respondent.address" | "request.category" | "request.demand" | "facts.description")[];
-            complainant: components["schemas"]["ComplainantDto"] | null;
-            respondent: components["schemas"]["RespondentDto"];
-            /**
-             * @example {
-             *       "category": "quality",
-             *       "demand": {
-             *         "type": "refund",
-             *         "amountMinor": 12800
-             *       }
-             *     }
-             */
-            request: {
-                [key: string]: unknown;
-            };
-            /** @description { description, order, createdAt } */
-            facts: {
-                [key: string]: unknown;
-            };
-            attachments: components["schemas"]["PacketAttachmentDto"][];
-            trail: components["schemas"]["PacketTrailDto"];
-            /**
-             * @example {
-             *       "id": "uuid",
-             *       "name": "西湖区市场监督管理局"
-             *     }
-             */
-            office: {
-                [key: string]: unknown;
-            };
-            generatedAt: string;
-        };
-        ByDayDto: {
-            /**
-             * @description Shanghai day
-             * @example 2026-11-20
-             */
-            day: string;
-            selfResolved: number;
-            verifiedSelfResolved: number;
-            escalated: number;
-            rate: number | null;
-            verifiedRate: number | null;
-        };
-        SelfResolutionResponse: {
-            from: string;
-            to: string;
-            /** @description tickets that reached resolved in the period: an accepted offer carried out (settling → resolved by a recorded refund, the consumer’s confirmation, or no objection to a non-money offer at settleBy). Accepting alone counts nothing. */
-            selfResolved: number;
-            /** @description of selfResolved, those settled by a recorded refund or the consumer’s confirmation (settledVia refund | consumer); tickets resolved before verification existed (settledVia legacy) never count */
-            verifiedSelfResolved: number;
-            /** @description tickets escalated (any reason) in the period */
-            escalated: number;
-            /** @description tickets withdrawn in the period (counted apart from the rate) */
-            withdrawn: number;
-            /** @description tickets in the merchant phase now (awaiting_merchant, in_negotiation or settling) within the scope, whatever the period: the one figure counted over the tickets (on a partial index of open tickets), not from the rollups */
-            open: number;
-            /** @description selfResolved ÷ (selfResolved + escalated); null when both are 0 */
-            rate: number | null;
-            /** @description verifiedSelfResolved ÷ (selfResolved + escalated); null when both are 0. The figure a regulator can defend. */
-            verifiedRate: number | null;
-            /** @description merchant's first responses at or before merchantRespondBy ÷ (first responses + tickets that left the merchant phase unanswered after merchantRespondBy: escalated by the worker or the consumer, or withdrawn), counted on the day of the response or of leaving; null when there are none */
-            merchantOnTimeResponseRate: number | null;
-            /** @description median hours from filing to self-resolution (offer carried out) of the tickets resolved in the period, from an hour histogram with bounds 1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168, 240, 336, 720 h: exact to the bucket, linearly interpolated inside it (so within one bucket width), rounded to 0.1 h; null when none */
-            medianHoursToResolve: number | null;
-            /** @description every day of the period, oldest first, zeros included */
-            byDay: components["schemas"]["ByDayDto"][];
-        };
-        SerialComplainantDto: {
-            /** @example alipay:2088102177846880 */
-            consumerId: string;
-            /** @description tickets filed since `since` (within the jurisdiction) */
-            tickets: number;
-            /** @description distinct merchants complained against */
-            merchants: number;
-            since: string;
-        };
-        SerialComplainantsResponse: {
-            items: components["schemas"]["SerialComplainantDto"][];
-        };
-        RepeatOffenderDto: {
-            merchantId: string;
-            name: string;
-            /** @description escalations since `since` (within the jurisdiction) */
-            escalations: number;
-            /**
-             * @description first Shanghai day of the window
-             * @example 2026-08-25
-             */
-            since: string;
-        };
-        RepeatOffendersResponse: {
-            items: components["schemas"]["RepeatOffenderDto"][];
-        };
-        CreditComponentDto: {
-            /** @enum {string} */
-            name: "on_time_response" | "self_resolution" | "verified_self_resolution" | "escalations" | "mediation_outcomes";
-            /** @description the measure (a rate 0–1, or escalations per 100 tickets); null without data */
-            value: number | null;
-            /** @description most points this component can give */
-            weight: number;
-            /** @description points earned, rounded to 0.1 */
-            points: number;
-            explanation: string;
-        };
-        CreditResponse: {
-            merchantId: string;
-            /**
-             * @description sum of the components’ points, 0–100
-             * @example 86.5
-             */
-            score: number;
-            /** @description tickets ever opened against the merchant: the evidence behind the score */
-            basis: number;
-            components: components["schemas"]["CreditComponentDto"][];
-        };
-        WebhookPayloadDto: {
-            /** @description the delivery id (X-Hejie-Delivery) */
-            id: string;
-            /** @enum {string} */
-            type: "complaint.created" | "complaint.message" | "complaint.offer_accepted" | "complaint.offer_rejected" | "complaint.withdrawn" | "complaint.escalated" | "complaint.settled" | "complaint.offer_expired";
-            occurredAt: string;
-            /** @description the event’s seq in GET /v1/complaints/:id/events */
-            eventSeq: number;
-            complaint: components["schemas"]["TicketResponse"];
-            data: {
-                [key: string]: unknown;
-            };
-        };
-        WebhookDeliveryResponse: {
-            id: string;
-            complaintId: string;
-            eventSeq: number;
-            /** @enum {string} */
-            type: "complaint.created" | "complaint.message" | "complaint.offer_accepted" | "complaint.offer_rejected" | "complaint.withdrawn" | "complaint.escalated" | "complaint.settled" | "complaint.offer_expired";
-            /** @enum {string} */
-            state: "pending" | "done" | "dead";
-            /** @description attempts made (a successful one counts too) */
-            attempts: number;
-            /** @description the most recent failure (e.g. "HTTP 500: …"), kept after a later success */
-            lastError: string | null;
-            /** @description pending only */
-            nextAttemptAt: string | null;
-            lastAttemptAt: string | null;
-            deliveredAt: string | null;
-            createdAt: string;
-            /** @description the body every attempt sends */
-            payload: components["schemas"]["WebhookPayloadDto"];
-        };
-        WebhookSecretResponse: {
-            /**
-             * @description the HMAC-SHA256 key for X-Hejie-Signature (the whole string, UTF-8); shown only in this response
-             * @example whsec_3q2-7wE7m1Yp0Qm0cQ0xJx5yE6m3oQ0U7nq8VQb6y9k
-             */
-            webhookSecret: string;
-        };
-        NoticeDto: {
-            /** @example 国务院办公厅关于2027年部分节假日安排的通知 */
-            title: string;
-            /**
-             * @description publication date
-             * @example 2026-11-12
-             */
-            date?: string | null;
-            /** @example https://www.gov.cn/… */
-            url?: string;
-        };
-        CalendarResponse: {
-            year: number;
-            /** @enum {string} */
-            source: "official" | "estimated";
-            /** @description official version (1, 2, …); 0 for an estimate */
-            version: number;
-            notice: components["schemas"]["NoticeDto"] | null;
-            holidays: string[];
-            workdays: string[];
-        };
-        CalendarVersionResponse: {
-            year: number;
-            /** @enum {string} */
-            source: "official" | "estimated";
-            /** @description official version (1, 2, …); 0 for an estimate */
-            version: number;
-            notice: components["schemas"]["NoticeDto"] | null;
-            holidays: string[];
-            workdays: string[];
-            /**
-             * @description chinese-days@<version>, file:<name> or api:<sub>
-             * @example api:admin-user
-             */
-            loadedFrom: string;
-            createdAt: string;
-        };
-        CalendarVersionsResponse: {
-            items: components["schemas"]["CalendarVersionResponse"][];
-        };
-        PutCalendarRequest: {
-            notice: components["schemas"]["NoticeDto"];
-            /**
-             * @description every day off of the arrangement (weekends inside a break may be listed)
-             * @example [
-             *       "2027-01-01",
-             *       "2027-02-05"
-             *     ]
-             */
-            holidays: string[];
-            /**
-             * @description weekend days that are working days (调休)
-             * @example [
-             *       "2027-02-20"
-             *     ]
-             */
-            workdays: string[];
-        };
-        RuleSetResponse: {
-            id: string;
-            name: string;
-            source: string;
-            version: number;
-            acceptWorkdays?: number;
-            /** @description clock hours, holidays included */
-            acceptHours?: number;
-            investigationWorkdays?: number;
-            mediationWorkdays: number;
-            appealWindowWorkdays: number;
-            reviewWorkdays: number;
-            maxExtensionWorkdays: number;
-            /** @description the RULE_SET default for offices that name none */
-            default: boolean;
-        };
-        RuleSetsResponse: {
-            items: components["schemas"]["RuleSetResponse"][];
-        };
-        StreamTicketDto: {
-            /** @description single use, for GET /v1/stream?ticket=… */
-            ticket: string;
-            /** @description unused tickets expire then (STREAM_TICKET_TTL, 60 s) */
-            expiresAt: string;
-        };
+  schemas: {
+    FieldErrorDto: {
+      /** @example description */
+      field: string;
+      /** @example description must be longer than or equal to 10 characters */
+      message: string;
+      /** @description line number (batch import) */
+      line?: number;
     };
-    responses: never;
-    parameters: never;
-    requestBodies: never;
-    headers: never;
-    pathItems: never;
+    ProblemDto: {
+      /** @example https://hejie.dev/problems/validation-failed */
+      type: string;
+      /** @example Request validation failed */
+      title: string;
+      /** @example 400 */
+      status: number;
+      /** @example description: description must be longer than or equal to 10 characters */
+      detail: string;
+      /**
+       * @example VALIDATION_FAILED
+       * @enum {string}
+       */
+      code:
+        | 'VALIDATION_FAILED'
+        | 'UNAUTHENTICATED'
+        | 'RECEIPT_SIGNATURE_INVALID'
+        | 'FORBIDDEN'
+        | 'NOT_FOUND'
+        | 'COMPLAINT_EXISTS'
+        | 'RECEIPT_CONFLICT'
+        | 'INVALID_TRANSITION'
+        | 'ESCALATION_TOO_EARLY'
+        | 'MERCHANT_EXISTS'
+        | 'PAYMENT_ACCOUNT_TAKEN'
+        | 'PAYLOAD_TOO_LARGE'
+        | 'COMPLAINT_WINDOW_EXPIRED'
+        | 'DEMAND_EXCEEDS_PAYMENT'
+        | 'MERCHANT_NOT_ENROLLED'
+        | 'CREDIT_CODE_INVALID'
+        | 'RATE_LIMITED'
+        | 'PROVIDER_NOT_CONFIGURED'
+        | 'UNSUPPORTED_MEDIA_TYPE'
+        | 'REFUND_EXCEEDS_PAYMENT'
+        | 'WEBHOOK_URL_FORBIDDEN'
+        | 'EXTENSION_USED'
+        | 'PROVIDER_RESERVED'
+        | 'ATTACHMENT_LIMIT'
+        | 'CASE_PACKET_INCOMPLETE'
+        | 'APPEAL_WINDOW_EXPIRED'
+        | 'INTERNAL_ERROR';
+      errors?: components['schemas']['FieldErrorDto'][];
+    };
+    DevTokenRequest: {
+      /** @enum {string} */
+      role: 'consumer' | 'merchant' | 'regulator' | 'admin';
+      /** @example alipay:2088102177846880 */
+      sub: string;
+      /** @description required for role merchant */
+      merchantId?: string;
+      /** @description required for role regulator */
+      officeId?: string;
+      /**
+       * @description lifetime: a positive integer and a unit (s, m, h, d), at most 24h; 12h by default
+       * @example 2h
+       */
+      expiresIn?: string;
+    };
+    DevTokenResponse: {
+      /**
+       * @description a signed JWT for the demo identity
+       * @example eyJhbGciOi…
+       */
+      token: string;
+    };
+    MerchantResponse: {
+      id: string;
+      name: string;
+      creditCode: string;
+      contactEmail: string | null;
+      webhookUrl: string | null;
+      createdAt: string;
+    };
+    PaymentAccountDto: {
+      /**
+       * @description provider name as in receipts (alipay, wechatpay, or a generic provider)
+       * @example alipay
+       */
+      provider: string;
+      /**
+       * @description Alipay seller_id, WeChat Pay mchid, or the generic accountId
+       * @example 2088102177296610
+       */
+      accountId: string;
+    };
+    StoreResponse: {
+      id: string;
+      merchantId: string;
+      name: string;
+      address: string;
+      regionCode: string;
+      paymentAccounts: components['schemas']['PaymentAccountDto'][];
+      createdAt: string;
+    };
+    CreateMerchantRequest: {
+      /** @example 西湖边茶馆有限公司 */
+      name: string;
+      /**
+       * @description 18-character unified social credit code with a valid check character
+       * @example 91350100M000100Y43
+       */
+      creditCode: string;
+      contactEmail?: string;
+      /** @description receives signed POSTs for new tickets and consumer actions. https:// only, and its host must resolve to public addresses only (no loopback, private, link-local, CGNAT, unique-local or metadata address; IPv4-mapped IPv6 included): 422 WEBHOOK_URL_FORBIDDEN otherwise. Checked again, on the address actually dialled, at each delivery. WEBHOOK_ALLOW_PRIVATE=true (development, tests) lifts this and allows http://. */
+      webhookUrl?: string;
+    };
+    MerchantCreatedResponse: {
+      id: string;
+      name: string;
+      creditCode: string;
+      contactEmail: string | null;
+      webhookUrl: string | null;
+      createdAt: string;
+      /**
+       * @description HMAC-SHA256 key of X-Hejie-Signature on webhooks (the whole string, UTF-8). Returned only here and by POST /v1/merchants/:id/webhook-secret; never in GETs.
+       * @example whsec_3q2-7wE7m1Yp0Qm0cQ0xJx5yE6m3oQ0U7nq8VQb6y9k
+       */
+      webhookSecret: string;
+    };
+    UpdateMerchantRequest: {
+      /**
+       * @description where webhooks go; null stops them. https:// only, and its host must resolve to public addresses only (no loopback, private, link-local, CGNAT, unique-local or metadata address; IPv4-mapped IPv6 included): 422 WEBHOOK_URL_FORBIDDEN otherwise. Checked again, on the address actually dialled, at each delivery. WEBHOOK_ALLOW_PRIVATE=true (development, tests) lifts this and allows http://.
+       * @example https://tea.example/hooks/hejie
+       */
+      webhookUrl?: string | null;
+      /** @example ops@tea.example */
+      contactEmail?: string | null;
+    };
+    CreateStoreRequest: {
+      /** @example 湖滨银泰店 */
+      name: string;
+      /** @example 杭州市上城区延安路258号 */
+      address: string;
+      /**
+       * @description 6-digit administrative region code
+       * @example 330102
+       */
+      regionCode: string;
+      paymentAccounts: components['schemas']['PaymentAccountDto'][];
+    };
+    OfficeResponse: {
+      id: string;
+      name: string;
+      /** @enum {string} */
+      kind: 'regulator' | 'partner';
+      regionCodes: string[];
+      ruleSet: string;
+      createdAt: string;
+    };
+    CreateOfficeRequest: {
+      /** @example 杭州市西湖区市场监督管理局 */
+      name: string;
+      /**
+       * @description region-code prefixes (1–6 digits) the office covers; the longest match routes
+       * @example [
+       *       "330106"
+       *     ]
+       */
+      regionCodes: string[];
+      /**
+       * @default regulator
+       * @enum {string}
+       */
+      kind: 'regulator' | 'partner';
+      /**
+       * @description the rule set (GET /v1/rules) the office works under; default RULE_SET
+       * @enum {string}
+       */
+      ruleSet?: 'cn-12315' | 'platform-live-commerce';
+    };
+    UpdateOfficeRequest: {
+      /**
+       * @description applies to tickets escalated from now on; open tickets keep their set
+       * @enum {string}
+       */
+      ruleSet: 'cn-12315' | 'platform-live-commerce';
+    };
+    ReceiptResponse: {
+      id: string;
+      /** @example alipay */
+      provider: string;
+      /** @example 2026112322001477841405271234 */
+      tradeNo: string;
+      /**
+       * @description provider-scoped payer id (the consumer JWT sub)
+       * @example alipay:2088102177846880
+       */
+      payerId: string;
+      /**
+       * @description payee account
+       * @example 2088102177296610
+       */
+      accountId: string;
+      /** @description null when the payee account maps to no store */
+      merchantId: string | null;
+      storeId: string | null;
+      /** @example 330106 */
+      regionCode: string | null;
+      /**
+       * @description integer minor units (fen for CNY)
+       * @example 3500
+       */
+      amountMinor: number;
+      /** @example CNY */
+      currency: string;
+      /** @example 2026-11-23T10:15:00.000Z */
+      paidAt: string;
+      /** @example 龙井茶 250g */
+      subject: string;
+      items?: Record<string, never> | null;
+      /** @description the ticket opened from this receipt, if any */
+      complaintId: string | null;
+      /**
+       * @description refunds recorded for this payment (minor units), never more than amountMinor
+       * @example 0
+       */
+      refundedMinor: number;
+      receivedAt: string;
+    };
+    GenericReceiptRequest: {
+      /** @example sunmi-pos */
+      provider: string;
+      tradeNo: string;
+      /** @description without the provider prefix */
+      payerId: string;
+      accountId: string;
+      /**
+       * @description non-negative integer minor units
+       * @example 3500
+       */
+      amountMinor: number;
+      /** @example CNY */
+      currency: string;
+      /** @example 2026-11-23T18:15:00+08:00 */
+      paidAt: string;
+      subject: string;
+      items?: Record<string, never>[];
+    };
+    BatchRejectedLine: {
+      /** @description 1-based line number in the body */
+      line: number;
+      /**
+       * @example VALIDATION_FAILED
+       * @enum {string}
+       */
+      code: 'VALIDATION_FAILED' | 'RECEIPT_CONFLICT';
+      detail?: string;
+    };
+    BatchResponse: {
+      created: number;
+      /** @description lines identical to a stored receipt */
+      duplicates: number;
+      rejected: components['schemas']['BatchRejectedLine'][];
+    };
+    ReceiptRefundItem: {
+      /** @example 2026112522001477841405271234 */
+      refundNo: string;
+      /** @example 3000 */
+      amountMinor: number;
+      /** @example 2026-11-25T02:00:00.000Z */
+      refundedAt: string;
+    };
+    ReceiptWithRefundsResponse: {
+      id: string;
+      /** @example alipay */
+      provider: string;
+      /** @example 2026112322001477841405271234 */
+      tradeNo: string;
+      /**
+       * @description provider-scoped payer id (the consumer JWT sub)
+       * @example alipay:2088102177846880
+       */
+      payerId: string;
+      /**
+       * @description payee account
+       * @example 2088102177296610
+       */
+      accountId: string;
+      /** @description null when the payee account maps to no store */
+      merchantId: string | null;
+      storeId: string | null;
+      /** @example 330106 */
+      regionCode: string | null;
+      /**
+       * @description integer minor units (fen for CNY)
+       * @example 3500
+       */
+      amountMinor: number;
+      /** @example CNY */
+      currency: string;
+      /** @example 2026-11-23T10:15:00.000Z */
+      paidAt: string;
+      /** @example 龙井茶 250g */
+      subject: string;
+      items?: Record<string, never> | null;
+      /** @description the ticket opened from this receipt, if any */
+      complaintId: string | null;
+      /**
+       * @description refunds recorded for this payment (minor units), never more than amountMinor
+       * @example 0
+       */
+      refundedMinor: number;
+      receivedAt: string;
+      /** @description oldest first */
+      refunds: components['schemas']['ReceiptRefundItem'][];
+    };
+    GenericRefundRequest: {
+      /**
+       * @description not alipay / wechatpay (422 PROVIDER_RESERVED): theirs come only through their own routes
+       * @example sunmi-pos
+       */
+      provider: string;
+      /** @description the refunded payment */
+      tradeNo: string;
+      /** @description unique per provider */
+      refundNo: string;
+      /**
+       * @description positive integer minor units
+       * @example 3000
+       */
+      amountMinor: number;
+      /** @example CNY */
+      currency: string;
+      /** @example 2026-11-25T10:00:00+08:00 */
+      refundedAt: string;
+    };
+    RefundResponse: {
+      id: string;
+      /** @example sunmi-pos */
+      provider: string;
+      tradeNo: string;
+      refundNo: string;
+      /** @description null until the refunded receipt is known */
+      receiptId: string | null;
+      /** @example 3000 */
+      amountMinor: number;
+      /** @example CNY */
+      currency: string;
+      refundedAt: string;
+      receivedAt: string;
+    };
+    OrderDto: {
+      tradeNo: string;
+      provider: string;
+      amountMinor: number;
+      currency: string;
+      paidAt: string;
+      subject: string;
+      storeName: string;
+      storeAddress: string;
+      merchantName: string;
+    };
+    DemandView: {
+      /** @enum {string} */
+      type:
+        | 'refund'
+        | 'partial_refund'
+        | 'return'
+        | 'exchange'
+        | 'repair'
+        | 'compensation'
+        | 'apology'
+        | 'other';
+      /** @description minor units */
+      amountMinor: number | null;
+    };
+    SettlementDto: {
+      /** @description the accepted offer */
+      offerId: string;
+      /** @enum {string} */
+      type:
+        | 'refund'
+        | 'partial_refund'
+        | 'return'
+        | 'exchange'
+        | 'repair'
+        | 'compensation'
+        | 'apology'
+        | 'other';
+      amountMinor: number | null;
+      /** @description accepted + SETTLEMENT_SLA */
+      settleBy: string;
+      /** @description refunds recorded for the receipt since the ticket was opened */
+      refundedMinor: number;
+      settledAt: string | null;
+      /**
+       * @description refund (a recorded refund reached the amount), consumer (confirmed), no_objection (non-money offer, settleBy passed), legacy (resolved before verification existed)
+       * @enum {string|null}
+       */
+      settledVia: 'refund' | 'consumer' | 'no_objection' | 'legacy' | null;
+    };
+    ExtensionResponse: {
+      /** @enum {string} */
+      deadline: 'acceptBy' | 'mediationEndBy';
+      workdays: number;
+      reason: string;
+      at: string;
+    };
+    AppealDto: {
+      /**
+       * @description the appealed decision
+       * @enum {string}
+       */
+      from: 'declined' | 'mediation_failed';
+      reason: string;
+      appealedAt: string;
+      reviewBy: string;
+      /** @enum {string|null} */
+      outcome: 'upheld' | 'overturned' | null;
+      note: string | null;
+      decidedAt: string | null;
+    };
+    CasePacketStatusDto: {
+      complete: boolean;
+      missing: (
+        | 'complainant.realName'
+        | 'complainant.phone'
+        | 'complainant.address'
+        | 'respondent.name'
+        | 'respondent.creditCode'
+        | 'respondent.address'
+        | 'request.category'
+        | 'request.demand'
+        | 'facts.description'
+      )[];
+    };
+    /**
+     * @description what the caller may do on the ticket now, from the lifecycle table and the time rules (e.g. `escalate` only once the merchant responded or merchantRespondBy passed; `extend` once per deadline; `decide_appeal` not for the officer who made the appealed decision): message, offer, accept_offer, reject_offer (the pending offer), withdraw, escalate, confirm_settlement, dispute_settlement, appeal, add_case_details (PUT …/complainant), attach, accept_case, decline, transfer, extend, mediate, decide_appeal. A listed action can still be refused (409) when another party acted first.
+     * @enum {string}
+     */
+    TicketAction:
+      | 'message'
+      | 'offer'
+      | 'accept_offer'
+      | 'reject_offer'
+      | 'withdraw'
+      | 'escalate'
+      | 'confirm_settlement'
+      | 'dispute_settlement'
+      | 'appeal'
+      | 'add_case_details'
+      | 'attach'
+      | 'accept_case'
+      | 'decline'
+      | 'transfer'
+      | 'extend'
+      | 'mediate'
+      | 'decide_appeal';
+    TicketResponse: {
+      id: string;
+      /** @example HJ-261123-000042 */
+      number: string;
+      /** @enum {string} */
+      status:
+        | 'awaiting_merchant'
+        | 'in_negotiation'
+        | 'settling'
+        | 'resolved'
+        | 'withdrawn'
+        | 'escalated'
+        | 'mediating'
+        | 'declined'
+        | 'mediated'
+        | 'mediation_failed'
+        | 'appealed';
+      receiptId: string;
+      consumerId: string;
+      merchantId: string;
+      storeId: string;
+      regionCode: string;
+      order: components['schemas']['OrderDto'];
+      /** @enum {string} */
+      category:
+        | 'quality'
+        | 'not_as_described'
+        | 'overcharge'
+        | 'refund'
+        | 'service'
+        | 'safety'
+        | 'fraud'
+        | 'other';
+      demand: components['schemas']['DemandView'];
+      description: string;
+      /** @description masked (138****5678) for merchants */
+      contactPhone: string | null;
+      merchantRespondBy: string;
+      resolveBy: string;
+      firstResponseAt: string | null;
+      pendingOfferId: string | null;
+      officeId: string | null;
+      escalatedAt: string | null;
+      /** @enum {string|null} */
+      escalationReason:
+        | 'merchant_no_response'
+        | 'unresolved_in_time'
+        | 'consumer_request'
+        | 'settlement_not_fulfilled'
+        | null;
+      acceptBy: string | null;
+      /** @description escalated and past acceptBy without a decision */
+      acceptanceOverdue: boolean;
+      acceptedAt: string | null;
+      mediationEndBy: string | null;
+      /** @enum {string|null} */
+      declineReason:
+        | 'outside_jurisdiction'
+        | 'court_or_arbitration'
+        | 'handled_elsewhere'
+        | 'no_clear_claim'
+        | 'time_barred'
+        | 'identity_unverified'
+        | 'other'
+        | null;
+      declineDetail: string | null;
+      /** @description what the office recorded (outcome, note, settlement) once mediation ended */
+      mediationOutcome: {
+        [key: string]: unknown;
+      } | null;
+      closedAt: string | null;
+      /** @description set once an offer was accepted (settling, then resolved or escalated) */
+      settlement: components['schemas']['SettlementDto'] | null;
+      /** @enum {string|null} */
+      settledVia: 'refund' | 'consumer' | 'no_objection' | 'legacy' | null;
+      /** @enum {string|null} */
+      withdrawReason: 'consumer' | 'consumer_no_reply' | null;
+      /** @description the rule set the ticket was escalated under (GET /v1/rules); kept through transfers */
+      ruleSet: string | null;
+      /**
+       * @description per deadline (acceptBy, mediationEndBy, reviewBy): "official" or "estimated" (a year whose State Council notice was not loaded when it was computed)
+       * @example {
+       *       "acceptBy": "official",
+       *       "mediationEndBy": "estimated"
+       *     }
+       */
+      deadlineBasis: {
+        [key: string]: 'official' | 'estimated';
+      };
+      extensions: components['schemas']['ExtensionResponse'][];
+      /** @description declined / mediation_failed, not yet appealed: end of the appeal window (the rule set’s appealWindowWorkdays working days after the decision); null otherwise */
+      appealableUntil: string | null;
+      /** @description review deadline of the appeal */
+      reviewBy: string | null;
+      /** @description appealed and past reviewBy without a decision */
+      appealReviewOverdue: boolean;
+      appeal: components['schemas']['AppealDto'] | null;
+      createdAt: string;
+      updatedAt: string;
+      /** @description GET one ticket, once escalated (consumer, office, admin): the name of the office that has the case */
+      officeName?: string | null;
+      /** @description GET one ticket, once escalated (consumer, office, admin): what the 12315 office still needs before it may accept */
+      casePacket?: components['schemas']['CasePacketStatusDto'];
+      /** @description GET one ticket and lists, regulators and admins only: the consumer files many tickets against many merchants */
+      serialComplainant?: boolean;
+      /** @description what the caller may do on the ticket now, from the lifecycle table and the time rules (e.g. `escalate` only once the merchant responded or merchantRespondBy passed; `extend` once per deadline; `decide_appeal` not for the officer who made the appealed decision): message, offer, accept_offer, reject_offer (the pending offer), withdraw, escalate, confirm_settlement, dispute_settlement, appeal, add_case_details (PUT …/complainant), attach, accept_case, decline, transfer, extend, mediate, decide_appeal. A listed action can still be refused (409) when another party acted first. */
+      actions: components['schemas']['TicketAction'][];
+    };
+    OfferResponse: {
+      id: string;
+      /** @enum {string} */
+      type:
+        | 'refund'
+        | 'partial_refund'
+        | 'return'
+        | 'exchange'
+        | 'repair'
+        | 'compensation'
+        | 'apology'
+        | 'other';
+      amountMinor: number | null;
+      note: string | null;
+      /** @enum {string} */
+      status: 'pending' | 'accepted' | 'rejected' | 'superseded' | 'lapsed' | 'expired';
+      rejectReason: string | null;
+      createdAt: string;
+      decidedAt: string | null;
+      /** @description made + OFFER_RESPONSE_SLA; unanswered by then, the ticket is withdrawn */
+      expiresAt: string | null;
+    };
+    EventActorDto: {
+      /** @enum {string} */
+      role: 'consumer' | 'merchant' | 'regulator' | 'admin' | 'system';
+      id: string | null;
+    };
+    EventResponse: {
+      seq: number;
+      /** @example offer_made */
+      type: string;
+      actor: components['schemas']['EventActorDto'];
+      at: string;
+      data: {
+        [key: string]: unknown;
+      };
+      prevHash: string;
+      /** @description sha256(prevHash ‖ canonical JSON of {seq, type, actor, at, data}) */
+      hash: string;
+    };
+    DemandDto: {
+      /** @enum {string} */
+      type:
+        | 'refund'
+        | 'partial_refund'
+        | 'return'
+        | 'exchange'
+        | 'repair'
+        | 'compensation'
+        | 'apology'
+        | 'other';
+      /** @description minor units; required for refund, partial_refund and compensation; a refund may not exceed the amount paid (422 DEMAND_EXCEEDS_PAYMENT); at most 10^12 (400) */
+      amountMinor?: number;
+    };
+    CreateComplaintRequest: {
+      receiptId: string;
+      /** @enum {string} */
+      category:
+        | 'quality'
+        | 'not_as_described'
+        | 'overcharge'
+        | 'refund'
+        | 'service'
+        | 'safety'
+        | 'fraud'
+        | 'other';
+      demand: components['schemas']['DemandDto'];
+      description: string;
+      /**
+       * @description mainland mobile number; stored encrypted (AES-256-GCM), shown masked to the merchant
+       * @example 13812345678
+       */
+      contactPhone?: string;
+    };
+    MessageRequest: {
+      body: string;
+    };
+    MessageResponse: {
+      /**
+       * @description the message's event in the trail
+       * @example 3
+       */
+      seq: number;
+      /** @example 2026-11-23T10:00:00.000Z */
+      at: string;
+    };
+    OfferRequest: {
+      /** @enum {string} */
+      type:
+        | 'refund'
+        | 'partial_refund'
+        | 'return'
+        | 'exchange'
+        | 'repair'
+        | 'compensation'
+        | 'apology'
+        | 'other';
+      /** @description minor units; required for refund, partial_refund and compensation; a refund or partial_refund offer may not exceed the amount paid (422 DEMAND_EXCEEDS_PAYMENT); at most 10^12 (400) */
+      amountMinor?: number;
+      note?: string;
+    };
+    ConfirmSettlementRequest: Record<string, never>;
+    DisputeSettlementRequest: {
+      /** @example The refund of ¥30.00 never arrived. */
+      reason: string;
+    };
+    ReasonRequest: {
+      reason?: string;
+    };
+    ComplainantRequest: {
+      /** @example 张三 */
+      realName: string;
+      /**
+       * @description mainland mobile number
+       * @example 13812345678
+       */
+      phone: string;
+      /** @example 浙江省杭州市西湖区文三路 100 号 2 幢 301 室 */
+      address: string;
+    };
+    EscalateRequest: {
+      /** @example The merchant refused a refund for a broken kettle. */
+      reason: string;
+      /** @description the case packet’s complainant details, given with the escalation (same as PUT …/complainant; never shown to the merchant) */
+      complainant?: components['schemas']['ComplainantRequest'];
+    };
+    DeclineRequest: {
+      /**
+       * @description outside_jurisdiction: not the duty or territory of this office; court_or_arbitration: already before a court or arbitration body; handled_elsewhere: already handled by another body; no_clear_claim: no clear claim, or repeated without new facts; time_barred: beyond the limitation period; identity_unverified: the complainant could not be identified; other: explain in detail
+       * @enum {string}
+       */
+      reason:
+        | 'outside_jurisdiction'
+        | 'court_or_arbitration'
+        | 'handled_elsewhere'
+        | 'no_clear_claim'
+        | 'time_barred'
+        | 'identity_unverified'
+        | 'other';
+      detail?: string;
+    };
+    TransferRequest: {
+      officeId: string;
+    };
+    ExtendRequest: {
+      /** @enum {string} */
+      deadline: 'acceptBy' | 'mediationEndBy';
+      /** @description working days, at most the rule set's maxExtensionWorkdays */
+      workdays: number;
+      /** @description shown to the consumer on the ticket */
+      reason: string;
+    };
+    MediationRequest: {
+      /** @enum {string} */
+      outcome: 'agreement' | 'failed';
+      note?: string;
+      /** @description what the parties agreed: required (not blank) when outcome is agreement, else 400 VALIDATION_FAILED */
+      settlement?: string;
+    };
+    VerifyResponse: {
+      valid: boolean;
+      length: number;
+      firstInvalidSeq?: number;
+    };
+    AppealRequest: {
+      /** @example 商家提供的聊天记录可以证明双方约定了退货，请重新受理。 */
+      reason: string;
+    };
+    AppealDecisionRequest: {
+      /**
+       * @description upheld: the ticket goes back to the appealed decision; overturned: escalated again with a new acceptBy (appeal of declined) or mediating with a new mediationEndBy (appeal of mediation_failed)
+       * @enum {string}
+       */
+      outcome: 'upheld' | 'overturned';
+      /** @description the reasons, shown to the consumer */
+      note: string;
+    };
+    CheckpointResponse: {
+      seq: number;
+      at: string;
+      /** @description RFC 6962 tree head over the leaves, hex */
+      root: string;
+      /** @description number of leaves (tickets changed since the previous checkpoint) */
+      size: number;
+      prevRoot: string | null;
+      /** @description the exact UTF-8 JSON text that was signed: {"seq","at","root","size","prevRoot"} in that order */
+      signed: string;
+      /** @description Ed25519 signature of `signed`, base64 */
+      signature: string;
+      /** @description the signing key, SPKI PEM */
+      publicKey: string;
+    };
+    CheckpointPage: {
+      items: components['schemas']['CheckpointResponse'][];
+      nextCursor: string | null;
+    };
+    AuditPathDto: {
+      leafIndex: number;
+      treeSize: number;
+      /** @description RFC 6962 audit path, hex, from the leaf up */
+      path: string[];
+    };
+    ProofResponse: {
+      /** @description the ticket’s head hash committed by the checkpoint */
+      headHash: string;
+      /** @description the trail length at that head (headHash = hash of event #eventCount) */
+      eventCount: number;
+      checkpoint: components['schemas']['CheckpointResponse'];
+      proof: components['schemas']['AuditPathDto'];
+    };
+    UploadAttachmentForm: {
+      /**
+       * Format: binary
+       * @description JPEG, PNG, WebP, PDF or MP4, decided from the bytes (not the name or the part header); at most ATTACHMENT_MAX_BYTES
+       */
+      file: string;
+      note?: string;
+    };
+    UploaderDto: {
+      /** @enum {string} */
+      role: 'consumer' | 'merchant' | 'regulator' | 'admin';
+    };
+    AttachmentResponse: {
+      id: string;
+      /** @example 漏水照片.jpg */
+      filename: string;
+      /** @enum {string} */
+      contentType: 'image/jpeg' | 'image/png' | 'image/webp' | 'application/pdf' | 'video/mp4';
+      /** @description bytes of the original */
+      size: number;
+      /** @description sha256 (hex) of the original, as on the trail (attachment_added) */
+      sha256: string;
+      uploadedBy: components['schemas']['UploaderDto'];
+      at: string;
+      note: string | null;
+      /** @description photos: the copy served to the other party was re-encoded without EXIF/XMP (no GPS, no device) */
+      metadataStripped: boolean;
+    };
+    AttachmentListResponse: {
+      items: components['schemas']['AttachmentResponse'][];
+    };
+    ComplainantDto: {
+      realName: string;
+      phone: string;
+      address: string;
+    };
+    RespondentDto: {
+      /** @description the merchant's legal name */
+      name: string;
+      /** @description unified social credit code */
+      creditCode: string;
+      /** @description the store's address */
+      address: string;
+      storeName: string;
+    };
+    PacketAttachmentDto: {
+      id: string;
+      filename: string;
+      sha256: string;
+      contentType: string;
+    };
+    PacketTrailDto: {
+      length: number;
+      headHash: string | null;
+    };
+    CasePacketResponse: {
+      complaintId: string;
+      number: string;
+      status: string;
+      complete: boolean;
+      missing: (
+        | 'complainant.realName'
+        | 'complainant.phone'
+        | 'complainant.address'
+        | 'respondent.name'
+        | 'respondent.creditCode'
+        | 'respondent.address'
+        | 'request.category'
+        | 'request.demand'
+        | 'facts.description'
+      )[];
+      complainant: components['schemas']['ComplainantDto'] | null;
+      respondent: components['schemas']['RespondentDto'];
+      /**
+       * @example {
+       *       "category": "quality",
+       *       "demand": {
+       *         "type": "refund",
+       *         "amountMinor": 12800
+       *       }
+       *     }
+       */
+      request: {
+        [key: string]: unknown;
+      };
+      /** @description { description, order, createdAt } */
+      facts: {
+        [key: string]: unknown;
+      };
+      attachments: components['schemas']['PacketAttachmentDto'][];
+      trail: components['schemas']['PacketTrailDto'];
+      /**
+       * @example {
+       *       "id": "uuid",
+       *       "name": "西湖区市场监督管理局"
+       *     }
+       */
+      office: {
+        [key: string]: unknown;
+      };
+      generatedAt: string;
+    };
+    ByDayDto: {
+      /**
+       * @description Shanghai day
+       * @example 2026-11-20
+       */
+      day: string;
+      selfResolved: number;
+      verifiedSelfResolved: number;
+      escalated: number;
+      rate: number | null;
+      verifiedRate: number | null;
+    };
+    SelfResolutionResponse: {
+      from: string;
+      to: string;
+      /** @description tickets that reached resolved in the period: an accepted offer carried out (settling → resolved by a recorded refund, the consumer’s confirmation, or no objection to a non-money offer at settleBy). Accepting alone counts nothing. */
+      selfResolved: number;
+      /** @description of selfResolved, those settled by a recorded refund or the consumer’s confirmation (settledVia refund | consumer); tickets resolved before verification existed (settledVia legacy) never count */
+      verifiedSelfResolved: number;
+      /** @description tickets escalated (any reason) in the period */
+      escalated: number;
+      /** @description tickets withdrawn in the period (counted apart from the rate) */
+      withdrawn: number;
+      /** @description tickets in the merchant phase now (awaiting_merchant, in_negotiation or settling) within the scope, whatever the period: the one figure counted over the tickets (on a partial index of open tickets), not from the rollups */
+      open: number;
+      /** @description selfResolved ÷ (selfResolved + escalated); null when both are 0 */
+      rate: number | null;
+      /** @description verifiedSelfResolved ÷ (selfResolved + escalated); null when both are 0. The figure a regulator can defend. */
+      verifiedRate: number | null;
+      /** @description merchant's first responses at or before merchantRespondBy ÷ (first responses + tickets that left the merchant phase unanswered after merchantRespondBy: escalated by the worker or the consumer, or withdrawn), counted on the day of the response or of leaving; null when there are none */
+      merchantOnTimeResponseRate: number | null;
+      /** @description median hours from filing to self-resolution (offer carried out) of the tickets resolved in the period, from an hour histogram with bounds 1, 2, 4, 8, 12, 24, 48, 72, 96, 120, 168, 240, 336, 720 h: exact to the bucket, linearly interpolated inside it (so within one bucket width), rounded to 0.1 h; null when none */
+      medianHoursToResolve: number | null;
+      /** @description every day of the period, oldest first, zeros included */
+      byDay: components['schemas']['ByDayDto'][];
+    };
+    SerialComplainantDto: {
+      /** @example alipay:2088102177846880 */
+      consumerId: string;
+      /** @description tickets filed since `since` (within the jurisdiction) */
+      tickets: number;
+      /** @description distinct merchants complained against */
+      merchants: number;
+      since: string;
+    };
+    SerialComplainantsResponse: {
+      items: components['schemas']['SerialComplainantDto'][];
+    };
+    RepeatOffenderDto: {
+      merchantId: string;
+      name: string;
+      /** @description escalations since `since` (within the jurisdiction) */
+      escalations: number;
+      /**
+       * @description first Shanghai day of the window
+       * @example 2026-08-25
+       */
+      since: string;
+    };
+    RepeatOffendersResponse: {
+      items: components['schemas']['RepeatOffenderDto'][];
+    };
+    CreditComponentDto: {
+      /** @enum {string} */
+      name:
+        | 'on_time_response'
+        | 'self_resolution'
+        | 'verified_self_resolution'
+        | 'escalations'
+        | 'mediation_outcomes';
+      /** @description the measure (a rate 0–1, or escalations per 100 tickets); null without data */
+      value: number | null;
+      /** @description most points this component can give */
+      weight: number;
+      /** @description points earned, rounded to 0.1 */
+      points: number;
+      explanation: string;
+    };
+    CreditResponse: {
+      merchantId: string;
+      /**
+       * @description sum of the components’ points, 0–100
+       * @example 86.5
+       */
+      score: number;
+      /** @description tickets ever opened against the merchant: the evidence behind the score */
+      basis: number;
+      components: components['schemas']['CreditComponentDto'][];
+    };
+    WebhookPayloadDto: {
+      /** @description the delivery id (X-Hejie-Delivery) */
+      id: string;
+      /** @enum {string} */
+      type:
+        | 'complaint.created'
+        | 'complaint.message'
+        | 'complaint.offer_accepted'
+        | 'complaint.offer_rejected'
+        | 'complaint.withdrawn'
+        | 'complaint.escalated'
+        | 'complaint.settled'
+        | 'complaint.offer_expired';
+      occurredAt: string;
+      /** @description the event’s seq in GET /v1/complaints/:id/events */
+      eventSeq: number;
+      complaint: components['schemas']['TicketResponse'];
+      data: {
+        [key: string]: unknown;
+      };
+    };
+    WebhookDeliveryResponse: {
+      id: string;
+      complaintId: string;
+      eventSeq: number;
+      /** @enum {string} */
+      type:
+        | 'complaint.created'
+        | 'complaint.message'
+        | 'complaint.offer_accepted'
+        | 'complaint.offer_rejected'
+        | 'complaint.withdrawn'
+        | 'complaint.escalated'
+        | 'complaint.settled'
+        | 'complaint.offer_expired';
+      /** @enum {string} */
+      state: 'pending' | 'done' | 'dead';
+      /** @description attempts made (a successful one counts too) */
+      attempts: number;
+      /** @description the most recent failure (e.g. "HTTP 500: …"), kept after a later success */
+      lastError: string | null;
+      /** @description pending only */
+      nextAttemptAt: string | null;
+      lastAttemptAt: string | null;
+      deliveredAt: string | null;
+      createdAt: string;
+      /** @description the body every attempt sends */
+      payload: components['schemas']['WebhookPayloadDto'];
+    };
+    WebhookSecretResponse: {
+      /**
+       * @description the HMAC-SHA256 key for X-Hejie-Signature (the whole string, UTF-8); shown only in this response
+       * @example whsec_3q2-7wE7m1Yp0Qm0cQ0xJx5yE6m3oQ0U7nq8VQb6y9k
+       */
+      webhookSecret: string;
+    };
+    NoticeDto: {
+      /** @example 国务院办公厅关于2027年部分节假日安排的通知 */
+      title: string;
+      /**
+       * @description publication date
+       * @example 2026-11-12
+       */
+      date?: string | null;
+      /** @example https://www.gov.cn/… */
+      url?: string;
+    };
+    CalendarResponse: {
+      year: number;
+      /** @enum {string} */
+      source: 'official' | 'estimated';
+      /** @description official version (1, 2, …); 0 for an estimate */
+      version: number;
+      notice: components['schemas']['NoticeDto'] | null;
+      holidays: string[];
+      workdays: string[];
+    };
+    CalendarVersionResponse: {
+      year: number;
+      /** @enum {string} */
+      source: 'official' | 'estimated';
+      /** @description official version (1, 2, …); 0 for an estimate */
+      version: number;
+      notice: components['schemas']['NoticeDto'] | null;
+      holidays: string[];
+      workdays: string[];
+      /**
+       * @description chinese-days@<version>, file:<name> or api:<sub>
+       * @example api:admin-user
+       */
+      loadedFrom: string;
+      createdAt: string;
+    };
+    CalendarVersionsResponse: {
+      items: components['schemas']['CalendarVersionResponse'][];
+    };
+    PutCalendarRequest: {
+      notice: components['schemas']['NoticeDto'];
+      /**
+       * @description every day off of the arrangement (weekends inside a break may be listed)
+       * @example [
+       *       "2027-01-01",
+       *       "2027-02-05"
+       *     ]
+       */
+      holidays: string[];
+      /**
+       * @description weekend days that are working days (调休)
+       * @example [
+       *       "2027-02-20"
+       *     ]
+       */
+      workdays: string[];
+    };
+    RuleSetResponse: {
+      id: string;
+      name: string;
+      source: string;
+      version: number;
+      acceptWorkdays?: number;
+      /** @description clock hours, holidays included */
+      acceptHours?: number;
+      investigationWorkdays?: number;
+      mediationWorkdays: number;
+      appealWindowWorkdays: number;
+      reviewWorkdays: number;
+      maxExtensionWorkdays: number;
+      /** @description the RULE_SET default for offices that name none */
+      default: boolean;
+    };
+    RuleSetsResponse: {
+      items: components['schemas']['RuleSetResponse'][];
+    };
+    StreamTicketDto: {
+      /** @description single use, for GET /v1/stream?ticket=… */
+      ticket: string;
+      /** @description unused tickets expire then (STREAM_TICKET_TTL, 60 s) */
+      expiresAt: string;
+    };
+  };
+  responses: never;
+  parameters: never;
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    OpsController_live: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The process is alive */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description A request the API refuses (RFC 9457 problem details with a stable `code`) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
+  OpsController_live: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    OpsController_ready: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description The process is alive */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description PostgreSQL and Redis answered a ping; 503 otherwise. Each dependency is `ok` or `down`, without error text (the reason is in the API log). */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description A request the API refuses (RFC 9457 problem details with a stable `code`) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
+        content: {
+          'application/json': unknown;
         };
+      };
+      /** @description A request the API refuses (RFC 9457 problem details with a stable `code`) */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
     };
-    DevTokenController_issue: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DevTokenRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  OpsController_ready: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    MerchantsController_list: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description opaque cursor from a previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description PostgreSQL and Redis answered a ping; 503 otherwise. Each dependency is `ok` or `down`, without error text (the reason is in the API log). */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items?: components["schemas"]["MerchantResponse"][];
-                        nextCursor?: string | null;
-                    };
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+        content: {
+          'application/json': unknown;
         };
+      };
+      /** @description A request the API refuses (RFC 9457 problem details with a stable `code`) */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
     };
-    MerchantsController_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateMerchantRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MerchantCreatedResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `MERCHANT_EXISTS`: Merchant already exists */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `CREDIT_CODE_INVALID`: Unified social credit code invalid; `WEBHOOK_URL_FORBIDDEN`: Webhook URL not allowed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  DevTokenController_issue: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    MerchantsController_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                merchantId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MerchantResponse"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DevTokenRequest'];
+      };
     };
-    MerchantsController_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                merchantId: string;
-            };
-            cookie?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateMerchantRequest"];
-            };
+        content: {
+          'application/json': components['schemas']['DevTokenResponse'];
         };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MerchantResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `WEBHOOK_URL_FORBIDDEN`: Webhook URL not allowed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    MerchantsController_listStores: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description opaque cursor from a previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                merchantId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items?: components["schemas"]["StoreResponse"][];
-                        nextCursor?: string | null;
-                    };
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  MerchantsController_list: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description opaque cursor from a previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    MerchantsController_createStore: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                merchantId: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateStoreRequest"];
-            };
+        content: {
+          'application/json': {
+            items: components['schemas']['MerchantResponse'][];
+            nextCursor: string | null;
+          };
         };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["StoreResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `PAYMENT_ACCOUNT_TAKEN`: Payment account already belongs to a store */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    OfficesController_list: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description opaque cursor from a previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items?: components["schemas"]["OfficeResponse"][];
-                        nextCursor?: string | null;
-                    };
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  MerchantsController_create: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    OfficesController_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateOfficeRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OfficeResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateMerchantRequest'];
+      };
     };
-    OfficesController_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                officeId: string;
-            };
-            cookie?: never;
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OfficeResponse"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['MerchantCreatedResponse'];
         };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `MERCHANT_EXISTS`: Merchant already exists */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `CREDIT_CODE_INVALID`: Unified social credit code invalid; `WEBHOOK_URL_FORBIDDEN`: Webhook URL not allowed */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    OfficesController_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                officeId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateOfficeRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OfficeResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  MerchantsController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        merchantId: string;
+      };
+      cookie?: never;
     };
-    ReceiptsController_alipay: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description the text `success` */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `RECEIPT_SIGNATURE_INVALID`: Receipt signature invalid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `RECEIPT_CONFLICT`: A different receipt exists under this key */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `PAYLOAD_TOO_LARGE`: Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNSUPPORTED_MEDIA_TYPE`: Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `REFUND_EXCEEDS_PAYMENT`: Refunds would exceed the amount paid */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `PROVIDER_NOT_CONFIGURED`: Payment provider not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['MerchantResponse'];
         };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    ReceiptsController_wechatpay: {
-        parameters: {
-            query?: never;
-            header: {
-                "Wechatpay-Serial": string;
-                "Wechatpay-Signature": string;
-                "Wechatpay-Nonce": string;
-                "Wechatpay-Timestamp": string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description accepted (new, repeated, or a non-success state that makes no receipt) */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description A request the API refuses (RFC 9457 problem details with a stable `code`) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
+  };
+  MerchantsController_update: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        merchantId: string;
+      };
+      cookie?: never;
     };
-    ReceiptsController_list: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description opaque cursor from a previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items?: components["schemas"]["ReceiptResponse"][];
-                        nextCursor?: string | null;
-                    };
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UpdateMerchantRequest'];
+      };
     };
-    ReceiptsController_generic: {
-        parameters: {
-            query?: never;
-            header: {
-                "X-Hejie-Key-Id"?: string;
-                "X-Hejie-Signature": string;
-            };
-            path?: never;
-            cookie?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["GenericReceiptRequest"];
-            };
+        content: {
+          'application/json': components['schemas']['MerchantResponse'];
         };
-        responses: {
-            /** @description the same receipt again */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ReceiptResponse"];
-                };
-            };
-            /** @description new receipt */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ReceiptResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `RECEIPT_SIGNATURE_INVALID`: Receipt signature invalid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `RECEIPT_CONFLICT`: A different receipt exists under this key */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `PAYLOAD_TOO_LARGE`: Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNSUPPORTED_MEDIA_TYPE`: Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `PROVIDER_RESERVED`: Provider name reserved for its verified route */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `PROVIDER_NOT_CONFIGURED`: Payment provider not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `WEBHOOK_URL_FORBIDDEN`: Webhook URL not allowed */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    ReceiptsController_batch: {
-        parameters: {
-            query?: never;
-            header: {
-                "X-Hejie-Key-Id"?: string;
-                "X-Hejie-Signature": string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BatchResponse"];
-                };
-            };
-            /** @description `RECEIPT_SIGNATURE_INVALID`: Receipt signature invalid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `PAYLOAD_TOO_LARGE`: Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNSUPPORTED_MEDIA_TYPE`: Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `RATE_LIMITED`: Too many requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `PROVIDER_NOT_CONFIGURED`: Payment provider not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  MerchantsController_listStores: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description opaque cursor from a previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        merchantId: string;
+      };
+      cookie?: never;
     };
-    ReceiptsController_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                receiptId: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ReceiptWithRefundsResponse"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+        content: {
+          'application/json': {
+            items: components['schemas']['StoreResponse'][];
+            nextCursor: string | null;
+          };
         };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    RefundsController_create: {
-        parameters: {
-            query?: never;
-            header: {
-                "X-Hejie-Key-Id"?: string;
-                "X-Hejie-Signature": string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["GenericRefundRequest"];
-            };
-        };
-        responses: {
-            /** @description the same refund again */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RefundResponse"];
-                };
-            };
-            /** @description new refund */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RefundResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `RECEIPT_SIGNATURE_INVALID`: Receipt signature invalid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `RECEIPT_CONFLICT`: A different receipt exists under this key */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `PAYLOAD_TOO_LARGE`: Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNSUPPORTED_MEDIA_TYPE`: Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `REFUND_EXCEEDS_PAYMENT`: Refunds would exceed the amount paid; `PROVIDER_RESERVED`: Provider name reserved for its verified route */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `PROVIDER_NOT_CONFIGURED`: Payment provider not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  MerchantsController_createStore: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        merchantId: string;
+      };
+      cookie?: never;
     };
-    ComplaintsController_list: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description opaque cursor from a previous page */
-                cursor?: string;
-                /** @description merchants without a status see their open merchant-phase tickets */
-                status?: "awaiting_merchant" | "in_negotiation" | "settling" | "resolved" | "withdrawn" | "escalated" | "mediating" | "declined" | "mediated" | "mediation_failed" | "appealed";
-                /** @description admins: escalated tickets no office's region covers */
-                unassigned?: boolean;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items?: components["schemas"]["TicketResponse"][];
-                        nextCursor?: string | null;
-                    };
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateStoreRequest'];
+      };
     };
-    ComplaintsController_create: {
-        parameters: {
-            query?: never;
-            header: {
-                "idempotency-key": string;
-                /** @description up to 128 characters */
-                "Idempotency-Key"?: string;
-            };
-            path?: never;
-            cookie?: never;
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateComplaintRequest"];
-            };
+        content: {
+          'application/json': components['schemas']['StoreResponse'];
         };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TicketResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `COMPLAINT_EXISTS`: A complaint already exists for this receipt */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `COMPLAINT_WINDOW_EXPIRED`: Complaint window expired; `DEMAND_EXCEEDS_PAYMENT`: Demand exceeds the amount paid; `MERCHANT_NOT_ENROLLED`: Merchant not enrolled */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `RATE_LIMITED`: Too many requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `PAYMENT_ACCOUNT_TAKEN`: Payment account already belongs to a store */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    ComplaintsController_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TicketResponse"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  OfficesController_list: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description opaque cursor from a previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    ComplaintsController_message: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MessageRequest"];
-            };
+        content: {
+          'application/json': {
+            items: components['schemas']['OfficeResponse'][];
+            nextCursor: string | null;
+          };
         };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `RATE_LIMITED`: Too many requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    ComplaintsController_offers: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OfferResponse"][];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  OfficesController_create: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    ComplaintsController_offer: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["OfferRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OfferResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateOfficeRequest'];
+      };
     };
-    ComplaintsController_accept: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                offerId: string;
-            };
-            cookie?: never;
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TicketResponse"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['OfficeResponse'];
         };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    ComplaintsController_confirmSettlement: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ConfirmSettlementRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TicketResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  OfficesController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        officeId: string;
+      };
+      cookie?: never;
     };
-    ComplaintsController_disputeSettlement: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DisputeSettlementRequest"];
-            };
+        content: {
+          'application/json': components['schemas']['OfficeResponse'];
         };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TicketResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    ComplaintsController_reject: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                offerId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ReasonRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TicketResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  OfficesController_update: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        officeId: string;
+      };
+      cookie?: never;
     };
-    ComplaintsController_withdraw: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ReasonRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TicketResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UpdateOfficeRequest'];
+      };
     };
-    ComplaintsController_escalate: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["EscalateRequest"];
-            };
+        content: {
+          'application/json': components['schemas']['OfficeResponse'];
         };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TicketResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state; `ESCALATION_TOO_EARLY`: Escalation not yet allowed */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    ComplaintsController_acceptCase: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TicketResponse"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  ReceiptsController_alipay: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    ComplaintsController_decline: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description the text `success` */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DeclineRequest"];
-            };
+        content?: never;
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TicketResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
         };
+      };
+      /** @description `RECEIPT_SIGNATURE_INVALID`: Receipt signature invalid */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `RECEIPT_CONFLICT`: A different receipt exists under this key */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: Unsupported media type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `REFUND_EXCEEDS_PAYMENT`: Refunds would exceed the amount paid */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `PROVIDER_NOT_CONFIGURED`: Payment provider not configured */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    ComplaintsController_transfer: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["TransferRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TicketResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  ReceiptsController_wechatpay: {
+    parameters: {
+      query?: never;
+      header: {
+        'Wechatpay-Serial': string;
+        'Wechatpay-Signature': string;
+        'Wechatpay-Nonce': string;
+        'Wechatpay-Timestamp': string;
+      };
+      path?: never;
+      cookie?: never;
     };
-    ComplaintsController_extend: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description accepted (new, repeated, or a non-success state that makes no receipt) */
+      204: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ExtendRequest"];
-            };
+        content?: never;
+      };
+      /** @description A request the API refuses (RFC 9457 problem details with a stable `code`) */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
         };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TicketResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state; `EXTENSION_USED`: This deadline was already extended */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+        content?: never;
+      };
     };
-    ComplaintsController_mediation: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MediationRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TicketResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  ReceiptsController_list: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description opaque cursor from a previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    ComplaintsController_events: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EventResponse"][];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+        content: {
+          'application/json': {
+            items: components['schemas']['ReceiptResponse'][];
+            nextCursor: string | null;
+          };
         };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    ComplaintsController_verify: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["VerifyResponse"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  ReceiptsController_generic: {
+    parameters: {
+      query?: never;
+      header: {
+        'X-Hejie-Key-Id'?: string;
+        'X-Hejie-Signature': string;
+      };
+      path?: never;
+      cookie?: never;
     };
-    AppealsController_appeal: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AppealRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TicketResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `APPEAL_WINDOW_EXPIRED`: Appeal window expired */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `RATE_LIMITED`: Too many requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['GenericReceiptRequest'];
+      };
     };
-    AppealsController_decide: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
+    responses: {
+      /** @description the same receipt again */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AppealDecisionRequest"];
-            };
+        content: {
+          'application/json': components['schemas']['ReceiptResponse'];
         };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TicketResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `RATE_LIMITED`: Too many requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+      };
+      /** @description new receipt */
+      201: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          'application/json': components['schemas']['ReceiptResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `RECEIPT_SIGNATURE_INVALID`: Receipt signature invalid */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `RECEIPT_CONFLICT`: A different receipt exists under this key */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: Unsupported media type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `PROVIDER_RESERVED`: Provider name reserved for its verified route */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `PROVIDER_NOT_CONFIGURED`: Payment provider not configured */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    TrailController_list: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description nextCursor of a previous page (the last seq it listed) */
-                cursor?: string;
-                /** @description only checkpoints with a larger seq (default 0: from the first) */
-                after?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CheckpointPage"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  ReceiptsController_batch: {
+    parameters: {
+      query?: never;
+      header: {
+        'X-Hejie-Key-Id'?: string;
+        'X-Hejie-Signature': string;
+      };
+      path?: never;
+      cookie?: never;
     };
-    TrailController_proof: {
-        parameters: {
-            query?: {
-                /** @description seq of the checkpoint to prove against (e.g. the one a regulator saved); default: the latest checkpoint covering the ticket */
-                checkpoint?: number;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProofResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['BatchResponse'];
         };
+      };
+      /** @description `RECEIPT_SIGNATURE_INVALID`: Receipt signature invalid */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: Unsupported media type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `PROVIDER_NOT_CONFIGURED`: Payment provider not configured */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    EvidenceController_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AttachmentListResponse"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  ReceiptsController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        receiptId: string;
+      };
+      cookie?: never;
     };
-    EvidenceController_upload: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "multipart/form-data": components["schemas"]["UploadAttachmentForm"];
-            };
+        content: {
+          'application/json': components['schemas']['ReceiptWithRefundsResponse'];
         };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AttachmentResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `PAYLOAD_TOO_LARGE`: Payload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNSUPPORTED_MEDIA_TYPE`: Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `ATTACHMENT_LIMIT`: Too many attachments */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `RATE_LIMITED`: Too many requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    EvidenceController_download: {
-        parameters: {
-            query?: {
-                original?: "true" | "false";
-            };
-            header?: never;
-            path: {
-                id: string;
-                attachmentId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "image/jpeg": string;
-                    "image/png": string;
-                    "image/webp": string;
-                    "application/pdf": string;
-                    "video/mp4": string;
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  RefundsController_create: {
+    parameters: {
+      query?: never;
+      header: {
+        'X-Hejie-Key-Id'?: string;
+        'X-Hejie-Signature': string;
+      };
+      path?: never;
+      cookie?: never;
     };
-    EvidenceController_complainant: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ComplainantRequest"];
-            };
-        };
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['GenericRefundRequest'];
+      };
     };
-    EvidenceController_casePacket: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description application/json (default) or application/pdf */
-                Accept?: string;
-            };
-            path: {
-                id: string;
-            };
-            cookie?: never;
+    responses: {
+      /** @description the same refund again */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CasePacketResponse"];
-                    "application/pdf": components["schemas"]["CasePacketResponse"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['RefundResponse'];
         };
+      };
+      /** @description new refund */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RefundResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `RECEIPT_SIGNATURE_INVALID`: Receipt signature invalid */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `RECEIPT_CONFLICT`: A different receipt exists under this key */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: Unsupported media type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `REFUND_EXCEEDS_PAYMENT`: Refunds would exceed the amount paid; `PROVIDER_RESERVED`: Provider name reserved for its verified route */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `PROVIDER_NOT_CONFIGURED`: Payment provider not configured */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    StatsController_selfResolution: {
-        parameters: {
-            query?: {
-                /** @description first Shanghai day (default: 29 days before `to`); the period spans at most 366 days */
-                from?: string;
-                /** @description last Shanghai day, inclusive (default: today) */
-                to?: string;
-                /** @description region code or prefix; for a regulator, within its jurisdiction (else 403) */
-                regionCode?: string;
-                /** @description a merchant's id; merchants get their own whatever is asked (another id is 403) */
-                merchantId?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SelfResolutionResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  ComplaintsController_list: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description opaque cursor from a previous page */
+        cursor?: string;
+        /** @description merchants without a status see their open merchant-phase tickets */
+        status?:
+          | 'awaiting_merchant'
+          | 'in_negotiation'
+          | 'settling'
+          | 'resolved'
+          | 'withdrawn'
+          | 'escalated'
+          | 'mediating'
+          | 'declined'
+          | 'mediated'
+          | 'mediation_failed'
+          | 'appealed';
+        /** @description admins: escalated tickets no office's region covers */
+        unassigned?: boolean;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    StatsController_serial: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SerialComplainantsResponse"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+        content: {
+          'application/json': {
+            items: components['schemas']['TicketResponse'][];
+            nextCursor: string | null;
+          };
         };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    StatsController_offenders: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RepeatOffendersResponse"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  ComplaintsController_create: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Idempotency-Key: up to 128 visible ASCII characters */
+        'idempotency-key'?: string;
+      };
+      path?: never;
+      cookie?: never;
     };
-    StatsController_credit: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                merchantId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CreditResponse"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateComplaintRequest'];
+      };
     };
-    MerchantWebhooksController_rotateSecret: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                merchantId: string;
-            };
-            cookie?: never;
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookSecretResponse"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['TicketResponse'];
         };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `COMPLAINT_EXISTS`: A complaint already exists for this receipt */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `COMPLAINT_WINDOW_EXPIRED`: Complaint window expired; `DEMAND_EXCEEDS_PAYMENT`: Demand exceeds the amount paid; `MERCHANT_NOT_ENROLLED`: Merchant not enrolled */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    MerchantWebhooksController_list: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description opaque cursor from a previous page */
-                cursor?: string;
-                state?: "pending" | "done" | "dead";
-            };
-            header?: never;
-            path: {
-                merchantId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items?: components["schemas"]["WebhookDeliveryResponse"][];
-                        nextCursor?: string | null;
-                    };
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  ComplaintsController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
     };
-    MerchantWebhooksController_retry: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                merchantId: string;
-                deliveryId: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookDeliveryResponse"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `NOT_FOUND`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `RATE_LIMITED`: Too many requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['TicketResponse'];
         };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    CalendarController_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                year: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CalendarResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  ComplaintsController_message: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
     };
-    CalendarController_put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                year: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PutCalendarRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CalendarResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `FORBIDDEN`: Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['MessageRequest'];
+      };
     };
-    CalendarController_versions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                year: string;
-            };
-            cookie?: never;
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CalendarVersionsResponse"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: Request validation failed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+        content: {
+          'application/json': components['schemas']['MessageResponse'];
         };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    CalendarController_rulesList: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RuleSetsResponse"];
-                };
-            };
-            /** @description A request the API refuses (RFC 9457 problem details with a stable `code`) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
+  };
+  ComplaintsController_offers: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
     };
-    StreamController_ticket: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["StreamTicketDto"];
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `RATE_LIMITED`: Too many requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
+        content: {
+          'application/json': {
+            items: components['schemas']['OfferResponse'][];
+          };
         };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
-    StreamController_stream: {
-        parameters: {
-            query: {
-                /** @description from POST /v1/stream/ticket */
-                ticket: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description an event stream */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/event-stream": unknown;
-                };
-            };
-            /** @description `UNAUTHENTICATED`: Authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description `RATE_LIMITED`: Too many requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
+  };
+  ComplaintsController_offer: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
     };
-    BullBoardSession_open: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description session cookie set */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description UNAUTHENTICATED (no or invalid token) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description FORBIDDEN (not an admin) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description RATE_LIMITED (the write limit) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['OfferRequest'];
+      };
     };
-    BullBoardSession_close: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description session ended, cookie cleared */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description A request the API refuses (RFC 9457 problem details with a stable `code`) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
+        content: {
+          'application/json': components['schemas']['OfferResponse'];
         };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
     };
+  };
+  ComplaintsController_accept: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        offerId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TicketResponse'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ComplaintsController_confirmSettlement: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ConfirmSettlementRequest'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TicketResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ComplaintsController_disputeSettlement: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DisputeSettlementRequest'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TicketResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ComplaintsController_reject: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        offerId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ReasonRequest'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TicketResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ComplaintsController_withdraw: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ReasonRequest'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TicketResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ComplaintsController_escalate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['EscalateRequest'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TicketResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state; `ESCALATION_TOO_EARLY`: Escalation not yet allowed */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ComplaintsController_acceptCase: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TicketResponse'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ComplaintsController_decline: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DeclineRequest'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TicketResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ComplaintsController_transfer: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['TransferRequest'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TicketResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ComplaintsController_extend: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ExtendRequest'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TicketResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state; `EXTENSION_USED`: This deadline was already extended */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ComplaintsController_mediation: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['MediationRequest'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TicketResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ComplaintsController_events: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['EventResponse'][];
+          };
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ComplaintsController_verify: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['VerifyResponse'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  AppealsController_appeal: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AppealRequest'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TicketResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `APPEAL_WINDOW_EXPIRED`: Appeal window expired */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  AppealsController_decide: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AppealDecisionRequest'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TicketResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  TrailController_list: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description nextCursor of a previous page (the last seq it listed) */
+        cursor?: string;
+        /** @description only checkpoints with a larger seq (default 0: from the first) */
+        after?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CheckpointPage'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  TrailController_proof: {
+    parameters: {
+      query?: {
+        /** @description seq of the checkpoint to prove against (e.g. the one a regulator saved); default: the latest checkpoint covering the ticket */
+        checkpoint?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ProofResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  EvidenceController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AttachmentListResponse'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  EvidenceController_upload: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'multipart/form-data': components['schemas']['UploadAttachmentForm'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AttachmentResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: Unsupported media type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `ATTACHMENT_LIMIT`: Too many attachments */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  EvidenceController_download: {
+    parameters: {
+      query?: {
+        original?: 'true' | 'false';
+      };
+      header?: never;
+      path: {
+        id: string;
+        attachmentId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'image/jpeg': string;
+          'image/png': string;
+          'image/webp': string;
+          'application/pdf': string;
+          'video/mp4': string;
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  EvidenceController_complainant: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ComplainantRequest'];
+      };
+    };
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  EvidenceController_casePacket: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description application/json (default) or application/pdf */
+        Accept?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CasePacketResponse'];
+          'application/pdf': components['schemas']['CasePacketResponse'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  StatsController_selfResolution: {
+    parameters: {
+      query?: {
+        /** @description first Shanghai day (default: 29 days before `to`); the period spans at most 366 days */
+        from?: string;
+        /** @description last Shanghai day, inclusive (default: today) */
+        to?: string;
+        /** @description region code or prefix; for a regulator, within its jurisdiction (else 403) */
+        regionCode?: string;
+        /** @description a merchant's id; merchants get their own whatever is asked (another id is 403) */
+        merchantId?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SelfResolutionResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  StatsController_serial: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SerialComplainantsResponse'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  StatsController_offenders: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RepeatOffendersResponse'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  StatsController_credit: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        merchantId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CreditResponse'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  MerchantWebhooksController_rotateSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        merchantId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookSecretResponse'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  MerchantWebhooksController_list: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description opaque cursor from a previous page */
+        cursor?: string;
+        state?: 'pending' | 'done' | 'dead';
+      };
+      header?: never;
+      path: {
+        merchantId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['WebhookDeliveryResponse'][];
+            nextCursor: string | null;
+          };
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  MerchantWebhooksController_retry: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        merchantId: string;
+        deliveryId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookDeliveryResponse'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `NOT_FOUND`: Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `INVALID_TRANSITION`: Action not allowed in the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  CalendarController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        year: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CalendarResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  CalendarController_put: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        year: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PutCalendarRequest'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CalendarResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `FORBIDDEN`: Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  CalendarController_versions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        year: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CalendarVersionsResponse'];
+        };
+      };
+      /** @description `VALIDATION_FAILED`: Request validation failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  CalendarController_rulesList: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RuleSetsResponse'];
+        };
+      };
+      /** @description A request the API refuses (RFC 9457 problem details with a stable `code`) */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  StreamController_ticket: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StreamTicketDto'];
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  StreamController_stream: {
+    parameters: {
+      query: {
+        /** @description from POST /v1/stream/ticket */
+        ticket: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description an event stream */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/event-stream': unknown;
+        };
+      };
+      /** @description `UNAUTHENTICATED`: Authentication required */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  BullBoardSession_open: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description session cookie set */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description UNAUTHENTICATED (no or invalid token) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description FORBIDDEN (not an admin) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description RATE_LIMITED (the write limit) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  BullBoardSession_close: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description session ended, cookie cleared */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description A request the API refuses (RFC 9457 problem details with a stable `code`) */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
 }

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
-import { post } from '../api';
+import { call, client } from '../api';
 import { useAction } from '../hooks';
 import type { After } from '../hooks';
 import { useI18n } from '../i18n';
@@ -22,11 +22,16 @@ export function ConsumerAppeal({ ticket: tk, after }: { ticket: Ticket; after: A
       </Card>
     );
   }
-  if (!tk.appealableUntil) return null;
+  if (!tk.actions.includes('appeal') || !tk.appealableUntil) return null;
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void act.run(async () => {
-      const r = await post<Ticket>(`/v1/complaints/${tk.id}/appeal`, { reason: reason.trim() });
+      const r = await call(
+        client.POST('/v1/complaints/{id}/appeal', {
+          params: { path: { id: tk.id } },
+          body: { reason: reason.trim() },
+        }),
+      );
       await after(r, t('flash.appealed'));
       setOpen(false);
     });
@@ -81,13 +86,25 @@ export function AppealDecision({ ticket: tk, after }: { ticket: Ticket; after: A
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void act.run(async () => {
-      const r = await post<Ticket>(`/v1/complaints/${tk.id}/appeal/decision`, {
-        outcome,
-        note: note.trim(),
-      });
+      const r = await call(
+        client.POST('/v1/complaints/{id}/appeal/decision', {
+          params: { path: { id: tk.id } },
+          body: { outcome, note: note.trim() },
+        }),
+      );
       await after(r, t('flash.appealDecided'));
     });
   };
+  if (!tk.actions.includes('decide_appeal')) {
+    return (
+      <Card title={t('appeal.decideTitle')} className="actions">
+        {tk.appeal ? <p className="quote">{tk.appeal.reason}</p> : null}
+        <p className="hint" data-testid="appeal-other-officer">
+          {t('appeal.otherOfficer')}
+        </p>
+      </Card>
+    );
+  }
   return (
     <Card title={t('appeal.decideTitle')} className="actions">
       {tk.appeal ? <p className="quote">{tk.appeal.reason}</p> : null}

@@ -1,24 +1,12 @@
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
-import { get, getBlob, post, put, saveBlob } from '../api';
+import { call, client, saveBlob } from '../api';
 import { useAsync } from '../hooks';
 import { useI18n } from '../i18n';
 import { DICT } from '../dict';
 import type { DictKey } from '../dict';
-import type { Role, Ticket } from '../types';
+import type { Attachment, Role, Ticket } from '../types';
 import { Card, Countdown, DateTime, ErrorNotice, Facts, Field, Loading, Notice } from './ui';
-
-export interface Attachment {
-  id: string;
-  filename: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-  uploadedBy: { role: string };
-  at: string;
-  note: string | null;
-  metadataStripped: boolean;
-}
 
 interface Complainant {
   realName: string;
@@ -26,18 +14,25 @@ interface Complainant {
   address: string;
 }
 
-interface CasePacket {
-  complete: boolean;
-  missing: string[];
-  complainant: Complainant | null;
-  respondent: { name: string; creditCode: string; address: string; storeName: string };
-  attachments: { id: string; filename: string; sha256: string }[];
-  trail: { length: number; headHash: string | null };
-  number: string;
-}
+/** An attachment's file (the stripped copy, or the uploader's party's original). */
+const attachmentBlob = (id: string, attachmentId: string, original = false) =>
+  call(
+    client.GET('/v1/complaints/{id}/attachments/{attachmentId}', {
+      params: { path: { id, attachmentId }, query: original ? { original: 'true' } : {} },
+      parseAs: 'blob',
+      headers: { accept: '*/*' },
+    }),
+  ) as Promise<Blob>;
 
-/** Evidence may be added while the ticket is open (and during an appeal). */
-const CLOSED = ['resolved', 'withdrawn', 'declined', 'mediated', 'mediation_failed'];
+/** The case packet as a PDF. */
+const packetPdf = (id: string) =>
+  call(
+    client.GET('/v1/complaints/{id}/case-packet', {
+      params: { path: { id } },
+      parseAs: 'blob',
+      headers: { accept: 'application/pdf' },
+    }),
+  ) as Promise<Blob>;
 
 const isPhoto = (a: Attachment) => a.contentType.startsWith('image/');
 
@@ -47,7 +42,7 @@ function Thumb({ ticketId, a }: { ticketId: string; a: Attachment }) {
   useEffect(() => {
     if (!isPhoto(a)) return;
     let revoked = false;
-    getBlob(`/v1/complaints/${ticketId}/attachments/${a.id}`)
+    attachmentBlob(ticketId, a.id)
       // A data: URL (the page's CSP allows data: images, not blob:).
       .then(
         (b) =>
@@ -93,9 +88,9 @@ export function EvidenceCard({
   const { t, label, number } = useI18n();
   const list = useAsync(
     (signal) =>
-      get<{ items: Attachment[] }>(`/v1/complaints/${tk.id}/attachments`, { signal }).then(
-        (r) => r.items,
-      ),
+      call(
+        client.GET('/v1/complaints/{id}/attachments', { params: { path: { id: tk.id } }, signal }),
+      ).then((r) => r.items),
     [tk.id, tk.updatedAt],
   );
   const [file, setFile] = useState<File | null>(null);
@@ -103,7 +98,7 @@ export function EvidenceCard({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState(false);
-  const mayUpload = !CLOSED.includes(tk.status);
+  const mayUpload = tk.actions.includes('attach');
   const myParty = (r: string) =>
     r === role ||
     ((r === 'regulator' || r === 'admin') && (role === 'regulator' || role === 'admin'));
@@ -118,7 +113,13 @@ export function EvidenceCard({
       const form = new FormData();
       if (note.trim()) form.append('note', note.trim());
       form.append('file', file, file.name);
-      await post(`/v1/complaints/${tk.id}/attachments`, form);
+      await call(
+        client.POST('/v1/complaints/{id}/attachments', {
+          params: { path: { id: tk.id } },
+          // The FormData goes as it is (openapi-fetch leaves FormData to the browser).
+          body: form as unknown as { file: string },
+        }),
+      );
       setFile(null);
       setNote('');
       setDone(true);
@@ -133,7 +134,7 @@ export function EvidenceCard({
   };
 
   const download = (a: Attachment, original: boolean) =>
-    getBlob(`/v1/complaints/${tk.id}/attachments/${a.id}${original ? '?original=true' : ''}`)
+    attachmentBlob(tk.id, a.id, original)
       .then((b) => saveBlob(b, a.filename))
       .catch(setError);
 
@@ -241,7 +242,7 @@ export function NextSteps({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
-  if (!tk.escalatedAt) return null;
+  if (!tk.actions.includes('add_case_details')) return null;
   const packet = tk.casePacket;
   const office = tk.officeName ?? t('trail.anOffice');
   const submit = async (e: FormEvent) => {
@@ -249,11 +250,16 @@ export function NextSteps({
     setBusy(true);
     setError(null);
     try {
-      await put(`/v1/complaints/${tk.id}/complainant`, {
-        realName: form.realName.trim(),
-        phone: form.phone.trim(),
-        address: form.address.trim(),
-      });
+      await call(
+        client.PUT('/v1/complaints/{id}/complainant', {
+          params: { path: { id: tk.id } },
+          body: {
+            realName: form.realName.trim(),
+            phone: form.phone.trim(),
+            address: form.address.trim(),
+          },
+        }),
+      );
       setSaved(true);
       await onChange();
     } catch (err) {
@@ -336,18 +342,21 @@ export function NextSteps({
 export function CasePacketCard({ ticket: tk }: { ticket: Ticket }) {
   const { t } = useI18n();
   const packet = useAsync(
-    (signal) => get<CasePacket>(`/v1/complaints/${tk.id}/case-packet`, { signal }),
+    (signal) =>
+      call(
+        client.GET('/v1/complaints/{id}/case-packet', { params: { path: { id: tk.id } }, signal }),
+      ),
     // Not on every change of the ticket: an officer's reading of the packet is itself an event
     // (which changes the ticket): re-read when the status moves, or on demand.
     [tk.id, tk.status],
   );
   const [error, setError] = useState<unknown>(null);
   const pdf = () =>
-    getBlob(`/v1/complaints/${tk.id}/case-packet`, 'application/pdf')
+    packetPdf(tk.id)
       .then((b) => saveBlob(b, `case-packet-${tk.number}.pdf`))
       .catch(setError);
   const print = () =>
-    getBlob(`/v1/complaints/${tk.id}/case-packet`, 'application/pdf')
+    packetPdf(tk.id)
       .then((b) => {
         const url = URL.createObjectURL(b);
         const w = window.open(url, '_blank');
