@@ -36,5 +36,5 @@ describe('generated client schema', () => {
       );
     }
     expect(fresh).toContain('actions: components["schemas"]["TicketAction"][]');
-  }, 120_000);
+  }, 240_000);
 });
