@@ -5,7 +5,8 @@ import { useAction } from '../hooks';
 import type { After } from '../hooks';
 import { useI18n } from '../i18n';
 import type { Ticket } from '../types';
-import { Card, Countdown, ErrorNotice, Field } from './ui';
+import { TextAreaField } from './fields';
+import { Card, Countdown, ErrorNotice } from './ui';
 
 /** The consumer's Appeal button: on declined / mediation_failed while the window is open. */
 export function ConsumerAppeal({ ticket: tk, after }: { ticket: Ticket; after: After }) {
@@ -55,18 +56,13 @@ export function ConsumerAppeal({ ticket: tk, after }: { ticket: Ticket; after: A
       </div>
       {open ? (
         <form className="stack" onSubmit={submit}>
-          <Field label={t('appeal.reason')}>
-            {(p) => (
-              <textarea
-                {...p}
-                rows={3}
-                maxLength={2000}
-                required
-                value={reason}
-                onChange={(e) => setReason(e.target.value)}
-              />
-            )}
-          </Field>
+          <TextAreaField
+            label={t('appeal.reason')}
+            value={reason}
+            onChange={setReason}
+            rows={3}
+            required
+          />
           <button type="submit" className="btn btn-primary" disabled={act.busy || !reason.trim()}>
             {t('appeal.confirm')}
           </button>
@@ -125,18 +121,7 @@ export function AppealDecision({ ticket: tk, after }: { ticket: Ticket; after: A
             </label>
           ))}
         </fieldset>
-        <Field label={t('appeal.note')}>
-          {(p) => (
-            <textarea
-              {...p}
-              rows={3}
-              maxLength={2000}
-              required
-              value={note}
-              onChange={(e) => setNote(e.target.value)}
-            />
-          )}
-        </Field>
+        <TextAreaField label={t('appeal.note')} value={note} onChange={setNote} rows={3} required />
         <button
           type="submit"
           className="btn btn-primary"

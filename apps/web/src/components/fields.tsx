@@ -1,8 +1,9 @@
 import { useEffect, useRef } from 'react';
+import type { ReactNode } from 'react';
 import { useI18n } from '../i18n';
 import { TICKET_STATUSES } from '../types';
 import type { TicketStatus } from '../types';
-import { Field } from './ui';
+import { ErrorNotice, Field, Loading } from './ui';
 
 /** One field's problem, for ErrorSummary: `id` is the control's id (Field's `id`). */
 export interface FieldError {
@@ -136,4 +137,75 @@ export function useFocusOn<T extends HTMLElement>(key: unknown) {
     if (key) ref.current?.focus();
   }, [key]);
   return ref;
+}
+
+/** A labelled multi-line text field (reasons, notes, details). */
+export function TextAreaField({
+  label,
+  value,
+  onChange,
+  id,
+  name,
+  hint,
+  error,
+  rows = 2,
+  maxLength = 2000,
+  required,
+}: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  id?: string;
+  name?: string;
+  hint?: string;
+  error?: string;
+  rows?: number;
+  maxLength?: number;
+  required?: boolean;
+}) {
+  return (
+    <Field label={label} id={id} hint={hint} error={error}>
+      {(p) => (
+        <textarea
+          {...p}
+          name={name}
+          rows={rows}
+          maxLength={maxLength}
+          required={required}
+          aria-required={required ? true : undefined}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    </Field>
+  );
+}
+
+/** The filter bar above a ticket list (nothing to submit: each control applies at once). */
+export function Filters({ children }: { children: ReactNode }) {
+  const { t } = useI18n();
+  return (
+    <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label={t('common.filters')}>
+      {children}
+    </form>
+  );
+}
+
+/** A list's state above it: loading, the API's error, or `empty` when it loaded with no item. */
+export function ListStatus({
+  loading,
+  error,
+  empty,
+}: {
+  loading: boolean;
+  error: unknown;
+  empty: string | null;
+}) {
+  return (
+    <>
+      {loading ? <Loading /> : null}
+      <ErrorNotice error={error} />
+      {!loading && empty ? <p className="empty">{empty}</p> : null}
+    </>
+  );
 }

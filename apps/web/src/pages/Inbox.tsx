@@ -5,8 +5,7 @@ import { useI18n } from '../i18n';
 import { useLive } from '../live';
 import { useSignedIn } from '../session';
 import { TicketTable, urgency, useCommonColumns } from '../components/TicketTable';
-import { Announcer, StatusFilter } from '../components/fields';
-import { ErrorNotice, Loading } from '../components/ui';
+import { Announcer, Filters, ListStatus, StatusFilter } from '../components/fields';
 import { MERCHANT_PHASE } from '../types';
 import type { Ticket, TicketStatus } from '../types';
 
@@ -128,11 +127,7 @@ export function Inbox() {
           </li>
         </ul>
       </div>
-      <form
-        className="filters"
-        onSubmit={(e) => e.preventDefault()}
-        aria-label={t('common.filters')}
-      >
+      <Filters>
         <StatusFilter
           id="f-status"
           value={status}
@@ -150,11 +145,13 @@ export function Inbox() {
             ))}
           </select>
         </div>
-      </form>
-      {list.loading ? <Loading /> : null}
-      <ErrorNotice error={list.error} />
+      </Filters>
+      <ListStatus
+        loading={list.loading}
+        error={list.error}
+        empty={shown.length === 0 ? t('inbox.empty') : null}
+      />
       <Announcer message={arrived} testId="inbox-announcer" />
-      {!list.loading && shown.length === 0 ? <p className="empty">{t('inbox.empty')}</p> : null}
       {shown.length ? (
         <TicketTable
           caption={t('inbox.title')}

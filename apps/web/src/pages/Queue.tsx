@@ -5,8 +5,8 @@ import { useI18n } from '../i18n';
 import { useLive } from '../live';
 import { useSignedIn } from '../session';
 import { TicketTable, urgency, useCommonColumns } from '../components/TicketTable';
-import { StatusFilter } from '../components/fields';
-import { DateTime, ErrorNotice, Loading } from '../components/ui';
+import { Filters, ListStatus, StatusFilter } from '../components/fields';
+import { DateTime } from '../components/ui';
 import { merchantDeadline } from './Inbox';
 import type { Ticket, TicketStatus } from '../types';
 
@@ -131,11 +131,7 @@ export function Queue() {
           </li>
         </ul>
       </div>
-      <form
-        className="filters"
-        onSubmit={(e) => e.preventDefault()}
-        aria-label={t('common.filters')}
-      >
+      <Filters>
         <StatusFilter
           id="q-status"
           value={status}
@@ -163,10 +159,12 @@ export function Queue() {
             {t('queue.unassigned')}
           </label>
         ) : null}
-      </form>
-      {list.loading ? <Loading /> : null}
-      <ErrorNotice error={list.error} />
-      {!list.loading && shown.length === 0 ? <p className="empty">{t('queue.empty')}</p> : null}
+      </Filters>
+      <ListStatus
+        loading={list.loading}
+        error={list.error}
+        empty={shown.length === 0 ? t('queue.empty') : null}
+      />
       {shown.length ? (
         <TicketTable
           caption={t('queue.title')}

@@ -5,7 +5,8 @@ import { useAction } from '../../hooks';
 import type { After } from '../../hooks';
 import { useI18n } from '../../i18n';
 import { ConsumerAppeal } from '../../components/Appeal';
-import { Card, ConfirmStep, Countdown, ErrorNotice, Field } from '../../components/ui';
+import { TextAreaField } from '../../components/fields';
+import { Card, ConfirmStep, Countdown, ErrorNotice } from '../../components/ui';
 import type { Offer, Ticket } from '../../types';
 
 /**
@@ -88,20 +89,13 @@ export function ConsumerActions({ ticket: tk, after }: { ticket: Ticket; after: 
       )}
       {open ? (
         <form className="stack" onSubmit={submit}>
-          <Field
+          <TextAreaField
             label={open === 'escalate' ? t('actions.escalateReason') : t('actions.withdrawReason')}
-          >
-            {(p) => (
-              <textarea
-                {...p}
-                rows={3}
-                value={reason}
-                maxLength={2000}
-                required={open === 'escalate'}
-                onChange={(e) => setReason(e.target.value)}
-              />
-            )}
-          </Field>
+            value={reason}
+            onChange={setReason}
+            rows={3}
+            required={open === 'escalate'}
+          />
           <div className="button-row">
             <button
               type="submit"
@@ -196,17 +190,11 @@ export function OfferAnswer({
       ) : null}
       {mode === 'reject' ? (
         <form className="stack" onSubmit={reject}>
-          <Field label={t('offers.rejectReasonLabel')}>
-            {(p) => (
-              <textarea
-                {...p}
-                rows={2}
-                maxLength={2000}
-                value={rejectReason}
-                onChange={(e) => setRejectReason(e.target.value)}
-              />
-            )}
-          </Field>
+          <TextAreaField
+            label={t('offers.rejectReasonLabel')}
+            value={rejectReason}
+            onChange={setRejectReason}
+          />
           <button type="submit" className="btn btn-danger" disabled={act.busy}>
             {t('offers.confirmReject')}
           </button>
@@ -276,17 +264,12 @@ export function SettlementAnswer({ ticket: tk, after }: { ticket: Ticket; after:
       </div>
       {disputing ? (
         <form onSubmit={dispute} className="stack">
-          <Field label={t('settlement.disputeReason')}>
-            {(p) => (
-              <textarea
-                {...p}
-                required
-                maxLength={2000}
-                value={reason}
-                onChange={(e) => setReason(e.target.value)}
-              />
-            )}
-          </Field>
+          <TextAreaField
+            label={t('settlement.disputeReason')}
+            value={reason}
+            onChange={setReason}
+            required
+          />
           <p className="hint">{t('settlement.disputeHint')}</p>
           <button type="submit" className="btn btn-danger" disabled={act.busy || !reason.trim()}>
             {t('settlement.disputeSubmit')}

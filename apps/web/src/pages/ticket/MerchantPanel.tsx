@@ -4,7 +4,7 @@ import { call, client } from '../../api';
 import { useAction } from '../../hooks';
 import type { After } from '../../hooks';
 import { parseAmount, useI18n } from '../../i18n';
-import { ErrorSummary, SelectField } from '../../components/fields';
+import { ErrorSummary, SelectField, TextAreaField } from '../../components/fields';
 import { ErrorNotice, Field } from '../../components/ui';
 import { AMOUNT_TYPES, DEMAND_TYPES } from '../../types';
 import type { DemandType, Ticket } from '../../types';
@@ -86,18 +86,7 @@ export function OfferForm({ ticket: tk, after }: { ticket: Ticket; after: After 
           )}
         </Field>
       ) : null}
-      <Field label={t('offers.note')}>
-        {(p) => (
-          <textarea
-            {...p}
-            name="offer-note"
-            rows={2}
-            maxLength={2000}
-            value={note}
-            onChange={(e) => setNote(e.target.value)}
-          />
-        )}
-      </Field>
+      <TextAreaField label={t('offers.note')} value={note} onChange={setNote} name="offer-note" />
       <button type="submit" className="btn btn-primary" disabled={act.busy}>
         {t('offers.send')}
       </button>

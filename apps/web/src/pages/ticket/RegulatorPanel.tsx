@@ -5,7 +5,7 @@ import { useAction } from '../../hooks';
 import type { After } from '../../hooks';
 import { useI18n } from '../../i18n';
 import { AppealDecision } from '../../components/Appeal';
-import { ErrorSummary, fieldErrors, SelectField } from '../../components/fields';
+import { ErrorSummary, fieldErrors, SelectField, TextAreaField } from '../../components/fields';
 import { Card, ConfirmStep, ErrorNotice, Field } from '../../components/ui';
 import { DECLINE_REASONS } from '../../types';
 import type { DeclineReason, Office, Ticket } from '../../types';
@@ -122,20 +122,13 @@ function DecideCase({ ticket: tk, offices, after }: Props) {
             optionLabel={(r) => label('decline', r)}
             onChange={setReason}
           />
-          <Field
+          <TextAreaField
             label={t('reg.declineDetail')}
             hint={reason === 'other' ? t('reg.detailRequired') : undefined}
-          >
-            {(p) => (
-              <textarea
-                {...p}
-                rows={3}
-                maxLength={2000}
-                value={detail}
-                onChange={(e) => setDetail(e.target.value)}
-              />
-            )}
-          </Field>
+            value={detail}
+            onChange={setDetail}
+            rows={3}
+          />
           <button
             type="submit"
             className="btn btn-danger"
@@ -271,17 +264,7 @@ function Mediation({ ticket: tk, after }: Props) {
             )}
           </Field>
         ) : null}
-        <Field label={t('reg.note')}>
-          {(p) => (
-            <textarea
-              {...p}
-              rows={2}
-              maxLength={2000}
-              value={note}
-              onChange={(e) => setNote(e.target.value)}
-            />
-          )}
-        </Field>
+        <TextAreaField label={t('reg.note')} value={note} onChange={setNote} />
         {confirming && outcome ? (
           <ConfirmStep
             question={t('reg.outcomeSure', { outcome: label('outcome', outcome) })}
