@@ -502,6 +502,21 @@ describe('dashboards in the browser', () => {
     expect(pdfText).toContain(merchant.name);
     expect(pdfText).toContain('王小红');
     await shot(r, 'regulator-packet');
+    // Extend the acceptance deadline (listed in the ticket's actions): sent empty, the error
+    // summary names both fields; then once, and the button is gone (once per deadline).
+    await r.getByTestId('extend').click();
+    await r.getByTestId('extend-submit').click();
+    const extendErrors = r.getByTestId('error-summary');
+    expect(await extendErrors.getByRole('link').count()).toBe(2);
+    await extendErrors.getByRole('link').first().click();
+    const workdays = r.locator('input[name="workdays"]');
+    expect(await workdays.evaluate((el) => el === document.activeElement)).toBe(true);
+    await workdays.fill('2');
+    await r.getByLabel('延长理由').fill('需要向商家调取进货凭证，核实产品来源。');
+    await r.getByTestId('extend-submit').click();
+    await r.locator('.deadline-extension', { hasText: '需要向商家调取进货凭证' }).waitFor();
+    await r.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'flash');
+    expect(await r.getByTestId('extend').count()).toBe(0);
     await r.getByTestId('accept-case').click();
     await r.locator('article.ticket[data-status="mediating"]').waitFor();
     await r.getByText('调解期限', { exact: true }).waitFor();

@@ -241,6 +241,16 @@ export const DICT = {
   'reg.transferTo': ['移交给', 'Transfer to'],
   'reg.chooseOffice': ['请选择部门', 'Choose an office'],
   'reg.confirmTransfer': ['确认移交', 'Transfer'],
+  'reg.extend': ['延长期限', 'Extend the deadline'],
+  'reg.extendHint': [
+    '每个期限只能延长一次，理由将向投诉人展示。',
+    'Each deadline can be extended once; the consumer sees the reason.',
+  ],
+  'reg.extendWorkdays': ['延长工作日数', 'Working days to add'],
+  'reg.extendReason': ['延长理由', 'Reason'],
+  'reg.confirmExtend': ['确认延长', 'Extend'],
+  'reg.workdaysInvalid': ['请输入不小于 1 的整数', 'Enter a whole number of at least 1'],
+  'reg.extendReasonShort': ['理由至少 10 个字', 'Give a reason of at least 10 characters'],
   'reg.mediation': ['调解结果', 'Mediation outcome'],
   'reg.outcome': ['结果', 'Outcome'],
   'reg.settlement': ['达成的协议', 'What was agreed'],
@@ -267,6 +277,7 @@ export const DICT = {
   'flash.declined': ['已不予受理', 'Declined'],
   'flash.transferred': ['已移交 {office}', 'Transferred to {office}'],
   'flash.mediation': ['调解结果已记录', 'Mediation outcome recorded'],
+  'flash.extended': ['期限已延长', 'Deadline extended'],
 
   'trail.valid': [
     '哈希链校验通过，共 {n} 条记录，未被篡改',

@@ -9,6 +9,7 @@ import { ErrorSummary, fieldErrors, SelectField, TextAreaField } from '../../com
 import { Card, ConfirmStep, ErrorNotice, Field } from '../../components/ui';
 import { DECLINE_REASONS } from '../../types';
 import type { DeclineReason, Office, Ticket } from '../../types';
+import { ExtendDeadline } from './ExtendDeadline';
 
 interface Props {
   ticket: Ticket;
@@ -18,21 +19,22 @@ interface Props {
 
 /**
  * The office's actions (regulators, and admins acting for an office): decide on an escalated
- * case, record the mediation's outcome, decide an appeal. Which ones show is the server's
- * answer (`ticket.actions`).
+ * case, record the mediation's outcome, decide an appeal, extend the running deadline. Which
+ * ones show is the server's answer (`ticket.actions`).
  */
 export function RegulatorActions(props: Props) {
-  const { actions } = props.ticket;
-  if (props.ticket.status === 'appealed')
-    return <AppealDecision ticket={props.ticket} after={props.after} />;
-  if (
-    actions.includes('accept_case') ||
-    actions.includes('decline') ||
-    actions.includes('transfer')
-  )
-    return <DecideCase {...props} />;
-  if (actions.includes('mediate')) return <Mediation {...props} />;
-  return null;
+  const { ticket: tk, after } = props;
+  let decision = null;
+  if (tk.status === 'appealed') decision = <AppealDecision ticket={tk} after={after} />;
+  else if ((['accept_case', 'decline', 'transfer'] as const).some((a) => tk.actions.includes(a)))
+    decision = <DecideCase {...props} />;
+  else if (tk.actions.includes('mediate')) decision = <Mediation {...props} />;
+  return (
+    <>
+      {decision}
+      <ExtendDeadline ticket={tk} after={after} />
+    </>
+  );
 }
 
 /** Accept (受理), decline (不予受理) with a reason, or transfer to a competent office. */
