@@ -258,7 +258,7 @@ describe('dashboards: accessibility and first paint', () => {
       }
       expect(found).toEqual([]);
     },
-    180_000,
+    300_000,
   );
 
   it.each([
