@@ -5,7 +5,7 @@ import { useAction } from '../hooks';
 import type { After } from '../hooks';
 import { useI18n } from '../i18n';
 import type { Ticket } from '../types';
-import { TextAreaField } from './fields';
+import { SubmitButton, TextAreaField, ToggleButton } from './fields';
 import { Card, Countdown, ErrorNotice } from './ui';
 
 /** The consumer's Appeal button: on declined / mediation_failed while the window is open. */
@@ -43,17 +43,12 @@ export function ConsumerAppeal({ ticket: tk, after }: { ticket: Ticket; after: A
         {t('appeal.hint', { at: dateTime(tk.appealableUntil) })}{' '}
         <Countdown to={tk.appealableUntil} />
       </p>
-      <div className="button-row">
-        <button
-          type="button"
-          className="btn btn-primary"
-          aria-expanded={open}
-          onClick={() => setOpen(!open)}
-          data-testid="appeal"
-        >
-          {t('appeal.button')}
-        </button>
-      </div>
+      <ToggleButton
+        open={open}
+        onToggle={() => setOpen(!open)}
+        label={t('appeal.button')}
+        testId="appeal"
+      />
       {open ? (
         <form className="stack" onSubmit={submit}>
           <TextAreaField
@@ -63,9 +58,7 @@ export function ConsumerAppeal({ ticket: tk, after }: { ticket: Ticket; after: A
             rows={3}
             required
           />
-          <button type="submit" className="btn btn-primary" disabled={act.busy || !reason.trim()}>
-            {t('appeal.confirm')}
-          </button>
+          <SubmitButton label={t('appeal.confirm')} busy={act.busy} disabled={!reason.trim()} />
         </form>
       ) : null}
       <ErrorNotice error={act.error} />

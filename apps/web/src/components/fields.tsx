@@ -209,3 +209,58 @@ export function ListStatus({
     </>
   );
 }
+
+/** A button that opens and closes the form below it (aria-expanded says which). */
+export function ToggleButton({
+  open,
+  onToggle,
+  label,
+  testId,
+  kind = 'primary',
+}: {
+  open: boolean;
+  onToggle: () => void;
+  label: string;
+  testId?: string;
+  kind?: 'primary' | 'secondary';
+}) {
+  return (
+    <div className="button-row">
+      <button
+        type="button"
+        className={`btn btn-${kind}`}
+        aria-expanded={open}
+        onClick={onToggle}
+        data-testid={testId}
+      >
+        {label}
+      </button>
+    </div>
+  );
+}
+
+/** A form's submit button, disabled while its request runs (or `disabled`). */
+export function SubmitButton({
+  label,
+  busy,
+  disabled,
+  testId,
+  kind = 'primary',
+}: {
+  label: string;
+  busy: boolean;
+  disabled?: boolean;
+  testId?: string;
+  kind?: 'primary' | 'danger';
+}) {
+  return (
+    <button
+      type="submit"
+      className={`btn btn-${kind}`}
+      disabled={busy || disabled}
+      data-testid={testId}
+    >
+      {label}
+    </button>
+  );
+}

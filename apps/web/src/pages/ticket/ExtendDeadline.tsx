@@ -4,7 +4,13 @@ import { call, client } from '../../api';
 import { useAction } from '../../hooks';
 import type { After } from '../../hooks';
 import { useI18n } from '../../i18n';
-import { ErrorSummary, fieldErrors, TextAreaField } from '../../components/fields';
+import {
+  ErrorSummary,
+  fieldErrors,
+  SubmitButton,
+  TextAreaField,
+  ToggleButton,
+} from '../../components/fields';
 import { Card, ErrorNotice, Field } from '../../components/ui';
 import type { Ticket } from '../../types';
 
@@ -49,17 +55,13 @@ export function ExtendDeadline({ ticket: tk, after }: { ticket: Ticket; after: A
   return (
     <Card title={t('reg.extend')} className="actions">
       <p className="hint">{t('reg.extendHint')}</p>
-      <div className="button-row">
-        <button
-          type="button"
-          className="btn btn-secondary"
-          aria-expanded={open}
-          onClick={() => setOpen(!open)}
-          data-testid="extend"
-        >
-          {t('reg.extend')}
-        </button>
-      </div>
+      <ToggleButton
+        open={open}
+        onToggle={() => setOpen(!open)}
+        label={t('reg.extend')}
+        testId="extend"
+        kind="secondary"
+      />
       {open ? (
         <form className="stack" onSubmit={submit} noValidate>
           <ErrorSummary errors={fieldErrors(errors, FIELDS, fieldId)} />
@@ -83,14 +85,7 @@ export function ExtendDeadline({ ticket: tk, after }: { ticket: Ticket; after: A
             error={errors.reason}
             required
           />
-          <button
-            type="submit"
-            className="btn btn-primary"
-            disabled={act.busy}
-            data-testid="extend-submit"
-          >
-            {t('reg.confirmExtend')}
-          </button>
+          <SubmitButton label={t('reg.confirmExtend')} busy={act.busy} testId="extend-submit" />
         </form>
       ) : null}
       <ErrorNotice error={act.error} />

@@ -5,7 +5,13 @@ import { useAction } from '../../hooks';
 import type { After } from '../../hooks';
 import { useI18n } from '../../i18n';
 import { AppealDecision } from '../../components/Appeal';
-import { ErrorSummary, fieldErrors, SelectField, TextAreaField } from '../../components/fields';
+import {
+  ErrorSummary,
+  fieldErrors,
+  SelectField,
+  SubmitButton,
+  TextAreaField,
+} from '../../components/fields';
 import { Card, ConfirmStep, ErrorNotice, Field } from '../../components/ui';
 import { DECLINE_REASONS } from '../../types';
 import type { DeclineReason, Office, Ticket } from '../../types';
@@ -277,14 +283,7 @@ function Mediation({ ticket: tk, after }: Props) {
             testId="confirm-outcome"
           />
         ) : (
-          <button
-            type="submit"
-            className="btn btn-primary"
-            disabled={act.busy}
-            data-testid="record-outcome"
-          >
-            {t('reg.recordOutcome')}
-          </button>
+          <SubmitButton label={t('reg.recordOutcome')} busy={act.busy} testId="record-outcome" />
         )}
       </form>
       <ErrorNotice error={act.error} />
