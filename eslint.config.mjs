@@ -8,7 +8,10 @@ export default tseslint.config(
   {
     languageOptions: { parserOptions: { projectService: false } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-console': ['error', { allow: ['warn', 'error'] }],
     },
@@ -48,7 +51,10 @@ export default tseslint.config(
           patterns: [
             { group: ['@app/*/*', '!@app/shared/*'], message: 'Import a lib through its index.' },
             { group: ['**/libs/**'], message: 'Import a lib through its alias.' },
-            { group: ['**/apps/worker/**', '**/worker/src/**'], message: 'The API and the worker share libs, never each other.' },
+            {
+              group: ['**/apps/worker/**', '**/worker/src/**'],
+              message: 'The API and the worker share libs, never each other.',
+            },
           ],
         },
       ],
@@ -63,7 +69,10 @@ export default tseslint.config(
           patterns: [
             { group: ['@app/*/*', '!@app/shared/*'], message: 'Import a lib through its index.' },
             { group: ['**/libs/**'], message: 'Import a lib through its alias.' },
-            { group: ['**/apps/api/**', '**/api/src/**'], message: 'The API and the worker share libs, never each other.' },
+            {
+              group: ['**/apps/api/**', '**/api/src/**'],
+              message: 'The API and the worker share libs, never each other.',
+            },
           ],
         },
       ],
@@ -102,13 +111,17 @@ export default tseslint.config(
           patterns: [
             {
               regex: '(^|/)libs/(?!complaints/src/vocabulary$)',
-              message: 'The dashboards take only the domain vocabulary from the libs (it has no imports).',
+              message:
+                'The dashboards take only the domain vocabulary from the libs (it has no imports).',
             },
-            { group: ['@app/*', '@nestjs/*', 'node:*', 'typeorm', 'pg'], message: 'Server code stays out of the browser bundle.' },
+            {
+              group: ['@app/*', '@nestjs/*', 'node:*', 'typeorm', 'pg'],
+              message: 'Server code stays out of the browser bundle.',
+            },
             {
               group: ['**/apps/api/**', '**/apps/worker/**', '**/api/src/**', '**/worker/src/**'],
               message:
-                'The dashboards reach the API over HTTP only (its types through the generated client), never its code or the worker\'s.',
+                "The dashboards reach the API over HTTP only (its types through the generated client), never its code or the worker's.",
             },
           ],
         },

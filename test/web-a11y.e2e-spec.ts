@@ -199,6 +199,14 @@ describe('dashboards: accessibility and first paint', () => {
       {
         role: 'regulator',
         token: officer,
+        path: `/app/tickets/${escalated.id}`,
+        // The deadline extension form, sent empty: its error summary.
+        ready: '[data-testid="extend"]',
+        click: ['[data-testid="extend"]', '[data-testid="extend-submit"]'],
+      },
+      {
+        role: 'regulator',
+        token: officer,
         path: `/app/tickets/${appealed.id}`,
         ready: '[data-testid="appeal-decide"]',
       },
@@ -250,7 +258,7 @@ describe('dashboards: accessibility and first paint', () => {
       }
       expect(found).toEqual([]);
     },
-    180_000,
+    300_000,
   );
 
   it.each([

@@ -323,12 +323,25 @@ describe('dashboards in the browser', () => {
     await row.waitFor({ timeout: 5000 }); // no reload: it came over the event stream
     expect(await m.locator('tbody tr').count()).toBe(3);
     expect(await row.getAttribute('class')).toContain('row-fresh');
+    // …and said by the inbox's polite live region, for those who do not see the row appear.
+    const announcer = m.getByTestId('inbox-announcer');
+    expect(await announcer.getAttribute('aria-live')).toBe('polite');
+    expect(await announcer.textContent()).toContain(number);
     await shot(m, 'merchant-inbox');
     await row.getByRole('link', { name: number }).click();
     await m.locator(`article.ticket[data-ticket="${ticketId}"]`).waitFor();
     expect(await m.getByText('138****5678').count()).toBe(1); // the phone, masked
     await m.getByLabel('方案类型').selectOption('partial_refund');
-    await m.locator('input[name="offer-amount"]').fill('64.00');
+    // A wrong amount: the form's error summary (role=alert) names it and links to the field.
+    const amountInput = m.locator('input[name="offer-amount"]');
+    await amountInput.fill('abc');
+    await m.getByRole('button', { name: '发送方案' }).click();
+    const offerErrors = m.getByTestId('error-summary');
+    expect(await offerErrors.getAttribute('role')).toBe('alert');
+    await offerErrors.getByRole('link').click();
+    expect(await amountInput.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await amountInput.getAttribute('aria-invalid')).toBe('true');
+    await amountInput.fill('64.00');
     await m
       .locator('textarea[name="offer-note"]')
       .fill('非常抱歉！退还一半货款 ¥64，并补寄一份新茶试饮装。');
@@ -353,12 +366,18 @@ describe('dashboards in the browser', () => {
     await confirmAccept.click();
     // Accepting leads to settling: the settlement card with its countdown, then one tap.
     await c.locator('article.ticket[data-status="settling"]').waitFor();
+    // The confirmation left with the offer's buttons: focus is on the result, not on <body>.
+    await c.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'flash');
     await c.locator('[data-offer-status="accepted"]').waitFor();
     await c.getByTestId('settlement-confirm').waitFor();
     expect(await c.getByTestId('escalate').count()).toBe(0);
     await shot(c, 'consumer-settling');
     await c.getByTestId('settlement-confirm').click();
     await c.locator('article.ticket[data-status="resolved"]').waitFor();
+    await c.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'flash');
+    // The server's `actions` drive the buttons: a resolved ticket offers the consumer nothing.
+    expect(await c.locator('.actions button, [data-testid="settlement-confirm"]').count()).toBe(0);
+    expect(await c.locator('#composer-body').count()).toBe(0);
     await shot(c, 'consumer-resolved');
     // On a desktop the facts grid breaks no short value mid-word ("Exchan/ge", "CN¥11/1.00").
     await c.setViewportSize(DESKTOP);
@@ -483,6 +502,21 @@ describe('dashboards in the browser', () => {
     expect(pdfText).toContain(merchant.name);
     expect(pdfText).toContain('王小红');
     await shot(r, 'regulator-packet');
+    // Extend the acceptance deadline (listed in the ticket's actions): sent empty, the error
+    // summary names both fields; then once, and the button is gone (once per deadline).
+    await r.getByTestId('extend').click();
+    await r.getByTestId('extend-submit').click();
+    const extendErrors = r.getByTestId('error-summary');
+    expect(await extendErrors.getByRole('link').count()).toBe(2);
+    await extendErrors.getByRole('link').first().click();
+    const workdays = r.locator('input[name="workdays"]');
+    expect(await workdays.evaluate((el) => el === document.activeElement)).toBe(true);
+    await workdays.fill('2');
+    await r.getByLabel('延长理由').fill('需要向商家调取进货凭证，核实产品来源。');
+    await r.getByTestId('extend-submit').click();
+    await r.locator('.deadline-extension', { hasText: '需要向商家调取进货凭证' }).waitFor();
+    await r.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'flash');
+    expect(await r.getByTestId('extend').count()).toBe(0);
     await r.getByTestId('accept-case').click();
     await r.locator('article.ticket[data-status="mediating"]').waitFor();
     await r.getByText('调解期限', { exact: true }).waitFor();
@@ -505,11 +539,17 @@ describe('dashboards in the browser', () => {
     expect(await r.getByLabel('达成调解协议').isChecked()).toBe(false);
     expect(await r.getByLabel('调解不成，终止调解').isChecked()).toBe(false);
     await r.getByTestId('record-outcome').click();
-    await r.getByText('请选择调解结果').waitFor();
+    // The error summary (role=alert) lists the problem and its link moves focus to the field.
+    const outcomeErrors = r.getByTestId('error-summary');
+    expect(await outcomeErrors.getAttribute('role')).toBe('alert');
+    await outcomeErrors.getByRole('link', { name: '请选择调解结果' }).click();
+    expect(await r.getByLabel('达成调解协议').evaluate((el) => el === document.activeElement)).toBe(
+      true,
+    );
     await r.getByLabel('达成调解协议').check();
     await r.getByTestId('record-outcome').click();
     const agreed = r.getByLabel('达成的协议');
-    await r.getByText('达成协议时须写明协议内容').waitFor();
+    await outcomeErrors.getByRole('link', { name: '达成协议时须写明协议内容' }).waitFor();
     expect(await agreed.getAttribute('aria-invalid')).toBe('true');
     const errId = (await agreed.getAttribute('aria-describedby'))!.split(' ').pop()!;
     expect(await r.locator(`[id="${errId}"]`).textContent()).toBe('达成协议时须写明协议内容');
@@ -522,6 +562,9 @@ describe('dashboards in the browser', () => {
     await shot(r, 'regulator-outcome-confirm');
     await r.getByTestId('confirm-outcome').click();
     await r.locator('article.ticket[data-status="mediated"]').waitFor();
+    // The form is gone (the office may do nothing more): focus went to the result message.
+    await r.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'flash');
+    expect(await r.getByTestId('record-outcome').count()).toBe(0);
     const mediated = await t.http.get(`/v1/complaints/${escId}`).set(consumer);
     expect(mediated.body.mediationOutcome).toMatchObject({
       outcome: 'agreement',

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
+import type { INestApplication } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 import { httpRequestDuration, loadConfig } from '@app/shared';
 import { AppModule, requestId } from './app.module';
@@ -89,6 +90,25 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
 
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  const closeBoard = await registerBullBoard(app, config);
+  fastify.addHook('onClose', async () => closeBoard());
+  // The dashboards (dist/web) at /app/; the API starts without them (and says so).
+  await registerWebApp(fastify);
+
+  await app.init();
+  await fastify.ready();
+  return app;
+}
+
+/**
+ * The OpenAPI document served at /docs-json. Also built without a server or a database by
+ * scripts/gen-client.ts (an app created in Nest's preview mode), which generates the dashboards'
+ * typed client (apps/web/src/api/schema.d.ts) from it.
+ */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -104,16 +124,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   );
   document.paths[BULL_BOARD_SESSION_PATH] = BULL_BOARD_SESSION_OPENAPI as never;
   describePublicOperations(document);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-
-  const closeBoard = await registerBullBoard(app, config);
-  fastify.addHook('onClose', async () => closeBoard());
-  // The dashboards (dist/web) at /app/; the API starts without them (and says so).
-  await registerWebApp(fastify);
-
-  await app.init();
-  await fastify.ready();
-  return app;
+  return document;
 }
 
 /**

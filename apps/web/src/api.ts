@@ -1,3 +1,6 @@
+import createClient from 'openapi-fetch';
+import type { Middleware } from 'openapi-fetch';
+import type { paths } from './api/schema';
 import type { Problem } from './types';
 
 /** A problem-details answer (RFC 9457) from the API, or a network failure (status 0). */
@@ -26,71 +29,82 @@ export function setUnauthenticatedHandler(fn: (() => void) | null): void {
   onUnauthenticated = fn;
 }
 
-export interface RequestOptions {
-  token?: string | null;
-  headers?: Record<string, string>;
-  signal?: AbortSignal;
+const NO_TOKEN = 'none';
+
+/** Request options for a call with another token than the session's (null: none). */
+export function withToken(token: string | null): { headers: { authorization: string } } {
+  return { headers: { authorization: token ? `Bearer ${token}` : NO_TOKEN } };
 }
 
-export async function api<T>(
-  method: 'GET' | 'POST' | 'PUT',
-  path: string,
-  body?: unknown,
-  opts: RequestOptions = {},
-): Promise<T> {
-  const token = opts.token === undefined ? currentToken : opts.token;
-  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
-  const form = body instanceof FormData;
-  if (body !== undefined && !form) headers['content-type'] = 'application/json';
-  if (token) headers.authorization = `Bearer ${token}`;
-  let res: Response;
+/** The session's bearer token on every call (unless withToken), and 401 → signed out. */
+const auth: Middleware = {
+  onRequest({ request }) {
+    const given = request.headers.get('authorization');
+    if (given === NO_TOKEN) request.headers.delete('authorization');
+    else if (!given && currentToken) request.headers.set('authorization', `Bearer ${currentToken}`);
+    if (!request.headers.has('accept')) request.headers.set('accept', 'application/json');
+    return request;
+  },
+  onResponse({ request, response }) {
+    if (
+      response.status === 401 &&
+      currentToken &&
+      request.headers.get('authorization') === `Bearer ${currentToken}`
+    )
+      onUnauthenticated?.();
+    return undefined;
+  },
+};
+
+/**
+ * The API, typed from its own OpenAPI document (api/schema.d.ts, `npm run gen:client`): paths,
+ * parameters, bodies and answers are checked by the compiler. Call it through `call()`.
+ */
+export const client = createClient<paths>({ baseUrl: globalThis.location?.origin ?? '' });
+client.use(auth);
+
+interface Answer<D> {
+  data?: D;
+  error?: unknown;
+  response: Response;
+}
+
+/**
+ * The answer's body, or an ApiError: the API's problem details, or status 0 for a network
+ * failure. Aborts (a page left, a newer load) are rethrown as they are.
+ */
+export async function call<D>(request: Promise<Answer<D>>): Promise<D> {
+  let answer: Answer<D>;
   try {
-    res = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
-      signal: opts.signal,
-    });
+    answer = await request;
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
     throw new ApiError({ status: 0, title: 'Network error', detail: (e as Error).message });
   }
-  const text = await res.text();
-  let json: unknown = null;
-  if (text) {
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = null;
-    }
+  const { data, error, response } = answer;
+  if (!response.ok) {
+    throw new ApiError(
+      error && typeof error === 'object'
+        ? { status: response.status, ...(error as Record<string, unknown>) }
+        : { status: response.status, title: response.statusText },
+    );
   }
-  if (!res.ok) {
-    const problem: Problem =
-      json && typeof json === 'object'
-        ? { status: res.status, ...(json as Record<string, unknown>) }
-        : { status: res.status, title: res.statusText };
-    if (res.status === 401 && token && token === currentToken) onUnauthenticated?.();
-    throw new ApiError(problem);
-  }
-  return json as T;
+  return data as D;
 }
 
-/** A binary answer (an attachment, the case packet PDF) as a Blob; errors as for api(). */
-export async function getBlob(path: string, accept = '*/*'): Promise<Blob> {
-  const headers: Record<string, string> = { accept };
-  if (currentToken) headers.authorization = `Bearer ${currentToken}`;
-  const res = await fetch(path, { headers });
-  if (!res.ok) {
-    const text = await res.text();
-    let problem: Problem = { status: res.status, title: res.statusText };
-    try {
-      problem = { status: res.status, ...(JSON.parse(text) as Record<string, unknown>) };
-    } catch {
-      /* not JSON */
-    }
-    throw new ApiError(problem);
-  }
-  return res.blob();
+/** All pages of a list (up to `max` items), `load` fetching the page after `cursor`. */
+export async function allPages<T>(
+  load: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
+  max = 1000,
+): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await load(cursor);
+    out.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor && out.length < max);
+  return out;
 }
 
 /** Saves a Blob under `filename` (the browser's download). */
@@ -103,32 +117,4 @@ export function saveBlob(blob: Blob, filename: string): void {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-export const get = <T>(path: string, opts?: RequestOptions) => api<T>('GET', path, undefined, opts);
-export const post = <T>(path: string, body?: unknown, opts?: RequestOptions) =>
-  api<T>('POST', path, body ?? {}, opts);
-export const put = <T>(path: string, body: unknown, opts?: RequestOptions) =>
-  api<T>('PUT', path, body, opts);
-
-/** All pages of a list endpoint (up to `max` items). */
-export async function getAll<T>(path: string, max = 1000, opts?: RequestOptions): Promise<T[]> {
-  const out: T[] = [];
-  let cursor: string | null = null;
-  do {
-    const sep = path.includes('?') ? '&' : '?';
-    const url: string = `${path}${sep}limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const page: { items: T[]; nextCursor: string | null } = await get(url, opts);
-    out.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor && out.length < max);
-  return out;
-}
-
-export function qs(params: Record<string, string | number | null | undefined>): string {
-  const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(params))
-    if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
-  const s = p.toString();
-  return s ? `?${s}` : '';
 }

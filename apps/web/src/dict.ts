@@ -13,6 +13,7 @@ export const DICT = {
   'common.cancel': ['取消', 'Cancel'],
   'common.loadMore': ['加载更多', 'Load more'],
   'common.filters': ['筛选', 'Filters'],
+  'form.errorSummary': ['请先更正以下问题', 'Please correct the following'],
   'lang.switch': ['Switch to English / 切换语言', '切换到中文 / Switch language'],
   'nav.label': ['主导航', 'Main navigation'],
   'nav.bills': ['我的账单', 'My bills'],
@@ -240,6 +241,16 @@ export const DICT = {
   'reg.transferTo': ['移交给', 'Transfer to'],
   'reg.chooseOffice': ['请选择部门', 'Choose an office'],
   'reg.confirmTransfer': ['确认移交', 'Transfer'],
+  'reg.extend': ['延长期限', 'Extend the deadline'],
+  'reg.extendHint': [
+    '每个期限只能延长一次，理由将向投诉人展示。',
+    'Each deadline can be extended once; the consumer sees the reason.',
+  ],
+  'reg.extendWorkdays': ['延长工作日数', 'Working days to add'],
+  'reg.extendReason': ['延长理由', 'Reason'],
+  'reg.confirmExtend': ['确认延长', 'Extend'],
+  'reg.workdaysInvalid': ['请输入不小于 1 的整数', 'Enter a whole number of at least 1'],
+  'reg.extendReasonShort': ['理由至少 10 个字', 'Give a reason of at least 10 characters'],
   'reg.mediation': ['调解结果', 'Mediation outcome'],
   'reg.outcome': ['结果', 'Outcome'],
   'reg.settlement': ['达成的协议', 'What was agreed'],
@@ -266,6 +277,7 @@ export const DICT = {
   'flash.declined': ['已不予受理', 'Declined'],
   'flash.transferred': ['已移交 {office}', 'Transferred to {office}'],
   'flash.mediation': ['调解结果已记录', 'Mediation outcome recorded'],
+  'flash.extended': ['期限已延长', 'Deadline extended'],
 
   'trail.valid': [
     '哈希链校验通过，共 {n} 条记录，未被篡改',
@@ -285,6 +297,7 @@ export const DICT = {
   'inbox.openOnly': ['待处理（未结）', 'Open (merchant phase)'],
   'inbox.allStores': ['全部门店', 'All stores'],
   'inbox.empty': ['没有待处理的投诉', 'Nothing waiting for you'],
+  'inbox.arrived': ['新投诉 {number}：{store}', 'New complaint {number}: {store}'],
 
   'queue.title': ['受理队列', 'Office queue'],
   'queue.adminLead': ['全部工单（平台管理员）', 'Every ticket (operator)'],
@@ -546,6 +559,10 @@ export const DICT = {
   'appeal.confirm': ['提交申诉', 'Submit appeal'],
   'appeal.pending': ['申诉已提交，复核期限 {at}', 'Appeal submitted; review due by {at}'],
   'appeal.decideTitle': ['申诉复核', 'Appeal review'],
+  'appeal.otherOfficer': [
+    '此申诉须由作出原决定以外的工作人员（或管理员）处理。',
+    'Another officer of the office (or an admin) decides this appeal: you made the appealed decision.',
+  ],
   'appeal.decideHint': [
     '原决定人不能复核本申诉。维持：恢复原决定；撤销：重新进入受理或调解，并重新计算期限。',
     'The officer who made the decision cannot review it. Upheld: the decision stands; overturned: the case goes back to acceptance or mediation with a new deadline.',

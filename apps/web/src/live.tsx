@@ -1,6 +1,6 @@
 import { createContext, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
-import { post } from './api';
+import { call, client, withToken } from './api';
 import { useSession } from './session';
 import type { TicketStreamEvent } from './types';
 
@@ -53,7 +53,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       setState('connecting');
       let ticket: string;
       try {
-        ({ ticket } = await post<{ ticket: string }>('/v1/stream/ticket', {}, { token }));
+        ({ ticket } = await call(client.POST('/v1/stream/ticket', withToken(token))));
       } catch {
         return reconnect();
       }

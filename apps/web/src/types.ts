@@ -1,4 +1,5 @@
 /** Shapes of the public API (see /docs) that the dashboards use. */
+import type { components } from './api/schema';
 
 export type Role = 'consumer' | 'merchant' | 'regulator' | 'admin';
 
@@ -20,172 +21,30 @@ import type {
 } from '../../../libs/complaints/src/vocabulary';
 export type { Category, DeclineReason, DemandType, TicketStatus };
 
+/** The API's answers, from its OpenAPI document (api/schema.d.ts, `npm run gen:client`). */
+type Schemas = components['schemas'];
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
 
-export interface Receipt {
-  id: string;
-  provider: string;
-  tradeNo: string;
-  payerId: string;
-  accountId: string;
-  merchantId: string | null;
-  storeId: string | null;
-  regionCode: string | null;
-  amountMinor: number;
-  currency: string;
-  paidAt: string;
-  subject: string;
-  complaintId: string | null;
-  /** Refunds recorded for this payment (never more than the amount paid). */
-  refundedMinor?: number;
-}
-
-export interface OrderSnapshot {
-  tradeNo: string;
-  provider: string;
-  amountMinor: number;
-  currency: string;
-  paidAt: string;
-  subject: string;
-  storeName: string;
-  storeAddress: string;
-  merchantName?: string;
-}
-
-export interface Ticket {
-  id: string;
-  number: string;
-  status: TicketStatus;
-  receiptId: string;
-  consumerId: string;
-  merchantId: string;
-  storeId: string;
-  regionCode: string;
-  order: OrderSnapshot;
-  category: Category;
-  demand: { type: DemandType; amountMinor: number | null };
-  description: string;
-  contactPhone: string | null;
-  merchantRespondBy: string;
-  resolveBy: string;
-  firstResponseAt: string | null;
-  pendingOfferId: string | null;
-  officeId: string | null;
-  escalatedAt: string | null;
-  escalationReason: string | null;
-  acceptBy: string | null;
-  acceptanceOverdue: boolean;
-  acceptedAt: string | null;
-  mediationEndBy: string | null;
-  declineReason: DeclineReason | null;
-  declineDetail: string | null;
-  mediationOutcome: unknown;
-  closedAt: string | null;
-  settlement?: Settlement | null;
-  settledVia?: string | null;
-  withdrawReason?: string | null;
-  ruleSet?: string | null;
-  deadlineBasis?: Record<string, 'official' | 'estimated'>;
-  extensions?: { deadline: string; workdays: number; reason: string; at: string }[];
-  appealableUntil: string | null;
-  reviewBy: string | null;
-  appealReviewOverdue: boolean;
-  appeal: {
-    from: TicketStatus;
-    reason: string;
-    appealedAt: string;
-    reviewBy: string;
-    outcome: 'upheld' | 'overturned' | null;
-    note: string | null;
-    decidedAt: string | null;
-  } | null;
-  createdAt: string;
-  updatedAt: string;
-  serialComplainant?: boolean;
-  /** Once escalated (consumer, office, admin): the office that has the case. */
-  officeName?: string | null;
-  /** Once escalated (consumer, office, admin): what the case packet still needs. */
-  casePacket?: { complete: boolean; missing: string[] };
-}
-
+export type Receipt = Schemas['ReceiptResponse'];
+export type OrderSnapshot = Schemas['OrderDto'];
+export type Ticket = Schemas['TicketResponse'];
+/** What the caller may do on a ticket now (the server's answer; buttons follow it). */
+export type TicketAction = Schemas['TicketAction'];
 /** An accepted offer being carried out (settling) or carried out (resolved). */
-export interface Settlement {
-  offerId: string;
-  type: DemandType;
-  amountMinor: number | null;
-  settleBy: string;
-  refundedMinor: number;
-  settledAt: string | null;
-  settledVia: string | null;
-}
-
-export interface Offer {
-  id: string;
-  type: DemandType;
-  amountMinor: number | null;
-  note: string | null;
-  status: 'pending' | 'accepted' | 'rejected' | 'superseded' | 'lapsed' | 'expired';
-  rejectReason: string | null;
-  createdAt: string;
-  decidedAt: string | null;
-  expiresAt?: string | null;
-}
-
-export interface TrailEvent {
-  seq: number;
-  type: string;
-  actor: { role: string; id: string | null };
-  at: string;
-  data: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
-
-export interface Verify {
-  valid: boolean;
-  length: number;
-  firstInvalidSeq?: number;
-}
-
-export interface Merchant {
-  id: string;
-  name: string;
-  creditCode: string;
-}
-
-export interface Store {
-  id: string;
-  merchantId: string;
-  name: string;
-  address: string;
-  regionCode: string;
-}
-
-export interface Office {
-  id: string;
-  name: string;
-  kind?: string;
-  regionCodes: string[];
-}
-
-export interface SelfResolution {
-  from?: string;
-  to?: string;
-  selfResolved: number;
-  /** Settled by a recorded refund or the consumer's confirmation. */
-  verifiedSelfResolved?: number;
-  escalated: number;
-  withdrawn: number;
-  open: number;
-  rate: number | null;
-  verifiedRate?: number | null;
-  merchantOnTimeResponseRate: number | null;
-  medianHoursToResolve: number | null;
-  byDay: { day: string; selfResolved: number; escalated: number; rate: number | null }[];
-}
+export type Settlement = Schemas['SettlementDto'];
+export type Offer = Schemas['OfferResponse'];
+export type TrailEvent = Schemas['EventResponse'];
+export type Verify = Schemas['VerifyResponse'];
+export type Merchant = Schemas['MerchantResponse'];
+export type Store = Schemas['StoreResponse'];
+export type Office = Schemas['OfficeResponse'];
+export type SelfResolution = Schemas['SelfResolutionResponse'];
+export type Attachment = Schemas['AttachmentResponse'];
+export type CasePacket = Schemas['CasePacketResponse'];
 
 export interface Problem {
   type?: string;

@@ -3,6 +3,7 @@ import type { Actor } from '@app/shared';
 import type { TicketStatus } from './lifecycle';
 import type { AppealOutcome } from './vocabulary';
 import { appealFields } from './appeals/appeal-view';
+import { ticketActions } from './policy/actions';
 import type {
   Category,
   DeclineReason,
@@ -182,6 +183,7 @@ export function ticketView(row: ComplaintRow, actor: Actor, piiKey: Buffer, now:
     ...appealFields(row, now),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
+    actions: ticketActions(row, actor, now),
   };
 }
 

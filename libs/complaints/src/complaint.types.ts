@@ -1,4 +1,5 @@
 import type { TicketStatus } from './lifecycle';
+import type { ViewerAction } from './policy/actions';
 
 export {
   MONEY_OFFER_TYPES,
@@ -117,6 +118,8 @@ export interface TicketView {
   updatedAt: string;
   /** Regulators and admins only: the consumer files many tickets against many merchants. */
   serialComplainant?: boolean;
+  /** What the viewer may do on the ticket now (policy/actions.ts), for the dashboards' buttons. */
+  actions: ViewerAction[];
 }
 
 export interface AppealView {

@@ -2,6 +2,7 @@ export * from './lifecycle';
 export * from './trail';
 export * from './complaint.types';
 export * from './complaint.row';
+export * from './policy/actions';
 export * from './complaints.service';
 export * from './changes';
 export * from './use-cases/intake';

@@ -68,6 +68,11 @@ export class DevTokenRequest {
   expiresIn?: string;
 }
 
+export class DevTokenResponse {
+  @ApiProperty({ example: 'eyJhbGciOi…', description: 'a signed JWT for the demo identity' })
+  token: string;
+}
+
 /**
  * Demo sign-in: mints a token for any identity. Exists only when AUTH_DEV_LOGIN=true; otherwise
  * the route answers 404 as if it were not there. In production tokens come from the operator's
@@ -85,7 +90,7 @@ export class DevTokenController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Mint a token for a demo identity (only when AUTH_DEV_LOGIN=true)' })
-  @ApiOkResponse({ schema: { example: { token: 'eyJhbGciOi…' } } })
+  @ApiOkResponse({ type: DevTokenResponse })
   @ApiProblems('VALIDATION_FAILED', 'NOT_FOUND')
   issue(@Body() body: DevTokenRequest): { token: string } {
     if (!this.config.authDevLogin) throw new DomainError('NOT_FOUND', 'no such resource');

@@ -15,7 +15,7 @@ import type { Actor, Page } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { pageSchema } from '../http/list-query.dto';
+import { itemsSchema, pageSchema } from '../http/list-query.dto';
 import { CallerThrottlerGuard } from '../http/rate-limit';
 import {
   ComplaintListQuery,
@@ -28,6 +28,7 @@ import {
   ExtendRequest,
   MediationRequest,
   MessageRequest,
+  MessageResponse,
   OfferRequest,
   OfferResponse,
   ReasonRequest,
@@ -39,7 +40,7 @@ import {
 const EVERYONE = ['consumer', 'merchant', 'regulator', 'admin'] as const;
 
 @ApiTags('complaints')
-@ApiExtraModels(TicketResponse)
+@ApiExtraModels(TicketResponse, OfferResponse, EventResponse)
 @Controller('v1/complaints')
 export class ComplaintsController {
   constructor(
@@ -56,7 +57,11 @@ export class ComplaintsController {
     description:
       'Only the payer of the receipt (others: 404), within COMPLAINT_WINDOW_DAYS of payment, one ticket per receipt. The same Idempotency-Key replays the first response (201, same ticket). Rate-limited per caller (RATE_LIMIT per RATE_LIMIT_WINDOW) → 429 with Retry-After.',
   })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'up to 128 characters' })
+  @ApiHeader({
+    name: 'idempotency-key',
+    required: false,
+    description: 'Idempotency-Key: up to 128 visible ASCII characters',
+  })
   @ApiCreatedResponse({ type: TicketResponse })
   @ApiProblems(
     'VALIDATION_FAILED',
@@ -120,7 +125,7 @@ export class ComplaintsController {
     description:
       "The merchant's first message records firstResponseAt and moves the ticket to in_negotiation.",
   })
-  @ApiCreatedResponse({ schema: { example: { seq: 3, at: '2026-11-23T10:00:00.000Z' } } })
+  @ApiCreatedResponse({ type: MessageResponse })
   @ApiProblems(
     'VALIDATION_FAILED',
     'UNAUTHENTICATED',
@@ -135,7 +140,7 @@ export class ComplaintsController {
   @Get(':id/offers')
   @Roles(...EVERYONE)
   @ApiOperation({ summary: 'Offer history, oldest first' })
-  @ApiOkResponse({ type: [OfferResponse] })
+  @ApiOkResponse({ schema: itemsSchema(getSchemaPath(OfferResponse)) })
   @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   async offers(
     @IdParam('id') id: string,
@@ -396,7 +401,7 @@ export class ComplaintsController {
   @Get(':id/events')
   @Roles(...EVERYONE)
   @ApiOperation({ summary: 'The tamper-evident trail' })
-  @ApiOkResponse({ type: [EventResponse] })
+  @ApiOkResponse({ schema: itemsSchema(getSchemaPath(EventResponse)) })
   @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   async events(
     @IdParam('id') id: string,

@@ -25,9 +25,23 @@ import {
   SETTLED_VIA,
   PACKET_FIELDS,
   TICKET_STATUSES,
+  VIEWER_ACTIONS,
 } from '@app/complaints';
 import { MAX_AMOUNT_MINOR } from '@app/shared';
-import type { Category, DeclineReason, DemandType, TicketStatus } from '@app/complaints';
+import type {
+  AppealOutcome,
+  Category,
+  DeclineReason,
+  DemandType,
+  EscalationReason,
+  OfferStatus,
+  OfferView,
+  SettledVia,
+  TicketStatus,
+  TicketView,
+  ViewerAction,
+  WithdrawReason,
+} from '@app/complaints';
 import { ListQuery } from '../http/list-query.dto';
 import { ComplainantRequest } from './evidence.dto';
 
@@ -72,6 +86,11 @@ export class CreateComplaintRequest {
 
 export class MessageRequest {
   @ApiProperty({ maxLength: 4000 }) @IsString() @IsNotEmpty() @MaxLength(4000) body: string;
+}
+
+export class MessageResponse {
+  @ApiProperty({ example: 3, description: "the message's event in the trail" }) seq: number;
+  @ApiProperty({ example: '2026-11-23T10:00:00.000Z' }) at: string;
 }
 
 export class OfferRequest {
@@ -227,7 +246,7 @@ export class OrderDto {
 
 export class SettlementDto {
   @ApiProperty({ description: 'the accepted offer' }) offerId: string;
-  @ApiProperty({ enum: DEMAND_TYPES }) type: string;
+  @ApiProperty({ enum: DEMAND_TYPES }) type: DemandType;
   @ApiProperty({ nullable: true, type: Number }) amountMinor: number | null;
   @ApiProperty({ description: 'accepted + SETTLEMENT_SLA' }) settleBy: string;
   @ApiProperty({ description: 'refunds recorded for the receipt since the ticket was opened' })
@@ -239,16 +258,16 @@ export class SettlementDto {
     description:
       'refund (a recorded refund reached the amount), consumer (confirmed), no_objection (non-money offer, settleBy passed), legacy (resolved before verification existed)',
   })
-  settledVia: string | null;
+  settledVia: SettledVia | null;
 }
 
 export class AppealDto {
   @ApiProperty({ enum: ['declined', 'mediation_failed'], description: 'the appealed decision' })
-  from: string;
+  from: TicketStatus;
   @ApiProperty() reason: string;
   @ApiProperty() appealedAt: string;
   @ApiProperty() reviewBy: string;
-  @ApiProperty({ nullable: true, enum: ['upheld', 'overturned'] }) outcome: string | null;
+  @ApiProperty({ nullable: true, enum: ['upheld', 'overturned'] }) outcome: AppealOutcome | null;
   @ApiProperty({ nullable: true, type: String }) note: string | null;
   @ApiProperty({ nullable: true, type: String }) decidedAt: string | null;
 }
@@ -258,18 +277,25 @@ export class CasePacketStatusDto {
   @ApiProperty({ enum: PACKET_FIELDS, isArray: true }) missing: string[];
 }
 
+/** A ticket's demand as the API answers it (amountMinor null for non-money demands). */
+export class DemandView {
+  @ApiProperty({ enum: DEMAND_TYPES }) type: DemandType;
+  @ApiProperty({ nullable: true, type: Number, description: 'minor units' })
+  amountMinor: number | null;
+}
+
 export class TicketResponse {
   @ApiProperty() id: string;
   @ApiProperty({ example: 'HJ-261123-000042' }) number: string;
-  @ApiProperty({ enum: TICKET_STATUSES }) status: string;
+  @ApiProperty({ enum: TICKET_STATUSES }) status: TicketStatus;
   @ApiProperty() receiptId: string;
   @ApiProperty() consumerId: string;
   @ApiProperty() merchantId: string;
   @ApiProperty() storeId: string;
   @ApiProperty() regionCode: string;
   @ApiProperty({ type: OrderDto }) order: OrderDto;
-  @ApiProperty({ enum: CATEGORIES }) category: string;
-  @ApiProperty({ type: DemandDto }) demand: DemandDto;
+  @ApiProperty({ enum: CATEGORIES }) category: Category;
+  @ApiProperty({ type: DemandView }) demand: DemandView;
   @ApiProperty() description: string;
   @ApiProperty({ nullable: true, type: String, description: 'masked (138****5678) for merchants' })
   contactPhone: string | null;
@@ -279,15 +305,22 @@ export class TicketResponse {
   @ApiProperty({ nullable: true, type: String }) pendingOfferId: string | null;
   @ApiProperty({ nullable: true, type: String }) officeId: string | null;
   @ApiProperty({ nullable: true, type: String }) escalatedAt: string | null;
-  @ApiProperty({ nullable: true, enum: ESCALATION_REASONS }) escalationReason: string | null;
+  @ApiProperty({ nullable: true, enum: ESCALATION_REASONS })
+  escalationReason: EscalationReason | null;
   @ApiProperty({ nullable: true, type: String }) acceptBy: string | null;
   @ApiProperty({ description: 'escalated and past acceptBy without a decision' })
   acceptanceOverdue: boolean;
   @ApiProperty({ nullable: true, type: String }) acceptedAt: string | null;
   @ApiProperty({ nullable: true, type: String }) mediationEndBy: string | null;
-  @ApiProperty({ nullable: true, enum: DECLINE_REASONS }) declineReason: string | null;
+  @ApiProperty({ nullable: true, enum: DECLINE_REASONS }) declineReason: DeclineReason | null;
   @ApiProperty({ nullable: true, type: String }) declineDetail: string | null;
-  @ApiPropertyOptional({ nullable: true }) mediationOutcome: unknown;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description: 'what the office recorded (outcome, note, settlement) once mediation ended',
+  })
+  mediationOutcome: unknown;
   @ApiProperty({ nullable: true, type: String }) closedAt: string | null;
   @ApiProperty({
     nullable: true,
@@ -295,9 +328,9 @@ export class TicketResponse {
     description: 'set once an offer was accepted (settling, then resolved or escalated)',
   })
   settlement: SettlementDto | null;
-  @ApiProperty({ nullable: true, enum: SETTLED_VIA }) settledVia: string | null;
+  @ApiProperty({ nullable: true, enum: SETTLED_VIA }) settledVia: SettledVia | null;
   @ApiProperty({ nullable: true, enum: ['consumer', 'consumer_no_reply'] })
-  withdrawReason: string | null;
+  withdrawReason: WithdrawReason | null;
   @ApiProperty({
     nullable: true,
     type: String,
@@ -309,6 +342,8 @@ export class TicketResponse {
     description:
       'per deadline (acceptBy, mediationEndBy, reviewBy): "official" or "estimated" (a year whose State Council notice was not loaded when it was computed)',
     example: { acceptBy: 'official', mediationEndBy: 'estimated' },
+    type: 'object',
+    additionalProperties: { type: 'string', enum: ['official', 'estimated'] },
   })
   deadlineBasis: Record<string, 'official' | 'estimated'>;
   @ApiProperty({ type: () => [ExtensionResponse] }) extensions: ExtensionResponse[];
@@ -339,15 +374,28 @@ export class TicketResponse {
       'GET one ticket, once escalated (consumer, office, admin): what the 12315 office still needs before it may accept',
   })
   casePacket?: CasePacketStatusDto;
+  @ApiPropertyOptional({
+    description:
+      'GET one ticket and lists, regulators and admins only: the consumer files many tickets against many merchants',
+  })
+  serialComplainant?: boolean;
+  @ApiProperty({
+    enum: VIEWER_ACTIONS,
+    enumName: 'TicketAction',
+    isArray: true,
+    description:
+      'what the caller may do on the ticket now, from the lifecycle table and the time rules (e.g. `escalate` only once the merchant responded or merchantRespondBy passed; `extend` once per deadline; `decide_appeal` not for the officer who made the appealed decision): message, offer, accept_offer, reject_offer (the pending offer), withdraw, escalate, confirm_settlement, dispute_settlement, appeal, add_case_details (PUT …/complainant), attach, accept_case, decline, transfer, extend, mediate, decide_appeal. A listed action can still be refused (409) when another party acted first.',
+  })
+  actions: ViewerAction[];
 }
 
 export class OfferResponse {
   @ApiProperty() id: string;
-  @ApiProperty({ enum: DEMAND_TYPES }) type: string;
+  @ApiProperty({ enum: DEMAND_TYPES }) type: DemandType;
   @ApiProperty({ nullable: true, type: Number }) amountMinor: number | null;
   @ApiProperty({ nullable: true, type: String }) note: string | null;
   @ApiProperty({ enum: ['pending', 'accepted', 'rejected', 'superseded', 'lapsed', 'expired'] })
-  status: string;
+  status: OfferStatus;
   @ApiProperty({ nullable: true, type: String }) rejectReason: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty({ nullable: true, type: String }) decidedAt: string | null;
@@ -380,3 +428,18 @@ export class VerifyResponse {
   @ApiProperty() length: number;
   @ApiPropertyOptional() firstInvalidSeq?: number;
 }
+
+/*
+ * The documented responses are the domain's views, checked by the compiler: each view is
+ * assignable to its response DTO and back (a field added, removed or retyped on one side and
+ * not the other fails `tsc`). The ticket's GET-only extras (officeName, casePacket) are optional
+ * on the DTO and absent from the view.
+ */
+type Assignable<From, To> = [From] extends [To] ? true : false;
+type Expect<T extends true> = T;
+export type ResponseContracts = [
+  Expect<Assignable<TicketView, TicketResponse>>,
+  Expect<Assignable<Omit<TicketResponse, 'officeName' | 'casePacket'>, TicketView>>,
+  Expect<Assignable<OfferView, OfferResponse>>,
+  Expect<Assignable<OfferResponse, OfferView>>,
+];

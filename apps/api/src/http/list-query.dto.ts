@@ -21,12 +21,23 @@ export class ListQuery {
   cursor?: string;
 }
 
+/** A page of a list: `{ items, nextCursor }` (nextCursor null on the last page). */
 export function pageSchema(itemRef: string) {
   return {
     type: 'object',
+    required: ['items', 'nextCursor'],
     properties: {
       items: { type: 'array', items: { $ref: itemRef } },
       nextCursor: { type: 'string', nullable: true },
     },
+  };
+}
+
+/** A whole list in one answer: `{ items }` (a ticket's trail, its offers). */
+export function itemsSchema(itemRef: string) {
+  return {
+    type: 'object',
+    required: ['items'],
+    properties: { items: { type: 'array', items: { $ref: itemRef } } },
   };
 }

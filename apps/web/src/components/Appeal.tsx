@@ -1,11 +1,12 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
-import { post } from '../api';
+import { call, client } from '../api';
 import { useAction } from '../hooks';
 import type { After } from '../hooks';
 import { useI18n } from '../i18n';
 import type { Ticket } from '../types';
-import { Card, Countdown, ErrorNotice, Field } from './ui';
+import { SubmitButton, TextAreaField, ToggleButton } from './fields';
+import { Card, Countdown, ErrorNotice } from './ui';
 
 /** The consumer's Appeal button: on declined / mediation_failed while the window is open. */
 export function ConsumerAppeal({ ticket: tk, after }: { ticket: Ticket; after: After }) {
@@ -22,11 +23,16 @@ export function ConsumerAppeal({ ticket: tk, after }: { ticket: Ticket; after: A
       </Card>
     );
   }
-  if (!tk.appealableUntil) return null;
+  if (!tk.actions.includes('appeal') || !tk.appealableUntil) return null;
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void act.run(async () => {
-      const r = await post<Ticket>(`/v1/complaints/${tk.id}/appeal`, { reason: reason.trim() });
+      const r = await call(
+        client.POST('/v1/complaints/{id}/appeal', {
+          params: { path: { id: tk.id } },
+          body: { reason: reason.trim() },
+        }),
+      );
       await after(r, t('flash.appealed'));
       setOpen(false);
     });
@@ -37,34 +43,22 @@ export function ConsumerAppeal({ ticket: tk, after }: { ticket: Ticket; after: A
         {t('appeal.hint', { at: dateTime(tk.appealableUntil) })}{' '}
         <Countdown to={tk.appealableUntil} />
       </p>
-      <div className="button-row">
-        <button
-          type="button"
-          className="btn btn-primary"
-          aria-expanded={open}
-          onClick={() => setOpen(!open)}
-          data-testid="appeal"
-        >
-          {t('appeal.button')}
-        </button>
-      </div>
+      <ToggleButton
+        open={open}
+        onToggle={() => setOpen(!open)}
+        label={t('appeal.button')}
+        testId="appeal"
+      />
       {open ? (
         <form className="stack" onSubmit={submit}>
-          <Field label={t('appeal.reason')}>
-            {(p) => (
-              <textarea
-                {...p}
-                rows={3}
-                maxLength={2000}
-                required
-                value={reason}
-                onChange={(e) => setReason(e.target.value)}
-              />
-            )}
-          </Field>
-          <button type="submit" className="btn btn-primary" disabled={act.busy || !reason.trim()}>
-            {t('appeal.confirm')}
-          </button>
+          <TextAreaField
+            label={t('appeal.reason')}
+            value={reason}
+            onChange={setReason}
+            rows={3}
+            required
+          />
+          <SubmitButton label={t('appeal.confirm')} busy={act.busy} disabled={!reason.trim()} />
         </form>
       ) : null}
       <ErrorNotice error={act.error} />
@@ -81,13 +75,25 @@ export function AppealDecision({ ticket: tk, after }: { ticket: Ticket; after: A
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void act.run(async () => {
-      const r = await post<Ticket>(`/v1/complaints/${tk.id}/appeal/decision`, {
-        outcome,
-        note: note.trim(),
-      });
+      const r = await call(
+        client.POST('/v1/complaints/{id}/appeal/decision', {
+          params: { path: { id: tk.id } },
+          body: { outcome, note: note.trim() },
+        }),
+      );
       await after(r, t('flash.appealDecided'));
     });
   };
+  if (!tk.actions.includes('decide_appeal')) {
+    return (
+      <Card title={t('appeal.decideTitle')} className="actions">
+        {tk.appeal ? <p className="quote">{tk.appeal.reason}</p> : null}
+        <p className="hint" data-testid="appeal-other-officer">
+          {t('appeal.otherOfficer')}
+        </p>
+      </Card>
+    );
+  }
   return (
     <Card title={t('appeal.decideTitle')} className="actions">
       {tk.appeal ? <p className="quote">{tk.appeal.reason}</p> : null}
@@ -108,18 +114,7 @@ export function AppealDecision({ ticket: tk, after }: { ticket: Ticket; after: A
             </label>
           ))}
         </fieldset>
-        <Field label={t('appeal.note')}>
-          {(p) => (
-            <textarea
-              {...p}
-              rows={3}
-              maxLength={2000}
-              required
-              value={note}
-              onChange={(e) => setNote(e.target.value)}
-            />
-          )}
-        </Field>
+        <TextAreaField label={t('appeal.note')} value={note} onChange={setNote} rows={3} required />
         <button
           type="submit"
           className="btn btn-primary"

@@ -1,43 +1,20 @@
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
-import { get, getBlob, post, put, saveBlob } from '../api';
+import { call, client, saveBlob } from '../api';
 import { useAsync } from '../hooks';
 import { useI18n } from '../i18n';
-import { DICT } from '../dict';
-import type { DictKey } from '../dict';
-import type { Role, Ticket } from '../types';
-import { Card, Countdown, DateTime, ErrorNotice, Facts, Field, Loading, Notice } from './ui';
+import type { Attachment, Role, Ticket } from '../types';
+import { Card, DateTime, ErrorNotice, Field, Loading, Notice } from './ui';
 
-export interface Attachment {
-  id: string;
-  filename: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-  uploadedBy: { role: string };
-  at: string;
-  note: string | null;
-  metadataStripped: boolean;
-}
-
-interface Complainant {
-  realName: string;
-  phone: string;
-  address: string;
-}
-
-interface CasePacket {
-  complete: boolean;
-  missing: string[];
-  complainant: Complainant | null;
-  respondent: { name: string; creditCode: string; address: string; storeName: string };
-  attachments: { id: string; filename: string; sha256: string }[];
-  trail: { length: number; headHash: string | null };
-  number: string;
-}
-
-/** Evidence may be added while the ticket is open (and during an appeal). */
-const CLOSED = ['resolved', 'withdrawn', 'declined', 'mediated', 'mediation_failed'];
+/** An attachment's file (the stripped copy, or the uploader's party's original). */
+const attachmentBlob = (id: string, attachmentId: string, original = false) =>
+  call(
+    client.GET('/v1/complaints/{id}/attachments/{attachmentId}', {
+      params: { path: { id, attachmentId }, query: original ? { original: 'true' } : {} },
+      parseAs: 'blob',
+      headers: { accept: '*/*' },
+    }),
+  ) as Promise<Blob>;
 
 const isPhoto = (a: Attachment) => a.contentType.startsWith('image/');
 
@@ -47,7 +24,7 @@ function Thumb({ ticketId, a }: { ticketId: string; a: Attachment }) {
   useEffect(() => {
     if (!isPhoto(a)) return;
     let revoked = false;
-    getBlob(`/v1/complaints/${ticketId}/attachments/${a.id}`)
+    attachmentBlob(ticketId, a.id)
       // A data: URL (the page's CSP allows data: images, not blob:).
       .then(
         (b) =>
@@ -93,9 +70,9 @@ export function EvidenceCard({
   const { t, label, number } = useI18n();
   const list = useAsync(
     (signal) =>
-      get<{ items: Attachment[] }>(`/v1/complaints/${tk.id}/attachments`, { signal }).then(
-        (r) => r.items,
-      ),
+      call(
+        client.GET('/v1/complaints/{id}/attachments', { params: { path: { id: tk.id } }, signal }),
+      ).then((r) => r.items),
     [tk.id, tk.updatedAt],
   );
   const [file, setFile] = useState<File | null>(null);
@@ -103,7 +80,7 @@ export function EvidenceCard({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState(false);
-  const mayUpload = !CLOSED.includes(tk.status);
+  const mayUpload = tk.actions.includes('attach');
   const myParty = (r: string) =>
     r === role ||
     ((r === 'regulator' || r === 'admin') && (role === 'regulator' || role === 'admin'));
@@ -118,7 +95,13 @@ export function EvidenceCard({
       const form = new FormData();
       if (note.trim()) form.append('note', note.trim());
       form.append('file', file, file.name);
-      await post(`/v1/complaints/${tk.id}/attachments`, form);
+      await call(
+        client.POST('/v1/complaints/{id}/attachments', {
+          params: { path: { id: tk.id } },
+          // The FormData goes as it is (openapi-fetch leaves FormData to the browser).
+          body: form as unknown as { file: string },
+        }),
+      );
       setFile(null);
       setNote('');
       setDone(true);
@@ -133,7 +116,7 @@ export function EvidenceCard({
   };
 
   const download = (a: Attachment, original: boolean) =>
-    getBlob(`/v1/complaints/${tk.id}/attachments/${a.id}${original ? '?original=true' : ''}`)
+    attachmentBlob(tk.id, a.id, original)
       .then((b) => saveBlob(b, a.filename))
       .catch(setError);
 
@@ -212,200 +195,6 @@ export function EvidenceCard({
         </form>
       ) : null}
       <ErrorNotice error={error} />
-    </Card>
-  );
-}
-
-function missingWords(missing: string[], t: (k: DictKey) => string): string {
-  return missing
-    .map((f) => {
-      const key = `packet.field.${f}`;
-      return key in DICT ? t(key as DictKey) : f;
-    })
-    .join(', ');
-}
-
-/**
- * The consumer after escalation: which office has the case, its deadline in words, who reads
- * what, and the complainant form the office needs (never shown to the merchant).
- */
-export function NextSteps({
-  ticket: tk,
-  onChange,
-}: {
-  ticket: Ticket;
-  onChange: () => Promise<void>;
-}) {
-  const { t, dateTime } = useI18n();
-  const [form, setForm] = useState<Complainant>({ realName: '', phone: '', address: '' });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [saved, setSaved] = useState(false);
-  if (!tk.escalatedAt) return null;
-  const packet = tk.casePacket;
-  const office = tk.officeName ?? t('trail.anOffice');
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await put(`/v1/complaints/${tk.id}/complainant`, {
-        realName: form.realName.trim(),
-        phone: form.phone.trim(),
-        address: form.address.trim(),
-      });
-      setSaved(true);
-      await onChange();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
-  const set = (k: keyof Complainant) => (e: { target: { value: string } }) =>
-    setForm({ ...form, [k]: e.target.value });
-  return (
-    <Card title={t('next.title')} className="next-steps">
-      <p data-testid="next-office">{t('next.office', { office })}</p>
-      {tk.status === 'escalated' && tk.acceptBy ? (
-        <p>
-          {t('next.acceptBy', { at: dateTime(tk.acceptBy) })} <Countdown to={tk.acceptBy} />
-        </p>
-      ) : null}
-      {tk.status === 'mediating' && tk.mediationEndBy ? (
-        <p>{t('next.mediationEndBy', { at: dateTime(tk.mediationEndBy) })}</p>
-      ) : null}
-      <p className="muted">{t('next.readers')}</p>
-      {packet && !packet.complete ? (
-        <Notice kind="warn">
-          {t('next.needs')} {t('packet.missing', { fields: missingWords(packet.missing, t) })}
-        </Notice>
-      ) : (
-        <p>{t('next.given')}</p>
-      )}
-      <form onSubmit={(e) => void submit(e)} data-testid="complainant-form">
-        <Field label={t('packet.name')}>
-          {(p) => (
-            <input
-              {...p}
-              required
-              maxLength={100}
-              value={form.realName}
-              onChange={set('realName')}
-              autoComplete="name"
-            />
-          )}
-        </Field>
-        <Field label={t('packet.phone')}>
-          {(p) => (
-            <input
-              {...p}
-              required
-              inputMode="tel"
-              pattern="1[3-9][0-9]{9}"
-              value={form.phone}
-              onChange={set('phone')}
-              autoComplete="tel"
-            />
-          )}
-        </Field>
-        <Field label={t('packet.address')}>
-          {(p) => (
-            <input
-              {...p}
-              required
-              minLength={5}
-              maxLength={300}
-              value={form.address}
-              onChange={set('address')}
-              autoComplete="street-address"
-            />
-          )}
-        </Field>
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {t('next.save')}
-        </button>
-        {saved ? <Notice kind="success">{t('next.saved')}</Notice> : null}
-      </form>
-      <ErrorNotice error={error} />
-    </Card>
-  );
-}
-
-/** The office's view of the case packet, with print and PDF download. */
-export function CasePacketCard({ ticket: tk }: { ticket: Ticket }) {
-  const { t } = useI18n();
-  const packet = useAsync(
-    (signal) => get<CasePacket>(`/v1/complaints/${tk.id}/case-packet`, { signal }),
-    // Not on every change of the ticket: an officer's reading of the packet is itself an event
-    // (which changes the ticket): re-read when the status moves, or on demand.
-    [tk.id, tk.status],
-  );
-  const [error, setError] = useState<unknown>(null);
-  const pdf = () =>
-    getBlob(`/v1/complaints/${tk.id}/case-packet`, 'application/pdf')
-      .then((b) => saveBlob(b, `case-packet-${tk.number}.pdf`))
-      .catch(setError);
-  const print = () =>
-    getBlob(`/v1/complaints/${tk.id}/case-packet`, 'application/pdf')
-      .then((b) => {
-        const url = URL.createObjectURL(b);
-        const w = window.open(url, '_blank');
-        w?.addEventListener('load', () => w.print());
-      })
-      .catch(setError);
-  if (!tk.escalatedAt) return null;
-  const p = packet.data;
-  return (
-    <Card
-      title={t('packet.title')}
-      className="case-packet"
-      actions={
-        <div className="button-row">
-          <button type="button" className="btn" onClick={() => void print()}>
-            {t('packet.print')}
-          </button>
-          <button
-            type="button"
-            className="btn btn-primary"
-            onClick={() => void pdf()}
-            data-testid="packet-pdf"
-          >
-            {t('packet.pdf')}
-          </button>
-        </div>
-      }
-    >
-      {packet.loading ? <Loading /> : null}
-      <ErrorNotice error={packet.error ?? error} />
-      {p ? (
-        <>
-          {p.complete ? (
-            <Notice kind="success">{t('packet.complete')}</Notice>
-          ) : (
-            <Notice kind="warn">
-              {t('packet.missing', { fields: missingWords(p.missing, t) })}
-            </Notice>
-          )}
-          <Facts
-            items={[
-              [
-                t('packet.complainant'),
-                p.complainant ? `${p.complainant.realName} · ${p.complainant.phone}` : null,
-              ],
-              [t('packet.address'), p.complainant?.address ?? null],
-              [t('packet.respondent'), p.respondent.name],
-              [t('packet.creditCode'), <code key="c">{p.respondent.creditCode}</code>],
-              [
-                t('packet.headHash'),
-                <code key="h" title={p.trail.headHash ?? ''}>
-                  {p.trail.headHash?.slice(0, 16)}…
-                </code>,
-              ],
-            ]}
-          />
-        </>
-      ) : null}
     </Card>
   );
 }

@@ -92,11 +92,14 @@ export function Loading() {
 
 /** A labelled form field; `children` is the control, given the id through a render prop. */
 export function Field({
+  id: givenId,
   label,
   hint,
   error,
   children,
 }: {
+  /** A fixed id for the control (an ErrorSummary links to it); else a generated one. */
+  id?: string;
   label: string;
   hint?: string;
   error?: string;
@@ -106,7 +109,8 @@ export function Field({
     'aria-invalid'?: boolean;
   }) => ReactNode;
 }) {
-  const id = useId();
+  const generated = useId();
+  const id = givenId ?? generated;
   const hintId = hint ? `${id}-hint` : undefined;
   const errId = error ? `${id}-err` : undefined;
   const describedBy = [hintId, errId].filter(Boolean).join(' ') || undefined;

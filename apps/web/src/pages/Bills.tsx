@@ -1,11 +1,11 @@
 import { useMemo, useState } from 'react';
-import { get, getAll, qs } from '../api';
+import { allPages, call, client } from '../api';
 import { useAsync } from '../hooks';
 import { useI18n } from '../i18n';
 import { useLive } from '../live';
 import { Link, useRouter } from '../router';
 import { DateTime, ErrorNotice, Loading, Money, StatusBadge } from '../components/ui';
-import type { Page, Receipt, Ticket } from '../types';
+import type { Receipt, Ticket } from '../types';
 
 /** The consumer's bills, newest first, each with its resolution (if any) or the button to start one. */
 export function Bills() {
@@ -16,12 +16,22 @@ export function Bills() {
   const [loadingMore, setLoadingMore] = useState(false);
 
   const receipts = useAsync(async (signal) => {
-    const page = await get<Page<Receipt>>(`/v1/receipts${qs({ limit: 30 })}`, { signal });
+    const page = await call(
+      client.GET('/v1/receipts', { params: { query: { limit: 30 } }, signal }),
+    );
     setMore([]);
     setCursor(page.nextCursor);
     return page.items;
   }, []);
-  const tickets = useAsync((signal) => getAll<Ticket>('/v1/complaints', 500, { signal }), []);
+  const tickets = useAsync(
+    (signal) =>
+      allPages(
+        (cursor) =>
+          call(client.GET('/v1/complaints', { params: { query: { limit: 100, cursor } }, signal })),
+        500,
+      ),
+    [],
+  );
 
   useLive((m) => {
     if (m.kind === 'ready') {
@@ -47,7 +57,9 @@ export function Bills() {
     if (!cursor) return;
     setLoadingMore(true);
     try {
-      const page = await get<Page<Receipt>>(`/v1/receipts${qs({ limit: 30, cursor })}`);
+      const page = await call(
+        client.GET('/v1/receipts', { params: { query: { limit: 30, cursor } } }),
+      );
       setMore((m) => [...m, ...page.items]);
       setCursor(page.nextCursor);
     } finally {

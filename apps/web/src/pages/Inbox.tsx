@@ -1,13 +1,13 @@
 import { useMemo, useState } from 'react';
-import { get, getAll, qs } from '../api';
+import { allPages, call, client } from '../api';
 import { useAsync } from '../hooks';
 import { useI18n } from '../i18n';
 import { useLive } from '../live';
 import { useSignedIn } from '../session';
 import { TicketTable, urgency, useCommonColumns } from '../components/TicketTable';
-import { ErrorNotice, Loading } from '../components/ui';
-import { MERCHANT_PHASE, TICKET_STATUSES } from '../types';
-import type { Merchant, Page, Store, Ticket, TicketStatus } from '../types';
+import { Announcer, Filters, ListStatus, StatusFilter } from '../components/fields';
+import { MERCHANT_PHASE } from '../types';
+import type { Ticket, TicketStatus } from '../types';
 
 /** The deadline that matters now: the first response, the resolution window, then settleBy. */
 export function merchantDeadline(tk: Ticket): string | null {
@@ -25,26 +25,42 @@ function matches(tk: Ticket, status: TicketStatus | '') {
 export function Inbox() {
   const session = useSignedIn();
   const merchantId = session.claims.merchantId!;
-  const { t, label, number } = useI18n();
+  const { t, number } = useI18n();
   const cols = useCommonColumns();
   const [status, setStatus] = useState<TicketStatus | ''>('');
   const [storeId, setStoreId] = useState('');
   const [fresh, setFresh] = useState<Set<string>>(new Set());
   const [cursor, setCursor] = useState<string | null>(null);
+  // Said by the polite live region when a ticket arrives on the live feed.
+  const [arrived, setArrived] = useState('');
 
   const merchant = useAsync(
-    (signal) => get<Merchant>(`/v1/merchants/${merchantId}`, { signal }),
+    (signal) =>
+      call(client.GET('/v1/merchants/{merchantId}', { params: { path: { merchantId } }, signal })),
     [merchantId],
   );
   const stores = useAsync(
-    (signal) => getAll<Store>(`/v1/merchants/${merchantId}/stores`, 500, { signal }),
+    (signal) =>
+      allPages(
+        (cursor) =>
+          call(
+            client.GET('/v1/merchants/{merchantId}/stores', {
+              params: { path: { merchantId }, query: { limit: 100, cursor } },
+              signal,
+            }),
+          ),
+        500,
+      ),
     [merchantId],
   );
   const list = useAsync(
     async (signal) => {
-      const page = await get<Page<Ticket>>(`/v1/complaints${qs({ status, limit: 100 })}`, {
-        signal,
-      });
+      const page = await call(
+        client.GET('/v1/complaints', {
+          params: { query: { ...(status ? { status } : {}), limit: 100 } },
+          signal,
+        }),
+      );
       setCursor(page.nextCursor);
       return page.items;
     },
@@ -61,14 +77,21 @@ export function Inbox() {
       const items = prev ?? [];
       const known = items.some((x) => x.id === tk.id);
       if (!matches(tk, status)) return known ? items.filter((x) => x.id !== tk.id) : items;
-      if (!known) setFresh((f) => new Set(f).add(tk.id));
+      if (!known) {
+        setFresh((f) => new Set(f).add(tk.id));
+        setArrived(t('inbox.arrived', { number: tk.number, store: tk.order.storeName }));
+      }
       return known ? items.map((x) => (x.id === tk.id ? tk : x)) : [...items, tk];
     });
   });
 
   const loadMore = async () => {
     if (!cursor) return;
-    const page = await get<Page<Ticket>>(`/v1/complaints${qs({ status, limit: 100, cursor })}`);
+    const page = await call(
+      client.GET('/v1/complaints', {
+        params: { query: { ...(status ? { status } : {}), limit: 100, cursor } },
+      }),
+    );
     list.setData((prev) => [
       ...(prev ?? []),
       ...page.items.filter((x) => !(prev ?? []).some((p) => p.id === x.id)),
@@ -104,26 +127,13 @@ export function Inbox() {
           </li>
         </ul>
       </div>
-      <form
-        className="filters"
-        onSubmit={(e) => e.preventDefault()}
-        aria-label={t('common.filters')}
-      >
-        <div className="field">
-          <label htmlFor="f-status">{t('col.status')}</label>
-          <select
-            id="f-status"
-            value={status}
-            onChange={(e) => setStatus(e.target.value as TicketStatus | '')}
-          >
-            <option value="">{t('inbox.openOnly')}</option>
-            {TICKET_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {label('status', s)}
-              </option>
-            ))}
-          </select>
-        </div>
+      <Filters>
+        <StatusFilter
+          id="f-status"
+          value={status}
+          onChange={setStatus}
+          allLabel={t('inbox.openOnly')}
+        />
         <div className="field">
           <label htmlFor="f-store">{t('col.store')}</label>
           <select id="f-store" value={storeId} onChange={(e) => setStoreId(e.target.value)}>
@@ -135,10 +145,13 @@ export function Inbox() {
             ))}
           </select>
         </div>
-      </form>
-      {list.loading ? <Loading /> : null}
-      <ErrorNotice error={list.error} />
-      {!list.loading && shown.length === 0 ? <p className="empty">{t('inbox.empty')}</p> : null}
+      </Filters>
+      <ListStatus
+        loading={list.loading}
+        error={list.error}
+        empty={shown.length === 0 ? t('inbox.empty') : null}
+      />
+      <Announcer message={arrived} testId="inbox-announcer" />
       {shown.length ? (
         <TicketTable
           caption={t('inbox.title')}

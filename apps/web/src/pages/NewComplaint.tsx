@@ -1,21 +1,27 @@
 import { useRef, useState } from 'react';
 import type { FormEvent } from 'react';
-import { ApiError, get, post } from '../api';
+import { ApiError, call, client } from '../api';
 import { randomKey, useAsync } from '../hooks';
 import { currencyDigits, parseAmount, useI18n } from '../i18n';
 import { Link, useRouter } from '../router';
+import { ErrorSummary, fieldErrors, SelectField } from '../components/fields';
 import { Card, DateTime, ErrorNotice, Facts, Field, Loading, Money } from '../components/ui';
 import { AMOUNT_TYPES, CATEGORIES, DEMAND_TYPES } from '../types';
-import type { Category, DemandType, Receipt, Ticket } from '../types';
+import type { Category, DemandType } from '../types';
 
 const REFUNDS: DemandType[] = ['refund', 'partial_refund'];
+
+/** The fields that can be wrong, in the form's order, and their controls' ids. */
+const CHECKED = ['amount', 'description', 'phone'] as const;
+const fieldId = (k: (typeof CHECKED)[number]) => `resolve-${k}`;
 
 /** "Initiate resolution": a short form over the receipt's facts → POST /v1/complaints. */
 export function NewComplaint({ receiptId }: { receiptId: string }) {
   const { t, label, money } = useI18n();
   const { navigate } = useRouter();
   const receipt = useAsync(
-    (signal) => get<Receipt>(`/v1/receipts/${receiptId}`, { signal }),
+    (signal) =>
+      call(client.GET('/v1/receipts/{receiptId}', { params: { path: { receiptId } }, signal })),
     [receiptId],
   );
   const [category, setCategory] = useState<Category>('quality');
@@ -24,7 +30,7 @@ export function NewComplaint({ receiptId }: { receiptId: string }) {
   const [amountInput, setAmount] = useState<string | null>(null);
   const [description, setDescription] = useState('');
   const [phone, setPhone] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [errors, setErrors] = useState<Partial<Record<(typeof CHECKED)[number], string>>>({});
   const [submitError, setSubmitError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   // One key per form: a double tap or a retry after a lost answer replays the same ticket.
@@ -52,7 +58,7 @@ export function NewComplaint({ receiptId }: { receiptId: string }) {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const errs: Record<string, string> = {};
+    const errs: typeof errors = {};
     const desc = description.trim();
     if (desc.length < 10) errs.description = t('resolve.descTooShort');
     if (desc.length > 2000) errs.description = t('resolve.descTooLong');
@@ -74,18 +80,20 @@ export function NewComplaint({ receiptId }: { receiptId: string }) {
     setBusy(true);
     setSubmitError(null);
     try {
-      const ticket = await post<Ticket>(
-        '/v1/complaints',
-        {
-          receiptId: r.id,
-          category,
-          demand: needsAmount
-            ? { type: demandType, amountMinor: amountValue }
-            : { type: demandType },
-          description: desc,
-          ...(ph ? { contactPhone: ph } : {}),
-        },
-        { headers: { 'idempotency-key': idempotencyKey.current } },
+      const ticket = await call(
+        client.POST('/v1/complaints', {
+          body: {
+            receiptId: r.id,
+            category,
+            demand:
+              needsAmount && amountValue !== null
+                ? { type: demandType, amountMinor: amountValue }
+                : { type: demandType },
+            description: desc,
+            ...(ph ? { contactPhone: ph } : {}),
+          },
+          params: { header: { 'idempotency-key': idempotencyKey.current } },
+        }),
       );
       navigate(`/tickets/${ticket.id}`, { replace: true });
     } catch (err) {
@@ -98,7 +106,7 @@ export function NewComplaint({ receiptId }: { receiptId: string }) {
         return;
       }
       if (err instanceof ApiError) {
-        const fe: Record<string, string> = {};
+        const fe: typeof errors = {};
         for (const f of err.problem.errors ?? []) {
           if (f.field.startsWith('demand')) fe.amount = f.message;
           else if (f.field === 'contactPhone') fe.phone = f.message;
@@ -144,38 +152,24 @@ export function NewComplaint({ receiptId }: { receiptId: string }) {
         <p id="resolve-help" className="hint">
           {t('resolve.help')}
         </p>
-        <Field label={t('resolve.category')}>
-          {(p) => (
-            <select
-              {...p}
-              value={category}
-              onChange={(e) => setCategory(e.target.value as Category)}
-            >
-              {CATEGORIES.map((c) => (
-                <option key={c} value={c}>
-                  {label('category', c)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label={t('resolve.demand')}>
-          {(p) => (
-            <select
-              {...p}
-              value={demandType}
-              onChange={(e) => setDemandType(e.target.value as DemandType)}
-            >
-              {DEMAND_TYPES.map((d) => (
-                <option key={d} value={d}>
-                  {label('demand', d)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <ErrorSummary errors={fieldErrors(errors, CHECKED, fieldId)} />
+        <SelectField
+          label={t('resolve.category')}
+          value={category}
+          options={CATEGORIES}
+          optionLabel={(c) => label('category', c)}
+          onChange={setCategory}
+        />
+        <SelectField
+          label={t('resolve.demand')}
+          value={demandType}
+          options={DEMAND_TYPES}
+          optionLabel={(d) => label('demand', d)}
+          onChange={setDemandType}
+        />
         {needsAmount ? (
           <Field
+            id={fieldId('amount')}
             label={t('resolve.amount', { currency: r.currency })}
             hint={
               REFUNDS.includes(demandType)
@@ -196,6 +190,7 @@ export function NewComplaint({ receiptId }: { receiptId: string }) {
           </Field>
         ) : null}
         <Field
+          id={fieldId('description')}
           label={t('resolve.description')}
           hint={t('resolve.descHint', { n: description.trim().length })}
           error={errors.description}
@@ -212,7 +207,12 @@ export function NewComplaint({ receiptId }: { receiptId: string }) {
             />
           )}
         </Field>
-        <Field label={t('resolve.phone')} hint={t('resolve.phoneHint')} error={errors.phone}>
+        <Field
+          id={fieldId('phone')}
+          label={t('resolve.phone')}
+          hint={t('resolve.phoneHint')}
+          error={errors.phone}
+        >
           {(p) => (
             <input
               {...p}

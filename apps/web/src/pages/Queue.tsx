@@ -1,14 +1,14 @@
 import { useMemo, useState } from 'react';
-import { get, post, qs } from '../api';
+import { call, client } from '../api';
 import { useAsync } from '../hooks';
 import { useI18n } from '../i18n';
 import { useLive } from '../live';
 import { useSignedIn } from '../session';
 import { TicketTable, urgency, useCommonColumns } from '../components/TicketTable';
-import { DateTime, ErrorNotice, Loading } from '../components/ui';
-import { TICKET_STATUSES } from '../types';
+import { Filters, ListStatus, StatusFilter } from '../components/fields';
+import { DateTime } from '../components/ui';
 import { merchantDeadline } from './Inbox';
-import type { Office, Page, Ticket, TicketStatus } from '../types';
+import type { Ticket, TicketStatus } from '../types';
 
 /**
  * The deadline that runs now: the acceptance decision, then the mediation limit (and, for
@@ -27,7 +27,7 @@ function officeDeadline(tk: Ticket): string | null {
  * HttpOnly cookie scoped to /admin/queues, then the board opens (the browser's Back returns).
  */
 async function openJobQueues(): Promise<void> {
-  await post('/admin/queues/session');
+  await call(client.POST('/admin/queues/session'));
   window.location.assign('/admin/queues');
 }
 
@@ -44,16 +44,29 @@ export function Queue() {
 
   const office = useAsync(
     (signal) =>
-      officeId ? get<Office>(`/v1/offices/${officeId}`, { signal }) : Promise.resolve(null),
+      officeId
+        ? call(client.GET('/v1/offices/{officeId}', { params: { path: { officeId } }, signal }))
+        : Promise.resolve(null),
     [officeId],
   );
-  const query = (c?: string | null) =>
-    `/v1/complaints${qs({ status: unassigned ? undefined : status, unassigned: unassigned ? 'true' : undefined, limit: 100, cursor: c })}`;
+  const page = (cursor?: string, signal?: AbortSignal) =>
+    call(
+      client.GET('/v1/complaints', {
+        params: {
+          query: {
+            ...(unassigned ? { unassigned: true } : status ? { status } : {}),
+            limit: 100,
+            cursor,
+          },
+        },
+        signal,
+      }),
+    );
   const list = useAsync(
     async (signal) => {
-      const page = await get<Page<Ticket>>(query(), { signal });
-      setCursor(page.nextCursor);
-      return page.items;
+      const first = await page(undefined, signal);
+      setCursor(first.nextCursor);
+      return first.items;
     },
     [status, unassigned],
   );
@@ -80,12 +93,12 @@ export function Queue() {
 
   const loadMore = async () => {
     if (!cursor) return;
-    const page = await get<Page<Ticket>>(query(cursor));
+    const next = await page(cursor);
     list.setData((prev) => [
       ...(prev ?? []),
-      ...page.items.filter((x) => !(prev ?? []).some((p) => p.id === x.id)),
+      ...next.items.filter((x) => !(prev ?? []).some((p) => p.id === x.id)),
     ]);
-    setCursor(page.nextCursor);
+    setCursor(next.nextCursor);
   };
 
   const shown = useMemo(() => list.data ?? [], [list.data]);
@@ -118,27 +131,14 @@ export function Queue() {
           </li>
         </ul>
       </div>
-      <form
-        className="filters"
-        onSubmit={(e) => e.preventDefault()}
-        aria-label={t('common.filters')}
-      >
-        <div className="field">
-          <label htmlFor="q-status">{t('col.status')}</label>
-          <select
-            id="q-status"
-            value={status}
-            disabled={unassigned}
-            onChange={(e) => setStatus(e.target.value as TicketStatus | '')}
-          >
-            <option value="">{t('queue.allStatuses')}</option>
-            {TICKET_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {label('status', s)}
-              </option>
-            ))}
-          </select>
-        </div>
+      <Filters>
+        <StatusFilter
+          id="q-status"
+          value={status}
+          onChange={setStatus}
+          allLabel={t('queue.allStatuses')}
+          disabled={unassigned}
+        />
         {role === 'admin' ? (
           <button
             type="button"
@@ -159,10 +159,12 @@ export function Queue() {
             {t('queue.unassigned')}
           </label>
         ) : null}
-      </form>
-      {list.loading ? <Loading /> : null}
-      <ErrorNotice error={list.error} />
-      {!list.loading && shown.length === 0 ? <p className="empty">{t('queue.empty')}</p> : null}
+      </Filters>
+      <ListStatus
+        loading={list.loading}
+        error={list.error}
+        empty={shown.length === 0 ? t('queue.empty') : null}
+      />
       {shown.length ? (
         <TicketTable
           caption={t('queue.title')}

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { FormEvent } from 'react';
-import { ApiError, getAll, post } from '../api';
+import { allPages, ApiError, call, client, withToken } from '../api';
 import { useI18n } from '../i18n';
 import { useRouter } from '../router';
 import { useSession } from '../session';
@@ -42,14 +42,30 @@ export function SignIn() {
     (async () => {
       try {
         // Demo mode is when the API mints tokens (AUTH_DEV_LOGIN=true); it answers 404 otherwise.
-        const { token } = await post<{ token: string }>(
-          '/v1/auth/dev-token',
-          { role: 'admin', sub: 'demo-admin', expiresIn: '10m' },
-          { token: null },
+        const { token } = await call(
+          client.POST('/v1/auth/dev-token', {
+            body: { role: 'admin', sub: 'demo-admin', expiresIn: '10m' },
+            ...withToken(null),
+          }),
         );
+        const page = { limit: 100 };
         const [merchants, offices] = await Promise.all([
-          getAll<Merchant>('/v1/merchants', 1000, { token }),
-          getAll<Office>('/v1/offices', 1000, { token }),
+          allPages((cursor) =>
+            call(
+              client.GET('/v1/merchants', {
+                params: { query: { ...page, cursor } },
+                ...withToken(token),
+              }),
+            ),
+          ),
+          allPages((cursor) =>
+            call(
+              client.GET('/v1/offices', {
+                params: { query: { ...page, cursor } },
+                ...withToken(token),
+              }),
+            ),
+          ),
         ]);
         if (live) setDemo({ mode: 'on', merchants, offices });
       } catch (e) {
@@ -98,15 +114,16 @@ export function SignIn() {
     setBusy(id.key);
     setError(null);
     try {
-      const { token } = await post<{ token: string }>(
-        '/v1/auth/dev-token',
-        {
-          role: id.role,
-          sub: id.sub,
-          ...(id.merchantId ? { merchantId: id.merchantId } : {}),
-          ...(id.officeId ? { officeId: id.officeId } : {}),
-        },
-        { token: null },
+      const { token } = await call(
+        client.POST('/v1/auth/dev-token', {
+          body: {
+            role: id.role,
+            sub: id.sub,
+            ...(id.merchantId ? { merchantId: id.merchantId } : {}),
+            ...(id.officeId ? { officeId: id.officeId } : {}),
+          },
+          ...withToken(null),
+        }),
       );
       // Names of merchants and offices are kept for the header; others are worded per language.
       const keep = id.role === 'merchant' || id.role === 'regulator' ? id.name : undefined;

@@ -1,12 +1,12 @@
 import { useState } from 'react';
-import { ApiError, get, getAll, qs } from '../api';
+import { allPages, ApiError, call, client } from '../api';
 import { useAsync } from '../hooks';
 import { TIME_ZONE, useI18n } from '../i18n';
 import { useSignedIn } from '../session';
 import { ByDayChart, DistrictChart } from '../components/Charts';
 import type { DistrictRow } from '../components/Charts';
 import { Card, ErrorNotice, Loading, Notice, Rate } from '../components/ui';
-import type { Office, Page, SelfResolution, Ticket } from '../types';
+import type { Office, Ticket } from '../types';
 
 /** YYYY-MM-DD in Shanghai, `daysBack` days before today. */
 function shanghaiDay(daysBack = 0): string {
@@ -45,9 +45,13 @@ export function Stats() {
 
   const overall = useAsync(
     (signal) =>
-      get<SelfResolution>(
-        `/v1/stats/self-resolution${qs({ from, to, merchantId: role === 'merchant' ? merchantId : undefined })}`,
-        { signal },
+      call(
+        client.GET('/v1/stats/self-resolution', {
+          params: {
+            query: { from, to, ...(role === 'merchant' && merchantId ? { merchantId } : {}) },
+          },
+          signal,
+        }),
       ),
     [from, to, role, merchantId],
   );
@@ -56,16 +60,23 @@ export function Stats() {
     async (signal) => {
       if (role !== 'regulator' && role !== 'admin') return [];
       const [offices, own, page] = await Promise.all([
-        getAll<Office>('/v1/offices', 1000, { signal }),
-        officeId ? get<Office>(`/v1/offices/${officeId}`, { signal }) : Promise.resolve(null),
-        get<Page<Ticket>>('/v1/complaints?limit=100', { signal }),
+        allPages((cursor) =>
+          call(client.GET('/v1/offices', { params: { query: { limit: 100, cursor } }, signal })),
+        ),
+        officeId
+          ? call(client.GET('/v1/offices/{officeId}', { params: { path: { officeId } }, signal }))
+          : Promise.resolve(null),
+        call(client.GET('/v1/complaints', { params: { query: { limit: 100 } }, signal })),
       ]);
       const rows = districtsOf(own ? own.regionCodes : null, offices, page.items);
       const reports = await Promise.allSettled(
         rows.map((r) =>
-          get<SelfResolution>(`/v1/stats/self-resolution${qs({ from, to, regionCode: r.code })}`, {
-            signal,
-          }),
+          call(
+            client.GET('/v1/stats/self-resolution', {
+              params: { query: { from, to, regionCode: r.code } },
+              signal,
+            }),
+          ),
         ),
       );
       return rows.map((r, i) => ({

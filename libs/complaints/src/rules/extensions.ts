@@ -30,6 +30,20 @@ export function acceptSpec(rules: TicketRules, extraWorkdays = 0): DeadlineSpec 
 }
 
 /**
+ * Was `deadline` already extended in its current period? Once per deadline period: a transfer (a
+ * fresh acceptance period for the new office) or an overturned appeal starts the deadline anew
+ * (`since`, its basis' start), and with it one more extension.
+ */
+export function extensionUsed(
+  t: { extensions?: unknown },
+  deadline: ExtendableDeadline,
+  since?: string,
+): boolean {
+  const previous = Array.isArray(t.extensions) ? (t.extensions as Extension[]) : [];
+  return previous.some((e) => e.deadline === deadline && (!since || e.at >= since));
+}
+
+/**
  * The rules of an extension, checked under the ticket's row lock: the deadline must be the one
  * running in the ticket's status (409 INVALID_TRANSITION), each deadline is extended once
  * (409 EXTENSION_USED), and by 1 to the set's maximum working days (400 VALIDATION_FAILED).
@@ -48,11 +62,7 @@ export function extensionOf(
       { ticketStatus: t.status, deadline },
     );
   }
-  const previous = Array.isArray(t.extensions) ? (t.extensions as Extension[]) : [];
-  // Once per deadline period: a transfer (a fresh acceptance period for the new office) or an
-  // overturned appeal starts the deadline anew (`since`, its basis' start), and with it one more
-  // extension.
-  if (previous.some((e) => e.deadline === deadline && (!since || e.at >= since))) {
+  if (extensionUsed(t, deadline, since)) {
     throw new DomainError('EXTENSION_USED', `${deadline} was already extended once`, { deadline });
   }
   const max = rules.limits.maxExtensionWorkdays;

@@ -1,0 +1,282 @@
+import { useState } from 'react';
+import type { FormEvent } from 'react';
+import { call, client } from '../../api';
+import { useAction } from '../../hooks';
+import type { After } from '../../hooks';
+import { useI18n } from '../../i18n';
+import { ConsumerAppeal } from '../../components/Appeal';
+import { TextAreaField } from '../../components/fields';
+import { Card, ConfirmStep, Countdown, ErrorNotice } from '../../components/ui';
+import type { Offer, Ticket } from '../../types';
+
+/**
+ * The consumer's actions on the ticket: escalate or withdraw during the negotiation, appeal a
+ * decision. Which ones show is the server's answer (`ticket.actions`); the page re-derives no
+ * rule. Escalation before the merchant's deadline shows disabled, with the time it opens.
+ */
+export function ConsumerActions({ ticket: tk, after }: { ticket: Ticket; after: After }) {
+  const { t, dateTime } = useI18n();
+  const [open, setOpen] = useState<'escalate' | 'withdraw' | null>(null);
+  const [reason, setReason] = useState('');
+  const act = useAction();
+  if (tk.actions.includes('appeal') || tk.status === 'appealed')
+    return <ConsumerAppeal ticket={tk} after={after} />;
+  const mayEscalate = tk.actions.includes('escalate');
+  const mayWithdraw = tk.actions.includes('withdraw');
+  if (!mayEscalate && !mayWithdraw) return null;
+  // Withdrawing is open but escalating is not yet: the merchant's time has not run out.
+  const tooEarly = !mayEscalate;
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void act.run(async () => {
+      const path = { path: { id: tk.id } };
+      if (open === 'escalate') {
+        const r = await call(
+          client.POST('/v1/complaints/{id}/escalate', {
+            params: path,
+            body: { reason: reason.trim() },
+          }),
+        );
+        await after(r, t('flash.escalated'));
+      } else {
+        const r = await call(
+          client.POST('/v1/complaints/{id}/withdraw', {
+            params: path,
+            body: reason.trim() ? { reason: reason.trim() } : {},
+          }),
+        );
+        await after(r, t('flash.withdrawn'));
+      }
+      setOpen(null);
+      setReason('');
+    });
+  };
+
+  return (
+    <Card title={t('actions.title')} className="actions">
+      <div className="button-row">
+        <button
+          type="button"
+          className="btn btn-danger"
+          disabled={tooEarly || act.busy}
+          aria-describedby={tooEarly ? 'escalate-why' : undefined}
+          aria-expanded={open === 'escalate'}
+          onClick={() => setOpen(open === 'escalate' ? null : 'escalate')}
+          data-testid="escalate"
+        >
+          {t('actions.escalate')}
+        </button>
+        {mayWithdraw ? (
+          <button
+            type="button"
+            className="btn btn-secondary"
+            disabled={act.busy}
+            aria-expanded={open === 'withdraw'}
+            onClick={() => setOpen(open === 'withdraw' ? null : 'withdraw')}
+          >
+            {t('actions.withdraw')}
+          </button>
+        ) : null}
+      </div>
+      {tooEarly ? (
+        <p id="escalate-why" className="hint escalate-why" data-testid="escalate-why">
+          {t('actions.escalateTooEarly', { at: dateTime(tk.merchantRespondBy) })}{' '}
+          <Countdown to={tk.merchantRespondBy} />
+        </p>
+      ) : (
+        <p className="hint">{t('actions.escalateHint')}</p>
+      )}
+      {open ? (
+        <form className="stack" onSubmit={submit}>
+          <TextAreaField
+            label={open === 'escalate' ? t('actions.escalateReason') : t('actions.withdrawReason')}
+            value={reason}
+            onChange={setReason}
+            rows={3}
+            required={open === 'escalate'}
+          />
+          <div className="button-row">
+            <button
+              type="submit"
+              className={open === 'escalate' ? 'btn btn-danger' : 'btn btn-primary'}
+              disabled={act.busy || (open === 'escalate' && !reason.trim())}
+            >
+              {open === 'escalate' ? t('actions.confirmEscalate') : t('actions.confirmWithdraw')}
+            </button>
+            <button type="button" className="btn btn-ghost" onClick={() => setOpen(null)}>
+              {t('common.cancel')}
+            </button>
+          </div>
+        </form>
+      ) : null}
+      <ErrorNotice error={act.error} />
+    </Card>
+  );
+}
+
+/** Under the pending offer: accept (confirmed once more) or reject with a reason. */
+export function OfferAnswer({
+  ticket: tk,
+  offer: o,
+  after,
+}: {
+  ticket: Ticket;
+  offer: Offer;
+  after: After;
+}) {
+  const { t } = useI18n();
+  const act = useAction();
+  const [mode, setMode] = useState<'confirm' | 'reject' | null>(null);
+  const [rejectReason, setRejectReason] = useState('');
+  if (!tk.actions.includes('accept_offer') && !tk.actions.includes('reject_offer')) return null;
+  const params = { path: { id: tk.id, offerId: o.id } };
+  const accept = () =>
+    void act.run(async () => {
+      const r = await call(client.POST('/v1/complaints/{id}/offers/{offerId}/accept', { params }));
+      await after(r, t('flash.offerAccepted'));
+    });
+  const reject = (e: FormEvent) => {
+    e.preventDefault();
+    void act.run(async () => {
+      const r = await call(
+        client.POST('/v1/complaints/{id}/offers/{offerId}/reject', {
+          params,
+          body: rejectReason.trim() ? { reason: rejectReason.trim() } : {},
+        }),
+      );
+      setMode(null);
+      setRejectReason('');
+      await after(r, t('flash.offerRejected'));
+    });
+  };
+  return (
+    <div className="stack">
+      <div className="button-row">
+        {tk.actions.includes('accept_offer') ? (
+          <button
+            type="button"
+            className="btn btn-primary"
+            aria-expanded={mode === 'confirm'}
+            onClick={() => setMode(mode === 'confirm' ? null : 'confirm')}
+            disabled={act.busy}
+            data-testid="accept-offer"
+          >
+            {t('offers.accept')}
+          </button>
+        ) : null}
+        {tk.actions.includes('reject_offer') ? (
+          <button
+            type="button"
+            className="btn btn-secondary"
+            aria-expanded={mode === 'reject'}
+            onClick={() => setMode(mode === 'reject' ? null : 'reject')}
+            disabled={act.busy}
+          >
+            {t('offers.reject')}
+          </button>
+        ) : null}
+      </div>
+      {mode === 'confirm' ? (
+        <ConfirmStep
+          question={t('offers.acceptSure')}
+          detail={t('offers.acceptFinal')}
+          confirmLabel={t('offers.confirmAccept')}
+          onConfirm={accept}
+          onCancel={() => setMode(null)}
+          busy={act.busy}
+          testId="confirm-accept-offer"
+        />
+      ) : null}
+      {mode === 'reject' ? (
+        <form className="stack" onSubmit={reject}>
+          <TextAreaField
+            label={t('offers.rejectReasonLabel')}
+            value={rejectReason}
+            onChange={setRejectReason}
+          />
+          <button type="submit" className="btn btn-danger" disabled={act.busy}>
+            {t('offers.confirmReject')}
+          </button>
+        </form>
+      ) : null}
+      <ErrorNotice error={act.error} />
+    </div>
+  );
+}
+
+/** In the settlement card: confirm it arrived, or say it did not (escalates). */
+export function SettlementAnswer({ ticket: tk, after }: { ticket: Ticket; after: After }) {
+  const { t } = useI18n();
+  const [disputing, setDisputing] = useState(false);
+  const [reason, setReason] = useState('');
+  const act = useAction();
+  const mayConfirm = tk.actions.includes('confirm_settlement');
+  const mayDispute = tk.actions.includes('dispute_settlement');
+  if (!mayConfirm && !mayDispute) return null;
+  const params = { path: { id: tk.id } };
+  const confirm = () =>
+    void act.run(async () => {
+      const r = await call(
+        client.POST('/v1/complaints/{id}/settlement/confirm', { params, body: {} }),
+      );
+      await after(r, t('flash.settled'));
+    });
+  const dispute = (e: FormEvent) => {
+    e.preventDefault();
+    void act.run(async () => {
+      const r = await call(
+        client.POST('/v1/complaints/{id}/settlement/dispute', {
+          params,
+          body: { reason: reason.trim() },
+        }),
+      );
+      await after(r, t('flash.escalated'));
+      setDisputing(false);
+    });
+  };
+  return (
+    <>
+      <div className="button-row">
+        {mayConfirm ? (
+          <button
+            type="button"
+            className="btn btn-primary"
+            disabled={act.busy}
+            onClick={confirm}
+            data-testid="settlement-confirm"
+          >
+            {t('settlement.confirm')}
+          </button>
+        ) : null}
+        {mayDispute ? (
+          <button
+            type="button"
+            className="btn"
+            disabled={act.busy}
+            aria-expanded={disputing}
+            onClick={() => setDisputing(!disputing)}
+            data-testid="settlement-dispute"
+          >
+            {t('settlement.notReceived')}
+          </button>
+        ) : null}
+      </div>
+      {disputing ? (
+        <form onSubmit={dispute} className="stack">
+          <TextAreaField
+            label={t('settlement.disputeReason')}
+            value={reason}
+            onChange={setReason}
+            required
+          />
+          <p className="hint">{t('settlement.disputeHint')}</p>
+          <button type="submit" className="btn btn-danger" disabled={act.busy || !reason.trim()}>
+            {t('settlement.disputeSubmit')}
+          </button>
+        </form>
+      ) : null}
+      <ErrorNotice error={act.error} />
+    </>
+  );
+}
