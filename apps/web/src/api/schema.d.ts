@@ -69,7 +69,7 @@ export interface paths {
      * Onboard a merchant (admin)
      * @description The response carries the merchant's webhook signing secret (`webhookSecret`), shown this once: GETs never return it; POST /v1/merchants/:id/webhook-secret issues a new one.
      *
-     *     Hejie POSTs JSON to the merchant’s webhookUrl when a ticket is opened against it (`complaint.created`) and on each consumer action (`complaint.message`, `complaint.offer_accepted`, `complaint.offer_rejected`, `complaint.withdrawn`, `complaint.escalated`), when an accepted offer is settled (`complaint.settled`: by a refund seen, the consumer, or no objection) and when an offer expires unanswered (`complaint.offer_expired`); the merchant’s own actions are not echoed.
+     *     Hejie POSTs JSON to the merchant’s webhookUrl when a ticket is opened against it (`complaint.created`) and on each consumer action (`complaint.message`, `complaint.offer_accepted`, `complaint.offer_rejected`, `complaint.withdrawn`, `complaint.escalated`), when an accepted offer is settled (`complaint.settled`: by a refund seen, the consumer, or no objection), when an offer expires unanswered (`complaint.offer_expired`) and when the consumer attaches evidence (`complaint.attachment_added`: `data` is the trail event — attachment id, filename, content type, size, sha256, note — never the bytes or a link to them; the merchant downloads it through the API); the merchant’s own actions are not echoed.
      *
      *     Headers: `X-Hejie-Event` (the type), `X-Hejie-Delivery` (the delivery id, the same on every retry: dedupe on it), `X-Hejie-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(webhookSecret, "<t>.<raw body>")>`. Verify over the raw bytes, compare in constant time, and refuse a `t` more than 5 minutes away from now.
      *
@@ -698,7 +698,7 @@ export interface paths {
     put?: never;
     /**
      * Attach evidence (photo, screenshot, PDF, short video)
-     * @description multipart/form-data with one part `file` and an optional text part `note`. Streamed into storage (never held whole in memory) while it is typed from its bytes (JPEG, PNG, WebP, PDF, MP4; else 415) and hashed; the sha256 goes onto the trail (`attachment_added`). Photos are also stored re-encoded without EXIF/XMP (GPS, device), the copy the other party downloads. ATTACHMENT_MAX_BYTES per file (413, refused before reading when Content-Length is over it), ATTACHMENT_MAX_COUNT per party (consumer, merchant, office) per ticket (422 ATTACHMENT_LIMIT). Refused on closed tickets (409) except during an appeal. A refused upload stores nothing.
+     * @description multipart/form-data with one part `file` and an optional text part `note`. Streamed into storage (never held whole in memory) while it is typed from its bytes (JPEG, PNG, WebP, PDF, MP4; else 415) and hashed; the sha256 goes onto the trail (`attachment_added`). Photos are also stored re-encoded without EXIF/XMP (GPS, device), PDFs without their document information strings and XMP, MP4s without their udta/meta boxes (location ©xyz, device): the copy the other party downloads. At most two uploads per API process are written to the database at once; the others wait their turn with their file already on disk (never refused for it). ATTACHMENT_MAX_BYTES per file (413, refused before reading when Content-Length is over it), ATTACHMENT_MAX_COUNT per party (consumer, merchant, office) per ticket (422 ATTACHMENT_LIMIT). Refused on closed tickets (409) except during an appeal. A refused upload stores nothing.
      */
     post: operations['EvidenceController_upload'];
     delete?: never;
@@ -716,7 +716,7 @@ export interface paths {
     };
     /**
      * Download an attachment
-     * @description The bytes, streamed, with Content-Type, Content-Disposition: attachment (RFC 6266, UTF-8 filename*), X-Content-Type-Options: nosniff and Repr-Digest (sha-256 of the bytes served). A photo goes to the other party without its metadata; its uploader’s party gets the original, and `original=true` gives the original to the uploader’s party and the office (regulators, admins): the other party gets 403 FORBIDDEN. PDFs and videos are served as uploaded.
+     * @description The bytes, streamed, with Content-Type, Content-Disposition: attachment (RFC 6266, UTF-8 filename*), X-Content-Type-Options: nosniff and Repr-Digest (sha-256 of the bytes served). A photo, PDF or MP4 goes to the other party without its location/device metadata (see metadataStripped); its uploader’s party gets the original, and `original=true` gives the original to the uploader’s party and the office (regulators, admins): the other party gets 403 FORBIDDEN.
      */
     get: operations['EvidenceController_download'];
     put?: never;
@@ -860,7 +860,7 @@ export interface paths {
      * Rotate the webhook signing secret (admin)
      * @description Issues a new secret, returned only in this response; the old one stops signing at once (pending deliveries are signed with the new one from their next attempt).
      *
-     *     Hejie POSTs JSON to the merchant’s webhookUrl when a ticket is opened against it (`complaint.created`) and on each consumer action (`complaint.message`, `complaint.offer_accepted`, `complaint.offer_rejected`, `complaint.withdrawn`, `complaint.escalated`), when an accepted offer is settled (`complaint.settled`: by a refund seen, the consumer, or no objection) and when an offer expires unanswered (`complaint.offer_expired`); the merchant’s own actions are not echoed.
+     *     Hejie POSTs JSON to the merchant’s webhookUrl when a ticket is opened against it (`complaint.created`) and on each consumer action (`complaint.message`, `complaint.offer_accepted`, `complaint.offer_rejected`, `complaint.withdrawn`, `complaint.escalated`), when an accepted offer is settled (`complaint.settled`: by a refund seen, the consumer, or no objection), when an offer expires unanswered (`complaint.offer_expired`) and when the consumer attaches evidence (`complaint.attachment_added`: `data` is the trail event — attachment id, filename, content type, size, sha256, note — never the bytes or a link to them; the merchant downloads it through the API); the merchant’s own actions are not echoed.
      *
      *     Headers: `X-Hejie-Event` (the type), `X-Hejie-Delivery` (the delivery id, the same on every retry: dedupe on it), `X-Hejie-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(webhookSecret, "<t>.<raw body>")>`. Verify over the raw bytes, compare in constant time, and refuse a `t` more than 5 minutes away from now.
      *
@@ -886,7 +886,7 @@ export interface paths {
     };
     /**
      * A merchant's webhook deliveries, newest first (admin; merchant staff: their own)
-     * @description Hejie POSTs JSON to the merchant’s webhookUrl when a ticket is opened against it (`complaint.created`) and on each consumer action (`complaint.message`, `complaint.offer_accepted`, `complaint.offer_rejected`, `complaint.withdrawn`, `complaint.escalated`), when an accepted offer is settled (`complaint.settled`: by a refund seen, the consumer, or no objection) and when an offer expires unanswered (`complaint.offer_expired`); the merchant’s own actions are not echoed.
+     * @description Hejie POSTs JSON to the merchant’s webhookUrl when a ticket is opened against it (`complaint.created`) and on each consumer action (`complaint.message`, `complaint.offer_accepted`, `complaint.offer_rejected`, `complaint.withdrawn`, `complaint.escalated`), when an accepted offer is settled (`complaint.settled`: by a refund seen, the consumer, or no objection), when an offer expires unanswered (`complaint.offer_expired`) and when the consumer attaches evidence (`complaint.attachment_added`: `data` is the trail event — attachment id, filename, content type, size, sha256, note — never the bytes or a link to them; the merchant downloads it through the API); the merchant’s own actions are not echoed.
      *
      *     Headers: `X-Hejie-Event` (the type), `X-Hejie-Delivery` (the delivery id, the same on every retry: dedupe on it), `X-Hejie-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(webhookSecret, "<t>.<raw body>")>`. Verify over the raw bytes, compare in constant time, and refuse a `t` more than 5 minutes away from now.
      *
@@ -1850,7 +1850,7 @@ export interface components {
       uploadedBy: components['schemas']['UploaderDto'];
       at: string;
       note: string | null;
-      /** @description photos: the copy served to the other party was re-encoded without EXIF/XMP (no GPS, no device) */
+      /** @description the other party gets a copy without location/device metadata: photos re-encoded without EXIF/XMP/IPTC; PDFs with their document information strings blanked and XMP emptied; MP4s with their udta/meta boxes turned into free boxes (same length). false: nothing was found to remove (PDF, MP4) and the other party gets the original */
       metadataStripped: boolean;
     };
     AttachmentListResponse: {
