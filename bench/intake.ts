@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { signAlipayNotification, signHmac } from '../libs/receipts/src/verifiers/test-signers';
-import { receiptFingerprint } from '../libs/receipts/src/receipts.service';
+import { INSERT_ROWS, receiptFingerprint } from '../libs/receipts/src/receipts.service';
 import { parseGenericReceipt } from '../libs/receipts/src/verifiers/hmac.verifier';
 import { Options, log, sleep } from './lib/cli';
 import { truncate } from './lib/db';
@@ -119,18 +119,7 @@ async function measure(
  * batch route used before it staged its lines by COPY (kept as a reference for the statement
  * shape).
  */
-const UNNEST_INSERT = `INSERT INTO receipts (provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
-                             amount_minor, currency, paid_at, subject, items, fingerprint, raw_notification,
-                             raw_content_type)
-       SELECT provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
-              amount_minor, currency, paid_at, subject, items::jsonb, fingerprint, raw, ct
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::text[],
-                     $8::bigint[], $9::text[], $10::timestamptz[], $11::text[], $12::text[], $13::text[],
-                     $14::text[], $15::text[])
-           AS t(provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
-                amount_minor, currency, paid_at, subject, items, fingerprint, raw, ct)
-       ON CONFLICT (provider, trade_no) DO NOTHING
-       RETURNING id, provider, trade_no`;
+const UNNEST_INSERT = INSERT_ROWS;
 
 const COPY_COLUMNS = `receipts (provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
   amount_minor, currency, paid_at, subject, items, fingerprint, raw_notification, raw_content_type)`;

@@ -12,6 +12,7 @@ import { WebhooksService } from './webhooks/webhooks.service';
 import { SettlementService } from './settlement/settlement.service';
 import { MailService } from './mail/mail.service';
 import { OutboxRetentionService } from './outbox/outbox-retention.service';
+import { PartitionsService } from './maintenance/partitions.service';
 import { CalendarService } from './calendar/calendar.service';
 import { RulesService } from './rules/rules.service';
 
@@ -28,6 +29,7 @@ import { RulesService } from './rules/rules.service';
     DeadlineScheduler,
     WebhooksService,
     OutboxRetentionService,
+    PartitionsService,
     CalendarService,
     RulesService,
     { provide: CLOCK, useValue: systemClock },
@@ -42,6 +44,7 @@ import { RulesService } from './rules/rules.service';
     DeadlineScheduler,
     WebhooksService,
     OutboxRetentionService,
+    PartitionsService,
     CalendarService,
     RulesService,
     BullModule,
