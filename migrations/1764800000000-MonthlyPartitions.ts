@@ -37,7 +37,10 @@ export const PARTITION_MONTHS_AHEAD = 3;
 
 const ENSURE_PARTITION_FN = `
   CREATE FUNCTION hejie_ensure_month_partition(p_parent regclass, p_month date) RETURNS boolean
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT
+  -- Creating a partition locks the table: rather than queue every insert behind a long batch
+  -- import, give up (55P03) and let the next run (daily, months ahead) do it.
+  SET lock_timeout = '5s' AS $$
   DECLARE
     lo timestamptz := date_trunc('month', p_month)::timestamp AT TIME ZONE 'UTC';
     hi timestamptz := (date_trunc('month', p_month) + interval '1 month')::timestamp AT TIME ZONE 'UTC';

@@ -206,6 +206,25 @@ describe('monthly partitions (receipts, refunds, complaint_events)', () => {
       expect(late.part).toBe('receipts_default');
     });
 
+    it('a table held by a long transaction (a batch import): the job gives up after its lock timeout instead of queueing every insert, and the next run creates the month', async () => {
+      const ahead = monthsFrom(new Date(), 14);
+      const job = new PartitionsService(t.db, fixedClock(ahead));
+      const batch = t.db.createQueryRunner();
+      await batch.connect();
+      await batch.startTransaction();
+      try {
+        await batch.query(`LOCK TABLE refunds IN ROW EXCLUSIVE MODE`);
+        const created = await job.ensureAhead(0);
+        expect(created.sort()).toEqual(
+          [partitionName('complaint_events', ahead), partitionName('receipts', ahead)].sort(),
+        );
+      } finally {
+        await batch.rollbackTransaction();
+        await batch.release();
+      }
+      expect(await job.ensureAhead(0)).toEqual([partitionName('refunds', ahead)]);
+    });
+
     it('partitions of the trail keep it append-only (UPDATE, DELETE, TRUNCATE on a partition refused)', async () => {
       const shop = await createShop(t, '330106');
       const ticket = await ticketIn(t, shop, 'awaiting_merchant');
