@@ -15,9 +15,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   index made) and stores the receipt under the id it claimed. Foreign keys that referenced
  *   `receipts(id)` now reference `receipt_keys(receipt_id)`.
  * - `refund_keys (provider, refund_no) PRIMARY KEY → refund_id, refunded_at`.
- * A BEFORE INSERT trigger on each partitioned table claims the key for any other writer (a
- * plain INSERT, COPY, a fixture) and raises unique_violation when another row holds it: the
- * table behaves as it did with its unique index.
+ * A statement-level AFTER INSERT trigger on each partitioned table claims the keys for any other
+ * writer (a plain INSERT, COPY, a fixture) and raises unique_violation when another row holds
+ * one: the table behaves as it did with its unique index.
  * - `complaint_events (complaint_id, seq, at)` is the primary key. (complaint_id, seq) is
  *   globally unique because every writer holds the ticket row (FOR UPDATE, or the guarded
  *   UPDATE) and takes seq = event_count + 1 in the same transaction; the index catches a
@@ -98,43 +98,31 @@ const ENSURE_PARTITION_FN = `
   $$`;
 
 /**
- * Claims (provider, trade_no) in receipt_keys for a row inserted without the intake's key CTE;
- * a row whose key the same statement already claimed (same id and paid_at) passes; any other
- * holder is a unique violation, as with the former unique index.
+ * After each statement that inserted into `table` (INSERT, COPY; through the parent), set-based
+ * over its transition table: claims the keys of the rows inserted without the intake's key CTE
+ * (a plain INSERT into the key table: a unique violation on a concurrent claim, or on two rows of
+ * the statement with one key), then refuses (unique_violation, as the former unique index) any
+ * row whose key another row holds. The intake's own rows pass: their key holds their id and
+ * time. One statement-level call instead of a PL/pgSQL call per row (a batch import stores
+ * 2,000 rows a statement). Rows written into a partition directly are not checked (write through
+ * the parent; a superuser can bypass any trigger anyway).
  */
-const RECEIPT_CLAIM_FN = `
-  CREATE FUNCTION receipts_claim_key() RETURNS trigger LANGUAGE plpgsql AS $$
-  DECLARE
-    held receipt_keys%ROWTYPE;
+const CLAIM_FN = (table: string, keys: string, key: string, idCol: string, time: string) => `
+  CREATE FUNCTION ${table}_claim_keys() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
-    SELECT * INTO held FROM receipt_keys WHERE provider = NEW.provider AND trade_no = NEW.trade_no;
-    IF NOT FOUND THEN
-      INSERT INTO receipt_keys (provider, trade_no, receipt_id, paid_at)
-      VALUES (NEW.provider, NEW.trade_no, NEW.id, NEW.paid_at);
-    ELSIF held.receipt_id <> NEW.id OR held.paid_at <> NEW.paid_at THEN
-      RAISE EXCEPTION 'duplicate key value violates unique constraint "receipt_keys_pkey"'
-        USING ERRCODE = 'unique_violation', CONSTRAINT = 'receipt_keys_pkey', TABLE = 'receipt_keys',
-              DETAIL = format('Key (provider, trade_no)=(%s, %s) already exists.', NEW.provider, NEW.trade_no);
+    INSERT INTO ${keys} (provider, ${key}, ${idCol}, ${time})
+    SELECT n.provider, n.${key}, n.id, n.${time} FROM new_rows n
+     WHERE NOT EXISTS (SELECT 1 FROM ${keys} k WHERE k.provider = n.provider AND k.${key} = n.${key});
+    PERFORM 1 FROM new_rows n
+      JOIN ${keys} k ON k.provider = n.provider AND k.${key} = n.${key}
+     WHERE k.${idCol} <> n.id OR k.${time} <> n.${time}
+     LIMIT 1;
+    IF FOUND THEN
+      RAISE EXCEPTION 'duplicate key value violates unique constraint "${keys}_pkey"'
+        USING ERRCODE = 'unique_violation', CONSTRAINT = '${keys}_pkey', TABLE = '${keys}',
+              DETAIL = 'Key (provider, ${key}) already exists for another row.';
     END IF;
-    RETURN NEW;
-  END
-  $$`;
-
-const REFUND_CLAIM_FN = `
-  CREATE FUNCTION refunds_claim_key() RETURNS trigger LANGUAGE plpgsql AS $$
-  DECLARE
-    held refund_keys%ROWTYPE;
-  BEGIN
-    SELECT * INTO held FROM refund_keys WHERE provider = NEW.provider AND refund_no = NEW.refund_no;
-    IF NOT FOUND THEN
-      INSERT INTO refund_keys (provider, refund_no, refund_id, refunded_at)
-      VALUES (NEW.provider, NEW.refund_no, NEW.id, NEW.refunded_at);
-    ELSIF held.refund_id <> NEW.id OR held.refunded_at <> NEW.refunded_at THEN
-      RAISE EXCEPTION 'duplicate key value violates unique constraint "refund_keys_pkey"'
-        USING ERRCODE = 'unique_violation', CONSTRAINT = 'refund_keys_pkey', TABLE = 'refund_keys',
-              DETAIL = format('Key (provider, refund_no)=(%s, %s) already exists.', NEW.provider, NEW.refund_no);
-    END IF;
-    RETURN NEW;
+    RETURN NULL;
   END
   $$`;
 
@@ -325,8 +313,8 @@ export class MonthlyPartitions1764800000000 implements MigrationInterface {
       `ALTER TABLE complaint_events ADD CONSTRAINT pk_complaint_events PRIMARY KEY (complaint_id, seq, at)`,
     );
 
-    await q.query(RECEIPT_CLAIM_FN);
-    await q.query(REFUND_CLAIM_FN);
+    await q.query(CLAIM_FN('receipts', 'receipt_keys', 'trade_no', 'receipt_id', 'paid_at'));
+    await q.query(CLAIM_FN('refunds', 'refund_keys', 'refund_no', 'refund_id', 'refunded_at'));
     await q.query(
       KEY_GUARD_FN('receipts', 'receipt_keys', 'receipt_id', ['provider', 'trade_no'], 'paid_at'),
     );
@@ -335,8 +323,9 @@ export class MonthlyPartitions1764800000000 implements MigrationInterface {
     );
     for (const table of ['receipts', 'refunds']) {
       await q.query(`
-        CREATE TRIGGER ${table}_claim_key BEFORE INSERT ON ${table}
-          FOR EACH ROW EXECUTE FUNCTION ${table}_claim_key()`);
+        CREATE TRIGGER ${table}_claim_keys AFTER INSERT ON ${table}
+          REFERENCING NEW TABLE AS new_rows
+          FOR EACH STATEMENT EXECUTE FUNCTION ${table}_claim_keys()`);
       await q.query(`
         CREATE TRIGGER ${table}_key_guard BEFORE UPDATE OR DELETE ON ${table}
           FOR EACH ROW EXECUTE FUNCTION ${table}_key_guard()`);
@@ -363,8 +352,8 @@ export class MonthlyPartitions1764800000000 implements MigrationInterface {
     await q.query(`DROP TABLE refund_keys`);
     await q.query(`DROP TABLE receipt_keys`);
     for (const fn of [
-      'receipts_claim_key()',
-      'refunds_claim_key()',
+      'receipts_claim_keys()',
+      'refunds_claim_keys()',
       'receipts_key_guard()',
       'refunds_key_guard()',
       'hejie_ensure_month_partition(regclass, date)',
