@@ -318,7 +318,7 @@ export async function intake(opts: Options): Promise<ScenarioReport> {
       peakRssMb: api.peakRssMb(),
     });
     report.notes.push(
-      'Floor: bench/floor/server.ts — node:http + pg (pool 20, as the API): verifies the RSA2 signature / HMAC, stores the same receipts row (store resolved by a join) in one INSERT … ON CONFLICT DO NOTHING.',
+      'Floor: bench/floor/server.ts — node:http + pg (pool 20, as the API): verifies the RSA2 signature / HMAC, stores the same receipts row (store resolved by a join) in one statement: the key claimed in receipt_keys with ON CONFLICT DO NOTHING, then the row.',
     );
     return report;
   } finally {
