@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { signAlipayNotification, signHmac } from '../libs/receipts/src/verifiers/test-signers';
 import { receiptFingerprint } from '../libs/receipts/src/receipt-fingerprint';
+import { INSERT_ROWS } from '../libs/receipts/src/receipts.service';
 import { parseGenericReceipt } from '../libs/receipts/src/verifiers/hmac.verifier';
 import { Options, log, sleep } from './lib/cli';
 import { truncate } from './lib/db';
@@ -119,18 +120,7 @@ async function measure(
  * batch route used before it staged its lines by COPY (kept as a reference for the statement
  * shape).
  */
-const UNNEST_INSERT = `INSERT INTO receipts (provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
-                             amount_minor, currency, paid_at, subject, items, fingerprint, raw_notification,
-                             raw_content_type)
-       SELECT provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
-              amount_minor, currency, paid_at, subject, items::jsonb, fingerprint, raw, ct
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::text[],
-                     $8::bigint[], $9::text[], $10::timestamptz[], $11::text[], $12::text[], $13::text[],
-                     $14::text[], $15::text[])
-           AS t(provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
-                amount_minor, currency, paid_at, subject, items, fingerprint, raw, ct)
-       ON CONFLICT (provider, trade_no) DO NOTHING
-       RETURNING id, provider, trade_no`;
+const UNNEST_INSERT = INSERT_ROWS;
 
 const COPY_COLUMNS = `receipts (provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
   amount_minor, currency, paid_at, subject, items, fingerprint, raw_notification, raw_content_type)`;
@@ -329,7 +319,7 @@ export async function intake(opts: Options): Promise<ScenarioReport> {
       peakRssMb: api.peakRssMb(),
     });
     report.notes.push(
-      'Floor: bench/floor/server.ts — node:http + pg (pool 20, as the API): verifies the RSA2 signature / HMAC, stores the same receipts row (store resolved by a join) in one INSERT … ON CONFLICT DO NOTHING.',
+      'Floor: bench/floor/server.ts — node:http + pg (pool 20, as the API): verifies the RSA2 signature / HMAC, stores the same receipts row (store resolved by a join) in one statement: the key claimed in receipt_keys with ON CONFLICT DO NOTHING, then the row.',
     );
     return report;
   } finally {

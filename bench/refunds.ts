@@ -174,7 +174,7 @@ export async function refunds(opts: Options): Promise<ScenarioReport> {
     report.raw.single = raw;
     report.memory.push({ scenario: 'refunds', process: 'api', peakRssMb: api.peakRssMb() });
     report.notes.push(
-      'Floor: bench/floor/server.ts — verifies the HMAC / RSA2 signature and inserts the same refunds row (receipt matched by a subselect) with ON CONFLICT DO NOTHING; no running total, no cap, no ticket.',
+      'Floor: bench/floor/server.ts — verifies the HMAC / RSA2 signature and inserts the same refunds row (receipt matched by a subselect) after claiming its key in refund_keys with ON CONFLICT DO NOTHING; no running total, no cap, no ticket.',
     );
     return report;
   } finally {

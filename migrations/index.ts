@@ -16,6 +16,7 @@ import { Settlement1764700500000 } from './1764700500000-Settlement';
 import { Evidence1764700600000 } from './1764700600000-Evidence';
 import { Appeals1764700700000 } from './1764700700000-Appeals';
 import { TrailCheckpoints1764700710000 } from './1764700710000-TrailCheckpoints';
+import { MonthlyPartitions1764800000000 } from './1764800000000-MonthlyPartitions';
 
 /**
  * Every migration, in order. Listed as classes (not a glob) so the bundled apps, the CLI and the
@@ -40,4 +41,5 @@ export const MIGRATIONS = [
   Evidence1764700600000,
   Appeals1764700700000,
   TrailCheckpoints1764700710000,
+  MonthlyPartitions1764800000000,
 ];

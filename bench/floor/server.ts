@@ -88,14 +88,19 @@ function fingerprint(r: Receipt): string {
     .digest('hex');
 }
 
+/** Idempotent on (provider, trade_no): the key is claimed in receipt_keys first (docs/SCALE.md). */
 const INSERT_RECEIPT = `
-  INSERT INTO receipts (provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code, amount_minor,
+  WITH k AS (
+    INSERT INTO receipt_keys (provider, trade_no, receipt_id, paid_at)
+    VALUES ($1, $2, gen_random_uuid(), $7)
+    ON CONFLICT (provider, trade_no) DO NOTHING
+    RETURNING receipt_id)
+  INSERT INTO receipts (id, provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code, amount_minor,
                         currency, paid_at, subject, items, fingerprint, raw_notification, raw_content_type)
-  SELECT $1, $2, $3, $4, s.merchant_id, s.id, s.region_code, $5, $6, $7, $8, $9::jsonb, $10, $11, $12
-    FROM (SELECT 1) one
+  SELECT k.receipt_id, $1, $2, $3, $4, s.merchant_id, s.id, s.region_code, $5, $6, $7, $8, $9::jsonb, $10, $11, $12
+    FROM k
     LEFT JOIN payment_accounts pa ON pa.provider = $1 AND pa.account_id = $4
     LEFT JOIN stores s ON s.id = pa.store_id
-  ON CONFLICT (provider, trade_no) DO NOTHING
   RETURNING id, provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code, amount_minor,
             currency, paid_at, subject, items, received_at`;
 
@@ -117,12 +122,18 @@ async function storeReceipt(r: Receipt, raw: string, contentType: string) {
   return rows[0] ?? null;
 }
 
+/** Idempotent on (provider, refund_no): the key is claimed in refund_keys first. */
 const INSERT_REFUND = `
-  INSERT INTO refunds (provider, refund_no, trade_no, receipt_id, amount_minor, currency, refunded_at,
+  WITH k AS (
+    INSERT INTO refund_keys (provider, refund_no, refund_id, refunded_at)
+    VALUES ($1, $2, gen_random_uuid(), $6)
+    ON CONFLICT (provider, refund_no) DO NOTHING
+    RETURNING refund_id)
+  INSERT INTO refunds (id, provider, refund_no, trade_no, receipt_id, amount_minor, currency, refunded_at,
                        fingerprint, raw, raw_content_type)
-  VALUES ($1, $2, $3, (SELECT id FROM receipts WHERE provider = $1 AND trade_no = $3), $4, $5, $6,
-          $7, $8, $9)
-  ON CONFLICT (provider, refund_no) DO NOTHING
+  SELECT k.refund_id, $1, $2, $3, (SELECT id FROM receipts WHERE provider = $1 AND trade_no = $3), $4, $5, $6,
+         $7, $8, $9
+    FROM k
   RETURNING id`;
 
 async function storeRefund(

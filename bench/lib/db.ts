@@ -61,7 +61,10 @@ export async function truncate(pool: Pool, tables: string[]): Promise<void> {
       try {
         await client.query('BEGIN');
         await client.query('SET LOCAL session_replication_role = replica');
-        await client.query(`TRUNCATE ${tables.join(', ')} CASCADE`);
+        // Receipts and refunds keep their global keys in key tables (docs/SCALE.md): emptied with them.
+        const keys = { receipts: 'receipt_keys', refunds: 'refund_keys' } as Record<string, string>;
+        const all = [...tables, ...tables.flatMap((t) => (keys[t] ? [keys[t]] : []))];
+        await client.query(`TRUNCATE ${all.join(', ')} CASCADE`);
         await client.query('COMMIT');
       } catch (e) {
         await client.query('ROLLBACK').catch(() => undefined);

@@ -19,6 +19,7 @@ import { WebhooksService } from './webhooks/webhooks.service';
 import { SettlementService } from './settlement/settlement.service';
 import { MailService } from './mail/mail.service';
 import { OutboxRetentionService } from './outbox/outbox-retention.service';
+import { PartitionsService } from './maintenance/partitions.service';
 import { CalendarService } from './calendar/calendar.service';
 import { RulesService } from './rules/rules.service';
 import { TicketReads } from './reads/ticket-reads';
@@ -42,6 +43,7 @@ const SERVICES = [
   DeadlineScheduler,
   WebhooksService,
   OutboxRetentionService,
+  PartitionsService,
   CalendarService,
   RulesService,
   TicketReads,

@@ -19,6 +19,7 @@ export * from './webhooks';
 export * from './settlement';
 export * from './mail';
 export * from './outbox';
+export * from './maintenance';
 export * from './calendar';
 export * from './rules';
 export * from './evidence';

@@ -17,6 +17,8 @@ export const TABLE_OWNERS: Readonly<Record<string, TableOwner>> = {
 
   receipts: 'receipts',
   refunds: 'receipts',
+  receipt_keys: 'receipts',
+  refund_keys: 'receipts',
 
   complaints: 'complaints',
   complaint_events: 'complaints',

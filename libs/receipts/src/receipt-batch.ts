@@ -41,23 +41,30 @@ const COPY_STAGING = `COPY receipt_batch_staging (line, provider, trade_no, paye
     fingerprint, raw) FROM STDIN`;
 
 /**
- * Staging (one chunk) → receipts, in key order within the chunk (index locality; concurrent
- * batches take the keys of a chunk in one order), and the staged lines that were not inserted
- * because their key is already stored.
+ * Staging (one chunk) → receipts, and the staged lines that were not inserted because their key
+ * is already stored. The key is claimed first in receipt_keys (the global unique key of the
+ * partitioned table, docs/SCALE.md "Partitions") in key order within the chunk (index locality;
+ * concurrent batches take the keys of a chunk in one order); the receipts of the keys this
+ * statement claimed follow, under the ids it claimed them with.
  */
 const INSERT_FROM_STAGING = `
-  WITH ins AS (
-    INSERT INTO receipts (provider, trade_no, payer_id, account_id, merchant_id, store_id,
-                          region_code, amount_minor, currency, paid_at, subject, items,
-                          fingerprint, raw_notification, raw_content_type)
-    SELECT provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
-           amount_minor, currency, paid_at, subject, items, fingerprint, raw, $1
+  WITH k AS (
+    INSERT INTO receipt_keys (provider, trade_no, receipt_id, paid_at)
+    SELECT provider, trade_no, gen_random_uuid(), paid_at
       FROM receipt_batch_staging
      ORDER BY provider, trade_no
     ON CONFLICT (provider, trade_no) DO NOTHING
-    RETURNING provider, trade_no)
+    RETURNING provider, trade_no, receipt_id),
+  ins AS (
+    INSERT INTO receipts (id, provider, trade_no, payer_id, account_id, merchant_id, store_id,
+                          region_code, amount_minor, currency, paid_at, subject, items,
+                          fingerprint, raw_notification, raw_content_type)
+    SELECT k.receipt_id, s.provider, s.trade_no, s.payer_id, s.account_id, s.merchant_id,
+           s.store_id, s.region_code, s.amount_minor, s.currency, s.paid_at, s.subject, s.items,
+           s.fingerprint, s.raw, $1
+      FROM k JOIN receipt_batch_staging s ON s.provider = k.provider AND s.trade_no = k.trade_no)
   SELECT s.line FROM receipt_batch_staging s
-   WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.provider = s.provider AND ins.trade_no = s.trade_no)`;
+   WHERE NOT EXISTS (SELECT 1 FROM k WHERE k.provider = s.provider AND k.trade_no = s.trade_no)`;
 
 /**
  * For the staged lines that were not inserted: the fingerprint stored under their key, read by
@@ -94,7 +101,8 @@ export class ReceiptBatchImport {
   /**
    * Bulk import, in one transaction. The lines are parsed, validated, fingerprinted and
    * resolved BATCH_CHUNK_LINES at a time; each chunk goes by COPY into a temporary staging table
-   * and from there into receipts with one `INSERT … SELECT … ON CONFLICT DO NOTHING`, while the
+   * and from there into receipts with one statement (INSERT_FROM_STAGING: the keys claimed with
+   * `ON CONFLICT DO NOTHING`, then the receipts of the keys it claimed), while the
    * next chunk is being prepared (PostgreSQL and this process work at the same time; one chunk
    * in flight, one in preparation: memory does not grow with the body). Each bad line is
    * reported by number. Within one body the first line of a key wins; a later line with the

@@ -6,7 +6,11 @@ const bigintAsNumber = {
 };
 
 @Entity({ name: 'receipts' })
-@Index('uq_receipts_provider_trade_no', ['provider', 'tradeNo'], { unique: true })
+/**
+ * Partitioned by month of paid_at (docs/SCALE.md "Partitions"): (provider, tradeNo) is unique
+ * through receipt_keys; this index is the per-partition lookup. The schema comes from migrations.
+ */
+@Index('ix_receipts_provider_trade_no', ['provider', 'tradeNo'])
 @Index('ix_receipts_payer_paid_at', ['payerId', 'paidAt', 'id'])
 export class Receipt {
   @PrimaryGeneratedColumn('uuid')

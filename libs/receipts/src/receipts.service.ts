@@ -25,6 +25,34 @@ export interface IngestResult {
   created: boolean;
 }
 
+/**
+ * Receipts from arrays (one element per receipt), idempotent on (provider, trade_no): each key
+ * is claimed in receipt_keys with `ON CONFLICT DO NOTHING` (the arbitration the unique index of
+ * the unpartitioned table made: a concurrent insert of the same key waits for the other
+ * transaction and then does nothing), and only the receipts whose key this statement claimed are
+ * stored, under the claimed id. Returns those.
+ */
+export const INSERT_ROWS = `
+  WITH t AS (
+    SELECT gen_random_uuid() AS id, *
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::text[],
+                  $8::bigint[], $9::text[], $10::timestamptz[], $11::text[], $12::text[], $13::text[],
+                  $14::text[], $15::text[])
+        AS u(provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
+             amount_minor, currency, paid_at, subject, items, fingerprint, raw, ct)),
+  k AS (
+    INSERT INTO receipt_keys (provider, trade_no, receipt_id, paid_at)
+    SELECT provider, trade_no, id, paid_at FROM t ORDER BY provider, trade_no
+    ON CONFLICT (provider, trade_no) DO NOTHING
+    RETURNING receipt_id)
+  INSERT INTO receipts (id, provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
+                        amount_minor, currency, paid_at, subject, items, fingerprint, raw_notification,
+                        raw_content_type)
+  SELECT t.id, provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
+         amount_minor, currency, paid_at, subject, items::jsonb, fingerprint, raw, ct
+    FROM t JOIN k ON k.receipt_id = t.id
+  RETURNING id, provider, trade_no`;
+
 @Injectable()
 export class ReceiptsService {
   private readonly batch: ReceiptBatchImport;
@@ -38,8 +66,8 @@ export class ReceiptsService {
 
   /**
    * Stores one verified notification. Idempotent on (provider, tradeNo) under concurrency: the
-   * unique index decides the winner; a loser compares fingerprints to tell a re-delivery (same
-   * facts, acknowledged again) from a conflicting payload (409).
+   * key's row in receipt_keys decides the winner (INSERT_ROWS); a loser compares fingerprints to
+   * tell a re-delivery (same facts, acknowledged again) from a conflicting payload (409).
    */
   async ingest(incoming: IncomingReceipt): Promise<IngestResult> {
     const { receipt } = incoming;
@@ -118,7 +146,7 @@ export class ReceiptsService {
     return r;
   }
 
-  /** One multi-row INSERT … ON CONFLICT DO NOTHING; returns the keys it inserted → id. */
+  /** One statement (INSERT_ROWS) for many rows; returns the keys it inserted → id. */
   private async insertRows(
     rows: (IncomingReceipt & { fingerprint: string })[],
     owners: Map<string, AccountOwner>,
@@ -159,18 +187,7 @@ export class ReceiptsService {
       cols.contentType.push(contentType);
     }
     const out: { id: string; provider: string; trade_no: string }[] = await this.db.query(
-      `INSERT INTO receipts (provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
-                             amount_minor, currency, paid_at, subject, items, fingerprint, raw_notification,
-                             raw_content_type)
-       SELECT provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
-              amount_minor, currency, paid_at, subject, items::jsonb, fingerprint, raw, ct
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::text[],
-                     $8::bigint[], $9::text[], $10::timestamptz[], $11::text[], $12::text[], $13::text[],
-                     $14::text[], $15::text[])
-           AS t(provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
-                amount_minor, currency, paid_at, subject, items, fingerprint, raw, ct)
-       ON CONFLICT (provider, trade_no) DO NOTHING
-       RETURNING id, provider, trade_no`,
+      INSERT_ROWS,
       Object.values(cols),
     );
     return new Map(out.map((r) => [`${r.provider}\u0000${r.trade_no}`, r.id]));

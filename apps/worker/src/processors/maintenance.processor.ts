@@ -1,7 +1,13 @@
 import { InjectQueue, Processor } from '@nestjs/bullmq';
 import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
-import { MAINTENANCE_QUEUE, OUTBOX_PURGE_JOB, OutboxRetentionService } from '@app/complaints';
+import {
+  MAINTENANCE_QUEUE,
+  OUTBOX_PURGE_JOB,
+  OutboxRetentionService,
+  PARTITIONS_JOB,
+  PartitionsService,
+} from '@app/complaints';
 import type { PurgeResult } from '@app/complaints';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
@@ -10,21 +16,30 @@ import { TickingHost } from './ticking-host';
 /** How often the purge runs, at most (more often when OUTBOX_RETENTION is short). */
 const PURGE_EVERY_MS = 10 * 60_000;
 
+/** The monthly partitions ahead are checked daily (and at boot). */
+const PARTITIONS_EVERY_MS = 24 * 3600_000;
+
 /**
  * Housekeeping: purges done outbox rows and delivered webhook deliveries older than
  * OUTBOX_RETENTION, in batches (see OutboxRetentionService), from a local timer with a
- * time-bucket job id like the other rounds.
+ * time-bucket job id like the other rounds; creates the monthly partitions of the next months
+ * (PartitionsService) at boot and daily.
  */
 @Processor(MAINTENANCE_QUEUE, { concurrency: 1, autorun: false })
 export class MaintenanceProcessor extends TickingHost implements OnApplicationBootstrap {
   protected readonly logger = new Logger(MaintenanceProcessor.name);
 
-  readonly handlers: Record<typeof OUTBOX_PURGE_JOB, (job: Job) => Promise<unknown>> = {
+  readonly handlers: Record<
+    typeof OUTBOX_PURGE_JOB | typeof PARTITIONS_JOB,
+    (job: Job) => Promise<unknown>
+  > = {
     [OUTBOX_PURGE_JOB]: () => this.purge(),
+    [PARTITIONS_JOB]: () => this.ensurePartitions(),
   };
 
   constructor(
     private readonly retention: OutboxRetentionService,
+    private readonly partitions: PartitionsService,
     @InjectQueue(MAINTENANCE_QUEUE) private readonly queue: Queue,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
   ) {
@@ -39,6 +54,17 @@ export class MaintenanceProcessor extends TickingHost implements OnApplicationBo
       'purge',
       Math.max(1000, Math.min(PURGE_EVERY_MS, Math.floor(this.config.outboxRetentionMs / 10))),
     );
+    // At every boot, not only once a day: the day's job id may already be taken by another boot.
+    this.ensurePartitions().catch((e: unknown) =>
+      this.logger.error(`monthly partitions: ${String(e)}`),
+    );
+    this.startTicking(this.queue, PARTITIONS_JOB, 'partitions', PARTITIONS_EVERY_MS);
+  }
+
+  async ensurePartitions(): Promise<string[]> {
+    const created = await this.partitions.ensureAhead();
+    if (created.length) this.logger.log(`created monthly partition(s) ${created.join(', ')}`);
+    return created;
   }
 
   async purge(): Promise<PurgeResult> {

@@ -13,7 +13,7 @@ export abstract class TickingHost extends WorkerHost implements OnModuleDestroy 
   protected abstract readonly logger: Logger;
   /** Job name → handler; the boot check requires exactly one processor per job name. */
   abstract readonly handlers: Record<string, (job: Job) => Promise<unknown>>;
-  private timer?: NodeJS.Timeout;
+  private readonly timers: NodeJS.Timeout[] = [];
 
   /**
    * Processors are declared with `autorun: false`: this starts the BullMQ worker when this
@@ -38,11 +38,11 @@ export abstract class TickingHost extends WorkerHost implements OnModuleDestroy 
         .catch((e: unknown) => this.logger.warn(`could not enqueue ${name}: ${String(e)}`));
     };
     enqueue();
-    this.timer = setInterval(enqueue, everyMs);
+    this.timers.push(setInterval(enqueue, everyMs));
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
+    for (const timer of this.timers) clearInterval(timer);
   }
 
   async process(job: Job): Promise<unknown> {

@@ -100,7 +100,8 @@ export class RefundsService {
    * Records one verified refund, idempotent on (provider, refundNo) under concurrency. Refunds
    * of one trade are serialised by a transaction-scoped advisory lock on (provider, tradeNo), so
    * "total so far minus recorded" (Alipay) and the cap at the amount paid are computed on a
-   * stable sum; the unique index settles the rest (the same refundNo under another trade).
+   * stable sum; the key (refund_keys, claimed by the table's insert trigger: a unique violation
+   * as with a unique index) settles the rest (the same refundNo under another trade).
    */
   async record(incoming: IncomingRefund): Promise<RefundRecordResult> {
     const { refund } = incoming;
