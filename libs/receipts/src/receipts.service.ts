@@ -3,16 +3,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import {
-  Actor,
-  DEADLOCK_DETECTED,
-  DEFAULT_LIMIT,
-  DomainError,
-  Page,
-  pageOf,
-  pgCode,
-} from '@app/shared';
+import { Actor, DEFAULT_LIMIT, DomainError, Page, pageOf } from '@app/shared';
 import { AccountOwner, DirectoryService, accountKey, decodeTimeIdCursor } from '@app/directory';
+import { obtainClient, retryOnDeadlock } from './batch-tx';
 import { copyIn, copyText } from './copy-in';
 import { NormalizedReceipt } from './verifiers';
 
@@ -83,7 +76,8 @@ const COPY_STAGING = `COPY receipt_batch_staging (line, provider, trade_no, paye
 
 /**
  * Staging (one chunk) → receipts, in key order within the chunk (index locality; concurrent
- * batches take the keys of a chunk in one order), and the staged lines that were not inserted
+ * batches take the keys of a chunk in one order), refunds stored before their receipt matched
+ * to it, and the staged lines that were not inserted
  * because their key is already stored.
  */
 const INSERT_FROM_STAGING = `
@@ -96,7 +90,11 @@ const INSERT_FROM_STAGING = `
       FROM receipt_batch_staging
      ORDER BY provider, trade_no
     ON CONFLICT (provider, trade_no) DO NOTHING
-    RETURNING provider, trade_no)
+    RETURNING id, provider, trade_no),
+  -- Refunds that arrived before their receipt are matched now (as by a single receipt).
+  matched AS (
+    UPDATE refunds f SET receipt_id = ins.id FROM ins
+     WHERE f.provider = ins.provider AND f.trade_no = ins.trade_no AND f.receipt_id IS NULL)
   SELECT s.line FROM receipt_batch_staging s
    WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.provider = s.provider AND ins.trade_no = s.trade_no)`;
 
@@ -174,16 +172,6 @@ function toView(r: ReceiptRow): ReceiptView {
   };
 }
 
-/** Runs of one batch before a deadlock is reported (as a 500): the first and two retries. */
-export const BATCH_DEADLOCK_TRIES = 3;
-
-/** 100–300 ms, then 200–600 ms: the other batch usually commits within that. */
-function deadlockBackoffMs(attempt: number): number {
-  return 100 * attempt * (1 + 2 * Math.random());
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 @Injectable()
 export class ReceiptsService {
   private readonly logger = new Logger(ReceiptsService.name);
@@ -245,15 +233,11 @@ export class ReceiptsService {
     // aborts one with 40P01; that one is run again from its first line (it needs a fresh
     // iterable: a factory). Its second run finds the other's rows and counts them as duplicates.
     if (typeof lines !== 'function') return this.ingestBatchOnce(lines, contentType);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.ingestBatchOnce(lines(), contentType);
-      } catch (e) {
-        if (pgCode(e) !== DEADLOCK_DETECTED || attempt >= BATCH_DEADLOCK_TRIES) throw e;
-        this.logger.warn(`batch import deadlocked (attempt ${attempt}); running it again`);
-        await sleep(deadlockBackoffMs(attempt));
-      }
-    }
+    return retryOnDeadlock(
+      () => this.ingestBatchOnce(lines(), contentType),
+      this.logger,
+      'batch import',
+    );
   }
 
   private async ingestBatchOnce(
@@ -266,7 +250,7 @@ export class ReceiptsService {
     const firstByKey = new Map<string, string>();
     const later: { line: number; key: string; fingerprint: string }[] = [];
     const owners = new Map<string, AccountOwner | null>();
-    const [client, release] = await this.obtainClient();
+    const [client, release] = await obtainClient(this.db);
     let broken: Error | undefined;
     const onClientError = (e: Error) => {
       broken = e;
@@ -398,13 +382,6 @@ export class ReceiptsService {
         `\t${fingerprint}\t${copyText(raw ?? '')}\n`;
     }
     return out;
-  }
-
-  private obtainClient(): Promise<[PoolClient, (err?: Error) => void]> {
-    const driver = this.db.driver as unknown as {
-      obtainMasterConnection(): Promise<[PoolClient, (err?: Error) => void]>;
-    };
-    return driver.obtainMasterConnection();
   }
 
   async listForPayer(
