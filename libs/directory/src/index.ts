@@ -5,3 +5,4 @@ export * from './directory.module';
 export * from './keyset-cursor';
 export * from './webhook-secret';
 export * from './webhook-url';
+export * from './regions';

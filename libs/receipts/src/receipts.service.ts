@@ -4,7 +4,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { Actor, DEFAULT_LIMIT, DomainError, Page, pageOf } from '@app/shared';
-import { AccountOwner, DirectoryService, accountKey, decodeTimeIdCursor } from '@app/directory';
+import {
+  AccountOwner,
+  DirectoryService,
+  accountKey,
+  decodeTimeIdCursor,
+  regionNameOrNull,
+} from '@app/directory';
 import { obtainClient, retryOnDeadlock } from './batch-tx';
 import { copyIn, copyText } from './copy-in';
 import { NormalizedReceipt } from './verifiers';
@@ -18,6 +24,8 @@ export interface ReceiptView {
   merchantId: string | null;
   storeId: string | null;
   regionCode: string | null;
+  /** The name of regionCode (GB/T 2260), the code when unknown, null without a store. */
+  regionName: string | null;
   amountMinor: number;
   currency: string;
   paidAt: string;
@@ -161,6 +169,7 @@ function toView(r: ReceiptRow): ReceiptView {
     merchantId: r.merchant_id,
     storeId: r.store_id,
     regionCode: r.region_code,
+    regionName: regionNameOrNull(r.region_code),
     amountMinor: Number(r.amount_minor),
     currency: r.currency,
     paidAt: r.paid_at.toISOString(),
