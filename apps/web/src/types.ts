@@ -34,6 +34,8 @@ export interface Receipt {
   merchantId: string | null;
   storeId: string | null;
   regionCode: string | null;
+  /** The district's name (GB/T 2260), from the API. */
+  regionName?: string | null;
   amountMinor: number;
   currency: string;
   paidAt: string;
@@ -64,6 +66,8 @@ export interface Ticket {
   merchantId: string;
   storeId: string;
   regionCode: string;
+  /** The district's name (GB/T 2260), from the API; the code when unknown. */
+  regionName?: string;
   order: OrderSnapshot;
   category: Category;
   demand: { type: DemandType; amountMinor: number | null };
@@ -162,6 +166,7 @@ export interface Store {
   name: string;
   address: string;
   regionCode: string;
+  regionName?: string;
 }
 
 export interface Office {
@@ -169,11 +174,16 @@ export interface Office {
   name: string;
   kind?: string;
   regionCodes: string[];
+  /** The names of regionCodes, same order (province, city or district). */
+  regionNames?: string[];
 }
 
 export interface SelfResolution {
   from?: string;
   to?: string;
+  /** The region asked for, and its name (GB/T 2260). */
+  regionCode?: string | null;
+  regionName?: string | null;
   selfResolved: number;
   /** Settled by a recorded refund or the consumer's confirmation. */
   verifiedSelfResolved?: number;

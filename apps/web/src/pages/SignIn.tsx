@@ -86,7 +86,7 @@ export function SignIn() {
       sub: `officer@${o.id}`,
       officeId: o.id,
       name: o.name,
-      detail: o.regionCodes.join(', '),
+      detail: (o.regionNames ?? o.regionCodes).join('、'),
     }));
     const admins: Identity[] = [
       { key: 'admin', role: 'admin', sub: 'demo-admin', name: t('signin.admin') },
