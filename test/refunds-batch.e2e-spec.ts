@@ -211,6 +211,25 @@ describe('POST /v1/refunds/batch', () => {
     expect(events.filter((e: string) => e === 'settled')).toHaveLength(1);
   });
 
+  it('a batch over more trades than PostgreSQL has lock slots (20,000; "out of shared memory" with a lock per trade) is stored whole', async () => {
+    const tag = `L${Date.now().toString(36)}`;
+    await t.db.query(
+      `INSERT INTO receipts (provider, trade_no, payer_id, account_id, amount_minor, currency, paid_at,
+                             subject, fingerprint, raw_notification, raw_content_type)
+       SELECT 'sunmi-pos', $1 || i, 'sunmi-pos:p' || i, 'acc', 1000, 'CNY', now(), 's',
+              repeat('0', 64), '{}', 'application/json'
+         FROM generate_series(1, 20000) i`,
+      [tag],
+    );
+    const body = ndjson(
+      Array.from({ length: 20000 }, (_, i) =>
+        genericRefund(`${tag}${i + 1}`, { amountMinor: 500 }),
+      ),
+    );
+    const res = await postRefundBatch(body).expect(200);
+    expect(res.body).toEqual({ created: 20000, duplicates: 0, rejected: [] });
+  });
+
   it('the cap holds between two different batches racing on one payment', async () => {
     const paid = await receipt(10000);
     const batches = [0, 1].map(() =>

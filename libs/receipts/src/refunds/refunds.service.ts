@@ -61,10 +61,24 @@ function toView(r: RefundRow): RefundView {
   };
 }
 
-/** Two int4 keys of the trade's advisory lock, from sha256 (computed here, inlined as numbers). */
+/**
+ * Trades share this many advisory locks (by hash). A batch holds the locks of its trades until it
+ * commits, and PostgreSQL's lock table is small (max_locks_per_transaction, 64 × connections by
+ * default): a lock per trade made a 50,000-line batch fail with "out of shared memory". With
+ * buckets a batch holds at most this many; two trades in one bucket merely wait for each other.
+ */
+export const REFUND_LOCK_BUCKETS = 1024;
+
+/** The refunds' namespace of advisory locks (the first int4 key). */
+const REFUND_LOCK_SPACE = 0x72656664; // 'refd'
+
+/**
+ * The two int4 keys of the advisory lock of a trade's bucket, from sha256 (computed here,
+ * inlined as numbers): the same for single refunds and batches.
+ */
 function tradeLockKey(provider: string, tradeNo: string): [number, number] {
   const h = createHash('sha256').update(`refund\u0000${provider}\u0000${tradeNo}`).digest();
-  return [h.readInt32BE(0), h.readInt32BE(4)];
+  return [REFUND_LOCK_SPACE, h.readUInt32BE(0) % REFUND_LOCK_BUCKETS];
 }
 
 /** to_jsonb(refunds.*) back to the row shape. */
@@ -125,9 +139,9 @@ const COPY_REFUND_STAGING = `COPY refund_batch_staging (line, provider, trade_no
     amount_minor, currency, refunded_at, fingerprint, raw, k1, k2) FROM STDIN`;
 
 /**
- * After a chunk was staged, in one round trip: the advisory locks of its trades (the same as a
- * single refund takes, in key order so that concurrent batches queue rather than deadlock
- * within a chunk), then, each statement with a snapshot taken after the locks were granted,
+ * After a chunk was staged, in one round trip: the advisory locks of its trades' buckets (the
+ * same as a single refund takes, in key order so that concurrent batches queue rather than
+ * deadlock within a chunk), then, each statement with a snapshot taken after the locks were granted,
  * the refunds already stored under the chunk's keys, and per trade the payment and the sum
  * refunded so far.
  */
