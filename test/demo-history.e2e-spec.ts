@@ -31,7 +31,7 @@ describe('demo history', () => {
     );
     const stats = t.app.get(StatsService, { strict: false });
     while ((await stats.drainBatch(5000)) > 0);
-  });
+  }, 180_000);
   afterAll(() => t.close());
 
   const admin = () => bearer(t.token({ role: 'admin' }));

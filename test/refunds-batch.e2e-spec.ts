@@ -28,7 +28,7 @@ describe('POST /v1/refunds/batch', () => {
   beforeAll(async () => {
     t = await startTestApp({ RATE_LIMIT: '100000', BATCH_MAX_CONCURRENT: '8' });
     shop = await createShop(t, '330106');
-  });
+  }, 120_000);
   afterAll(async () => {
     await t.close();
     delete process.env.BATCH_MAX_CONCURRENT;

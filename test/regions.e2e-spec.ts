@@ -9,7 +9,7 @@ describe('region names', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp();
-  });
+  }, 120_000);
   afterAll(() => t.close());
   const admin = () => bearer(t.token({ role: 'admin' }));
 
