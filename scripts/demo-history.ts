@@ -741,6 +741,10 @@ export async function seedDemoHistory(
     for (const rows of [receipts, complaints, offers, refunds, events, outbox])
       await rows.insert(db);
     await db.query('COMMIT');
+    // Fresh planner statistics for the tables that just grew by hundreds of rows at once.
+    await db.query(
+      'ANALYZE receipts, complaints, complaint_offers, refunds, complaint_events, outbox',
+    );
     return { tickets: plan.length, events: eventCount, skipped: false };
   } catch (e) {
     await db.query('ROLLBACK').catch(() => undefined);
