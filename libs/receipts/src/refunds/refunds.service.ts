@@ -210,7 +210,8 @@ export class RefundsService {
 
   /**
    * Records one verified refund, idempotent on (provider, refundNo) under concurrency. Refunds
-   * of one trade are serialised by a transaction-scoped advisory lock on (provider, tradeNo), so
+   * of one trade are serialised by a transaction-scoped advisory lock on the bucket of
+   * (provider, tradeNo) (REFUND_LOCK_BUCKETS), so
    * "total so far minus recorded" (Alipay) and the cap at the amount paid are computed on a
    * stable sum; the unique index settles the rest (the same refundNo under another trade).
    */
