@@ -4,7 +4,7 @@
  * Pay v3, generic HMAC); then tickets in several states (awaiting the merchant, in negotiation
  * with an offer, resolved, withdrawn, escalated, in mediation) driven with demo tokens, and
  * prints the demo sign-ins. Runs against the API started by scripts/demo.sh; idempotent.
- * Before the live tickets, a 90-day history of closed tickets (scripts/demo-history.ts) is
+ * After the live tickets, a 90-day history of closed tickets (scripts/demo-history.ts) is
  * written straight into DATABASE_URL with the app's own row shapes; the running worker drains
  * its outbox into the statistics.
  */
@@ -123,8 +123,9 @@ async function main(): Promise<void> {
   } else {
     await seedDirectoryAndReceipts(auth);
   }
-  await seedHistory();
   await seedTickets(auth);
+  // After the live tickets: the worker drains the history's outbox while the visitor signs in.
+  await seedHistory();
   await printSignIns(auth);
 }
 
