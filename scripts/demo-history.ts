@@ -12,7 +12,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import { ticketNumber } from '../libs/complaints/src/complaints.service';
+import { ticketNumber } from '../libs/complaints/src/ticket-number';
 import { appendEvent } from '../libs/complaints/src/trail/hash-chain';
 import type { TrailEvent } from '../libs/complaints/src/trail/hash-chain';
 

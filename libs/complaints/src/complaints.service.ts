@@ -32,6 +32,7 @@ import type { PendingEvent, TrailEvent } from './trail';
 import { DeadlineScheduler } from './jobs/deadline-scheduler';
 import { StatsService } from './stats/stats.service';
 import { MailService } from './mail/mail.service';
+import { ticketNumber } from './ticket-number';
 import { insertTicket, outboxPayload, readIntake } from './ticket-intake';
 import { coalesce } from './jobs/coalesce';
 import { viewedSince } from './views/regulator-views';
@@ -1437,8 +1438,4 @@ async function guardedUpdateMany(
   return new Set(updated.map((r) => r.id));
 }
 
-/** `HJ-261123-000042`: Shanghai date of filing and a sequence, short enough to read on a phone. */
-export function ticketNumber(at: Date, n: number): string {
-  const d = new Date(at.getTime() + 8 * 3600_000).toISOString();
-  return `HJ-${d.slice(2, 4)}${d.slice(5, 7)}${d.slice(8, 10)}-${String(n).padStart(6, '0')}`;
-}
+export { ticketNumber };
