@@ -5,10 +5,18 @@
  * node:http + pg server that verifies the same signature and inserts the same refunds row.
  * Hejie does more per refund by design: the advisory lock of the trade, the running total and
  * the cap at the amount paid, and the ticket lookup (onRefundRecorded).
+ * Batches, in the same run: POST /v1/receipts/batch (bench/intake.ts's batch, vs COPY) and
+ * POST /v1/refunds/batch (NDJSON refunds of stored receipts, sequential requests) vs COPY of the
+ * very refunds rows Hejie stored (same receipt, fingerprint, raw line) from bare pg.
  * Run alone: node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/refunds.ts [--full]
  */
 import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { signAlipayNotification, signHmac } from '../libs/receipts/src/verifiers/test-signers';
+import { refundFingerprint } from '../libs/receipts/src/refunds/refunds.service';
+import { parseGenericRefund } from '../libs/receipts/src/refunds/refund-notifications';
+import { batch as receiptBatch } from './intake';
+import { copyFrom, copyValue } from './lib/pg-copy';
 import { Options, log, sleep } from './lib/cli';
 import { truncate } from './lib/db';
 import { LoadResult, PreparedRequest, runLoad } from './lib/load';
@@ -104,6 +112,141 @@ function alipayPool(n: number, tag: string, store: BenchStore, key: string): Pre
   return out;
 }
 
+const REFUND_COPY_COLUMNS = `refunds (provider, refund_no, trade_no, receipt_id, amount_minor, currency,
+  refunded_at, fingerprint, raw, raw_content_type)`;
+
+/**
+ * POST /v1/refunds/batch: `batchReceipts` refunds (one per stored receipt), batchLinesPerRequest
+ * lines a request, one request after another; then COPY of the same rows from bare pg.
+ */
+async function refundBatch(
+  stage: Stage,
+  apiUrl: string,
+  store: BenchStore,
+  report: ScenarioReport,
+) {
+  const s = stage.opts.sizes;
+  const total = s.batchReceipts;
+  const per = s.batchLinesPerRequest;
+  const tag = `b${randomBytes(4).toString('hex')}`;
+  await truncate(stage.db.pool, ['refunds']);
+  log(`refund batch: ${f0(total)} receipts, then the NDJSON refunds…`);
+  await stage.db.pool.query(
+    `INSERT INTO receipts (provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
+                           amount_minor, currency, paid_at, subject, fingerprint, raw_notification, raw_content_type)
+     SELECT 'sunmi-pos', $1 || i, 'sunmi-pos:p' || i, $2, $3, $4, $5, 10000, 'CNY',
+            now() - interval '1 hour', 'bench', repeat('0', 64), '{}', 'application/json'
+       FROM generate_series(0, $6 - 1) AS i`,
+    [
+      `${tag}-`,
+      store.accounts['sunmi-pos'],
+      store.merchantId,
+      store.storeId,
+      store.regionCode,
+      total,
+    ],
+  );
+  const at = new Date().toISOString();
+  const lineOf = (i: number) =>
+    JSON.stringify({
+      provider: 'sunmi-pos',
+      tradeNo: `${tag}-${i}`,
+      refundNo: `RF-${tag}-${i}`,
+      amountMinor: 1000 + (i % 9000),
+      currency: 'CNY',
+      refundedAt: at,
+    });
+  const bodies: { body: string; sig: string }[] = [];
+  for (let start = 0; start < total; start += per) {
+    const lines: string[] = [];
+    for (let i = start; i < Math.min(total, start + per); i++) lines.push(lineOf(i));
+    const body = `${lines.join('\n')}\n`;
+    bodies.push({ body, sig: signHmac(body, HMAC_SECRET) });
+  }
+  log(`refund batch: POST /v1/refunds/batch × ${bodies.length}…`);
+  let created = 0;
+  const t0 = process.hrtime.bigint();
+  for (const b of bodies) {
+    const res = await fetch(`${apiUrl}/v1/refunds/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', 'x-hejie-signature': b.sig },
+      body: b.body,
+    });
+    if (res.status !== 200) throw new Error(`refund batch → ${res.status}: ${await res.text()}`);
+    created += ((await res.json()) as { created: number }).created;
+  }
+  const hejieS = Number(process.hrtime.bigint() - t0) / 1e9;
+  bodies.length = 0;
+
+  // The floor: the very rows Hejie stored (same receipt, fingerprint, raw line), by COPY.
+  const ids = new Map<string, string>(
+    (
+      await stage.db.pool.query<{ trade_no: string; id: string }>(
+        `SELECT trade_no, id FROM receipts WHERE provider = 'sunmi-pos' AND trade_no LIKE $1`,
+        [`${tag}-%`],
+      )
+    ).rows.map((r) => [r.trade_no, r.id]),
+  );
+  const chunks: Buffer[] = [];
+  let rows: string[] = [];
+  for (let i = 0; i < total; i++) {
+    const raw = lineOf(i);
+    const r = parseGenericRefund(JSON.parse(raw));
+    rows.push(
+      [
+        r.provider,
+        r.refundNo,
+        r.tradeNo,
+        ids.get(r.tradeNo) ?? null,
+        r.amountMinor ?? 0,
+        r.currency,
+        r.refundedAt.toISOString(),
+        refundFingerprint(r),
+        raw,
+        'application/x-ndjson',
+      ]
+        .map(copyValue)
+        .join('\t'),
+    );
+    if (rows.length === 10_000 || i === total - 1) {
+      chunks.push(Buffer.from(`${rows.join('\n')}\n`));
+      rows = [];
+    }
+  }
+  await truncate(stage.db.pool, ['refunds']);
+  log(`refund batch: COPY of the same ${f0(total)} rows…`);
+  const client = new Client({ connectionString: stage.db.url });
+  await client.connect();
+  const t1 = process.hrtime.bigint();
+  const copied = await copyFrom(client, `COPY ${REFUND_COPY_COLUMNS} FROM STDIN`, chunks);
+  const floorS = Number(process.hrtime.bigint() - t1) / 1e9;
+  await client.end();
+  chunks.length = 0;
+
+  const hejieRate = created / hejieS;
+  const floorRate = copied / floorS;
+  report.tables.push({
+    title: `Batch import of ${f0(total)} refunds (${f0(per)} lines a request, sequential)`,
+    columns: ['', 'refunds', 'seconds', 'refunds/s', 'ratio to floor'],
+    rows: [
+      [
+        'Hejie POST /v1/refunds/batch',
+        f0(created),
+        f1(hejieS),
+        f0(hejieRate),
+        pct(hejieRate / floorRate),
+      ],
+      ['floor: COPY (bare pg)', f0(copied), f1(floorS), f0(floorRate), '100%'],
+    ],
+  });
+  report.checks.push({
+    target: 'refund batch ≥ 40% of COPY refunds/s',
+    measured: pct(hejieRate / floorRate),
+    pass: hejieRate / floorRate >= 0.4 && created === total,
+  });
+  report.raw.refundBatch = { total, created, copied, hejieS, floorS, hejieRate, floorRate };
+}
+
 async function measure(
   stage: Stage,
   url: string,
@@ -172,6 +315,9 @@ export async function refunds(opts: Options): Promise<ScenarioReport> {
       rows,
     });
     report.raw.single = raw;
+    // The batches, in the same run: receipts (bench/intake.ts) and refunds, each against COPY.
+    await receiptBatch(stage, api.url, store, report);
+    await refundBatch(stage, api.url, store, report);
     report.memory.push({ scenario: 'refunds', process: 'api', peakRssMb: api.peakRssMb() });
     report.notes.push(
       'Floor: bench/floor/server.ts — verifies the HMAC / RSA2 signature and inserts the same refunds row (receipt matched by a subselect) after claiming its key in refund_keys with ON CONFLICT DO NOTHING; no running total, no cap, no ticket.',

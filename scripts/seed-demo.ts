@@ -4,10 +4,15 @@
  * Pay v3, generic HMAC); then tickets in several states (awaiting the merchant, in negotiation
  * with an offer, resolved, withdrawn, escalated, in mediation) driven with demo tokens, and
  * prints the demo sign-ins. Runs against the API started by scripts/demo.sh; idempotent.
+ * After the live tickets, a 90-day history of closed tickets (scripts/demo-history.ts) is
+ * written straight into DATABASE_URL with the app's own row shapes; the running worker drains
+ * its outbox into the statistics.
  */
 import { readFileSync } from 'node:fs';
+import { Pool } from 'pg';
 import sharp from 'sharp';
 import { creditCodeCheckChar } from '../libs/directory/src/credit-code';
+import { seedDemoHistory } from './demo-history';
 import {
   buildWechatpayNotification,
   signAlipayNotification,
@@ -119,7 +124,30 @@ async function main(): Promise<void> {
     await seedDirectoryAndReceipts(auth);
   }
   await seedTickets(auth);
+  // After the live tickets: the worker drains the history's outbox while the visitor signs in.
+  await seedHistory();
   await printSignIns(auth);
+}
+
+/** 90 days of closed tickets for the statistics (once; the worker drains them into rollups). */
+async function seedHistory(): Promise<void> {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    console.log('DATABASE_URL is not set: no 90-day history');
+    return;
+  }
+  const pool = new Pool({ connectionString: url, max: 1 });
+  try {
+    const started = Date.now();
+    const h = await seedDemoHistory(pool);
+    console.log(
+      h.skipped
+        ? '90-day history already present; skipping it'
+        : `90-day history: ${h.tickets} closed tickets, ${h.events} trail events (${Date.now() - started} ms)`,
+    );
+  } finally {
+    await pool.end();
+  }
 }
 
 async function seedDirectoryAndReceipts(auth: Record<string, string>): Promise<void> {

@@ -269,6 +269,7 @@ describe('directory (admin)', () => {
         name: '湖滨银泰店',
         address: '杭州市上城区延安路258号',
         regionCode: '330102',
+        regionName: '上城区',
         paymentAccounts: [
           { provider: 'alipay', accountId: alipay },
           { provider: 'wechatpay', accountId: wechat },
@@ -477,6 +478,7 @@ describe('directory (admin)', () => {
         name: '杭州市西湖区市场监督管理局',
         kind: 'regulator',
         regionCodes: ['33', '3301', '330106'],
+        regionNames: ['浙江省', '杭州市', '西湖区'],
         ruleSet: 'cn-12315',
         createdAt: expect.any(String),
       });

@@ -261,6 +261,13 @@ async function pendingOf(t: TestApp, merchantId: string): Promise<number> {
  * | stillOpen  | nothing yet                                                    | open                 |
  * | unresolved | on-time message, resolution window runs out; worker escalates  | on time, unresolved; overdue at the office |
  */
+
+/** A report's figures, without the region it was asked for (regionCode, regionName). */
+function figuresOf(report: Record<string, unknown>): Record<string, unknown> {
+  const { regionCode: _code, regionName: _name, ...figures } = report;
+  return figures;
+}
+
 describe('self-resolution statistics: a known history through the API and two workers', () => {
   let t: TestApp; // the default clocks
   let merchantId: string;
@@ -480,7 +487,8 @@ describe('self-resolution statistics: a known history through the API and two wo
       .get('/v1/stats/self-resolution?regionCode=450103')
       .set(regulator())
       .expect(200);
-    expect(inside.body).toEqual(asAdmin);
+    expect(inside.body).toMatchObject({ regionCode: '450103', regionName: '青秀区' });
+    expect(figuresOf(inside.body)).toEqual(figuresOf(asAdmin));
     await t.http.get('/v1/stats/self-resolution?regionCode=330106').set(regulator()).expect(403);
     // An office elsewhere (a province no other suite routes to) sees nothing of this merchant.
     const chengdu = await createOffice(t, ['5101'], 'Chengdu office');
@@ -963,7 +971,7 @@ describe('self-resolution statistics: bulk history drained by two workers', () =
       jurisdiction,
       await directFigures(t, { prefixes: ['460105', '460106'] }, from, to),
     );
-    expect(jurisdiction).toEqual(city);
+    expect(figuresOf(jurisdiction)).toEqual(figuresOf(city));
     expect(await report('&regionCode=460106', regulator)).toEqual(
       await report('&regionCode=460106', admin),
     );
@@ -971,6 +979,6 @@ describe('self-resolution statistics: bulk history drained by two workers', () =
     const own = bearer(t.token({ role: 'merchant', sub: 's', merchantId: neighbourId }));
     const mine = await report('', own);
     expectReportMatches(mine, await directFigures(t, neighbourId, from, to));
-    expect(mine).toEqual(await report('&regionCode=460106', admin));
+    expect(figuresOf(mine)).toEqual(figuresOf(await report('&regionCode=460106', admin)));
   });
 });

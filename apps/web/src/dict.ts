@@ -323,8 +323,30 @@ export const DICT = {
   'stats.title': ['和解统计', 'Resolution statistics'],
   'stats.merchantTitle': ['我的和解数据', 'My resolution record'],
   'stats.lead': [
-    '自主和解率 = 自主和解 ÷（自主和解 + 升级），按离开商家阶段的日期统计（上海时间）。',
-    'Self-resolution rate = self-resolved ÷ (self-resolved + escalated), by the Shanghai day tickets left the merchant phase.',
+    '商家与消费者自行和解的投诉有多少，其中多少已核实兑现（看到退款到账或消费者确认）。',
+    'How many complaints merchants settled with the consumer themselves, and how many of those were seen to be carried out (a refund arrived or the consumer confirmed).',
+  ],
+  'stats.how': ['这些数字如何计算？', 'How is this computed?'],
+  'stats.howRate': [
+    '自主和解率 = 自主和解 ÷（自主和解 + 升级）。自主和解指消费者接受的方案已兑现（退款到账、消费者确认，或非退款方案到期无异议）；仅“接受”不计入。',
+    'Self-resolution rate = self-resolved ÷ (self-resolved + escalated). Self-resolved means an accepted offer was carried out (a refund arrived, the consumer confirmed, or a non-money offer met no objection by its deadline); accepting alone counts nothing.',
+  ],
+  'stats.howVerified': [
+    '核验和解率 = 经核验的自主和解 ÷（自主和解 + 升级）。经核验指平台看到了退款到账或消费者亲自确认；无异议结案和核验机制上线前的历史结案不计入。',
+    'Verified rate = verified self-resolutions ÷ (self-resolved + escalated). Verified means the platform saw the refund arrive or the consumer confirmed; settlements by no objection, and those from before verification existed, do not count.',
+  ],
+  'stats.howDays': [
+    '工单按离开商家阶段（和解、升级或撤回）的日期计入（上海时间）；撤回的工单不计入比率。',
+    'Tickets count on the Shanghai day they left the merchant phase (resolved, escalated or withdrawn); withdrawn tickets are left out of both rates.',
+  ],
+  'stats.howNoData': [
+    '“暂无数据”表示该时段没有和解或升级的工单（无从计算）；0% 表示有工单但无一和解。',
+    '“no data” means no ticket was resolved or escalated in the period (nothing to divide by); 0 % means there were such tickets and none was resolved.',
+  ],
+  'stats.outOf': ['{n} / {d} 件', '{n} of {d} tickets'],
+  'stats.nothingClosed': [
+    '该时段没有和解或升级的工单',
+    'no ticket resolved or escalated in this period',
   ],
   'stats.range': ['时间范围', 'Period'],
   'stats.lastDays': ['近 {n} 天', 'Last {n} days'],

@@ -1,3 +1,4 @@
+import { regionName } from '@app/directory';
 import { openFor } from '@app/shared';
 import type { Actor } from '@app/shared';
 import type { TicketStatus } from './lifecycle';
@@ -139,6 +140,7 @@ export function ticketView(row: ComplaintRow, actor: Actor, piiKey: Buffer, now:
     merchantId: row.merchant_id,
     storeId: row.store_id,
     regionCode: row.region_code,
+    regionName: regionName(row.region_code),
     order: row.order_snapshot,
     category: row.category,
     demand: {

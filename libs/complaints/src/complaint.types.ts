@@ -78,6 +78,8 @@ export interface TicketView {
   merchantId: string;
   storeId: string;
   regionCode: string;
+  /** The district's name (GB/T 2260), or the code when the dataset does not know it. */
+  regionName: string;
   order: OrderSnapshot;
   category: Category;
   demand: { type: DemandType; amountMinor: number | null };

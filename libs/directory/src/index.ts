@@ -6,3 +6,4 @@ export * from './keyset-cursor';
 export * from './webhook-secret';
 export * from './webhook-url';
 export * from './directory-reads';
+export * from './regions';

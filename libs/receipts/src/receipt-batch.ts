@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
-import { DEADLOCK_DETECTED, pgCode } from '@app/shared';
 import { AccountOwner, DirectoryService, accountKey } from '@app/directory';
+import { obtainClient, retryOnDeadlock } from './batch-tx';
 import { copyIn, copyText } from './copy-in';
 import { receiptFingerprint } from './receipt-fingerprint';
 import { NormalizedReceipt } from './verifiers';
@@ -45,7 +45,8 @@ const COPY_STAGING = `COPY receipt_batch_staging (line, provider, trade_no, paye
  * is already stored. The key is claimed first in receipt_keys (the global unique key of the
  * partitioned table, docs/SCALE.md "Partitions") in key order within the chunk (index locality;
  * concurrent batches take the keys of a chunk in one order); the receipts of the keys this
- * statement claimed follow, under the ids it claimed them with.
+ * statement claimed follow, under the ids it claimed them with; refunds stored before their
+ * receipt are matched to it.
  */
 const INSERT_FROM_STAGING = `
   WITH k AS (
@@ -62,7 +63,12 @@ const INSERT_FROM_STAGING = `
     SELECT k.receipt_id, s.provider, s.trade_no, s.payer_id, s.account_id, s.merchant_id,
            s.store_id, s.region_code, s.amount_minor, s.currency, s.paid_at, s.subject, s.items,
            s.fingerprint, s.raw, $1
-      FROM k JOIN receipt_batch_staging s ON s.provider = k.provider AND s.trade_no = k.trade_no)
+      FROM k JOIN receipt_batch_staging s ON s.provider = k.provider AND s.trade_no = k.trade_no
+    RETURNING id, provider, trade_no),
+  -- Refunds that arrived before their receipt are matched now (as by a single receipt).
+  matched AS (
+    UPDATE refunds f SET receipt_id = ins.id FROM ins
+     WHERE f.provider = ins.provider AND f.trade_no = ins.trade_no AND f.receipt_id IS NULL)
   SELECT s.line FROM receipt_batch_staging s
    WHERE NOT EXISTS (SELECT 1 FROM k WHERE k.provider = s.provider AND k.trade_no = s.trade_no)`;
 
@@ -75,16 +81,6 @@ const STORED_FINGERPRINTS = `
     FROM receipt_batch_staging s
     LEFT JOIN receipts r ON r.provider = s.provider AND r.trade_no = s.trade_no
    WHERE s.line = ANY($1::int[])`;
-
-/** Runs of one batch before a deadlock is reported (as a 500): the first and two retries. */
-export const BATCH_DEADLOCK_TRIES = 3;
-
-/** 100–300 ms, then 200–600 ms: the other batch usually commits within that. */
-function deadlockBackoffMs(attempt: number): number {
-  return 100 * attempt * (1 + 2 * Math.random());
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The bulk import of POST /v1/receipts/batch: COPY through a staging table, chunk by chunk, in
@@ -117,15 +113,11 @@ export class ReceiptBatchImport {
     // aborts one with 40P01; that one is run again from its first line (it needs a fresh
     // iterable: a factory). Its second run finds the other's rows and counts them as duplicates.
     if (typeof lines !== 'function') return this.ingestBatchOnce(lines, contentType);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.ingestBatchOnce(lines(), contentType);
-      } catch (e) {
-        if (pgCode(e) !== DEADLOCK_DETECTED || attempt >= BATCH_DEADLOCK_TRIES) throw e;
-        this.logger.warn(`batch import deadlocked (attempt ${attempt}); running it again`);
-        await sleep(deadlockBackoffMs(attempt));
-      }
-    }
+    return retryOnDeadlock(
+      () => this.ingestBatchOnce(lines(), contentType),
+      this.logger,
+      'batch import',
+    );
   }
 
   private async ingestBatchOnce(
@@ -138,7 +130,7 @@ export class ReceiptBatchImport {
     const firstByKey = new Map<string, string>();
     const later: { line: number; key: string; fingerprint: string }[] = [];
     const owners = new Map<string, AccountOwner | null>();
-    const [client, release] = await this.obtainClient();
+    const [client, release] = await obtainClient(this.db);
     let broken: Error | undefined;
     const onClientError = (e: Error) => {
       broken = e;
@@ -270,12 +262,5 @@ export class ReceiptBatchImport {
         `\t${fingerprint}\t${copyText(raw ?? '')}\n`;
     }
     return out;
-  }
-
-  private obtainClient(): Promise<[PoolClient, (err?: Error) => void]> {
-    const driver = this.db.driver as unknown as {
-      obtainMasterConnection(): Promise<[PoolClient, (err?: Error) => void]>;
-    };
-    return driver.obtainMasterConnection();
   }
 }

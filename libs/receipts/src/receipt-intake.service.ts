@@ -6,23 +6,41 @@ import {
   integratorFor,
   ndjsonLines,
   parseGenericReceipt,
-  parseNdjsonLine,
+  parseNdjsonItem,
   verifyAlipayNotification,
   verifyHmacSignature,
   verifySignedJson,
   verifyWechatpayNotification,
 } from './verifiers';
 import { BatchLineResult, BatchResult, IngestResult, ReceiptsService } from './receipts.service';
-import { RefundRecordResult, RefundsService } from './refunds/refunds.service';
+import { RefundBatchResult, RefundRecordResult, RefundsService } from './refunds/refunds.service';
 import { parseGenericRefund } from './refunds/refund-notifications';
 
-/** The body's lines, parsed and validated lazily, each with its raw text (the evidence). */
-function* batchLines(body: string | Buffer, key: IntegratorKey): Generator<BatchLineResult> {
+/** One line of a signed NDJSON batch: its item (with its raw text, the evidence) or why not. */
+export interface SignedBatchLine<T> {
+  line: number;
+  item?: T;
+  raw?: string;
+  code?: string;
+  detail?: string;
+}
+
+/**
+ * The one NDJSON batch reader (receipts and refunds): the body's lines, parsed by `parse` and
+ * validated lazily, each item's provider checked against the key (reserved →
+ * PROVIDER_RESERVED, not the key's → RECEIPT_SIGNATURE_INVALID, for that line only), each with
+ * its raw text. The caller has verified the body's signature.
+ */
+export function* signedBatchLines<T extends { provider: string }>(
+  body: string | Buffer,
+  key: IntegratorKey,
+  parse: (value: unknown) => T,
+): Generator<SignedBatchLine<T>> {
   for (const { line, text, raw, utf8 } of ndjsonLines(body)) {
-    const parsed: BatchLineResult = parseNdjsonLine(line, text, utf8);
-    if (parsed.receipt) {
+    const parsed: SignedBatchLine<T> = parseNdjsonItem(line, text, utf8, parse);
+    if (parsed.item) {
       try {
-        assertProviderAllowed(key, parsed.receipt.provider);
+        assertProviderAllowed(key, parsed.item.provider);
       } catch (e) {
         if (!(e instanceof DomainError)) throw e;
         yield { line, code: e.code, detail: e.message };
@@ -31,6 +49,15 @@ function* batchLines(body: string | Buffer, key: IntegratorKey): Generator<Batch
       parsed.raw = raw;
     }
     yield parsed;
+  }
+}
+
+/** Receipt lines in the shape ReceiptsService.ingestBatch takes. */
+function* receiptLines(body: string | Buffer, key: IntegratorKey): Generator<BatchLineResult> {
+  for (const l of signedBatchLines(body, key, parseGenericReceipt)) {
+    yield l.item
+      ? { line: l.line, receipt: l.item, raw: l.raw }
+      : { line: l.line, code: l.code, detail: l.detail };
   }
 }
 
@@ -161,9 +188,37 @@ export class ReceiptIntakeService {
     contentType: string,
     keyId?: string,
   ): Promise<BatchResult> {
+    const key = this.batchKey(rawBody, signature, keyId);
+    return this.receipts.ingestBatch(() => receiptLines(rawBody, key), contentType);
+  }
+
+  /**
+   * POST /v1/refunds/batch: generic refunds as NDJSON, read and signed exactly as
+   * POST /v1/receipts/batch (the same reader and checks), each line recorded as
+   * POST /v1/refunds would (RefundsService.recordBatch).
+   */
+  async fromRefundBatch(
+    rawBody: string | Buffer,
+    signature: string | undefined,
+    contentType: string,
+    keyId?: string,
+  ): Promise<RefundBatchResult> {
+    const key = this.batchKey(rawBody, signature, keyId);
+    return this.refunds.recordBatch(
+      () => signedBatchLines(rawBody, key, parseGenericRefund),
+      contentType,
+    );
+  }
+
+  /** A batch body's key, and its HMAC over the bytes as received (before anything is decoded). */
+  private batchKey(
+    rawBody: string | Buffer,
+    signature: string | undefined,
+    keyId: string | undefined,
+  ): IntegratorKey {
     const key = integratorFor(this.config.receiptHmacKeys, keyId, signature);
     verifyHmacSignature(rawBody, signature, key.secret);
-    return this.receipts.ingestBatch(() => batchLines(rawBody, key), contentType);
+    return key;
   }
 
   private required(value: string | null, name: string): string {

@@ -1,3 +1,5 @@
+import { regionNameOrNull } from '@app/directory';
+
 /**
  * A receipt as the API shows it. Whether a ticket was opened from it is the complaints lib's to
  * say (its `complaints` table): the API adds `complaintId` (TicketReads.idsByReceipt).
@@ -11,6 +13,8 @@ export interface ReceiptView {
   merchantId: string | null;
   storeId: string | null;
   regionCode: string | null;
+  /** The name of regionCode (GB/T 2260), the code when unknown, null without a store. */
+  regionName: string | null;
   amountMinor: number;
   currency: string;
   paidAt: string;
@@ -57,6 +61,7 @@ export function toView(r: ReceiptRow): ReceiptView {
     merchantId: r.merchant_id,
     storeId: r.store_id,
     regionCode: r.region_code,
+    regionName: regionNameOrNull(r.region_code),
     amountMinor: Number(r.amount_minor),
     currency: r.currency,
     paidAt: r.paid_at.toISOString(),

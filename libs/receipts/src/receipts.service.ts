@@ -10,7 +10,8 @@ import { NormalizedReceipt } from './verifiers';
 
 export type { ReceiptView } from './receipt-view';
 export { receiptFingerprint } from './receipt-fingerprint';
-export { BATCH_CHUNK_LINES, BATCH_DEADLOCK_TRIES } from './receipt-batch';
+export { BATCH_CHUNK_LINES } from './receipt-batch';
+export { BATCH_DEADLOCK_TRIES } from './batch-tx';
 export type { BatchLineResult, BatchResult } from './receipt-batch';
 
 /** A verified notification with the evidence it came in. */

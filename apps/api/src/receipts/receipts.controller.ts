@@ -318,11 +318,58 @@ export class RefundsController {
         h['x-hejie-key-id'],
       )
       .catch(countConflict('generic'));
-    // Generic refunds always name their amount: "nothing new" is an Alipay-only outcome.
-    if (result.kind !== 'recorded') throw new Error('generic refund recorded nothing');
+    // Generic refunds always name a positive amount: "nothing new" is an Alipay-only outcome;
+    // should it ever come back, the request changed nothing and says so as a problem.
+    if (result.kind !== 'recorded') {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `the refund records nothing: ${result.reason}`,
+        {},
+        [{ field: 'amountMinor', message: 'must add to what is already refunded' }],
+      );
+    }
     count(result.refund.provider, result.created ? 'refund_created' : 'refund_duplicate');
     await this.settlement.onRefundRecorded(result.refund);
     void reply.status(result.created ? 201 : 200);
     return result.refund;
+  }
+
+  @Post('batch')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Bulk import of generic refunds as NDJSON',
+    description:
+      'One generic refund object per line (`application/x-ndjson`, the body of POST /v1/refunds), one X-Hejie-Signature over the whole body, read and checked exactly as POST /v1/receipts/batch (signature and key id checked before the body is read; the same body limit BATCH_BODY_LIMIT_BYTES and the same BATCH_MAX_CONCURRENT cap, shared with receipt batches: more → 429 RATE_LIMITED with Retry-After). Each line follows the rules of POST /v1/refunds in body order, in one transaction: keyed by (provider, refundNo) — the same refund again is a duplicate, other facts under the key are rejected as RECEIPT_CONFLICT; matched to its receipt by (provider, tradeNo) when known (a refund may arrive first); a line that would take the refunds of a payment past the amount paid is rejected as REFUND_EXCEEDS_PAYMENT (another currency: VALIDATION_FAILED) and counts for nothing; reserved providers: PROVIDER_RESERVED; a provider the key may not sign for: RECEIPT_SIGNATURE_INVALID. A bad line does not stop the good ones. After the commit, each refund on an open ticket is on its trail (`refund_received`) and settles a settling money offer it covers, as a single refund does.',
+  })
+  @ApiConsumes('application/x-ndjson')
+  @ApiHeader({ name: 'X-Hejie-Signature', required: true })
+  @ApiHeader({ name: 'X-Hejie-Key-Id', required: false })
+  @ApiOkResponse({ type: BatchResponse })
+  @ApiProblems(
+    'RECEIPT_SIGNATURE_INVALID',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'RATE_LIMITED',
+    'PROVIDER_NOT_CONFIGURED',
+  )
+  async batch(@Req() req: FastifyRequest): Promise<BatchResponse> {
+    const ct = requireContentType(
+      req,
+      /^application\/(x-ndjson|jsonl|jsonlines)\b/i,
+      'application/x-ndjson',
+    );
+    const h = headerMap(req);
+    const { onTickets, ...result } = await this.intake.fromRefundBatch(
+      req.rawBodyBytes ?? req.rawBody ?? '',
+      h['x-hejie-signature'],
+      ct,
+      h['x-hejie-key-id'],
+    );
+    receiptsIngested.inc({ provider: 'batch', outcome: 'refund_created' }, result.created);
+    receiptsIngested.inc({ provider: 'batch', outcome: 'refund_duplicate' }, result.duplicates);
+    // In body order, as if they had arrived one by one: each on its trail, then the settling.
+    await this.settlement.onRefundsRecorded(onTickets);
+    return result;
   }
 }

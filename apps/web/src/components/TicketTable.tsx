@@ -111,7 +111,7 @@ export function useCommonColumns() {
         <>
           <span className="cell-strong">{tk.order.merchantName}</span>
           <span className="cell-sub">
-            {tk.order.storeName} · {tk.regionCode}
+            {tk.order.storeName} · {tk.regionName ?? tk.regionCode}
           </span>
         </>
       ),

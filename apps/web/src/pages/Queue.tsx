@@ -113,7 +113,7 @@ export function Queue() {
           <h1>{role === 'admin' ? t('nav.allTickets') : t('queue.title')}</h1>
           <p className="lead">
             {office.data
-              ? `${office.data.name} · ${office.data.regionCodes.join(', ')}`
+              ? `${office.data.name} · ${(office.data.regionNames ?? office.data.regionCodes).join('、')}`
               : role === 'admin'
                 ? t('queue.adminLead')
                 : ''}

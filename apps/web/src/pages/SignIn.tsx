@@ -102,7 +102,12 @@ export function SignIn() {
       sub: `officer@${o.id}`,
       officeId: o.id,
       name: o.name,
-      detail: o.regionCodes.join(', '),
+      // "西湖区 330106": the district's name, and the code officers also know it by.
+      detail: o.regionCodes
+        .map((c, i) =>
+          o.regionNames?.[i] && o.regionNames[i] !== c ? `${o.regionNames[i]} ${c}` : c,
+        )
+        .join('、'),
     }));
     const admins: Identity[] = [
       { key: 'admin', role: 'admin', sub: 'demo-admin', name: t('signin.admin') },

@@ -19,19 +19,56 @@ function shanghaiDay(daysBack = 0): string {
   }).format(d);
 }
 
-/** Districts worth a bar: the 6-digit codes under the scope's prefixes that offices or tickets name. */
+/**
+ * Districts worth a bar: the 6-digit codes under the scope's prefixes that offices or tickets
+ * name. Their names come from the API (GB/T 2260: tickets' regionName, then each report's).
+ */
 function districtsOf(scope: string[] | null, offices: Office[], tickets: Ticket[]): DistrictRow[] {
   const inScope = (code: string) => !scope || scope.some((p) => code.startsWith(p));
   const names = new Map<string, string>();
-  for (const o of offices) for (const c of o.regionCodes) if (c.length === 6) names.set(c, o.name);
+  for (const o of offices) {
+    o.regionCodes.forEach((c, i) => {
+      if (c.length === 6) names.set(c, o.regionNames?.[i] ?? c);
+    });
+  }
+  for (const tk of tickets) if (tk.regionName) names.set(tk.regionCode, tk.regionName);
   const codes = new Set<string>();
-  for (const c of names.keys()) if (inScope(c)) codes.add(c);
+  for (const o of offices)
+    for (const c of o.regionCodes) if (c.length === 6 && inScope(c)) codes.add(c);
   for (const tk of tickets) if (inScope(tk.regionCode)) codes.add(tk.regionCode);
   if (codes.size === 0 && scope) scope.forEach((c) => codes.add(c));
   return [...codes]
     .sort()
     .slice(0, 30)
     .map((code) => ({ code, name: names.get(code) ?? code, report: null }));
+}
+
+/**
+ * One of the two rates, with what it is made of: "12 of 20 tickets", or words when there is
+ * nothing to divide by (so "no data" never looks like 0 %).
+ */
+function RateCard(props: {
+  label: string;
+  rate: number | null | undefined;
+  count: number | undefined;
+  total: number;
+  testId: string;
+}) {
+  const { t, number } = useI18n();
+  const none = props.rate === null || props.rate === undefined;
+  return (
+    <div className={none ? 'rate-card rate-card-none' : 'rate-card'} data-testid={props.testId}>
+      <span className="kpi-label">{props.label}</span>
+      <span className="rate-card-value">
+        <Rate rate={props.rate} />
+      </span>
+      <span className="rate-card-sub">
+        {none
+          ? t('stats.nothingClosed')
+          : t('stats.outOf', { n: number(props.count ?? 0), d: number(props.total) })}
+      </span>
+    </div>
+  );
 }
 
 /** Self-resolution measures: a merchant's own, an office's jurisdiction (by district), or all. */
@@ -79,10 +116,10 @@ export function Stats() {
           ),
         ),
       );
-      return rows.map((r, i) => ({
-        ...r,
-        report: reports[i].status === 'fulfilled' ? reports[i].value : null,
-      }));
+      return rows.map((r, i) => {
+        const report = reports[i].status === 'fulfilled' ? reports[i].value : null;
+        return { ...r, name: report?.regionName ?? r.name, report };
+      });
     },
     [from, to, role, officeId],
   );
@@ -119,19 +156,30 @@ export function Stats() {
       )}
       {r ? (
         <>
+          <div className="rate-pair" data-testid="rate-pair">
+            <RateCard
+              label={t('stats.rate')}
+              rate={r.rate}
+              count={r.selfResolved}
+              total={r.selfResolved + r.escalated}
+              testId="kpi-rate"
+            />
+            <RateCard
+              label={t('stats.verifiedRate')}
+              rate={r.verifiedRate}
+              count={r.verifiedSelfResolved}
+              total={r.selfResolved + r.escalated}
+              testId="kpi-verified"
+            />
+          </div>
+          <details className="how" data-testid="stats-how">
+            <summary>{t('stats.how')}</summary>
+            <p>{t('stats.howRate')}</p>
+            <p>{t('stats.howVerified')}</p>
+            <p>{t('stats.howDays')}</p>
+            <p>{t('stats.howNoData')}</p>
+          </details>
           <ul className="kpis" data-testid="kpis">
-            <li className="kpi kpi-main">
-              <span className="kpi-label">{t('stats.rate')}</span>
-              <span className="kpi-value">
-                <Rate rate={r.rate} />
-              </span>
-            </li>
-            <li className="kpi kpi-main" data-testid="kpi-verified">
-              <span className="kpi-label">{t('stats.verifiedRate')}</span>
-              <span className="kpi-value">
-                <Rate rate={r.verifiedRate} />
-              </span>
-            </li>
             <li className="kpi">
               <span className="kpi-label">{t('stats.onTime')}</span>
               <span className="kpi-value">

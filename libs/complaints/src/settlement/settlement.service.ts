@@ -19,6 +19,11 @@ import {
   settledChange,
 } from './settlement-rules';
 
+/** Who records a refund on a trail: the provider that reported it. */
+function refundPerformer(refund: RecordedRefund): Performer {
+  return { role: 'system', sub: `refund:${refund.provider}` };
+}
+
 /** The worker enforcing settlement and offer deadlines. */
 const SETTLEMENT_WORKER: Performer = { role: 'system', sub: 'deadline-worker' };
 
@@ -91,15 +96,37 @@ export class SettlementService {
   async onRefundRecorded(
     refund: RecordedRefund,
   ): Promise<{ ticketId: string | null; settled: boolean }> {
+    const ticketId = await this.recordRefundOnTrail(refund);
+    if (!ticketId) return { ticketId: null, settled: false };
+    return { ticketId, settled: await this.settleIfCovered(ticketId, refundPerformer(refund)) };
+  }
+
+  /**
+   * Refunds recorded together (POST /v1/refunds/batch), in their order: each on its ticket's
+   * trail first, as if they had arrived one by one, and only then each ticket settled once if
+   * the refunds cover its offer — so no refund of the batch is missing from a trail because an
+   * earlier one of the same batch already closed the ticket.
+   */
+  async onRefundsRecorded(refunds: RecordedRefund[]): Promise<void> {
+    const tickets = new Map<string, Performer>();
+    for (const refund of refunds) {
+      const ticketId = await this.recordRefundOnTrail(refund);
+      if (ticketId && !tickets.has(ticketId)) tickets.set(ticketId, refundPerformer(refund));
+    }
+    for (const [ticketId, performer] of tickets) await this.settleIfCovered(ticketId, performer);
+  }
+
+  /** `refund_received` on the trail of the refund's open ticket, once; the ticket's id. */
+  private async recordRefundOnTrail(refund: RecordedRefund): Promise<string | null> {
     // No receipt yet: no ticket either (a ticket is opened from a receipt).
-    if (refund.receiptId === null) return { ticketId: null, settled: false };
+    if (refund.receiptId === null) return null;
     // The refund's receipt is the one of its (provider, tradeNo): at most one ticket has it.
     const [ticket]: { id: string }[] = await this.db.query(
       'SELECT id FROM complaints WHERE receipt_id = $1',
       [refund.receiptId],
     );
-    if (!ticket) return { ticketId: null, settled: false };
-    const performer: Performer = { role: 'system', sub: `refund:${refund.provider}` };
+    if (!ticket) return null;
+    const performer = refundPerformer(refund);
     await this.complaints.transition(
       ticket.id,
       performer,
@@ -134,7 +161,7 @@ export class SettlementService {
         };
       },
     );
-    return { ticketId: ticket.id, settled: await this.settleIfCovered(ticket.id, performer) };
+    return ticket.id;
   }
 
   /** settling → resolved (settledVia "refund") when the refunds cover the money offer. */

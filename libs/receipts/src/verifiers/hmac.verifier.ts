@@ -174,9 +174,31 @@ export function* ndjsonLines(body: string | Buffer): Generator<NdjsonLine> {
  * is (parseJsonStrict: prototype keys, U+0000 and unpaired surrogates refused).
  */
 export function parseNdjsonLine(line: number, text: string, utf8 = true): NdjsonLineResult {
+  const r = parseNdjsonItem(line, text, utf8, parseGenericReceipt);
+  return r.item ? { line, receipt: r.item } : { line, code: r.code, detail: r.detail };
+}
+
+/** One NDJSON line read by any line parser (a receipt, a refund): its item, or code + detail. */
+export interface NdjsonItemResult<T> {
+  line: number;
+  item?: T;
+  code?: string;
+  detail?: string;
+}
+
+/**
+ * One line → `parse` of its strict JSON (parseJsonStrict), or the DomainError's code and
+ * message (not UTF-8: VALIDATION_FAILED). The one line reader of every NDJSON batch route.
+ */
+export function parseNdjsonItem<T>(
+  line: number,
+  text: string,
+  utf8: boolean,
+  parse: (value: unknown) => T,
+): NdjsonItemResult<T> {
   if (!utf8) return { line, code: 'VALIDATION_FAILED', detail: 'line is not valid UTF-8' };
   try {
-    return { line, receipt: parseGenericReceipt(parseJsonStrict(text)) };
+    return { line, item: parse(parseJsonStrict(text)) };
   } catch (e) {
     if (!(e instanceof DomainError)) throw e;
     return { line, code: e.code, detail: e.message };

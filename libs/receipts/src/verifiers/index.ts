@@ -12,9 +12,11 @@ export {
   parseGenericReceipt,
   parseNdjsonBatch,
   parseNdjsonLine,
+  parseNdjsonItem,
   ndjsonLines,
   type NdjsonLine,
   type NdjsonLineResult,
+  type NdjsonItemResult,
 } from './hmac.verifier';
 export { integratorFor, assertProviderAllowed, SIGNATURE_HEADER_FORMAT } from './integrator-auth';
 export { verifySignedJson, type SignedJson } from './signed-body';
