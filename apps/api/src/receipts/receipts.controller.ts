@@ -360,7 +360,7 @@ export class RefundsController {
       'application/x-ndjson',
     );
     const h = headerMap(req);
-    const { onTickets, ...result } = await this.intake.fromRefundBatch(
+    const { matched, ...result } = await this.intake.fromRefundBatch(
       req.rawBodyBytes ?? req.rawBody ?? '',
       h['x-hejie-signature'],
       ct,
@@ -369,7 +369,7 @@ export class RefundsController {
     receiptsIngested.inc({ provider: 'batch', outcome: 'refund_created' }, result.created);
     receiptsIngested.inc({ provider: 'batch', outcome: 'refund_duplicate' }, result.duplicates);
     // In body order, as if they had arrived one by one: each on its trail, then the settling.
-    await this.settlement.onRefundsRecorded(onTickets);
+    await this.settlement.onRefundsRecorded(matched);
     return result;
   }
 }

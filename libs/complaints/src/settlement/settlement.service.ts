@@ -108,8 +108,22 @@ export class SettlementService {
    * earlier one of the same batch already closed the ticket.
    */
   async onRefundsRecorded(refunds: RecordedRefund[]): Promise<void> {
+    // Only the refunds whose payment has a ticket: one read for the whole batch.
+    const receiptIds = [
+      ...new Set(refunds.map((r) => r.receiptId).filter((id): id is string => !!id)),
+    ];
+    if (!receiptIds.length) return;
+    const withTicket = new Set(
+      (
+        (await this.db.query(
+          'SELECT receipt_id FROM complaints WHERE receipt_id = ANY($1::uuid[])',
+          [receiptIds],
+        )) as { receipt_id: string }[]
+      ).map((r) => r.receipt_id),
+    );
     const tickets = new Map<string, Performer>();
     for (const refund of refunds) {
+      if (!refund.receiptId || !withTicket.has(refund.receiptId)) continue;
       const ticketId = await this.recordRefundOnTrail(refund);
       if (ticketId && !tickets.has(ticketId)) tickets.set(ticketId, refundPerformer(refund));
     }

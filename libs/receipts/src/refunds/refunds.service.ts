@@ -120,10 +120,11 @@ export interface RefundBatchResult {
   duplicates: number;
   rejected: { line: number; code: string; detail?: string }[];
   /**
-   * The batch's refunds (new or repeated) whose payment has a ticket, after COMMIT: the caller
-   * tells the complaints lib about each, as after a single refund. Not part of the response.
+   * The batch's refunds (new or repeated) whose payment is known (matched to a receipt), after
+   * COMMIT: the caller tells the complaints lib, which picks those whose payment has a ticket,
+   * as after a single refund. Not part of the response.
    */
-  onTickets: RefundView[];
+  matched: RefundView[];
 }
 
 /** Lines of a refund batch staged, checked and stored at a time. */
@@ -186,17 +187,17 @@ const INSERT_REFUNDS_FROM_STAGING = `
      AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.provider = s.provider AND ins.refund_no = s.refund_no)`;
 
 /**
- * The chunk's refunds as stored (new or repeated: same fingerprint) whose payment has a ticket,
- * with the receipt they belong to, in body order; then the staging table is emptied for the next chunk.
+ * The chunk's refunds as stored (new or repeated: same fingerprint) whose payment is known, with
+ * the receipt they belong to, in body order; then the staging table is emptied for the next
+ * chunk. (Whether the payment has a ticket is the complaints lib's to say.)
  */
-const ON_TICKETS_AND_TRUNCATE = `
+const MATCHED_AND_TRUNCATE = `
   SELECT refund, receipt_id FROM (
     SELECT DISTINCT ON (f.id) to_jsonb(f.*) - 'raw' AS refund, r.id AS receipt_id, s.line
       FROM refund_batch_staging s
       JOIN refunds f ON f.provider = s.provider AND f.refund_no = s.refund_no
                     AND f.fingerprint = s.fingerprint
       JOIN receipts r ON r.provider = f.provider AND r.trade_no = f.trade_no
-      JOIN complaints c ON c.receipt_id = r.id
      ORDER BY f.id, s.line) x
    ORDER BY line;
   TRUNCATE refund_batch_staging`;
@@ -382,7 +383,7 @@ export class RefundsService {
     lines: Iterable<RefundBatchLine>,
     contentType: string,
   ): Promise<RefundBatchResult> {
-    const result: RefundBatchResult = { created: 0, duplicates: 0, rejected: [], onTickets: [] };
+    const result: RefundBatchResult = { created: 0, duplicates: 0, rejected: [], matched: [] };
     // Key → fingerprint of the refund stored (or accepted earlier in this body) under it.
     const byKey = new Map<string, string>();
     const [client, release] = await obtainClient(this.db);
@@ -507,11 +508,11 @@ export class RefundsService {
         else result.rejected.push({ line: r.line, code: 'RECEIPT_CONFLICT' });
       }
     }
-    const [ticketsRes] = (await client.query(ON_TICKETS_AND_TRUNCATE)) as unknown as {
+    const [matchedRes] = (await client.query(MATCHED_AND_TRUNCATE)) as unknown as {
       rows: { refund: RefundRow; receipt_id: string }[];
     }[];
-    for (const { refund, receipt_id } of ticketsRes.rows) {
-      result.onTickets.push(toView({ ...reviveRefund(refund), receipt_id }));
+    for (const { refund, receipt_id } of matchedRes.rows) {
+      result.matched.push(toView({ ...reviveRefund(refund), receipt_id }));
     }
   }
 
