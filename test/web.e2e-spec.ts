@@ -353,6 +353,11 @@ describe('dashboards in the browser', () => {
     // ---------------------------------------------------------------- consumer accepts (live)
     await c.getByTestId('accept-offer').waitFor({ timeout: 5000 }); // no reload either
     expect(await c.getByTestId('escalate').isDisabled()).toBe(false); // the merchant answered
+    // Escalating now would cancel the pending offer: the form says so before anything is sent.
+    await c.getByTestId('escalate').click();
+    expect(await c.getByTestId('escalate-cancels-offer').textContent()).toContain('撤销');
+    await c.getByTestId('escalate').click(); // closed again: nothing sent
+    expect(await c.getByTestId('escalate-cancels-offer').count()).toBe(0);
     await c.getByTestId('accept-offer').click();
     // A final action asks once more: nothing is sent until the inline confirmation.
     const confirmAccept = c.getByTestId('confirm-accept-offer');

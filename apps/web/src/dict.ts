@@ -179,6 +179,10 @@ export const DICT = {
     '商家回应期内暂不能升级：可于 {at} 起升级，或在商家回应后立即升级。',
     'The merchant still has time to respond: you can escalate from {at}, or as soon as the merchant answers.',
   ],
+  'actions.escalateCancelsOffer': [
+    '升级将撤销商家尚待您答复的方案，之后无法再接受。',
+    'Escalating cancels the merchant’s pending offer: you can no longer accept it.',
+  ],
   'actions.escalateHint': [
     '如对商家的处理不满意，可升级至门店所在地的市场监管部门。',
     'Not satisfied with the merchant’s answer? Escalate to the market regulator of the store’s district.',

@@ -6,7 +6,7 @@ import type { After } from '../../hooks';
 import { useI18n } from '../../i18n';
 import { ConsumerAppeal } from '../../components/Appeal';
 import { TextAreaField } from '../../components/fields';
-import { Card, ConfirmStep, Countdown, ErrorNotice } from '../../components/ui';
+import { Card, ConfirmStep, Countdown, ErrorNotice, Notice } from '../../components/ui';
 import type { Offer, Ticket } from '../../types';
 
 /**
@@ -89,6 +89,11 @@ export function ConsumerActions({ ticket: tk, after }: { ticket: Ticket; after: 
       )}
       {open ? (
         <form className="stack" onSubmit={submit}>
+          {open === 'escalate' && tk.pendingOfferId ? (
+            <div data-testid="escalate-cancels-offer">
+              <Notice kind="warn">{t('actions.escalateCancelsOffer')}</Notice>
+            </div>
+          ) : null}
           <TextAreaField
             label={open === 'escalate' ? t('actions.escalateReason') : t('actions.withdrawReason')}
             value={reason}
