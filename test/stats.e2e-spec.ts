@@ -9,6 +9,9 @@ import {
   createReceipt,
 } from './factories/complaint.factory';
 import { spawnWorker, waitFor } from './helpers/worker-process';
+import { FakeClock } from './helpers/fake-clock';
+import { startTestWorker } from './helpers/test-worker';
+import { systemClock } from '../libs/shared/src/clock';
 import {
   medianFromHistogram,
   resolveBucket,
@@ -305,15 +308,18 @@ describe('self-resolution statistics: a known history through the API and two wo
   const regulator = () => bearer(t.token({ role: 'regulator', sub: 'officer', officeId }));
 
   beforeAll(async () => {
-    // MERCHANT_RESPONSE_SLA 1 s: the late and unanswered tickets, with no worker running yet.
-    const fast = await startTestApp({ MERCHANT_RESPONSE_SLA: '1s' });
+    // MERCHANT_RESPONSE_SLA 1 s on a clock set 5 s back: the late and unanswered tickets are
+    // opened "5 s ago", then the clock comes back to the present (past their deadlines) instead
+    // of the test sleeping. No worker running yet.
+    const clock = new FakeClock(Date.now() - 5000);
+    const fast = await startTestApp({ MERCHANT_RESPONSE_SLA: '1s' }, { clock });
     const shop = await createMerchantWithStore(fast, { regionCode: '450103' });
     merchantId = shop.merchant.id;
     account = shop.account('sunmi-pos');
     staff = bearer(fast.token({ role: 'merchant', sub: 'staff', merchantId }));
     officeId = (await createOffice(fast, ['4501'], 'Nanning office')).id;
     for (const k of ['late', 'unanswered', 'gaveUp', 'leftLate']) ids[k] = await open(fast);
-    await sleep(1300);
+    clock.set(Date.now());
     await say(fast, ids.late, staff); // first response, late
     await fast.http
       .post(`/v1/complaints/${ids.gaveUp}/escalate`)
@@ -357,19 +363,15 @@ describe('self-resolution statistics: a known history through the API and two wo
     );
     await settle(t, ids.late);
 
-    const workers = await Promise.all([
-      spawnWorker({ SWEEP_INTERVAL: '1s' }),
-      spawnWorker({ SWEEP_INTERVAL: '1s' }),
-    ]);
+    // Two workers in this process (on the present time: both deadlines have passed) run one
+    // sweep each at the same time, then drain the statistics at the same time.
+    const workers = await Promise.all([startTestWorker(systemClock), startTestWorker(systemClock)]);
     try {
       const statusOf = (id: string) =>
         t.db.query(`SELECT status FROM complaints WHERE id = $1`, [id]).then((r) => r[0].status);
+      await Promise.all(workers.map((w) => w.sweep()));
       for (const id of [ids.unanswered, ids.unresolved])
-        await waitFor(
-          () => statusOf(id),
-          (s) => s === 'escalated',
-          15_000,
-        );
+        expect([id, await statusOf(id)]).toEqual([id, 'escalated']);
       // The office settles three of the four escalations.
       for (const id of [ids.escalated, ids.gaveUp])
         await t.http.post(`/v1/complaints/${id}/accept`).set(regulator()).expect(200);
@@ -388,14 +390,11 @@ describe('self-resolution statistics: a known history through the API and two wo
         .set(regulator())
         .send({ reason: 'other', detail: 'Settled by telephone.' })
         .expect(200);
-      await waitFor(
-        () => pendingOf(t, merchantId),
-        (n) => n === 0,
-        15_000,
-      );
+      const drained = await Promise.all(workers.map((w) => w.drainStats()));
+      drainedBy = drained.filter((n) => n > 0).length;
+      expect(await pendingOf(t, merchantId)).toBe(0);
     } finally {
-      await Promise.all(workers.map((w) => w.stop()));
-      drainedBy = workers.filter((w) => /stats: drained [1-9]/.test(w.log())).length;
+      await Promise.all(workers.map((w) => w.close()));
     }
   }, 120_000);
   afterAll(() => t.close());
