@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { getQueueToken } from '@nestjs/bullmq';
+import type { LoggerService } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import type { Job, Queue } from 'bullmq';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
@@ -27,7 +28,25 @@ export interface TestWorker {
   drainStats(): Promise<number>;
   /** One webhook delivery round (WebhooksProcessor.deliver). */
   deliverWebhooks(): ReturnType<WebhooksProcessor['deliver']>;
+  /** What was logged through Nest's Logger since this worker started, one line per message. */
+  log(): string;
   close(): Promise<void>;
+}
+
+/**
+ * Keeps the lines instead of printing them. Nest's Logger is one per process: while this worker
+ * lives, the API's Nest logs (if any) land here too.
+ */
+class CapturingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  private keep(level: string, message: unknown, context: unknown[]) {
+    this.lines.push(`${level} ${String(context.at(-1) ?? '')}: ${String(message)}`);
+  }
+  log = (m: unknown, ...c: unknown[]) => this.keep('log', m, c);
+  error = (m: unknown, ...c: unknown[]) => this.keep('error', m, c);
+  warn = (m: unknown, ...c: unknown[]) => this.keep('warn', m, c);
+  debug = (m: unknown, ...c: unknown[]) => this.keep('debug', m, c);
+  verbose = (m: unknown, ...c: unknown[]) => this.keep('verbose', m, c);
 }
 
 /**
@@ -41,7 +60,9 @@ export async function startTestWorker(
   clock: Clock,
   env: Record<string, string> = {},
 ): Promise<TestWorker> {
+  const logger = new CapturingLogger();
   const moduleRef: TestingModule = await Test.createTestingModule({ imports: [WorkerModule] })
+    .setLogger(logger)
     .overrideProvider(CLOCK)
     .useValue(clock)
     // No queue is run here (WORKER_QUEUES names none): no BullMQ worker, no ticking timer.
@@ -70,6 +91,7 @@ export async function startTestWorker(
     },
     drainStats: () => moduleRef.get(StatsProcessor).drain(),
     deliverWebhooks: () => moduleRef.get(WebhooksProcessor).deliver(),
+    log: () => logger.lines.join('\n'),
     close: () => moduleRef.close(),
   };
 }
