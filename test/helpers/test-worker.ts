@@ -7,6 +7,7 @@ import { WorkerModule } from '../../apps/worker/src/worker.module';
 import { DeadlinesProcessor } from '../../apps/worker/src/processors/deadlines.processor';
 import { StatsProcessor } from '../../apps/worker/src/processors/stats.processor';
 import { WebhooksProcessor } from '../../apps/worker/src/processors/webhooks.processor';
+import { CheckpointsProcessor } from '../../apps/worker/src/processors/checkpoints.processor';
 import { DEADLINES_QUEUE } from '../../libs/complaints/src/jobs/jobs';
 import { CLOCK } from '../../libs/shared/src/clock';
 import type { Clock } from '../../libs/shared/src/clock';
@@ -28,6 +29,8 @@ export interface TestWorker {
   drainStats(): Promise<number>;
   /** One webhook delivery round (WebhooksProcessor.deliver). */
   deliverWebhooks(): ReturnType<WebhooksProcessor['deliver']>;
+  /** One trail checkpoint round (the `trail.checkpoint` job): what it made, or `{ skipped }`. */
+  checkpoint(): Promise<unknown>;
   /** What was logged through Nest's Logger since this worker started, one line per message. */
   log(): string;
   close(): Promise<void>;
@@ -91,6 +94,7 @@ export async function startTestWorker(
     },
     drainStats: () => moduleRef.get(StatsProcessor).drain(),
     deliverWebhooks: () => moduleRef.get(WebhooksProcessor).deliver(),
+    checkpoint: () => moduleRef.get(CheckpointsProcessor).handlers['trail.checkpoint']({} as Job),
     log: () => logger.lines.join('\n'),
     close: () => moduleRef.close(),
   };
