@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { DomainError, HEJIE_CONFIG } from '@app/shared';
-import type { Actor, HejieConfig } from '@app/shared';
+import { CLOCK, DomainError, HEJIE_CONFIG } from '@app/shared';
+import type { Actor, Clock, HejieConfig } from '@app/shared';
 import { ComplaintRow, canSee } from '../complaint.row';
 import { ComplaintsService } from '../complaints.service';
 import type { OrderSnapshot, TicketView } from '../complaint.types';
@@ -57,6 +57,7 @@ export class CasePacketService {
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
     private readonly complaints: ComplaintsService,
     private readonly evidence: EvidenceService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async provideComplainant(id: string, actor: Actor, c: Complainant): Promise<void> {
@@ -154,7 +155,7 @@ export class CasePacketService {
         })),
         trail: { length: t.event_count, headHash: t.head_hash },
         office: { id: t.office_id, name: office },
-        generatedAt: new Date().toISOString(),
+        generatedAt: this.clock.now().toISOString(),
       };
     });
   }
