@@ -182,7 +182,7 @@ describe('worker process: the sweep after Redis lost every job', () => {
     } finally {
       expect(await worker.stop()).toMatchObject({ graceful: true });
     }
-  });
+  }, 120_000); // spawnWorker allows 90 s for ts-node to boot the worker on a busy machine
 });
 
 describe('worker: exactly once under two worker processes', () => {
