@@ -234,8 +234,16 @@ describe('worker: exactly once under two worker processes', () => {
       expect(events[0]).toEqual({ events: 5000, tickets: 5000 });
       // At least one process swept (SKIP LOCKED hands them disjoint batches; whether both got a
       // batch depends on which booted first).
-      const sweeping = workers.filter((w) => /sweep: escalated [1-9]/.test(w.log()));
-      expect(sweeping.length).toBeGreaterThanOrEqual(1);
+      // The log line comes at the end of the sweep (after its settlement pass), a moment after
+      // the last batch committed: wait for it rather than read the logs at once.
+      const sweeping = () => workers.filter((w) => /sweep: escalated [1-9]/.test(w.log())).length;
+      expect(
+        await waitFor(
+          async () => sweeping(),
+          (n) => n >= 1,
+          30_000,
+        ),
+      ).toBeGreaterThanOrEqual(1);
     } finally {
       const codes = await Promise.all(workers.map((w) => w.stop()));
       // Graceful shutdown on SIGTERM: running jobs finished, connections closed, then exit.
