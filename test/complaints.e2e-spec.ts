@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { computeAcceptBy, computeMediationEndBy } from '../libs/complaints/src/lifecycle';
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
+import { FakeClock } from './helpers/fake-clock';
 import { asInsider } from './helpers/insider';
 import {
   COMPLAINANT,
@@ -28,19 +29,24 @@ const REGION = '650102';
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const ISO_WITH_OFFSET = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type H = { Authorization: string };
 
-/** Each app gets the whole set of overrides: startTestApp writes them into process.env. */
-function boot(env: Record<string, string | undefined> = {}) {
-  return startTestApp({
-    MERCHANT_RESPONSE_SLA: '2h',
-    RESOLUTION_SLA: '3d',
-    COMPLAINT_WINDOW_DAYS: undefined,
-    RATE_LIMIT: '100000',
-    ...env,
-  });
+/**
+ * Each app gets the whole set of overrides: startTestApp writes them into process.env. `clock`:
+ * a FakeClock for the app's domain time (deadline tests).
+ */
+function boot(env: Record<string, string | undefined> = {}, clock?: FakeClock) {
+  return startTestApp(
+    {
+      MERCHANT_RESPONSE_SLA: '2h',
+      RESOLUTION_SLA: '3d',
+      COMPLAINT_WINDOW_DAYS: undefined,
+      RATE_LIMIT: '100000',
+      ...env,
+    },
+    { clock },
+  );
 }
 
 /** Follows nextCursor to the end; fails on a page that repeats an id. */
@@ -867,36 +873,32 @@ describe('complaints', () => {
         expect(res.body.code).toBe('VALIDATION_FAILED');
       });
 
-      it('with MERCHANT_RESPONSE_SLA 1s, escalation is allowed once it has passed without a response', async () => {
-        // A worker of another suite (same database and queue) may escalate an overdue ticket
-        // itself (merchant_no_response) a few ms after its deadline; the consumer asks right
-        // at the deadline, and a ticket the worker took anyway is tried again.
-        const fast = await boot({ MERCHANT_RESPONSE_SLA: '1s' });
+      it('escalation is allowed from merchantRespondBy on (inclusive) without a response, on a fake clock', async () => {
+        // The app's clock is moved to the deadline instead of the test sleeping through a short
+        // SLA; no worker runs on this clock, so none can escalate the ticket first.
+        const clock = new FakeClock();
+        const fast = await boot({}, clock);
         try {
           const fastShop = await createShop(fast, REGION);
-          let res: any;
-          for (let attempt = 0; attempt < 3; attempt++) {
-            const ticket = await ticketIn(fast, fastShop, 'awaiting_merchant');
-            const due = Date.parse(ticket.body.merchantRespondBy);
-            expect(due - Date.parse(ticket.body.createdAt)).toBe(1000);
-            await sleep(Math.max(0, due - Date.now()) + 10);
-            res = await fast.http
+          const ticket = await ticketIn(fast, fastShop, 'awaiting_merchant');
+          const due = Date.parse(ticket.body.merchantRespondBy);
+          expect(due - Date.parse(ticket.body.createdAt)).toBe(2 * 3600_000);
+          const escalate = () =>
+            fast.http
               .post(`/v1/complaints/${ticket.id}/escalate`)
               .set(ticket.consumer)
               .send({ reason: 'No answer in time.' });
-            if (res.status === 200) break;
-            const [row] = await t.db.query(
-              'SELECT escalation_reason FROM complaints WHERE id = $1',
-              [ticket.id],
-            );
-            expect(res.body.code).toBe('INVALID_TRANSITION');
-            expect(row.escalation_reason).toBe('merchant_no_response');
-          }
+          clock.set(due - 1);
+          const early = await escalate();
+          expect([early.status, early.body.code]).toEqual([409, 'ESCALATION_TOO_EARLY']);
+          clock.set(due);
+          const res = await escalate();
           expect(res.status).toBe(200);
           expect(res.body).toMatchObject({
             status: 'escalated',
             escalationReason: 'consumer_request',
             firstResponseAt: null,
+            escalatedAt: new Date(due).toISOString(),
           });
         } finally {
           await fast.close();

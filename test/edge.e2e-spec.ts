@@ -40,19 +40,27 @@ async function listen(t: TestApp): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-/** The status line and head the server answers to `head` (no body sent), or null on close. */
+/**
+ * The status line and head the server answers to `head` (no body sent), or null on close;
+ * `endedAfterMs`: when it answered or closed (null: neither within `waitMs`).
+ */
 function rawExchange(
   port: number,
   head: string,
   opts: { bodyPart?: Buffer; waitMs?: number } = {},
-): Promise<{ answer: string | null; closedAfterMs: number | null; socket: net.Socket }> {
+): Promise<{
+  answer: string | null;
+  closedAfterMs: number | null;
+  endedAfterMs: number | null;
+  socket: net.Socket;
+}> {
   return new Promise((resolve) => {
     const started = Date.now();
     const socket = net.connect(port, '127.0.0.1');
     let answer = '';
     let done = false;
-    const timer = setTimeout(() => finish(false), opts.waitMs ?? 3000);
-    const finish = (closed: boolean) => {
+    const timer = setTimeout(() => finish(false, true), opts.waitMs ?? 3000);
+    const finish = (closed: boolean, timedOut = false) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -60,6 +68,7 @@ function rawExchange(
       resolve({
         answer: answer || null,
         closedAfterMs: closed ? Date.now() - started : null,
+        endedAfterMs: timedOut ? null : Date.now() - started,
         socket,
       });
     };
@@ -583,22 +592,25 @@ describe('timeouts and the batch upload cap', () => {
     const health = await t.http.get('/health');
     expect(health.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(1000);
-    const { answer, closedAfterMs, socket } = await stalled;
+    const { answer, endedAfterMs, socket } = await stalled;
     socket.destroy();
     // Node answers 408 (or closes) once REQUEST_TIMEOUT has passed; never waits forever.
-    expect(closedAfterMs ?? Date.now() - started).toBeLessThan(4000);
-    if (answer) expect(answer.split(' ')[1]).toBe('408');
+    expect(endedAfterMs).not.toBeNull();
+    expect(endedAfterMs).toBeLessThan(4000);
+    expect(answer === null ? 'closed' : answer.split(' ')[1]).toMatch(/^(closed|408)$/);
   });
 
   it('stalled headers are cut off too', async () => {
-    const { closedAfterMs, answer, socket } = await rawExchange(
+    const { endedAfterMs, answer, socket } = await rawExchange(
       port,
       'POST /v1/merchants HTTP/1.1\r\nHost: x\r\nContent-Ty',
       { waitMs: 6000 },
     );
     socket.destroy();
-    expect(closedAfterMs !== null || (answer ?? '').includes(' 408 ')).toBe(true);
-    expect(closedAfterMs ?? 0).toBeLessThan(4000);
+    // Closed, or answered 408, within 4 s (an answer after that fails too).
+    expect(endedAfterMs).not.toBeNull();
+    expect(endedAfterMs).toBeLessThan(4000);
+    expect(answer === null ? 'closed' : answer.split(' ')[1]).toMatch(/^(closed|408)$/);
   });
 
   it('BATCH_MAX_CONCURRENT uploads at once: one more → 429 RATE_LIMITED with Retry-After; the slot is free again afterwards', async () => {

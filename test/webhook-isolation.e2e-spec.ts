@@ -132,7 +132,13 @@ describe('webhook deliveries cannot take the worker down', () => {
   }, 120_000);
 });
 
-/** WORKER_QUEUES: deliveries in a process of their own, apart from the deadline sweep. */
+/**
+ * WORKER_QUEUES: deliveries in a process of their own, apart from the deadline sweep. Real time
+ * on purpose, like the suite above: what is tested is the processes' wiring (which queues each
+ * one runs, the heap limit, real timeouts), so the deadlines are set in the past in PostgreSQL
+ * rather than waited for. Deadline rules themselves are tested on a fake clock
+ * (test/worker.e2e-spec.ts, test/webhooks.e2e-spec.ts).
+ */
 describe('WORKER_QUEUES: a delivery process and a sweep process', () => {
   let t: TestApp;
   let ok: HostileReceiver;

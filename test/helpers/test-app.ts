@@ -2,10 +2,14 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { JwtService } from '@nestjs/jwt';
+import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import request from 'supertest';
 import { generateRsaKeyPair, RsaKeyPair } from '../../libs/receipts/src/verifiers/test-signers';
-import { createApp } from '../../apps/api/src/app.factory';
+import { AppBuilder, createApp } from '../../apps/api/src/app.factory';
+import { AppModule } from '../../apps/api/src/app.module';
+import { CLOCK } from '../../libs/shared/src/clock';
+import type { Clock } from '../../libs/shared/src/clock';
 
 export const JWT_SECRET = 'test-secret-0123456789abcdef-0123456789'; // >= 32 bytes
 /** GET /metrics needs it (API.md Operations); `metricsAuth()` is the header. */
@@ -32,9 +36,13 @@ export interface TestApp {
 
 /**
  * The API as main.ts builds it, on the run's fresh database, with test provider keys.
- * `env` overrides configuration for this app (e.g. short SLAs).
+ * `env` overrides configuration for this app; `clock` replaces the domain clock (CLOCK), e.g. a
+ * FakeClock (helpers/fake-clock.ts) that deadline tests advance instead of sleeping.
  */
-export async function startTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string | undefined> = {},
+  options: { clock?: Clock } = {},
+): Promise<TestApp> {
   const keys: TestKeys = {
     alipay: generateRsaKeyPair('alipay'),
     wechatpay: generateRsaKeyPair('wechatpay'),
@@ -56,7 +64,7 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
-  const app = await createApp({ logger: false });
+  const app = await createApp({ logger: false }, options.clock && withClock(options.clock));
   const jwt = new JwtService({ secret: JWT_SECRET });
   return {
     app,
@@ -69,6 +77,17 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
         { expiresIn: expiresIn as never },
       ),
     close: () => app.close(),
+  };
+}
+
+/** AppModule compiled with the given clock in place of systemClock (a test-only override). */
+function withClock(clock: Clock): AppBuilder {
+  return async (adapter, appOptions) => {
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+      .overrideProvider(CLOCK)
+      .useValue(clock)
+      .compile();
+    return moduleRef.createNestApplication(adapter, appOptions);
   };
 }
 

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -26,8 +27,20 @@ export interface CreateAppOptions {
   logger?: false;
 }
 
+/** Makes the Nest application on the Fastify adapter; tests may compile AppModule their own way. */
+export type AppBuilder = (
+  adapter: FastifyAdapter,
+  options: NestApplicationOptions,
+) => Promise<NestFastifyApplication>;
+
+const fromAppModule: AppBuilder = (adapter, options) =>
+  NestFactory.create<NestFastifyApplication>(AppModule, adapter, options);
+
 /** Builds the HTTP app exactly as main.ts runs it; tests use the same function. */
-export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+export async function createApp(
+  options: CreateAppOptions = {},
+  build: AppBuilder = fromAppModule,
+): Promise<NestFastifyApplication> {
   const config = loadConfig(process.env);
   const policies = new BodyPolicies(config);
   const adapter = new FastifyAdapter({
@@ -55,7 +68,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     // Stream tickets (and old `?token=` links) leave URLs before anything logs them (stream/).
     rewriteUrl: redactStreamToken,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
+  const app = await build(adapter, {
     bufferLogs: options.bufferLogs ?? true,
     abortOnError: false,
     bodyParser: false,

@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { OfficeReads } from '@app/directory';
-import { DomainError, HEJIE_CONFIG } from '@app/shared';
-import type { Actor, HejieConfig } from '@app/shared';
+import { CLOCK, DomainError, HEJIE_CONFIG } from '@app/shared';
+import type { Actor, Clock, HejieConfig } from '@app/shared';
 import type { ComplaintRow } from '../complaint.row';
 import { canSee } from '../policy/visibility';
 import { ComplaintsService } from '../complaints.service';
@@ -59,6 +59,7 @@ export class CasePacketService {
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
     private readonly complaints: ComplaintsService,
     private readonly evidence: EvidenceService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async provideComplainant(id: string, actor: Actor, c: Complainant): Promise<void> {
@@ -156,7 +157,7 @@ export class CasePacketService {
         })),
         trail: { length: t.event_count, headHash: t.head_hash },
         office: { id: t.office_id, name: office },
-        generatedAt: new Date().toISOString(),
+        generatedAt: this.clock.now().toISOString(),
       };
     });
   }

@@ -5,7 +5,7 @@ import type { PendingEvent } from '../trail';
 
 /**
  * Which ticket events a merchant's webhook is told about: a new ticket, each thing the consumer
- * does on it, and the worker escalating it at a deadline. The merchant's own actions are not
+ * does on it (evidence included), and the worker escalating it at a deadline. The merchant's own actions are not
  * echoed back to it.
  */
 export const WEBHOOK_EVENTS = [
@@ -21,6 +21,9 @@ export const WEBHOOK_EVENTS = [
   { event: 'settled', by: 'consumer', type: 'complaint.settled' },
   { event: 'settled', by: 'system', type: 'complaint.settled' },
   { event: 'offer_expired', by: 'system', type: 'complaint.offer_expired' },
+  // Evidence (issue 14): the consumer's new attachment, described by its trail event (id,
+  // filename, type, size, sha256, note); never its bytes nor a link to them.
+  { event: 'attachment_added', by: 'consumer', type: 'complaint.attachment_added' },
 ] as const;
 export type WebhookType = (typeof WEBHOOK_EVENTS)[number]['type'];
 
