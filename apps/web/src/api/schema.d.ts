@@ -2085,7 +2085,8 @@ export interface components {
         | 'complaint.withdrawn'
         | 'complaint.escalated'
         | 'complaint.settled'
-        | 'complaint.offer_expired';
+        | 'complaint.offer_expired'
+        | 'complaint.attachment_added';
       occurredAt: string;
       /** @description the event’s seq in GET /v1/complaints/:id/events */
       eventSeq: number;
@@ -2107,7 +2108,8 @@ export interface components {
         | 'complaint.withdrawn'
         | 'complaint.escalated'
         | 'complaint.settled'
-        | 'complaint.offer_expired';
+        | 'complaint.offer_expired'
+        | 'complaint.attachment_added';
       /** @enum {string} */
       state: 'pending' | 'done' | 'dead';
       /** @description attempts made (a successful one counts too) */
