@@ -1,4 +1,14 @@
-import { Controller, Get, HttpCode, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  applyDecorators,
+  Controller,
+  Get,
+  HttpCode,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
@@ -48,6 +58,43 @@ function headerMap(req: FastifyRequest): Record<string, string | undefined> {
   for (const [k, v] of Object.entries(req.headers))
     out[k.toLowerCase()] = Array.isArray(v) ? v[0] : v;
   return out;
+}
+
+/** What a signed NDJSON batch route reads from its request: body, signature, media type, key id. */
+function signedBatch(req: FastifyRequest) {
+  const ct = requireContentType(
+    req,
+    /^application\/(x-ndjson|jsonl|jsonlines)\b/i,
+    'application/x-ndjson',
+  );
+  const h = headerMap(req);
+  return [
+    req.rawBodyBytes ?? req.rawBody ?? '',
+    h['x-hejie-signature'],
+    ct,
+    h['x-hejie-key-id'],
+  ] as const;
+}
+
+/** The decorators of a signed NDJSON batch route (receipts and refunds): one contract. */
+function NdjsonBatchRoute(summary: string, description: string) {
+  return applyDecorators(
+    Post('batch'),
+    Public(),
+    HttpCode(200),
+    ApiOperation({ summary, description }),
+    ApiConsumes('application/x-ndjson'),
+    ApiHeader({ name: 'X-Hejie-Signature', required: true }),
+    ApiHeader({ name: 'X-Hejie-Key-Id', required: false }),
+    ApiOkResponse({ type: BatchResponse }),
+    ApiProblems(
+      'RECEIPT_SIGNATURE_INVALID',
+      'PAYLOAD_TOO_LARGE',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'RATE_LIMITED',
+      'PROVIDER_NOT_CONFIGURED',
+    ),
+  );
 }
 
 @ApiTags('receipts')
@@ -184,38 +231,12 @@ export class ReceiptsController {
     return (await this.withTickets([result.receipt]))[0];
   }
 
-  @Post('batch')
-  @Public()
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Bulk import of generic receipts as NDJSON',
-    description:
-      'One generic receipt object per line (`application/x-ndjson`), one X-Hejie-Signature over the whole body. Lines are staged by COPY and stored in one transaction (run again, up to 3 times, if PostgreSQL reports a deadlock with a concurrent batch); a bad line is reported by number and does not stop the good ones (a reserved provider: PROVIDER_RESERVED; a provider the key may not sign for: RECEIPT_SIGNATURE_INVALID). Signature and key id as for POST /v1/receipts, checked before the body is read. Body limit: BATCH_BODY_LIMIT_BYTES (default 64 MB); at most BATCH_MAX_CONCURRENT (default 2) uploads per API process at a time, more → 429 RATE_LIMITED with Retry-After.',
-  })
-  @ApiConsumes('application/x-ndjson')
-  @ApiHeader({ name: 'X-Hejie-Signature', required: true })
-  @ApiHeader({ name: 'X-Hejie-Key-Id', required: false })
-  @ApiOkResponse({ type: BatchResponse })
-  @ApiProblems(
-    'RECEIPT_SIGNATURE_INVALID',
-    'PAYLOAD_TOO_LARGE',
-    'UNSUPPORTED_MEDIA_TYPE',
-    'RATE_LIMITED',
-    'PROVIDER_NOT_CONFIGURED',
+  @NdjsonBatchRoute(
+    'Bulk import of generic receipts as NDJSON',
+    'One generic receipt object per line (`application/x-ndjson`), one X-Hejie-Signature over the whole body. Lines are staged by COPY and stored in one transaction (run again, up to 3 times, if PostgreSQL reports a deadlock with a concurrent batch); a bad line is reported by number and does not stop the good ones (a reserved provider: PROVIDER_RESERVED; a provider the key may not sign for: RECEIPT_SIGNATURE_INVALID). Signature and key id as for POST /v1/receipts, checked before the body is read. Body limit: BATCH_BODY_LIMIT_BYTES (default 64 MB); at most BATCH_MAX_CONCURRENT (default 2) uploads per API process at a time, more → 429 RATE_LIMITED with Retry-After.',
   )
   async batch(@Req() req: FastifyRequest): Promise<BatchResponse> {
-    const ct = requireContentType(
-      req,
-      /^application\/(x-ndjson|jsonl|jsonlines)\b/i,
-      'application/x-ndjson',
-    );
-    const h = headerMap(req);
-    const result = await this.intake.fromBatch(
-      req.rawBodyBytes ?? req.rawBody ?? '',
-      h['x-hejie-signature'],
-      ct,
-      h['x-hejie-key-id'],
-    );
+    const result = await this.intake.fromBatch(...signedBatch(req));
     receiptsIngested.inc({ provider: 'batch', outcome: 'created' }, result.created);
     receiptsIngested.inc({ provider: 'batch', outcome: 'duplicate' }, result.duplicates);
     return result;
@@ -334,38 +355,12 @@ export class RefundsController {
     return result.refund;
   }
 
-  @Post('batch')
-  @Public()
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Bulk import of generic refunds as NDJSON',
-    description:
-      'One generic refund object per line (`application/x-ndjson`, the body of POST /v1/refunds), one X-Hejie-Signature over the whole body, read and checked exactly as POST /v1/receipts/batch (signature and key id checked before the body is read; the same body limit BATCH_BODY_LIMIT_BYTES and the same BATCH_MAX_CONCURRENT cap, shared with receipt batches: more → 429 RATE_LIMITED with Retry-After). Each line follows the rules of POST /v1/refunds in body order, in one transaction: keyed by (provider, refundNo) — the same refund again is a duplicate, other facts under the key are rejected as RECEIPT_CONFLICT; matched to its receipt by (provider, tradeNo) when known (a refund may arrive first); a line that would take the refunds of a payment past the amount paid is rejected as REFUND_EXCEEDS_PAYMENT (another currency: VALIDATION_FAILED) and counts for nothing; reserved providers: PROVIDER_RESERVED; a provider the key may not sign for: RECEIPT_SIGNATURE_INVALID. A bad line does not stop the good ones. After the commit, each refund on an open ticket is on its trail (`refund_received`) and settles a settling money offer it covers, as a single refund does.',
-  })
-  @ApiConsumes('application/x-ndjson')
-  @ApiHeader({ name: 'X-Hejie-Signature', required: true })
-  @ApiHeader({ name: 'X-Hejie-Key-Id', required: false })
-  @ApiOkResponse({ type: BatchResponse })
-  @ApiProblems(
-    'RECEIPT_SIGNATURE_INVALID',
-    'PAYLOAD_TOO_LARGE',
-    'UNSUPPORTED_MEDIA_TYPE',
-    'RATE_LIMITED',
-    'PROVIDER_NOT_CONFIGURED',
+  @NdjsonBatchRoute(
+    'Bulk import of generic refunds as NDJSON',
+    'One generic refund object per line (`application/x-ndjson`, the body of POST /v1/refunds), one X-Hejie-Signature over the whole body, read and checked exactly as POST /v1/receipts/batch (signature and key id checked before the body is read; the same body limit BATCH_BODY_LIMIT_BYTES and the same BATCH_MAX_CONCURRENT cap, shared with receipt batches: more → 429 RATE_LIMITED with Retry-After). Each line follows the rules of POST /v1/refunds in body order, in one transaction: keyed by (provider, refundNo) — the same refund again is a duplicate, other facts under the key are rejected as RECEIPT_CONFLICT; matched to its receipt by (provider, tradeNo) when known (a refund may arrive first); a line that would take the refunds of a payment past the amount paid is rejected as REFUND_EXCEEDS_PAYMENT (another currency: VALIDATION_FAILED) and counts for nothing; reserved providers: PROVIDER_RESERVED; a provider the key may not sign for: RECEIPT_SIGNATURE_INVALID. A bad line does not stop the good ones. After the commit, each refund on an open ticket is on its trail (`refund_received`) and settles a settling money offer it covers, as a single refund does.',
   )
   async batch(@Req() req: FastifyRequest): Promise<BatchResponse> {
-    const ct = requireContentType(
-      req,
-      /^application\/(x-ndjson|jsonl|jsonlines)\b/i,
-      'application/x-ndjson',
-    );
-    const h = headerMap(req);
-    const { matched, ...result } = await this.intake.fromRefundBatch(
-      req.rawBodyBytes ?? req.rawBody ?? '',
-      h['x-hejie-signature'],
-      ct,
-      h['x-hejie-key-id'],
-    );
+    const { matched, ...result } = await this.intake.fromRefundBatch(...signedBatch(req));
     receiptsIngested.inc({ provider: 'batch', outcome: 'refund_created' }, result.created);
     receiptsIngested.inc({ provider: 'batch', outcome: 'refund_duplicate' }, result.duplicates);
     // In body order, as if they had arrived one by one: each on its trail, then the settling.

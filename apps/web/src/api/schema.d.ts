@@ -3170,8 +3170,8 @@ export interface operations {
     parameters: {
       query?: never;
       header: {
-        'X-Hejie-Key-Id'?: string;
         'X-Hejie-Signature': string;
+        'X-Hejie-Key-Id'?: string;
       };
       path?: never;
       cookie?: never;
@@ -3384,8 +3384,8 @@ export interface operations {
     parameters: {
       query?: never;
       header: {
-        'X-Hejie-Key-Id'?: string;
         'X-Hejie-Signature': string;
+        'X-Hejie-Key-Id'?: string;
       };
       path?: never;
       cookie?: never;
