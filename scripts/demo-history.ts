@@ -401,8 +401,12 @@ export async function seedDemoHistory(
       const [subject, amount, category] = SUBJECTS[Math.floor(random() * SUBJECTS.length)];
       const id = randomUUID();
       const receiptId = randomUUID();
-      const tag = `H${created.getTime().toString(36)}${i}`;
-      const payer = `sunmi-pos:hist-${(i * 7919) % 997}`;
+      // Keys of this seed's own (a second seed for other merchants in the same database must not
+      // meet them): the merchant's id prefix in the trade number and in the payer, whose
+      // idempotency key is the shared HISTORY_KEY.
+      const m8 = shop.merchantId.slice(0, 8);
+      const tag = `H${m8}${created.getTime().toString(36)}${i}`;
+      const payer = `sunmi-pos:hist-${m8}-${(i * 7919) % 997}`;
       const tradeNo = `HIST-${tag}`;
       const paidAt = new Date(created.getTime() - (1 + random() * 72) * HOUR);
       receipts.push([

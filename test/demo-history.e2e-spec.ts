@@ -71,8 +71,8 @@ describe('demo history', () => {
       `SELECT avg(n) FILTER (WHERE dow IN (0, 6)) AS weekend, avg(n) FILTER (WHERE dow NOT IN (0, 6)) AS weekday
          FROM (SELECT extract(dow FROM created_at AT TIME ZONE 'Asia/Shanghai') AS dow,
                       (created_at AT TIME ZONE 'Asia/Shanghai')::date AS day, count(*) AS n
-                 FROM complaints WHERE idempotency_key = $1 GROUP BY 1, 2) d`,
-      [HISTORY_KEY],
+                 FROM complaints WHERE idempotency_key = $1 AND merchant_id = ANY($2) GROUP BY 1, 2) d`,
+      [HISTORY_KEY, shops.map((s) => s.merchant.id)],
     );
     expect(Number(weekend)).toBeGreaterThan(Number(weekday));
   });
@@ -97,16 +97,17 @@ describe('demo history', () => {
     }
     const [{ n }] = await t.db.query(
       `SELECT count(*)::int AS n FROM complaints c JOIN refunds f ON f.receipt_id = c.receipt_id
-        WHERE c.idempotency_key = $1 AND c.settled_via = 'refund'`,
-      [HISTORY_KEY],
+        WHERE c.idempotency_key = $1 AND c.settled_via = 'refund' AND c.merchant_id = ANY($2)`,
+      [HISTORY_KEY, shops.map((s) => s.merchant.id)],
     );
     expect(n).toBeGreaterThan(0);
   });
 
   it('every trail verifies, and its head is the ticket’s', async () => {
     const tickets: { id: string; consumer_id: string }[] = await t.db.query(
-      `SELECT DISTINCT ON (status) id, consumer_id FROM complaints WHERE idempotency_key = $1 ORDER BY status, id`,
-      [HISTORY_KEY],
+      `SELECT DISTINCT ON (status) id, consumer_id FROM complaints
+        WHERE idempotency_key = $1 AND merchant_id = ANY($2) ORDER BY status, id`,
+      [HISTORY_KEY, shops.map((s) => s.merchant.id)],
     );
     expect(tickets.length).toBeGreaterThanOrEqual(5); // resolved, withdrawn, escalated, mediated, …
     for (const tk of tickets) {
@@ -126,8 +127,9 @@ describe('demo history', () => {
     });
     expect(again).toMatchObject({ skipped: true, tickets: 0 });
     const [{ n }] = await t.db.query(
-      `SELECT count(*)::int AS n FROM complaints WHERE idempotency_key = $1`,
-      [HISTORY_KEY],
+      // This suite's merchants only: another suite in the same database may seed its own.
+      `SELECT count(*)::int AS n FROM complaints WHERE idempotency_key = $1 AND merchant_id = ANY($2)`,
+      [HISTORY_KEY, shops.map((s) => s.merchant.id)],
     );
     expect(n).toBe(result.tickets);
   });
