@@ -566,7 +566,7 @@ describe('self-resolution statistics: a known history through the API and two wo
         const [byReason] = await t.db.query(
           `SELECT coalesce(sum(escalated_no_response), 0)::int AS merchant_no_response,
                   coalesce(sum(escalated_unresolved), 0)::int AS unresolved_in_time,
-                  coalesce(sum(escalated_consumer), 0)::int AS consumer_request FROM stats_daily`,
+                  coalesce(sum(escalated_consumer), 0)::int AS consumer_request FROM stats_region_daily`,
         );
         const [overdue] = await t.db.query(
           `SELECT count(*)::int AS n FROM complaints
