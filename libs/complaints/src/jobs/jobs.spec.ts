@@ -11,7 +11,7 @@ describe('job registry', () => {
     [STATS_QUEUE]: { 'stats.drain': 1 },
     [WEBHOOKS_QUEUE]: { 'webhooks.deliver': 1 },
     [MAIL_QUEUE]: { 'mail.send': 1 },
-    [MAINTENANCE_QUEUE]: { 'outbox.purge': 1 },
+    [MAINTENANCE_QUEUE]: { 'outbox.purge': 1, 'partitions.ensure': 1 },
     [CHECKPOINTS_QUEUE]: { 'trail.checkpoint': 1 },
   };
 
