@@ -3,7 +3,8 @@
  * public listing, proofs, and the insider who rewrites a ticket's whole chain in SQL — the chain
  * alone still verifies, the proof against a checkpoint handed out earlier does not.
  * Checkpoints here are made at fixed instants of 2031 (injected `now`, no waiting), each test in
- * its own hour bucket. Region codes of this suite: Ningxia (6401).
+ * its own hour bucket. Region codes of this suite: Shijiazhuang (1301), used by no other suite:
+ * routing takes the most specific office in the Jest worker's shared database.
  */
 import { generateKeyPairSync, verify as verifySignature, createPublicKey } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -41,8 +42,8 @@ describe('trail checkpoints', () => {
       CHECKPOINT_INTERVAL: '1h',
     });
     service = t.app.get(CheckpointsService, { strict: false });
-    officeId = (await createOffice(t, ['6401'], '银川市市场监督管理局')).id;
-    shop = await createShop(t, '640104');
+    officeId = (await createOffice(t, ['1301'], '石家庄市市场监督管理局')).id;
+    shop = await createShop(t, '130102');
   });
   afterAll(() => t.close());
 
