@@ -607,7 +607,10 @@ describe('webhooks, merchants, trail and retention (API, database)', () => {
       clockNow = new Date(now.getTime() + 7 * 86_400_000);
       await retention.purge(2);
       expect(await left()).toEqual([oldPending, oldDead].sort((a, b) => Number(a) - Number(b)));
-    });
+      // 120 s: twice in CI this test ran past 30 s when it shared its Jest worker's database
+      // with other suites (cause not found; see the closing note of 2026-12-02); alone it takes
+      // well under a second.
+    }, 120_000);
   });
 
   describe('sealed personal data: the re-sealing migration', () => {
