@@ -169,8 +169,13 @@ describe('WORKER_QUEUES: a delivery process and a sweep process', () => {
         .query('SELECT status FROM complaints WHERE id = $1', [due.ticketId])
         .then((r: { status: string }[]) => r[0].status);
     expect(await waitFor(status, (s) => s === 'escalated', 15_000)).toBe('escalated');
-    // The sweep process never calls a receiver.
-    await new Promise((r) => setTimeout(r, 1500));
+    // The sweep process never calls a receiver: the pending delivery was never claimed (an
+    // attempt is counted when it is claimed), read from the database instead of waiting.
+    const [pending] = await t.db.query(
+      'SELECT state, attempts FROM webhook_deliveries WHERE complaint_id = $1',
+      [hooked.ticketId],
+    );
+    expect(pending).toEqual({ state: 'pending', attempts: 0 });
     expect(ok.requests).toHaveLength(0);
     expect(sweeper.log()).toContain('queue webhooks is not run by this process');
 
