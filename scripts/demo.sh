@@ -82,11 +82,12 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-# The heap limit of `npm run start:api` / `start:worker` (package.json), so the demo runs as shipped.
-heap=$(node -p 'require("./package.json").scripts["start:api"].match(/--max-old-space-size=\d+/)?.[0] ?? ""')
-node $heap dist/apps/api/main.js > .demo/api.log 2>&1 &
+# Exactly the command lines of `npm run start:api` / `start:worker` (package.json: heap limit,
+# MALLOC_ARENA_MAX, semi-space size), so the demo runs as shipped; `exec env` keeps $! the node pid.
+start_cmd() { node -p "require('./package.json').scripts['start:$1']"; }
+(eval "exec env $(start_cmd api)") > .demo/api.log 2>&1 &
 pids+=($!)
-node $heap dist/apps/worker/main.js > .demo/worker.log 2>&1 &
+(eval "exec env $(start_cmd worker)") > .demo/worker.log 2>&1 &
 pids+=($!)
 
 for _ in $(seq 1 60); do
