@@ -520,8 +520,9 @@ describe('dashboards in the browser', () => {
     // The case packet, complete, and its PDF (Chinese text, the trail head on every page).
     await r.locator('.case-packet', { hasText: '材料齐全' }).waitFor();
     await r.locator('.evidence-item', { hasText: '壶嘴裂纹.jpg' }).waitFor();
+    // The PDF embeds a CJK font: on a loaded machine it takes longer than a click's 10 s.
     const [download] = await Promise.all([
-      r.waitForEvent('download'),
+      r.waitForEvent('download', { timeout: 30_000 }),
       r.getByTestId('packet-pdf').click(),
     ]);
     const pdfPath = join(ROOT, 'test-artifacts', `case-packet-${escId}.pdf`);
