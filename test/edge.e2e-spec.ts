@@ -218,6 +218,13 @@ describe('the API edge (issue 11)', () => {
         ],
         ['/v1/receipts', ''],
         ['/v1/receipts', 'X-Hejie-Signature: md5=abc\r\n'],
+        ['/v1/refunds/batch', ''],
+        ['/v1/refunds/batch', 'X-Hejie-Signature: sha256=xyz\r\n'],
+        [
+          '/v1/refunds/batch',
+          `X-Hejie-Signature: sha256=${'0'.repeat(64)}\r\nX-Hejie-Key-Id: nobody\r\n`,
+        ],
+        ['/v1/refunds', ''],
       ];
       for (const [path, extra] of cases) {
         const type = path.endsWith('batch') ? 'application/x-ndjson' : 'application/json';

@@ -2,16 +2,17 @@
  * Settlement (API.md Complaints → accept, Settlement; DESIGN.md "settling"): accepting an offer
  * leads to settling; refunds, the consumer's confirmation or dispute, and the worker's deadlines
  * decide the outcome, exactly once under real concurrency. Offers expire, with a reminder
- * halfway. Deadlines are reached by advancing the app's injected clock and running the sweep (or
- * the per-ticket job) once — never by sleeping.
+ * halfway. The API and an in-process worker share a FakeClock: a deadline test sets it a second
+ * before the deadline (nothing happens), then at it (the change), and runs the worker's sweep or
+ * the ticket's delayed job once each time — never sleeping.
  */
 import { randomBytes } from 'node:crypto';
-import { CLOCK } from '../libs/shared/src/clock';
-import type { Clock } from '../libs/shared/src/clock';
 import { SettlementService } from '../libs/complaints/src/settlement/settlement.service';
 import { RefundsService } from '../libs/receipts/src/refunds/refunds.service';
 import { LEGACY_SETTLED_SQL } from '../migrations/1764700500000-Settlement';
 import { startTestApp, TestApp } from './helpers/test-app';
+import { FakeClock } from './helpers/fake-clock';
+import { startTestWorker, TestWorker } from './helpers/test-worker';
 import { createShop, Shop, Ticket, ticketIn } from './factories/complaint.factory';
 import { genericRefund, postRefund } from './factories/refunds.factory';
 
@@ -23,25 +24,23 @@ describe('settlement', () => {
   let shop: Shop;
   let settlement: SettlementService;
   let refunds: RefundsService;
-  let clock: Clock;
-  let realNow: () => Date;
-  /** Moves the app's clock `ms` ahead of the wall clock. */
-  const advance = (ms: number) => {
-    clock.now = () => new Date(Date.now() + ms);
-  };
+  let worker: TestWorker;
+  const clock = new FakeClock();
+  const at = (iso: string) => Date.parse(iso);
 
   beforeAll(async () => {
-    t = await startTestApp({ RATE_LIMIT: '100000' });
+    t = await startTestApp({ RATE_LIMIT: '100000' }, { clock });
+    worker = await startTestWorker(clock);
     shop = await createShop(t, '330106');
     settlement = t.app.get(SettlementService, { strict: false });
     refunds = t.app.get(RefundsService, { strict: false });
-    clock = t.app.get<Clock>(CLOCK, { strict: false });
-    realNow = clock.now;
   });
-  afterEach(() => {
-    clock.now = realNow;
+  // Each test starts now, the clock standing still until the test moves it.
+  beforeEach(() => clock.set(Date.now()));
+  afterAll(async () => {
+    await worker?.close();
+    await t?.close();
   });
-  afterAll(() => t.close());
 
   const get = (tk: Ticket) => t.http.get(`/v1/complaints/${tk.id}`).set(tk.consumer);
   const eventsOf = async (tk: Ticket) =>
@@ -65,10 +64,16 @@ describe('settlement', () => {
   };
   const verifyTrail = async (tk: Ticket) =>
     (await t.http.get(`/v1/complaints/${tk.id}/events/verify`).set(tk.consumer).expect(200)).body;
+  /** The worker's delayed jobs for these tickets that are due by the clock, run once. */
+  const runJobsOf = async (...tickets: Ticket[]) => {
+    const ids = new Set(tickets.map((tk) => tk.id));
+    return (await worker.runDueJobs())
+      .filter((j) => ids.has((j.data as { complaintId: string }).complaintId))
+      .map((j) => ({ ...(j.data as { complaintId: string; kind: string }), result: j.result }));
+  };
 
   it('accept → settling with the settlement; refunds reaching the amount settle it (settledVia refund)', async () => {
     const tk = await ticketIn(t, shop, 'pending_offer');
-    const before = Date.now();
     const res = await accept(tk, tk.offerId!).expect(200);
     expect(res.body.status).toBe('settling');
     expect(res.body.closedAt).toBeNull();
@@ -80,9 +85,7 @@ describe('settlement', () => {
       settledAt: null,
       settledVia: null,
     });
-    const settleBy = Date.parse(res.body.settlement.settleBy);
-    expect(settleBy - before).toBeGreaterThanOrEqual(72 * HOUR - 1000);
-    expect(settleBy - Date.now()).toBeLessThanOrEqual(72 * HOUR);
+    expect(at(res.body.settlement.settleBy)).toBe(clock.now().getTime() + 72 * HOUR);
 
     await refund(tk, 2000).expect(201);
     const partial = (await get(tk).expect(200)).body;
@@ -222,16 +225,28 @@ describe('settlement', () => {
       [`RF-SILENT-${randomBytes(4).toString('hex')}`, paid.body.order.tradeNo],
     );
 
-    // One minute before settleBy nothing is due.
-    advance(72 * HOUR - 60_000);
-    expect(await settlement.settleDueIfDue(unpaid.id)).toBe(false);
-    expect((await get(unpaid)).body.status).toBe('settling');
+    const settleBy = at(unpaid.body.settlement.settleBy);
+    expect(at(paid.body.settlement.settleBy)).toBe(settleBy); // accepted at the same instant
 
-    advance(72 * HOUR + 60_000);
-    expect(await settlement.settleDueIfDue(unpaid.id)).toBe('escalated');
-    expect(await settlement.settleDueIfDue(unpaid.id)).toBe(false); // once
-    await settlement.sweep(1000);
-    clock.now = realNow;
+    // A second before settleBy nothing is due: the sweep settles only the paid one (its refund
+    // was recorded without its follow-up, a crash), and the delayed jobs wait.
+    clock.set(settleBy - 1000);
+    expect(await runJobsOf(unpaid, apology, paid)).toEqual([]);
+    await worker.sweep();
+    expect((await get(unpaid)).body.status).toBe('settling');
+    expect((await get(apology)).body.status).toBe('settling');
+    expect((await get(paid)).body).toMatchObject({ status: 'resolved', settledVia: 'refund' });
+
+    // At settleBy: the unpaid money offer escalates when its job fires, the apology is settled
+    // with no objection (its job, or the sweep after it); each once.
+    clock.set(settleBy);
+    const jobs = await runJobsOf(unpaid, apology, paid);
+    expect(jobs).toContainEqual(
+      expect.objectContaining({ complaintId: unpaid.id, result: { settlement: 'escalated' } }),
+    );
+    await worker.sweep();
+    await worker.sweep();
+    expect(await settlement.settleDueIfDue(unpaid.id)).toBe(false);
 
     const escalated = (await get(unpaid)).body;
     expect(escalated).toMatchObject({
@@ -241,12 +256,14 @@ describe('settlement', () => {
     });
     expect(escalated.acceptBy).not.toBeNull();
     expect(escalated.deadlineBasis.acceptBy).toMatch(/^(official|estimated)$/);
+    const [row] = await t.db.query('SELECT escalated_at FROM complaints WHERE id = $1', [
+      unpaid.id,
+    ]);
+    expect(row.escalated_at.getTime()).toBe(settleBy);
     expect((await get(apology)).body).toMatchObject({
       status: 'resolved',
       settledVia: 'no_objection',
     });
-    // The refund was recorded without its follow-up (a crash): the sweep settles by refund.
-    expect((await get(paid)).body).toMatchObject({ status: 'resolved', settledVia: 'refund' });
     for (const tk of [unpaid, apology, paid]) {
       const types = await typesOf(tk);
       expect(types.filter((x) => x === 'settled' || x === 'escalated')).toHaveLength(1);
@@ -277,26 +294,36 @@ describe('settlement', () => {
   it('offers expire: a reminder halfway (once), then no acceptance and the ticket withdrawn (consumer_no_reply)', async () => {
     const tk = await ticketIn(t, shop, 'in_negotiation');
     const o = await offer(tk, { type: 'partial_refund', amountMinor: 3000 });
-    const expiresIn = Date.parse(o.expiresAt) - Date.now();
-    expect(expiresIn).toBeGreaterThan(7 * DAY - 60_000);
-    expect(expiresIn).toBeLessThanOrEqual(7 * DAY);
+    const created = clock.now().getTime();
+    const expiresAt = at(o.expiresAt);
+    expect(expiresAt).toBe(created + 7 * DAY);
+    const remindAt = created + 3.5 * DAY;
 
-    advance(3.5 * DAY - 60_000);
-    expect(await settlement.remindOfferIfDue(tk.id)).toBe(false);
-    advance(3.5 * DAY + 60_000);
-    await settlement.sweep(1000);
+    // The reminder: not a second before halfway; at halfway once, however often the sweep runs.
+    clock.set(remindAt - 1000);
+    await worker.sweep();
+    expect(await typesOf(tk)).not.toContain('offer_reminder');
+    clock.set(remindAt);
+    expect(await runJobsOf(tk)).toEqual([
+      expect.objectContaining({ kind: 'offer_reminder', result: { reminded: true } }),
+    ]);
+    await worker.sweep();
     expect(await settlement.remindOfferIfDue(tk.id)).toBe(false);
     const reminders = (await eventsOf(tk)).filter((e) => e.type === 'offer_reminder');
     expect(reminders).toHaveLength(1);
     expect(reminders[0].data).toMatchObject({ offerId: o.id, expiresAt: o.expiresAt });
     expect((await get(tk)).body.status).toBe('in_negotiation');
 
-    advance(7 * DAY + 60_000);
+    // A second before expiresAt the offer still stands; at it, no acceptance and the sweep
+    // withdraws the ticket.
+    clock.set(expiresAt - 1000);
+    await worker.sweep();
+    expect((await get(tk)).body).toMatchObject({ status: 'in_negotiation', pendingOfferId: o.id });
+    clock.set(expiresAt);
     const late = await accept(tk, o.id);
     expect(late.status).toBe(409);
     expect(late.body.code).toBe('INVALID_TRANSITION');
-    await settlement.sweep(1000);
-    clock.now = realNow;
+    await worker.sweep();
     const closed = (await get(tk)).body;
     expect(closed).toMatchObject({
       status: 'withdrawn',
@@ -350,7 +377,7 @@ describe('settlement', () => {
           }),
         ),
       );
-      advance(72 * HOUR + 60_000); // settleBy has passed as well
+      clock.set(at(tickets[0].body.settlement.settleBy) + 60_000); // settleBy has passed as well
       const outcomes = await Promise.all(
         tickets.map((tk, i) => {
           const r = recorded[i];
@@ -364,7 +391,6 @@ describe('settlement', () => {
           ]);
         }),
       );
-      clock.now = realNow;
       for (const [i, tk] of tickets.entries()) {
         for (const o of outcomes[i]) expect(o.status).toBe('fulfilled');
         const confirms = [outcomes[i][1], outcomes[i][4]].map(
@@ -383,7 +409,7 @@ describe('settlement', () => {
 
     it('unpaid: consumer dispute, consumer confirmation and worker deadline racing give one outcome', async () => {
       const tickets = await Promise.all(Array.from({ length: 6 }, () => settling()));
-      advance(72 * HOUR + 60_000);
+      clock.set(at(tickets[0].body.settlement.settleBy) + 60_000);
       await Promise.allSettled(
         tickets.flatMap((tk) => [
           t.http
@@ -394,7 +420,6 @@ describe('settlement', () => {
           settlement.settleDueIfDue(tk.id),
         ]),
       );
-      clock.now = realNow;
       for (const tk of tickets) {
         const view = (await get(tk)).body;
         expect(['resolved', 'escalated']).toContain(view.status);

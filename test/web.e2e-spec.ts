@@ -104,13 +104,9 @@ describe('dashboards in the browser', () => {
   let base: string;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
-  const regionCode = `3301${90 + Math.floor(Math.random() * 10)}`;
-  let office: { id: string; name: string };
-  let merchant: { id: string; name: string; creditCode: string };
-  let staff: { Authorization: string };
+  // The demo consumer (the sign-in page lists it): shared by the tests, which tell their own
+  // bills apart by id. Merchants, stores and offices are each test's own (newShop).
   let consumer: { Authorization: string };
-  let posAccount: string;
-  const receipts: Record<string, { id: string }> = {};
   const consoleErrors: string[] = [];
   let finished = false;
 
@@ -158,8 +154,34 @@ describe('dashboards in the browser', () => {
     return r as { id: string };
   }
 
+  /**
+   * A merchant of the calling test's own, with a store in `regionCode` taking Alipay and a POS
+   * account, and its staff. Region codes: 33019x and 33018x (each with its test's own office),
+   * 33016x (none); no other suite uses them.
+   */
+  async function newShop(merchantName: string, regionCode: string) {
+    const merchant = await createMerchant(t, { name: merchantName });
+    const alipayAccount = uniqueAccount('2088');
+    const posAccount = uniqueAccount('pos');
+    await createStore(t, merchant.id, {
+      name: `${merchantName.slice(0, 4)} 北山街店`,
+      address: '杭州市西湖区北山街32号',
+      regionCode,
+      paymentAccounts: [
+        { provider: 'alipay', accountId: alipayAccount },
+        { provider: 'sunmi-pos', accountId: posAccount },
+      ],
+    });
+    const staff = bearer(
+      t.token({ role: 'merchant', sub: `staff@${merchant.id}`, merchantId: merchant.id }),
+    );
+    return { merchant, staff, alipayAccount, posAccount };
+  }
+  const region = (tens: number) => `3301${tens + Math.floor(Math.random() * 10)}`;
+
   /** A ticket of another consumer, through the API, to fill the inbox and the queue. */
   async function otherTicket(
+    staff: { Authorization: string },
     accountId: string,
     subject: string,
     description: string,
@@ -206,50 +228,29 @@ describe('dashboards in the browser', () => {
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     browser = await launchChromium();
-
-    office = await createOffice(t, [regionCode], '杭州市西湖区市场监督管理局');
-    merchant = await createMerchant(t, { name: '西湖龙井茶庄有限公司' });
-    const alipayAccount = uniqueAccount('2088');
-    posAccount = uniqueAccount('pos');
-    await createStore(t, merchant.id, {
-      name: '龙井茶庄 北山街店',
-      address: '杭州市西湖区北山街32号',
-      regionCode,
-      paymentAccounts: [
-        { provider: 'alipay', accountId: alipayAccount },
-        { provider: 'sunmi-pos', accountId: posAccount },
-      ],
-    });
-    staff = bearer(
-      t.token({ role: 'merchant', sub: `staff@${merchant.id}`, merchantId: merchant.id }),
-    );
     consumer = bearer(t.token({ role: 'consumer', sub: CONSUMER }));
-    receipts.teaware = await alipayReceipt(alipayAccount, '手工紫砂壶 西施壶', '368.00', 30);
-    receipts.snack = await alipayReceipt(alipayAccount, '桂花糕 礼盒', '46.00', 8);
-    receipts.tea = await alipayReceipt(alipayAccount, '西湖龙井 明前特级 250g', '128.00', 2);
-    // Some company in the merchant's inbox and the office's queue.
-    await otherTicket(posAccount, '龙井茶 散装 100g', '店员态度很差，结账时多收了包装费。', [
-      'reply',
-    ]);
-    await otherTicket(posAccount, '茶点套餐', '套餐里的点心不新鲜，吃了以后肚子不舒服。', []);
-    await otherTicket(posAccount, '碧螺春 200g', '买到的茶叶受潮结块，要求退货商家不同意。', [
-      'reply',
-      'escalate',
-    ]);
   }, 180_000);
 
-  // On failure, what each page showed (test-artifacts/ is git-ignored).
+  // Each test's pages and console errors are its own: none of them outlives its test.
+  beforeEach(() => {
+    finished = false;
+    consoleErrors.length = 0;
+  });
+  // On failure, what each page showed (test-artifacts/ is git-ignored); then the pages close.
   afterEach(async () => {
-    if (finished) return;
-    const dir = join(ROOT, 'test-artifacts', 'web');
-    mkdirSync(dir, { recursive: true });
-    let i = 0;
-    for (const ctx of contexts)
-      for (const p of ctx.pages())
-        await p
-          .screenshot({ path: join(dir, `page-${i++}.png`), fullPage: true })
-          .catch(() => undefined);
-    if (consoleErrors.length) console.warn(`browser console errors:\n${consoleErrors.join('\n')}`);
+    if (!finished) {
+      const dir = join(ROOT, 'test-artifacts', 'web');
+      mkdirSync(dir, { recursive: true });
+      let i = 0;
+      for (const ctx of contexts)
+        for (const p of ctx.pages())
+          await p
+            .screenshot({ path: join(dir, `page-${i++}.png`), fullPage: true })
+            .catch(() => undefined);
+      if (consoleErrors.length)
+        console.warn(`browser console errors:\n${consoleErrors.join('\n')}`);
+    }
+    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
   });
 
   afterAll(async () => {
@@ -259,6 +260,27 @@ describe('dashboards in the browser', () => {
   });
 
   it('consumer → merchant → consumer (resolved); escalation → regulator (mediating)', async () => {
+    const regionCode = region(90);
+    const office = await createOffice(t, [regionCode], '杭州市西湖区市场监督管理局');
+    const { merchant, staff, alipayAccount, posAccount } = await newShop(
+      '西湖龙井茶庄有限公司',
+      regionCode,
+    );
+    const receipts = {
+      teaware: await alipayReceipt(alipayAccount, '手工紫砂壶 西施壶', '368.00', 30),
+      snack: await alipayReceipt(alipayAccount, '桂花糕 礼盒', '46.00', 8),
+      tea: await alipayReceipt(alipayAccount, '西湖龙井 明前特级 250g', '128.00', 2),
+    };
+    // Some company in the merchant's inbox and the office's queue.
+    const others = [
+      ['龙井茶 散装 100g', '店员态度很差，结账时多收了包装费。', ['reply']],
+      ['茶点套餐', '套餐里的点心不新鲜，吃了以后肚子不舒服。', []],
+      ['碧螺春 200g', '买到的茶叶受潮结块，要求退货商家不同意。', ['reply', 'escalate']],
+    ] as const;
+    for (const [subject, description, then] of others) {
+      await otherTicket(staff, posAccount, subject, description, [...then]);
+    }
+
     // ---------------------------------------------------------------- sign-in (demo mode)
     const c = await open(PHONE);
     await c.goto(`${base}/`);
@@ -270,11 +292,15 @@ describe('dashboards in the browser', () => {
     // ---------------------------------------------------------------- My bills
     await c.getByRole('heading', { name: '我的账单' }).waitFor();
     await c.getByText('西湖龙井 明前特级 250g').waitFor();
-    const subjects = await c.locator('.receipt-subject').allTextContents();
-    expect(subjects.slice(0, 3)).toEqual([
-      '西湖龙井 明前特级 250g',
-      '桂花糕 礼盒',
-      '手工紫砂壶 西施壶',
+    // Newest first (the other tests' bills of this consumer may sit among them).
+    const mine = new Set(Object.values(receipts).map((r) => r.id));
+    const listed = await c
+      .locator('li[data-receipt]')
+      .evaluateAll((els) => els.map((el) => el.getAttribute('data-receipt')));
+    expect(listed.filter((id) => mine.has(id!))).toEqual([
+      receipts.tea.id,
+      receipts.snack.id,
+      receipts.teaware.id,
     ]);
     expect(await c.locator(`li[data-receipt="${receipts.tea.id}"] .money`).textContent()).toBe(
       '¥128.00',
@@ -494,8 +520,9 @@ describe('dashboards in the browser', () => {
     // The case packet, complete, and its PDF (Chinese text, the trail head on every page).
     await r.locator('.case-packet', { hasText: '材料齐全' }).waitFor();
     await r.locator('.evidence-item', { hasText: '壶嘴裂纹.jpg' }).waitFor();
+    // The PDF embeds a CJK font: on a loaded machine it takes longer than a click's 10 s.
     const [download] = await Promise.all([
-      r.waitForEvent('download'),
+      r.waitForEvent('download', { timeout: 30_000 }),
       r.getByTestId('packet-pdf').click(),
     ]);
     const pdfPath = join(ROOT, 'test-artifacts', `case-packet-${escId}.pdf`);
@@ -609,16 +636,19 @@ describe('dashboards in the browser', () => {
 
     expect(consoleErrors).toEqual([]);
     finished = true;
-  }, 60_000);
+  }, 120_000); // its shop, receipts and tickets included (they were the suite's beforeAll)
 
   it('appeal: the consumer appeals a decline, another officer overturns it', async () => {
-    finished = false;
+    const regionCode = region(80);
+    const office = await createOffice(t, [regionCode], '杭州市上城区市场监督管理局');
+    const { staff, alipayAccount } = await newShop('桂花糕点有限公司', regionCode);
+    const snack = await alipayReceipt(alipayAccount, '桂花糕 礼盒', '46.00', 8);
     // Declined through the API by one officer of the office…
     const created = await t.http
       .post('/v1/complaints')
       .set(consumer)
       .send({
-        receiptId: receipts.snack.id,
+        receiptId: snack.id,
         category: 'quality',
         demand: { type: 'refund', amountMinor: 3000 },
         description: '桂花糕礼盒开封后发现发霉，要求退款 30 元。',
@@ -684,7 +714,7 @@ describe('dashboards in the browser', () => {
   }, 60_000);
 
   it('serves the app at /app/ beside the untouched API, and streams ticket changes', async () => {
-    finished = false;
+    const { staff, posAccount } = await newShop('龙井茶礼有限公司', region(60));
     // ---------------------------------------------------------------- static files
     const root = await t.http.get('/');
     expect(root.status).toBe(302);
@@ -789,7 +819,6 @@ describe('dashboards in the browser', () => {
   }, 30_000);
 
   it('Swagger UI and Bull Board work under the CSP; no source maps are built', async () => {
-    finished = false;
     expect(readdirSync(join(ensureWebBuild(), 'assets')).filter((f) => f.endsWith('.map'))).toEqual(
       [],
     );

@@ -8,6 +8,7 @@ import { DeadlinesProcessor } from '../../apps/worker/src/processors/deadlines.p
 import { StatsProcessor } from '../../apps/worker/src/processors/stats.processor';
 import { WebhooksProcessor } from '../../apps/worker/src/processors/webhooks.processor';
 import { CheckpointsProcessor } from '../../apps/worker/src/processors/checkpoints.processor';
+import { MailProcessor } from '../../apps/worker/src/processors/mail.processor';
 import { DEADLINES_QUEUE } from '../../libs/complaints/src/jobs/jobs';
 import { CLOCK } from '../../libs/shared/src/clock';
 import type { Clock } from '../../libs/shared/src/clock';
@@ -29,6 +30,11 @@ export interface TestWorker {
   drainStats(): Promise<number>;
   /** One webhook delivery round (WebhooksProcessor.deliver). */
   deliverWebhooks(): ReturnType<WebhooksProcessor['deliver']>;
+  /**
+   * One merchant e-mail round (MailProcessor.round): the 24-hour reminders due by the clock are
+   * queued, then every due mail of the outbox is sent. Needs SMTP_URL (env or process.env).
+   */
+  mailRound(): ReturnType<MailProcessor['round']>;
   /** One trail checkpoint round (the `trail.checkpoint` job): what it made, or `{ skipped }`. */
   checkpoint(): Promise<unknown>;
   /** What was logged through Nest's Logger since this worker started, one line per message. */
@@ -94,6 +100,7 @@ export async function startTestWorker(
     },
     drainStats: () => moduleRef.get(StatsProcessor).drain(),
     deliverWebhooks: () => moduleRef.get(WebhooksProcessor).deliver(),
+    mailRound: () => moduleRef.get(MailProcessor).round(),
     checkpoint: () => moduleRef.get(CheckpointsProcessor).handlers['trail.checkpoint']({} as Job),
     log: () => logger.lines.join('\n'),
     close: () => moduleRef.close(),

@@ -2,12 +2,33 @@ import { createContext, useContext, useEffect, useMemo, useRef, useState } from 
 import type { ReactNode } from 'react';
 import { call, client, withToken } from './api';
 import { useSession } from './session';
-import type { TicketStreamEvent } from './types';
+import type { StreamData, StreamEventName, TicketStreamEvent } from './types';
 
 export type LiveState = 'off' | 'connecting' | 'live' | 'offline';
 
-export type LiveMessage = { kind: 'ready' } | { kind: 'ticket'; event: TicketStreamEvent };
+export type LiveMessage =
+  { kind: 'ready'; ready: StreamData<'ready'> } | { kind: 'ticket'; event: TicketStreamEvent };
 type Listener = (m: LiveMessage) => void;
+
+/**
+ * Calls `fn` with each `event` of the stream, its JSON `data` typed from the API's document. A
+ * malformed event is dropped: the next `ready` reloads everything.
+ */
+function listen<E extends StreamEventName>(
+  es: EventSource,
+  event: E,
+  fn: (data: StreamData<E>) => void,
+): void {
+  es.addEventListener(event, (e) => {
+    let data: StreamData<E>;
+    try {
+      data = JSON.parse((e as MessageEvent<string>).data) as StreamData<E>;
+    } catch {
+      return;
+    }
+    fn(data);
+  });
+}
 
 interface LiveValue {
   state: LiveState;
@@ -59,21 +80,12 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       }
       if (stopped) return;
       es = new EventSource(`/v1/stream?ticket=${encodeURIComponent(ticket)}`);
-      es.addEventListener('ready', () => {
+      listen(es, 'ready', (ready) => {
         failures = 0;
         setState('live');
-        emit({ kind: 'ready' });
+        emit({ kind: 'ready', ready });
       });
-      es.addEventListener('ticket', (e) => {
-        try {
-          emit({
-            kind: 'ticket',
-            event: JSON.parse((e as MessageEvent<string>).data) as TicketStreamEvent,
-          });
-        } catch {
-          // a malformed event is dropped; the next `ready` reloads everything
-        }
-      });
+      listen(es, 'ticket', (event) => emit({ kind: 'ticket', event }));
       es.onerror = reconnect;
     };
     void connect();

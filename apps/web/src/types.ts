@@ -1,5 +1,5 @@
 /** Shapes of the public API (see /docs) that the dashboards use. */
-import type { components } from './api/schema';
+import type { components, paths } from './api/schema';
 
 export type Role = 'consumer' | 'merchant' | 'regulator' | 'admin';
 
@@ -56,7 +56,14 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-export interface TicketStreamEvent {
-  ticket: Ticket;
-  lastEventType: string | null;
-}
+/**
+ * One message of the live stream (GET /v1/stream, server-sent events): its `event` name and its
+ * JSON `data`, as the API's document describes them.
+ */
+export type StreamMessage =
+  paths['/v1/stream']['get']['responses'][200]['content']['text/event-stream'];
+export type StreamEventName = StreamMessage['event'];
+/** The JSON `data` of one stream event. */
+export type StreamData<E extends StreamEventName> = Extract<StreamMessage, { event: E }>['data'];
+/** `data` of the stream's `ticket` event: the ticket as the caller may see it now. */
+export type TicketStreamEvent = StreamData<'ticket'>;

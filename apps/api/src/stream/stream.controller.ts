@@ -1,11 +1,13 @@
 import { Controller, Inject, Logger, Post, Query, Req, Res, Get } from '@nestjs/common';
 import {
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
   ApiQuery,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, HEJIE_CONFIG } from '@app/shared';
@@ -18,6 +20,7 @@ import { streamTicketOf } from './redact-token';
 import { StreamHub } from './stream.hub';
 import { StreamSlots } from './stream-slots';
 import { StreamTickets } from './stream-tickets';
+import { StreamReadyEvent, StreamTicketEvent } from './stream.dto';
 
 export class StreamTicketDto {
   @ApiProperty({ description: 'single use, for GET /v1/stream?ticket=…' }) ticket: string;
@@ -26,6 +29,7 @@ export class StreamTicketDto {
 }
 
 @ApiTags('stream')
+@ApiExtraModels(StreamReadyEvent, StreamTicketEvent)
 @Controller('v1/stream')
 export class StreamController {
   private readonly logger = new Logger(StreamController.name);
@@ -54,10 +58,29 @@ export class StreamController {
   @ApiOperation({
     summary: 'Live ticket changes (server-sent events) for the dashboards',
     description:
-      'text/event-stream, opened with a ticket from POST /v1/stream/ticket (single use; a used, unknown or expired ticket is 401). Events: `ready` once connected (reload your lists then), `ticket` with `{ ticket, lastEventType }` whenever a ticket the caller may see changes (same shape and masking as GET /v1/complaints/:id, without `serialComplainant`). The stream ends when the token the ticket came from expires. At most STREAM_MAX_PER_CALLER (5) open streams per caller and STREAM_MAX_TOTAL (1000) per API process (429 RATE_LIMITED beyond); a client that stops reading is disconnected once STREAM_MAX_BUFFER_BYTES stay unsent for STREAM_SLOW_READER_GRACE. Changes are read from the outbox about once a second (STREAM_POLL_INTERVAL_MS).',
+      'text/event-stream, opened with a ticket from POST /v1/stream/ticket (single use; a used, unknown or expired ticket is 401). Events (the 200 response describes each message: its `event`, `id` and JSON `data`): `ready` once connected (reload your lists then), `ticket` with `{ ticket, lastEventType }` whenever a ticket the caller may see changes (same shape and masking as GET /v1/complaints/:id, without `serialComplainant`); a comment line every 20 s keeps proxies from closing an idle stream. The stream ends when the token the ticket came from expires. At most STREAM_MAX_PER_CALLER (5) open streams per caller and STREAM_MAX_TOTAL (1000) per API process (429 RATE_LIMITED beyond); a client that stops reading is disconnected once STREAM_MAX_BUFFER_BYTES stay unsent for STREAM_SLOW_READER_GRACE. Changes are read from the outbox about once a second (STREAM_POLL_INTERVAL_MS).',
   })
   @ApiQuery({ name: 'ticket', required: true, description: 'from POST /v1/stream/ticket' })
-  @ApiOkResponse({ description: 'an event stream', content: { 'text/event-stream': {} } })
+  @ApiOkResponse({
+    description: 'an event stream; each message is one of these, told apart by its `event` line',
+    content: {
+      'text/event-stream': {
+        schema: {
+          oneOf: [
+            { $ref: getSchemaPath(StreamReadyEvent) },
+            { $ref: getSchemaPath(StreamTicketEvent) },
+          ],
+          discriminator: {
+            propertyName: 'event',
+            mapping: {
+              ready: getSchemaPath(StreamReadyEvent),
+              ticket: getSchemaPath(StreamTicketEvent),
+            },
+          },
+        },
+      },
+    },
+  })
   @ApiProblems('UNAUTHENTICATED', 'RATE_LIMITED')
   async stream(
     @Req() req: FastifyRequest,

@@ -3,10 +3,16 @@ import type { MessageEvent } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { FeedCursor, TicketFeed } from '@app/complaints';
 import type { FeedChange, TicketFeedEvent } from '@app/complaints';
-import type { Actor } from '@app/shared';
+import type { Actor, Role } from '@app/shared';
 
-/** What a `ticket` event carries: the ticket as this subscriber may see it. */
+/** What a `ticket` event carries: the ticket as this subscriber may see it (stream.dto.ts). */
 export type TicketStreamEvent = TicketFeedEvent;
+
+/** What the `ready` event carries (stream.dto.ts). */
+export interface StreamReady {
+  role: Role;
+  pollIntervalMs: number;
+}
 
 interface Subscriber {
   actor: Actor;
@@ -62,8 +68,8 @@ export class StreamHub implements OnModuleDestroy {
       this.start();
       // `ready` once the poller has its cursor: whatever changes after this reaches the client.
       void this.tick().then(() => {
-        if (this.subscribers.has(sub))
-          out.next({ type: 'ready', data: { role: actor.role, pollIntervalMs: this.intervalMs } });
+        const ready: StreamReady = { role: actor.role, pollIntervalMs: this.intervalMs };
+        if (this.subscribers.has(sub)) out.next({ type: 'ready', data: ready });
       });
       return () => {
         clearInterval(heartbeat);
@@ -121,7 +127,7 @@ export class StreamHub implements OnModuleDestroy {
   private publish(changes: FeedChange[]): void {
     for (const sub of this.subscribers) {
       for (const change of changes) {
-        const data = this.feed.eventFor(change, sub.actor);
+        const data: TicketStreamEvent | null = this.feed.eventFor(change, sub.actor);
         if (data) sub.send({ type: 'ticket', id: change.key, data });
       }
     }

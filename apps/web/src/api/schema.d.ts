@@ -1035,7 +1035,7 @@ export interface paths {
     };
     /**
      * Live ticket changes (server-sent events) for the dashboards
-     * @description text/event-stream, opened with a ticket from POST /v1/stream/ticket (single use; a used, unknown or expired ticket is 401). Events: `ready` once connected (reload your lists then), `ticket` with `{ ticket, lastEventType }` whenever a ticket the caller may see changes (same shape and masking as GET /v1/complaints/:id, without `serialComplainant`). The stream ends when the token the ticket came from expires. At most STREAM_MAX_PER_CALLER (5) open streams per caller and STREAM_MAX_TOTAL (1000) per API process (429 RATE_LIMITED beyond); a client that stops reading is disconnected once STREAM_MAX_BUFFER_BYTES stay unsent for STREAM_SLOW_READER_GRACE. Changes are read from the outbox about once a second (STREAM_POLL_INTERVAL_MS).
+     * @description text/event-stream, opened with a ticket from POST /v1/stream/ticket (single use; a used, unknown or expired ticket is 401). Events (the 200 response describes each message: its `event`, `id` and JSON `data`): `ready` once connected (reload your lists then), `ticket` with `{ ticket, lastEventType }` whenever a ticket the caller may see changes (same shape and masking as GET /v1/complaints/:id, without `serialComplainant`); a comment line every 20 s keeps proxies from closing an idle stream. The stream ends when the token the ticket came from expires. At most STREAM_MAX_PER_CALLER (5) open streams per caller and STREAM_MAX_TOTAL (1000) per API process (429 RATE_LIMITED beyond); a client that stops reading is disconnected once STREAM_MAX_BUFFER_BYTES stay unsent for STREAM_SLOW_READER_GRACE. Changes are read from the outbox about once a second (STREAM_POLL_INTERVAL_MS).
      */
     get: operations['StreamController_stream'];
     put?: never;
@@ -2207,6 +2207,41 @@ export interface components {
     };
     RuleSetsResponse: {
       items: components['schemas']['RuleSetResponse'][];
+    };
+    StreamReadyData: {
+      /**
+       * @description the role the stream was opened for
+       * @enum {string}
+       */
+      role: 'consumer' | 'merchant' | 'regulator' | 'admin';
+      /** @description how often the server reads ticket changes (STREAM_POLL_INTERVAL_MS), in ms */
+      pollIntervalMs: number;
+    };
+    StreamReadyEvent: {
+      /**
+       * @description SSE `event:` line (enum property replaced by openapi-typescript)
+       * @enum {string}
+       */
+      event: 'ready';
+      /** @description SSE `data:` line (JSON). Sent once the stream is connected: reload your lists then, so that nothing falls between the last fetch and the stream */
+      data: components['schemas']['StreamReadyData'];
+    };
+    StreamTicketData: {
+      /** @description the ticket as the caller may see it now: the shape and masking of GET /v1/complaints/:id, without serialComplainant, officeName and casePacket */
+      ticket: components['schemas']['TicketResponse'];
+      /** @description type of the ticket’s latest trail event (e.g. offer_made, regulator_viewed) */
+      lastEventType: string | null;
+    };
+    StreamTicketEvent: {
+      /**
+       * @description SSE `event:` line (enum property replaced by openapi-typescript)
+       * @enum {string}
+       */
+      event: 'ticket';
+      /** @description SSE `id:` line: `<ticket id>:<event count>`, names this state of the ticket */
+      id: string;
+      /** @description SSE `data:` line (JSON). Sent whenever a ticket the caller may see changes */
+      data: components['schemas']['StreamTicketData'];
     };
     StreamTicketDto: {
       /** @description single use, for GET /v1/stream?ticket=… */
@@ -5748,13 +5783,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description an event stream */
+      /** @description an event stream; each message is one of these, told apart by its `event` line */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': unknown;
+          'text/event-stream':
+            components['schemas']['StreamReadyEvent'] | components['schemas']['StreamTicketEvent'];
         };
       };
       /** @description `UNAUTHENTICATED`: Authentication required */

@@ -165,8 +165,8 @@ export class ChangeWriter {
     if (mails.length) {
       extra.push(`
        ml AS (
-         INSERT INTO outbox (topic, complaint_id, event_seq, event_type, payload, created_at)
-         SELECT 'mail', l.complaint_id, l.seq, l.type, jsonb_build_object('mailKind', l.kind), l.at
+         INSERT INTO outbox (topic, complaint_id, event_seq, event_type, payload, created_at, next_attempt_at)
+         SELECT 'mail', l.complaint_id, l.seq, l.type, jsonb_build_object('mailKind', l.kind), l.at, l.at
            FROM unnest(${p(mails.map((m) => m.ticket.id))}::uuid[], ${p(mails.map((m) => m.event.seq))}::int[],
                        ${p(mails.map((m) => m.event.type))}::text[], ${p(mails.map((m) => m.kind))}::text[],
                        ${p(mails.map((m) => m.event.at))}::timestamptz[])

@@ -51,9 +51,9 @@ export class MailService implements OnModuleDestroy {
     if (!this.enabled) return 0;
     const now = this.clock.now();
     const rows: unknown[] = await this.db.query(
-      `INSERT INTO outbox (topic, complaint_id, event_seq, event_type, payload, created_at)
+      `INSERT INTO outbox (topic, complaint_id, event_seq, event_type, payload, created_at, next_attempt_at)
        SELECT 'mail', c.id, c.event_count, 'respond_reminder',
-              jsonb_build_object('mailKind', 'respond_reminder'), $1
+              jsonb_build_object('mailKind', 'respond_reminder'), $1, $1
          FROM complaints c JOIN merchants m ON m.id = c.merchant_id
         WHERE c.status = 'awaiting_merchant'
           AND c.merchant_respond_by > $1 AND c.merchant_respond_by <= $2
