@@ -196,4 +196,23 @@ describe('keys claimed once; the refunds gate', () => {
       { refund_no: fresh.refundNo, trade_no: tradeNo },
     ]);
   });
+
+  it("a single refund's raw body is stored byte for byte (its values go inline as escaped literals)", async () => {
+    const receipt = genericReceipt({ amountMinor: 5000 });
+    await postGeneric(t, receipt).expect(201);
+    const refund = genericRefund(receipt.tradeNo as string, { amountMinor: 700 });
+    // JSON escapes put backslashes in the raw text; the decoded refundNo is the plain one.
+    const raw = JSON.stringify(refund).replace(
+      `"refundNo":"${refund.refundNo}"`,
+      `"refundNo" : "${refund.refundNo.slice(0, -1)}\\u00${refund.refundNo
+        .charCodeAt(refund.refundNo.length - 1)
+        .toString(16)}"`,
+    );
+    expect(raw).toContain('\\u00');
+    expect((await postRefund(t, raw)).status).toBe(201);
+    const [row] = await t.db.query(`SELECT raw, refund_no FROM refunds WHERE refund_no = $1`, [
+      refund.refundNo,
+    ]);
+    expect(row).toEqual({ raw, refund_no: refund.refundNo });
+  });
 });

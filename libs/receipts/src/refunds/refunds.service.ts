@@ -1,8 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { QueryRunner } from 'typeorm';
+import { escapeLiteral } from 'pg';
+import type { QueryResult } from 'pg';
 import { DomainError, UNIQUE_VIOLATION, pgCode } from '@app/shared';
+import { obtainClient } from '../batch-tx';
 import type { NormalizedRefund } from './normalized-refund';
 import {
   RefundRow,
@@ -101,32 +103,30 @@ export class RefundsService {
     const { refund } = incoming;
     const fingerprint = refundFingerprint(refund);
     const [k1, k2] = tradeLockKey(refund.provider, refund.tradeNo);
-    const qr = this.db.createQueryRunner('master');
-    await qr.connect();
-    let open = false;
+    // One round trip, one simple query (the values inlined as escaped literals): BEGIN, the
+    // locks, the statement that reads, applies the rules and inserts, COMMIT. Each statement of
+    // a simple query takes its own snapshot, so the reads see every refund of the trade committed
+    // before the locks were granted. A failure leaves the transaction aborted (COMMIT not run).
+    const values = [
+      refund.provider,
+      refund.tradeNo,
+      refund.refundNo,
+      refund.amountMinor ?? null,
+      refund.refundedTotalMinor ?? 0,
+      refund.currency,
+      refund.refundedAt.toISOString(),
+      fingerprint,
+      incoming.raw,
+      incoming.contentType,
+    ].map((v) => (v === null ? 'NULL' : escapeLiteral(String(v))));
+    const sql =
+      `BEGIN; ${refundGateLock('shared')}; SELECT pg_advisory_xact_lock(${k1}, ${k2}); ` +
+      `${RECORD_REFUND.replace(/\$(\d+)/g, (_, i: string) => values[Number(i) - 1])}; COMMIT`;
+    const [client, release] = await obtainClient(this.db);
+    let broken: Error | undefined;
     try {
-      // One round trip: BEGIN and the locks (integers computed here: no parameters, so the
-      // statements go in one simple query). The reads then run in a statement of their own, whose
-      // snapshot is taken after the locks were granted: they see every refund of the trade
-      // committed before them.
-      await qr.query(
-        `BEGIN; ${refundGateLock('shared')}; SELECT pg_advisory_xact_lock(${k1}, ${k2})`,
-      );
-      open = true;
-      const [state] = (await qr.query(RECORD_REFUND, [
-        refund.provider,
-        refund.tradeNo,
-        refund.refundNo,
-        refund.amountMinor ?? null,
-        refund.refundedTotalMinor ?? 0,
-        refund.currency,
-        refund.refundedAt,
-        fingerprint,
-        incoming.raw,
-        incoming.contentType,
-      ])) as RecordState[];
-      await this.end(qr, 'COMMIT');
-      open = false;
+      const results = (await client.query(sql)) as unknown as QueryResult<RecordState>[];
+      const state = results[3].rows[0];
       switch (state.refusal) {
         case null:
           return { kind: 'recorded', refund: toView(reviveRefund(state.inserted)), created: true };
@@ -154,19 +154,20 @@ export class RefundsService {
           );
       }
     } catch (e) {
-      if (open) await this.end(qr, 'ROLLBACK').catch(() => undefined);
+      if (e instanceof DomainError) throw e;
+      // The statements did not all run: end the aborted transaction (a connection that cannot
+      // is closed rather than handed back to the pool).
+      await client.query('ROLLBACK').catch((re: Error) => {
+        broken = re;
+      });
       // The same refundNo stored meanwhile under another trade (another advisory lock).
       if (pgCode(e) !== UNIQUE_VIOLATION) throw e;
       const existing = await this.byKey(this.db.query.bind(this.db), refund);
       if (!existing) throw e;
       return this.again(existing, fingerprint);
     } finally {
-      await qr.release();
+      release(broken);
     }
-  }
-
-  private async end(qr: QueryRunner, how: 'COMMIT' | 'ROLLBACK'): Promise<void> {
-    await qr.query(how);
   }
 
   private async byKey(
