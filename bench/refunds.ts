@@ -11,6 +11,7 @@
  * Run alone: node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/refunds.ts [--full]
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { signAlipayNotification, signHmac } from '../libs/receipts/src/verifiers/test-signers';
 import { refundFingerprint } from '../libs/receipts/src/refunds/refunds.service';
@@ -247,18 +248,41 @@ async function refundBatch(
   report.raw.refundBatch = { total, created, copied, hejieS, floorS, hejieRate, floorRate };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One load run after a warm-up, and the CPU the server process spent per request during it
+ * (ms): unlike req/s on a shared machine, barely moved by what else runs (the load generator,
+ * PostgreSQL and other work queue for the CPUs, but the server's own CPU per request stays).
+ */
 async function measure(
   stage: Stage,
   url: string,
+  pid: number,
   pool: PreparedRequest[],
   connections: number,
-): Promise<LoadResult> {
+): Promise<LoadResult & { cpuMsPerReq: number | null }> {
   const s = stage.opts.sizes;
   await truncate(stage.db.pool, ['refunds']);
   await runLoad({ url, connections, seconds: s.warmupSeconds, pool });
   await sleep(1000);
   await truncate(stage.db.pool, ['refunds']);
-  return runLoad({ url, connections, seconds: s.loadSeconds, pool });
+  const before = cpuSeconds(pid);
+  const r = await runLoad({ url, connections, seconds: s.loadSeconds, pool });
+  const after = cpuSeconds(pid);
+  const cpuMsPerReq =
+    before === null || after === null || !r.requests
+      ? null
+      : ((after - before) * 1000) / r.requests;
+  return { ...r, cpuMsPerReq };
 }
 
 export async function refunds(opts: Options): Promise<ScenarioReport> {
@@ -283,9 +307,9 @@ export async function refunds(opts: Options): Promise<ScenarioReport> {
     for (const kind of ['generic', 'alipay'] as const) {
       for (const c of s.connections) {
         log(`refunds ${kind} @${c}: Hejie…`);
-        const h = await measure(stage, api.url, pools[kind], c);
+        const h = await measure(stage, api.url, api.pid, pools[kind], c);
         log(`refunds ${kind} @${c}: floor…`);
-        const f = await measure(stage, floor.url, pools[kind], c);
+        const f = await measure(stage, floor.url, floor.pid, pools[kind], c);
         raw[`${kind}@${c}`] = { hejie: h, floor: f };
         const label = kind === 'alipay' ? 'Alipay RSA2 refund_fee' : 'generic HMAC refund';
         for (const [who, r] of [
@@ -299,6 +323,7 @@ export async function refunds(opts: Options): Promise<ScenarioReport> {
             f1(r.p99),
             f0(r.errors),
             who === 'Hejie' ? pct(h.rps / f.rps) : '100%',
+            r.cpuMsPerReq === null ? '' : r.cpuMsPerReq.toFixed(2),
             r.poolEnded ? 'pool used up' : '',
           ]);
         }
@@ -311,7 +336,7 @@ export async function refunds(opts: Options): Promise<ScenarioReport> {
     }
     report.tables.push({
       title: `Single signed refund notifications over HTTP (autocannon, ${s.loadSeconds} s a run after ${s.warmupSeconds} s warm-up)`,
-      columns: ['case', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'ratio', ''],
+      columns: ['case', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'ratio', 'server CPU ms/req', ''],
       rows,
     });
     report.raw.single = raw;

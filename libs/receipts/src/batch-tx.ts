@@ -1,12 +1,14 @@
 /*
  * What the NDJSON batch importers (receipts, refunds) share around their one transaction: a
- * dedicated pool connection, and running a batch again when PostgreSQL aborts it as a deadlock
- * with a concurrent batch.
+ * dedicated pool connection, the chunked COPY into a staging table, the marker of statements that
+ * claimed their keys themselves, and running a batch again when PostgreSQL aborts it as a
+ * deadlock with a concurrent batch.
  */
 import type { Logger } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { DEADLOCK_DETECTED, pgCode } from '@app/shared';
+import { copyIn } from './copy-in';
 
 /** Runs of one batch before a deadlock is reported (as a 500): the first and two retries. */
 export const BATCH_DEADLOCK_TRIES = 3;
@@ -19,21 +21,23 @@ function deadlockBackoffMs(attempt: number): number {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * `run()` again (up to BATCH_DEADLOCK_TRIES in all) when it fails with 40P01: two batches that
- * share keys across chunks lock them in different orders and PostgreSQL aborts one. The run
- * again finds the other's rows and counts them as duplicates.
+ * `run()` again (up to BATCH_DEADLOCK_TRIES in all) when it fails with 40P01 (or another of
+ * `codes`): two batches that share keys across chunks lock them in different orders and
+ * PostgreSQL aborts one. The run again finds the other's rows and counts them as duplicates.
  */
 export async function retryOnDeadlock<T>(
   run: () => Promise<T>,
   logger: Logger,
   what: string,
+  codes: string[] = [DEADLOCK_DETECTED],
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await run();
     } catch (e) {
-      if (pgCode(e) !== DEADLOCK_DETECTED || attempt >= BATCH_DEADLOCK_TRIES) throw e;
-      logger.warn(`${what} deadlocked (attempt ${attempt}); running it again`);
+      const code = pgCode(e);
+      if (!code || !codes.includes(code) || attempt >= BATCH_DEADLOCK_TRIES) throw e;
+      logger.warn(`${what} failed with ${code} (attempt ${attempt}); running it again`);
       await sleep(deadlockBackoffMs(attempt));
     }
   }
@@ -46,3 +50,96 @@ export function obtainClient(db: DataSource): Promise<[PoolClient, (err?: Error)
   };
   return driver.obtainMasterConnection();
 }
+
+/**
+ * What one chunk of a batch sends: its staging rows (COPY text format) and what the caller needs
+ * to store them (its lines, fingerprints…).
+ */
+export interface StagedChunk<C> {
+  rows: string;
+  context: C;
+}
+
+export interface ChunkedCopy<T, C> {
+  /** Statements run with BEGIN in one simple query (the staging table, locks). */
+  begin: string;
+  /** `COPY <staging> (…) FROM STDIN`. */
+  copy: string;
+  /** Lines a chunk. */
+  chunkLines: number;
+  /** The lines to stage, in body order (the caller has set the others aside). */
+  lines: Iterable<T>;
+  /** A chunk's staging rows; null when nothing of it is to be staged. */
+  prepare(chunk: T[]): StagedChunk<C> | null | Promise<StagedChunk<C> | null>;
+  /**
+   * After the chunk's COPY (`copied` rows) on the client: its statements, ending with the
+   * staging table empty for the next chunk. Runs while the next chunk is being prepared.
+   */
+  store(client: PoolClient, context: C, copied: number): Promise<void>;
+}
+
+/**
+ * A batch in one transaction on a client of its own, through a staging table, chunk by chunk:
+ * BEGIN (and `begin`), then per `chunkLines` lines `prepare` (here), COPY and `store` (on the
+ * client) — chunk n is stored while chunk n + 1 is prepared, so PostgreSQL and this process work
+ * at the same time, with one chunk in flight and one in preparation (memory does not grow with the
+ * body) — then COMMIT. Any failure rolls the whole batch back (after the chunk in flight settled:
+ * the client runs one statement at a time); a client in an unknown state is closed rather than
+ * handed back to the pool. The receipt and the refund batches.
+ */
+export async function chunkedCopyTransaction<T, C>(
+  db: DataSource,
+  batch: ChunkedCopy<T, C>,
+): Promise<void> {
+  const [client, release] = await obtainClient(db);
+  let broken: Error | undefined;
+  const onClientError = (e: Error) => {
+    broken = e;
+  };
+  client.on('error', onClientError);
+  let inFlight: Promise<void> | null = null;
+  try {
+    await client.query(`BEGIN; ${batch.begin}`);
+    let chunk: T[] = [];
+    const flush = async () => {
+      const staged = chunk.length ? await batch.prepare(chunk) : null;
+      chunk = [];
+      if (!staged) return;
+      if (inFlight) await inFlight;
+      inFlight = copyIn(client, batch.copy, staged.rows).then((copied) =>
+        batch.store(client, staged.context, copied),
+      );
+      // Observed when awaited (next chunk, end, or the rollback); never "unhandled" meanwhile.
+      inFlight.catch(() => undefined);
+    };
+    for (const l of batch.lines) {
+      chunk.push(l);
+      if (chunk.length === batch.chunkLines) await flush();
+    }
+    await flush();
+    if (inFlight) await inFlight;
+    inFlight = null;
+    await client.query('COMMIT');
+  } catch (e) {
+    await (inFlight as Promise<void> | null)?.catch(() => undefined);
+    if (!broken) {
+      await client.query('ROLLBACK').catch((re: Error) => {
+        broken = re;
+      });
+    }
+    throw e;
+  } finally {
+    client.removeListener('error', onClientError);
+    release(broken);
+  }
+}
+
+/**
+ * A condition (always true, evaluated once: an InitPlan) for the INSERT of a statement that
+ * claimed in its own CTE the key of every row it inserts into `table` (its rows come from
+ * `… JOIN k ON k.<id> = t.id`): the table's key trigger then skips the statement instead of
+ * checking the keys again (migrations/1764900000000-KeyClaimsOnce.ts). The marker holds for
+ * this statement only. Never in a statement that inserts rows whose key it did not claim.
+ */
+export const keysClaimedHere = (table: 'receipts' | 'refunds'): string =>
+  `(SELECT set_config('hejie.${table}_keys_claimed', statement_timestamp()::text, true)) IS NOT NULL`;

@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { AccountOwner, DirectoryService, accountKey } from '@app/directory';
-import { obtainClient, retryOnDeadlock } from './batch-tx';
-import { copyIn, copyText } from './copy-in';
+import { chunkedCopyTransaction, keysClaimedHere, retryOnDeadlock } from './batch-tx';
+import { copyText } from './copy-in';
 import { receiptFingerprint } from './receipt-fingerprint';
 import { NormalizedReceipt } from './verifiers';
 
@@ -45,8 +45,8 @@ const COPY_STAGING = `COPY receipt_batch_staging (line, provider, trade_no, paye
  * is already stored. The key is claimed first in receipt_keys (the global unique key of the
  * partitioned table, docs/SCALE.md "Partitions") in key order within the chunk (index locality;
  * concurrent batches take the keys of a chunk in one order); the receipts of the keys this
- * statement claimed follow, under the ids it claimed them with; refunds stored before their
- * receipt are matched to it.
+ * statement claimed follow, under the ids it claimed them with (so the table's key trigger skips
+ * them: keysClaimedHere); refunds stored before their receipt are matched to it.
  */
 const INSERT_FROM_STAGING = `
   WITH k AS (
@@ -64,6 +64,7 @@ const INSERT_FROM_STAGING = `
            s.store_id, s.region_code, s.amount_minor, s.currency, s.paid_at, s.subject, s.items,
            s.fingerprint, s.raw, $1
       FROM k JOIN receipt_batch_staging s ON s.provider = k.provider AND s.trade_no = k.trade_no
+     WHERE ${keysClaimedHere('receipts')}
     RETURNING id, provider, trade_no),
   -- Refunds that arrived before their receipt are matched now (as by a single receipt).
   matched AS (
@@ -81,6 +82,18 @@ const STORED_FINGERPRINTS = `
     FROM receipt_batch_staging s
     LEFT JOIN receipts r ON r.provider = s.provider AND r.trade_no = s.trade_no
    WHERE s.line = ANY($1::int[])`;
+
+/** The lines to stage; the others are recorded as rejected on the way. */
+function* goodLines(
+  lines: Iterable<BatchLineResult>,
+  result: BatchResult,
+): Iterable<BatchLineResult & { receipt: NormalizedReceipt }> {
+  for (const l of lines) {
+    if (l.receipt) yield l as BatchLineResult & { receipt: NormalizedReceipt };
+    else
+      result.rejected.push({ line: l.line, code: l.code ?? 'VALIDATION_FAILED', detail: l.detail });
+  }
+}
 
 /**
  * The bulk import of POST /v1/receipts/batch: COPY through a staging table, chunk by chunk, in
@@ -130,79 +143,40 @@ export class ReceiptBatchImport {
     const firstByKey = new Map<string, string>();
     const later: { line: number; key: string; fingerprint: string }[] = [];
     const owners = new Map<string, AccountOwner | null>();
-    const [client, release] = await obtainClient(this.db);
-    let broken: Error | undefined;
-    const onClientError = (e: Error) => {
-      broken = e;
-    };
-    client.on('error', onClientError);
-    let inFlight: Promise<void> | null = null;
-    try {
-      await client.query(`BEGIN; ${CREATE_STAGING}`);
-      let chunk: (BatchLineResult & { receipt: NormalizedReceipt })[] = [];
-      const flush = async () => {
+    await chunkedCopyTransaction(this.db, {
+      begin: CREATE_STAGING,
+      copy: COPY_STAGING,
+      chunkLines: BATCH_CHUNK_LINES,
+      lines: goodLines(lines, result),
+      prepare: async (chunk) => {
         const rows = await this.stagingRows(chunk, owners, firstByKey, later);
-        chunk = [];
-        if (!rows) return;
-        if (inFlight) await inFlight;
-        inFlight = this.storeChunk(client, rows, contentType, result, firstByKey);
-        // Observed when awaited (next chunk, end, or the rollback); never "unhandled" meanwhile.
-        inFlight.catch(() => undefined);
-      };
-      for (const l of lines) {
-        if (l.receipt) {
-          chunk.push(l as BatchLineResult & { receipt: NormalizedReceipt });
-          if (chunk.length === BATCH_CHUNK_LINES) await flush();
-        } else {
-          result.rejected.push({
-            line: l.line,
-            code: l.code ?? 'VALIDATION_FAILED',
-            detail: l.detail,
-          });
-        }
-      }
-      await flush();
-      if (inFlight) await inFlight;
-      inFlight = null;
-
-      await client.query('COMMIT');
-      for (const l of later) {
-        if (firstByKey.get(l.key) === l.fingerprint) result.duplicates++;
-        else result.rejected.push({ line: l.line, code: 'RECEIPT_CONFLICT' });
-      }
-    } catch (e) {
-      // The chunk in flight settles first (the client runs one statement at a time).
-      await (inFlight as Promise<void> | null)?.catch(() => undefined);
-      if (!broken) {
-        await client.query('ROLLBACK').catch((re: Error) => {
-          broken = re;
-        });
-      }
-      throw e;
-    } finally {
-      client.removeListener('error', onClientError);
-      // A connection in an unknown state is closed, not handed back to the pool.
-      release(broken);
+        return rows ? { rows, context: null } : null;
+      },
+      store: (client, _context, copied) =>
+        this.storeChunk(client, copied, contentType, result, firstByKey),
+    });
+    for (const l of later) {
+      if (firstByKey.get(l.key) === l.fingerprint) result.duplicates++;
+      else result.rejected.push({ line: l.line, code: 'RECEIPT_CONFLICT' });
     }
     result.rejected.sort((a, b) => a.line - b.line);
     return result;
   }
 
   /**
-   * One chunk on the client, one statement after another: COPY into staging, INSERT from
-   * staging, (only when some key was already stored) its stored fingerprints, empty staging.
-   * The caller prepares the next chunk meanwhile. A line whose key was already stored is a
-   * duplicate (same fingerprint) or a conflict; the stored fingerprint then becomes the one
+   * One chunk on the client after its COPY into staging, one statement after another: INSERT
+   * from staging, (only when some key was already stored) its stored fingerprints, empty
+   * staging. The caller prepares the next chunk meanwhile. A line whose key was already stored
+   * is a duplicate (same fingerprint) or a conflict; the stored fingerprint then becomes the one
    * that later lines of the key are compared with.
    */
   private async storeChunk(
     client: PoolClient,
-    rows: string,
+    copied: number,
     contentType: string,
     result: BatchResult,
     firstByKey: Map<string, string>,
   ): Promise<void> {
-    const copied = await copyIn(client, COPY_STAGING, rows);
     const notInserted = (await client.query<{ line: number }>(INSERT_FROM_STAGING, [contentType]))
       .rows;
     result.created += copied - notInserted.length;

@@ -2,19 +2,21 @@
  * POST /v1/refunds/batch: COPY through a staging table, chunk by chunk, in one transaction, with
  * the rules of a single refund line by line (RefundsService.recordBatch).
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
-import { obtainClient, retryOnDeadlock } from '../batch-tx';
-import { copyIn, copyText } from '../copy-in';
+import { DEADLOCK_DETECTED, UNIQUE_VIOLATION } from '@app/shared';
+import { StagedChunk, chunkedCopyTransaction, retryOnDeadlock } from '../batch-tx';
+import { copyText } from '../copy-in';
 import type { NormalizedRefund } from './normalized-refund';
 import {
   RefundRow,
   RefundView,
   refundFingerprint,
+  refundGateLock,
   reviveRefund,
   toView,
-  tradeLockKey,
 } from './refund-rows';
 
 /** One line of a refund batch (signedBatchLines): its refund and raw text, or why not. */
@@ -33,8 +35,8 @@ export interface RefundBatchResult {
   rejected: { line: number; code: string; detail?: string }[];
   /**
    * The batch's refunds (new or repeated) whose payment is known (matched to a receipt), after
-   * COMMIT: the caller tells the complaints lib, which picks those whose payment has a ticket,
-   * as after a single refund. Not part of the response.
+   * COMMIT, in body order, each once: the caller tells the complaints lib, which picks those
+   * whose payment has a ticket, as after a single refund. Not part of the response.
    */
   matched: RefundView[];
 }
@@ -42,82 +44,121 @@ export interface RefundBatchResult {
 /** Lines of a refund batch staged, checked and stored at a time. */
 export const REFUND_BATCH_CHUNK_LINES = 2000;
 
-const CREATE_REFUND_STAGING = `CREATE TEMP TABLE refund_batch_staging (
-    line int NOT NULL, provider text NOT NULL, trade_no text NOT NULL, refund_no text NOT NULL,
-    amount_minor bigint NOT NULL, currency text NOT NULL, refunded_at timestamptz NOT NULL,
-    fingerprint text NOT NULL, raw text NOT NULL, k1 int NOT NULL, k2 int NOT NULL
+/**
+ * With BEGIN: the refunds' gate, exclusively (refundGateLock: single refunds hold it shared with
+ * their trade's lock), so every statement after it sees every refund committed before and none
+ * is written meanwhile; then the staging table. One lock for the whole batch, whatever its size:
+ * no lock per trade or bucket (a lock per trade made a 50,000-line batch fail with "out of shared
+ * memory"; 1,024 buckets a batch could still fill the lock table with a few batches at once),
+ * and no deadlock between batches (one lock, taken first).
+ */
+const BEGIN_REFUND_BATCH = `${refundGateLock('exclusive')};
+  CREATE TEMP TABLE refund_batch_staging (
+    line int NOT NULL, id uuid NOT NULL, provider text NOT NULL, trade_no text NOT NULL,
+    refund_no text NOT NULL, amount_minor bigint NOT NULL, currency text NOT NULL,
+    refunded_at timestamptz NOT NULL, fingerprint text NOT NULL, raw text NOT NULL
   ) ON COMMIT DROP`;
 
-const COPY_REFUND_STAGING = `COPY refund_batch_staging (line, provider, trade_no, refund_no,
-    amount_minor, currency, refunded_at, fingerprint, raw, k1, k2) FROM STDIN`;
+const COPY_REFUND_STAGING = `COPY refund_batch_staging (line, id, provider, trade_no, refund_no,
+    amount_minor, currency, refunded_at, fingerprint, raw) FROM STDIN`;
 
 /**
- * After a chunk was staged, in one round trip: the advisory locks of its trades' buckets (the
- * same as a single refund takes, in key order so that concurrent batches queue rather than
- * deadlock within a chunk), then, each statement with a snapshot taken after the locks were granted,
- * the refunds already stored under the chunk's keys, and per trade the payment and the sum
- * refunded so far.
+ * After a chunk was staged, in one round trip: the refund already stored under each line's key
+ * (through refund_keys: one probe, then the one partition), per trade its receipt (through
+ * receipt_keys) and the sum refunded so far, and the `received_at` of the refunds this
+ * transaction stores (the column's default, now(), as stored). Every lookup is a LATERAL … LIMIT 1 or a scalar
+ * subquery, i.e. an index probe per staged line: the staging table has no statistics, and a
+ * join the planner would choose could read whole tables per chunk.
  */
-const LOCK_AND_READ = `
-  SELECT count(pg_advisory_xact_lock(k1, k2))
-    FROM (SELECT DISTINCT k1, k2 FROM refund_batch_staging ORDER BY k1, k2) k;
-  SELECT s.line, f.fingerprint::text AS stored
+const READ_STORED = `
+  SELECT s.line, f.refund
     FROM refund_batch_staging s
-    JOIN refunds f ON f.provider = s.provider AND f.refund_no = s.refund_no;
-  SELECT t.provider, t.trade_no, r.amount_minor AS paid, rtrim(r.currency) AS currency,
+    CROSS JOIN LATERAL (
+      SELECT to_jsonb(f.*) - 'raw' AS refund
+        FROM refund_keys k
+        JOIN refunds f ON f.id = k.refund_id AND f.refunded_at = k.refunded_at
+       WHERE k.provider = s.provider AND k.refund_no = s.refund_no
+       LIMIT 1) f;
+  SELECT t.provider, t.trade_no, rc.id AS receipt_id, rc.amount_minor AS paid,
+         rtrim(rc.currency) AS currency,
          (SELECT coalesce(sum(f.amount_minor), 0) FROM refunds f
            WHERE f.provider = t.provider AND f.trade_no = t.trade_no) AS recorded
     FROM (SELECT DISTINCT provider, trade_no FROM refund_batch_staging) t
-    LEFT JOIN receipts r ON r.provider = t.provider AND r.trade_no = t.trade_no`;
+    LEFT JOIN LATERAL (
+      SELECT r.id, r.amount_minor, r.currency
+        FROM receipt_keys k
+        JOIN receipts r ON r.id = k.receipt_id AND r.paid_at = k.paid_at
+       WHERE k.provider = t.provider AND k.trade_no = t.trade_no
+       LIMIT 1) rc ON true;
+  SELECT now()::timestamptz(3) AS now`;
 
 /**
- * The accepted lines ($1) → refunds, matched to their receipt; the lines not inserted. Each key
- * is claimed first in refund_keys (the global unique key of the partitioned table, docs/SCALE.md
- * "Partitions by month") with `ON CONFLICT DO NOTHING`, in key order; only the refunds whose key
- * this statement claimed are stored, under the claimed id.
+ * The accepted lines ($1, with their receipt or null: $2) → refunds, under the ids staged. A
+ * plain INSERT: the table's key trigger claims the keys (refund_keys, the global unique key of
+ * the partitioned table, docs/SCALE.md "Partitions by month"), once. No key can be taken: the
+ * keys stored were read under the gate and their lines are not accepted, and no refund writer of
+ * this code runs meanwhile — a writer outside the gate that took one makes the trigger raise a
+ * unique violation, and the batch runs again (it then finds that refund stored).
  */
-const INSERT_REFUNDS_FROM_STAGING = `
-  WITH t AS (
-    SELECT gen_random_uuid() AS id, s.* FROM refund_batch_staging s WHERE s.line = ANY($1::int[])),
-  k AS (
-    INSERT INTO refund_keys (provider, refund_no, refund_id, refunded_at)
-    SELECT provider, refund_no, id, refunded_at FROM t ORDER BY provider, refund_no
-    ON CONFLICT (provider, refund_no) DO NOTHING
-    RETURNING refund_id),
-  ins AS (
-    INSERT INTO refunds (id, provider, refund_no, trade_no, receipt_id, amount_minor, currency,
-                         refunded_at, fingerprint, raw, raw_content_type)
-    SELECT t.id, t.provider, t.refund_no, t.trade_no,
-           (SELECT r.id FROM receipts r WHERE r.provider = t.provider AND r.trade_no = t.trade_no),
-           t.amount_minor, t.currency, t.refunded_at, t.fingerprint, t.raw, $2
-      FROM t JOIN k ON k.refund_id = t.id
-    RETURNING provider, refund_no)
-  SELECT s.line, f.fingerprint::text AS stored
-    FROM refund_batch_staging s
-    LEFT JOIN refunds f ON f.provider = s.provider AND f.refund_no = s.refund_no
-   WHERE s.line = ANY($1::int[])
-     AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.provider = s.provider AND ins.refund_no = s.refund_no)`;
-
-/**
- * The chunk's refunds as stored (new or repeated: same fingerprint) whose payment is known, with
- * the receipt they belong to, in body order; then the staging table is emptied for the next
- * chunk. (Whether the payment has a ticket is the complaints lib's to say.)
- */
-const MATCHED_AND_TRUNCATE = `
-  SELECT refund, receipt_id FROM (
-    SELECT DISTINCT ON (f.id) to_jsonb(f.*) - 'raw' AS refund, r.id AS receipt_id, s.line
-      FROM refund_batch_staging s
-      JOIN refunds f ON f.provider = s.provider AND f.refund_no = s.refund_no
-                    AND f.fingerprint = s.fingerprint
-      JOIN receipts r ON r.provider = f.provider AND r.trade_no = f.trade_no
-     ORDER BY f.id, s.line) x
-   ORDER BY line;
-  TRUNCATE refund_batch_staging`;
+const INSERT_REFUNDS = `
+  INSERT INTO refunds (id, provider, refund_no, trade_no, receipt_id, amount_minor, currency,
+                       refunded_at, fingerprint, raw, raw_content_type)
+  SELECT s.id, s.provider, s.refund_no, s.trade_no, a.receipt_id, s.amount_minor, s.currency,
+         s.refunded_at, s.fingerprint, s.raw, $3
+    FROM unnest($1::int[], $2::uuid[]) AS a(line, receipt_id)
+    JOIN refund_batch_staging s ON s.line = a.line`;
 
 interface TradeState {
+  receiptId: string | null;
   paid: number | null;
   currency: string | null;
   recorded: number;
+}
+
+type Staged = RefundBatchLine & { item: NormalizedRefund; raw: string };
+
+interface StagedRefunds {
+  lines: Staged[];
+  ids: string[];
+  fingerprints: string[];
+}
+
+/** The lines to stage; the others are recorded as rejected on the way. */
+function* goodLines(lines: Iterable<RefundBatchLine>, result: RefundBatchResult): Iterable<Staged> {
+  for (const l of lines) {
+    if (l.item) yield { ...l, item: l.item, raw: l.raw ?? '' };
+    else
+      result.rejected.push({ line: l.line, code: l.code ?? 'VALIDATION_FAILED', detail: l.detail });
+  }
+}
+
+/** A chunk's staging rows (COPY text), each under a new id (used if it is stored). */
+function stagingRows(lines: Staged[]): StagedChunk<StagedRefunds> {
+  const ids: string[] = [];
+  const fingerprints: string[] = [];
+  let rows = '';
+  for (const { line, item: r, raw } of lines) {
+    const id = randomUUID();
+    const fingerprint = refundFingerprint(r);
+    ids.push(id);
+    fingerprints.push(fingerprint);
+    rows +=
+      `${line}\t${id}\t${copyText(r.provider)}\t${copyText(r.tradeNo)}\t${copyText(r.refundNo)}` +
+      `\t${r.amountMinor ?? 0}\t${copyText(r.currency)}\t${r.refundedAt.toISOString()}` +
+      `\t${fingerprint}\t${copyText(raw)}\n`;
+  }
+  return { rows, context: { lines, ids, fingerprints } };
+}
+
+/** What the batch keeps from chunk to chunk. */
+interface BatchState {
+  result: RefundBatchResult;
+  /** Key → fingerprint of the refund stored (or accepted earlier in this body) under it. */
+  byKey: Map<string, string>;
+  /** Key → the view of the batch's refund under it (stored or accepted), receipt known. */
+  views: Map<string, RefundView>;
+  /** Ids already in result.matched. */
+  matchedIds: Set<string>;
 }
 
 export class RefundBatchImport {
@@ -131,16 +172,18 @@ export class RefundBatchImport {
    * body order: idempotent on (provider, refundNo) (the same facts again: a duplicate; other
    * facts: RECEIPT_CONFLICT), matched to its receipt when known, never past the amount paid
    * (REFUND_EXCEEDS_PAYMENT) nor in another currency (VALIDATION_FAILED) — a refused line counts
-   * for nothing, as a refused single refund. REFUND_BATCH_CHUNK_LINES at a time: COPY into a
-   * staging table, the trades' advisory locks (those record() takes), one read of what is
-   * stored, the decisions here, one INSERT … SELECT of the accepted lines. A deadlock with a
-   * concurrent batch runs the whole batch again (a fresh iterable: a factory).
+   * for nothing, as a refused single refund. Under the refunds' gate (exclusive: single refunds
+   * wait for the batch to commit), REFUND_BATCH_CHUNK_LINES at a time: COPY into a staging table,
+   * one read of what is stored, the decisions here, one INSERT … SELECT of the accepted lines.
+   * A deadlock (with a receipt batch matching refunds), or a key taken by a writer outside the
+   * gate (INSERT_REFUNDS), runs the whole batch again (a fresh iterable: a factory).
    */
   run(lines: () => Iterable<RefundBatchLine>, contentType: string): Promise<RefundBatchResult> {
     return retryOnDeadlock(
       () => this.recordBatchOnce(lines(), contentType),
       this.logger,
       'refund batch',
+      [DEADLOCK_DETECTED, UNIQUE_VIOLATION],
     );
   }
 
@@ -148,93 +191,72 @@ export class RefundBatchImport {
     lines: Iterable<RefundBatchLine>,
     contentType: string,
   ): Promise<RefundBatchResult> {
-    const result: RefundBatchResult = { created: 0, duplicates: 0, rejected: [], matched: [] };
-    // Key → fingerprint of the refund stored (or accepted earlier in this body) under it.
-    const byKey = new Map<string, string>();
-    const [client, release] = await obtainClient(this.db);
-    let broken: Error | undefined;
-    const onClientError = (e: Error) => {
-      broken = e;
+    const state: BatchState = {
+      result: { created: 0, duplicates: 0, rejected: [], matched: [] },
+      byKey: new Map(),
+      views: new Map(),
+      matchedIds: new Set(),
     };
-    client.on('error', onClientError);
-    try {
-      await client.query(`BEGIN; ${CREATE_REFUND_STAGING}`);
-      let chunk: (RefundBatchLine & { item: NormalizedRefund; raw: string })[] = [];
-      const flush = async () => {
-        if (chunk.length) await this.storeRefundChunk(client, chunk, contentType, byKey, result);
-        chunk = [];
-      };
-      for (const l of lines) {
-        if (l.item) {
-          chunk.push({ ...l, item: l.item, raw: l.raw ?? '' });
-          if (chunk.length === REFUND_BATCH_CHUNK_LINES) await flush();
-        } else {
-          result.rejected.push({
-            line: l.line,
-            code: l.code ?? 'VALIDATION_FAILED',
-            detail: l.detail,
-          });
-        }
-      }
-      await flush();
-      await client.query('COMMIT');
-    } catch (e) {
-      if (!broken) {
-        await client.query('ROLLBACK').catch((re: Error) => {
-          broken = re;
-        });
-      }
-      throw e;
-    } finally {
-      client.removeListener('error', onClientError);
-      release(broken);
-    }
-    result.rejected.sort((a, b) => a.line - b.line);
-    return result;
+    await chunkedCopyTransaction<Staged, StagedRefunds>(this.db, {
+      begin: BEGIN_REFUND_BATCH,
+      copy: COPY_REFUND_STAGING,
+      chunkLines: REFUND_BATCH_CHUNK_LINES,
+      lines: goodLines(lines, state.result),
+      prepare: stagingRows,
+      store: (client, staged) => this.storeRefundChunk(client, staged, contentType, state),
+    });
+    state.result.rejected.sort((a, b) => a.line - b.line);
+    return state.result;
   }
 
-  /** One chunk: stage, lock and read, decide each line in body order, insert, find tickets. */
+  /** One staged chunk: read what is stored, decide each line in body order, insert. */
   private async storeRefundChunk(
     client: PoolClient,
-    chunk: (RefundBatchLine & { item: NormalizedRefund; raw: string })[],
+    { lines: chunk, ids, fingerprints }: StagedRefunds,
     contentType: string,
-    byKey: Map<string, string>,
-    result: RefundBatchResult,
+    { result, byKey, views, matchedIds }: BatchState,
   ): Promise<void> {
-    const fingerprints = chunk.map((l) => refundFingerprint(l.item));
-    let rows = '';
-    chunk.forEach(({ line, item: r, raw }, i) => {
-      const [k1, k2] = tradeLockKey(r.provider, r.tradeNo);
-      rows +=
-        `${line}\t${copyText(r.provider)}\t${copyText(r.tradeNo)}\t${copyText(r.refundNo)}` +
-        `\t${r.amountMinor ?? 0}\t${copyText(r.currency)}\t${r.refundedAt.toISOString()}` +
-        `\t${fingerprints[i]}\t${copyText(raw)}\t${k1}\t${k2}\n`;
-    });
-    await copyIn(client, COPY_REFUND_STAGING, rows);
-    const [, storedRes, tradesRes] = (await client.query(LOCK_AND_READ)) as unknown as {
-      rows: Record<string, string>[];
-    }[];
-    const storedByLine = new Map(storedRes.rows.map((r) => [Number(r.line), r.stored]));
+    const [storedRes, tradesRes, nowRes] = (await client.query(READ_STORED)) as unknown as [
+      { rows: { line: number; refund: RefundRow }[] },
+      { rows: Record<string, string | null>[] },
+      { rows: { now: Date }[] },
+    ];
+    const receivedAt = nowRes.rows[0].now;
+    const storedByLine = new Map(storedRes.rows.map((r) => [r.line, reviveRefund(r.refund)]));
     const trades = new Map<string, TradeState>(
       tradesRes.rows.map((r) => [
         `${r.provider}\u0000${r.trade_no}`,
         {
+          receiptId: r.receipt_id,
           paid: r.paid === null ? null : Number(r.paid),
           currency: r.currency,
           recorded: Number(r.recorded),
         },
       ]),
     );
+    // Keys of the lines (new or repeated) whose refund's payment is known, in body order.
+    const shown: string[] = [];
     const accepted: number[] = [];
+    const receiptOf: (string | null)[] = [];
     chunk.forEach(({ line, item: r }, i) => {
       const key = `${r.provider}\u0000${r.refundNo}`;
-      const stored = byKey.get(key) ?? storedByLine.get(line);
-      if (stored !== undefined) {
-        if (stored === fingerprints[i]) result.duplicates++;
-        else result.rejected.push({ line, code: 'RECEIPT_CONFLICT' });
+      const trade = trades.get(`${r.provider}\u0000${r.tradeNo}`);
+      const receiptId = trade?.receiptId ?? null;
+      const stored = storedByLine.get(line);
+      const earlier = byKey.get(key) ?? stored?.fingerprint;
+      if (earlier !== undefined) {
+        if (earlier !== fingerprints[i]) {
+          result.rejected.push({ line, code: 'RECEIPT_CONFLICT' });
+          return;
+        }
+        result.duplicates++;
+        if (stored && receiptId && !views.has(key)) {
+          views.set(key, toView({ ...stored, receipt_id: receiptId }));
+        }
+        byKey.set(key, earlier);
+        if (receiptId) shown.push(key);
         return;
       }
-      const trade = trades.get(`${r.provider}\u0000${r.tradeNo}`);
       const amount = r.amountMinor ?? 0;
       if (trade && trade.paid !== null) {
         if (trade.currency !== r.currency) {
@@ -257,27 +279,33 @@ export class RefundBatchImport {
       if (trade) trade.recorded += amount;
       byKey.set(key, fingerprints[i]);
       accepted.push(line);
+      receiptOf.push(receiptId);
+      if (receiptId) {
+        views.set(key, {
+          id: ids[i],
+          provider: r.provider,
+          tradeNo: r.tradeNo,
+          refundNo: r.refundNo,
+          receiptId,
+          amountMinor: amount,
+          currency: r.currency,
+          refundedAt: r.refundedAt.toISOString(),
+          receivedAt: receivedAt.toISOString(),
+        });
+        shown.push(key);
+      }
     });
     if (accepted.length) {
-      const notInserted = (
-        await client.query<{ line: number; stored: string | null }>(INSERT_REFUNDS_FROM_STAGING, [
-          accepted,
-          contentType,
-        ])
-      ).rows;
-      result.created += accepted.length - notInserted.length;
-      // The same refundNo stored meanwhile under another trade (another trade's lock).
-      const fingerprintOf = new Map(chunk.map((l, i) => [l.line, fingerprints[i]]));
-      for (const r of notInserted) {
-        if (r.stored !== null && r.stored === fingerprintOf.get(r.line)) result.duplicates++;
-        else result.rejected.push({ line: r.line, code: 'RECEIPT_CONFLICT' });
-      }
+      const { rowCount } = await client.query(INSERT_REFUNDS, [accepted, receiptOf, contentType]);
+      result.created += rowCount ?? 0;
     }
-    const [matchedRes] = (await client.query(MATCHED_AND_TRUNCATE)) as unknown as {
-      rows: { refund: RefundRow; receipt_id: string }[];
-    }[];
-    for (const { refund, receipt_id } of matchedRes.rows) {
-      result.matched.push(toView({ ...reviveRefund(refund), receipt_id }));
+    await client.query('TRUNCATE refund_batch_staging');
+    for (const key of shown) {
+      const view = views.get(key);
+      if (view && !matchedIds.has(view.id)) {
+        matchedIds.add(view.id);
+        result.matched.push(view);
+      }
     }
   }
 }

@@ -1,6 +1,7 @@
 /*
- * A refund as stored and as shown, the trades' advisory-lock buckets, and a refund's fingerprint:
- * what the single refund (RefundsService.record) and the batch (refund-batch.ts) share.
+ * A refund as stored and as shown, the refunds' advisory locks (the gate, the trades' buckets),
+ * and a refund's fingerprint: what the single refund (RefundsService.record) and the batch
+ * (refund-batch.ts) share.
  */
 import { createHash } from 'node:crypto';
 import type { NormalizedRefund } from './normalized-refund';
@@ -46,15 +47,30 @@ export function toView(r: RefundRow): RefundView {
 }
 
 /**
- * Trades share this many advisory locks (by hash). A batch holds the locks of its trades until it
- * commits, and PostgreSQL's lock table is small (max_locks_per_transaction, 64 × connections by
- * default): a lock per trade made a 50,000-line batch fail with "out of shared memory". With
- * buckets a batch holds at most this many; two trades in one bucket merely wait for each other.
+ * Trades share this many advisory locks (by hash): a single refund holds its trade's bucket
+ * (and the gate, shared) to its commit; two trades in one bucket merely wait for each other.
  */
 export const REFUND_LOCK_BUCKETS = 1024;
 
 /** The refunds' namespace of advisory locks (the first int4 key). */
 const REFUND_LOCK_SPACE = 0x72656664; // 'refd'
+
+/** The gate's second key (the buckets are 0 … REFUND_LOCK_BUCKETS - 1). */
+const REFUND_GATE = -1;
+
+/**
+ * The refunds' gate, an advisory lock every refund writer takes first, to its commit: a single
+ * refund shared (then its trade's bucket, exclusively), a batch exclusively (and nothing else).
+ * So a batch — whatever its size, one lock in PostgreSQL's small lock table
+ * (max_locks_per_transaction × connections), where a lock per trade, or per bucket of trades,
+ * made large batches fail with "out of shared memory" — sees and writes every trade alone, and
+ * batches queue rather than deadlock. The cost: single refunds wait while a batch runs (they did
+ * already: a chunk of 2,000 trades held most of the 1,024 buckets).
+ */
+export function refundGateLock(mode: 'shared' | 'exclusive'): string {
+  const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+  return `SELECT ${fn}(${REFUND_LOCK_SPACE}, ${REFUND_GATE})`;
+}
 
 /**
  * The two int4 keys of the advisory lock of a trade's bucket, from sha256 (computed here,
