@@ -1,10 +1,12 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { GUARDS_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type Redis from 'ioredis';
 import { DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { Actor, HejieConfig } from '@app/shared';
 import { REDIS } from '../ops/redis.provider';
-import { RedisThrottlerStorage } from './rate-limit';
+import { CallerThrottlerGuard, PENDING_WRITE_LIMIT, RedisThrottlerStorage } from './rate-limit';
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -50,15 +52,18 @@ export class WriteLimiter {
  */
 @Injectable()
 export class WriteRateLimitGuard implements CanActivate {
-  constructor(private readonly limiter: WriteLimiter) {}
+  private readonly throttled = new WeakMap<object, boolean>();
+
+  constructor(
+    private readonly limiter: WriteLimiter,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
     const req = ctx.switchToHttp().getRequest<FastifyRequest>();
     if (!req.actor || !WRITES.has(req.method)) return true;
-    try {
-      await this.limiter.consume(req.actor);
-    } catch (e) {
+    const counted = this.limiter.consume(req.actor).catch((e: unknown) => {
       const retryAfter = (e as DomainError).extra?.retryAfter;
       if (retryAfter !== undefined) {
         void ctx
@@ -67,7 +72,29 @@ export class WriteRateLimitGuard implements CanActivate {
           .header('retry-after', String(retryAfter));
       }
       throw e;
+    });
+    if (this.throttledRoute(ctx)) {
+      // CallerThrottlerGuard runs next and settles this count with its own: one Redis round trip.
+      counted.catch(() => undefined);
+      (req as unknown as Record<symbol, unknown>)[PENDING_WRITE_LIMIT] = counted;
+      return true;
     }
+    await counted;
     return true;
+  }
+
+  /** The route (or its controller) has CallerThrottlerGuard, which runs after this global guard. */
+  private throttledRoute(ctx: ExecutionContext): boolean {
+    const handler = ctx.getHandler();
+    let known = this.throttled.get(handler);
+    if (known === undefined) {
+      known = [handler, ctx.getClass()].some((target) =>
+        (this.reflector.get<unknown[]>(GUARDS_METADATA, target) ?? []).includes(
+          CallerThrottlerGuard,
+        ),
+      );
+      this.throttled.set(handler, known);
+    }
+    return known;
   }
 }
