@@ -30,7 +30,7 @@ import { runStandalone } from './lib/standalone';
 const ALIPAY_TIME = (d: Date) =>
   new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
 
-function alipayPool(n: number, store: BenchStore, privateKeyPem: string): PreparedRequest[] {
+export function alipayPool(n: number, store: BenchStore, privateKeyPem: string): PreparedRequest[] {
   const tag = randomBytes(4).toString('hex');
   const paid = ALIPAY_TIME(new Date(Date.now() - 3600_000));
   const out: PreparedRequest[] = [];
@@ -80,7 +80,7 @@ function genericReceipt(i: number, tag: string, store: BenchStore, paidAt: strin
   };
 }
 
-function genericPool(n: number, store: BenchStore): PreparedRequest[] {
+export function genericPool(n: number, store: BenchStore): PreparedRequest[] {
   const tag = randomBytes(4).toString('hex');
   const paidAt = new Date(Date.now() - 3600_000).toISOString();
   const out: PreparedRequest[] = [];
