@@ -170,7 +170,7 @@ export async function complaints(opts: Options): Promise<ScenarioReport> {
       { scenario: 'complaints', process: 'worker', peakRssMb: worker.peakRssMb() },
     );
     report.notes.push(
-      "The reference row is not the floor: the bare server writing what Hejie's transaction writes (ticket, 'created' event, outbox row) in one statement — what Hejie's remaining round trips per request (the throttler's EVAL, one read, one write, the deadline jobs' addBulk) cost compared with one.",
+      "The reference row is not the floor: the bare server writing what Hejie's transaction writes (ticket, 'created' event, outbox row) in one statement — what Hejie's remaining round trips per request (one EVALSHA for both rate limits, one read, one write, the deadline jobs' addBulk) cost compared with one.",
       'Each request: a distinct receipt of a distinct consumer (own JWT), an Idempotency-Key, a refund demand and a contact phone (encrypted). Hejie writes the ticket, its first trail event, the outbox row and any webhook delivery in one statement and schedules two deadline jobs in Redis; the floor verifies the JWT, encrypts the phone and does one INSERT … SELECT of the same complaints row.',
     );
     return report;
