@@ -47,8 +47,9 @@ export class WriteLimiter {
  * (shared by all API replicas), else 429 RATE_LIMITED with Retry-After. A global guard
  * registered after AuthGuard, so `req.actor` is known; unauthenticated routes (provider
  * callbacks, signed receipts, dev login) have their own limits. The tighter RATE_LIMIT on
- * complaint creation and messages still applies on top. (The Bull Board session exchange,
- * outside Nest's router, calls the same WriteLimiter.)
+ * complaint creation and messages still applies on top: on those routes this guard leaves its
+ * count pending for CallerThrottlerGuard, so both counters cost one Redis round trip. (The Bull
+ * Board session exchange, outside Nest's router, calls the same WriteLimiter.)
  */
 @Injectable()
 export class WriteRateLimitGuard implements CanActivate {
