@@ -30,7 +30,7 @@ import { runStandalone } from './lib/standalone';
 const ALIPAY_TIME = (d: Date) =>
   new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
 
-function alipayPool(n: number, store: BenchStore, privateKeyPem: string): PreparedRequest[] {
+export function alipayPool(n: number, store: BenchStore, privateKeyPem: string): PreparedRequest[] {
   const tag = randomBytes(4).toString('hex');
   const paid = ALIPAY_TIME(new Date(Date.now() - 3600_000));
   const out: PreparedRequest[] = [];
@@ -80,7 +80,7 @@ function genericReceipt(i: number, tag: string, store: BenchStore, paidAt: strin
   };
 }
 
-function genericPool(n: number, store: BenchStore): PreparedRequest[] {
+export function genericPool(n: number, store: BenchStore): PreparedRequest[] {
   const tag = randomBytes(4).toString('hex');
   const paidAt = new Date(Date.now() - 3600_000).toISOString();
   const out: PreparedRequest[] = [];
@@ -105,6 +105,7 @@ async function measure(
   url: string,
   pool: PreparedRequest[],
   connections: number,
+  pid?: number,
 ): Promise<LoadResult> {
   const s = stage.opts.sizes;
   await truncate(stage.db.pool, ['receipts']);
@@ -112,7 +113,7 @@ async function measure(
   // Requests autocannon abandoned at its stop may still commit: let them, then empty the table.
   await sleep(1000);
   await truncate(stage.db.pool, ['receipts']);
-  return runLoad({ url, connections, seconds: s.loadSeconds, pool });
+  return runLoad({ url, connections, seconds: s.loadSeconds, pool, pid });
 }
 
 /**
@@ -272,9 +273,9 @@ export async function intake(opts: Options): Promise<ScenarioReport> {
     for (const kind of ['alipay', 'generic'] as const) {
       for (const c of s.connections) {
         log(`intake ${kind} @${c}: Hejie…`);
-        const h = await measure(stage, api.url, pools[kind], c);
+        const h = await measure(stage, api.url, pools[kind], c, api.pid);
         log(`intake ${kind} @${c}: floor…`);
-        const f = await measure(stage, floor.url, pools[kind], c);
+        const f = await measure(stage, floor.url, pools[kind], c, floor.pid);
         raw[`${kind}@${c}`] = { hejie: h, floor: f };
         const label = kind === 'alipay' ? 'Alipay RSA2' : 'generic HMAC';
         for (const [who, r] of [
@@ -287,6 +288,7 @@ export async function intake(opts: Options): Promise<ScenarioReport> {
             f1(r.p50),
             f1(r.p99),
             f0(r.errors),
+            r.cpuMsPerRequest === undefined ? '' : r.cpuMsPerRequest.toFixed(2),
             who === 'Hejie' ? pct(h.rps / f.rps) : '100%',
             r.poolEnded ? 'pool used up' : '',
           ]);
@@ -300,7 +302,7 @@ export async function intake(opts: Options): Promise<ScenarioReport> {
     }
     report.tables.push({
       title: `Single signed notifications over HTTP (autocannon, ${s.loadSeconds} s a run after ${s.warmupSeconds} s warm-up)`,
-      columns: ['case', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'ratio', ''],
+      columns: ['case', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU ms/req', 'ratio', ''],
       rows,
     });
     report.raw.single = raw;

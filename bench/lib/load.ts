@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 export interface PreparedRequest {
@@ -20,6 +21,23 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
   /** The run ended early because every prepared request had been sent once. */
   poolEnded: boolean;
+  /**
+   * CPU time (user + system) the server process spent per completed request during the run,
+   * in ms, when its pid was given: less distorted by other load on the machine than req/s.
+   */
+  cpuMsPerRequest?: number;
+}
+
+/** User + system CPU of a process so far, in ms (/proc/<pid>/stat); null without /proc. */
+export function cpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime (fields 14 and 15 of the line) in clock ticks of 10 ms (CLK_TCK 100).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -33,6 +51,8 @@ export function runLoad(opts: {
   pool: PreparedRequest[];
   /** Send the pool round and round (reads) instead of each request once (writes). */
   cycle?: boolean;
+  /** The server's pid: report its CPU time per request. */
+  pid?: number;
 }): Promise<LoadResult> {
   const { pool, connections } = opts;
   let i = 0;
@@ -40,6 +60,7 @@ export function runLoad(opts: {
   const max = opts.cycle ? Infinity : Math.max(connections, pool.length - connections - 8);
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
+    const cpuBefore = opts.pid ? cpuMs(opts.pid) : null;
     autocannon(
       {
         url: opts.url,
@@ -59,6 +80,7 @@ export function runLoad(opts: {
       (err, result) => {
         if (err) return reject(err);
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const cpuAfter = opts.pid ? cpuMs(opts.pid) : null;
         const statusCodes: Record<string, number> = {};
         for (const [code, s] of Object.entries(result.statusCodeStats ?? {}))
           statusCodes[code] = s.count;
@@ -72,6 +94,9 @@ export function runLoad(opts: {
           errors: result.errors + result.timeouts + result.non2xx,
           statusCodes,
           poolEnded: result.requests.total >= max,
+          ...(cpuBefore !== null && cpuAfter !== null && result.requests.total
+            ? { cpuMsPerRequest: (cpuAfter - cpuBefore) / result.requests.total }
+            : {}),
         });
       },
     );

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Actor, DEFAULT_LIMIT, DomainError, Page, pageOf } from '@app/shared';
-import { AccountOwner, DirectoryService, accountKey, decodeTimeIdCursor } from '@app/directory';
+import { DirectoryService, accountKey, decodeTimeIdCursor } from '@app/directory';
 import { BatchLineResult, BatchResult, ReceiptBatchImport } from './receipt-batch';
 import { receiptFingerprint } from './receipt-fingerprint';
 import { ReceiptRow, ReceiptView, SELECT_RECEIPT, toView } from './receipt-view';
@@ -54,6 +54,35 @@ export const INSERT_ROWS = `
     FROM t JOIN k ON k.receipt_id = t.id
   RETURNING id, provider, trade_no`;
 
+/**
+ * One new notification in one statement: the key claimed as in INSERT_ROWS, the receipt stored
+ * under it, refunds that arrived before it linked, and the receipt returned as SELECT_RECEIPT
+ * shows it (refunds summed in the statement's snapshot, which holds every refund of the trade
+ * the UPDATE links). No row when the key was already taken.
+ */
+export const INGEST_ONE = `
+  WITH k AS (
+    INSERT INTO receipt_keys (provider, trade_no, receipt_id, paid_at)
+    VALUES ($1, $2, gen_random_uuid(), $10::timestamptz)
+    ON CONFLICT (provider, trade_no) DO NOTHING
+    RETURNING receipt_id),
+  r AS (
+    INSERT INTO receipts (id, provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
+                          amount_minor, currency, paid_at, subject, items, fingerprint, raw_notification,
+                          raw_content_type)
+    SELECT k.receipt_id, $1, $2, $3, $4, $5::uuid, $6::uuid, $7, $8::bigint, $9, $10::timestamptz, $11,
+           $12::jsonb, $13, $14, $15
+      FROM k
+    RETURNING id, provider, trade_no, payer_id, account_id, merchant_id, store_id, region_code,
+              amount_minor, currency, paid_at, subject, items, received_at),
+  linked AS (
+    UPDATE refunds f SET receipt_id = r.id FROM r
+     WHERE f.provider = r.provider AND f.trade_no = r.trade_no AND f.receipt_id IS NULL)
+  SELECT r.*,
+         LEAST(r.amount_minor, (SELECT coalesce(sum(f.amount_minor), 0) FROM refunds f
+                                 WHERE f.provider = $1 AND f.trade_no = $2)) AS refunded_minor
+    FROM r`;
+
 @Injectable()
 export class ReceiptsService {
   private readonly batch: ReceiptBatchImport;
@@ -67,23 +96,33 @@ export class ReceiptsService {
 
   /**
    * Stores one verified notification. Idempotent on (provider, tradeNo) under concurrency: the
-   * key's row in receipt_keys decides the winner (INSERT_ROWS); a loser compares fingerprints to
+   * key's row in receipt_keys decides the winner (INGEST_ONE); a loser compares fingerprints to
    * tell a re-delivery (same facts, acknowledged again) from a conflicting payload (409).
    */
   async ingest(incoming: IncomingReceipt): Promise<IngestResult> {
     const { receipt } = incoming;
     const owners = await this.directory.resolveAccounts([receipt]);
     const fingerprint = receiptFingerprint(receipt);
-    const inserted = await this.insertRows([{ ...incoming, fingerprint }], owners);
-    if (inserted.size === 1) {
-      const id = [...inserted.values()][0];
-      // Refunds that arrived before their receipt are matched now.
-      await this.db.query(
-        `UPDATE refunds SET receipt_id = $1 WHERE provider = $2 AND trade_no = $3 AND receipt_id IS NULL`,
-        [id, receipt.provider, receipt.tradeNo],
-      );
-      return { receipt: await this.byId(id), created: true };
-    }
+    const owner = owners.get(accountKey(receipt.provider, receipt.accountId));
+    // Two statements for a new receipt: its store (the directory's), then INGEST_ONE.
+    const stored: ReceiptRow[] = await this.db.query(INGEST_ONE, [
+      receipt.provider,
+      receipt.tradeNo,
+      receipt.payerId,
+      receipt.accountId,
+      owner?.merchantId ?? null,
+      owner?.storeId ?? null,
+      owner?.regionCode ?? null,
+      String(receipt.amountMinor),
+      receipt.currency,
+      receipt.paidAt.toISOString(),
+      receipt.subject,
+      receipt.items === undefined ? null : JSON.stringify(receipt.items),
+      fingerprint,
+      incoming.raw,
+      incoming.contentType,
+    ]);
+    if (stored.length) return { receipt: toView(stored[0]), created: true };
     const existing: { id: string; fingerprint: string }[] = await this.db.query(
       'SELECT id, fingerprint FROM receipts WHERE provider = $1 AND trade_no = $2',
       [receipt.provider, receipt.tradeNo],
@@ -145,52 +184,5 @@ export class ReceiptsService {
     const r = await this.findById(id);
     if (!r) throw new Error(`receipt ${id} missing`);
     return r;
-  }
-
-  /** One statement (INSERT_ROWS) for many rows; returns the keys it inserted → id. */
-  private async insertRows(
-    rows: (IncomingReceipt & { fingerprint: string })[],
-    owners: Map<string, AccountOwner>,
-  ): Promise<Map<string, string>> {
-    const cols = {
-      provider: [] as string[],
-      tradeNo: [] as string[],
-      payerId: [] as string[],
-      accountId: [] as string[],
-      merchantId: [] as (string | null)[],
-      storeId: [] as (string | null)[],
-      regionCode: [] as (string | null)[],
-      amountMinor: [] as string[],
-      currency: [] as string[],
-      paidAt: [] as string[],
-      subject: [] as string[],
-      items: [] as (string | null)[],
-      fingerprint: [] as string[],
-      raw: [] as string[],
-      contentType: [] as string[],
-    };
-    for (const { receipt: r, raw, contentType, fingerprint } of rows) {
-      const owner = owners.get(accountKey(r.provider, r.accountId));
-      cols.provider.push(r.provider);
-      cols.tradeNo.push(r.tradeNo);
-      cols.payerId.push(r.payerId);
-      cols.accountId.push(r.accountId);
-      cols.merchantId.push(owner?.merchantId ?? null);
-      cols.storeId.push(owner?.storeId ?? null);
-      cols.regionCode.push(owner?.regionCode ?? null);
-      cols.amountMinor.push(String(r.amountMinor));
-      cols.currency.push(r.currency);
-      cols.paidAt.push(r.paidAt.toISOString());
-      cols.subject.push(r.subject);
-      cols.items.push(r.items === undefined ? null : JSON.stringify(r.items));
-      cols.fingerprint.push(fingerprint);
-      cols.raw.push(raw);
-      cols.contentType.push(contentType);
-    }
-    const out: { id: string; provider: string; trade_no: string }[] = await this.db.query(
-      INSERT_ROWS,
-      Object.values(cols),
-    );
-    return new Map(out.map((r) => [`${r.provider}\u0000${r.trade_no}`, r.id]));
   }
 }

@@ -1,10 +1,12 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { GUARDS_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type Redis from 'ioredis';
 import { DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { Actor, HejieConfig } from '@app/shared';
 import { REDIS } from '../ops/redis.provider';
-import { RedisThrottlerStorage } from './rate-limit';
+import { CallerThrottlerGuard, PENDING_WRITE_LIMIT, RedisThrottlerStorage } from './rate-limit';
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -45,20 +47,24 @@ export class WriteLimiter {
  * (shared by all API replicas), else 429 RATE_LIMITED with Retry-After. A global guard
  * registered after AuthGuard, so `req.actor` is known; unauthenticated routes (provider
  * callbacks, signed receipts, dev login) have their own limits. The tighter RATE_LIMIT on
- * complaint creation and messages still applies on top. (The Bull Board session exchange,
- * outside Nest's router, calls the same WriteLimiter.)
+ * complaint creation and messages still applies on top: on those routes this guard leaves its
+ * count pending for CallerThrottlerGuard, so both counters cost one Redis round trip. (The Bull
+ * Board session exchange, outside Nest's router, calls the same WriteLimiter.)
  */
 @Injectable()
 export class WriteRateLimitGuard implements CanActivate {
-  constructor(private readonly limiter: WriteLimiter) {}
+  private readonly throttled = new WeakMap<object, boolean>();
+
+  constructor(
+    private readonly limiter: WriteLimiter,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
     const req = ctx.switchToHttp().getRequest<FastifyRequest>();
     if (!req.actor || !WRITES.has(req.method)) return true;
-    try {
-      await this.limiter.consume(req.actor);
-    } catch (e) {
+    const counted = this.limiter.consume(req.actor).catch((e: unknown) => {
       const retryAfter = (e as DomainError).extra?.retryAfter;
       if (retryAfter !== undefined) {
         void ctx
@@ -67,7 +73,29 @@ export class WriteRateLimitGuard implements CanActivate {
           .header('retry-after', String(retryAfter));
       }
       throw e;
+    });
+    if (this.throttledRoute(ctx)) {
+      // CallerThrottlerGuard runs next and settles this count with its own: one Redis round trip.
+      counted.catch(() => undefined);
+      (req as unknown as Record<symbol, unknown>)[PENDING_WRITE_LIMIT] = counted;
+      return true;
     }
+    await counted;
     return true;
+  }
+
+  /** The route (or its controller) has CallerThrottlerGuard, which runs after this global guard. */
+  private throttledRoute(ctx: ExecutionContext): boolean {
+    const handler = ctx.getHandler();
+    let known = this.throttled.get(handler);
+    if (known === undefined) {
+      known = [handler, ctx.getClass()].some((target) =>
+        (this.reflector.get<unknown[]>(GUARDS_METADATA, target) ?? []).includes(
+          CallerThrottlerGuard,
+        ),
+      );
+      this.throttled.set(handler, known);
+    }
+    return known;
   }
 }

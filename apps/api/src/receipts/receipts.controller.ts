@@ -228,6 +228,8 @@ export class ReceiptsController {
       .catch(countConflict('generic'));
     count(result.receipt.provider, result.created ? 'created' : 'duplicate');
     void reply.status(result.created ? 201 : 200);
+    // A receipt stored by this request has no ticket yet: no lookup.
+    if (result.created) return { ...result.receipt, complaintId: null };
     return (await this.withTickets([result.receipt]))[0];
   }
 

@@ -185,9 +185,17 @@ export class IntakeUseCase {
       { complaintId: id, kind: 'merchant_response', dueAt: merchantRespondBy },
       { complaintId: id, kind: 'resolution', dueAt: resolveBy },
     ]);
-    // The answer from the row the INSERT returned: no SELECT after.
+    // The answer from the row the INSERT returned: no SELECT after. The phone was sealed above
+    // from the creator's own input (creators are the receipt's payer, who sees it in clear):
+    // shown from the input rather than opened again.
+    const view = ticketView(
+      { ...created, contact_phone_enc: null },
+      actor,
+      this.config.piiKey,
+      now,
+    );
     const [ticket] = await this.reading.withSerialFlag(
-      [ticketView(created, actor, this.config.piiKey, now)],
+      [{ ...view, contactPhone: created.contact_phone_enc ? (input.contactPhone ?? null) : null }],
       actor,
     );
     return { ticket, replayed: false };
