@@ -17,6 +17,7 @@ import { Evidence1764700600000 } from './1764700600000-Evidence';
 import { Appeals1764700700000 } from './1764700700000-Appeals';
 import { TrailCheckpoints1764700710000 } from './1764700710000-TrailCheckpoints';
 import { MonthlyPartitions1764800000000 } from './1764800000000-MonthlyPartitions';
+import { OpenCounters1764900200000 } from './1764900200000-OpenCounters';
 
 /**
  * Every migration, in order. Listed as classes (not a glob) so the bundled apps, the CLI and the
@@ -42,4 +43,5 @@ export const MIGRATIONS = [
   Appeals1764700700000,
   TrailCheckpoints1764700710000,
   MonthlyPartitions1764800000000,
+  OpenCounters1764900200000,
 ];
