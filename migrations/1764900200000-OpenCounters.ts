@@ -2,7 +2,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 const OPEN = `'awaiting_merchant', 'in_negotiation', 'settling'`;
 /** A stats outbox row's effect on the open count (libs/complaints/src/stats/open-counts.ts). */
-const DELTA = `(CASE WHEN o.event_type = 'created' THEN coalesce(o.payload->>'status' IN (${OPEN}), false)::int
+const DELTA = `(CASE WHEN o.event_type = 'created' THEN 1
   ELSE coalesce(o.payload->'data'->>'to' IN (${OPEN}), false)::int
      - coalesce(o.payload->'data'->>'from' IN (${OPEN}), false)::int END)`;
 

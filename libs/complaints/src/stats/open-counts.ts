@@ -16,11 +16,12 @@ const isOpen = (expr: string) =>
   `coalesce(${expr} IN (${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')}), false)::int`;
 
 /**
- * What one 'stats' outbox row `o` does to its ticket's open count: +1 for a ticket created open,
- * +1 / −1 for a status change into / out of the merchant phase (the event's data.from / data.to,
- * set by planChange on every status change), 0 for anything else.
+ * What one 'stats' outbox row `o` does to its ticket's open count: +1 for a new ticket (always
+ * created awaiting_merchant, intake.ts), +1 / −1 for a status change into / out of the merchant
+ * phase (the event's data.from / data.to, set by planChange on every status change), 0 for
+ * anything else.
  */
-export const OPEN_DELTA = `(CASE WHEN o.event_type = 'created' THEN ${isOpen(`o.payload->>'status'`)}
+export const OPEN_DELTA = `(CASE WHEN o.event_type = 'created' THEN 1
   ELSE ${isOpen(`o.payload->'data'->>'to'`)} - ${isOpen(`o.payload->'data'->>'from'`)} END)`;
 
 /**
