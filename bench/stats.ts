@@ -14,6 +14,7 @@
  */
 import { Client } from 'pg';
 import { RESOLVE_HOUR_BUCKETS } from '../libs/complaints/src/stats/measures';
+import { OPEN_COUNTERS_FROM_TICKETS } from '../libs/complaints/src/stats/open-counts';
 import { regionDailyUpsert, regionHoursUpsert } from '../libs/complaints/src/stats/region-rollups';
 import { Options, log } from './lib/cli';
 import { LatencyResult, LoadResult, measureLoop, runLoad } from './lib/load';
@@ -204,6 +205,10 @@ async function fillHistory(
        FROM bench_ticket_history h JOIN receipts r ON r.provider = 'bench' AND r.trade_no = 'open-' || h.id
       WHERE h.left_at IS NULL`,
   );
+  // And the open counters the drain would have maintained for them (open-counts.ts).
+  await q(`DELETE FROM stats_open`);
+  await q(`DELETE FROM stats_region_open`);
+  for (const sql of OPEN_COUNTERS_FROM_TICKETS) await q(sql);
   log('stats: indexing the history for the floor, analysing…');
   await q(`CREATE INDEX bth_region_left ON bench_ticket_history (region_code, left_day)`);
   await q(`CREATE INDEX bth_merchant_left ON bench_ticket_history (merchant_id, left_day)`);
@@ -221,6 +226,8 @@ async function fillHistory(
   await q(`VACUUM ANALYZE stats_region_daily`);
   await q(`VACUUM ANALYZE stats_region_resolve_hours`);
   await q(`VACUUM ANALYZE complaints`);
+  await q(`VACUUM ANALYZE stats_open`);
+  await q(`VACUUM ANALYZE stats_region_open`);
   const [sizes] = (
     await q(
       `SELECT (SELECT count(*)::int FROM bench_ticket_history) AS tickets,

@@ -18,6 +18,7 @@ import { Appeals1764700700000 } from './1764700700000-Appeals';
 import { TrailCheckpoints1764700710000 } from './1764700710000-TrailCheckpoints';
 import { MonthlyPartitions1764800000000 } from './1764800000000-MonthlyPartitions';
 import { KeyClaimsOnce1764900000000 } from './1764900000000-KeyClaimsOnce';
+import { OpenCounters1764900200000 } from './1764900200000-OpenCounters';
 
 /**
  * Every migration, in order. Listed as classes (not a glob) so the bundled apps, the CLI and the
@@ -44,4 +45,5 @@ export const MIGRATIONS = [
   TrailCheckpoints1764700710000,
   MonthlyPartitions1764800000000,
   KeyClaimsOnce1764900000000,
+  OpenCounters1764900200000,
 ];

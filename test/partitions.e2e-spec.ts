@@ -11,6 +11,8 @@ import type { Clock } from '@app/shared';
 import { baseDataSourceOptions } from '../libs/database/src/base-options';
 import { MIGRATIONS } from '../migrations';
 import { MonthlyPartitions1764800000000 } from '../migrations/1764800000000-MonthlyPartitions';
+import { ReceiptReads, ReceiptsService } from '@app/receipts';
+import { receiptMonthByKey, refundMonthByKey } from '../libs/receipts/src/partition-lookups';
 import { createShop, ticketIn } from './factories/complaint.factory';
 import {
   genericReceipt,
@@ -241,6 +243,222 @@ describe('monthly partitions (receipts, refunds, complaint_events)', () => {
       for (const p of [part, 'complaint_events_default']) {
         await expect(t.db.query(`TRUNCATE ${p}`)).rejects.toThrow(/append-only: TRUNCATE refused/);
       }
+    });
+  });
+});
+
+describe('lookups through the key tables, and retention (issue 16)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /**
+   * The partitions of receipts / refunds a statement really scanned (EXPLAIN ANALYZE: a pruned
+   * subplan shows as "never executed" or not at all), and how many its plan lists.
+   */
+  async function scanned(sql: string, params: unknown[]) {
+    const plan: { 'QUERY PLAN': string }[] = await t.db.query(
+      `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ${sql}`,
+      params,
+    );
+    const lines = plan.map((r) => r['QUERY PLAN']);
+    const scans = lines.filter((l) => / on (receipts|refunds)_(p\d{6}|default)\b/.test(l));
+    const part = (l: string) => / on ((receipts|refunds)_(p\d{6}|default))\b/.exec(l)![1];
+    return {
+      executed: scans.filter((l) => !l.includes('never executed')).map(part),
+      listed: scans.map(part),
+      plan: lines.join('\n'),
+    };
+  }
+
+  /** The SQL and parameters `run` sends through t.db.query (the services' DataSource). */
+  async function statementsOf(run: () => Promise<unknown>) {
+    const spy = jest.spyOn(t.db, 'query');
+    try {
+      await run();
+      return spy.mock.calls.map(([sql, params]) => ({ sql, params: (params ?? []) as unknown[] }));
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('a receipt by id and by provider key, a refund by provider key: one partition scanned, not one per month', async () => {
+    const now = new Date();
+    const shop = await createShop(t, '330106');
+    const receipt = genericReceipt({
+      accountId: shop.accountId,
+      amountMinor: 5000,
+      paidAt: monthsFrom(now, 1).toISOString(),
+    });
+    const res = await postGeneric(t, receipt);
+    expect(res.status).toBe(201);
+    const id: string = res.body.id;
+    const refund = genericRefund(receipt.tradeNo as string, {
+      amountMinor: 1000,
+      refundedAt: monthsFrom(now, 2).toISOString(),
+    });
+    expect((await postRefund(t, refund)).status).toBe(201);
+    const months = (
+      await t.db.query(
+        `SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'receipts'::regclass`,
+      )
+    )[0].n;
+    expect(months).toBeGreaterThan(2);
+
+    // GET /v1/receipts/:id's statement, as the service sends it.
+    const receipts = t.app.get(ReceiptsService);
+    const calls = await statementsOf(() => receipts.findById(id));
+    const byId = calls.find((c) => /FROM receipts r/.test(c.sql))!;
+    const one = await scanned(byId.sql, byId.params);
+    // (Its refunded sum reads the receipt's refunds by trade number: no key, every month.)
+    const receiptsOf = (parts: string[]) => parts.filter((p) => p.startsWith('receipts_'));
+    expect(receiptsOf(one.executed)).toEqual([partitionName('receipts', monthsFrom(now, 1))]);
+    // The others pruned at run time, not skipped by luck.
+    expect(receiptsOf(one.listed).length).toBeGreaterThan(1);
+
+    // The reads other libs use (a ticket's receipt by id): every statement they send.
+    const sent: { sql: string; params: unknown[] }[] = [];
+    const spying = {
+      query: (sql: string, params: unknown[]) => {
+        sent.push({ sql, params });
+        return t.db.query(sql, params);
+      },
+    };
+    expect(await ReceiptReads.amountPaid(spying, id)).toBe(5000);
+    expect(await ReceiptReads.refundedSince(spying, id, new Date(0))).toBe(1000);
+    for (const q of sent) {
+      expect(receiptsOf((await scanned(q.sql, q.params)).executed)).toEqual([
+        partitionName('receipts', monthsFrom(now, 1)),
+      ]);
+    }
+
+    // By provider key (a duplicate notification, a refund's receipt), and a refund by its key.
+    const byKey = await scanned(
+      `SELECT r.id FROM receipts r WHERE r.provider = $1 AND r.trade_no = $2
+          AND ${receiptMonthByKey('r', '$1', '$2')}`,
+      ['sunmi-pos', receipt.tradeNo],
+    );
+    expect(byKey.executed.length).toBeLessThanOrEqual(1);
+    const refundByKey = await scanned(
+      `SELECT f.id FROM refunds f WHERE f.provider = $1 AND f.refund_no = $2
+          AND ${refundMonthByKey('f', '$1', '$2')}`,
+      ['sunmi-pos', refund.refundNo],
+    );
+    expect(refundByKey.executed).toEqual([partitionName('refunds', monthsFrom(now, 2))]);
+    // Without the key table's month, every partition is probed.
+    const plain = await scanned(`SELECT r.id FROM receipts r WHERE r.id = $1`, [id]);
+    expect(plain.executed.length).toBe(months);
+  });
+
+  describe('retention (PARTITION_RETENTION_MONTHS)', () => {
+    // Months no other suite uses: the clock is in 2002, retention 6 months → before 2001-07.
+    const clockAt = new Date(Date.UTC(2002, 0, 10, 12));
+    const month = (m: number) => new Date(Date.UTC(2001, m - 1, 10, 12));
+    const make = async (table: string, at: Date) =>
+      t.db.query(`SELECT hejie_ensure_month_partition($1::regclass, $2::date)`, [
+        table,
+        monthStart(at),
+      ]);
+    const exists = async (name: string) =>
+      (await t.db.query(`SELECT to_regclass($1) AS r`, [name]))[0].r !== null;
+
+    it('is off by default: nothing is past retention', async () => {
+      await make('receipts', month(2));
+      const job = new PartitionsService(t.db, fixedClock(clockAt));
+      expect(await job.pastRetention()).toEqual([]);
+      expect(await job.dropPastRetention()).toEqual({ dropped: [], kept: [] });
+      expect(await exists(partitionName('receipts', month(2)))).toBe(true);
+    });
+
+    it('drops months past retention (refunds first, keys with them), keeps a month whose receipt a ticket references, and the recent ones', async () => {
+      for (const m of [2, 3, 4, 7]) await make('receipts', month(m));
+      await make('refunds', month(3));
+      const shop = await createShop(t, '330106');
+      const raw = async (m: number) =>
+        (await t.db.query(RAW_RECEIPT, ['retain', uniqueTradeNo(`RET${m}`), month(m)]))[0] as {
+          id: string;
+          part: string;
+        };
+      const old = await raw(2); // nobody references it: dropped
+      const withRefund = await raw(3); // only its refund (also old) references it: both dropped
+      const ticketed = await raw(4); // a ticket references it: kept, the whole month
+      const recent = await raw(7); // within retention
+      expect(ticketed.part).toBe(partitionName('receipts', month(4)));
+      await t.db.query(
+        `INSERT INTO refunds (provider, refund_no, trade_no, receipt_id, amount_minor, currency, refunded_at,
+                              fingerprint, raw, raw_content_type)
+         SELECT 'retain', 'RF-' || trade_no, trade_no, id, 50, 'CNY', $2, repeat('0', 64), '{}', 'application/json'
+           FROM receipts WHERE id = $1`,
+        [withRefund.id, month(3)],
+      );
+      await t.db.query(
+        `INSERT INTO complaints (number, status, receipt_id, consumer_id, merchant_id, store_id, region_code,
+                                 order_snapshot, category, demand_type, description, merchant_respond_by, resolve_by,
+                                 created_at, updated_at)
+         VALUES ('RET-' || $1::text, 'withdrawn', $1::uuid, 'p', $2, $3, '330106', '{}'::jsonb, 'quality', 'repair',
+                 'retention test', $4, $4, $4, $4)`,
+        [ticketed.id, shop.merchant.id, shop.store.id, month(4)],
+      );
+
+      const job = new PartitionsService(t.db, fixedClock(clockAt));
+      const past = (await job.pastRetention(6)).map((p) => p.partition);
+      expect(past).toEqual(
+        expect.arrayContaining([
+          partitionName('receipts', month(2)),
+          partitionName('refunds', month(3)),
+          partitionName('receipts', month(3)),
+          partitionName('receipts', month(4)),
+        ]),
+      );
+      expect(past).not.toContain(partitionName('receipts', month(7)));
+      // Refunds of a month before its receipts.
+      expect(past.indexOf(partitionName('refunds', month(3)))).toBeLessThan(
+        past.indexOf(partitionName('receipts', month(3))),
+      );
+
+      const r = await job.dropPastRetention(6);
+      expect(r.dropped).toEqual(
+        expect.arrayContaining([
+          partitionName('receipts', month(2)),
+          partitionName('refunds', month(3)),
+          partitionName('receipts', month(3)),
+        ]),
+      );
+      expect(r.kept).toEqual([
+        { partition: partitionName('receipts', month(4)), reason: 'referenced' },
+      ]);
+      expect(await exists(partitionName('receipts', month(2)))).toBe(false);
+      expect(await exists(partitionName('receipts', month(4)))).toBe(true);
+      expect(await exists(partitionName('receipts', month(7)))).toBe(true);
+      // The keys went with their rows; the kept month's and the recent one's stay.
+      const keys = await t.db.query(
+        `SELECT receipt_id FROM receipt_keys WHERE receipt_id = ANY($1::uuid[]) ORDER BY paid_at`,
+        [[old.id, withRefund.id, ticketed.id, recent.id]],
+      );
+      expect(keys.map((k: { receipt_id: string }) => k.receipt_id)).toEqual([
+        ticketed.id,
+        recent.id,
+      ]);
+      expect(
+        (
+          await t.db.query(`SELECT count(*)::int AS n FROM refund_keys WHERE provider = 'retain'`)
+        )[0].n,
+      ).toBe(0);
+      // The ticket still reads its receipt.
+      expect(await ReceiptReads.amountPaid(t.db, ticketed.id)).toBe(100);
+      // What /metrics shows (hejie_partitions_past_retention): the kept month.
+      expect(await job.pastRetention(6)).toEqual([
+        { table: 'receipts', partition: partitionName('receipts', month(4)) },
+      ]);
+      // And the next run tries the kept month again, still refused while the ticket exists.
+      expect((await job.dropPastRetention(6)).kept).toEqual([
+        { partition: partitionName('receipts', month(4)), reason: 'referenced' },
+      ]);
     });
   });
 });

@@ -66,7 +66,9 @@ const READ_INTAKE = `
               THEN nextval('complaint_number_seq') END AS rf_next_number
     FROM (SELECT) AS one
     LEFT JOIN complaints c ON c.consumer_id = $1 AND c.idempotency_key = $2
+    -- The receipt's month from receipt_keys: one partition probed (partition-lookups.ts).
     LEFT JOIN receipts r ON r.id = $3
+          AND r.paid_at = (SELECT k.paid_at FROM receipt_keys k WHERE k.receipt_id = $3)
     LEFT JOIN stores s ON s.id = r.store_id
     LEFT JOIN merchants m ON m.id = r.merchant_id
     LEFT JOIN complaints e ON e.receipt_id = r.id`;

@@ -30,6 +30,8 @@ export const TABLE_OWNERS: Readonly<Record<string, TableOwner>> = {
   stats_resolve_hours: 'complaints',
   stats_region_daily: 'complaints',
   stats_region_resolve_hours: 'complaints',
+  stats_open: 'complaints',
+  stats_region_open: 'complaints',
   attachments: 'complaints',
   attachment_blobs: 'complaints',
   attachment_chunks: 'complaints',
@@ -77,7 +79,7 @@ export const CROSS_LIB_SQL: readonly CrossLibSql[] = [
   // StoreReads, MerchantReads), or keeps it here if the one-snapshot read of intake stays.
   {
     file: 'libs/complaints/src/ticket-intake.ts',
-    tables: ['receipts', 'stores', 'merchants'],
+    tables: ['receipts', 'receipt_keys', 'stores', 'merchants'],
     why: "PENDING (issue 12): intake reads the receipt, its store and merchant and the receipt's ticket in one snapshot, and writes the first webhook/mail rows set-based",
   },
 ];

@@ -6,3 +6,4 @@ export * from './verifiers';
 export * from './refunds/refunds.service';
 export type { NormalizedRefund } from './refunds/normalized-refund';
 export * from './receipt-reads';
+export * from './partition-retention';

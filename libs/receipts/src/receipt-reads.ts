@@ -3,6 +3,7 @@
  * (libs/database/src/table-owners.ts); another lib asks through these instead of naming those
  * tables in its SQL. Each takes a Queryable, so it runs in the caller's transaction.
  */
+import { receiptMonthById } from './partition-lookups';
 import { rowsOf } from '@app/shared/queryable';
 import type { Queryable } from '@app/shared/queryable';
 
@@ -11,7 +12,7 @@ export const ReceiptReads = {
   async amountPaid(db: Queryable, receiptId: string): Promise<number> {
     const [row] = await rowsOf<{ amount_minor: string }>(
       db,
-      'SELECT amount_minor FROM receipts WHERE id = $1',
+      `SELECT amount_minor FROM receipts r WHERE r.id = $1 AND ${receiptMonthById('r', '$1')}`,
       [receiptId],
     );
     return row ? Number(row.amount_minor) : 0;
@@ -29,7 +30,7 @@ export const ReceiptReads = {
          FROM receipts r
          JOIN refunds f ON f.provider = r.provider AND f.trade_no = r.trade_no
                        AND greatest(f.refunded_at, f.received_at) >= $2::timestamptz
-        WHERE r.id = $1`,
+        WHERE r.id = $1 AND ${receiptMonthById('r', '$1')}`,
       [receiptId, since],
     );
     return Number(row?.refunded ?? 0);

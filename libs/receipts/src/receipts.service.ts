@@ -5,6 +5,7 @@ import { Actor, DEFAULT_LIMIT, DomainError, Page, pageOf } from '@app/shared';
 import { DirectoryService, accountKey, decodeTimeIdCursor } from '@app/directory';
 import { BatchLineResult, BatchResult, ReceiptBatchImport } from './receipt-batch';
 import { receiptFingerprint } from './receipt-fingerprint';
+import { receiptMonthById, receiptMonthByKey } from './partition-lookups';
 import { ReceiptRow, ReceiptView, SELECT_RECEIPT, toView } from './receipt-view';
 import { NormalizedReceipt } from './verifiers';
 
@@ -124,7 +125,8 @@ export class ReceiptsService {
     ]);
     if (stored.length) return { receipt: toView(stored[0]), created: true };
     const existing: { id: string; fingerprint: string }[] = await this.db.query(
-      'SELECT id, fingerprint FROM receipts WHERE provider = $1 AND trade_no = $2',
+      `SELECT r.id, r.fingerprint FROM receipts r
+        WHERE r.provider = $1 AND r.trade_no = $2 AND ${receiptMonthByKey('r', '$1', '$2')}`,
       [receipt.provider, receipt.tradeNo],
     );
     if (!existing.length) throw new Error('receipt vanished after a conflicting insert');
@@ -176,7 +178,10 @@ export class ReceiptsService {
 
   async findById(id: string): Promise<ReceiptView | null> {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
-    const rows: ReceiptRow[] = await this.db.query(`${SELECT_RECEIPT} WHERE r.id = $1`, [id]);
+    const rows: ReceiptRow[] = await this.db.query(
+      `${SELECT_RECEIPT} WHERE r.id = $1 AND ${receiptMonthById('r', '$1')}`,
+      [id],
+    );
     return rows.length ? toView(rows[0]) : null;
   }
 

@@ -8,7 +8,7 @@ import {
   PARTITIONS_JOB,
   PartitionsService,
 } from '@app/complaints';
-import type { PurgeResult } from '@app/complaints';
+import type { PurgeResult, RetentionResult } from '@app/complaints';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
 import { TickingHost } from './ticking-host';
@@ -23,7 +23,8 @@ const PARTITIONS_EVERY_MS = 24 * 3600_000;
  * Housekeeping: purges done outbox rows and delivered webhook deliveries older than
  * OUTBOX_RETENTION, in batches (see OutboxRetentionService), from a local timer with a
  * time-bucket job id like the other rounds; creates the monthly partitions of the next months
- * (PartitionsService) at boot and daily.
+ * (PartitionsService) at boot and daily, and drops the months of receipts and refunds past
+ * PARTITION_RETENTION_MONTHS (off by default; never a month a ticket still references).
  */
 @Processor(MAINTENANCE_QUEUE, { concurrency: 1, autorun: false })
 export class MaintenanceProcessor extends TickingHost implements OnApplicationBootstrap {
@@ -61,10 +62,12 @@ export class MaintenanceProcessor extends TickingHost implements OnApplicationBo
     this.startTicking(this.queue, PARTITIONS_JOB, 'partitions', PARTITIONS_EVERY_MS);
   }
 
-  async ensurePartitions(): Promise<string[]> {
+  /** The months ahead, then retention (PARTITION_RETENTION_MONTHS; off by default). */
+  async ensurePartitions(): Promise<{ created: string[] } & RetentionResult> {
     const created = await this.partitions.ensureAhead();
     if (created.length) this.logger.log(`created monthly partition(s) ${created.join(', ')}`);
-    return created;
+    const retention = await this.partitions.dropPastRetention();
+    return { created, ...retention };
   }
 
   async purge(): Promise<PurgeResult> {

@@ -13,6 +13,18 @@ export interface Deadline {
 }
 
 /**
+ * Deadlines whose job would only flag the ticket (DeadlinesProcessor answers `{ flagged: true }`
+ * and changes nothing): the view and /metrics derive acceptanceOverdue / appealReviewOverdue from
+ * accept_by / review_by. No job is scheduled for them — each was a delayed job in Redis per
+ * escalated ticket, a quarter of the sweep's worker CPU and every worker's Redis round trips
+ * (issue 16). The processor still answers such jobs already queued.
+ */
+export const FLAG_ONLY_DEADLINES: ReadonlySet<DeadlineKind> = new Set<DeadlineKind>([
+  'acceptance',
+  'appeal_review',
+]);
+
+/**
  * Promptness: a delayed job per deadline. Correctness does not depend on it (the sweep finds
  * every overdue ticket in PostgreSQL), so a Redis hiccup is logged, never surfaced to the user.
  */
@@ -25,7 +37,8 @@ export class DeadlineScheduler {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async schedule(deadlines: Deadline[]): Promise<void> {
+  async schedule(all: Deadline[]): Promise<void> {
+    const deadlines = all.filter((d) => !FLAG_ONLY_DEADLINES.has(d.kind));
     if (!deadlines.length) return;
     const now = this.clock.now().getTime();
     try {

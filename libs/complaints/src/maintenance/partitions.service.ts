@@ -1,8 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { CLOCK, pgCode } from '@app/shared';
-import type { Clock } from '@app/shared';
+import { CLOCK, HEJIE_CONFIG, pgCode } from '@app/shared';
+import type { Clock, HejieConfig } from '@app/shared';
+import { dropMonthPartition } from '@app/receipts';
+import type { MonthlyTable } from '@app/receipts';
 
 /** The tables partitioned by month (migration 1764800000000-MonthlyPartitions). */
 export const PARTITIONED_TABLES = ['receipts', 'refunds', 'complaint_events'] as const;
@@ -12,6 +14,21 @@ export const PARTITION_MONTHS_AHEAD = 3;
 
 /** lock_timeout expired (the function gives up after 5 s). */
 const LOCK_NOT_AVAILABLE = '55P03';
+/** A row of the month is still referenced (a ticket's receipt, a kept refund's receipt). */
+const FOREIGN_KEY_VIOLATION = '23503';
+
+/**
+ * What retention may drop, in this order: refunds before receipts (a refund references its
+ * receipt's key). The trail (complaint_events) is never dropped by month: it is the case file.
+ */
+export const RETENTION_TABLES: readonly MonthlyTable[] = ['refunds', 'receipts'];
+
+export interface RetentionResult {
+  /** Partitions dropped (`<table>_pYYYYMM`). */
+  dropped: string[];
+  /** Partitions past retention that were kept, and why. */
+  kept: { partition: string; reason: 'referenced' | 'busy' }[];
+}
 
 /** First day (UTC) of the month `offset` months after the one `at` falls in, as YYYY-MM-DD. */
 export function monthStart(at: Date, offset = 0): string {
@@ -37,7 +54,65 @@ export class PartitionsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(HEJIE_CONFIG) private readonly config?: HejieConfig,
   ) {}
+
+  /**
+   * The monthly partitions of receipts and refunds whose whole month (UTC) lies more than
+   * `retentionMonths` months before the current one: with 24 in December 2026, November 2024
+   * and older. Oldest first, refunds before receipts for a month. None when retention is off (0).
+   */
+  async pastRetention(
+    retentionMonths = this.config?.scale.partitionRetentionMonths ?? 0,
+  ): Promise<{ table: MonthlyTable; partition: string }[]> {
+    if (retentionMonths <= 0) return [];
+    const cutoff = monthStart(this.clock.now(), -retentionMonths).replace(/-/g, '').slice(0, 6);
+    const rows: { table: MonthlyTable; partition: string }[] = await this.db.query(
+      `SELECT p.relname AS partition, t.relname AS table
+         FROM pg_inherits i
+         JOIN pg_class p ON p.oid = i.inhrelid
+         JOIN pg_class t ON t.oid = i.inhparent
+        WHERE i.inhparent = ANY($1::regclass[])
+          AND p.relname ~ '_p[0-9]{6}$' AND right(p.relname, 6) < $2`,
+      [RETENTION_TABLES, cutoff],
+    );
+    const order = (r: { table: MonthlyTable; partition: string }) =>
+      `${r.partition.slice(-6)}${RETENTION_TABLES.indexOf(r.table)}`;
+    return rows.sort((a, b) => (order(a) < order(b) ? -1 : 1));
+  }
+
+  /**
+   * Retention (PARTITION_RETENTION_MONTHS; off by default): drops each month of receipts and
+   * refunds past retention — its keys, then the partition (dropMonthPartition). A month that
+   * still holds a receipt a ticket references (or a kept refund does) is refused by the foreign
+   * keys and kept, with a warning; it is tried again at the next run and shows on /metrics
+   * (hejie_partitions_past_retention) until its tickets are gone. A table busy past the lock
+   * timeout is left to the next run.
+   */
+  async dropPastRetention(
+    retentionMonths = this.config?.scale.partitionRetentionMonths ?? 0,
+  ): Promise<RetentionResult> {
+    const result: RetentionResult = { dropped: [], kept: [] };
+    for (const { table, partition } of await this.pastRetention(retentionMonths)) {
+      try {
+        const rows = await dropMonthPartition(this.db, table, partition);
+        result.dropped.push(partition);
+        this.logger.log(`retention: dropped ${partition} (${rows} ${table}) and its keys`);
+      } catch (e) {
+        const code = pgCode(e);
+        if (code === FOREIGN_KEY_VIOLATION) {
+          result.kept.push({ partition, reason: 'referenced' });
+          this.logger.warn(
+            `retention: ${partition} kept past ${retentionMonths} months: its rows are still referenced (${String(e)})`,
+          );
+        } else if (code === LOCK_NOT_AVAILABLE) {
+          result.kept.push({ partition, reason: 'busy' });
+          this.logger.warn(`retention: ${table} busy, ${partition} left to the next run`);
+        } else throw e;
+      }
+    }
+    return result;
+  }
 
   /** Returns the partitions it created (`<table>_pYYYYMM`), none when all were there. */
   async ensureAhead(monthsAhead = PARTITION_MONTHS_AHEAD): Promise<string[]> {

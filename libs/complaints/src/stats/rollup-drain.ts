@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { ROLLUP_COUNTERS, RollupCounter, StatsEvent, deltasOf, resolveBucket } from './measures';
+import { OPEN_COUNTER_UPSERTS } from './open-counts';
 import { regionDailyUpsert, regionHoursUpsert } from './region-rollups';
 
 interface DrainRow {
@@ -115,9 +116,13 @@ export async function drainStatsBatch(db: DataSource, limit: number): Promise<nu
     // Tables in one order (per-merchant daily, hours, region daily, hours) and rows in key
     // order within each: two workers never wait for each other in a cycle.
     for (const [sql, params] of regionWrites) await tx.query(sql, params);
+    // Then the open counters (merchant × region, region), from the same rows, before they are
+    // marked done: a report reads counters plus pending rows (open-counts.ts).
+    const ids = rows.map((r) => r.id);
+    for (const sql of OPEN_COUNTER_UPSERTS) await tx.query(sql, [ids]);
     await tx.query(
       `UPDATE outbox SET state = 'done', done_at = now() WHERE id = ANY($1::bigint[])`,
-      [rows.map((r) => r.id)],
+      [ids],
     );
     return rows.length;
   });

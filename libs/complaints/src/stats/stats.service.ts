@@ -27,6 +27,7 @@ import {
   sumTotals,
   totalsOf,
 } from './report-sql';
+import { openCountSql } from './open-counts';
 import { drainStatsBatch } from './rollup-drain';
 
 export { MAX_PERIOD_DAYS } from './report-sql';
@@ -146,15 +147,12 @@ export class StatsService {
           WHERE s.day BETWEEN $${n + 1} AND $${n + 2} ${scoped} GROUP BY s.bucket`,
         period,
       ) as Promise<{ bucket: number; tickets: number }[]>,
-      // Open now: the one figure not from the rollups. Tickets in the merchant phase today,
-      // counted on the small partial indexes of open tickets, ix_complaints_open (merchant) and
-      // ix_complaints_open_region (bounded by the scope's open tickets, not by history, and
-      // exact at once, where the rollups lag by a drain).
-      this.reads.query(
-        `SELECT count(*)::int AS n FROM complaints s
-          WHERE s.status IN ('awaiting_merchant', 'in_negotiation', 'settling') ${scoped}`,
-        params,
-      ) as Promise<{ n: number }[]>,
+      // Open now: counters maintained by the drain plus the pending stats rows, in one
+      // statement (one snapshot), so exact at once; bounded by the scope's counter rows and
+      // the drain's backlog, not by the scope's open tickets (open-counts.ts).
+      this.reads.query(openCountSql(scope.merchantId !== undefined, scoped), params) as Promise<
+        { n: number }[]
+      >,
     ]);
     const t = sumTotals(days);
     const byDayOf = new Map(days.map((d) => [d.day, d]));

@@ -16,6 +16,7 @@ import {
   tradeLockKey,
 } from './refund-rows';
 import { RefundBatchImport, RefundBatchLine, RefundBatchResult } from './refund-batch';
+import { receiptMonthByKey, refundMonthByKey } from '../partition-lookups';
 
 export { REFUND_LOCK_BUCKETS, refundFingerprint } from './refund-rows';
 export type { RefundView } from './refund-rows';
@@ -43,9 +44,10 @@ export type RefundRecordResult =
  * $6 currency, $7 refunded_at, $8 fingerprint, $9 raw, $10 its content type.
  */
 const RECORD_REFUND = `
-  WITH ex AS (SELECT * FROM refunds WHERE provider = $1 AND refund_no = $3),
-       rc AS (SELECT id, amount_minor, rtrim(currency) AS currency FROM receipts
-               WHERE provider = $1 AND trade_no = $2),
+  WITH ex AS (SELECT * FROM refunds f
+               WHERE f.provider = $1 AND f.refund_no = $3 AND ${refundMonthByKey('f', '$1', '$3')}),
+       rc AS (SELECT r.id, r.amount_minor, rtrim(r.currency) AS currency FROM receipts r
+               WHERE r.provider = $1 AND r.trade_no = $2 AND ${receiptMonthByKey('r', '$1', '$2')}),
        tot AS (SELECT coalesce(sum(amount_minor), 0) AS recorded FROM refunds
                 WHERE provider = $1 AND trade_no = $2),
        d AS (
@@ -174,10 +176,11 @@ export class RefundsService {
     query: (sql: string, params: unknown[]) => Promise<RefundRow[]>,
     refund: NormalizedRefund,
   ): Promise<RefundRow | undefined> {
-    const [row] = await query(`SELECT * FROM refunds WHERE provider = $1 AND refund_no = $2`, [
-      refund.provider,
-      refund.refundNo,
-    ]);
+    const [row] = await query(
+      `SELECT * FROM refunds f
+        WHERE f.provider = $1 AND f.refund_no = $2 AND ${refundMonthByKey('f', '$1', '$2')}`,
+      [refund.provider, refund.refundNo],
+    );
     return row;
   }
 

@@ -128,6 +128,12 @@ export interface ScaleConfig {
   replicaCheckIntervalMs: number;
   /** Redis Cluster seed nodes (host:port, …); null = the single Redis of REDIS_URL. */
   redisClusterNodes: { host: string; port: number }[] | null;
+  /**
+   * PARTITION_RETENTION_MONTHS: months of receipts and refunds kept (besides the current one);
+   * older monthly partitions are dropped by the worker's daily maintenance, except a month still
+   * holding a receipt a ticket references. 0 (the default) = off: nothing is ever dropped.
+   */
+  partitionRetentionMonths: number;
 }
 
 export class ConfigError extends Error {
@@ -240,6 +246,7 @@ export function loadConfig(env: Env = process.env): HejieConfig {
       replicaMaxLagMs: duration('REPLICA_MAX_LAG', '5s'),
       replicaCheckIntervalMs: duration('REPLICA_CHECK_INTERVAL', '1s'),
       redisClusterNodes: clusterNodes(env.REDIS_CLUSTER_NODES, problems),
+      partitionRetentionMonths: int('PARTITION_RETENTION_MONTHS', 0, 0, 1200),
     },
   };
   if (config.smtpUrl) {
