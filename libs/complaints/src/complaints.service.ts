@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Actor, Page } from '@app/shared';
 import type { TrailEvent } from './trail';
-import type { ComplaintRow } from './complaint.row';
 import type {
   DeclineReason,
   DemandType,
@@ -12,9 +11,7 @@ import type {
   TicketView,
 } from './complaint.types';
 import type { ExtendableDeadline } from './rules/extensions';
-import { TicketTransitions } from './changes/transitions';
-import type { ActionOf, ChangeOf } from './changes/transitions';
-import type { BatchContext, Change, Performer } from './changes/change';
+import type { BatchContext } from './changes/change';
 import { IntakeUseCase } from './use-cases/intake';
 import type { CreateResult } from './use-cases/intake';
 import { ReadingUseCase } from './use-cases/reading';
@@ -22,18 +19,17 @@ import type { ListQuery } from './use-cases/reading';
 import { NegotiationUseCase } from './use-cases/negotiation';
 import { EscalationUseCase } from './use-cases/escalation';
 import { RegulatorUseCase } from './use-cases/regulator';
-import type { TicketAction } from './lifecycle';
 
 /**
- * The complaints domain as the API controllers, the worker's processors and the other services
- * of this lib (settlement, appeals, evidence, case packet, checkpoints) call it: a facade that
- * only delegates. The domain itself is the use cases (use-cases/: intake, reading, negotiation,
- * escalation, regulator) over one transition path and one change writer (changes/).
+ * The complaints domain as the API controllers and the worker's processors call it: a facade
+ * that only delegates. The domain itself is the use cases (use-cases/: intake, reading,
+ * negotiation, escalation, regulator) over one transition path and one change writer
+ * (changes/); the other services of this lib (settlement, appeals, evidence, case packet,
+ * checkpoints) depend on those directly, never on this facade.
  */
 @Injectable()
 export class ComplaintsService {
   constructor(
-    private readonly transitions: TicketTransitions,
     private readonly intake: IntakeUseCase,
     private readonly reading: ReadingUseCase,
     private readonly negotiation: NegotiationUseCase,
@@ -65,11 +61,6 @@ export class ComplaintsService {
   offers(id: string, actor: Actor): Promise<OfferView[]> {
     return this.reading.offers(id, actor);
   }
-  /** @internal The answer of an action (also used by the appeals service). */
-  view(id: string, actor: Actor, now: Date, viewer: Actor = actor): Promise<TicketView> {
-    return this.reading.view(id, actor, now, viewer);
-  }
-
   // negotiation
   message(id: string, actor: Actor, body: string): Promise<{ seq: number; at: string }> {
     return this.negotiation.message(id, actor, body);
@@ -108,17 +99,6 @@ export class ComplaintsService {
   ): Promise<{ escalated: number; terminated: number; scheduled: Promise<void> }> {
     return this.escalations.sweepBatch(limit);
   }
-  /** @internal The change of an escalation (also settlement/: disputes, unfulfilled settlements). */
-  escalation(
-    t: ComplaintRow,
-    now: Date,
-    tx: EntityManager,
-    reason: EscalationReason,
-    consumerReason: string | null,
-  ): Promise<Change> {
-    return this.escalations.escalation(t, now, tx, reason, consumerReason);
-  }
-
   // regulator
   acceptCase(id: string, actor: Actor): Promise<TicketView> {
     return this.regulator.acceptCase(id, actor);
@@ -158,20 +138,5 @@ export class ComplaintsService {
   }
   countAcceptanceOverdue(): Promise<{ officeId: string | null; n: number }[]> {
     return this.regulator.countAcceptanceOverdue();
-  }
-
-  // the one transition path (changes/transitions.ts)
-  /** @internal Also the path of settlement/ and appeals/. */
-  transition(
-    id: string,
-    performer: Performer,
-    action: TicketAction | null | ActionOf,
-    change: ChangeOf,
-    outer?: BatchContext,
-  ): Promise<boolean> {
-    return this.transitions.transition(id, performer, action, change, outer);
-  }
-  recordEvent(tx: EntityManager, id: string, actor: Actor, change: ChangeOf): Promise<void> {
-    return this.transitions.recordEvent(tx, id, actor, change);
   }
 }
