@@ -11,10 +11,10 @@ import {
   isPlainObject,
   nonEmptyString,
   parseIsoWithOffset,
+  requiredId,
   validationFailed,
 } from '../verifiers/verifier-internals';
 
-const MAX_ID_LENGTH = 64;
 const PROVIDER = /^[a-z][a-z0-9_-]{1,31}$/;
 const CURRENCY = /^[A-Z]{3}$/;
 // eslint-disable-next-line no-control-regex -- U+0000 is exactly what PostgreSQL cannot store
@@ -24,19 +24,13 @@ const LOCAL_DATE_TIME_MS = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\
 const SHANGHAI_OFFSET_MINUTES = 8 * 60;
 
 function idField(errors: FieldError[], field: string, value: unknown): string {
-  if (!nonEmptyString(value)) {
-    errors.push({ field, message: 'is required' });
-    return '';
-  }
-  if (value.length > MAX_ID_LENGTH) {
-    errors.push({ field, message: `must be at most ${MAX_ID_LENGTH} characters` });
-    return '';
-  }
-  if (UNSTORABLE.test(value)) {
+  const id = requiredId(errors, field, value);
+  if (!id) return '';
+  if (UNSTORABLE.test(id)) {
     errors.push({ field, message: 'must not contain U+0000 or a lone surrogate' });
     return '';
   }
-  return value;
+  return id;
 }
 
 /** Does this verified Alipay notification report a refund (refund_fee and gmt_refund)? */

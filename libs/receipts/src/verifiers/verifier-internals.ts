@@ -143,6 +143,22 @@ export function nonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
+/** The longest provider id (trade numbers, account ids, refund numbers) we accept. */
+export const MAX_ID_LENGTH = 64;
+
+/** A provider's id field: a non-empty string of at most MAX_ID_LENGTH, else a field error and ''. */
+export function requiredId(errors: FieldError[], field: string, value: unknown): string {
+  if (!nonEmptyString(value)) {
+    errors.push({ field, message: 'is required' });
+    return '';
+  }
+  if (value.length > MAX_ID_LENGTH) {
+    errors.push({ field, message: `must be at most ${MAX_ID_LENGTH} characters` });
+    return '';
+  }
+  return value;
+}
+
 /** A string PostgreSQL can store: no U+0000, no lone UTF-16 surrogate (`"\ud800"` in JSON). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 function unstorableString(value: string): boolean {

@@ -17,6 +17,7 @@ import {
   isPlainObject,
   loadRsaPublicKey,
   nonEmptyString,
+  requiredId,
   notConfigured,
   parseIsoWithOffset,
   signatureInvalid,
@@ -42,7 +43,6 @@ export interface WechatpayVerifierConfig {
 
 const DEFAULT_MAX_SKEW_SECONDS = 300;
 const GCM_TAG_BYTES = 16;
-const MAX_ID_LENGTH = 64;
 
 function header(headers: WechatpayNotificationInput['headers'], name: string): string | undefined {
   const wanted = name.toLowerCase();
@@ -168,17 +168,7 @@ function interpretTransaction(tx: unknown, eventType: string | undefined): Verif
   }
 
   const errors: { field: string; message: string }[] = [];
-  const id = (field: string, value: unknown): string => {
-    if (!nonEmptyString(value)) {
-      errors.push({ field, message: 'is required' });
-      return '';
-    }
-    if (value.length > MAX_ID_LENGTH) {
-      errors.push({ field, message: `must be at most ${MAX_ID_LENGTH} characters` });
-      return '';
-    }
-    return value;
-  };
+  const id = (field: string, value: unknown): string => requiredId(errors, field, value);
   const tradeNo = id('transaction_id', tx.transaction_id);
   const mchid = id('mchid', tx.mchid);
   const openid = id('payer.openid', isPlainObject(tx.payer) ? tx.payer.openid : undefined);
