@@ -115,46 +115,53 @@ describe('rollup deltas', () => {
     ]);
   });
 
-  it('counts a ticket left unanswered past its deadline, however it left the merchant phase', () => {
-    const unanswered = { from: 'awaiting_merchant', to: 'escalated' };
-    const counters = (e: StatsEvent) => deltasOf(e).map((d) => d.counter);
-    // The worker's no-response escalation, at the deadline itself.
-    expect(
-      counters(
-        ev('escalated', '2026-11-24T02:00:00.000Z', 'system', {
-          ...unanswered,
-          reason: 'merchant_no_response',
-        }),
-      ),
-    ).toEqual(['escalated_no_response', 'unanswered_late']);
-    // The consumer escalating herself after the 96 hours: her reason, yet the merchant was late.
-    expect(
-      counters(
-        ev('escalated', '2026-11-24T05:00:00.000Z', 'consumer', {
-          ...unanswered,
-          reason: 'consumer_request',
-        }),
-      ),
-    ).toEqual(['escalated_consumer', 'unanswered_late']);
-    // Escalated after an answer: the merchant's clock was already settled.
-    expect(
-      counters(
-        ev('escalated', '2026-11-25T00:00:00.000Z', 'consumer', {
-          from: 'in_negotiation',
-          to: 'escalated',
-          reason: 'consumer_request',
-        }),
-      ),
-    ).toEqual(['escalated_consumer']);
-    const withdrawn = { from: 'awaiting_merchant', to: 'withdrawn' };
-    expect(counters(ev('withdrawn', '2026-11-24T03:00:00.000Z', 'consumer', withdrawn))).toEqual([
-      'withdrawn',
-      'unanswered_late',
-    ]);
-    // Withdrawn before the deadline: no evidence either way.
-    expect(counters(ev('withdrawn', '2026-11-22T03:00:00.000Z', 'consumer', withdrawn))).toEqual([
-      'withdrawn',
-    ]);
+  // A ticket left unanswered past its deadline (96 h after opening), however it left the
+  // merchant phase.
+  const unanswered = { from: 'awaiting_merchant', to: 'escalated' };
+  const withdrawn = { from: 'awaiting_merchant', to: 'withdrawn' };
+  it.each<[string, Parameters<typeof ev>, string[]]>([
+    [
+      "the worker's no-response escalation, at the deadline itself",
+      [
+        'escalated',
+        '2026-11-24T02:00:00.000Z',
+        'system',
+        { ...unanswered, reason: 'merchant_no_response' },
+      ],
+      ['escalated_no_response', 'unanswered_late'],
+    ],
+    [
+      'the consumer escalating herself after the 96 hours: her reason, yet the merchant was late',
+      [
+        'escalated',
+        '2026-11-24T05:00:00.000Z',
+        'consumer',
+        { ...unanswered, reason: 'consumer_request' },
+      ],
+      ['escalated_consumer', 'unanswered_late'],
+    ],
+    [
+      "escalated after an answer: the merchant's clock was already settled",
+      [
+        'escalated',
+        '2026-11-25T00:00:00.000Z',
+        'consumer',
+        { from: 'in_negotiation', to: 'escalated', reason: 'consumer_request' },
+      ],
+      ['escalated_consumer'],
+    ],
+    [
+      'withdrawn after the deadline',
+      ['withdrawn', '2026-11-24T03:00:00.000Z', 'consumer', withdrawn],
+      ['withdrawn', 'unanswered_late'],
+    ],
+    [
+      'withdrawn before the deadline: no evidence either way',
+      ['withdrawn', '2026-11-22T03:00:00.000Z', 'consumer', withdrawn],
+      ['withdrawn'],
+    ],
+  ])('unanswered past the deadline: %s', (_what, event, counters) => {
+    expect(deltasOf(ev(...event)).map((d) => d.counter)).toEqual(counters);
   });
 
   it('attributes leaving the merchant phase to the Shanghai day it happened, not the day opened', () => {
