@@ -3,7 +3,6 @@
  * implementations (alipay-sdk checkNotifySignV2; wechatpay-axios-plugin Rsa and AesGcm), and
  * read by our verifiers as refunds.
  */
-import { AlipaySdk } from 'alipay-sdk';
 import { verifyAlipayNotification } from '../verifiers/alipay.verifier';
 import { verifyWechatpayNotification } from '../verifiers/wechatpay.verifier';
 import {
@@ -11,7 +10,12 @@ import {
   generateRsaKeyPair,
   signAlipayNotification,
 } from '../verifiers/test-signers';
-import { sdkReadWechatpay, sdkWechatpayNotification } from '../verifiers/sdk-wechatpay.testing';
+import {
+  alipaySdkFor,
+  postDataOf,
+  sdkReadWechatpay,
+  sdkWechatpayNotification,
+} from '../verifiers/provider-sdks.testing';
 import { parseGenericRefund } from './refund-notifications';
 
 /** An Alipay notification after a partial refund: TRADE_SUCCESS with refund_fee and gmt_refund. */
@@ -34,13 +38,7 @@ const ALIPAY_REFUND: Record<string, string> = {
 
 describe('Alipay refund notifications', () => {
   const { publicKeyPem, privateKeyPem } = generateRsaKeyPair();
-  const sdk = new AlipaySdk({
-    appId: '2021000000000000',
-    privateKey: privateKeyPem,
-    keyType: 'PKCS8',
-    alipayPublicKey: publicKeyPem,
-  });
-  const postDataOf = (body: string) => Object.fromEntries(new URLSearchParams(body));
+  const sdk = alipaySdkFor(generateRsaKeyPair());
 
   it('a partial refund (TRADE_SUCCESS) passes checkNotifySignV2 and reads as a refund total', () => {
     const body = signAlipayNotification(ALIPAY_REFUND, privateKeyPem);

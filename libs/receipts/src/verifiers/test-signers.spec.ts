@@ -3,7 +3,6 @@
  * SDKs), so that our verifiers and our signers cannot share one misunderstanding.
  */
 import { createHmac } from 'node:crypto';
-import { AlipaySdk } from 'alipay-sdk';
 import { Rsa } from 'wechatpay-axios-plugin';
 import { verifyAlipayNotification } from './alipay.verifier';
 import { verifyHmacSignature } from './hmac.verifier';
@@ -14,7 +13,12 @@ import {
   signAlipayNotification,
   signHmac,
 } from './test-signers';
-import { sdkReadWechatpay, sdkWechatpayNotification } from './sdk-wechatpay.testing';
+import {
+  alipaySdkFor,
+  postDataOf,
+  sdkReadWechatpay,
+  sdkWechatpayNotification,
+} from './provider-sdks.testing';
 
 const ALIPAY_PARAMS: Record<string, string> = {
   app_id: '2021000000000000',
@@ -43,16 +47,7 @@ describe('generateRsaKeyPair', () => {
 
 describe('signAlipayNotification vs alipay-sdk (v4) checkNotifySignV2', () => {
   const { publicKeyPem, privateKeyPem } = generateRsaKeyPair();
-  // keyType 'PKCS8' is needed for a "BEGIN PRIVATE KEY" PEM (the SDK defaults to PKCS1 and
-  // re-wraps the key text); the private key is not used for notification checks anyway.
-  const sdk = new AlipaySdk({
-    appId: '2021000000000000',
-    privateKey: privateKeyPem,
-    keyType: 'PKCS8',
-    alipayPublicKey: publicKeyPem,
-  });
-  // The SDK wants the already-decoded params object that a web framework would produce.
-  const postDataOf = (body: string) => Object.fromEntries(new URLSearchParams(body));
+  const sdk = alipaySdkFor(generateRsaKeyPair());
 
   it('a body from signAlipayNotification passes the SDK and our verifier', () => {
     const body = signAlipayNotification(ALIPAY_PARAMS, privateKeyPem);

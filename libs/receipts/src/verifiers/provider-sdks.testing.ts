@@ -1,10 +1,30 @@
 /*
- * For specs: WeChat Pay notifications made and read with the community SDK's primitives only
- * (wechatpay-axios-plugin Formatter, Rsa, AesGcm), an implementation independent of our signer
- * (test-signers.ts) and our verifier, so that they cannot share one misunderstanding.
+ * For specs: notifications checked, made and read with the providers' community SDKs (alipay-sdk;
+ * wechatpay-axios-plugin Formatter, Rsa, AesGcm), implementations independent of our signers
+ * (test-signers.ts) and our verifiers, so that they cannot share one misunderstanding.
  */
+import { AlipaySdk } from 'alipay-sdk';
 import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
+import type { RsaKeyPair } from './test-signers';
 import type { WechatpayNotificationInput } from './wechatpay.verifier';
+
+/**
+ * alipay-sdk (v4) holding the platform key of `pair`. keyType 'PKCS8' is needed for a "BEGIN
+ * PRIVATE KEY" PEM (the SDK defaults to PKCS1 and re-wraps the key text); the private key is
+ * not used for notification checks anyway.
+ */
+export function alipaySdkFor(pair: RsaKeyPair): AlipaySdk {
+  return new AlipaySdk({
+    appId: '2021000000000000',
+    privateKey: pair.privateKeyPem,
+    keyType: 'PKCS8',
+    alipayPublicKey: pair.publicKeyPem,
+  });
+}
+
+/** The SDK wants the already-decoded params object that a web framework would produce. */
+export const postDataOf = (body: string): Record<string, string> =>
+  Object.fromEntries(new URLSearchParams(body));
 
 /** A notification of `plain` (a transaction or a refund), encrypted and signed by the SDK. */
 export function sdkWechatpayNotification(o: {
