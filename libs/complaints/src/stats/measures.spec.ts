@@ -265,31 +265,10 @@ describe('measures', () => {
   });
 
   it('credit: full marks without evidence, and each component explains its points', () => {
-    const none = creditScore({
-      opened: 0,
-      selfResolved: 0,
-      verifiedSelfResolved: 0,
-      escalated: 0,
-      unansweredLate: 0,
-      withdrawn: 0,
-      firstResponses: 0,
-      firstResponsesOnTime: 0,
-      mediated: 0,
-      mediationFailed: 0,
-    });
+    const zeros = Object.fromEntries(Object.keys(c0()).map((k) => [k, 0]));
+    const none = creditScore(zeros as ReturnType<typeof c0>);
     expect(none.score).toBe(100);
-    const c = creditScore({
-      opened: 20,
-      selfResolved: 10,
-      verifiedSelfResolved: 5,
-      escalated: 10,
-      unansweredLate: 5,
-      withdrawn: 0,
-      firstResponses: 15,
-      firstResponsesOnTime: 10,
-      mediated: 1,
-      mediationFailed: 1,
-    });
+    const c = creditScore(c0());
     // on time 10/20 → 15; self-resolution 0.5 → 10; verified 5/20 → 5; 50 escalations per
     // 100 → 0; mediation 0.5 → 5.
     expect(c.components.map((x) => x.points)).toEqual([15, 10, 5, 0, 5]);
