@@ -4,10 +4,10 @@
  */
 import { DomainError, type FieldError } from '@app/shared/errors/domain-error';
 import { parseDecimalToMinor } from '@app/shared/money';
-import { MAX_AMOUNT_MINOR } from '@app/shared/safe-input';
 import type { NormalizedRefund } from './normalized-refund';
 import {
   dateFromParts,
+  isAmountMinor,
   isPlainObject,
   nonEmptyString,
   parseIsoWithOffset,
@@ -86,12 +86,7 @@ export function interpretWechatpayRefund(resource: Record<string, unknown>): Nor
   const refundNo = idField(errors, 'refund_id', resource.refund_id);
   const amount = isPlainObject(resource.amount) ? resource.amount : {};
   const refund = amount.refund;
-  if (
-    typeof refund !== 'number' ||
-    !Number.isSafeInteger(refund) ||
-    refund <= 0 ||
-    refund > MAX_AMOUNT_MINOR
-  ) {
+  if (!isAmountMinor(refund, 1)) {
     errors.push({ field: 'amount.refund', message: 'must be a positive integer (fen)' });
   }
   const currency = amount.currency ?? 'CNY';
@@ -143,12 +138,7 @@ export function parseGenericRefund(obj: unknown): NormalizedRefund {
   }
   const tradeNo = idField(errors, 'tradeNo', obj.tradeNo);
   const refundNo = idField(errors, 'refundNo', obj.refundNo);
-  if (
-    typeof amountMinor !== 'number' ||
-    !Number.isSafeInteger(amountMinor) ||
-    amountMinor <= 0 ||
-    amountMinor > MAX_AMOUNT_MINOR
-  ) {
+  if (!isAmountMinor(amountMinor, 1)) {
     errors.push({ field: 'amountMinor', message: 'must be a positive integer of at most 10^12' });
   }
   if (typeof currency !== 'string' || !CURRENCY.test(currency)) {

@@ -5,10 +5,11 @@
 import { isUtf8 } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DomainError, type FieldError } from '@app/shared/errors/domain-error';
-import { MAX_AMOUNT_MINOR, parseJsonStrict } from '@app/shared/safe-input';
+import { parseJsonStrict } from '@app/shared/safe-input';
 import type { NormalizedReceipt } from './normalized-receipt';
 import {
   assertStorable,
+  isAmountMinor,
   isPlainObject,
   notConfigured,
   parseIsoWithOffset,
@@ -89,12 +90,7 @@ export function parseGenericReceipt(obj: unknown): NormalizedReceipt {
     else if (value.length > MAX_ID_LENGTH)
       fail(field, `must be at most ${MAX_ID_LENGTH} characters`);
   }
-  if (
-    typeof amountMinor !== 'number' ||
-    !Number.isSafeInteger(amountMinor) ||
-    amountMinor < 0 ||
-    amountMinor > MAX_AMOUNT_MINOR
-  ) {
+  if (!isAmountMinor(amountMinor, 0)) {
     fail('amountMinor', 'must be an integer number of minor units from 0 to 10^12');
   }
   if (typeof currency !== 'string' || !CURRENCY.test(currency)) {

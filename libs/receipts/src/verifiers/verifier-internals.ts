@@ -4,6 +4,7 @@
  */
 import { createPublicKey, KeyObject, verify as cryptoVerify } from 'node:crypto';
 import { DomainError, type FieldError } from '@app/shared/errors/domain-error';
+import { MAX_AMOUNT_MINOR } from '@app/shared/safe-input';
 import type { NormalizedReceipt } from './normalized-receipt';
 
 export function signatureInvalid(detail: string): DomainError {
@@ -141,6 +142,16 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 export function nonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
+}
+
+/** An amount in minor units (fen) we accept: a safe integer from `min` to MAX_AMOUNT_MINOR. */
+export function isAmountMinor(value: unknown, min: 0 | 1): value is number {
+  return (
+    typeof value === 'number' &&
+    Number.isSafeInteger(value) &&
+    value >= min &&
+    value <= MAX_AMOUNT_MINOR
+  );
 }
 
 /** The longest provider id (trade numbers, account ids, refund numbers) we accept. */

@@ -8,7 +8,6 @@
  *    (iv = resource.nonce, aad = resource.associated_data, tag = last 16 bytes of ciphertext).
  */
 import { createDecipheriv } from 'node:crypto';
-import { MAX_AMOUNT_MINOR } from '@app/shared/safe-input';
 import type { NormalizedReceipt, VerifyOutcome } from './normalized-receipt';
 import { interpretWechatpayRefund } from '../refunds/refund-notifications';
 import {
@@ -16,6 +15,7 @@ import {
   decodeBase64Strict,
   isPlainObject,
   loadRsaPublicKey,
+  isAmountMinor,
   nonEmptyString,
   requiredId,
   notConfigured,
@@ -175,12 +175,7 @@ function interpretTransaction(tx: unknown, eventType: string | undefined): Verif
 
   const amount = isPlainObject(tx.amount) ? tx.amount : {};
   const total = amount.total;
-  if (
-    typeof total !== 'number' ||
-    !Number.isSafeInteger(total) ||
-    total < 0 ||
-    total > MAX_AMOUNT_MINOR
-  ) {
+  if (!isAmountMinor(total, 0)) {
     errors.push({ field: 'amount.total', message: 'must be an integer from 0 to 10^12 (fen)' });
   }
   const currency = amount.currency;
