@@ -7,6 +7,7 @@ import { parseDecimalToMinor } from '@app/shared/money';
 import type { NormalizedRefund } from './normalized-refund';
 import {
   dateFromParts,
+  genericObject,
   isAmountMinor,
   isPlainObject,
   nonEmptyString,
@@ -121,17 +122,8 @@ const GENERIC_FIELDS = new Set([
 ]);
 
 /** POST /v1/refunds: `{ provider, tradeNo, refundNo, amountMinor, currency, refundedAt }`. */
-export function parseGenericRefund(obj: unknown): NormalizedRefund {
-  if (!isPlainObject(obj)) {
-    throw validationFailed(
-      [{ field: '(body)', message: 'must be a JSON object' }],
-      'Invalid refund',
-    );
-  }
-  const errors: FieldError[] = [];
-  for (const k of Object.keys(obj)) {
-    if (!GENERIC_FIELDS.has(k)) errors.push({ field: k, message: 'is not an allowed field' });
-  }
+export function parseGenericRefund(body: unknown): NormalizedRefund {
+  const { obj, errors } = genericObject(body, GENERIC_FIELDS, 'refund');
   const { provider, amountMinor, currency, refundedAt } = obj;
   if (typeof provider !== 'string' || !PROVIDER.test(provider)) {
     errors.push({ field: 'provider', message: 'must match ^[a-z][a-z0-9_-]{1,31}$' });

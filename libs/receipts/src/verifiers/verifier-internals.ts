@@ -144,6 +144,27 @@ export function nonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
+/**
+ * A generic signed body (receipt or refund): a JSON object (else 422 `Invalid <what>`), and a
+ * field error for each key that is not `allowed`, the first of the caller's `errors`.
+ */
+export function genericObject(
+  obj: unknown,
+  allowed: ReadonlySet<string>,
+  what: string,
+): { obj: Record<string, unknown>; errors: FieldError[] } {
+  if (!isPlainObject(obj)) {
+    throw validationFailed(
+      [{ field: '(body)', message: 'must be a JSON object' }],
+      `Invalid ${what}`,
+    );
+  }
+  const errors: FieldError[] = Object.keys(obj)
+    .filter((k) => !allowed.has(k))
+    .map((field) => ({ field, message: 'is not an allowed field' }));
+  return { obj, errors };
+}
+
 /** An amount in minor units (fen) we accept: a safe integer from `min` to MAX_AMOUNT_MINOR. */
 export function isAmountMinor(value: unknown, min: 0 | 1): value is number {
   return (
