@@ -13,6 +13,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { ticketNumber } from '../libs/complaints/src/ticket-number';
+import {
+  TICKET_INSERT_COLUMNS,
+  insertTicketsSql,
+  ticketPatches,
+} from '../libs/complaints/src/changes/change-writer';
+import type { TicketColumns } from '../libs/complaints/src/changes/change-writer';
 import { nextEvent } from '../libs/complaints/src/trail/trail.store';
 import type { EventActor } from '../libs/complaints/src/trail/trail.store';
 import type { TrailEvent } from '../libs/complaints/src/trail/hash-chain';
@@ -221,91 +227,8 @@ export async function seedDemoHistory(
         'timestamptz',
       ],
     );
-    const complaints = new Rows(
-      'complaints',
-      [
-        'id',
-        'number',
-        'status',
-        'receipt_id',
-        'consumer_id',
-        'merchant_id',
-        'store_id',
-        'region_code',
-        'order_snapshot',
-        'category',
-        'demand_type',
-        'demand_amount_minor',
-        'description',
-        'idempotency_key',
-        'merchant_respond_by',
-        'resolve_by',
-        'first_response_at',
-        'office_id',
-        'escalated_at',
-        'escalation_reason',
-        'accept_by',
-        'accepted_at',
-        'mediation_end_by',
-        'mediation_outcome',
-        'closed_at',
-        'settlement_offer_id',
-        'settlement_type',
-        'settlement_amount_minor',
-        'settle_by',
-        'settlement_refunded_minor',
-        'settled_at',
-        'settled_via',
-        'withdraw_reason',
-        'decided_by',
-        'decided_at',
-        'event_count',
-        'head_hash',
-        'created_at',
-        'updated_at',
-      ],
-      [
-        'uuid',
-        'text',
-        'text',
-        'uuid',
-        'text',
-        'uuid',
-        'uuid',
-        'text',
-        'jsonb',
-        'text',
-        'text',
-        'bigint',
-        'text',
-        'text',
-        'timestamptz',
-        'timestamptz',
-        'timestamptz',
-        'uuid',
-        'timestamptz',
-        'text',
-        'timestamptz',
-        'timestamptz',
-        'timestamptz',
-        'jsonb',
-        'timestamptz',
-        'uuid',
-        'text',
-        'bigint',
-        'timestamptz',
-        'bigint',
-        'timestamptz',
-        'text',
-        'text',
-        'text',
-        'timestamptz',
-        'int',
-        'text',
-        'timestamptz',
-        'timestamptz',
-      ],
-    );
+    // Whole ticket rows by column name, inserted by the change writer's statement.
+    const complaints: TicketColumns[] = [];
     const offers = new Rows(
       'complaint_offers',
       [
@@ -491,7 +414,7 @@ export async function seedDemoHistory(
         resolveBy: resolveBy.toISOString(),
       });
 
-      const c: Record<string, unknown> = {};
+      const c: TicketColumns = {};
       let t = created;
       const later = (minH: number, maxH: number) =>
         (t = new Date(t.getTime() + (minH + random() * (maxH - minH)) * HOUR));
@@ -701,52 +624,39 @@ export async function seedDemoHistory(
         storeAddress: shop.storeAddress,
         merchantName: shop.merchantName,
       };
-      complaints.push([
+      complaints.push({
         id,
-        ticketNumber(created, numbers[i]),
+        number: ticketNumber(created, numbers[i]),
         status,
-        receiptId,
-        payer,
-        shop.merchantId,
-        shop.storeId,
-        shop.regionCode,
-        JSON.stringify(order),
+        receipt_id: receiptId,
+        consumer_id: payer,
+        merchant_id: shop.merchantId,
+        store_id: shop.storeId,
+        region_code: shop.regionCode,
+        order_snapshot: JSON.stringify(order),
         category,
-        demand.type,
-        demand.amountMinor,
-        `${subject}：历史投诉（演示数据）`,
-        HISTORY_KEY,
-        respondBy,
-        resolveBy,
-        c.first_response_at ?? null,
-        c.office_id ?? null,
-        c.escalated_at ?? null,
-        c.escalation_reason ?? null,
-        c.accept_by ?? null,
-        c.accepted_at ?? null,
-        c.mediation_end_by ?? null,
-        c.mediation_outcome ?? null,
-        c.closed_at ?? null,
-        c.settlement_offer_id ?? null,
-        c.settlement_type ?? null,
-        c.settlement_amount_minor ?? null,
-        c.settle_by ?? null,
-        c.settlement_refunded_minor ?? null,
-        c.settled_at ?? null,
-        c.settled_via ?? null,
-        c.withdraw_reason ?? null,
-        c.decided_by ?? null,
-        c.decided_at ?? null,
-        last.seq,
-        last.hash,
-        created,
-        new Date(last.at),
-      ]);
+        demand_type: demand.type,
+        demand_amount_minor: demand.amountMinor,
+        description: `${subject}：历史投诉（演示数据）`,
+        idempotency_key: HISTORY_KEY,
+        merchant_respond_by: respondBy,
+        resolve_by: resolveBy,
+        event_count: last.seq,
+        head_hash: last.hash,
+        created_at: created,
+        updated_at: new Date(last.at),
+        // The state its history left it in (first_response_at, escalated_at, … decided_at).
+        ...c,
+      });
       eventCount += trail.length;
     });
 
-    for (const rows of [receipts, complaints, offers, refunds, events, outbox])
-      await rows.insert(db);
+    await receipts.insert(db);
+    // The writer's insert columns and every column a history set (the others null).
+    const columns = [...new Set([...TICKET_INSERT_COLUMNS, ...complaints.flatMap(Object.keys)])];
+    if (complaints.length)
+      await db.query(insertTicketsSql('$1', columns), [ticketPatches(complaints, columns)]);
+    for (const rows of [offers, refunds, events, outbox]) await rows.insert(db);
     await db.query('COMMIT');
     // Fresh planner statistics for the tables that just grew by hundreds of rows at once.
     await db.query(

@@ -1,39 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import type { Actor, Page } from '@app/shared';
-import type { TrailEvent } from './trail';
-import type { ComplaintRow } from './complaint.row';
-import type {
-  DeclineReason,
-  DemandType,
-  EscalationReason,
-  NewComplaint,
-  OfferView,
-  TicketView,
-} from './complaint.types';
-import type { ExtendableDeadline } from './rules/extensions';
-import { TicketTransitions } from './changes/transitions';
-import type { ActionOf, ChangeOf } from './changes/transitions';
-import type { BatchContext, Change, Performer } from './changes/change';
 import { IntakeUseCase } from './use-cases/intake';
-import type { CreateResult } from './use-cases/intake';
 import { ReadingUseCase } from './use-cases/reading';
-import type { ListQuery } from './use-cases/reading';
 import { NegotiationUseCase } from './use-cases/negotiation';
 import { EscalationUseCase } from './use-cases/escalation';
 import { RegulatorUseCase } from './use-cases/regulator';
-import type { TicketAction } from './lifecycle';
 
 /**
- * The complaints domain as the API controllers, the worker's processors and the other services
- * of this lib (settlement, appeals, evidence, case packet, checkpoints) call it: a facade that
- * only delegates. The domain itself is the use cases (use-cases/: intake, reading, negotiation,
- * escalation, regulator) over one transition path and one change writer (changes/).
+ * The complaints domain as the API controllers and the worker's processors call it: a facade
+ * that only delegates, each method with the signature of the use case it names (no copies).
+ * The domain itself is the use cases (use-cases/: intake, reading, negotiation, escalation,
+ * regulator) over one transition path and one change writer (changes/); the other services of
+ * this lib (settlement, appeals, evidence, case packet, checkpoints) depend on those directly,
+ * never on this facade.
  */
 @Injectable()
 export class ComplaintsService {
   constructor(
-    private readonly transitions: TicketTransitions,
     private readonly intake: IntakeUseCase,
     private readonly reading: ReadingUseCase,
     private readonly negotiation: NegotiationUseCase,
@@ -42,136 +24,111 @@ export class ComplaintsService {
   ) {}
 
   // intake
-  create(actor: Actor, input: NewComplaint, idempotencyKey?: string): Promise<CreateResult> {
-    return this.intake.create(actor, input, idempotencyKey);
+  create(...a: Parameters<IntakeUseCase['create']>): ReturnType<IntakeUseCase['create']> {
+    return this.intake.create(...a);
   }
 
   // reading
-  get(id: string, actor: Actor): Promise<TicketView> {
-    return this.reading.get(id, actor);
+  get(...a: Parameters<ReadingUseCase['get']>): ReturnType<ReadingUseCase['get']> {
+    return this.reading.get(...a);
   }
-  list(actor: Actor, q: ListQuery): Promise<Page<TicketView>> {
-    return this.reading.list(actor, q);
+  list(...a: Parameters<ReadingUseCase['list']>): ReturnType<ReadingUseCase['list']> {
+    return this.reading.list(...a);
   }
-  events(id: string, actor: Actor): Promise<TrailEvent[]> {
-    return this.reading.events(id, actor);
+  events(...a: Parameters<ReadingUseCase['events']>): ReturnType<ReadingUseCase['events']> {
+    return this.reading.events(...a);
   }
-  verify(
-    id: string,
-    actor: Actor,
-  ): Promise<{ valid: boolean; length: number; firstInvalidSeq?: number }> {
-    return this.reading.verify(id, actor);
+  verify(...a: Parameters<ReadingUseCase['verify']>): ReturnType<ReadingUseCase['verify']> {
+    return this.reading.verify(...a);
   }
-  offers(id: string, actor: Actor): Promise<OfferView[]> {
-    return this.reading.offers(id, actor);
-  }
-  /** @internal The answer of an action (also used by the appeals service). */
-  view(id: string, actor: Actor, now: Date, viewer: Actor = actor): Promise<TicketView> {
-    return this.reading.view(id, actor, now, viewer);
+  offers(...a: Parameters<ReadingUseCase['offers']>): ReturnType<ReadingUseCase['offers']> {
+    return this.reading.offers(...a);
   }
 
   // negotiation
-  message(id: string, actor: Actor, body: string): Promise<{ seq: number; at: string }> {
-    return this.negotiation.message(id, actor, body);
+  message(
+    ...a: Parameters<NegotiationUseCase['message']>
+  ): ReturnType<NegotiationUseCase['message']> {
+    return this.negotiation.message(...a);
   }
   makeOffer(
-    id: string,
-    actor: Actor,
-    offer: { type: DemandType; amountMinor?: number; note?: string },
-  ): Promise<OfferView> {
-    return this.negotiation.makeOffer(id, actor, offer);
+    ...a: Parameters<NegotiationUseCase['makeOffer']>
+  ): ReturnType<NegotiationUseCase['makeOffer']> {
+    return this.negotiation.makeOffer(...a);
   }
-  acceptOffer(id: string, actor: Actor, offerId: string): Promise<TicketView> {
-    return this.negotiation.acceptOffer(id, actor, offerId);
+  acceptOffer(
+    ...a: Parameters<NegotiationUseCase['acceptOffer']>
+  ): ReturnType<NegotiationUseCase['acceptOffer']> {
+    return this.negotiation.acceptOffer(...a);
   }
-  rejectOffer(id: string, actor: Actor, offerId: string, reason?: string): Promise<TicketView> {
-    return this.negotiation.rejectOffer(id, actor, offerId, reason);
+  rejectOffer(
+    ...a: Parameters<NegotiationUseCase['rejectOffer']>
+  ): ReturnType<NegotiationUseCase['rejectOffer']> {
+    return this.negotiation.rejectOffer(...a);
   }
-  withdraw(id: string, actor: Actor, reason?: string): Promise<TicketView> {
-    return this.negotiation.withdraw(id, actor, reason);
+  withdraw(
+    ...a: Parameters<NegotiationUseCase['withdraw']>
+  ): ReturnType<NegotiationUseCase['withdraw']> {
+    return this.negotiation.withdraw(...a);
   }
 
   // escalation
   escalate(
-    id: string,
-    actor: Actor,
-    reason: string,
-    alongside?: (tx: EntityManager) => Promise<void>,
-  ): Promise<TicketView> {
-    return this.escalations.escalate(id, actor, reason, alongside);
+    ...a: Parameters<EscalationUseCase['escalate']>
+  ): ReturnType<EscalationUseCase['escalate']> {
+    return this.escalations.escalate(...a);
   }
-  escalateIfDue(id: string, outer?: BatchContext): Promise<EscalationReason | false> {
-    return this.escalations.escalateIfDue(id, outer);
+  escalateIfDue(
+    ...a: Parameters<EscalationUseCase['escalateIfDue']>
+  ): ReturnType<EscalationUseCase['escalateIfDue']> {
+    return this.escalations.escalateIfDue(...a);
   }
   sweepBatch(
-    limit: number,
-  ): Promise<{ escalated: number; terminated: number; scheduled: Promise<void> }> {
-    return this.escalations.sweepBatch(limit);
-  }
-  /** @internal The change of an escalation (also settlement/: disputes, unfulfilled settlements). */
-  escalation(
-    t: ComplaintRow,
-    now: Date,
-    tx: EntityManager,
-    reason: EscalationReason,
-    consumerReason: string | null,
-  ): Promise<Change> {
-    return this.escalations.escalation(t, now, tx, reason, consumerReason);
+    ...a: Parameters<EscalationUseCase['sweepBatch']>
+  ): ReturnType<EscalationUseCase['sweepBatch']> {
+    return this.escalations.sweepBatch(...a);
   }
 
   // regulator
-  acceptCase(id: string, actor: Actor): Promise<TicketView> {
-    return this.regulator.acceptCase(id, actor);
+  acceptCase(
+    ...a: Parameters<RegulatorUseCase['acceptCase']>
+  ): ReturnType<RegulatorUseCase['acceptCase']> {
+    return this.regulator.acceptCase(...a);
   }
-  decline(id: string, actor: Actor, reason: DeclineReason, detail?: string): Promise<TicketView> {
-    return this.regulator.decline(id, actor, reason, detail);
+  decline(...a: Parameters<RegulatorUseCase['decline']>): ReturnType<RegulatorUseCase['decline']> {
+    return this.regulator.decline(...a);
   }
-  transfer(id: string, actor: Actor, officeId: string): Promise<TicketView> {
-    return this.regulator.transfer(id, actor, officeId);
+  transfer(
+    ...a: Parameters<RegulatorUseCase['transfer']>
+  ): ReturnType<RegulatorUseCase['transfer']> {
+    return this.regulator.transfer(...a);
   }
   recordMediation(
-    id: string,
-    actor: Actor,
-    outcome: 'agreement' | 'failed',
-    note?: string,
-    settlement?: string,
-  ): Promise<TicketView> {
-    return this.regulator.recordMediation(id, actor, outcome, note, settlement);
+    ...a: Parameters<RegulatorUseCase['recordMediation']>
+  ): ReturnType<RegulatorUseCase['recordMediation']> {
+    return this.regulator.recordMediation(...a);
   }
-  terminateMediationIfDue(id: string, outer?: BatchContext): Promise<boolean> {
-    return this.regulator.terminateMediationIfDue(id, outer);
+  terminateMediationIfDue(
+    ...a: Parameters<RegulatorUseCase['terminateMediationIfDue']>
+  ): ReturnType<RegulatorUseCase['terminateMediationIfDue']> {
+    return this.regulator.terminateMediationIfDue(...a);
   }
-  extend(
-    id: string,
-    actor: Actor,
-    deadline: ExtendableDeadline,
-    workdays: number,
-    reason: string,
-  ): Promise<TicketView> {
-    return this.regulator.extend(id, actor, deadline, workdays, reason);
+  extend(...a: Parameters<RegulatorUseCase['extend']>): ReturnType<RegulatorUseCase['extend']> {
+    return this.regulator.extend(...a);
   }
-  rebaseBatch(limit: number): Promise<{ changed: number }> {
-    return this.regulator.rebaseBatch(limit);
+  rebaseBatch(
+    ...a: Parameters<RegulatorUseCase['rebaseBatch']>
+  ): ReturnType<RegulatorUseCase['rebaseBatch']> {
+    return this.regulator.rebaseBatch(...a);
   }
-  countEstimatedDeadlines(): Promise<{ field: string; n: number }[]> {
-    return this.regulator.countEstimatedDeadlines();
+  countEstimatedDeadlines(
+    ...a: Parameters<RegulatorUseCase['countEstimatedDeadlines']>
+  ): ReturnType<RegulatorUseCase['countEstimatedDeadlines']> {
+    return this.regulator.countEstimatedDeadlines(...a);
   }
-  countAcceptanceOverdue(): Promise<{ officeId: string | null; n: number }[]> {
-    return this.regulator.countAcceptanceOverdue();
-  }
-
-  // the one transition path (changes/transitions.ts)
-  /** @internal Also the path of settlement/ and appeals/. */
-  transition(
-    id: string,
-    performer: Performer,
-    action: TicketAction | null | ActionOf,
-    change: ChangeOf,
-    outer?: BatchContext,
-  ): Promise<boolean> {
-    return this.transitions.transition(id, performer, action, change, outer);
-  }
-  recordEvent(tx: EntityManager, id: string, actor: Actor, change: ChangeOf): Promise<void> {
-    return this.transitions.recordEvent(tx, id, actor, change);
+  countAcceptanceOverdue(
+    ...a: Parameters<RegulatorUseCase['countAcceptanceOverdue']>
+  ): ReturnType<RegulatorUseCase['countAcceptanceOverdue']> {
+    return this.regulator.countAcceptanceOverdue(...a);
   }
 }

@@ -7,6 +7,17 @@
 import { rowsOf } from '@app/shared/queryable';
 import type { Queryable } from '@app/shared/queryable';
 
+/** id → value of the rows among `ids` that exist; `sql` selects `id, value` for `$1` (uuid[]). */
+async function valueById(
+  db: Queryable,
+  sql: string,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  if (!ids.length) return new Map();
+  const rows = await rowsOf<{ id: string; value: string }>(db, sql, [[...new Set(ids)]]);
+  return new Map(rows.map((r) => [r.id, r.value]));
+}
+
 export const MerchantReads = {
   async exists(db: Queryable, merchantId: string): Promise<boolean> {
     const rows = await rowsOf(db, 'SELECT 1 FROM merchants WHERE id = $1', [merchantId]);
@@ -14,14 +25,8 @@ export const MerchantReads = {
   },
 
   /** id → name of the merchants among `ids` that exist. */
-  async names(db: Queryable, ids: readonly string[]): Promise<Map<string, string>> {
-    if (!ids.length) return new Map();
-    const rows = await rowsOf<{ id: string; name: string }>(
-      db,
-      'SELECT id, name FROM merchants WHERE id = ANY($1::uuid[])',
-      [[...new Set(ids)]],
-    );
-    return new Map(rows.map((r) => [r.id, r.name]));
+  names(db: Queryable, ids: readonly string[]): Promise<Map<string, string>> {
+    return valueById(db, 'SELECT id, name AS value FROM merchants WHERE id = ANY($1::uuid[])', ids);
   },
 
   /** The merchants among `ids` that have a webhook URL. */
@@ -82,14 +87,12 @@ export const OfficeReads = {
   },
 
   /** id → rule set id of the offices among `ids` that exist. */
-  async ruleSets(db: Queryable, ids: readonly string[]): Promise<Map<string, string>> {
-    if (!ids.length) return new Map();
-    const rows = await rowsOf<{ id: string; rule_set: string }>(
+  ruleSets(db: Queryable, ids: readonly string[]): Promise<Map<string, string>> {
+    return valueById(
       db,
-      'SELECT id, rule_set FROM offices WHERE id = ANY($1::uuid[])',
-      [[...new Set(ids)]],
+      'SELECT id, rule_set AS value FROM offices WHERE id = ANY($1::uuid[])',
+      ids,
     );
-    return new Map(rows.map((r) => [r.id, r.rule_set]));
   },
 
   /** The region code prefixes of an office's jurisdiction. */

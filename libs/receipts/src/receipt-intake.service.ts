@@ -142,15 +142,13 @@ export class ReceiptIntakeService {
     contentType: string,
     keyId?: string,
   ): Promise<IngestResult> {
-    const { key, text, value } = verifySignedJson(
-      this.config.receiptHmacKeys,
+    const { item: receipt, raw } = this.signedGeneric(
       rawBody,
       signature,
       keyId,
+      parseGenericReceipt,
     );
-    const receipt = parseGenericReceipt(value);
-    assertProviderAllowed(key, receipt.provider);
-    return this.receipts.ingest({ receipt, raw: text, contentType });
+    return this.receipts.ingest({ receipt, raw, contentType });
   }
 
   /**
@@ -164,15 +162,29 @@ export class ReceiptIntakeService {
     contentType: string,
     keyId?: string,
   ): Promise<RefundRecordResult> {
+    const { item: refund, raw } = this.signedGeneric(rawBody, signature, keyId, parseGenericRefund);
+    return this.refunds.record({ refund, raw, contentType });
+  }
+
+  /**
+   * A generic signed body (receipt or refund): verifySignedJson (key id, HMAC over the bytes,
+   * strict UTF-8 and JSON), then `parse`, then its provider checked against the key.
+   */
+  private signedGeneric<T extends { provider: string }>(
+    rawBody: string | Buffer,
+    signature: string | undefined,
+    keyId: string | undefined,
+    parse: (value: unknown) => T,
+  ): { item: T; raw: string } {
     const { key, text, value } = verifySignedJson(
       this.config.receiptHmacKeys,
       rawBody,
       signature,
       keyId,
     );
-    const refund = parseGenericRefund(value);
-    assertProviderAllowed(key, refund.provider);
-    return this.refunds.record({ refund, raw: text, contentType });
+    const item = parse(value);
+    assertProviderAllowed(key, item.provider);
+    return { item, raw: text };
   }
 
   /**

@@ -1,14 +1,5 @@
-import { DomainError } from './errors/domain-error';
+import { codeOf as code } from './errors/domain-error.testing';
 import { assertCleanValue, badTextReason, decodeUtf8Strict, parseJsonStrict } from './safe-input';
-
-const code = (f: () => unknown): string | null => {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    return e instanceof DomainError ? e.code : 'OTHER';
-  }
-};
 
 describe('safe input', () => {
   it.each([

@@ -5,6 +5,7 @@ import { deltasOf } from '../stats/measures';
 import type { StatsEvent } from '../stats/measures';
 import { ticketView } from '../complaint.row';
 import type { ComplaintRow } from '../complaint.row';
+import { complaintRow } from '../complaint.row.testing';
 import {
   appealDecisionAction,
   appealWindowClosesAt,
@@ -121,38 +122,19 @@ describe('the ticket’s rule set', () => {
 });
 
 describe('appealReviewOverdue on the view (fake clock)', () => {
-  const row = {
-    id: 'c1',
-    number: 'HJ-1',
+  const row = complaintRow(decidedAt, {
     status: 'appealed',
-    receipt_id: 'r',
     consumer_id: 'alipay:1',
-    merchant_id: 'm',
-    store_id: 's',
-    region_code: '330106',
-    order_snapshot: {},
-    category: 'quality',
     demand_type: 'refund',
     demand_amount_minor: '100',
-    description: 'd',
-    contact_phone_enc: null,
-    contact_phone_masked: null,
-    merchant_respond_by: decidedAt,
-    resolve_by: decidedAt,
     escalated_at: decidedAt,
-    accept_by: null,
-    accepted_at: null,
-    mediation_end_by: null,
-    closed_at: null,
-    created_at: decidedAt,
-    updated_at: decidedAt,
     decided_by: 'officer-a',
     decided_at: decidedAt,
     appealed_at: decidedAt,
     appeal_from: 'declined',
     appeal_reason: 'new facts',
     review_by: closes,
-  } as unknown as ComplaintRow;
+  });
   const consumer = { role: 'consumer' as const, sub: 'alipay:1' };
   const at = (iso: string) => ticketView(row, consumer, Buffer.alloc(32), new Date(iso));
 

@@ -57,25 +57,22 @@ export interface AppealFacts {
   appealedAt: Date | null;
 }
 
-/** End of the appeal window: `appealWindowWorkdays` working days after the decision (end of that day, Asia/Shanghai). */
-export function appealWindowClosesAt(
-  decidedAt: Date,
-  set: AppealLimits,
-  calendar?: WorkingDayCalendar,
-  onFallback?: (year: number) => void,
-): Date {
-  return addWorkingDays(decidedAt, set.appealWindowWorkdays, { calendar, onFallback }).deadline;
-}
+/** The end of the working day `limit` working days after `from` (Asia/Shanghai). */
+const workdaysAfter =
+  (limit: keyof AppealLimits) =>
+  (
+    from: Date,
+    set: AppealLimits,
+    calendar?: WorkingDayCalendar,
+    onFallback?: (year: number) => void,
+  ): Date =>
+    addWorkingDays(from, set[limit], { calendar, onFallback }).deadline;
+
+/** End of the appeal window: `appealWindowWorkdays` working days after the decision. */
+export const appealWindowClosesAt = workdaysAfter('appealWindowWorkdays');
 
 /** `reviewBy` = appealed + the set's `reviewWorkdays` working days. */
-export function computeReviewBy(
-  appealedAt: Date,
-  set: AppealLimits,
-  calendar?: WorkingDayCalendar,
-  onFallback?: (year: number) => void,
-): Date {
-  return addWorkingDays(appealedAt, set.reviewWorkdays, { calendar, onFallback }).deadline;
-}
+export const computeReviewBy = workdaysAfter('reviewWorkdays');
 
 /**
  * May the consumer appeal now? Once per ticket (a second appeal, also after an upheld one:

@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CLOCK } from '@app/shared';
 import type { Actor, Clock } from '@app/shared';
-import { ComplaintsService } from '../complaints.service';
+import { TicketTransitions } from '../changes/transitions';
+import { ReadingUseCase } from '../use-cases/reading';
 import { withBasis } from '../changes/change';
 import type { Change } from '../changes/change';
 import type { TicketView } from '../complaint.types';
@@ -17,7 +18,7 @@ import { appealDecisionAction, assertMayAppeal, assertMayDecideAppeal } from './
 /**
  * Appeals (申诉, API.md "Appeals"): the consumer's one appeal of a `declined` or
  * `mediation_failed` decision, and its review by another officer. Each is one transition of
- * ComplaintsService (row lock, state table, guarded UPDATE, hash-chained event, outbox) with
+ * TicketTransitions (row lock, state table, guarded UPDATE, hash-chained event, outbox) with
  * the rules of appeal-policy.ts checked under the lock.
  */
 @Injectable()
@@ -25,7 +26,8 @@ export class AppealsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly complaints: ComplaintsService,
+    private readonly transitions: TicketTransitions,
+    private readonly reading: ReadingUseCase,
     private readonly rules: RulesService,
     private readonly calendar: CalendarService,
   ) {}
@@ -33,7 +35,7 @@ export class AppealsService {
   /** POST /v1/complaints/:id/appeal (consumer). */
   async appeal(id: string, actor: Actor, reason: string): Promise<TicketView> {
     const calendar = await this.calendar.snapshot();
-    await this.complaints.transition(id, actor, 'appeal', (t, now): Change => {
+    await this.transitions.transition(id, actor, 'appeal', (t, now): Change => {
       // The ticket's rule set (the limits it keeps from escalation): appealWindowWorkdays and
       // reviewWorkdays, counted on the calendar deadlines are counted on.
       const rules = this.rules.ticketRules(t);
@@ -72,7 +74,7 @@ export class AppealsService {
         deadlines: [{ complaintId: id, kind: 'appeal_review', dueAt: reviewBy }],
       };
     });
-    return this.complaints.view(id, actor, this.clock.now());
+    return this.reading.view(id, actor, this.clock.now());
   }
 
   /** POST /v1/complaints/:id/appeal/decision (another regulator of the office, or admin). */
@@ -83,7 +85,7 @@ export class AppealsService {
     note: string,
   ): Promise<TicketView> {
     const calendar = await this.calendar.snapshot();
-    await this.complaints.transition(
+    await this.transitions.transition(
       id,
       actor,
       // The row of the state table for this outcome and the appealed decision; a ticket that is
@@ -141,7 +143,7 @@ export class AppealsService {
         };
       },
     );
-    return this.complaints.view(id, actor, this.clock.now());
+    return this.reading.view(id, actor, this.clock.now());
   }
 
   /** Appeals past reviewBy without a decision, per office (a metric; the view flags each). */

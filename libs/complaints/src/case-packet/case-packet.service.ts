@@ -6,7 +6,7 @@ import { CLOCK, DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { Actor, Clock, HejieConfig } from '@app/shared';
 import type { ComplaintRow } from '../complaint.row';
 import { canSee } from '../policy/visibility';
-import { ComplaintsService } from '../complaints.service';
+import { TicketTransitions } from '../changes/transitions';
 import type { OrderSnapshot, TicketView } from '../complaint.types';
 import { EvidenceService } from '../evidence/evidence.service';
 import {
@@ -57,7 +57,7 @@ export class CasePacketService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
-    private readonly complaints: ComplaintsService,
+    private readonly transitions: TicketTransitions,
     private readonly evidence: EvidenceService,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -75,7 +75,7 @@ export class CasePacketService {
     if (actor.role !== 'consumer') {
       throw new DomainError('FORBIDDEN', 'only the consumer gives the complainant details');
     }
-    await this.complaints.recordEvent(tx, id, actor, async (t, now, ltx) => {
+    await this.transitions.recordEvent(tx, id, actor, async (t, now, ltx) => {
       if (!t.escalated_at) {
         throw new DomainError(
           'INVALID_TRANSITION',
@@ -115,7 +115,7 @@ export class CasePacketService {
         throw new DomainError('NOT_FOUND', `complaint ${id} not found`);
       }
       if (actor.role === 'regulator') {
-        await this.complaints.recordEvent(tx, id, actor, () => ({
+        await this.transitions.recordEvent(tx, id, actor, () => ({
           event: { type: 'regulator_viewed', data: { what: 'case_packet' } },
         }));
       }

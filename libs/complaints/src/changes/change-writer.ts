@@ -20,7 +20,7 @@ interface Queryable {
 }
 
 /** The columns a new ticket is inserted with; the others keep their defaults (all null). */
-const INSERT_COLUMNS = [
+export const TICKET_INSERT_COLUMNS = [
   'id',
   'number',
   'status',
@@ -76,6 +76,36 @@ function patchOf(set: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** A ticket row by column name, values as a Change sets them (jsonb columns as JSON text or values). */
+export type TicketColumns = Partial<Record<keyof ComplaintRow, unknown>>;
+
+/**
+ * The INSERT of whole ticket rows, `columns` of each from one jsonb parameter (`patches`, from
+ * ticketPatches), typed by the table itself; the other columns keep their defaults. The writer's
+ * insert, and the demo history's (scripts/demo-history.ts: finished tickets with their past).
+ */
+export function insertTicketsSql(
+  patches: string,
+  columns: readonly string[] = TICKET_INSERT_COLUMNS,
+): string {
+  for (const k of columns) if (!COLUMN.test(k)) throw new Error(`not a column name: ${k}`);
+  const cols = columns.join(', ');
+  return `INSERT INTO complaints (${cols})
+              SELECT ${cols} FROM jsonb_populate_recordset(NULL::complaints, ${patches}::jsonb)`;
+}
+
+/** The parameter of insertTicketsSql: `columns` of each row (missing ones null), as JSON. */
+export function ticketPatches(
+  rows: readonly TicketColumns[],
+  columns: readonly string[] = TICKET_INSERT_COLUMNS,
+): string {
+  return JSON.stringify(
+    rows.map((r) =>
+      patchOf(Object.fromEntries(columns.map((k) => [k, r[k as keyof ComplaintRow]]))),
+    ),
+  );
+}
+
 /**
  * THE write of a ticket change, for one ticket or a batch of thousands with the same statement
  * (a single change is a batch of one): in ONE statement of data-modifying CTEs,
@@ -110,12 +140,7 @@ export class ChangeWriter {
 
     let rows: string;
     if (kind === 'insert') {
-      const cols = INSERT_COLUMNS.join(', ');
-      const patches = changes.map((c) =>
-        patchOf(Object.fromEntries(INSERT_COLUMNS.map((k) => [k, rowAfter(c)[k]]))),
-      );
-      rows = `INSERT INTO complaints (${cols})
-              SELECT ${cols} FROM jsonb_populate_recordset(NULL::complaints, ${p(JSON.stringify(patches))}::jsonb)
+      rows = `${insertTicketsSql(p(ticketPatches(changes.map(rowAfter))))}
               RETURNING *`;
     } else {
       const updates = changes as Extract<TicketChange, { kind: 'update' }>[];

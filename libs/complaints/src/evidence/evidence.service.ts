@@ -9,7 +9,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { Actor, HejieConfig } from '@app/shared';
 import { ComplaintRow, canSee } from '../complaint.row';
-import { ComplaintsService } from '../complaints.service';
+import { TicketTransitions } from '../changes/transitions';
 import { AttachmentDownload, AttachmentRow, AttachmentView, viewOf } from './attachment.view';
 import { BLOB_STORE, CHUNK_BYTES } from './blob-store';
 import type { BlobStore } from './blob-store';
@@ -45,7 +45,7 @@ export class EvidenceService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
     @Inject(BLOB_STORE) private readonly store: BlobStore,
-    private readonly complaints: ComplaintsService,
+    private readonly transitions: TicketTransitions,
   ) {}
 
   /** Checks that need no body (visibility, state, count), to refuse before reading the upload. */
@@ -105,7 +105,7 @@ export class EvidenceService {
       const blob = await this.store.put(tx, read(files.path), { maxBytes });
       const stripped = files.stripped ? await this.store.put(tx, read(files.stripped)) : null;
       let at = new Date();
-      await this.complaints.recordEvent(tx, id, actor, async (t, now, ltx) => {
+      await this.transitions.recordEvent(tx, id, actor, async (t, now, ltx) => {
         // Under the ticket's row lock: the state and the count cannot change meanwhile.
         this.assertMayAttach(t);
         await this.assertUnderLimit(ltx, id, party);

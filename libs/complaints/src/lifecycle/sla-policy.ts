@@ -44,31 +44,30 @@ export function computeMerchantDeadlines(createdAt: Date, slas: MerchantSlas): M
 }
 
 /**
+ * The end of the working day `workdays` working days after `from` (Asia/Shanghai; see
+ * addWorkingDays for the counting rule and the fallback), `setting` named when invalid.
+ */
+const workdaysAfter =
+  (setting: string) =>
+  (
+    from: Date,
+    workdays: number,
+    calendar: WorkingDayCalendar = chineseDaysCalendar(),
+    onFallback?: (year: number) => void,
+  ): Date => {
+    assertWorkdays(setting, workdays);
+    return addWorkingDays(from, workdays, { calendar, onFallback }).deadline;
+  };
+
+/**
  * `acceptBy` = escalated + REGULATOR_ACCEPT_WORKDAYS working days (the acceptance decision
  * limit of the national complaint-handling measures; configuration, never a constant, since the
- * measures were replaced in April 2026). End of that working day, Asia/Shanghai; see
- * addWorkingDays for the counting rule and the fallback.
+ * measures were replaced in April 2026).
  */
-export function computeAcceptBy(
-  escalatedAt: Date,
-  workdays: number,
-  calendar: WorkingDayCalendar = chineseDaysCalendar(),
-  onFallback?: (year: number) => void,
-): Date {
-  assertWorkdays('REGULATOR_ACCEPT_WORKDAYS', workdays);
-  return addWorkingDays(escalatedAt, workdays, { calendar, onFallback }).deadline;
-}
+export const computeAcceptBy = workdaysAfter('REGULATOR_ACCEPT_WORKDAYS');
 
-/** `mediationEndBy` = accepted + MEDIATION_WORKDAYS working days (default 45); as computeAcceptBy. */
-export function computeMediationEndBy(
-  acceptedAt: Date,
-  workdays: number,
-  calendar: WorkingDayCalendar = chineseDaysCalendar(),
-  onFallback?: (year: number) => void,
-): Date {
-  assertWorkdays('MEDIATION_WORKDAYS', workdays);
-  return addWorkingDays(acceptedAt, workdays, { calendar, onFallback }).deadline;
-}
+/** `mediationEndBy` = accepted + MEDIATION_WORKDAYS working days (default 45). */
+export const computeMediationEndBy = workdaysAfter('MEDIATION_WORKDAYS');
 
 /**
  * API.md: a complaint must be made within COMPLAINT_WINDOW_DAYS of payment. Counted as elapsed

@@ -161,6 +161,16 @@ describe('lifecycle table: every (status × action × actor)', () => {
   });
 });
 
+/** One step of the table: from, action, actor → the status after it, or null: refused. */
+type Step = [TicketStatus, TicketAction, ActorRole, TicketStatus | null];
+/** A test of several steps, each row checked against nextStatus / isAllowed. */
+function steps(title: string, rows: Step[]): void {
+  it.each(rows)(`${title}: %s --%s (%s)--> %s`, (from, action, actor, to) => {
+    if (to === null) expect(isAllowed(from, action, actor)).toBe(false);
+    else expect(nextStatus(from, action, actor)).toBe(to);
+  });
+}
+
 describe('lifecycle table against DESIGN.md', () => {
   describe('merchant phase', () => {
     it("moves to in_negotiation on the merchant's first message or offer", () => {
@@ -183,12 +193,12 @@ describe('lifecycle table against DESIGN.md', () => {
       );
     });
 
-    it('accepting an offer leads to settling (resolved at once only when refunds already cover it)', () => {
-      expect(nextStatus('in_negotiation', 'accept_offer', 'consumer')).toBe('settling');
-      expect(nextStatus('in_negotiation', 'accept_settled_offer', 'consumer')).toBe('resolved');
-      expect(isAllowed('awaiting_merchant', 'accept_offer', 'consumer')).toBe(false);
-      expect(isAllowed('in_negotiation', 'accept_offer', 'merchant')).toBe(false);
-    });
+    steps('accepting an offer leads to settling (resolved at once only when refunds cover it)', [
+      ['in_negotiation', 'accept_offer', 'consumer', 'settling'],
+      ['in_negotiation', 'accept_settled_offer', 'consumer', 'resolved'],
+      ['awaiting_merchant', 'accept_offer', 'consumer', null],
+      ['in_negotiation', 'accept_offer', 'merchant', null],
+    ]);
 
     it('settling → resolved is the only self-resolution: by refund, the consumer, or no objection', () => {
       const toResolved = TRANSITIONS.filter((t) => t.to === 'resolved').map(
@@ -219,33 +229,33 @@ describe('lifecycle table against DESIGN.md', () => {
         expect(isAllowed(s, 'record_refund', 'system')).toBe(false);
     });
 
-    it('lets only the consumer withdraw, and only before escalation', () => {
-      expect(nextStatus('awaiting_merchant', 'withdraw', 'consumer')).toBe('withdrawn');
-      expect(nextStatus('in_negotiation', 'withdraw', 'consumer')).toBe('withdrawn');
-      expect(isAllowed('escalated', 'withdraw', 'consumer')).toBe(false);
-      expect(isAllowed('mediating', 'withdraw', 'consumer')).toBe(false);
-      expect(isAllowed('in_negotiation', 'withdraw', 'merchant')).toBe(false);
-    });
+    steps('only the consumer withdraws, and only before escalation', [
+      ['awaiting_merchant', 'withdraw', 'consumer', 'withdrawn'],
+      ['in_negotiation', 'withdraw', 'consumer', 'withdrawn'],
+      ['escalated', 'withdraw', 'consumer', null],
+      ['mediating', 'withdraw', 'consumer', null],
+      ['in_negotiation', 'withdraw', 'merchant', null],
+    ]);
 
-    it('takes no offers once escalated', () => {
-      expect(isAllowed('escalated', 'make_offer', 'merchant')).toBe(false);
-      expect(isAllowed('mediating', 'accept_offer', 'consumer')).toBe(false);
-    });
+    steps('no offers once escalated', [
+      ['escalated', 'make_offer', 'merchant', null],
+      ['mediating', 'accept_offer', 'consumer', null],
+    ]);
   });
 
   describe('escalation', () => {
-    it('by the consumer from either merchant-phase status (time rule checked apart)', () => {
-      expect(nextStatus('awaiting_merchant', 'escalate', 'consumer')).toBe('escalated');
-      expect(nextStatus('in_negotiation', 'escalate', 'consumer')).toBe('escalated');
-      expect(isAllowed('in_negotiation', 'escalate', 'merchant')).toBe(false);
-    });
+    steps('by the consumer from either merchant-phase status (time rule checked apart)', [
+      ['awaiting_merchant', 'escalate', 'consumer', 'escalated'],
+      ['in_negotiation', 'escalate', 'consumer', 'escalated'],
+      ['in_negotiation', 'escalate', 'merchant', null],
+    ]);
 
-    it('by the worker: no response, or unresolved in time', () => {
-      expect(nextStatus('awaiting_merchant', 'escalate_no_response', 'system')).toBe('escalated');
-      expect(nextStatus('in_negotiation', 'escalate_unresolved', 'system')).toBe('escalated');
-      expect(isAllowed('in_negotiation', 'escalate_no_response', 'system')).toBe(false);
-      expect(isAllowed('awaiting_merchant', 'escalate_unresolved', 'system')).toBe(false);
-    });
+    steps('by the worker: no response, or unresolved in time', [
+      ['awaiting_merchant', 'escalate_no_response', 'system', 'escalated'],
+      ['in_negotiation', 'escalate_unresolved', 'system', 'escalated'],
+      ['in_negotiation', 'escalate_no_response', 'system', null],
+      ['awaiting_merchant', 'escalate_unresolved', 'system', null],
+    ]);
 
     it('never twice: an escalated ticket cannot be escalated again', () => {
       for (const action of ['escalate', 'escalate_no_response', 'escalate_unresolved'] as const) {
@@ -255,30 +265,26 @@ describe('lifecycle table against DESIGN.md', () => {
   });
 
   describe('regulator phase', () => {
-    it('accepts (受理) into mediation or declines (不予受理)', () => {
-      expect(nextStatus('escalated', 'accept_case', 'regulator')).toBe('mediating');
-      expect(nextStatus('escalated', 'decline', 'regulator')).toBe('declined');
-    });
+    steps('accepts (受理) into mediation or declines (不予受理)', [
+      ['escalated', 'accept_case', 'regulator', 'mediating'],
+      ['escalated', 'decline', 'regulator', 'declined'],
+    ]);
 
-    it('transfers to another office only before acceptance', () => {
-      expect(nextStatus('escalated', 'transfer', 'regulator')).toBe('escalated');
-      expect(isAllowed('mediating', 'transfer', 'regulator')).toBe(false);
-    });
+    steps('transfers to another office only before acceptance', [
+      ['escalated', 'transfer', 'regulator', 'escalated'],
+      ['mediating', 'transfer', 'regulator', null],
+    ]);
 
-    it('ends mediation with an agreement, a failure, or the worker on timeout', () => {
-      expect(nextStatus('mediating', 'record_mediation_agreement', 'regulator')).toBe('mediated');
-      expect(nextStatus('mediating', 'record_mediation_failure', 'regulator')).toBe(
-        'mediation_failed',
-      );
-      expect(nextStatus('mediating', 'terminate_mediation_timeout', 'system')).toBe(
-        'mediation_failed',
-      );
-    });
+    steps('ends mediation with an agreement, a failure, or the worker on timeout', [
+      ['mediating', 'record_mediation_agreement', 'regulator', 'mediated'],
+      ['mediating', 'record_mediation_failure', 'regulator', 'mediation_failed'],
+      ['mediating', 'terminate_mediation_timeout', 'system', 'mediation_failed'],
+    ]);
 
-    it('lets an admin act for an office', () => {
-      expect(nextStatus('escalated', 'accept_case', 'admin')).toBe('mediating');
-      expect(nextStatus('mediating', 'record_mediation_failure', 'admin')).toBe('mediation_failed');
-    });
+    steps('an admin acts for an office', [
+      ['escalated', 'accept_case', 'admin', 'mediating'],
+      ['mediating', 'record_mediation_failure', 'admin', 'mediation_failed'],
+    ]);
 
     it('keeps merchants, consumers and the worker out of the office decisions', () => {
       for (const actor of ['consumer', 'merchant', 'system'] as const) {

@@ -157,44 +157,35 @@ describe('addWorkingDays', () => {
     expect(result.years).toEqual({ 2026: 1 });
   });
 
-  it('counts a make-up Saturday as a working day (Sat 9 May 2026, after Labour Day)', () => {
-    expect(addWorkingDays(at('2026-05-08 09:00'), 1).deadline.toISOString()).toBe(
-      endOf('2026-05-09'),
-    );
-  });
-
-  it('counts both Spring Festival make-up Saturdays (14 and 28 Feb 2026)', () => {
+  it.each<[string, string, number, string]>([
+    [
+      'a make-up Saturday counts (Sat 9 May 2026, after Labour Day)',
+      '2026-05-08 09:00',
+      1,
+      '2026-05-09',
+    ],
     // Fri 13 Feb: Sat 14 (1), 15–23 off, 24 (2), 25 (3), 26 (4), 27 (5), Sat 28 (6), Mon 2 Mar (7).
-    expect(addWorkingDays(at('2026-02-13 12:00'), 7).deadline.toISOString()).toBe(
-      endOf('2026-03-02'),
-    );
-  });
-
-  it('runs 45 working days across Mid-Autumn and National Day to Thu 26 Nov 2026', () => {
+    [
+      'both Spring Festival make-up Saturdays count (14 and 28 Feb 2026)',
+      '2026-02-13 12:00',
+      7,
+      '2026-03-02',
+    ],
     // From Fri 18 Sep: Sun 20 Sep make-up (1), 21–24 (5), 25 Sep Mid-Autumn off, 28–30 (8),
     // 1–7 Oct off, 8–9 (10), Sat 10 Oct make-up (11), then five full weeks to 20 Nov (41),
     // 23–26 Nov (45). Plain weekdays would have given Fri 20 Nov.
-    expect(addWorkingDays(at('2026-09-18 16:00'), 45).deadline.toISOString()).toBe(
-      endOf('2026-11-26'),
-    );
-  });
-
-  it('starting on a Saturday: the first working day is the Monday', () => {
-    expect(addWorkingDays(at('2026-03-07 11:00'), 1).deadline.toISOString()).toBe(
-      endOf('2026-03-09'),
-    );
-    expect(addWorkingDays(at('2026-03-07 11:00'), 7).deadline.toISOString()).toBe(
-      endOf('2026-03-17'),
-    );
-  });
-
-  it('never counts the start day itself, at any hour', () => {
-    expect(addWorkingDays(at('2026-03-10 00:00'), 1).deadline.toISOString()).toBe(
-      endOf('2026-03-11'),
-    );
-    expect(addWorkingDays(at('2026-03-10 23:59'), 1).deadline.toISOString()).toBe(
-      endOf('2026-03-11'),
-    );
+    ['45 working days across Mid-Autumn and National Day', '2026-09-18 16:00', 45, '2026-11-26'],
+    [
+      'starting on a Saturday: the first working day is the Monday',
+      '2026-03-07 11:00',
+      1,
+      '2026-03-09',
+    ],
+    ['starting on a Saturday, 7 working days', '2026-03-07 11:00', 7, '2026-03-17'],
+    ['never the start day itself, at midnight', '2026-03-10 00:00', 1, '2026-03-11'],
+    ['never the start day itself, at 23:59', '2026-03-10 23:59', 1, '2026-03-11'],
+  ])('%s: from %s, +%i working days ends on %s', (_what, start, days, end) => {
+    expect(addWorkingDays(at(start), days).deadline.toISOString()).toBe(endOf(end));
   });
 
   it('late at night in Shanghai: 23:30 local is 15:30Z, the local date decides', () => {

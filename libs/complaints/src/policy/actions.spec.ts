@@ -1,19 +1,15 @@
 import type { Actor } from '@app/shared';
-import { TICKET_STATUSES } from '../vocabulary';
+import { MERCHANT_PHASE_STATUSES, TICKET_STATUSES } from '../vocabulary';
 import type { TicketStatus } from '../vocabulary';
 import { ticketActions } from './actions';
 import type { ActionFacts, ViewerAction } from './actions';
 
 const now = new Date('2026-11-24T04:00:00Z'); // a Tuesday, 12:00 in Shanghai
 const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000);
-const REGULATOR_PHASE: TicketStatus[] = [
-  'escalated',
-  'mediating',
-  'declined',
-  'mediated',
-  'mediation_failed',
-  'appealed',
-];
+/** The statuses a ticket reaches only through escalation (it has escalated_at). */
+const REGULATOR_PHASE = TICKET_STATUSES.filter(
+  (s) => !MERCHANT_PHASE_STATUSES.includes(s) && s !== 'resolved' && s !== 'withdrawn',
+);
 
 /** A ticket in `status` on which every time rule passes (each test below breaks one). */
 function facts(status: TicketStatus, over: Partial<ActionFacts> = {}): ActionFacts {

@@ -1,65 +1,55 @@
-import { DomainError } from '@app/shared';
+import { codeOf } from '@app/shared/errors/domain-error.testing';
 import { acceptSpec, extensionOf } from './extensions';
 import { RULE_SETS, limitsOf } from './rule-sets';
 
 const national = { ruleSet: RULE_SETS[0].id, limits: limitsOf(RULE_SETS[0]) };
 const platform = { ruleSet: RULE_SETS[1].id, limits: limitsOf(RULE_SETS[1]) };
 
-const codeOf = (f: () => void): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof DomainError ? e.code : 'other';
-  }
-  return undefined;
+const escalated = { status: 'escalated' };
+const mediating = { status: 'mediating' };
+const acceptByExtended = { status: 'mediating', extensions: [{ deadline: 'acceptBy' }] };
+const mediationExtended = { status: 'mediating', extensions: [{ deadline: 'mediationEndBy' }] };
+// acceptBy extended on 2 Nov, then started anew (transfer, overturned appeal) on `since`.
+const extendedOn2Nov = {
+  status: 'escalated',
+  extensions: [{ deadline: 'acceptBy', at: '2026-11-02T02:00:00.000Z' }],
 };
 
 describe('extension rules', () => {
-  it('acceptBy only while escalated, mediationEndBy only while mediating', () => {
-    expect(
-      codeOf(() => extensionOf({ status: 'escalated' }, 'acceptBy', 3, national)),
-    ).toBeUndefined();
-    expect(codeOf(() => extensionOf({ status: 'mediating' }, 'acceptBy', 3, national))).toBe(
+  it.each<[string, Parameters<typeof extensionOf>, string | null]>([
+    // acceptBy only while escalated, mediationEndBy only while mediating
+    ['acceptBy while escalated', [escalated, 'acceptBy', 3, national], null],
+    ['acceptBy while mediating', [mediating, 'acceptBy', 3, national], 'INVALID_TRANSITION'],
+    [
+      'mediationEndBy while escalated',
+      [escalated, 'mediationEndBy', 3, national],
       'INVALID_TRANSITION',
-    );
-    expect(codeOf(() => extensionOf({ status: 'escalated' }, 'mediationEndBy', 3, national))).toBe(
-      'INVALID_TRANSITION',
-    );
-  });
-
-  it('once per deadline', () => {
-    const t = { status: 'mediating', extensions: [{ deadline: 'acceptBy' }] };
-    expect(codeOf(() => extensionOf(t, 'mediationEndBy', 3, national))).toBeUndefined();
-    const used = { status: 'mediating', extensions: [{ deadline: 'mediationEndBy' }] };
-    expect(codeOf(() => extensionOf(used, 'mediationEndBy', 3, national))).toBe('EXTENSION_USED');
-  });
-
-  it('a deadline started anew (transfer, overturned appeal) may be extended once more', () => {
-    const t = {
-      status: 'escalated',
-      extensions: [{ deadline: 'acceptBy', at: '2026-11-02T02:00:00.000Z' }],
-    };
-    expect(codeOf(() => extensionOf(t, 'acceptBy', 3, national, '2026-11-01T00:00:00.000Z'))).toBe(
+    ],
+    // once per deadline
+    ['the other deadline was extended', [acceptByExtended, 'mediationEndBy', 3, national], null],
+    [
+      'this deadline was extended',
+      [mediationExtended, 'mediationEndBy', 3, national],
       'EXTENSION_USED',
-    );
-    expect(
-      codeOf(() => extensionOf(t, 'acceptBy', 3, national, '2026-11-05T00:00:00.000Z')),
-    ).toBeUndefined();
-  });
-
-  it('1 to the set maximum working days (15 national, 7 platform)', () => {
-    expect(
-      codeOf(() => extensionOf({ status: 'escalated' }, 'acceptBy', 15, national)),
-    ).toBeUndefined();
-    expect(codeOf(() => extensionOf({ status: 'escalated' }, 'acceptBy', 16, national))).toBe(
-      'VALIDATION_FAILED',
-    );
-    expect(codeOf(() => extensionOf({ status: 'escalated' }, 'acceptBy', 8, platform))).toBe(
-      'VALIDATION_FAILED',
-    );
-    expect(codeOf(() => extensionOf({ status: 'escalated' }, 'acceptBy', 0, platform))).toBe(
-      'VALIDATION_FAILED',
-    );
+    ],
+    // a deadline started anew may be extended once more
+    [
+      'extended after the deadline started',
+      [extendedOn2Nov, 'acceptBy', 3, national, '2026-11-01T00:00:00.000Z'],
+      'EXTENSION_USED',
+    ],
+    [
+      'extended before the deadline started anew',
+      [extendedOn2Nov, 'acceptBy', 3, national, '2026-11-05T00:00:00.000Z'],
+      null,
+    ],
+    // 1 to the set maximum working days (15 national, 7 platform)
+    ['15 national', [escalated, 'acceptBy', 15, national], null],
+    ['16 national', [escalated, 'acceptBy', 16, national], 'VALIDATION_FAILED'],
+    ['8 platform', [escalated, 'acceptBy', 8, platform], 'VALIDATION_FAILED'],
+    ['0 platform', [escalated, 'acceptBy', 0, platform], 'VALIDATION_FAILED'],
+  ])('%s → %s', (_what, args, code) => {
+    expect(codeOf(() => extensionOf(...args))).toBe(code);
   });
 
   it('acceptSpec: hours for an hour limit, working days otherwise, plus the extension', () => {

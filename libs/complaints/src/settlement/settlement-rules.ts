@@ -1,6 +1,6 @@
 /*
  * Settlement of an accepted offer (DESIGN.md "settling"; API.md Complaints → Settlement), as
- * plain rules and the few reads they need. The writes go through ComplaintsService.transition:
+ * plain rules and the few reads they need. The writes go through TicketTransitions.transition:
  * one guarded UPDATE … WHERE status = expected, its event and outbox rows in one transaction.
  */
 import type { EntityManager } from 'typeorm';

@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { CLOCK, HEJIE_CONFIG } from '@app/shared';
 import type { Actor, Clock, HejieConfig } from '@app/shared';
-import { ComplaintsService } from '../complaints.service';
-import type { Performer } from '../changes/change';
+import { TicketTransitions } from '../changes/transitions';
+import type { Change, Performer } from '../changes/change';
+import { ReadingUseCase } from '../use-cases/reading';
+import { EscalationUseCase } from '../use-cases/escalation';
 import type { ComplaintRow, OfferRow } from '../complaint.row';
 import { isTerminal } from '../lifecycle';
 import type { TicketAction } from '../lifecycle';
@@ -49,7 +51,7 @@ export interface SettlementSweepResult {
 
 /**
  * Settlement (settling → resolved | escalated), refunds on the trail, and offer expiry. Every
- * write is ComplaintsService.transition: the ticket row locked, the state table asked, a guarded
+ * write is TicketTransitions.transition: the ticket row locked, the state table asked, a guarded
  * `UPDATE … WHERE status = <read>` with its event and outbox rows in one transaction. So a refund
  * notification, the consumer's confirmation and the worker's deadline racing on one settling
  * ticket give one outcome and one event: the first locks and moves it, the others then find a
@@ -63,25 +65,27 @@ export class SettlementService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly complaints: ComplaintsService,
+    private readonly transitions: TicketTransitions,
+    private readonly reading: ReadingUseCase,
+    private readonly escalations: EscalationUseCase,
   ) {}
 
   // ---------------------------------------------------------------- consumer
 
   /** POST …/settlement/confirm: the consumer says the offer was carried out. */
   async confirm(id: string, actor: Actor): Promise<TicketView> {
-    await this.complaints.transition(id, actor, 'confirm_settlement', async (t, now, tx) =>
+    await this.transitions.transition(id, actor, 'confirm_settlement', async (t, now, tx) =>
       settledChange(t, 'consumer', await refundedSinceOpened(tx, t.id), now),
     );
-    return this.complaints.get(id, actor);
+    return this.reading.get(id, actor);
   }
 
   /** POST …/settlement/dispute: not carried out → escalated (settlement_not_fulfilled). */
   async dispute(id: string, actor: Actor, reason: string): Promise<TicketView> {
-    await this.complaints.transition(id, actor, 'dispute_settlement', (t, now, tx) =>
-      this.complaints.escalation(t, now, tx, 'settlement_not_fulfilled', reason),
+    await this.transitions.transition(id, actor, 'dispute_settlement', (t, now, tx) =>
+      this.escalations.escalation(t, now, tx, 'settlement_not_fulfilled', reason),
     );
-    return this.complaints.get(id, actor);
+    return this.reading.get(id, actor);
   }
 
   // ---------------------------------------------------------------- refunds
@@ -141,7 +145,7 @@ export class SettlementService {
     );
     if (!ticket) return null;
     const performer = refundPerformer(refund);
-    await this.complaints.transition(
+    await this.transitions.transition(
       ticket.id,
       performer,
       async (t, tx) => {
@@ -181,7 +185,7 @@ export class SettlementService {
   /** settling → resolved (settledVia "refund") when the refunds cover the money offer. */
   async settleIfCovered(id: string, performer: Performer = SETTLEMENT_WORKER): Promise<boolean> {
     let refunded = 0;
-    return this.complaints.transition(
+    return this.transitions.transition(
       id,
       performer,
       async (t, tx) => {
@@ -204,7 +208,7 @@ export class SettlementService {
   async settleDueIfDue(id: string): Promise<'refund' | 'no_objection' | 'escalated' | false> {
     let outcome: 'refund' | 'no_objection' | 'escalated' | false = false;
     let refunded = 0;
-    await this.complaints.transition(
+    await this.transitions.transition(
       id,
       SETTLEMENT_WORKER,
       async (t, tx, now): Promise<TicketAction | null> => {
@@ -225,7 +229,7 @@ export class SettlementService {
           return settledChange(t, 'refund', refunded, now);
         }
         outcome = 'escalated';
-        const c = await this.complaints.escalation(t, now, tx, 'settlement_not_fulfilled', null);
+        const c = await this.escalations.escalation(t, now, tx, 'settlement_not_fulfilled', null);
         return { ...c, set: { ...c.set, settlement_refunded_minor: refunded } };
       },
     );
@@ -234,21 +238,16 @@ export class SettlementService {
 
   /** A pending offer past expiresAt: the ticket closes as withdrawn (consumer_no_reply). */
   async expireOfferIfDue(id: string): Promise<boolean> {
-    let offer: OfferRow | undefined;
-    return this.complaints.transition(
+    return this.onPendingOffer(
       id,
-      SETTLEMENT_WORKER,
-      async (t, tx, now) => {
-        offer = await this.pendingOffer(tx, t);
-        if (t.status !== 'in_negotiation' || !offer?.expires_at || offer.expires_at > now) {
-          return null;
-        }
-        return 'expire_offer';
-      },
-      async (t, now, tx) => {
+      (t, offer, now) =>
+        t.status === 'in_negotiation' && offer?.expires_at && offer.expires_at <= now
+          ? 'expire_offer'
+          : null,
+      async (offer, now, tx) => {
         await tx.query(
           `UPDATE complaint_offers SET status = 'expired', decided_at = $2 WHERE id = $1 AND status = 'pending'`,
-          [offer!.id, now],
+          [offer.id, now],
         );
         return {
           set: {
@@ -258,7 +257,7 @@ export class SettlementService {
           },
           event: {
             type: 'offer_expired',
-            data: { offerId: offer!.id, expiresAt: offer!.expires_at!.toISOString() },
+            data: { offerId: offer.id, expiresAt: offer.expires_at!.toISOString() },
           },
         };
       },
@@ -267,29 +266,47 @@ export class SettlementService {
 
   /** Halfway through a pending offer's time: one reminder event (a live update via the outbox). */
   async remindOfferIfDue(id: string): Promise<boolean> {
-    let offer: OfferRow | undefined;
-    return this.complaints.transition(
+    return this.onPendingOffer(
       id,
-      SETTLEMENT_WORKER,
-      async (t, tx, now) => {
-        offer = await this.pendingOffer(tx, t);
+      (_t, offer, now) => {
         const at = offer ? reminderAt(offer) : null;
         if (!offer || offer.reminded_at || !at || at > now) return null;
         if (offer.expires_at && offer.expires_at <= now) return null;
         return 'remind_offer';
       },
-      async (_t, now, tx) => {
+      async (offer, now, tx) => {
         await tx.query(`UPDATE complaint_offers SET reminded_at = $2 WHERE id = $1`, [
-          offer!.id,
+          offer.id,
           now,
         ]);
         return {
           event: {
             type: 'offer_reminder',
-            data: { offerId: offer!.id, expiresAt: offer!.expires_at!.toISOString() },
+            data: { offerId: offer.id, expiresAt: offer.expires_at!.toISOString() },
           },
         };
       },
+    );
+  }
+
+  /**
+   * The worker's transition on a ticket's pending offer, read under the row lock: `decide`
+   * names the action (null: nothing to do), `change` writes it with the offer it decided on.
+   */
+  private async onPendingOffer(
+    id: string,
+    decide: (t: ComplaintRow, offer: OfferRow | undefined, now: Date) => TicketAction | null,
+    change: (offer: OfferRow, now: Date, tx: EntityManager) => Promise<Change>,
+  ): Promise<boolean> {
+    let offer: OfferRow | undefined;
+    return this.transitions.transition(
+      id,
+      SETTLEMENT_WORKER,
+      async (t, tx, now) => {
+        offer = await this.pendingOffer(tx, t);
+        return decide(t, offer, now);
+      },
+      (_t, now, tx) => change(offer!, now, tx),
     );
   }
 

@@ -115,46 +115,53 @@ describe('rollup deltas', () => {
     ]);
   });
 
-  it('counts a ticket left unanswered past its deadline, however it left the merchant phase', () => {
-    const unanswered = { from: 'awaiting_merchant', to: 'escalated' };
-    const counters = (e: StatsEvent) => deltasOf(e).map((d) => d.counter);
-    // The worker's no-response escalation, at the deadline itself.
-    expect(
-      counters(
-        ev('escalated', '2026-11-24T02:00:00.000Z', 'system', {
-          ...unanswered,
-          reason: 'merchant_no_response',
-        }),
-      ),
-    ).toEqual(['escalated_no_response', 'unanswered_late']);
-    // The consumer escalating herself after the 96 hours: her reason, yet the merchant was late.
-    expect(
-      counters(
-        ev('escalated', '2026-11-24T05:00:00.000Z', 'consumer', {
-          ...unanswered,
-          reason: 'consumer_request',
-        }),
-      ),
-    ).toEqual(['escalated_consumer', 'unanswered_late']);
-    // Escalated after an answer: the merchant's clock was already settled.
-    expect(
-      counters(
-        ev('escalated', '2026-11-25T00:00:00.000Z', 'consumer', {
-          from: 'in_negotiation',
-          to: 'escalated',
-          reason: 'consumer_request',
-        }),
-      ),
-    ).toEqual(['escalated_consumer']);
-    const withdrawn = { from: 'awaiting_merchant', to: 'withdrawn' };
-    expect(counters(ev('withdrawn', '2026-11-24T03:00:00.000Z', 'consumer', withdrawn))).toEqual([
-      'withdrawn',
-      'unanswered_late',
-    ]);
-    // Withdrawn before the deadline: no evidence either way.
-    expect(counters(ev('withdrawn', '2026-11-22T03:00:00.000Z', 'consumer', withdrawn))).toEqual([
-      'withdrawn',
-    ]);
+  // A ticket left unanswered past its deadline (96 h after opening), however it left the
+  // merchant phase.
+  const unanswered = { from: 'awaiting_merchant', to: 'escalated' };
+  const withdrawn = { from: 'awaiting_merchant', to: 'withdrawn' };
+  it.each<[string, Parameters<typeof ev>, string[]]>([
+    [
+      "the worker's no-response escalation, at the deadline itself",
+      [
+        'escalated',
+        '2026-11-24T02:00:00.000Z',
+        'system',
+        { ...unanswered, reason: 'merchant_no_response' },
+      ],
+      ['escalated_no_response', 'unanswered_late'],
+    ],
+    [
+      'the consumer escalating herself after the 96 hours: her reason, yet the merchant was late',
+      [
+        'escalated',
+        '2026-11-24T05:00:00.000Z',
+        'consumer',
+        { ...unanswered, reason: 'consumer_request' },
+      ],
+      ['escalated_consumer', 'unanswered_late'],
+    ],
+    [
+      "escalated after an answer: the merchant's clock was already settled",
+      [
+        'escalated',
+        '2026-11-25T00:00:00.000Z',
+        'consumer',
+        { from: 'in_negotiation', to: 'escalated', reason: 'consumer_request' },
+      ],
+      ['escalated_consumer'],
+    ],
+    [
+      'withdrawn after the deadline',
+      ['withdrawn', '2026-11-24T03:00:00.000Z', 'consumer', withdrawn],
+      ['withdrawn', 'unanswered_late'],
+    ],
+    [
+      'withdrawn before the deadline: no evidence either way',
+      ['withdrawn', '2026-11-22T03:00:00.000Z', 'consumer', withdrawn],
+      ['withdrawn'],
+    ],
+  ])('unanswered past the deadline: %s', (_what, event, counters) => {
+    expect(deltasOf(ev(...event)).map((d) => d.counter)).toEqual(counters);
   });
 
   it('attributes leaving the merchant phase to the Shanghai day it happened, not the day opened', () => {
@@ -258,31 +265,10 @@ describe('measures', () => {
   });
 
   it('credit: full marks without evidence, and each component explains its points', () => {
-    const none = creditScore({
-      opened: 0,
-      selfResolved: 0,
-      verifiedSelfResolved: 0,
-      escalated: 0,
-      unansweredLate: 0,
-      withdrawn: 0,
-      firstResponses: 0,
-      firstResponsesOnTime: 0,
-      mediated: 0,
-      mediationFailed: 0,
-    });
+    const zeros = Object.fromEntries(Object.keys(c0()).map((k) => [k, 0]));
+    const none = creditScore(zeros as ReturnType<typeof c0>);
     expect(none.score).toBe(100);
-    const c = creditScore({
-      opened: 20,
-      selfResolved: 10,
-      verifiedSelfResolved: 5,
-      escalated: 10,
-      unansweredLate: 5,
-      withdrawn: 0,
-      firstResponses: 15,
-      firstResponsesOnTime: 10,
-      mediated: 1,
-      mediationFailed: 1,
-    });
+    const c = creditScore(c0());
     // on time 10/20 → 15; self-resolution 0.5 → 10; verified 5/20 → 5; 50 escalations per
     // 100 → 0; mediation 0.5 → 5.
     expect(c.components.map((x) => x.points)).toEqual([15, 10, 5, 0, 5]);

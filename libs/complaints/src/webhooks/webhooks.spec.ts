@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { ComplaintRow } from '../complaint.row';
+import { complaintRow } from '../complaint.row.testing';
 import { nextEvent } from '../trail';
 import { WEBHOOK_EVENTS, webhookPayload, webhookTypeOf } from './webhook-events';
 import { signWebhook, verifyWebhookSignature, webhookRetryDelayMs } from './webhook-signature';
@@ -67,41 +67,10 @@ describe('which events a merchant is told about', () => {
 
 describe('webhook payload', () => {
   it("is the merchant's view of the ticket: the phone masked, never in clear", () => {
-    const row = {
-      id: '6f1c7c55-3a0e-4b4c-9d55-1d2b8f0a1e01',
-      number: 'HJ-261123-000001',
-      status: 'awaiting_merchant',
-      receipt_id: 'r1',
-      consumer_id: 'alipay:2088',
-      merchant_id: 'm1',
-      store_id: 's1',
-      region_code: '330106',
-      order_snapshot: {},
-      category: 'quality',
-      demand_type: 'repair',
-      demand_amount_minor: null,
-      description: 'The kettle stopped heating.',
+    const row = complaintRow(AT, {
       contact_phone_enc: 'v1.sealed',
       contact_phone_masked: '138****5678',
-      merchant_respond_by: AT,
-      resolve_by: AT,
-      first_response_at: null,
-      pending_offer_id: null,
-      office_id: null,
-      escalated_at: null,
-      escalation_reason: null,
-      accept_by: null,
-      accepted_at: null,
-      mediation_end_by: null,
-      decline_reason: null,
-      decline_detail: null,
-      mediation_outcome: null,
-      closed_at: null,
-      event_count: 1,
-      head_hash: null,
-      created_at: AT,
-      updated_at: AT,
-    } as unknown as ComplaintRow;
+    });
     const event = nextEvent(
       { event_count: 0, head_hash: null },
       'created',

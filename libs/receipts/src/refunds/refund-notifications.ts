@@ -4,17 +4,18 @@
  */
 import { DomainError, type FieldError } from '@app/shared/errors/domain-error';
 import { parseDecimalToMinor } from '@app/shared/money';
-import { MAX_AMOUNT_MINOR } from '@app/shared/safe-input';
 import type { NormalizedRefund } from './normalized-refund';
 import {
   dateFromParts,
+  genericObject,
+  isAmountMinor,
   isPlainObject,
   nonEmptyString,
   parseIsoWithOffset,
+  requiredId,
   validationFailed,
 } from '../verifiers/verifier-internals';
 
-const MAX_ID_LENGTH = 64;
 const PROVIDER = /^[a-z][a-z0-9_-]{1,31}$/;
 const CURRENCY = /^[A-Z]{3}$/;
 // eslint-disable-next-line no-control-regex -- U+0000 is exactly what PostgreSQL cannot store
@@ -24,19 +25,13 @@ const LOCAL_DATE_TIME_MS = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\
 const SHANGHAI_OFFSET_MINUTES = 8 * 60;
 
 function idField(errors: FieldError[], field: string, value: unknown): string {
-  if (!nonEmptyString(value)) {
-    errors.push({ field, message: 'is required' });
-    return '';
-  }
-  if (value.length > MAX_ID_LENGTH) {
-    errors.push({ field, message: `must be at most ${MAX_ID_LENGTH} characters` });
-    return '';
-  }
-  if (UNSTORABLE.test(value)) {
+  const id = requiredId(errors, field, value);
+  if (!id) return '';
+  if (UNSTORABLE.test(id)) {
     errors.push({ field, message: 'must not contain U+0000 or a lone surrogate' });
     return '';
   }
-  return value;
+  return id;
 }
 
 /** Does this verified Alipay notification report a refund (refund_fee and gmt_refund)? */
@@ -92,12 +87,7 @@ export function interpretWechatpayRefund(resource: Record<string, unknown>): Nor
   const refundNo = idField(errors, 'refund_id', resource.refund_id);
   const amount = isPlainObject(resource.amount) ? resource.amount : {};
   const refund = amount.refund;
-  if (
-    typeof refund !== 'number' ||
-    !Number.isSafeInteger(refund) ||
-    refund <= 0 ||
-    refund > MAX_AMOUNT_MINOR
-  ) {
+  if (!isAmountMinor(refund, 1)) {
     errors.push({ field: 'amount.refund', message: 'must be a positive integer (fen)' });
   }
   const currency = amount.currency ?? 'CNY';
@@ -132,29 +122,15 @@ const GENERIC_FIELDS = new Set([
 ]);
 
 /** POST /v1/refunds: `{ provider, tradeNo, refundNo, amountMinor, currency, refundedAt }`. */
-export function parseGenericRefund(obj: unknown): NormalizedRefund {
-  if (!isPlainObject(obj)) {
-    throw validationFailed(
-      [{ field: '(body)', message: 'must be a JSON object' }],
-      'Invalid refund',
-    );
-  }
-  const errors: FieldError[] = [];
-  for (const k of Object.keys(obj)) {
-    if (!GENERIC_FIELDS.has(k)) errors.push({ field: k, message: 'is not an allowed field' });
-  }
+export function parseGenericRefund(body: unknown): NormalizedRefund {
+  const { obj, errors } = genericObject(body, GENERIC_FIELDS, 'refund');
   const { provider, amountMinor, currency, refundedAt } = obj;
   if (typeof provider !== 'string' || !PROVIDER.test(provider)) {
     errors.push({ field: 'provider', message: 'must match ^[a-z][a-z0-9_-]{1,31}$' });
   }
   const tradeNo = idField(errors, 'tradeNo', obj.tradeNo);
   const refundNo = idField(errors, 'refundNo', obj.refundNo);
-  if (
-    typeof amountMinor !== 'number' ||
-    !Number.isSafeInteger(amountMinor) ||
-    amountMinor <= 0 ||
-    amountMinor > MAX_AMOUNT_MINOR
-  ) {
+  if (!isAmountMinor(amountMinor, 1)) {
     errors.push({ field: 'amountMinor', message: 'must be a positive integer of at most 10^12' });
   }
   if (typeof currency !== 'string' || !CURRENCY.test(currency)) {

@@ -3,8 +3,6 @@
  * implementations (alipay-sdk checkNotifySignV2; wechatpay-axios-plugin Rsa and AesGcm), and
  * read by our verifiers as refunds.
  */
-import { AlipaySdk } from 'alipay-sdk';
-import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
 import { verifyAlipayNotification } from '../verifiers/alipay.verifier';
 import { verifyWechatpayNotification } from '../verifiers/wechatpay.verifier';
 import {
@@ -12,6 +10,12 @@ import {
   generateRsaKeyPair,
   signAlipayNotification,
 } from '../verifiers/test-signers';
+import {
+  alipaySdkFor,
+  postDataOf,
+  sdkReadWechatpay,
+  sdkWechatpayNotification,
+} from '../verifiers/provider-sdks.testing';
 import { parseGenericRefund } from './refund-notifications';
 
 /** An Alipay notification after a partial refund: TRADE_SUCCESS with refund_fee and gmt_refund. */
@@ -34,13 +38,7 @@ const ALIPAY_REFUND: Record<string, string> = {
 
 describe('Alipay refund notifications', () => {
   const { publicKeyPem, privateKeyPem } = generateRsaKeyPair();
-  const sdk = new AlipaySdk({
-    appId: '2021000000000000',
-    privateKey: privateKeyPem,
-    keyType: 'PKCS8',
-    alipayPublicKey: publicKeyPem,
-  });
-  const postDataOf = (body: string) => Object.fromEntries(new URLSearchParams(body));
+  const sdk = alipaySdkFor(generateRsaKeyPair());
 
   it('a partial refund (TRADE_SUCCESS) passes checkNotifySignV2 and reads as a refund total', () => {
     const body = signAlipayNotification(ALIPAY_REFUND, privateKeyPem);
@@ -125,25 +123,10 @@ describe('WeChat Pay refund notifications', () => {
       privateKeyPem,
       eventType: 'REFUND.SUCCESS',
     });
-    const message = Formatter.response(
-      headers['Wechatpay-Timestamp'],
-      headers['Wechatpay-Nonce'],
-      body,
-    );
-    expect(
-      Rsa.verify(
-        message,
-        headers['Wechatpay-Signature'],
-        Rsa.from(publicKeyPem, Rsa.KEY_TYPE_PUBLIC),
-      ),
-    ).toBe(true);
-    const { resource } = JSON.parse(body);
-    expect(resource.associated_data).toBe('refund');
-    expect(
-      JSON.parse(
-        Aes.AesGcm.decrypt(resource.ciphertext, apiV3Key, resource.nonce, resource.associated_data),
-      ),
-    ).toEqual(refund);
+    const read = sdkReadWechatpay({ headers, body }, publicKeyPem, apiV3Key);
+    expect(read.signed).toBe(true);
+    expect(read.resource.associated_data).toBe('refund');
+    expect(read.plain).toEqual(refund);
     const outcome = verifyWechatpayNotification(
       { headers, rawBody: body },
       { platformPublicKeyPem: publicKeyPem, apiV3Key, now: now(headers) },
@@ -163,34 +146,17 @@ describe('WeChat Pay refund notifications', () => {
 
   it('our verifier reads a refund notification assembled with the SDK primitives', () => {
     const timestamp = 1764036001;
-    const nonce = Formatter.nonce();
-    const resourceNonce = Formatter.nonce(12);
-    const body = JSON.stringify({
-      id: 'EV-R1',
-      create_time: '2026-11-25T10:00:02+08:00',
-      event_type: 'REFUND.SUCCESS',
-      resource_type: 'encrypt-resource',
-      resource: {
-        original_type: 'refund',
-        algorithm: 'AEAD_AES_256_GCM',
-        ciphertext: Aes.AesGcm.encrypt(JSON.stringify(refund), apiV3Key, resourceNonce, 'refund'),
-        associated_data: 'refund',
-        nonce: resourceNonce,
-      },
-    });
-    const signature = Rsa.sign(
-      Formatter.response(timestamp, nonce, body),
-      Rsa.from(privateKeyPem, Rsa.KEY_TYPE_PRIVATE),
-    );
     const outcome = verifyWechatpayNotification(
-      {
-        headers: {
-          'wechatpay-timestamp': String(timestamp),
-          'wechatpay-nonce': nonce,
-          'wechatpay-signature': signature,
-        },
-        rawBody: body,
-      },
+      sdkWechatpayNotification({
+        plain: refund,
+        originalType: 'refund',
+        eventType: 'REFUND.SUCCESS',
+        id: 'EV-R1',
+        createTime: '2026-11-25T10:00:02+08:00',
+        timestamp,
+        privateKeyPem,
+        apiV3Key,
+      }),
       { platformPublicKeyPem: publicKeyPem, apiV3Key, now: new Date(timestamp * 1000) },
     );
     expect(outcome.kind === 'refund' && outcome.refund.amountMinor).toBe(3000);

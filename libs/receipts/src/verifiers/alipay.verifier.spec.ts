@@ -1,19 +1,7 @@
 import { sign as cryptoSign } from 'node:crypto';
-import { DomainError } from '@app/shared/errors/domain-error';
+import { codeOf, errorOf } from '@app/shared/errors/domain-error.testing';
 import { verifyAlipayNotification } from './alipay.verifier';
 import { generateRsaKeyPair, signAlipayNotification } from './test-signers';
-
-function errorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
-
-const codeOf = (fn: () => unknown): string => errorOf(fn).code;
 
 const BASE: Record<string, string> = {
   app_id: '2021000000000000',

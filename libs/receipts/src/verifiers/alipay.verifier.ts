@@ -15,6 +15,7 @@ import {
   fieldError,
   loadRsaPublicKey,
   nonEmptyString,
+  requiredId,
   parseLocalDateTime,
   signatureInvalid,
   validationFailed,
@@ -25,7 +26,6 @@ export const ALIPAY_SUCCESS_STATUSES: readonly string[] = ['TRADE_SUCCESS', 'TRA
 
 /** Asia/Shanghai is UTC+8 all year (no DST since 1991). */
 const SHANGHAI_OFFSET_MINUTES = 8 * 60;
-const MAX_ID_LENGTH = 64;
 
 /**
  * The string Alipay signs. With `keepEmpty`, empty values stay in (`k=`): Alipay's own Java
@@ -91,18 +91,7 @@ function interpretAlipayParams(params: Map<string, string>): VerifyOutcome {
   }
 
   const errors: { field: string; message: string }[] = [];
-  const id = (field: string): string => {
-    const v = params.get(field);
-    if (!nonEmptyString(v)) {
-      errors.push({ field, message: 'is required' });
-      return '';
-    }
-    if (v.length > MAX_ID_LENGTH) {
-      errors.push({ field, message: `must be at most ${MAX_ID_LENGTH} characters` });
-      return '';
-    }
-    return v;
-  };
+  const id = (field: string): string => requiredId(errors, field, params.get(field));
 
   const tradeNo = id('trade_no');
   const sellerId = id('seller_id');

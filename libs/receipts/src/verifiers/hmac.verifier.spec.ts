@@ -1,18 +1,7 @@
-import { DomainError } from '@app/shared/errors/domain-error';
+import { codeOf, errorOf } from '@app/shared/errors/domain-error.testing';
 import { parseGenericReceipt, parseNdjsonBatch, verifyHmacSignature } from './hmac.verifier';
 import { signHmac } from './test-signers';
 
-function errorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
-
-const codeOf = (fn: () => unknown): string => errorOf(fn).code;
 const fieldsOf = (fn: () => unknown): string[] =>
   (errorOf(fn).errors ?? []).map((e) => e.field).sort();
 

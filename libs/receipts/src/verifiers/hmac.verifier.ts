@@ -4,12 +4,14 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { DomainError, type FieldError } from '@app/shared/errors/domain-error';
-import { MAX_AMOUNT_MINOR, parseJsonStrict } from '@app/shared/safe-input';
+import { DomainError } from '@app/shared/errors/domain-error';
+import { parseJsonStrict } from '@app/shared/safe-input';
 import type { NormalizedReceipt } from './normalized-receipt';
 import {
+  MAX_ID_LENGTH,
   assertStorable,
-  isPlainObject,
+  genericObject,
+  isAmountMinor,
   notConfigured,
   parseIsoWithOffset,
   signatureInvalid,
@@ -56,23 +58,12 @@ const FIELDS = [
 const KNOWN = new Set<string>(FIELDS);
 const PROVIDER = /^[a-z][a-z0-9_-]{1,31}$/;
 const CURRENCY = /^[A-Z]{3}$/;
-const MAX_ID_LENGTH = 64;
 const MAX_SUBJECT_LENGTH = 256;
 
 /** Validates one generic receipt object; every problem is reported with its field. */
-export function parseGenericReceipt(obj: unknown): NormalizedReceipt {
-  if (!isPlainObject(obj)) {
-    throw validationFailed(
-      [{ field: '(body)', message: 'must be a JSON object' }],
-      'Invalid receipt',
-    );
-  }
-  const errors: FieldError[] = [];
+export function parseGenericReceipt(body: unknown): NormalizedReceipt {
+  const { obj, errors } = genericObject(body, KNOWN, 'receipt');
   const fail = (field: string, message: string) => errors.push({ field, message });
-
-  for (const k of Object.keys(obj)) {
-    if (!KNOWN.has(k)) fail(k, 'is not an allowed field');
-  }
 
   const { provider, tradeNo, payerId, accountId, amountMinor, currency, paidAt, subject, items } =
     obj;
@@ -89,12 +80,7 @@ export function parseGenericReceipt(obj: unknown): NormalizedReceipt {
     else if (value.length > MAX_ID_LENGTH)
       fail(field, `must be at most ${MAX_ID_LENGTH} characters`);
   }
-  if (
-    typeof amountMinor !== 'number' ||
-    !Number.isSafeInteger(amountMinor) ||
-    amountMinor < 0 ||
-    amountMinor > MAX_AMOUNT_MINOR
-  ) {
+  if (!isAmountMinor(amountMinor, 0)) {
     fail('amountMinor', 'must be an integer number of minor units from 0 to 10^12');
   }
   if (typeof currency !== 'string' || !CURRENCY.test(currency)) {

@@ -1,18 +1,9 @@
-import { DomainError } from '@app/shared/errors/domain-error';
+import { codeOf } from '@app/shared/errors/domain-error.testing';
 import { parseIntegratorKeys } from '@app/shared/config/integrator-keys';
 import { assertProviderAllowed, integratorFor } from './integrator-auth';
 
 const SIG = `sha256=${'ab'.repeat(32)}`;
 const keys = parseIntegratorKeys('pos1:pos-one-secret-0123:sunmi-pos|pos-b', 'default-secret', []);
-
-const codeOf = (f: () => unknown): string | null => {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    return e instanceof DomainError ? e.code : 'OTHER';
-  }
-};
 
 describe('integrator keys before the body is read', () => {
   it('no X-Hejie-Key-Id → default; a named key → that key', () => {

@@ -3,8 +3,7 @@
  * SDKs), so that our verifiers and our signers cannot share one misunderstanding.
  */
 import { createHmac } from 'node:crypto';
-import { AlipaySdk } from 'alipay-sdk';
-import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
+import { Rsa } from 'wechatpay-axios-plugin';
 import { verifyAlipayNotification } from './alipay.verifier';
 import { verifyHmacSignature } from './hmac.verifier';
 import { verifyWechatpayNotification } from './wechatpay.verifier';
@@ -14,6 +13,12 @@ import {
   signAlipayNotification,
   signHmac,
 } from './test-signers';
+import {
+  alipaySdkFor,
+  postDataOf,
+  sdkReadWechatpay,
+  sdkWechatpayNotification,
+} from './provider-sdks.testing';
 
 const ALIPAY_PARAMS: Record<string, string> = {
   app_id: '2021000000000000',
@@ -42,16 +47,7 @@ describe('generateRsaKeyPair', () => {
 
 describe('signAlipayNotification vs alipay-sdk (v4) checkNotifySignV2', () => {
   const { publicKeyPem, privateKeyPem } = generateRsaKeyPair();
-  // keyType 'PKCS8' is needed for a "BEGIN PRIVATE KEY" PEM (the SDK defaults to PKCS1 and
-  // re-wraps the key text); the private key is not used for notification checks anyway.
-  const sdk = new AlipaySdk({
-    appId: '2021000000000000',
-    privateKey: privateKeyPem,
-    keyType: 'PKCS8',
-    alipayPublicKey: publicKeyPem,
-  });
-  // The SDK wants the already-decoded params object that a web framework would produce.
-  const postDataOf = (body: string) => Object.fromEntries(new URLSearchParams(body));
+  const sdk = alipaySdkFor(generateRsaKeyPair());
 
   it('a body from signAlipayNotification passes the SDK and our verifier', () => {
     const body = signAlipayNotification(ALIPAY_PARAMS, privateKeyPem);
@@ -103,68 +99,35 @@ describe('buildWechatpayNotification vs wechatpay-axios-plugin Rsa / AesGcm', ()
 
   it('the signature passes Rsa.verify over Formatter.response(timestamp, nonce, body)', () => {
     const { headers, body } = buildWechatpayNotification({ transaction, apiV3Key, privateKeyPem });
-    const message = Formatter.response(
-      headers['Wechatpay-Timestamp'],
-      headers['Wechatpay-Nonce'],
-      body,
-    );
+    const { message, signed } = sdkReadWechatpay({ headers, body }, publicKeyPem, apiV3Key);
     expect(message).toBe(
       `${headers['Wechatpay-Timestamp']}\n${headers['Wechatpay-Nonce']}\n${body}\n`,
     );
-    expect(Rsa.verify(message, headers['Wechatpay-Signature'], platformKey)).toBe(true);
+    expect(signed).toBe(true);
     expect(Rsa.verify(`${message} `, headers['Wechatpay-Signature'], platformKey)).toBe(false);
   });
 
   it('the resource decrypts with AesGcm.decrypt to the transaction', () => {
-    const { body } = buildWechatpayNotification({ transaction, apiV3Key, privateKeyPem });
-    const { resource } = JSON.parse(body);
+    const { body, headers } = buildWechatpayNotification({ transaction, apiV3Key, privateKeyPem });
+    const { resource, plain } = sdkReadWechatpay({ headers, body }, publicKeyPem, apiV3Key);
     expect(resource.algorithm).toBe('AEAD_AES_256_GCM');
-    const plain = Aes.AesGcm.decrypt(
-      resource.ciphertext,
-      apiV3Key,
-      resource.nonce,
-      resource.associated_data,
-    );
-    expect(JSON.parse(plain)).toEqual(transaction);
+    expect(plain).toEqual(transaction);
   });
 
   it('our verifier accepts a notification assembled with the SDK primitives', () => {
     const timestamp = 1763863210;
-    const nonce = Formatter.nonce();
-    const resourceNonce = Formatter.nonce(12);
-    const ciphertext = Aes.AesGcm.encrypt(
-      JSON.stringify(transaction),
-      apiV3Key,
-      resourceNonce,
-      'transaction',
-    );
-    const body = JSON.stringify({
-      id: 'EV-1',
-      create_time: '2026-11-23T10:00:10+08:00',
-      event_type: 'TRANSACTION.SUCCESS',
-      resource_type: 'encrypt-resource',
-      resource: {
-        original_type: 'transaction',
-        algorithm: 'AEAD_AES_256_GCM',
-        ciphertext,
-        associated_data: 'transaction',
-        nonce: resourceNonce,
-      },
-    });
-    const signature = Rsa.sign(
-      Formatter.response(timestamp, nonce, body),
-      Rsa.from(privateKeyPem, Rsa.KEY_TYPE_PRIVATE),
-    );
     const outcome = verifyWechatpayNotification(
-      {
-        headers: {
-          'wechatpay-timestamp': String(timestamp),
-          'wechatpay-nonce': nonce,
-          'wechatpay-signature': signature,
-          'wechatpay-serial': 'X',
-        },
-        rawBody: body,
-      },
+      sdkWechatpayNotification({
+        plain: transaction,
+        originalType: 'transaction',
+        eventType: 'TRANSACTION.SUCCESS',
+        id: 'EV-1',
+        createTime: '2026-11-23T10:00:10+08:00',
+        timestamp,
+        privateKeyPem,
+        apiV3Key,
+        headers: { 'wechatpay-serial': 'X' },
+      }),
       { platformPublicKeyPem: publicKeyPem, apiV3Key, now: new Date(timestamp * 1000) },
     );
     expect(outcome.kind === 'receipt' && outcome.receipt).toMatchObject({

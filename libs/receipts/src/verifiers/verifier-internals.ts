@@ -4,6 +4,7 @@
  */
 import { createPublicKey, KeyObject, verify as cryptoVerify } from 'node:crypto';
 import { DomainError, type FieldError } from '@app/shared/errors/domain-error';
+import { MAX_AMOUNT_MINOR } from '@app/shared/safe-input';
 import type { NormalizedReceipt } from './normalized-receipt';
 
 export function signatureInvalid(detail: string): DomainError {
@@ -141,6 +142,53 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 export function nonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
+}
+
+/**
+ * A generic signed body (receipt or refund): a JSON object (else 422 `Invalid <what>`), and a
+ * field error for each key that is not `allowed`, the first of the caller's `errors`.
+ */
+export function genericObject(
+  obj: unknown,
+  allowed: ReadonlySet<string>,
+  what: string,
+): { obj: Record<string, unknown>; errors: FieldError[] } {
+  if (!isPlainObject(obj)) {
+    throw validationFailed(
+      [{ field: '(body)', message: 'must be a JSON object' }],
+      `Invalid ${what}`,
+    );
+  }
+  const errors: FieldError[] = Object.keys(obj)
+    .filter((k) => !allowed.has(k))
+    .map((field) => ({ field, message: 'is not an allowed field' }));
+  return { obj, errors };
+}
+
+/** An amount in minor units (fen) we accept: a safe integer from `min` to MAX_AMOUNT_MINOR. */
+export function isAmountMinor(value: unknown, min: 0 | 1): value is number {
+  return (
+    typeof value === 'number' &&
+    Number.isSafeInteger(value) &&
+    value >= min &&
+    value <= MAX_AMOUNT_MINOR
+  );
+}
+
+/** The longest provider id (trade numbers, account ids, refund numbers) we accept. */
+export const MAX_ID_LENGTH = 64;
+
+/** A provider's id field: a non-empty string of at most MAX_ID_LENGTH, else a field error and ''. */
+export function requiredId(errors: FieldError[], field: string, value: unknown): string {
+  if (!nonEmptyString(value)) {
+    errors.push({ field, message: 'is required' });
+    return '';
+  }
+  if (value.length > MAX_ID_LENGTH) {
+    errors.push({ field, message: `must be at most ${MAX_ID_LENGTH} characters` });
+    return '';
+  }
+  return value;
 }
 
 /** A string PostgreSQL can store: no U+0000, no lone UTF-16 surrogate (`"\ud800"` in JSON). */

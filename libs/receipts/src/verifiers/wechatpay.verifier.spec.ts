@@ -1,23 +1,11 @@
 import { sign as cryptoSign } from 'node:crypto';
-import { DomainError } from '@app/shared/errors/domain-error';
+import { codeOf, errorOf } from '@app/shared/errors/domain-error.testing';
 import {
   verifyWechatpayNotification,
   type WechatpayNotificationInput,
   type WechatpayVerifierConfig,
 } from './wechatpay.verifier';
 import { buildWechatpayNotification, generateRsaKeyPair } from './test-signers';
-
-function errorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
-
-const codeOf = (fn: () => unknown): string => errorOf(fn).code;
 
 const API_V3_KEY = 'a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6';
 const OTHER_API_V3_KEY = 'ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ';

@@ -8,7 +8,6 @@
  *    (iv = resource.nonce, aad = resource.associated_data, tag = last 16 bytes of ciphertext).
  */
 import { createDecipheriv } from 'node:crypto';
-import { MAX_AMOUNT_MINOR } from '@app/shared/safe-input';
 import type { NormalizedReceipt, VerifyOutcome } from './normalized-receipt';
 import { interpretWechatpayRefund } from '../refunds/refund-notifications';
 import {
@@ -16,7 +15,9 @@ import {
   decodeBase64Strict,
   isPlainObject,
   loadRsaPublicKey,
+  isAmountMinor,
   nonEmptyString,
+  requiredId,
   notConfigured,
   parseIsoWithOffset,
   signatureInvalid,
@@ -42,7 +43,6 @@ export interface WechatpayVerifierConfig {
 
 const DEFAULT_MAX_SKEW_SECONDS = 300;
 const GCM_TAG_BYTES = 16;
-const MAX_ID_LENGTH = 64;
 
 function header(headers: WechatpayNotificationInput['headers'], name: string): string | undefined {
   const wanted = name.toLowerCase();
@@ -168,29 +168,14 @@ function interpretTransaction(tx: unknown, eventType: string | undefined): Verif
   }
 
   const errors: { field: string; message: string }[] = [];
-  const id = (field: string, value: unknown): string => {
-    if (!nonEmptyString(value)) {
-      errors.push({ field, message: 'is required' });
-      return '';
-    }
-    if (value.length > MAX_ID_LENGTH) {
-      errors.push({ field, message: `must be at most ${MAX_ID_LENGTH} characters` });
-      return '';
-    }
-    return value;
-  };
+  const id = (field: string, value: unknown): string => requiredId(errors, field, value);
   const tradeNo = id('transaction_id', tx.transaction_id);
   const mchid = id('mchid', tx.mchid);
   const openid = id('payer.openid', isPlainObject(tx.payer) ? tx.payer.openid : undefined);
 
   const amount = isPlainObject(tx.amount) ? tx.amount : {};
   const total = amount.total;
-  if (
-    typeof total !== 'number' ||
-    !Number.isSafeInteger(total) ||
-    total < 0 ||
-    total > MAX_AMOUNT_MINOR
-  ) {
+  if (!isAmountMinor(total, 0)) {
     errors.push({ field: 'amount.total', message: 'must be an integer from 0 to 10^12 (fen)' });
   }
   const currency = amount.currency;

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CLOCK, DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { Actor, Clock, HejieConfig } from '@app/shared';
-import { ComplaintsService } from '../../complaints.service';
+import { ReadingUseCase } from '../../use-cases/reading';
 import type { SignedCheckpoint, TrailProof } from './checkpoint';
 import { TreeCache, createCheckpoint, listCheckpoints, proofFor } from './checkpoint.store';
 
@@ -18,7 +18,7 @@ export class CheckpointsService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly complaints: ComplaintsService,
+    private readonly reading: ReadingUseCase,
   ) {}
 
   get enabled(): boolean {
@@ -50,7 +50,7 @@ export class CheckpointsService {
 
   /** The ticket's audit path to a checkpoint (for whoever may see the ticket). */
   async proof(id: string, actor: Actor, seq?: number): Promise<TrailProof> {
-    await this.complaints.view(id, actor, this.clock.now()); // 404 for those who may not see it
+    await this.reading.view(id, actor, this.clock.now()); // 404 for those who may not see it
     const proof = await proofFor(this.db.manager, id, seq, this.trees);
     if (!proof) {
       throw new DomainError(
