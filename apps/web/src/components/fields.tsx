@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import type { ReactNode } from 'react';
+import type { InputHTMLAttributes, ReactNode } from 'react';
 import { useI18n } from '../i18n';
 import { TICKET_STATUSES } from '../types';
 import type { TicketStatus } from '../types';
@@ -177,6 +177,33 @@ export function TextAreaField({
           onChange={(e) => onChange(e.target.value)}
         />
       )}
+    </Field>
+  );
+}
+
+/**
+ * A labelled one-line input (amounts, counts, phone, notes): Field's label, hint and error
+ * around an `<input>` with the other attributes given.
+ */
+export function InputField({
+  label,
+  value,
+  onChange,
+  id,
+  hint,
+  error,
+  ...input
+}: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  id?: string;
+  hint?: string;
+  error?: string;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, 'value' | 'onChange' | 'id'>) {
+  return (
+    <Field label={label} id={id} hint={hint} error={error}>
+      {(p) => <input {...p} {...input} value={value} onChange={(e) => onChange(e.target.value)} />}
     </Field>
   );
 }
