@@ -253,16 +253,38 @@ export function ToggleButton({
 }) {
   return (
     <div className="button-row">
-      <button
-        type="button"
-        className={`btn btn-${kind}`}
-        aria-expanded={open}
-        onClick={onToggle}
-        data-testid={testId}
-      >
-        {label}
-      </button>
+      <DisclosureButton open={open} onToggle={onToggle} label={label} testId={testId} kind={kind} />
     </div>
+  );
+}
+
+/** A button that opens and closes the form or confirmation below it (aria-expanded). */
+export function DisclosureButton({
+  open,
+  onToggle,
+  label,
+  testId,
+  kind = 'primary',
+  disabled,
+}: {
+  open: boolean;
+  onToggle: () => void;
+  label: string;
+  testId?: string;
+  kind?: 'primary' | 'secondary';
+  disabled?: boolean;
+}) {
+  return (
+    <button
+      type="button"
+      className={`btn btn-${kind}`}
+      aria-expanded={open}
+      onClick={onToggle}
+      disabled={disabled}
+      data-testid={testId}
+    >
+      {label}
+    </button>
   );
 }
 
