@@ -139,15 +139,6 @@ export class ReceiptsController {
     body: GenericReceiptRequest,
     response: ReceiptResponse,
     noun: 'receipt',
-    problems: [
-      'VALIDATION_FAILED',
-      'RECEIPT_SIGNATURE_INVALID',
-      'RECEIPT_CONFLICT',
-      'PAYLOAD_TOO_LARGE',
-      'UNSUPPORTED_MEDIA_TYPE',
-      'PROVIDER_NOT_CONFIGURED',
-      'PROVIDER_RESERVED',
-    ],
   })
   async generic(
     @Req() req: FastifyRequest,
@@ -240,16 +231,7 @@ export class RefundsController {
     body: GenericRefundRequest,
     response: RefundResponse,
     noun: 'refund',
-    problems: [
-      'VALIDATION_FAILED',
-      'RECEIPT_SIGNATURE_INVALID',
-      'RECEIPT_CONFLICT',
-      'REFUND_EXCEEDS_PAYMENT',
-      'PAYLOAD_TOO_LARGE',
-      'UNSUPPORTED_MEDIA_TYPE',
-      'PROVIDER_NOT_CONFIGURED',
-      'PROVIDER_RESERVED',
-    ],
+    moreProblems: ['REFUND_EXCEEDS_PAYMENT'],
   })
   async create(
     @Req() req: FastifyRequest,

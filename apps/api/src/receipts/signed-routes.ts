@@ -62,7 +62,8 @@ export function SignedJsonRoute(o: {
   response: Type;
   /** "new <noun>" (201), "the same <noun> again" (200). */
   noun: string;
-  problems: ErrorCode[];
+  /** Problems of this route beyond those of every signed intake. */
+  moreProblems?: ErrorCode[];
 }) {
   return applyDecorators(
     Post(),
@@ -75,7 +76,16 @@ export function SignedJsonRoute(o: {
     ApiBody({ type: o.body }),
     ApiCreatedResponse({ type: o.response, description: `new ${o.noun}` }),
     ApiOkResponse({ type: o.response, description: `the same ${o.noun} again` }),
-    ApiProblems(...o.problems),
+    ApiProblems(
+      'VALIDATION_FAILED',
+      'RECEIPT_SIGNATURE_INVALID',
+      'RECEIPT_CONFLICT',
+      ...(o.moreProblems ?? []),
+      'PAYLOAD_TOO_LARGE',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'PROVIDER_NOT_CONFIGURED',
+      'PROVIDER_RESERVED',
+    ),
   );
 }
 
