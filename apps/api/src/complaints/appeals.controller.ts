@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppealsService } from '@app/complaints';
 import type { TicketView } from '@app/complaints';
 import type { Actor } from '@app/shared';
-import { ApiProblems } from '../http/api-problems';
+import { ApiTicketWriteProblems } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
 import { CallerThrottlerGuard } from '../http/rate-limit';
@@ -25,15 +25,7 @@ export class AppealsController {
       'Within the appeal window of the ticket’s rule set: appealWindowWorkdays working days (Asia/Shanghai calendar) after the decision, until the end of that day (422 APPEAL_WINDOW_EXPIRED after; the ticket shows appealableUntil). Once per ticket, also after an upheld appeal (409 INVALID_TRANSITION). reviewBy = now + the set’s reviewWorkdays working days (deadlineBasis.reviewBy says whether the calendar was official or estimated; recomputed when a year’s official notice is loaded). Event `appealed`.',
   })
   @ApiOkResponse({ type: TicketResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_TRANSITION',
-    'APPEAL_WINDOW_EXPIRED',
-    'RATE_LIMITED',
-  )
+  @ApiTicketWriteProblems('APPEAL_WINDOW_EXPIRED', 'RATE_LIMITED')
   appeal(
     @IdParam('id') id: string,
     @Body() body: AppealRequest,
@@ -52,14 +44,7 @@ export class AppealsController {
       'A regulator of the ticket’s office other than the officer who made the appealed decision (that officer, and an admin who made it: 403 FORBIDDEN), or an admin. A mediation terminated by the worker’s time limit may be reviewed by any officer of the office. Overturned: from declined → escalated with a new acceptBy; from mediation_failed → mediating with a new mediationEndBy (the limits of the ticket’s rule set, kept from its escalation; deadlineBasis records how each was counted). Event `appeal_decided` (never `escalated`: the statistics count a ticket’s escalation once).',
   })
   @ApiOkResponse({ type: TicketResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_TRANSITION',
-    'RATE_LIMITED',
-  )
+  @ApiTicketWriteProblems('RATE_LIMITED')
   decide(
     @IdParam('id') id: string,
     @Body() body: AppealDecisionRequest,

@@ -12,7 +12,7 @@ import { CasePacketService, ComplaintsService, SettlementService } from '@app/co
 import type { OfferView, TicketView, TrailEvent } from '@app/complaints';
 import { DomainError } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
-import { ApiProblems } from '../http/api-problems';
+import { ApiProblems, ApiTicketWriteProblems, ApiWriteProblems } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
 import { itemsSchema, pageSchema } from '../http/list-query.dto';
@@ -63,11 +63,7 @@ export class ComplaintsController {
     description: 'Idempotency-Key: up to 128 visible ASCII characters',
   })
   @ApiCreatedResponse({ type: TicketResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
+  @ApiWriteProblems(
     'COMPLAINT_EXISTS',
     'COMPLAINT_WINDOW_EXPIRED',
     'DEMAND_EXCEEDS_PAYMENT',
@@ -153,13 +149,7 @@ export class ComplaintsController {
   @Roles('merchant')
   @ApiOperation({ summary: 'Make a structured offer (supersedes the pending one)' })
   @ApiCreatedResponse({ type: OfferResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_TRANSITION',
-  )
+  @ApiTicketWriteProblems()
   offer(
     @IdParam('id') id: string,
     @Body() body: OfferRequest,
@@ -195,13 +185,7 @@ export class ComplaintsController {
       'Only while settling (409 INVALID_TRANSITION otherwise, e.g. when a refund or the deadline settled it first). settledVia "consumer": a verified self-resolution. Body empty or {}.',
   })
   @ApiOkResponse({ type: TicketResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_TRANSITION',
-  )
+  @ApiTicketWriteProblems()
   confirmSettlement(
     @IdParam('id') id: string,
     @Body() _body: ConfirmSettlementRequest,
@@ -219,13 +203,7 @@ export class ComplaintsController {
       'Only while settling. Escalates with escalationReason settlement_not_fulfilled to the office of the store’s region, as an escalation does.',
   })
   @ApiOkResponse({ type: TicketResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_TRANSITION',
-  )
+  @ApiTicketWriteProblems()
   disputeSettlement(
     @IdParam('id') id: string,
     @Body() body: DisputeSettlementRequest,
@@ -242,13 +220,7 @@ export class ComplaintsController {
       'Reject the pending offer (the ticket stays in negotiation; escalation becomes possible)',
   })
   @ApiOkResponse({ type: TicketResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_TRANSITION',
-  )
+  @ApiTicketWriteProblems()
   reject(
     @IdParam('id') id: string,
     @IdParam('offerId') offerId: string,
@@ -263,13 +235,7 @@ export class ComplaintsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Withdraw before escalation → withdrawn' })
   @ApiOkResponse({ type: TicketResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_TRANSITION',
-  )
+  @ApiTicketWriteProblems()
   withdraw(@IdParam('id') id: string, @Body() body: ReasonRequest, @CurrentActor() actor: Actor) {
     return this.complaints.withdraw(id, actor, body?.reason);
   }
@@ -283,14 +249,7 @@ export class ComplaintsController {
       'Refused with 409 ESCALATION_TOO_EARLY (body: availableAt) while awaiting_merchant before merchantRespondBy. The ticket goes to the office with the longest region-prefix match of the store; with none, it waits in the unassigned queue. acceptBy = now + REGULATOR_ACCEPT_WORKDAYS working days (mainland China calendar, Asia/Shanghai; end of that day).',
   })
   @ApiOkResponse({ type: TicketResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_TRANSITION',
-    'ESCALATION_TOO_EARLY',
-  )
+  @ApiTicketWriteProblems('ESCALATION_TOO_EARLY')
   async escalate(
     @IdParam('id') id: string,
     @Body() body: EscalateRequest,
@@ -325,13 +284,7 @@ export class ComplaintsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Decline (不予受理) with a reason from the fixed list → declined' })
   @ApiOkResponse({ type: TicketResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_TRANSITION',
-  )
+  @ApiTicketWriteProblems()
   decline(@IdParam('id') id: string, @Body() body: DeclineRequest, @CurrentActor() actor: Actor) {
     return this.complaints.decline(id, actor, body.reason, body.detail);
   }
@@ -345,13 +298,7 @@ export class ComplaintsController {
     description: 'Also how admins assign tickets from the unassigned queue.',
   })
   @ApiOkResponse({ type: TicketResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_TRANSITION',
-  )
+  @ApiTicketWriteProblems()
   transfer(@IdParam('id') id: string, @Body() body: TransferRequest, @CurrentActor() actor: Actor) {
     return this.complaints.transfer(id, actor, body.officeId);
   }
@@ -366,14 +313,7 @@ export class ComplaintsController {
       "By 1 to the ticket rule set's maxExtensionWorkdays working days (400 VALIDATION_FAILED otherwise), counted on from the current deadline; once per deadline (409 EXTENSION_USED; a transfer starts a fresh acceptance period, extendable once by the new office); 409 INVALID_TRANSITION when that deadline does not run in the ticket's status. The reason is shown to the consumer in `extensions`; the trail gets a `deadline_extended` event.",
   })
   @ApiOkResponse({ type: TicketResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_TRANSITION',
-    'EXTENSION_USED',
-  )
+  @ApiTicketWriteProblems('EXTENSION_USED')
   extend(@IdParam('id') id: string, @Body() body: ExtendRequest, @CurrentActor() actor: Actor) {
     return this.complaints.extend(id, actor, body.deadline, body.workdays, body.reason);
   }
@@ -383,13 +323,7 @@ export class ComplaintsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Record the mediation outcome → mediated | mediation_failed' })
   @ApiOkResponse({ type: TicketResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_TRANSITION',
-  )
+  @ApiTicketWriteProblems()
   mediation(
     @IdParam('id') id: string,
     @Body() body: MediationRequest,

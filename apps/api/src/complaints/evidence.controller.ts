@@ -34,7 +34,7 @@ import type { AttachmentView, CasePacket, UploadPart } from '@app/complaints';
 import { DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { Actor, HejieConfig } from '@app/shared';
 import { Inject } from '@nestjs/common';
-import { ApiProblems } from '../http/api-problems';
+import { ApiProblems, ApiTicketWriteProblems } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
 import { CallerThrottlerGuard } from '../http/rate-limit';
@@ -71,12 +71,7 @@ export class EvidenceController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadAttachmentForm })
   @ApiCreatedResponse({ type: AttachmentResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_TRANSITION',
+  @ApiTicketWriteProblems(
     'PAYLOAD_TOO_LARGE',
     'UNSUPPORTED_MEDIA_TYPE',
     'ATTACHMENT_LIMIT',
@@ -159,13 +154,7 @@ export class EvidenceController {
       'From escalation on (before: 409 INVALID_TRANSITION); may be corrected later. Stored encrypted (AES-256-GCM with PII_KEY); shown to the consumer, the office and admins in the case packet, never to the merchant. The trail gets `complainant_provided` naming the fields, not their values.',
   })
   @ApiNoContentResponse()
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_TRANSITION',
-  )
+  @ApiTicketWriteProblems()
   async complainant(
     @IdParam('id') id: string,
     @Body() body: ComplainantRequest,

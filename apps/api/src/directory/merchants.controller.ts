@@ -10,7 +10,7 @@ import {
 import { DirectoryService } from '@app/directory';
 import { DomainError } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
-import { ApiProblems } from '../http/api-problems';
+import { ApiProblems, ApiWriteProblems } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
 import { ListQuery, pageSchema } from '../http/list-query.dto';
@@ -83,13 +83,7 @@ export class MerchantsController {
       "Absent fields stay as they are; `null` removes the webhook URL (no further deliveries are sent; pending ones wait) or the e-mail. The webhook URL is checked as on creation (422 WEBHOOK_URL_FORBIDDEN). Other merchants' staff get 404.",
   })
   @ApiOkResponse({ type: MerchantResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'WEBHOOK_URL_FORBIDDEN',
-  )
+  @ApiWriteProblems('WEBHOOK_URL_FORBIDDEN')
   async update(
     @IdParam('merchantId') id: string,
     @Body() body: UpdateMerchantRequest,
@@ -104,13 +98,7 @@ export class MerchantsController {
   @Roles('admin')
   @ApiOperation({ summary: 'Add a store with its payment accounts (admin)' })
   @ApiCreatedResponse({ type: StoreResponse })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'PAYMENT_ACCOUNT_TAKEN',
-  )
+  @ApiWriteProblems('PAYMENT_ACCOUNT_TAKEN')
   async createStore(
     @IdParam('merchantId') id: string,
     @Body() body: CreateStoreRequest,

@@ -43,3 +43,16 @@ export function ApiProblems(...codes: ErrorCode[]) {
     ),
   );
 }
+
+/**
+ * The problems of a write on an existing resource (a ticket, a merchant, an office): a bad body,
+ * the caller, the resource, then `more` (e.g. INVALID_TRANSITION for a ticket's state).
+ */
+export function ApiWriteProblems(...more: ErrorCode[]) {
+  return ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', ...more);
+}
+
+/** The problems of a write on one ticket: ApiWriteProblems with INVALID_TRANSITION, then `more`. */
+export function ApiTicketWriteProblems(...more: ErrorCode[]) {
+  return ApiWriteProblems('INVALID_TRANSITION', ...more);
+}

@@ -23,17 +23,31 @@ interface Sources {
   queues: Queue[];
 }
 
+type RegionRate = Awaited<ReturnType<StatsService['metricsSnapshot']>>['rateByRegion'][number];
+
 /** The gauges are registered once per process and read from the application started last. */
 let current: Sources | null = null;
 
-function gauge(
+/**
+ * A metric read at scrape time (reset, then set by `collect`) from the application started last.
+ * A Counter so read from PostgreSQL is monotonic, as the rollups only grow, so `rate()` works on
+ * it whichever process counted.
+ */
+function fromSources<M extends Gauge | Counter>(
+  Metric: new (config: {
+    name: string;
+    help: string;
+    labelNames: string[];
+    registers: (typeof metricsRegistry)[];
+    collect: (this: M) => Promise<void>;
+  }) => M,
   name: string,
   help: string,
   labelNames: string[],
-  collect: (g: Gauge) => Promise<void>,
+  collect: (metric: M) => Promise<void>,
 ): void {
   if (metricsRegistry.getSingleMetric(name)) return;
-  new Gauge({
+  new Metric({
     name,
     help,
     labelNames,
@@ -45,26 +59,33 @@ function gauge(
   });
 }
 
-/**
- * A counter whose value is read from PostgreSQL at scrape time (reset, then set by inc): the
- * rollups only grow, so it is monotonic and `rate()` works on it, whichever process counted.
- */
-function counterFromDb(
+function gauge(
   name: string,
   help: string,
   labelNames: string[],
-  collect: (c: Counter) => Promise<void>,
+  collect: (g: Gauge) => Promise<void>,
+) {
+  fromSources(Gauge, name, help, labelNames, collect);
+}
+
+/** A rate per region of the last 30 days' metrics snapshot (regions without one omitted). */
+function regionRateGauge(name: string, help: string, pick: (r: RegionRate) => number | null): void {
+  gauge(name, help, ['region'], async (g) => {
+    for (const r of (await current!.stats.metricsSnapshot()).rateByRegion) {
+      const rate = pick(r);
+      if (rate !== null) g.set({ region: r.regionCode }, rate);
+    }
+  });
+}
+
+/** Tickets per office (null: the unassigned queue). */
+function officeGauge(
+  name: string,
+  help: string,
+  rows: () => Promise<{ officeId: string | null; n: number }[]>,
 ): void {
-  if (metricsRegistry.getSingleMetric(name)) return;
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [metricsRegistry],
-    async collect() {
-      this.reset();
-      if (current) await collect(this);
-    },
+  gauge(name, help, ['office'], async (g) => {
+    for (const r of await rows()) g.set({ office: r.officeId ?? 'unassigned' }, r.n);
   });
 }
 
@@ -105,7 +126,8 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
         for (const [state, n] of Object.entries(counts)) g.set({ queue: q.name, state }, n);
       }
     });
-    counterFromDb(
+    fromSources(
+      Counter,
       'hejie_escalations_total',
       'Tickets escalated, by reason (from the rollups)',
       ['reason'],
@@ -114,43 +136,25 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
         for (const [reason, n] of Object.entries(snap.escalationsByReason)) c.inc({ reason }, n);
       },
     );
-    gauge(
+    regionRateGauge(
       'hejie_self_resolution_rate',
       'Self-resolution rate per region, last 30 days (regions with no decided ticket omitted)',
-      ['region'],
-      async (g) => {
-        for (const r of (await current!.stats.metricsSnapshot()).rateByRegion) {
-          if (r.rate !== null) g.set({ region: r.regionCode }, r.rate);
-        }
-      },
+      (r) => r.rate,
     );
-    gauge(
+    regionRateGauge(
       'hejie_verified_self_resolution_rate',
       'Verified self-resolution rate per region, last 30 days: settled by a recorded refund or the consumer, ÷ (self-resolved + escalated)',
-      ['region'],
-      async (g) => {
-        for (const r of (await current!.stats.metricsSnapshot()).rateByRegion) {
-          if (r.verifiedRate !== null) g.set({ region: r.regionCode }, r.verifiedRate);
-        }
-      },
+      (r) => r.verifiedRate,
     );
-    gauge(
+    officeGauge(
       'hejie_regulator_acceptance_overdue',
       'Escalated tickets past acceptBy without an acceptance decision, per office',
-      ['office'],
-      async (g) => {
-        for (const r of await current!.complaints.countAcceptanceOverdue())
-          g.set({ office: r.officeId ?? 'unassigned' }, r.n);
-      },
+      () => current!.complaints.countAcceptanceOverdue(),
     );
-    gauge(
+    officeGauge(
       'hejie_appeal_review_overdue',
       'Appealed tickets past reviewBy without a decision, per office',
-      ['office'],
-      async (g) => {
-        for (const r of await current!.appeals.countReviewOverdue())
-          g.set({ office: r.officeId ?? 'unassigned' }, r.n);
-      },
+      () => current!.appeals.countReviewOverdue(),
     );
     gauge(
       'hejie_partitions_past_retention',

@@ -1,18 +1,6 @@
+import { Controller, Get, HttpCode, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import {
-  applyDecorators,
-  Controller,
-  Get,
-  HttpCode,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
-import {
-  ApiBody,
   ApiConsumes,
-  ApiCreatedResponse,
   ApiExtraModels,
   ApiHeader,
   ApiNoContentResponse,
@@ -41,61 +29,14 @@ import {
   RefundResponse,
 } from './receipts.dto';
 import { WechatpayFailureFilter } from './wechatpay-failure.filter';
-
-function requireContentType(req: FastifyRequest, expected: RegExp, name: string): string {
-  const ct = String(req.headers['content-type'] ?? '');
-  if (!expected.test(ct)) {
-    throw new DomainError(
-      'UNSUPPORTED_MEDIA_TYPE',
-      `this route takes ${name}, not "${ct || 'nothing'}"`,
-    );
-  }
-  return ct;
-}
-
-function headerMap(req: FastifyRequest): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(req.headers))
-    out[k.toLowerCase()] = Array.isArray(v) ? v[0] : v;
-  return out;
-}
-
-/** What a signed NDJSON batch route reads from its request: body, signature, media type, key id. */
-function signedBatch(req: FastifyRequest) {
-  const ct = requireContentType(
-    req,
-    /^application\/(x-ndjson|jsonl|jsonlines)\b/i,
-    'application/x-ndjson',
-  );
-  const h = headerMap(req);
-  return [
-    req.rawBodyBytes ?? req.rawBody ?? '',
-    h['x-hejie-signature'],
-    ct,
-    h['x-hejie-key-id'],
-  ] as const;
-}
-
-/** The decorators of a signed NDJSON batch route (receipts and refunds): one contract. */
-function NdjsonBatchRoute(summary: string, description: string) {
-  return applyDecorators(
-    Post('batch'),
-    Public(),
-    HttpCode(200),
-    ApiOperation({ summary, description }),
-    ApiConsumes('application/x-ndjson'),
-    ApiHeader({ name: 'X-Hejie-Signature', required: true }),
-    ApiHeader({ name: 'X-Hejie-Key-Id', required: false }),
-    ApiOkResponse({ type: BatchResponse }),
-    ApiProblems(
-      'RECEIPT_SIGNATURE_INVALID',
-      'PAYLOAD_TOO_LARGE',
-      'UNSUPPORTED_MEDIA_TYPE',
-      'RATE_LIMITED',
-      'PROVIDER_NOT_CONFIGURED',
-    ),
-  );
-}
+import {
+  headerMap,
+  NdjsonBatchRoute,
+  requireContentType,
+  signedBatch,
+  signedJson,
+  SignedJsonRoute,
+} from './signed-routes';
 
 @ApiTags('receipts')
 @ApiExtraModels(ReceiptResponse)
@@ -191,40 +132,20 @@ export class ReceiptsController {
     await this.after('wechatpay', outcome);
   }
 
-  @Post()
-  @Public()
-  @ApiOperation({
+  @SignedJsonRoute({
     summary: 'Generic signed receipt (POS systems, aggregators)',
     description:
       'Header `X-Hejie-Signature: sha256=<hex HMAC-SHA256 of the raw body bytes with the integrator key>`; `X-Hejie-Key-Id` names the key (RECEIPT_HMAC_KEYS; absent → `default` = RECEIPT_HMAC_SECRET). A missing or malformed signature header, or an unknown key id, is refused (401) before the body is read; the HMAC is checked over the bytes before they are decoded. A key may only sign for its own providers (401); `alipay` and `wechatpay` are reserved for their verified routes (422 PROVIDER_RESERVED). 201 for a new receipt, 200 when the same receipt was already stored, 409 RECEIPT_CONFLICT when different facts arrive under the same (provider, tradeNo).',
+    body: GenericReceiptRequest,
+    response: ReceiptResponse,
+    noun: 'receipt',
   })
-  @ApiHeader({ name: 'X-Hejie-Signature', required: true, example: 'sha256=9f86d081…' })
-  @ApiHeader({ name: 'X-Hejie-Key-Id', required: false, example: 'pos-vendor-1' })
-  @ApiBody({ type: GenericReceiptRequest })
-  @ApiCreatedResponse({ type: ReceiptResponse, description: 'new receipt' })
-  @ApiOkResponse({ type: ReceiptResponse, description: 'the same receipt again' })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'RECEIPT_SIGNATURE_INVALID',
-    'RECEIPT_CONFLICT',
-    'PAYLOAD_TOO_LARGE',
-    'UNSUPPORTED_MEDIA_TYPE',
-    'PROVIDER_NOT_CONFIGURED',
-    'PROVIDER_RESERVED',
-  )
   async generic(
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<BillView> {
-    const ct = requireContentType(req, /^application\/json\b/i, 'application/json');
-    const h = headerMap(req);
     const result = await this.intake
-      .fromGeneric(
-        req.rawBodyBytes ?? req.rawBody ?? '',
-        h['x-hejie-signature'],
-        ct,
-        h['x-hejie-key-id'],
-      )
+      .fromGeneric(...signedJson(req))
       .catch(countConflict('generic'));
     count(result.receipt.provider, result.created ? 'created' : 'duplicate');
     void reply.status(result.created ? 201 : 200);
@@ -305,41 +226,21 @@ export class RefundsController {
     private readonly settlement: SettlementService,
   ) {}
 
-  @Post()
-  @Public()
-  @ApiOperation({
+  @SignedJsonRoute({
     summary: 'Generic signed refund',
     description:
       'Signed as POST /v1/receipts (`X-Hejie-Signature: sha256=<hex HMAC-SHA256 of the raw body bytes>`, `X-Hejie-Key-Id` naming the key; checked before the body is read). A key may only sign for its own providers (401); `alipay` and `wechatpay` refunds come only through their verified routes (422 PROVIDER_RESERVED). Keyed by (provider, refundNo): 201 new, 200 the same refund again, 409 RECEIPT_CONFLICT for a different payload under the key. Matched to its receipt by (provider, tradeNo) whenever both are known (a refund may arrive first); 422 REFUND_EXCEEDS_PAYMENT when the refunds of a known receipt would exceed the amount paid. A refund on an open ticket is an event `refund_received` on its trail, and settles a settling money offer it covers.',
+    body: GenericRefundRequest,
+    response: RefundResponse,
+    noun: 'refund',
+    moreProblems: ['REFUND_EXCEEDS_PAYMENT'],
   })
-  @ApiHeader({ name: 'X-Hejie-Signature', required: true, example: 'sha256=9f86d081…' })
-  @ApiHeader({ name: 'X-Hejie-Key-Id', required: false, example: 'pos-vendor-1' })
-  @ApiBody({ type: GenericRefundRequest })
-  @ApiCreatedResponse({ type: RefundResponse, description: 'new refund' })
-  @ApiOkResponse({ type: RefundResponse, description: 'the same refund again' })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'RECEIPT_SIGNATURE_INVALID',
-    'RECEIPT_CONFLICT',
-    'REFUND_EXCEEDS_PAYMENT',
-    'PAYLOAD_TOO_LARGE',
-    'UNSUPPORTED_MEDIA_TYPE',
-    'PROVIDER_NOT_CONFIGURED',
-    'PROVIDER_RESERVED',
-  )
   async create(
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RefundView> {
-    const ct = requireContentType(req, /^application\/json\b/i, 'application/json');
-    const h = headerMap(req);
     const result = await this.intake
-      .fromGenericRefund(
-        req.rawBodyBytes ?? req.rawBody ?? '',
-        h['x-hejie-signature'],
-        ct,
-        h['x-hejie-key-id'],
-      )
+      .fromGenericRefund(...signedJson(req))
       .catch(countConflict('generic'));
     // Generic refunds always name a positive amount: "nothing new" is an Alipay-only outcome;
     // should it ever come back, the request changed nothing and says so as a problem.

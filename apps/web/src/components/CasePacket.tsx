@@ -6,7 +6,8 @@ import { useI18n } from '../i18n';
 import { DICT } from '../dict';
 import type { DictKey } from '../dict';
 import type { Ticket } from '../types';
-import { Card, Countdown, ErrorNotice, Facts, Field, Loading, Notice } from './ui';
+import { Card, Countdown, ErrorNotice, Facts, Loading, Notice } from './ui';
+import { InputField } from './fields';
 
 /** The complainant's details the case packet needs (PUT …/complainant). */
 interface Complainant {
@@ -76,8 +77,7 @@ export function NextSteps({
       setBusy(false);
     }
   };
-  const set = (k: keyof Complainant) => (e: { target: { value: string } }) =>
-    setForm({ ...form, [k]: e.target.value });
+  const set = (k: keyof Complainant) => (value: string) => setForm({ ...form, [k]: value });
   return (
     <Card title={t('next.title')} className="next-steps">
       <p data-testid="next-office">{t('next.office', { office })}</p>
@@ -98,44 +98,32 @@ export function NextSteps({
         <p>{t('next.given')}</p>
       )}
       <form onSubmit={(e) => void submit(e)} data-testid="complainant-form">
-        <Field label={t('packet.name')}>
-          {(p) => (
-            <input
-              {...p}
-              required
-              maxLength={100}
-              value={form.realName}
-              onChange={set('realName')}
-              autoComplete="name"
-            />
-          )}
-        </Field>
-        <Field label={t('packet.phone')}>
-          {(p) => (
-            <input
-              {...p}
-              required
-              inputMode="tel"
-              pattern="1[3-9][0-9]{9}"
-              value={form.phone}
-              onChange={set('phone')}
-              autoComplete="tel"
-            />
-          )}
-        </Field>
-        <Field label={t('packet.address')}>
-          {(p) => (
-            <input
-              {...p}
-              required
-              minLength={5}
-              maxLength={300}
-              value={form.address}
-              onChange={set('address')}
-              autoComplete="street-address"
-            />
-          )}
-        </Field>
+        <InputField
+          label={t('packet.name')}
+          required
+          maxLength={100}
+          value={form.realName}
+          onChange={set('realName')}
+          autoComplete="name"
+        />
+        <InputField
+          label={t('packet.phone')}
+          required
+          inputMode="tel"
+          pattern="1[3-9][0-9]{9}"
+          value={form.phone}
+          onChange={set('phone')}
+          autoComplete="tel"
+        />
+        <InputField
+          label={t('packet.address')}
+          required
+          minLength={5}
+          maxLength={300}
+          value={form.address}
+          onChange={set('address')}
+          autoComplete="street-address"
+        />
         <button type="submit" className="btn btn-primary" disabled={busy}>
           {t('next.save')}
         </button>

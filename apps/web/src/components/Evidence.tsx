@@ -5,6 +5,7 @@ import { useAsync } from '../hooks';
 import { useI18n } from '../i18n';
 import type { Attachment, Role, Ticket } from '../types';
 import { Card, DateTime, ErrorNotice, Field, Loading, Notice } from './ui';
+import { InputField } from './fields';
 
 /** An attachment's file (the stripped copy, or the uploader's party's original). */
 const attachmentBlob = (id: string, attachmentId: string, original = false) =>
@@ -173,16 +174,7 @@ export function EvidenceCard({
               />
             )}
           </Field>
-          <Field label={t('evidence.note')}>
-            {(p) => (
-              <input
-                {...p}
-                maxLength={2000}
-                value={note}
-                onChange={(e) => setNote(e.target.value)}
-              />
-            )}
-          </Field>
+          <InputField label={t('evidence.note')} maxLength={2000} value={note} onChange={setNote} />
           <button
             type="submit"
             className="btn btn-primary"

@@ -6,6 +6,12 @@ function str(v: unknown): string | null {
   return typeof v === 'string' && v ? v : null;
 }
 
+/** Free text of an event (a note, a reason), quoted after what precedes it; nothing if empty. */
+function quoteAfter(v: unknown) {
+  const text = str(v);
+  return text ? <span className="quote"> {text}</span> : null;
+}
+
 /** One line of what an event says, in words (untrusted text stays text). */
 export function EventSummary({
   e,
@@ -44,7 +50,7 @@ export function EventSummary({
             paidMinor,
           )}
           {typeof d.amountMinor === 'number' ? ` ${money(d.amountMinor)}` : ''}
-          {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
+          {quoteAfter(d.note)}
         </>
       );
     case 'offer_rejected':
@@ -55,7 +61,7 @@ export function EventSummary({
         <>
           {label('escalation', str(d.reason))}
           {d.officeId ? ` → ${office(d.officeId)}` : ` · ${t('ticket.unassigned')}`}
-          {str(d.consumerReason) ? <span className="quote"> {str(d.consumerReason)}</span> : null}
+          {quoteAfter(d.consumerReason)}
         </>
       );
     case 'accepted':
@@ -64,7 +70,7 @@ export function EventSummary({
       return (
         <>
           {label('decline', str(d.reason))}
-          {str(d.detail) ? <span className="quote"> {str(d.detail)}</span> : null}
+          {quoteAfter(d.detail)}
         </>
       );
     case 'deadline_extended':
@@ -72,7 +78,7 @@ export function EventSummary({
       return (
         <>
           {t('trail.deadlineMoved', { from: dateTime(str(d.from)), to: dateTime(str(d.to)) })}
-          {str(d.reason) ? <span className="quote"> {str(d.reason)}</span> : null}
+          {quoteAfter(d.reason)}
         </>
       );
     case 'transferred':
@@ -86,8 +92,8 @@ export function EventSummary({
       return (
         <>
           {str(d.reason) ? label('mediationReason', str(d.reason)) : null}
-          {str(d.settlement) ? <span className="quote"> {str(d.settlement)}</span> : null}
-          {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
+          {quoteAfter(d.settlement)}
+          {quoteAfter(d.note)}
         </>
       );
     case 'appealed':
@@ -96,7 +102,7 @@ export function EventSummary({
       return (
         <>
           {label('appealOutcome', str(d.outcome))}
-          {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
+          {quoteAfter(d.note)}
         </>
       );
     case 'regulator_viewed':
@@ -108,7 +114,7 @@ export function EventSummary({
           <code className="hash" title={str(d.sha256) ?? ''}>
             sha256 {str(d.sha256)?.slice(0, 16)}…
           </code>
-          {str(d.note) ? <span className="quote"> {str(d.note)}</span> : null}
+          {quoteAfter(d.note)}
         </>
       );
     default:

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import type { ReactNode } from 'react';
+import type { InputHTMLAttributes, ReactNode } from 'react';
 import { useI18n } from '../i18n';
 import { TICKET_STATUSES } from '../types';
 import type { TicketStatus } from '../types';
@@ -181,6 +181,33 @@ export function TextAreaField({
   );
 }
 
+/**
+ * A labelled one-line input (amounts, counts, phone, notes): Field's label, hint and error
+ * around an `<input>` with the other attributes given.
+ */
+export function InputField({
+  label,
+  value,
+  onChange,
+  id,
+  hint,
+  error,
+  ...input
+}: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  id?: string;
+  hint?: string;
+  error?: string;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, 'value' | 'onChange' | 'id'>) {
+  return (
+    <Field label={label} id={id} hint={hint} error={error}>
+      {(p) => <input {...p} {...input} value={value} onChange={(e) => onChange(e.target.value)} />}
+    </Field>
+  );
+}
+
 /** The filter bar above a ticket list (nothing to submit: each control applies at once). */
 export function Filters({ children }: { children: ReactNode }) {
   const { t } = useI18n();
@@ -226,16 +253,38 @@ export function ToggleButton({
 }) {
   return (
     <div className="button-row">
-      <button
-        type="button"
-        className={`btn btn-${kind}`}
-        aria-expanded={open}
-        onClick={onToggle}
-        data-testid={testId}
-      >
-        {label}
-      </button>
+      <DisclosureButton open={open} onToggle={onToggle} label={label} testId={testId} kind={kind} />
     </div>
+  );
+}
+
+/** A button that opens and closes the form or confirmation below it (aria-expanded). */
+export function DisclosureButton({
+  open,
+  onToggle,
+  label,
+  testId,
+  kind = 'primary',
+  disabled,
+}: {
+  open: boolean;
+  onToggle: () => void;
+  label: string;
+  testId?: string;
+  kind?: 'primary' | 'secondary';
+  disabled?: boolean;
+}) {
+  return (
+    <button
+      type="button"
+      className={`btn btn-${kind}`}
+      aria-expanded={open}
+      onClick={onToggle}
+      disabled={disabled}
+      data-testid={testId}
+    >
+      {label}
+    </button>
   );
 }
 

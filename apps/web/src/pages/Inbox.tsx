@@ -1,8 +1,8 @@
 import { useMemo, useState } from 'react';
 import { allPages, call, client } from '../api';
+import { LoadMore, useLiveTickets } from '../components/live-tickets';
 import { useAsync } from '../hooks';
 import { useI18n } from '../i18n';
-import { useLive } from '../live';
 import { useSignedIn } from '../session';
 import { TicketTable, urgency, useCommonColumns } from '../components/TicketTable';
 import { Announcer, Filters, ListStatus, StatusFilter } from '../components/fields';
@@ -29,8 +29,6 @@ export function Inbox() {
   const cols = useCommonColumns();
   const [status, setStatus] = useState<TicketStatus | ''>('');
   const [storeId, setStoreId] = useState('');
-  const [fresh, setFresh] = useState<Set<string>>(new Set());
-  const [cursor, setCursor] = useState<string | null>(null);
   // Said by the polite live region when a ticket arrives on the live feed.
   const [arrived, setArrived] = useState('');
 
@@ -53,51 +51,14 @@ export function Inbox() {
       ),
     [merchantId],
   );
-  const list = useAsync(
-    async (signal) => {
-      const page = await call(
-        client.GET('/v1/complaints', {
-          params: { query: { ...(status ? { status } : {}), limit: 100 } },
-          signal,
-        }),
-      );
-      setCursor(page.nextCursor);
-      return page.items;
+  const { list, fresh, cursor, loadMore } = useLiveTickets(
+    status ? { status } : {},
+    (tk) => matches(tk, status),
+    {
+      onArrive: (tk) =>
+        setArrived(t('inbox.arrived', { number: tk.number, store: tk.order.storeName })),
     },
-    [status],
   );
-
-  useLive((m) => {
-    if (m.kind === 'ready') {
-      void list.reload();
-      return;
-    }
-    const tk = m.event.ticket;
-    list.setData((prev) => {
-      const items = prev ?? [];
-      const known = items.some((x) => x.id === tk.id);
-      if (!matches(tk, status)) return known ? items.filter((x) => x.id !== tk.id) : items;
-      if (!known) {
-        setFresh((f) => new Set(f).add(tk.id));
-        setArrived(t('inbox.arrived', { number: tk.number, store: tk.order.storeName }));
-      }
-      return known ? items.map((x) => (x.id === tk.id ? tk : x)) : [...items, tk];
-    });
-  });
-
-  const loadMore = async () => {
-    if (!cursor) return;
-    const page = await call(
-      client.GET('/v1/complaints', {
-        params: { query: { ...(status ? { status } : {}), limit: 100, cursor } },
-      }),
-    );
-    list.setData((prev) => [
-      ...(prev ?? []),
-      ...page.items.filter((x) => !(prev ?? []).some((p) => p.id === x.id)),
-    ]);
-    setCursor(page.nextCursor);
-  };
 
   const shown = useMemo(() => {
     const items = (list.data ?? []).filter((tk) => !storeId || tk.storeId === storeId);
@@ -170,11 +131,7 @@ export function Inbox() {
           ]}
         />
       ) : null}
-      {cursor ? (
-        <button type="button" className="btn btn-secondary" onClick={() => void loadMore()}>
-          {t('common.loadMore')}
-        </button>
-      ) : null}
+      <LoadMore cursor={cursor} onLoad={loadMore} />
     </div>
   );
 }

@@ -4,8 +4,14 @@ import { ApiError, call, client } from '../api';
 import { randomKey, useAsync } from '../hooks';
 import { currencyDigits, parseAmount, useI18n } from '../i18n';
 import { Link, useRouter } from '../router';
-import { ErrorSummary, fieldErrors, SelectField } from '../components/fields';
-import { Card, DateTime, ErrorNotice, Facts, Field, Loading, Money } from '../components/ui';
+import {
+  ErrorSummary,
+  fieldErrors,
+  InputField,
+  SelectField,
+  TextAreaField,
+} from '../components/fields';
+import { Card, DateTime, ErrorNotice, Facts, Loading, Money } from '../components/ui';
 import { AMOUNT_TYPES, CATEGORIES, DEMAND_TYPES } from '../types';
 import type { Category, DemandType } from '../types';
 
@@ -168,7 +174,7 @@ export function NewComplaint({ receiptId }: { receiptId: string }) {
           onChange={setDemandType}
         />
         {needsAmount ? (
-          <Field
+          <InputField
             id={fieldId('amount')}
             label={t('resolve.amount', { currency: r.currency })}
             hint={
@@ -177,54 +183,36 @@ export function NewComplaint({ receiptId }: { receiptId: string }) {
                 : t('resolve.compensationHint')
             }
             error={errors.amount}
-          >
-            {(p) => (
-              <input
-                {...p}
-                name="amount"
-                inputMode="decimal"
-                value={amount}
-                onChange={(e) => setAmount(e.target.value)}
-              />
-            )}
-          </Field>
+            name="amount"
+            inputMode="decimal"
+            value={amount}
+            onChange={setAmount}
+          />
         ) : null}
-        <Field
+        <TextAreaField
           id={fieldId('description')}
           label={t('resolve.description')}
           hint={t('resolve.descHint', { n: description.trim().length })}
           error={errors.description}
-        >
-          {(p) => (
-            <textarea
-              {...p}
-              name="description"
-              rows={5}
-              maxLength={2000}
-              value={description}
-              onChange={(e) => setDescription(e.target.value)}
-              required
-            />
-          )}
-        </Field>
-        <Field
+          name="description"
+          rows={5}
+          maxLength={2000}
+          value={description}
+          onChange={setDescription}
+          required
+        />
+        <InputField
           id={fieldId('phone')}
           label={t('resolve.phone')}
           hint={t('resolve.phoneHint')}
           error={errors.phone}
-        >
-          {(p) => (
-            <input
-              {...p}
-              name="phone"
-              type="tel"
-              inputMode="tel"
-              autoComplete="tel"
-              value={phone}
-              onChange={(e) => setPhone(e.target.value)}
-            />
-          )}
-        </Field>
+          name="phone"
+          type="tel"
+          inputMode="tel"
+          autoComplete="tel"
+          value={phone}
+          onChange={setPhone}
+        />
         <ErrorNotice error={submitError} />
         <button
           type="submit"

@@ -1,8 +1,8 @@
 import { useMemo, useState } from 'react';
 import { call, client } from '../api';
+import { LoadMore, useLiveTickets } from '../components/live-tickets';
 import { useAsync } from '../hooks';
 import { useI18n } from '../i18n';
-import { useLive } from '../live';
 import { useSignedIn } from '../session';
 import { TicketTable, urgency, useCommonColumns } from '../components/TicketTable';
 import { Filters, ListStatus, StatusFilter } from '../components/fields';
@@ -39,8 +39,6 @@ export function Queue() {
   const cols = useCommonColumns();
   const [status, setStatus] = useState<TicketStatus | ''>('');
   const [unassigned, setUnassigned] = useState(false);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [fresh, setFresh] = useState<Set<string>>(new Set());
 
   const office = useAsync(
     (signal) =>
@@ -49,57 +47,19 @@ export function Queue() {
         : Promise.resolve(null),
     [officeId],
   );
-  const page = (cursor?: string, signal?: AbortSignal) =>
-    call(
-      client.GET('/v1/complaints', {
-        params: {
-          query: {
-            ...(unassigned ? { unassigned: true } : status ? { status } : {}),
-            limit: 100,
-            cursor,
-          },
-        },
-        signal,
-      }),
-    );
-  const list = useAsync(
-    async (signal) => {
-      const first = await page(undefined, signal);
-      setCursor(first.nextCursor);
-      return first.items;
-    },
-    [status, unassigned],
-  );
-
-  useLive((m) => {
-    if (m.kind === 'ready') {
-      void list.reload();
-      return;
-    }
-    const tk = m.event.ticket;
-    const fits =
+  const { list, fresh, cursor, loadMore } = useLiveTickets(
+    unassigned ? { unassigned: true } : status ? { status } : {},
+    (tk) =>
       (!status || tk.status === status) &&
       (!unassigned || (tk.status === 'escalated' && tk.officeId === null)) &&
-      (role === 'admin' || tk.officeId === officeId);
-    list.setData((prev) => {
-      const items = prev ?? [];
-      const known = items.find((x) => x.id === tk.id);
-      if (!fits) return known ? items.filter((x) => x.id !== tk.id) : items;
-      if (!known) setFresh((f) => new Set(f).add(tk.id));
-      const merged = { ...tk, serialComplainant: tk.serialComplainant ?? known?.serialComplainant };
-      return known ? items.map((x) => (x.id === tk.id ? merged : x)) : [...items, merged];
-    });
-  });
-
-  const loadMore = async () => {
-    if (!cursor) return;
-    const next = await page(cursor);
-    list.setData((prev) => [
-      ...(prev ?? []),
-      ...next.items.filter((x) => !(prev ?? []).some((p) => p.id === x.id)),
-    ]);
-    setCursor(next.nextCursor);
-  };
+      (role === 'admin' || tk.officeId === officeId),
+    {
+      merge: (tk, known) => ({
+        ...tk,
+        serialComplainant: tk.serialComplainant ?? known?.serialComplainant,
+      }),
+    },
+  );
 
   const shown = useMemo(() => list.data ?? [], [list.data]);
   const awaiting = shown.filter((tk) => tk.status === 'escalated').length;
@@ -212,11 +172,7 @@ export function Queue() {
           ]}
         />
       ) : null}
-      {cursor ? (
-        <button type="button" className="btn btn-secondary" onClick={() => void loadMore()}>
-          {t('common.loadMore')}
-        </button>
-      ) : null}
+      <LoadMore cursor={cursor} onLoad={loadMore} />
     </div>
   );
 }

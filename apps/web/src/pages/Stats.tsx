@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import type { ReactNode } from 'react';
 import { allPages, ApiError, call, client } from '../api';
 import { useAsync } from '../hooks';
 import { TIME_ZONE, useI18n } from '../i18n';
@@ -180,38 +181,21 @@ export function Stats() {
             <p>{t('stats.howNoData')}</p>
           </details>
           <ul className="kpis" data-testid="kpis">
-            <li className="kpi">
-              <span className="kpi-label">{t('stats.onTime')}</span>
-              <span className="kpi-value">
-                <Rate rate={r.merchantOnTimeResponseRate} />
-              </span>
-            </li>
-            <li className="kpi">
-              <span className="kpi-label">{t('stats.selfResolved')}</span>
-              <span className="kpi-value">{number(r.selfResolved)}</span>
-            </li>
-            <li className="kpi">
-              <span className="kpi-label">{t('stats.escalated')}</span>
-              <span className="kpi-value">{number(r.escalated)}</span>
-            </li>
-            <li className="kpi">
-              <span className="kpi-label">{t('stats.withdrawn')}</span>
-              <span className="kpi-value">{number(r.withdrawn)}</span>
-            </li>
-            <li className="kpi">
-              <span className="kpi-label">{t('stats.open')}</span>
-              <span className="kpi-value">{number(r.open)}</span>
-            </li>
-            <li className="kpi">
-              <span className="kpi-label">{t('stats.median')}</span>
-              <span className="kpi-value">
-                {r.medianHoursToResolve === null
+            <Kpi label={t('stats.onTime')} value={<Rate rate={r.merchantOnTimeResponseRate} />} />
+            <Kpi label={t('stats.selfResolved')} value={number(r.selfResolved)} />
+            <Kpi label={t('stats.escalated')} value={number(r.escalated)} />
+            <Kpi label={t('stats.withdrawn')} value={number(r.withdrawn)} />
+            <Kpi label={t('stats.open')} value={number(r.open)} />
+            <Kpi
+              label={t('stats.median')}
+              value={
+                r.medianHoursToResolve === null
                   ? '—'
                   : t('stats.hours', {
                       n: number(r.medianHoursToResolve, { maximumFractionDigits: 1 }),
-                    })}
-              </span>
-            </li>
+                    })
+              }
+            />
           </ul>
           <Card>
             {r.byDay?.length ? (
@@ -236,5 +220,15 @@ export function Stats() {
         </Card>
       ) : null}
     </div>
+  );
+}
+
+/** One figure of the statistics' KPI list. */
+function Kpi({ label, value }: { label: string; value: ReactNode }) {
+  return (
+    <li className="kpi">
+      <span className="kpi-label">{label}</span>
+      <span className="kpi-value">{value}</span>
+    </li>
   );
 }

@@ -1,10 +1,11 @@
 import { InjectQueue, Processor } from '@nestjs/bullmq';
-import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { CHECKPOINTS_QUEUE, CheckpointsService } from '@app/complaints';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
 import { TickingHost } from './ticking-host';
+import type { Tick } from './ticking-host';
 
 /**
  * Trail checkpoints (API.md "Checkpoints"), only with TRAIL_SIGNING_KEY: one round per
@@ -13,7 +14,7 @@ import { TickingHost } from './ticking-host';
  * (advisory lock + unique bucket, see createCheckpoint).
  */
 @Processor(CHECKPOINTS_QUEUE, { concurrency: 1, autorun: false })
-export class CheckpointsProcessor extends TickingHost implements OnApplicationBootstrap {
+export class CheckpointsProcessor extends TickingHost {
   protected readonly logger = new Logger(CheckpointsProcessor.name);
 
   readonly handlers: Record<'trail.checkpoint', (job: Job) => Promise<unknown>> = {
@@ -25,23 +26,24 @@ export class CheckpointsProcessor extends TickingHost implements OnApplicationBo
 
   constructor(
     private readonly checkpoints: CheckpointsService,
-    @InjectQueue(CHECKPOINTS_QUEUE) private readonly queue: Queue,
-    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
+    @InjectQueue(CHECKPOINTS_QUEUE) queue: Queue,
+    @Inject(HEJIE_CONFIG) config: HejieConfig,
   ) {
-    super();
+    super(queue, config);
   }
 
-  onApplicationBootstrap(): void {
-    if (!this.runHere(this.queue, this.config.workerQueues)) return;
-    if (!this.checkpoints.enabled) {
-      this.logger.log('TRAIL_SIGNING_KEY unset: no trail checkpoints');
-      return;
-    }
-    this.startTicking(
-      this.queue,
-      'trail.checkpoint',
-      'checkpoint',
-      this.config.checkpointIntervalMs,
-    );
+  protected afterRun(): boolean {
+    if (!this.checkpoints.enabled) this.logger.log('TRAIL_SIGNING_KEY unset: no trail checkpoints');
+    return this.checkpoints.enabled;
+  }
+
+  protected ticks(): Tick[] {
+    return [
+      {
+        name: 'trail.checkpoint',
+        idPrefix: 'checkpoint',
+        everyMs: this.config.checkpointIntervalMs,
+      },
+    ];
   }
 }

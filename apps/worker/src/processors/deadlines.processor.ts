@@ -1,5 +1,5 @@
 import { InjectQueue, Processor } from '@nestjs/bullmq';
-import { Inject, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import {
   CalendarService,
@@ -13,6 +13,8 @@ import type { JobName, JobOf } from '@app/complaints';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
 import { TickingHost } from './ticking-host';
+import type { Tick } from './ticking-host';
+import { roundsUntilShort } from './rounds';
 
 /** Tickets handled per sweep transaction. */
 export const SWEEP_BATCH = 2000;
@@ -24,10 +26,7 @@ export const REBASE_BATCH = 500;
  * PostgreSQL for correctness. Both re-read the ticket under its row lock before acting.
  */
 @Processor(DEADLINES_QUEUE, { concurrency: 8, autorun: false })
-export class DeadlinesProcessor
-  extends TickingHost
-  implements OnApplicationBootstrap, OnApplicationShutdown
-{
+export class DeadlinesProcessor extends TickingHost implements OnApplicationShutdown {
   protected readonly logger = new Logger(DeadlinesProcessor.name);
 
   readonly handlers: {
@@ -42,16 +41,17 @@ export class DeadlinesProcessor
     private readonly complaints: ComplaintsService,
     private readonly settlement: SettlementService,
     private readonly calendar: CalendarService,
-    @InjectQueue(DEADLINES_QUEUE) private readonly queue: Queue,
-    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
+    @InjectQueue(DEADLINES_QUEUE) queue: Queue,
+    @Inject(HEJIE_CONFIG) config: HejieConfig,
   ) {
-    super();
+    super(queue, config);
   }
 
   /** One sweep per SWEEP_INTERVAL time bucket, whichever worker enqueues it first. */
-  onApplicationBootstrap(): void {
-    if (!this.runHere(this.queue, this.config.workerQueues)) return;
-    this.startTicking(this.queue, JOB_NAMES.deadlineSweep, 'sweep', this.config.sweepIntervalMs);
+  protected ticks(): Tick[] {
+    return [
+      { name: JOB_NAMES.deadlineSweep, idPrefix: 'sweep', everyMs: this.config.sweepIntervalMs },
+    ];
   }
 
   /** After Nest closed the BullMQ worker (active jobs finished) and before the pool closes. */
@@ -87,12 +87,11 @@ export class DeadlinesProcessor
    * snapshot in another process, the bases the migration backfilled).
    */
   async rebase(): Promise<{ changed: number }> {
-    let changed = 0;
-    for (;;) {
-      const r = await this.complaints.rebaseBatch(REBASE_BATCH);
-      changed += r.changed;
-      if (r.changed < REBASE_BATCH) break;
-    }
+    const { changed } = await roundsUntilShort(
+      REBASE_BATCH,
+      () => this.complaints.rebaseBatch(REBASE_BATCH),
+      (r) => r.changed,
+    );
     if (changed) this.logger.log(`calendar: recomputed ${changed} deadline(s) on the new calendar`);
     return { changed };
   }

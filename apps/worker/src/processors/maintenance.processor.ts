@@ -1,5 +1,5 @@
 import { InjectQueue, Processor } from '@nestjs/bullmq';
-import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import {
   MAINTENANCE_QUEUE,
@@ -12,6 +12,7 @@ import type { PurgeResult, RetentionResult } from '@app/complaints';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
 import { TickingHost } from './ticking-host';
+import type { Tick } from './ticking-host';
 
 /** How often the purge runs, at most (more often when OUTBOX_RETENTION is short). */
 const PURGE_EVERY_MS = 10 * 60_000;
@@ -27,7 +28,7 @@ const PARTITIONS_EVERY_MS = 24 * 3600_000;
  * PARTITION_RETENTION_MONTHS (off by default; never a month a ticket still references).
  */
 @Processor(MAINTENANCE_QUEUE, { concurrency: 1, autorun: false })
-export class MaintenanceProcessor extends TickingHost implements OnApplicationBootstrap {
+export class MaintenanceProcessor extends TickingHost {
   protected readonly logger = new Logger(MaintenanceProcessor.name);
 
   readonly handlers: Record<
@@ -41,25 +42,30 @@ export class MaintenanceProcessor extends TickingHost implements OnApplicationBo
   constructor(
     private readonly retention: OutboxRetentionService,
     private readonly partitions: PartitionsService,
-    @InjectQueue(MAINTENANCE_QUEUE) private readonly queue: Queue,
-    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
+    @InjectQueue(MAINTENANCE_QUEUE) queue: Queue,
+    @Inject(HEJIE_CONFIG) config: HejieConfig,
   ) {
-    super();
+    super(queue, config);
   }
 
-  onApplicationBootstrap(): void {
-    if (!this.runHere(this.queue, this.config.workerQueues)) return;
-    this.startTicking(
-      this.queue,
-      OUTBOX_PURGE_JOB,
-      'purge',
-      Math.max(1000, Math.min(PURGE_EVERY_MS, Math.floor(this.config.outboxRetentionMs / 10))),
-    );
+  protected afterRun(): boolean {
     // At every boot, not only once a day: the day's job id may already be taken by another boot.
     this.ensurePartitions().catch((e: unknown) =>
       this.logger.error(`monthly partitions: ${String(e)}`),
     );
-    this.startTicking(this.queue, PARTITIONS_JOB, 'partitions', PARTITIONS_EVERY_MS);
+    return true;
+  }
+
+  protected ticks(): Tick[] {
+    const purgeEvery = Math.floor(this.config.outboxRetentionMs / 10);
+    return [
+      {
+        name: OUTBOX_PURGE_JOB,
+        idPrefix: 'purge',
+        everyMs: Math.max(1000, Math.min(PURGE_EVERY_MS, purgeEvery)),
+      },
+      { name: PARTITIONS_JOB, idPrefix: 'partitions', everyMs: PARTITIONS_EVERY_MS },
+    ];
   }
 
   /** The months ahead, then retention (PARTITION_RETENTION_MONTHS; off by default). */

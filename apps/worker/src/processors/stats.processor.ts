@@ -1,10 +1,11 @@
 import { InjectQueue, Processor } from '@nestjs/bullmq';
-import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { STATS_QUEUE, StatsService } from '@app/complaints';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
 import { TickingHost } from './ticking-host';
+import type { Tick } from './ticking-host';
 
 /**
  * Statistics rollups: drains the outbox's 'stats' rows (exactly once, see StatsService). Runs at
@@ -12,7 +13,7 @@ import { TickingHost } from './ticking-host';
  * time-bucket job id like the deadline sweep.
  */
 @Processor(STATS_QUEUE, { concurrency: 1, autorun: false })
-export class StatsProcessor extends TickingHost implements OnApplicationBootstrap {
+export class StatsProcessor extends TickingHost {
   protected readonly logger = new Logger(StatsProcessor.name);
 
   readonly handlers: Record<'stats.drain', (job: Job) => Promise<unknown>> = {
@@ -21,20 +22,14 @@ export class StatsProcessor extends TickingHost implements OnApplicationBootstra
 
   constructor(
     private readonly stats: StatsService,
-    @InjectQueue(STATS_QUEUE) private readonly queue: Queue,
-    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
+    @InjectQueue(STATS_QUEUE) queue: Queue,
+    @Inject(HEJIE_CONFIG) config: HejieConfig,
   ) {
-    super();
+    super(queue, config);
   }
 
-  onApplicationBootstrap(): void {
-    if (!this.runHere(this.queue, this.config.workerQueues)) return;
-    this.startTicking(
-      this.queue,
-      'stats.drain',
-      'stats',
-      Math.min(1000, this.config.sweepIntervalMs),
-    );
+  protected ticks(): Tick[] {
+    return [{ name: 'stats.drain', idPrefix: 'stats', everyMs: this.everySecond }];
   }
 
   async drain(): Promise<number> {

@@ -1,11 +1,13 @@
 import { InjectQueue, Processor } from '@nestjs/bullmq';
-import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { WEBHOOKS_QUEUE, WEBHOOK_DELIVER_JOB, WebhooksService } from '@app/complaints';
 import type { DeliveryRound } from '@app/complaints';
 import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
 import { TickingHost } from './ticking-host';
+import type { Tick } from './ticking-host';
+import { roundsUntilShort } from './rounds';
 
 /** Deliveries claimed (and sent concurrently) per round. */
 export const WEBHOOK_BATCH = 50;
@@ -17,7 +19,7 @@ export const WEBHOOK_BATCH = 50;
  * merchant endpoint does not hold up the others); the claim hands them disjoint deliveries.
  */
 @Processor(WEBHOOKS_QUEUE, { concurrency: 4, autorun: false })
-export class WebhooksProcessor extends TickingHost implements OnApplicationBootstrap {
+export class WebhooksProcessor extends TickingHost {
   protected readonly logger = new Logger(WebhooksProcessor.name);
 
   readonly handlers: Record<typeof WEBHOOK_DELIVER_JOB, (job: Job) => Promise<unknown>> = {
@@ -26,33 +28,23 @@ export class WebhooksProcessor extends TickingHost implements OnApplicationBoots
 
   constructor(
     private readonly webhooks: WebhooksService,
-    @InjectQueue(WEBHOOKS_QUEUE) private readonly queue: Queue,
-    @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
+    @InjectQueue(WEBHOOKS_QUEUE) queue: Queue,
+    @Inject(HEJIE_CONFIG) config: HejieConfig,
   ) {
-    super();
+    super(queue, config);
   }
 
-  onApplicationBootstrap(): void {
-    if (!this.runHere(this.queue, this.config.workerQueues)) return;
-    this.startTicking(
-      this.queue,
-      WEBHOOK_DELIVER_JOB,
-      'webhooks',
-      Math.min(1000, this.config.sweepIntervalMs),
-    );
+  protected ticks(): Tick[] {
+    return [{ name: WEBHOOK_DELIVER_JOB, idPrefix: 'webhooks', everyMs: this.everySecond }];
   }
 
   /** Rounds until fewer than a full batch was due. */
   async deliver(): Promise<DeliveryRound> {
-    const total: DeliveryRound = { claimed: 0, delivered: 0, retrying: 0, dead: 0 };
-    for (;;) {
-      const r = await this.webhooks.deliverDue(WEBHOOK_BATCH);
-      total.claimed += r.claimed;
-      total.delivered += r.delivered;
-      total.retrying += r.retrying;
-      total.dead += r.dead;
-      if (r.claimed < WEBHOOK_BATCH) break;
-    }
+    const total = await roundsUntilShort(
+      WEBHOOK_BATCH,
+      () => this.webhooks.deliverDue(WEBHOOK_BATCH),
+      (r) => r.claimed,
+    );
     if (total.claimed > 0) {
       this.logger.log(
         `webhooks: delivered ${total.delivered}, retrying ${total.retrying}, dead ${total.dead}`,

@@ -5,7 +5,7 @@ import { useAction } from '../../hooks';
 import type { After } from '../../hooks';
 import { useI18n } from '../../i18n';
 import { ConsumerAppeal } from '../../components/Appeal';
-import { TextAreaField } from '../../components/fields';
+import { DisclosureButton, TextAreaField } from '../../components/fields';
 import { Card, ConfirmStep, Countdown, ErrorNotice, Notice } from '../../components/ui';
 import type { Offer, Ticket } from '../../types';
 
@@ -159,27 +159,22 @@ export function OfferAnswer({
     <div className="stack">
       <div className="button-row">
         {tk.actions.includes('accept_offer') ? (
-          <button
-            type="button"
-            className="btn btn-primary"
-            aria-expanded={mode === 'confirm'}
-            onClick={() => setMode(mode === 'confirm' ? null : 'confirm')}
+          <DisclosureButton
+            open={mode === 'confirm'}
+            onToggle={() => setMode(mode === 'confirm' ? null : 'confirm')}
             disabled={act.busy}
-            data-testid="accept-offer"
-          >
-            {t('offers.accept')}
-          </button>
+            testId="accept-offer"
+            label={t('offers.accept')}
+          />
         ) : null}
         {tk.actions.includes('reject_offer') ? (
-          <button
-            type="button"
-            className="btn btn-secondary"
-            aria-expanded={mode === 'reject'}
-            onClick={() => setMode(mode === 'reject' ? null : 'reject')}
+          <DisclosureButton
+            kind="secondary"
+            open={mode === 'reject'}
+            onToggle={() => setMode(mode === 'reject' ? null : 'reject')}
             disabled={act.busy}
-          >
-            {t('offers.reject')}
-          </button>
+            label={t('offers.reject')}
+          />
         ) : null}
       </div>
       {mode === 'confirm' ? (

@@ -5,13 +5,14 @@ import { useAction } from '../../hooks';
 import type { After } from '../../hooks';
 import { useI18n } from '../../i18n';
 import {
+  InputField,
   ErrorSummary,
   fieldErrors,
   SubmitButton,
   TextAreaField,
   ToggleButton,
 } from '../../components/fields';
-import { Card, ErrorNotice, Field } from '../../components/ui';
+import { Card, ErrorNotice } from '../../components/ui';
 import type { Ticket } from '../../types';
 
 const FIELDS = ['workdays', 'reason'] as const;
@@ -65,17 +66,15 @@ export function ExtendDeadline({ ticket: tk, after }: { ticket: Ticket; after: A
       {open ? (
         <form className="stack" onSubmit={submit} noValidate>
           <ErrorSummary errors={fieldErrors(errors, FIELDS, fieldId)} />
-          <Field id={fieldId('workdays')} label={t('reg.extendWorkdays')} error={errors.workdays}>
-            {(p) => (
-              <input
-                {...p}
-                name="workdays"
-                inputMode="numeric"
-                value={workdays}
-                onChange={(e) => setWorkdays(e.target.value)}
-              />
-            )}
-          </Field>
+          <InputField
+            id={fieldId('workdays')}
+            label={t('reg.extendWorkdays')}
+            error={errors.workdays}
+            name="workdays"
+            inputMode="numeric"
+            value={workdays}
+            onChange={setWorkdays}
+          />
           <TextAreaField
             id={fieldId('reason')}
             label={t('reg.extendReason')}

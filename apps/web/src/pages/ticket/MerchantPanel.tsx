@@ -4,8 +4,8 @@ import { call, client } from '../../api';
 import { useAction } from '../../hooks';
 import type { After } from '../../hooks';
 import { parseAmount, useI18n } from '../../i18n';
-import { ErrorSummary, SelectField, TextAreaField } from '../../components/fields';
-import { ErrorNotice, Field } from '../../components/ui';
+import { ErrorSummary, InputField, SelectField, TextAreaField } from '../../components/fields';
+import { ErrorNotice } from '../../components/ui';
 import { AMOUNT_TYPES, DEMAND_TYPES } from '../../types';
 import type { DemandType, Ticket } from '../../types';
 
@@ -69,22 +69,16 @@ export function OfferForm({ ticket: tk, after }: { ticket: Ticket; after: After 
         onChange={setType}
       />
       {needsAmount ? (
-        <Field
+        <InputField
           id={AMOUNT_ID}
           label={t('resolve.amount', { currency: tk.order.currency })}
           hint={t('offers.paid', { amount: money(tk.order.amountMinor, tk.order.currency) })}
           error={error ?? undefined}
-        >
-          {(p) => (
-            <input
-              {...p}
-              name="offer-amount"
-              inputMode="decimal"
-              value={amount}
-              onChange={(e) => setAmount(e.target.value)}
-            />
-          )}
-        </Field>
+          name="offer-amount"
+          inputMode="decimal"
+          value={amount}
+          onChange={setAmount}
+        />
       ) : null}
       <TextAreaField label={t('offers.note')} value={note} onChange={setNote} name="offer-note" />
       <button type="submit" className="btn btn-primary" disabled={act.busy}>

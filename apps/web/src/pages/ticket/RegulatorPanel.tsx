@@ -11,6 +11,7 @@ import {
   SelectField,
   SubmitButton,
   TextAreaField,
+  DisclosureButton,
 } from '../../components/fields';
 import { Card, ConfirmStep, ErrorNotice, Field } from '../../components/ui';
 import { DECLINE_REASONS } from '../../types';
@@ -101,24 +102,20 @@ function DecideCase({ ticket: tk, offices, after }: Props) {
           </button>
         ) : null}
         {tk.actions.includes('decline') ? (
-          <button
-            type="button"
-            className="btn btn-secondary"
-            aria-expanded={mode === 'decline'}
-            onClick={() => toggle('decline')}
-          >
-            {t('reg.decline')}
-          </button>
+          <DisclosureButton
+            kind="secondary"
+            open={mode === 'decline'}
+            onToggle={() => toggle('decline')}
+            label={t('reg.decline')}
+          />
         ) : null}
         {tk.actions.includes('transfer') ? (
-          <button
-            type="button"
-            className="btn btn-secondary"
-            aria-expanded={mode === 'transfer'}
-            onClick={() => toggle('transfer')}
-          >
-            {t('reg.transfer')}
-          </button>
+          <DisclosureButton
+            kind="secondary"
+            open={mode === 'transfer'}
+            onToggle={() => toggle('transfer')}
+            label={t('reg.transfer')}
+          />
         ) : null}
       </div>
       {mode === 'decline' ? (
