@@ -75,11 +75,12 @@ export const CROSS_LIB_SQL: readonly CrossLibSql[] = [
     tables: ['merchants'],
     why: 'the claim of due deliveries (a lease: UPDATE … RETURNING) reads the URL and secret it will use in the same statement',
   },
-  // Pending: helper "core" rewrites this file; the lead folds it after merging (ReceiptReads,
-  // StoreReads, MerchantReads), or keeps it here if the one-snapshot read of intake stays.
+  // Kept on purpose (issue 12): the narrow reads (ReceiptReads, StoreReads, MerchantReads) would
+  // turn "initiate resolution" back into several round trips and several snapshots; the one read
+  // is what took a creation from 11 statements to 2 (docs/PERFORMANCE.md, Scenario 2).
   {
     file: 'libs/complaints/src/ticket-intake.ts',
     tables: ['receipts', 'receipt_keys', 'stores', 'merchants'],
-    why: "PENDING (issue 12): intake reads the receipt, its store and merchant and the receipt's ticket in one snapshot, and writes the first webhook/mail rows set-based",
+    why: "intake reads the receipt (its month from receipt_keys), its store and merchant, the caller's replay and the receipt's ticket in one statement, so one round trip and one snapshot: a same-key ticket committed in parallel shows as the replay, never as a conflict",
   },
 ];
