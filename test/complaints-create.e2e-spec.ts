@@ -6,12 +6,12 @@
  * Qinghai region codes (630104).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { ComplaintRow, nextEvent, ticketNumber } from '@app/complaints';
 import type { PendingEvent } from '@app/complaints';
 import { readIntake } from '../libs/complaints/src/ticket-intake';
 import { ChangeWriter } from '../libs/complaints/src/changes/change-writer';
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
+import { statementsOf } from './helpers/pg-statements';
 import { complaintBody, createReceipt, createShop, Shop } from './factories/complaint.factory';
 import { createMerchant, createStore } from './factories/directory.factory';
 
@@ -111,26 +111,14 @@ describe('POST /v1/complaints: one read, one write', () => {
   it('makes two PostgreSQL statements, one read and one write, and no transaction', async () => {
     const receipt = await createReceipt(t, { accountId: hooked.accountId });
     const consumer = bearer(t.token({ role: 'consumer', sub: receipt.payerId }));
-    const sent: string[] = [];
-    const query = Client.prototype.query;
-    const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (
-      this: Client,
-      ...args: unknown[]
-    ) {
-      const q = args[0] as string | { text: string };
-      sent.push(typeof q === 'string' ? q : q.text);
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query);
-    try {
-      await t.http
+    const sent = await statementsOf(() =>
+      t.http
         .post('/v1/complaints')
         .set(consumer)
         .set('Idempotency-Key', `k-${randomBytes(6).toString('hex')}`)
         .send(complaintBody(receipt.id, { contactPhone: '13812345678' }))
-        .expect(201);
-    } finally {
-      spy.mockRestore();
-    }
+        .expect(201),
+    );
     expect(sent).toHaveLength(2);
     expect(sent[0]).toMatch(/^\s*SELECT c\.\*/);
     expect(sent[1]).toMatch(/^WITH c AS \(\s*INSERT INTO complaints/);

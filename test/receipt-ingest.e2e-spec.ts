@@ -4,34 +4,14 @@
  * receipt, the link of refunds that came before it and the receipt as the API shows it, in one
  * statement. A re-delivery still answers the stored receipt.
  */
-import { Client } from 'pg';
 import { startTestApp, TestApp } from './helpers/test-app';
+import { statementsOf } from './helpers/pg-statements';
 import {
   genericReceipt,
   postGeneric,
   sendAlipay,
   alipayParams,
 } from './factories/receipts.factory';
-
-/** The SQL texts every pg client sends while `run` runs. */
-async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
-  const sent: string[] = [];
-  const query = Client.prototype.query;
-  const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (
-    this: Client,
-    ...args: unknown[]
-  ) {
-    const q = args[0] as string | { text: string };
-    sent.push(typeof q === 'string' ? q : q.text);
-    return (query as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof query);
-  try {
-    await run();
-  } finally {
-    spy.mockRestore();
-  }
-  return sent;
-}
 
 describe('single receipt intake: two statements', () => {
   let t: TestApp;

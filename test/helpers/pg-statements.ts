@@ -1,0 +1,24 @@
+import { Client } from 'pg';
+
+/**
+ * The SQL texts every pg client of this process sends while `run` runs (round-trip guards:
+ * "a creation sends exactly two statements").
+ */
+export async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
+  const sent: string[] = [];
+  const query = Client.prototype.query;
+  const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (
+    this: Client,
+    ...args: unknown[]
+  ) {
+    const q = args[0] as string | { text: string };
+    sent.push(typeof q === 'string' ? q : q.text);
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query);
+  try {
+    await run();
+  } finally {
+    spy.mockRestore();
+  }
+  return sent;
+}
