@@ -3,17 +3,29 @@
  * wechatpay-axios-plugin Formatter, Rsa, AesGcm), implementations independent of our signers
  * (test-signers.ts) and our verifiers, so that they cannot share one misunderstanding.
  */
-import { AlipaySdk } from 'alipay-sdk';
+import { Socket } from 'node:net';
 import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
 import type { RsaKeyPair } from './test-signers';
 import type { WechatpayNotificationInput } from './wechatpay.verifier';
+
+/*
+ * alipay-sdk loads urllib, whose module body wraps `net.Socket.prototype.destroy` for the whole
+ * process: it defines a non-configurable `Symbol(socket of error)` on the error passed in. undici
+ * destroys all of an agent's sockets with one error object, so the second socket throws "Cannot
+ * redefine property" — in any later suite of the same Jest worker (webhooks.e2e's afterAll hung
+ * on it in a random-order run). The SDK's checks do no I/O: the original `destroy` is put back.
+ */
+const socketDestroy = Socket.prototype.destroy;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { AlipaySdk } = require('alipay-sdk') as typeof import('alipay-sdk');
+Socket.prototype.destroy = socketDestroy;
 
 /**
  * alipay-sdk (v4) holding the platform key of `pair`. keyType 'PKCS8' is needed for a "BEGIN
  * PRIVATE KEY" PEM (the SDK defaults to PKCS1 and re-wraps the key text); the private key is
  * not used for notification checks anyway.
  */
-export function alipaySdkFor(pair: RsaKeyPair): AlipaySdk {
+export function alipaySdkFor(pair: RsaKeyPair): InstanceType<typeof AlipaySdk> {
   return new AlipaySdk({
     appId: '2021000000000000',
     privateKey: pair.privateKeyPem,
