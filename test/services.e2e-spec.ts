@@ -188,7 +188,9 @@ async function fakeServer(reply: string): Promise<{ server: Server; port: number
     }, 120_000);
 
     it('starts a stopped Debian cluster on the port (main after apt-get install) and lets the password-less URL in', async () => {
-      const [port] = await freePorts(1);
+      // A Redis port of its own: run before the start test (--randomize), it must not start the
+      // Redis that test expects to start.
+      const [port, ownRedis] = await freePorts(2);
       const name = `svc_${port}`;
       const made = spawnSync('pg_createcluster', ['-p', String(port), pgVersion(), name]);
       expect(made.status).toBe(0);
@@ -198,7 +200,11 @@ async function fakeServer(reply: string): Promise<{ server: Server; port: number
           /^host\s+all\s+all\s+127\.0\.0\.1\/32\s+scram-sha-256/m,
         );
         const url = `postgres://postgres@127.0.0.1:${port}/hejie_services`;
-        const r = await services(checkout, { ...env, DATABASE_URL: url });
+        const r = await services(checkout, {
+          ...env,
+          DATABASE_URL: url,
+          REDIS_URL: `redis://127.0.0.1:${ownRedis}`,
+        });
         expect(r.code).toBe(0);
         expect(r.stdout).toContain(
           `postgres: started 127.0.0.1:${port} (Debian cluster ${pgVersion()}/${name}; postgres trusted from localhost in ${hba}; created database hejie_services)`,
@@ -214,6 +220,7 @@ async function fakeServer(reply: string): Promise<{ server: Server; port: number
         ]);
       } finally {
         spawnSync('pg_dropcluster', ['--stop', pgVersion(), name]);
+        spawnSync('redis-cli', ['-p', String(ownRedis), 'shutdown', 'nosave']);
       }
     }, 90_000);
   },
