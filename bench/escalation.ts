@@ -292,7 +292,7 @@ export async function escalation(opts: Options): Promise<ScenarioReport> {
     );
     report.notes.push(
       "tickets/s (first→last) is the sweep's pace from its first escalation to the last, and is what the ratio uses; (due→last) adds the wait for the next sweep tick (≤ SWEEP_INTERVAL) after the tickets fell due.",
-      'Hejie escalates a batch set-based in one transaction: the due rows locked and read whole (one SELECT per kind), office routing once per region, one working-day acceptBy, the hash-chained events computed in the worker, then one guarded UPDATE, one INSERT each for events, outbox rows and webhook deliveries; the acceptance deadline jobs go to Redis in one addBulk after commit, while the next batch runs. The worker also drains the outbox into the statistics rollups meanwhile. The floor does only the guarded UPDATE (with a constant office and acceptBy).',
+      'Hejie escalates a batch set-based in one transaction: the due rows locked and read whole (one SELECT per kind), office routing once per region, one working-day acceptBy, the hash-chained events computed in the worker, then one guarded UPDATE, one INSERT each for events, outbox rows and webhook deliveries; no Redis job (the regulator deadline acceptBy is read from the row, FLAG_ONLY_DEADLINES). The worker also drains the outbox into the statistics rollups meanwhile. The floor does only the guarded UPDATE (with a constant office and acceptBy).',
     );
     report.notes.push(
       "The reference row is not the floor: the same writes as Hejie (guarded UPDATE, an 'escalated' event and an outbox row per ticket) as one set-based statement per batch of 500 — roughly what a batched rewrite of the sweep could reach (no office routing per region, no Redis jobs).",
