@@ -293,6 +293,34 @@ describe('the API edge (issue 11)', () => {
       );
       expect(ok.status).toBe(400);
     });
+
+    it('batches too: the HMAC is checked over the bytes as received, then each line is decoded (0xFF line → 401 when wrongly signed, its number rejected when well signed)', async () => {
+      const bytes = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
+      const ndjson = { 'content-type': 'application/x-ndjson' };
+      for (const path of ['/v1/receipts/batch', '/v1/refunds/batch']) {
+        const wrong = await postRaw(
+          port,
+          path,
+          { ...ndjson, 'x-hejie-signature': `sha256=${'a'.repeat(64)}` },
+          bytes,
+        );
+        expect({ path, status: wrong.status }).toEqual({ path, status: 401 });
+        expect(JSON.parse(wrong.body)).toMatchObject({ code: 'RECEIPT_SIGNATURE_INVALID' });
+        // Signed over the bytes: accepted as a batch whose one line is refused by number (a
+        // signature over a decoded copy, U+FFFD in place of 0xFF, would not match: 401).
+        const signed = await postRaw(
+          port,
+          path,
+          { ...ndjson, 'x-hejie-signature': signHmac(bytes, HMAC_SECRET) },
+          bytes,
+        );
+        expect({ path, status: signed.status }).toEqual({ path, status: 200 });
+        expect(JSON.parse(signed.body)).toMatchObject({
+          created: 0,
+          rejected: [{ line: 1, code: 'VALIDATION_FAILED' }],
+        });
+      }
+    });
   });
 
   describe('every parsed body is clean text without prototype keys', () => {
@@ -569,6 +597,7 @@ describe('timeouts and the batch upload cap', () => {
       REQUEST_TIMEOUT: '1s',
       HEADERS_TIMEOUT: '1s',
       CONNECTION_TIMEOUT: '5s',
+      KEEP_ALIVE_TIMEOUT: '1s',
       BATCH_MAX_CONCURRENT: '1',
     });
     port = await listen(t);
@@ -579,6 +608,7 @@ describe('timeouts and the batch upload cap', () => {
       'REQUEST_TIMEOUT',
       'HEADERS_TIMEOUT',
       'CONNECTION_TIMEOUT',
+      'KEEP_ALIVE_TIMEOUT',
       'BATCH_MAX_CONCURRENT',
     ]) {
       delete process.env[k];
@@ -618,6 +648,37 @@ describe('timeouts and the batch upload cap', () => {
     expect(endedAfterMs).not.toBeNull();
     expect(endedAfterMs).toBeLessThan(4000);
     expect(answer === null ? 'closed' : answer.split(' ')[1]).toMatch(/^(closed|408)$/);
+  });
+
+  it('the server carries the configured timeouts; an idle keep-alive connection is closed after KEEP_ALIVE_TIMEOUT', async () => {
+    const server = t.app.getHttpServer() as http.Server;
+    expect({
+      request: server.requestTimeout,
+      headers: server.headersTimeout,
+      silence: server.timeout,
+      keepAlive: server.keepAliveTimeout,
+    }).toEqual({ request: 1000, headers: 1000, silence: 5000, keepAlive: 1000 });
+    // One request on a kept-alive connection, answered, then nothing: the server closes it
+    // (Fastify's own default would keep it 72 s).
+    const socket = net.connect(port, '127.0.0.1');
+    const { answeredAt, closedAt } = await new Promise<{
+      answeredAt: number | null;
+      closedAt: number | null;
+    }>((resolve) => {
+      let answeredAt: number | null = null;
+      const timer = setTimeout(() => resolve({ answeredAt, closedAt: null }), 6000);
+      socket.on('connect', () => socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'));
+      socket.on('data', () => (answeredAt ??= Date.now()));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve({ answeredAt, closedAt: Date.now() });
+      });
+    });
+    socket.destroy();
+    expect(answeredAt).not.toBeNull();
+    expect(closedAt).not.toBeNull();
+    expect(closedAt! - answeredAt!).toBeLessThan(4000);
   });
 
   it('BATCH_MAX_CONCURRENT uploads at once: one more → 429 RATE_LIMITED with Retry-After; the slot is free again afterwards', async () => {
