@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { ComplaintsService } from '../libs/complaints/src/complaints.service';
 import { CalendarService } from '../libs/complaints/src/calendar/calendar.service';
 import { backfillDeadlineBases } from '../migrations/1764700400000-CalendarAndRuleSets';
@@ -396,12 +397,38 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
     );
     expect(Number(estimated?.[1])).toBeGreaterThanOrEqual(1);
     expect(metrics.text).toMatch(/hejie_calendar_official_missing\{year="2027"\} 1/);
+    // 60 days before deadlines need 2027: the longest limit is the national mediation, 45 + 15
+    // working days (an extension). Counted from Fri 9 Oct 2026 it ends on Thu 31 Dec; from Sat
+    // 10 Oct it reaches January 2027. So the warning starts 60 days before, on 11 Aug.
     const calendar = t.app.get(CalendarService, { strict: false });
     expect(await calendar.yearsWithoutOfficialData(new Date('2026-06-01T00:00:00Z'))).toEqual([]);
-    expect(await calendar.yearsWithoutOfficialData(new Date('2026-11-01T00:00:00Z'))).toEqual([]);
-    expect(await calendar.yearsWithoutOfficialData(new Date('2026-11-02T00:00:00Z'))).toEqual([
+    expect(await calendar.yearsWithoutOfficialData(new Date('2026-08-10T00:00:00Z'))).toEqual([]);
+    expect(await calendar.yearsWithoutOfficialData(new Date('2026-08-11T00:00:00Z'))).toEqual([
       2027,
     ]);
+    expect(await calendar.yearsWithoutOfficialData(new Date('2027-03-01T00:00:00Z'))).toEqual([
+      2027,
+    ]);
+
+    // The log line: once per year and process, again an hour later.
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const lines = () =>
+        warn.mock.calls.map(([m]) => String(m)).filter((m) => m.startsWith('calendar:'));
+      expect(await calendar.warnHorizon(new Date('2026-08-10T00:00:00Z'))).toEqual([]);
+      expect(lines()).toEqual([]);
+      expect(await calendar.warnHorizon(new Date('2026-08-11T00:00:00Z'))).toEqual([2027]);
+      expect(await calendar.warnHorizon(new Date('2026-08-11T00:59:00Z'))).toEqual([2027]);
+      expect(lines()).toEqual([
+        expect.stringMatching(
+          /deadlines counted within 60 days reach 2027, .*PUT \/v1\/calendar\/2027 or calendar\/2027\.json/,
+        ),
+      ]);
+      await calendar.warnHorizon(new Date('2026-08-11T01:00:00Z'));
+      expect(lines()).toHaveLength(2);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   describe('a notice for 2027', () => {

@@ -5,6 +5,7 @@ import { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import type { HejieConfig } from '@app/shared';
+import type { RulesService } from '../rules/rules.service';
 import { CalendarService } from './calendar.service';
 import { normaliseInput } from './calendar-year';
 import type { CalendarInput } from './calendar-year';
@@ -30,6 +31,7 @@ function serviceFor(dir: string): CalendarService {
     { calendarDir: dir } as HejieConfig,
     { now: () => new Date('2026-12-01T00:00:00Z') },
     unreachable as Queue,
+    unreachable as RulesService,
   );
 }
 
