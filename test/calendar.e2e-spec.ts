@@ -622,6 +622,63 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
     });
   });
 
+  describe('the appeal window on a loaded notice (2034)', () => {
+    afterAll(async () => {
+      await t.db.query('DELETE FROM calendar_versions WHERE year = 2034');
+      await t.app.get(CalendarService, { strict: false }).snapshot(true);
+    });
+
+    it('the ticket shows the window the appeal is checked against (appealableUntil, the appeal action)', async () => {
+      const office = await createOffice(t, ['8112'], '测试局十二');
+      const regulator = bearer(t.token({ role: 'regulator', officeId: office.id }));
+      const shop = await createShop(t, '811201');
+      setNow('2026-12-10T02:00:00Z');
+      const tk = await ticketIn(t, shop, 'escalated');
+      setNow('2034-03-01T02:00:00Z'); // declined on Wed 1 Mar 2034
+      await t.http
+        .post(`/v1/complaints/${tk.id}/decline`)
+        .set(regulator)
+        .send({ reason: 'no_clear_claim' })
+        .expect(200);
+      const seen = async () =>
+        (await t.http.get(`/v1/complaints/${tk.id}`).set(tk.consumer)).body as {
+          appealableUntil: string | null;
+          actions: string[];
+        };
+      // On the estimate: 15 working days → Wed 22 Mar. Thu 23 Mar, 01:00 in Shanghai: closed.
+      setNow('2034-03-22T17:00:00Z');
+      expect(await seen()).toMatchObject({ appealableUntil: null });
+      expect((await seen()).actions).not.toContain('appeal');
+
+      // The notice gives Fri 10 Mar off (made up for the test): the window ends on Thu 23 Mar,
+      // and the ticket says so, as the appeal itself is checked.
+      const put = await t.http
+        .put('/v1/calendar/2034')
+        .set(admin())
+        .send({
+          notice: {
+            title: '国务院办公厅关于2034年部分节假日安排的通知（测试）',
+            date: '2033-11-10',
+          },
+          holidays: ['2034-01-01', '2034-03-10'],
+          workdays: [],
+        });
+      expect(put.status).toBe(200);
+      const open = await seen();
+      expect(open.appealableUntil).toBe('2034-03-23T15:59:59.999Z');
+      expect(open.actions).toContain('appeal');
+      const list = await t.http.get('/v1/complaints?limit=100').set(tk.consumer);
+      expect(list.body.items.find((x: { id: string }) => x.id === tk.id)).toMatchObject({
+        appealableUntil: '2034-03-23T15:59:59.999Z',
+      });
+      await t.http
+        .post(`/v1/complaints/${tk.id}/appeal`)
+        .set(tk.consumer)
+        .send({ reason: 'Please look again.' })
+        .expect(200);
+    });
+  });
+
   it('at start-up: calendar/<year>.json files become official versions, and offices get RULE_SET', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hejie-calendar-'));
     const file = {
