@@ -72,6 +72,10 @@ describe('calendar/ files', () => {
       code: 'VALIDATION_FAILED',
       errors: [{ field: 'holidays[1]', message: 'not in 2035' }],
     });
+    // The log names the offending entry (the process exits with the error's message only).
+    expect(jest.mocked(Logger.prototype.error).mock.calls.map(([m]) => String(m))).toEqual([
+      'calendar files not loaded: DomainError: calendar 2035 is not valid (holidays[1]: not in 2035)',
+    ]);
   });
 
   it('a file that says another year than its name, or is not JSON, stops start-up', async () => {

@@ -5,7 +5,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { DataSource, EntityManager } from 'typeorm';
-import { CLOCK, HEJIE_CONFIG } from '@app/shared';
+import { CLOCK, DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { Clock, HejieConfig } from '@app/shared';
 import { DEADLINES_QUEUE, JOB_NAMES } from '../jobs/jobs';
 import { addWorkingDays, shanghaiDate } from '../lifecycle/working-days';
@@ -83,7 +83,12 @@ export class CalendarService implements OnApplicationBootstrap {
     try {
       await this.loadFolder(resolve(this.config.calendarDir));
     } catch (e) {
-      this.logger.error(`calendar files not loaded: ${String(e)}`);
+      // The offending entries, so that the operator can fix the file from the log alone.
+      const entries =
+        e instanceof DomainError && e.errors?.length
+          ? ` (${e.errors.map((x) => `${x.field}: ${x.message}`).join('; ')})`
+          : '';
+      this.logger.error(`calendar files not loaded: ${String(e)}${entries}`);
       throw e;
     }
   }
