@@ -6,6 +6,10 @@
  * that loads 2027 takes it out again, so the tests that count on the 2027 estimate pass in any
  * order (and the suites after this one in its Jest worker see no made-up notice).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { ComplaintsService } from '../libs/complaints/src/complaints.service';
 import { CalendarService } from '../libs/complaints/src/calendar/calendar.service';
 import { backfillDeadlineBases } from '../migrations/1764700400000-CalendarAndRuleSets';
@@ -191,6 +195,13 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
     const ticket = await ticketIn(t, shop, 'escalated');
     expect(ticket.body.ruleSet).toBe('platform-live-commerce');
     expect(ticket.body.acceptBy).toBe('2026-11-07T03:00:00.000Z');
+    // Enforced in hours: overdue one second after the 24th hour, on a Saturday.
+    const viewAt = async (iso: string) => {
+      setNow(iso);
+      return (await t.http.get(`/v1/complaints/${ticket.id}`).set(admin())).body;
+    };
+    expect((await viewAt('2026-11-07T02:59:59Z')).acceptanceOverdue).toBe(false);
+    expect((await viewAt('2026-11-07T03:00:01Z')).acceptanceOverdue).toBe(true);
 
     // The office moves to the national set; the open ticket keeps the platform limits.
     const back = await t.http
@@ -210,6 +221,16 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
     const later = await ticketIn(t, shop, 'escalated');
     expect(later.body.ruleSet).toBe('cn-12315');
     expect(later.body.acceptBy).toBe('2026-11-18T15:59:59.999Z'); // Mon 9 Nov + 7 working days
+
+    // The worker's mediation time limit (its job and the sweep call this) is the platform's 15
+    // working days: not due on the last day, terminated once it has passed.
+    setNow('2026-11-30T15:59:59.000Z');
+    expect(await complaints.terminateMediationIfDue(ticket.id)).toBe(false);
+    setNow('2026-11-30T16:00:00.000Z');
+    expect(await complaints.terminateMediationIfDue(ticket.id)).toBe(true);
+    const ended = await t.http.get(`/v1/complaints/${ticket.id}`).set(ticket.consumer);
+    expect(ended.body.status).toBe('mediation_failed');
+    expect(ended.body.mediationOutcome).toMatchObject({ outcome: 'failed', reason: 'time_limit' });
   });
 
   describe('extensions', () => {
@@ -376,12 +397,38 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
     );
     expect(Number(estimated?.[1])).toBeGreaterThanOrEqual(1);
     expect(metrics.text).toMatch(/hejie_calendar_official_missing\{year="2027"\} 1/);
+    // 60 days before deadlines need 2027: the longest limit is the national mediation, 45 + 15
+    // working days (an extension). Counted from Fri 9 Oct 2026 it ends on Thu 31 Dec; from Sat
+    // 10 Oct it reaches January 2027. So the warning starts 60 days before, on 11 Aug.
     const calendar = t.app.get(CalendarService, { strict: false });
     expect(await calendar.yearsWithoutOfficialData(new Date('2026-06-01T00:00:00Z'))).toEqual([]);
-    expect(await calendar.yearsWithoutOfficialData(new Date('2026-11-01T00:00:00Z'))).toEqual([]);
-    expect(await calendar.yearsWithoutOfficialData(new Date('2026-11-02T00:00:00Z'))).toEqual([
+    expect(await calendar.yearsWithoutOfficialData(new Date('2026-08-10T00:00:00Z'))).toEqual([]);
+    expect(await calendar.yearsWithoutOfficialData(new Date('2026-08-11T00:00:00Z'))).toEqual([
       2027,
     ]);
+    expect(await calendar.yearsWithoutOfficialData(new Date('2027-03-01T00:00:00Z'))).toEqual([
+      2027,
+    ]);
+
+    // The log line: once per year and process, again an hour later.
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const lines = () =>
+        warn.mock.calls.map(([m]) => String(m)).filter((m) => m.startsWith('calendar:'));
+      expect(await calendar.warnHorizon(new Date('2026-08-10T00:00:00Z'))).toEqual([]);
+      expect(lines()).toEqual([]);
+      expect(await calendar.warnHorizon(new Date('2026-08-11T00:00:00Z'))).toEqual([2027]);
+      expect(await calendar.warnHorizon(new Date('2026-08-11T00:59:00Z'))).toEqual([2027]);
+      expect(lines()).toEqual([
+        expect.stringMatching(
+          /deadlines counted within 60 days reach 2027, .*PUT \/v1\/calendar\/2027 or calendar\/2027\.json/,
+        ),
+      ]);
+      await calendar.warnHorizon(new Date('2026-08-11T01:00:00Z'));
+      expect(lines()).toHaveLength(2);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   describe('a notice for 2027', () => {
@@ -489,5 +536,200 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
       const after = await t.http.get(`/v1/complaints/${tickets[0].id}`).set(tickets[0].consumer);
       expect(after.body.mediationEndBy).toBe('2027-02-22T15:59:59.999Z'); // Mon 22 Feb
     });
+  });
+
+  describe('a notice that would move deadlines into the past (2032)', () => {
+    afterAll(async () => {
+      await t.db.query('DELETE FROM calendar_versions WHERE year = 2032');
+      await t.app.get(CalendarService, { strict: false }).snapshot(true);
+    });
+
+    it('none moves into the past: never before the end of today, nor before a deadline already missed', async () => {
+      const office = await createOffice(t, ['8107'], '测试局七');
+      const regulator = bearer(t.token({ role: 'regulator', officeId: office.id }));
+      const shop = await createShop(t, '810701');
+      setNow('2026-12-10T02:00:00Z');
+      const [ahead, missed] = await Promise.all(
+        [1, 2].map(() => ticketIn(t, shop, 'mediating', { regulator })),
+      );
+      // Both mediations as counted on the 2032 estimate: 10 working days from Mon 2 Feb 2032,
+      // the Spring Festival (eve Tue 10 Feb, days 1–3 to Fri 13 Feb) off → Fri 20 Feb. The second
+      // one's stored date is one that has already passed when the notice comes (Tue 17 Feb).
+      const basis = {
+        mediationEndBy: {
+          basis: 'estimated',
+          calendarVersion: 0,
+          years: { 2032: 0 },
+          from: '2032-02-02T02:00:00.000Z',
+          workdays: 10,
+          hours: 0,
+          ruleSet: 'cn-12315',
+        },
+      };
+      const store = (id: string, at: string) =>
+        t.db.query(
+          `UPDATE complaints SET mediation_end_by = $2, deadline_basis = $3::jsonb WHERE id = $1`,
+          [id, at, JSON.stringify(basis)],
+        );
+      await store(ahead.id, '2032-02-20T15:59:59.999Z');
+      await store(missed.id, '2032-02-17T15:59:59.999Z');
+
+      // Wed 18 Feb 2032, 10:00 in Shanghai: a notice with no Spring Festival break (made up for
+      // the test) puts the 10th working day on Mon 16 Feb, two days ago.
+      setNow('2032-02-18T02:00:00Z');
+      const put = await t.http
+        .put('/v1/calendar/2032')
+        .set(admin())
+        .send({
+          notice: {
+            title: '国务院办公厅关于2032年部分节假日安排的通知（测试）',
+            date: '2031-11-10',
+          },
+          holidays: ['2032-01-01'],
+          workdays: [],
+        });
+      expect(put.status).toBe(200);
+      expect((await complaints.rebaseBatch(500)).changed).toBeGreaterThanOrEqual(2);
+
+      const changedOf = async (id: string) => {
+        const events = await t.http.get(`/v1/complaints/${id}/events`).set(admin());
+        return (events.body.items as { type: string; data: Record<string, unknown> }[])
+          .filter((e) => e.type === 'deadline_changed')
+          .map((e) => e.data);
+      };
+      const aheadView = await t.http.get(`/v1/complaints/${ahead.id}`).set(ahead.consumer);
+      expect(aheadView.body.mediationEndBy).toBe('2032-02-18T15:59:59.999Z'); // end of today
+      expect(aheadView.body.deadlineBasis.mediationEndBy).toBe('official');
+      expect(await changedOf(ahead.id)).toEqual([
+        expect.objectContaining({
+          field: 'mediationEndBy',
+          from: '2032-02-20T15:59:59.999Z',
+          to: '2032-02-18T15:59:59.999Z',
+          calendarVersion: 1,
+          clamped: true,
+          computed: '2032-02-16T15:59:59.999Z',
+        }),
+      ]);
+      const missedView = await t.http.get(`/v1/complaints/${missed.id}`).set(missed.consumer);
+      expect(missedView.body.mediationEndBy).toBe('2032-02-17T15:59:59.999Z'); // not earlier
+      expect(await changedOf(missed.id)).toEqual([
+        expect.objectContaining({
+          from: '2032-02-17T15:59:59.999Z',
+          to: '2032-02-17T15:59:59.999Z',
+          clamped: true,
+        }),
+      ]);
+    });
+  });
+
+  describe('the appeal window on a loaded notice (2034)', () => {
+    afterAll(async () => {
+      await t.db.query('DELETE FROM calendar_versions WHERE year = 2034');
+      await t.app.get(CalendarService, { strict: false }).snapshot(true);
+    });
+
+    it('the ticket shows the window the appeal is checked against (appealableUntil, the appeal action)', async () => {
+      const office = await createOffice(t, ['8112'], '测试局十二');
+      const regulator = bearer(t.token({ role: 'regulator', officeId: office.id }));
+      const shop = await createShop(t, '811201');
+      setNow('2026-12-10T02:00:00Z');
+      const tk = await ticketIn(t, shop, 'escalated');
+      setNow('2034-03-01T02:00:00Z'); // declined on Wed 1 Mar 2034
+      await t.http
+        .post(`/v1/complaints/${tk.id}/decline`)
+        .set(regulator)
+        .send({ reason: 'no_clear_claim' })
+        .expect(200);
+      const seen = async () =>
+        (await t.http.get(`/v1/complaints/${tk.id}`).set(tk.consumer)).body as {
+          appealableUntil: string | null;
+          actions: string[];
+        };
+      // On the estimate: 15 working days → Wed 22 Mar. Thu 23 Mar, 01:00 in Shanghai: closed.
+      setNow('2034-03-22T17:00:00Z');
+      expect(await seen()).toMatchObject({ appealableUntil: null });
+      expect((await seen()).actions).not.toContain('appeal');
+
+      // The notice gives Fri 10 Mar off (made up for the test): the window ends on Thu 23 Mar,
+      // and the ticket says so, as the appeal itself is checked.
+      const put = await t.http
+        .put('/v1/calendar/2034')
+        .set(admin())
+        .send({
+          notice: {
+            title: '国务院办公厅关于2034年部分节假日安排的通知（测试）',
+            date: '2033-11-10',
+          },
+          holidays: ['2034-01-01', '2034-03-10'],
+          workdays: [],
+        });
+      expect(put.status).toBe(200);
+      const open = await seen();
+      expect(open.appealableUntil).toBe('2034-03-23T15:59:59.999Z');
+      expect(open.actions).toContain('appeal');
+      const list = await t.http.get('/v1/complaints?limit=100').set(tk.consumer);
+      expect(list.body.items.find((x: { id: string }) => x.id === tk.id)).toMatchObject({
+        appealableUntil: '2034-03-23T15:59:59.999Z',
+      });
+      await t.http
+        .post(`/v1/complaints/${tk.id}/appeal`)
+        .set(tk.consumer)
+        .send({ reason: 'Please look again.' })
+        .expect(200);
+    });
+  });
+
+  it('at start-up: calendar/<year>.json files become official versions, and offices get RULE_SET', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hejie-calendar-'));
+    const file = {
+      year: 2035,
+      notice: { title: '国务院办公厅关于2035年部分节假日安排的通知（测试）', date: '2034-11-20' },
+      holidays: ['2035-01-01', '2035-02-07', '2035-02-08'],
+      workdays: ['2035-02-03'],
+    };
+    writeFileSync(join(dir, '2035.json'), JSON.stringify(file));
+    const boot = () =>
+      startTestApp({
+        RATE_LIMIT: '100000',
+        CALENDAR_DIR: dir,
+        RULE_SET: 'platform-live-commerce',
+      });
+    try {
+      const other = await boot();
+      try {
+        const year = await other.http.get('/v1/calendar/2035');
+        expect(year.body).toMatchObject({
+          year: 2035,
+          source: 'official',
+          version: 1,
+          notice: file.notice,
+          holidays: file.holidays,
+          workdays: file.workdays,
+        });
+        const versions = await other.http.get('/v1/calendar/2035/versions');
+        expect(versions.body.items.map((v: { loadedFrom: string }) => v.loadedFrom)).toEqual([
+          'file:2035.json',
+        ]);
+        // RULE_SET names the set of offices that name none, and GET /v1/rules says so.
+        const office = await createOffice(other, ['8111'], '测试局十一');
+        expect((office as unknown as { ruleSet: string }).ruleSet).toBe('platform-live-commerce');
+        const rules = await other.http.get('/v1/rules');
+        expect(
+          (rules.body.items as { id: string; default: boolean }[]).filter((s) => s.default),
+        ).toEqual([expect.objectContaining({ id: 'platform-live-commerce' })]);
+      } finally {
+        await other.close();
+      }
+      // A restart with the same file adds nothing.
+      const again = await boot();
+      await again.close();
+      const rows = await t.db.query('SELECT version FROM calendar_versions WHERE year = 2035');
+      expect(rows).toEqual([{ version: 1 }]);
+    } finally {
+      delete process.env.CALENDAR_DIR;
+      delete process.env.RULE_SET;
+      rmSync(dir, { recursive: true, force: true });
+      await t.db.query('DELETE FROM calendar_versions WHERE year = 2035');
+    }
   });
 });

@@ -492,6 +492,10 @@ describe('dashboards in the browser', () => {
     await c.locator('article.ticket[data-status="escalated"]').waitFor();
     // What happens next: the office by name, and the complainant details it needs.
     expect(await c.getByTestId('next-office').textContent()).toContain(office.name);
+    // The acceptance deadline with the name of the rule set it was counted under (issue 15).
+    expect(await c.locator('.deadline [data-testid="rule-set"]').textContent()).toBe(
+      '12315 投诉处理办法',
+    );
     expect(await c.locator('.order-facts').textContent()).not.toContain('行政区划代码');
     const form = c.getByTestId('complainant-form');
     await form.getByLabel('姓名').fill('王小红');
@@ -511,6 +515,8 @@ describe('dashboards in the browser', () => {
     const queued = r.locator(`tr[data-number="${escNumber}"]`);
     await queued.waitFor();
     expect(await r.locator('tbody tr').count()).toBe(2);
+    // The queue names the rule set next to each running regulator deadline.
+    expect(await queued.getByTestId('rule-set').textContent()).toBe('12315 投诉处理办法');
     await shot(r, 'regulator-queue');
     await queued.getByRole('link', { name: escNumber }).click();
     await r.locator(`article.ticket[data-ticket="${escId}"][data-status="escalated"]`).waitFor();

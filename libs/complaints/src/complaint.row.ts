@@ -2,6 +2,7 @@ import { regionName } from '@app/directory';
 import { openFor } from '@app/shared';
 import type { Actor } from '@app/shared';
 import type { TicketStatus } from './lifecycle';
+import type { WorkingDayCalendar } from './lifecycle/working-days';
 import type { AppealOutcome } from './vocabulary';
 import { appealFields } from './appeals/appeal-view';
 import { ticketActions } from './policy/actions';
@@ -123,7 +124,18 @@ function clearPhone(
  * The ticket as this actor may see it. Merchants get the consumer's phone masked; the consumer,
  * the office working the case and admins get it in clear.
  */
-export function ticketView(row: ComplaintRow, actor: Actor, piiKey: Buffer, now: Date): TicketView {
+/**
+ * The ticket as `actor` sees it at `now`. `calendar`: the working-day calendar the appeal window
+ * (appealableUntil, the `appeal` action) is counted on — CalendarService's snapshot, as the appeal
+ * itself is checked; without one, the library's data and the estimate.
+ */
+export function ticketView(
+  row: ComplaintRow,
+  actor: Actor,
+  piiKey: Buffer,
+  now: Date,
+  calendar?: WorkingDayCalendar,
+): TicketView {
   let contactPhone: string | null = null;
   if (row.contact_phone_enc) {
     contactPhone =
@@ -182,10 +194,10 @@ export function ticketView(row: ComplaintRow, actor: Actor, piiKey: Buffer, now:
         at: e.at,
       }),
     ),
-    ...appealFields(row, now),
+    ...appealFields(row, now, calendar),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
-    actions: ticketActions(row, actor, now),
+    actions: ticketActions(row, actor, now, calendar),
   };
 }
 

@@ -179,7 +179,7 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
     );
     gauge(
       'hejie_calendar_official_missing',
-      '1 for each year within the next 60 days (Asia/Shanghai) that has no official holiday arrangement loaded',
+      '1 for each year without an official holiday arrangement loaded that deadlines counted within the next 60 days will reach (the longest limit of the rule sets)',
       ['year'],
       async (g) => {
         for (const year of await current!.calendar.yearsWithoutOfficialData())

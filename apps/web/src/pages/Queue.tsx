@@ -8,6 +8,7 @@ import { TicketTable, urgency, useCommonColumns } from '../components/TicketTabl
 import { Filters, ListStatus, StatusFilter } from '../components/fields';
 import { DateTime } from '../components/ui';
 import { merchantDeadline } from './Inbox';
+import { RuleSetBadge } from './ticket/Deadline';
 import type { Ticket, TicketStatus } from '../types';
 
 /**
@@ -20,6 +21,9 @@ function officeDeadline(tk: Ticket): string | null {
   if (tk.status === 'appealed') return tk.reviewBy;
   return merchantDeadline(tk);
 }
+
+/** The statuses whose running deadline is a regulator one, counted under the ticket's rule set. */
+const REGULATOR_DEADLINE: readonly TicketStatus[] = ['escalated', 'mediating', 'appealed'];
 
 /**
  * Admins: Bull Board (/admin/queues) opens with a server-side session: the token goes in the
@@ -37,6 +41,7 @@ export function Queue() {
   const { role, officeId } = session.claims;
   const { t, label, number } = useI18n();
   const cols = useCommonColumns();
+  const deadline = cols.countdown(t('col.officeDeadline'), officeDeadline);
   const [status, setStatus] = useState<TicketStatus | ''>('');
   const [unassigned, setUnassigned] = useState(false);
 
@@ -136,7 +141,18 @@ export function Queue() {
               : urgency(officeDeadline(tk), now)
           }
           columns={[
-            cols.countdown(t('col.officeDeadline'), officeDeadline),
+            {
+              ...deadline,
+              // The rule set's name next to the deadline it sets (a ticket keeps its own set).
+              cell: (tk) => (
+                <>
+                  {deadline.cell(tk)}
+                  {REGULATOR_DEADLINE.includes(tk.status) ? (
+                    <RuleSetBadge ruleSet={tk.ruleSet} />
+                  ) : null}
+                </>
+              ),
+            },
             {
               key: 'acceptBy',
               header: t('col.acceptBy'),

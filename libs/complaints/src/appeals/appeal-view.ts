@@ -1,4 +1,5 @@
 import type { ComplaintRow } from '../complaint.row';
+import type { WorkingDayCalendar } from '../lifecycle/working-days';
 import type { AppealView } from '../complaint.types';
 import { APPEALABLE_STATUSES } from '../vocabulary';
 import { appealWindowClosesAt, ticketAppealLimits } from './appeal-policy';
@@ -9,6 +10,7 @@ const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() 
 export function appealFields(
   row: ComplaintRow,
   now: Date,
+  calendar?: WorkingDayCalendar,
 ): {
   appealableUntil: string | null;
   reviewBy: string | null;
@@ -18,7 +20,7 @@ export function appealFields(
   const decidedAt = row.decided_at ?? row.closed_at;
   let appealableUntil: string | null = null;
   if (APPEALABLE_STATUSES.includes(row.status) && !row.appealed_at && decidedAt) {
-    const closes = appealWindowClosesAt(decidedAt, ticketAppealLimits(row));
+    const closes = appealWindowClosesAt(decidedAt, ticketAppealLimits(row), calendar);
     if (closes.getTime() >= now.getTime()) appealableUntil = closes.toISOString();
   }
   const reviewBy = row.review_by ?? null;

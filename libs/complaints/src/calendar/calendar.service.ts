@@ -5,10 +5,12 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { DataSource, EntityManager } from 'typeorm';
-import { CLOCK, HEJIE_CONFIG } from '@app/shared';
+import { CLOCK, DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { Clock, HejieConfig } from '@app/shared';
 import { DEADLINES_QUEUE, JOB_NAMES } from '../jobs/jobs';
-import { shanghaiDate } from '../lifecycle/working-days';
+import { addWorkingDays, shanghaiDate } from '../lifecycle/working-days';
+import { longestLimitWorkdays } from '../rules/rule-sets';
+import { RulesService } from '../rules/rules.service';
 import {
   CalendarInput,
   CalendarSnapshot,
@@ -31,7 +33,7 @@ interface VersionRow {
 
 /** How long a process counts on its snapshot before asking PostgreSQL for a newer revision. */
 export const CALENDAR_RECHECK_MS = 5_000;
-/** How far ahead deadlines are watched for a year without official data. */
+/** How many days ahead a warning comes before deadlines need a year without official data. */
 export const HORIZON_DAYS = 60;
 
 const rowToYear = (r: VersionRow): CalendarYear => ({
@@ -73,6 +75,7 @@ export class CalendarService implements OnApplicationBootstrap {
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @InjectQueue(DEADLINES_QUEUE) private readonly queue: Queue,
+    private readonly rules: RulesService,
   ) {}
 
   /** Loads the calendar/ files (if the folder exists) when the application starts. */
@@ -80,7 +83,12 @@ export class CalendarService implements OnApplicationBootstrap {
     try {
       await this.loadFolder(resolve(this.config.calendarDir));
     } catch (e) {
-      this.logger.error(`calendar files not loaded: ${String(e)}`);
+      // The offending entries, so that the operator can fix the file from the log alone.
+      const entries =
+        e instanceof DomainError && e.errors?.length
+          ? ` (${e.errors.map((x) => `${x.field}: ${x.message}`).join('; ')})`
+          : '';
+      this.logger.error(`calendar files not loaded: ${String(e)}${entries}`);
       throw e;
     }
   }
@@ -224,16 +232,20 @@ export class CalendarService implements OnApplicationBootstrap {
   }
 
   /**
-   * Years between today and HORIZON_DAYS ahead (Asia/Shanghai) that have no official data:
-   * deadlines reaching them are estimated. Logged (at most hourly per year and process) by the
-   * worker's sweep; a gauge on /metrics.
+   * Years without official data that deadlines counted within the next HORIZON_DAYS will need:
+   * every year from today (Asia/Shanghai) to the end of the longest limit of the rule sets
+   * (longestLimitWorkdays: 45 + 15 working days for the national mediation) counted from
+   * HORIZON_DAYS ahead. So the warning comes 60 days before the first deadline is counted on an
+   * estimate (mid-August for the next year with the national set), not when the year is 60 days
+   * away, by which time such deadlines have been estimated for weeks. Logged (at most hourly per
+   * year and process) by the worker's sweep; a gauge on /metrics.
    */
   async yearsWithoutOfficialData(now = this.clock.now()): Promise<number[]> {
     const snap = await this.snapshot();
     const first = Number(shanghaiDate(now).slice(0, 4));
-    const last = Number(
-      shanghaiDate(new Date(now.getTime() + HORIZON_DAYS * 86_400_000)).slice(0, 4),
-    );
+    const ahead = new Date(now.getTime() + HORIZON_DAYS * 86_400_000);
+    const reach = addWorkingDays(ahead, longestLimitWorkdays(this.rules.sets), { calendar: snap });
+    const last = Number(shanghaiDate(reach.deadline).slice(0, 4));
     const out: number[] = [];
     for (let y = first; y <= last; y++) if (!snap.hasOfficialData(y)) out.push(y);
     return out;
@@ -246,7 +258,7 @@ export class CalendarService implements OnApplicationBootstrap {
       if (now.getTime() - last < 3_600_000) continue;
       this.warnedAt.set(year, now.getTime());
       this.logger.warn(
-        `calendar: deadlines within ${HORIZON_DAYS} days reach ${year}, which has no official holiday arrangement; they are estimated from the lunar calendar until PUT /v1/calendar/${year} or calendar/${year}.json loads the notice`,
+        `calendar: deadlines counted within ${HORIZON_DAYS} days reach ${year}, which has no official holiday arrangement; they are estimated from the lunar calendar until PUT /v1/calendar/${year} or calendar/${year}.json loads the notice`,
       );
     }
     return missing;

@@ -8,6 +8,8 @@ import { canSee, ticketView } from '../complaint.row';
 import type { ComplaintRow } from '../complaint.row';
 import type { TicketView } from '../complaint.types';
 import { FeedCursor } from './feed-cursor';
+import { CalendarService } from '../calendar/calendar.service';
+import type { CalendarSnapshot } from '../calendar/calendar-year';
 
 /** One ticket that changed: its row now and the type of its latest trail event. */
 export interface FeedChange {
@@ -15,6 +17,8 @@ export interface FeedChange {
   readonly key: string;
   readonly row: ComplaintRow;
   readonly lastEventType: string | null;
+  /** The calendar the ticket's appeal window is counted on (as in the REST API). */
+  readonly calendar?: CalendarSnapshot;
 }
 
 /** What a subscriber is told of a change: the ticket as it may see it. */
@@ -40,6 +44,7 @@ export class TicketFeed {
     private readonly reads: ReadRouter,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly calendar: CalendarService,
   ) {}
 
   /** A cursor at the outbox's head: what changes after this is polled. Null before the database is up. */
@@ -76,10 +81,12 @@ export class TicketFeed {
         ORDER BY c.updated_at`,
       [changed],
     );
+    const calendar = await this.calendar.snapshot();
     return tickets.map(({ last_event_type, ...row }) => ({
       key: `${row.id}:${row.event_count}`,
       row: row as ComplaintRow,
       lastEventType: last_event_type,
+      calendar,
     }));
   }
 
@@ -87,7 +94,7 @@ export class TicketFeed {
   eventFor(change: FeedChange, actor: Actor, now = this.clock.now()): TicketFeedEvent | null {
     if (!canSee(change.row, actor)) return null;
     return {
-      ticket: ticketView(change.row, actor, this.config.piiKey, now),
+      ticket: ticketView(change.row, actor, this.config.piiKey, now, change.calendar),
       lastEventType: change.lastEventType,
     };
   }

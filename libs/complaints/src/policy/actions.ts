@@ -8,6 +8,7 @@ import {
   ticketAppealLimits,
 } from '../appeals/appeal-policy';
 import { mayAttach } from '../evidence/evidence-policy';
+import type { WorkingDayCalendar } from '../lifecycle/working-days';
 import { EXTENDABLE_DEADLINES, extensionUsed } from '../rules/extensions';
 import type { ExtendableDeadline } from '../rules/extensions';
 import type { ComplaintRow } from '../complaint.row';
@@ -100,7 +101,12 @@ function mayExtend(t: ActionFacts): boolean {
 }
 
 /** The actions `viewer` may take on ticket `t` at `now`, in VIEWER_ACTIONS order. */
-export function ticketActions(t: ActionFacts, viewer: Actor, now: Date): ViewerAction[] {
+export function ticketActions(
+  t: ActionFacts,
+  viewer: Actor,
+  now: Date,
+  calendar?: WorkingDayCalendar,
+): ViewerAction[] {
   const role: ActorRole = viewer.role;
   const can = (action: TicketAction) => isAllowed(t.status, action, role);
   const out = new Set<ViewerAction>();
@@ -135,6 +141,7 @@ export function ticketActions(t: ActionFacts, viewer: Actor, now: Date): ViewerA
         },
         ticketAppealLimits(t),
         now,
+        calendar,
       ),
     )
   )

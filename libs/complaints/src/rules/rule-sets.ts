@@ -111,5 +111,23 @@ export function effectiveRuleSets(config: {
   );
 }
 
+/**
+ * The most working days a regulator deadline of these sets counts from its start: acceptance or
+ * mediation plus the largest extension, the appeal window, the review period. A deadline counted
+ * from day D reaches at most this far past D (CalendarService's 60-day warning).
+ */
+export function longestLimitWorkdays(sets: readonly RuleSet[]): number {
+  return Math.max(
+    ...sets.map((s) =>
+      Math.max(
+        (s.acceptWorkdays ?? 0) + s.maxExtensionWorkdays,
+        s.mediationWorkdays + s.maxExtensionWorkdays,
+        s.appealWindowWorkdays,
+        s.reviewWorkdays,
+      ),
+    ),
+  );
+}
+
 export const isRuleSetId = (id: unknown): boolean =>
   typeof id === 'string' && RULE_SETS.some((s) => s.id === id);

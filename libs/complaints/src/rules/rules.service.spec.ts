@@ -1,7 +1,13 @@
 import type { DataSource } from 'typeorm';
 import type { HejieConfig } from '@app/shared';
 import { RulesService } from './rules.service';
-import { NATIONAL_12315_ID, PLATFORM_LIVE_COMMERCE_ID, effectiveRuleSets } from './rule-sets';
+import {
+  NATIONAL_12315_ID,
+  PLATFORM_LIVE_COMMERCE_ID,
+  RULE_SETS,
+  effectiveRuleSets,
+  longestLimitWorkdays,
+} from './rule-sets';
 
 const config = (over: Partial<HejieConfig> = {}) =>
   ({
@@ -23,6 +29,15 @@ describe('rule sets with the configuration applied', () => {
       acceptHours: 24,
       mediationWorkdays: 15,
     });
+  });
+
+  it('the longest limit a deadline counts: the national mediation plus its largest extension', () => {
+    const national = (mediationWorkdays: number) =>
+      longestLimitWorkdays(effectiveRuleSets({ regulatorAcceptWorkdays: 7, mediationWorkdays }));
+    expect(national(45)).toBe(60);
+    expect(national(30)).toBe(45);
+    const platform = RULE_SETS.filter((s) => s.id === PLATFORM_LIVE_COMMERCE_ID);
+    expect(longestLimitWorkdays(platform)).toBe(22); // mediation plan 15 + 7
   });
 
   it('refuses to start with an unknown RULE_SET', () => {

@@ -20,6 +20,7 @@ import { StatsService } from '../stats/stats.service';
 import { viewedSince } from '../views/regulator-views';
 import { TicketTransitions } from '../changes/transitions';
 import { canSee, seesSerialFlag, visibleWhere } from '../policy/visibility';
+import { CalendarService } from '../calendar/calendar.service';
 
 export interface ListQuery {
   status?: TicketStatus;
@@ -46,6 +47,7 @@ export class ReadingUseCase {
     private readonly reads: ReadRouter,
     private readonly stats: StatsService,
     private readonly transitions: TicketTransitions,
+    private readonly calendar: CalendarService,
   ) {}
 
   /** Regulators and admins see whether the consumer is a serial complainant (policy/visibility). */
@@ -108,9 +110,10 @@ export class ReadingUseCase {
     );
     const sortKey = (r: ComplaintRow) => (r[sortCol] as Date).toISOString();
     const page = pageOf(rows, limit, (r) => [sortKey(r), r.id]);
+    const calendar = await this.calendar.snapshot();
     return {
       items: await this.withSerialFlag(
-        page.items.map((r) => ticketView(r, actor, this.config.piiKey, now)),
+        page.items.map((r) => ticketView(r, actor, this.config.piiKey, now, calendar)),
         actor,
       ),
       nextCursor: page.nextCursor,
@@ -158,8 +161,9 @@ export class ReadingUseCase {
    */
   async view(id: string, actor: Actor, now: Date, viewer: Actor = actor): Promise<TicketView> {
     const row = await this.visibleRow(id, actor);
+    const calendar = await this.calendar.snapshot();
     const [view] = await this.withSerialFlag(
-      [ticketView(row, viewer, this.config.piiKey, now)],
+      [ticketView(row, viewer, this.config.piiKey, now, calendar)],
       viewer,
     );
     return view;

@@ -45,6 +45,18 @@ export function Deadline({ ticket: tk }: { ticket: Ticket }) {
   );
 }
 
+/** The name of the rule set a ticket was escalated under (GET /v1/rules), next to its deadline. */
+export function RuleSetBadge({ ruleSet }: { ruleSet: string | null }) {
+  const { t } = useI18n();
+  const set = ruleSet ?? 'cn-12315';
+  const name = set === 'cn-12315' || set === 'platform-live-commerce' ? t(`rules.${set}`) : set;
+  return (
+    <span className="badge" data-testid="rule-set">
+      {name}
+    </span>
+  );
+}
+
 /** The rule set's name next to a regulator deadline, whether it is estimated, and its extension's reason. */
 function RuleNote({
   ticket: tk,
@@ -54,12 +66,10 @@ function RuleNote({
   field: 'acceptBy' | 'mediationEndBy' | 'reviewBy';
 }) {
   const { t } = useI18n();
-  const set = tk.ruleSet ?? 'cn-12315';
-  const name = set === 'cn-12315' || set === 'platform-live-commerce' ? t(`rules.${set}`) : set;
   const extension = (tk.extensions ?? []).find((e) => e.deadline === field);
   return (
     <>
-      <span className="badge">{name}</span>
+      <RuleSetBadge ruleSet={tk.ruleSet} />
       {tk.deadlineBasis?.[field] === 'estimated' ? (
         <span className="badge badge-warn">{t('deadline.estimated')}</span>
       ) : null}
