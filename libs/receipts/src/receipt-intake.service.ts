@@ -12,6 +12,7 @@ import {
   verifySignedJson,
   verifyWechatpayNotification,
 } from './verifiers';
+import type { Received, VerifyOutcome } from './verifiers';
 import { BatchLineResult, BatchResult, IngestResult, ReceiptsService } from './receipts.service';
 import { RefundBatchResult, RefundRecordResult, RefundsService } from './refunds/refunds.service';
 import { parseGenericRefund } from './refunds/refund-notifications';
@@ -80,18 +81,7 @@ export class ReceiptIntakeService {
 
   async fromAlipay(rawBody: string, contentType: string): Promise<IntakeOutcome> {
     const key = this.required(this.config.alipayPublicKey, 'ALIPAY_PUBLIC_KEY');
-    const outcome = verifyAlipayNotification(rawBody, key);
-    if (outcome.kind === 'ignored') return outcome;
-    if (outcome.kind === 'refund') {
-      return {
-        kind: 'refund',
-        result: await this.refunds.record({ refund: outcome.refund, raw: rawBody, contentType }),
-      };
-    }
-    return {
-      kind: 'stored',
-      result: await this.receipts.ingest({ receipt: outcome.receipt, raw: rawBody, contentType }),
-    };
+    return this.store(verifyAlipayNotification(rawBody, key), { raw: rawBody, contentType });
   }
 
   async fromWechatpay(
@@ -109,7 +99,6 @@ export class ReceiptIntakeService {
       { headers, rawBody },
       { platformPublicKeyPem, apiV3Key, now },
     );
-    if (outcome.kind === 'ignored') return outcome;
     // The evidence keeps the signed headers with the body: the signature covers both.
     const raw = JSON.stringify({
       headers: Object.fromEntries(
@@ -119,16 +108,25 @@ export class ReceiptIntakeService {
       ),
       body: rawBody,
     });
-    if (outcome.kind === 'refund') {
-      return {
-        kind: 'refund',
-        result: await this.refunds.record({ refund: outcome.refund, raw, contentType }),
-      };
+    return this.store(outcome, { raw, contentType });
+  }
+
+  /** A provider's verified notification stored as what it reports: a receipt or a refund. */
+  private async store(outcome: VerifyOutcome, received: Received): Promise<IntakeOutcome> {
+    switch (outcome.kind) {
+      case 'ignored':
+        return outcome;
+      case 'refund':
+        return {
+          kind: 'refund',
+          result: await this.refunds.record({ refund: outcome.refund, ...received }),
+        };
+      case 'receipt':
+        return {
+          kind: 'stored',
+          result: await this.receipts.ingest({ receipt: outcome.receipt, ...received }),
+        };
     }
-    return {
-      kind: 'stored',
-      result: await this.receipts.ingest({ receipt: outcome.receipt, raw, contentType }),
-    };
   }
 
   /**
