@@ -1,12 +1,10 @@
 import { Body, Controller, Get, Headers, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
 import {
   ApiCreatedResponse,
-  ApiExtraModels,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  getSchemaPath,
 } from '@nestjs/swagger';
 import { CasePacketService, ComplaintsService, SettlementService } from '@app/complaints';
 import type { OfferView, TicketView, TrailEvent } from '@app/complaints';
@@ -15,7 +13,7 @@ import type { Actor, Page } from '@app/shared';
 import { ApiProblems, ApiTicketWriteProblems, ApiWriteProblems } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { itemsSchema, pageSchema } from '../http/list-query.dto';
+import { ApiItemsResponse, ApiPageResponse } from '../http/list-query.dto';
 import { CallerThrottlerGuard } from '../http/rate-limit';
 import {
   ComplaintListQuery,
@@ -40,7 +38,6 @@ import {
 const EVERYONE = ['consumer', 'merchant', 'regulator', 'admin'] as const;
 
 @ApiTags('complaints')
-@ApiExtraModels(TicketResponse, OfferResponse, EventResponse)
 @Controller('v1/complaints')
 export class ComplaintsController {
   constructor(
@@ -93,7 +90,7 @@ export class ComplaintsController {
     description:
       'Consumer: own, newest first. Merchant: its own; without `status`, the open merchant-phase inbox, by merchantRespondBy ascending (most urgent first). Regulator: its office’s, oldest escalation first. Admin: all, newest first; `unassigned=true` lists escalated tickets no office covers.',
   })
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(TicketResponse)) })
+  @ApiPageResponse(TicketResponse)
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
   list(@Query() q: ComplaintListQuery, @CurrentActor() actor: Actor): Promise<Page<TicketView>> {
     return this.complaints.list(actor, q);
@@ -136,7 +133,7 @@ export class ComplaintsController {
   @Get(':id/offers')
   @Roles(...EVERYONE)
   @ApiOperation({ summary: 'Offer history, oldest first' })
-  @ApiOkResponse({ schema: itemsSchema(getSchemaPath(OfferResponse)) })
+  @ApiItemsResponse(OfferResponse)
   @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   async offers(
     @IdParam('id') id: string,
@@ -335,7 +332,7 @@ export class ComplaintsController {
   @Get(':id/events')
   @Roles(...EVERYONE)
   @ApiOperation({ summary: 'The tamper-evident trail' })
-  @ApiOkResponse({ schema: itemsSchema(getSchemaPath(EventResponse)) })
+  @ApiItemsResponse(EventResponse)
   @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   async events(
     @IdParam('id') id: string,

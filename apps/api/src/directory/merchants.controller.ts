@@ -4,8 +4,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  getSchemaPath,
-  ApiExtraModels,
 } from '@nestjs/swagger';
 import { DirectoryService } from '@app/directory';
 import { DomainError } from '@app/shared';
@@ -13,7 +11,7 @@ import type { Actor, Page } from '@app/shared';
 import { ApiProblems, ApiWriteProblems } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { ListQuery, pageSchema } from '../http/list-query.dto';
+import { ApiPageResponse, ListQuery } from '../http/list-query.dto';
 import {
   CreateMerchantRequest,
   CreateStoreRequest,
@@ -26,7 +24,6 @@ import { merchantView, storeView } from './directory.views';
 import { WEBHOOK_DOC } from '../webhooks/webhooks.dto';
 
 @ApiTags('directory')
-@ApiExtraModels(MerchantResponse, StoreResponse)
 @Controller('v1/merchants')
 export class MerchantsController {
   constructor(private readonly directory: DirectoryService) {}
@@ -54,7 +51,7 @@ export class MerchantsController {
   @Get()
   @Roles('admin', 'regulator')
   @ApiOperation({ summary: 'List merchants (admin, regulator), oldest first' })
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(MerchantResponse)) })
+  @ApiPageResponse(MerchantResponse)
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
   async list(@Query() q: ListQuery): Promise<Page<MerchantResponse>> {
     const page = await this.directory.listMerchants(q);
@@ -109,7 +106,7 @@ export class MerchantsController {
   @Get(':merchantId/stores')
   @Roles('admin', 'regulator', 'merchant')
   @ApiOperation({ summary: "A merchant's stores (admin, regulator; merchant staff: their own)" })
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(StoreResponse)) })
+  @ApiPageResponse(StoreResponse)
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
   async listStores(
     @IdParam('merchantId') id: string,

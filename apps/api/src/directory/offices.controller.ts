@@ -1,23 +1,20 @@
 import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiCreatedResponse,
-  ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  getSchemaPath,
 } from '@nestjs/swagger';
 import { DirectoryService } from '@app/directory';
 import { Page } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
 import { Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { ListQuery, pageSchema } from '../http/list-query.dto';
+import { ApiPageResponse, ListQuery } from '../http/list-query.dto';
 import { CreateOfficeRequest, OfficeResponse, UpdateOfficeRequest } from './directory.dto';
 import { officeView } from './directory.views';
 
 @ApiTags('directory')
-@ApiExtraModels(OfficeResponse)
 @Controller('v1/offices')
 export class OfficesController {
   constructor(private readonly directory: DirectoryService) {}
@@ -38,7 +35,7 @@ export class OfficesController {
   @Get()
   @Roles('admin', 'regulator')
   @ApiOperation({ summary: 'List offices (admin, regulator: for transfers)' })
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(OfficeResponse)) })
+  @ApiPageResponse(OfficeResponse)
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
   async list(@Query() q: ListQuery): Promise<Page<OfficeResponse>> {
     const page = await this.directory.listOffices(q);

@@ -1,4 +1,6 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_LIMIT } from '@app/shared';
@@ -21,23 +23,36 @@ export class ListQuery {
   cursor?: string;
 }
 
-/** A page of a list: `{ items, nextCursor }` (nextCursor null on the last page). */
-export function pageSchema(itemRef: string) {
-  return {
-    type: 'object',
-    required: ['items', 'nextCursor'],
-    properties: {
-      items: { type: 'array', items: { $ref: itemRef } },
-      nextCursor: { type: 'string', nullable: true },
-    },
-  };
+/**
+ * 200 with a page of `model`s: `{ items, nextCursor }` (nextCursor null on the last page). The
+ * model is registered with the route (ApiExtraModels), so its schema exists wherever it is named.
+ */
+export function ApiPageResponse(model: Type) {
+  return applyDecorators(
+    ApiExtraModels(model),
+    ApiOkResponse({
+      schema: {
+        type: 'object',
+        required: ['items', 'nextCursor'],
+        properties: {
+          items: { type: 'array', items: { $ref: getSchemaPath(model) } },
+          nextCursor: { type: 'string', nullable: true },
+        },
+      },
+    }),
+  );
 }
 
-/** A whole list in one answer: `{ items }` (a ticket's trail, its offers). */
-export function itemsSchema(itemRef: string) {
-  return {
-    type: 'object',
-    required: ['items'],
-    properties: { items: { type: 'array', items: { $ref: itemRef } } },
-  };
+/** 200 with a whole list of `model`s in one answer: `{ items }` (a ticket's trail, its offers). */
+export function ApiItemsResponse(model: Type) {
+  return applyDecorators(
+    ApiExtraModels(model),
+    ApiOkResponse({
+      schema: {
+        type: 'object',
+        required: ['items'],
+        properties: { items: { type: 'array', items: { $ref: getSchemaPath(model) } } },
+      },
+    }),
+  );
 }

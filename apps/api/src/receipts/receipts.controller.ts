@@ -1,14 +1,12 @@
 import { Controller, Get, HttpCode, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import {
   ApiConsumes,
-  ApiExtraModels,
   ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
   ApiTags,
-  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ReceiptIntakeService, ReceiptsService, RefundsService } from '@app/receipts';
@@ -19,7 +17,7 @@ import type { Actor, Page } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
 import { CurrentActor, Public, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { ListQuery, pageSchema } from '../http/list-query.dto';
+import { ApiPageResponse, ListQuery } from '../http/list-query.dto';
 import {
   BatchResponse,
   GenericReceiptRequest,
@@ -39,7 +37,6 @@ import {
 } from './signed-routes';
 
 @ApiTags('receipts')
-@ApiExtraModels(ReceiptResponse)
 @Controller('v1/receipts')
 export class ReceiptsController {
   constructor(
@@ -170,7 +167,7 @@ export class ReceiptsController {
   @ApiOperation({
     summary: "The consumer's own bills, newest payment first, each with its complaintId or null",
   })
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(ReceiptResponse)) })
+  @ApiPageResponse(ReceiptResponse)
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
   async list(@Query() q: ListQuery, @CurrentActor() actor: Actor): Promise<Page<BillView>> {
     const page = await this.receipts.listForPayer(actor.sub, q);

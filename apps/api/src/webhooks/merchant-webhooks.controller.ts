@@ -1,11 +1,9 @@
 import { Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import {
-  ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  getSchemaPath,
 } from '@nestjs/swagger';
 import { WebhooksService } from '@app/complaints';
 import type { WebhookDeliveryView } from '@app/complaints';
@@ -15,7 +13,7 @@ import type { Actor, Page } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { pageSchema } from '../http/list-query.dto';
+import { ApiPageResponse } from '../http/list-query.dto';
 import {
   DeliveryListQuery,
   WEBHOOK_DOC,
@@ -30,7 +28,6 @@ function assertOwnMerchant(actor: Actor, merchantId: string): void {
 }
 
 @ApiTags('webhooks')
-@ApiExtraModels(WebhookDeliveryResponse)
 @Controller('v1/merchants/:merchantId')
 export class MerchantWebhooksController {
   constructor(
@@ -57,7 +54,7 @@ export class MerchantWebhooksController {
     summary: "A merchant's webhook deliveries, newest first (admin; merchant staff: their own)",
     description: WEBHOOK_DOC,
   })
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(WebhookDeliveryResponse)) })
+  @ApiPageResponse(WebhookDeliveryResponse)
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
   async list(
     @IdParam('merchantId') id: string,
