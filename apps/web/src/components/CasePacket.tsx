@@ -7,7 +7,7 @@ import { DICT } from '../dict';
 import type { DictKey } from '../dict';
 import type { Ticket } from '../types';
 import { Card, Countdown, ErrorNotice, Facts, Loading, Notice } from './ui';
-import { InputField } from './fields';
+import { InputField, SubmitButton } from './fields';
 
 /** The complainant's details the case packet needs (PUT …/complainant). */
 interface Complainant {
@@ -124,9 +124,7 @@ export function NextSteps({
           onChange={set('address')}
           autoComplete="street-address"
         />
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {t('next.save')}
-        </button>
+        <SubmitButton label={t('next.save')} busy={busy} />
         {saved ? <Notice kind="success">{t('next.saved')}</Notice> : null}
       </form>
       <ErrorNotice error={error} />
