@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { CLOCK, DomainError } from '@app/shared';
 import type { Actor, Clock } from '@app/shared';
 import { DirectoryService } from '@app/directory';
@@ -21,7 +21,7 @@ import {
 import { RulesService } from '../rules/rules.service';
 import { extensionOf, type ExtendableDeadline } from '../rules/extensions';
 import { TicketTransitions } from '../changes/transitions';
-import { SWEEPER, decidedBy, withBasis } from '../changes/change';
+import { SWEEPER, decidedBy, inBatch, withBasis } from '../changes/change';
 import type { BatchContext } from '../changes/change';
 import { MEDIATION_TIMEOUT } from '../policy/due-rules';
 import { ReadingUseCase } from './reading';
@@ -235,9 +235,8 @@ export class RegulatorUseCase {
   async rebaseBatch(limit: number): Promise<{ changed: number }> {
     const calendar = await this.calendar.snapshot(true);
     const latest = calendar.latestVersions();
-    const ctx: BatchContext = { tx: undefined as unknown as EntityManager, deadlines: [] };
-    const changed = await this.db.transaction(async (tx) => {
-      ctx.tx = tx;
+    const { result: changed, deadlines } = await inBatch(this.db, async (ctx) => {
+      const { tx } = ctx;
       const where = Object.entries(DEADLINE_FIELDS).map(
         ([field, f]) =>
           `(status = '${f.status}' AND EXISTS (SELECT 1 FROM jsonb_each_text(deadline_basis->'${field}'->'years') y
@@ -297,7 +296,7 @@ export class RegulatorUseCase {
       }
       return n;
     });
-    await this.scheduler.schedule(ctx.deadlines);
+    await this.scheduler.schedule(deadlines);
     return { changed };
   }
 
