@@ -13,18 +13,10 @@ import {
   verifyWechatpayNotification,
 } from './verifiers';
 import type { Received, VerifyOutcome } from './verifiers';
-import { BatchLineResult, BatchResult, IngestResult, ReceiptsService } from './receipts.service';
+import { BatchResult, IngestResult, ReceiptsService } from './receipts.service';
 import { RefundBatchResult, RefundRecordResult, RefundsService } from './refunds/refunds.service';
 import { parseGenericRefund } from './refunds/refund-notifications';
-
-/** One line of a signed NDJSON batch: its item (with its raw text, the evidence) or why not. */
-export interface SignedBatchLine<T> {
-  line: number;
-  item?: T;
-  raw?: string;
-  code?: string;
-  detail?: string;
-}
+import type { SignedBatchLine } from './batch-tx';
 
 /**
  * The one NDJSON batch reader (receipts and refunds): the body's lines, parsed by `parse` and
@@ -53,14 +45,6 @@ export function* signedBatchLines<T extends { provider: string }>(
   }
 }
 
-/** Receipt lines in the shape ReceiptsService.ingestBatch takes. */
-function* receiptLines(body: string | Buffer, key: IntegratorKey): Generator<BatchLineResult> {
-  for (const l of signedBatchLines(body, key, parseGenericReceipt)) {
-    yield l.item
-      ? { line: l.line, receipt: l.item, raw: l.raw }
-      : { line: l.line, code: l.code, detail: l.detail };
-  }
-}
 
 export type IntakeOutcome =
   | { kind: 'stored'; result: IngestResult }
@@ -199,7 +183,10 @@ export class ReceiptIntakeService {
     keyId?: string,
   ): Promise<BatchResult> {
     const key = this.batchKey(rawBody, signature, keyId);
-    return this.receipts.ingestBatch(() => receiptLines(rawBody, key), contentType);
+    return this.receipts.ingestBatch(
+      () => signedBatchLines(rawBody, key, parseGenericReceipt),
+      contentType,
+    );
   }
 
   /**
