@@ -46,6 +46,14 @@ export function* signedBatchLines<T extends { provider: string }>(
 }
 
 
+/** A body signed with X-Hejie-Signature as received: its bytes, the signature and key id, its type. */
+export interface SignedBody {
+  rawBody: string | Buffer;
+  signature: string | undefined;
+  contentType: string;
+  keyId?: string;
+}
+
 export type IntakeOutcome =
   | { kind: 'stored'; result: IngestResult }
   | { kind: 'refund'; result: RefundRecordResult }
@@ -118,19 +126,9 @@ export class ReceiptIntakeService {
    * strict UTF-8, strict JSON (parseJsonStrict), the receipt's shape, and its provider against
    * the key (reserved → 422 PROVIDER_RESERVED; not the key's → 401).
    */
-  async fromGeneric(
-    rawBody: string | Buffer,
-    signature: string | undefined,
-    contentType: string,
-    keyId?: string,
-  ): Promise<IngestResult> {
-    const { item: receipt, raw } = this.signedGeneric(
-      rawBody,
-      signature,
-      keyId,
-      parseGenericReceipt,
-    );
-    return this.receipts.ingest({ receipt, raw, contentType });
+  async fromGeneric(body: SignedBody): Promise<IngestResult> {
+    const { item: receipt, raw } = this.signedGeneric(body, parseGenericReceipt);
+    return this.receipts.ingest({ receipt, raw, contentType: body.contentType });
   }
 
   /**
@@ -138,14 +136,9 @@ export class ReceiptIntakeService {
    * strict UTF-8 and JSON), a generic refund body, its provider checked against the key
    * (alipay / wechatpay reserved → 422 PROVIDER_RESERVED; not the key's → 401).
    */
-  async fromGenericRefund(
-    rawBody: string | Buffer,
-    signature: string | undefined,
-    contentType: string,
-    keyId?: string,
-  ): Promise<RefundRecordResult> {
-    const { item: refund, raw } = this.signedGeneric(rawBody, signature, keyId, parseGenericRefund);
-    return this.refunds.record({ refund, raw, contentType });
+  async fromGenericRefund(body: SignedBody): Promise<RefundRecordResult> {
+    const { item: refund, raw } = this.signedGeneric(body, parseGenericRefund);
+    return this.refunds.record({ refund, raw, contentType: body.contentType });
   }
 
   /**
@@ -153,16 +146,14 @@ export class ReceiptIntakeService {
    * strict UTF-8 and JSON), then `parse`, then its provider checked against the key.
    */
   private signedGeneric<T extends { provider: string }>(
-    rawBody: string | Buffer,
-    signature: string | undefined,
-    keyId: string | undefined,
+    body: SignedBody,
     parse: (value: unknown) => T,
   ): { item: T; raw: string } {
     const { key, text, value } = verifySignedJson(
       this.config.receiptHmacKeys,
-      rawBody,
-      signature,
-      keyId,
+      body.rawBody,
+      body.signature,
+      body.keyId,
     );
     const item = parse(value);
     assertProviderAllowed(key, item.provider);
@@ -176,16 +167,10 @@ export class ReceiptIntakeService {
    * UTF-8, not clean JSON, not a receipt, of a reserved provider (PROVIDER_RESERVED) or of a
    * provider the key may not sign for (RECEIPT_SIGNATURE_INVALID) is rejected by its number.
    */
-  async fromBatch(
-    rawBody: string | Buffer,
-    signature: string | undefined,
-    contentType: string,
-    keyId?: string,
-  ): Promise<BatchResult> {
-    const key = this.batchKey(rawBody, signature, keyId);
+  async fromBatch(body: SignedBody): Promise<BatchResult> {
     return this.receipts.ingestBatch(
-      () => signedBatchLines(rawBody, key, parseGenericReceipt),
-      contentType,
+      this.batchLines(body, parseGenericReceipt),
+      body.contentType,
     );
   }
 
@@ -194,28 +179,21 @@ export class ReceiptIntakeService {
    * POST /v1/receipts/batch (the same reader and checks), each line recorded as
    * POST /v1/refunds would (RefundsService.recordBatch).
    */
-  async fromRefundBatch(
-    rawBody: string | Buffer,
-    signature: string | undefined,
-    contentType: string,
-    keyId?: string,
-  ): Promise<RefundBatchResult> {
-    const key = this.batchKey(rawBody, signature, keyId);
-    return this.refunds.recordBatch(
-      () => signedBatchLines(rawBody, key, parseGenericRefund),
-      contentType,
-    );
+  async fromRefundBatch(body: SignedBody): Promise<RefundBatchResult> {
+    return this.refunds.recordBatch(this.batchLines(body, parseGenericRefund), body.contentType);
   }
 
-  /** A batch body's key, and its HMAC over the bytes as received (before anything is decoded). */
-  private batchKey(
-    rawBody: string | Buffer,
-    signature: string | undefined,
-    keyId: string | undefined,
-  ): IntegratorKey {
-    const key = integratorFor(this.config.receiptHmacKeys, keyId, signature);
-    verifyHmacSignature(rawBody, signature, key.secret);
-    return key;
+  /**
+   * A batch body's lines, read by `parse` (signedBatchLines) each time they are asked for; the
+   * key and its HMAC over the bytes as received are checked now, before anything is decoded.
+   */
+  private batchLines<T extends { provider: string }>(
+    body: SignedBody,
+    parse: (value: unknown) => T,
+  ): () => Iterable<SignedBatchLine<T>> {
+    const key = integratorFor(this.config.receiptHmacKeys, body.keyId, body.signature);
+    verifyHmacSignature(body.rawBody, body.signature, key.secret);
+    return () => signedBatchLines(body.rawBody, key, parse);
   }
 
   private required(value: string | null, name: string): string {
