@@ -5,12 +5,12 @@ import { CLOCK } from '@app/shared';
 import type { Actor, Clock } from '@app/shared';
 import { TicketTransitions } from '../changes/transitions';
 import { ReadingUseCase } from '../use-cases/reading';
+import { acceptBy, mediationEndBy } from '../use-cases/shared';
 import { withBasis } from '../changes/change';
 import type { Change } from '../changes/change';
 import type { TicketView } from '../complaint.types';
 import { CalendarService } from '../calendar/calendar.service';
 import { computeDeadline } from '../calendar/deadlines';
-import { acceptSpec } from '../rules/extensions';
 import { RulesService } from '../rules/rules.service';
 import type { AppealOutcome } from '../vocabulary';
 import { appealDecisionAction, assertMayAppeal, assertMayDecideAppeal } from './appeal-policy';
@@ -111,35 +111,32 @@ export class AppealsService {
         // and acceptance), counted from the appeal decision.
         const rules = this.rules.ticketRules(t);
         if (t.appeal_from === 'declined') {
-          const { at: acceptBy, basis } = computeDeadline(calendar, now, acceptSpec(rules));
+          const { at, basis } = acceptBy(calendar, now, rules);
           return {
             set: {
               ...reopened,
-              accept_by: acceptBy,
+              accept_by: at,
               decline_reason: null,
               decline_detail: null,
               deadline_basis: withBasis(t, 'acceptBy', basis),
             },
-            event: { type: 'appeal_decided', data: { ...data, acceptBy: acceptBy.toISOString() } },
-            deadlines: [{ complaintId: id, kind: 'acceptance', dueAt: acceptBy }],
+            event: { type: 'appeal_decided', data: { ...data, acceptBy: at.toISOString() } },
+            deadlines: [{ complaintId: id, kind: 'acceptance', dueAt: at }],
           };
         }
-        const { at: mediationEndBy, basis } = computeDeadline(calendar, now, {
-          workdays: rules.limits.mediationWorkdays,
-          ruleSet: rules.ruleSet,
-        });
+        const { at, basis } = mediationEndBy(calendar, now, rules);
         return {
           set: {
             ...reopened,
-            mediation_end_by: mediationEndBy,
+            mediation_end_by: at,
             mediation_outcome: null,
             deadline_basis: withBasis(t, 'mediationEndBy', basis),
           },
           event: {
             type: 'appeal_decided',
-            data: { ...data, mediationEndBy: mediationEndBy.toISOString() },
+            data: { ...data, mediationEndBy: at.toISOString() },
           },
-          deadlines: [{ complaintId: id, kind: 'mediation', dueAt: mediationEndBy }],
+          deadlines: [{ complaintId: id, kind: 'mediation', dueAt: at }],
         };
       },
     );

@@ -14,7 +14,6 @@ import {
   DEADLINE_FIELDS,
   DeadlineBasis,
   clampRecomputed,
-  computeDeadline,
   recomputeDeadline,
   staleYears,
 } from '../calendar/deadlines';
@@ -25,7 +24,7 @@ import { SWEEPER, decidedBy, inBatch, withBasis } from '../changes/change';
 import type { BatchContext } from '../changes/change';
 import { MEDIATION_TIMEOUT } from '../policy/due-rules';
 import { ReadingUseCase } from './reading';
-import { acceptBy } from './shared';
+import { acceptBy, mediationEndBy } from './shared';
 
 /**
  * The regulator phase: the office accepts, declines, transfers, records the mediation, extends
@@ -50,22 +49,18 @@ export class RegulatorUseCase {
     await this.transitions.transition(id, actor, 'accept_case', async (t, now, tx) => {
       // 422 CASE_PACKET_INCOMPLETE naming what is missing (case-packet/packet-rules.ts).
       await assertPacketComplete(tx, t);
-      const rules = this.rules.ticketRules(t);
-      const { at: mediationEndBy, basis } = computeDeadline(calendar, now, {
-        workdays: rules.limits.mediationWorkdays,
-        ruleSet: rules.ruleSet,
-      });
+      const { at: endBy, basis } = mediationEndBy(calendar, now, this.rules.ticketRules(t));
       return {
         set: {
           accepted_at: now,
-          mediation_end_by: mediationEndBy,
+          mediation_end_by: endBy,
           deadline_basis: withBasis(t, 'mediationEndBy', basis),
         },
         event: {
           type: 'accepted',
-          data: { officeId: actor.officeId ?? null, mediationEndBy: mediationEndBy.toISOString() },
+          data: { officeId: actor.officeId ?? null, mediationEndBy: endBy.toISOString() },
         },
-        deadlines: [{ complaintId: id, kind: 'mediation', dueAt: mediationEndBy }],
+        deadlines: [{ complaintId: id, kind: 'mediation', dueAt: endBy }],
       };
     });
     return this.reading.view(id, actor, this.clock.now());
@@ -196,10 +191,7 @@ export class RegulatorUseCase {
         current ??
         (deadline === 'acceptBy'
           ? acceptBy(calendar, t.escalated_at ?? now, rules).basis
-          : computeDeadline(calendar, t.accepted_at ?? now, {
-              workdays: rules.limits.mediationWorkdays,
-              ruleSet: rules.ruleSet,
-            }).basis);
+          : mediationEndBy(calendar, t.accepted_at ?? now, rules).basis);
       const next = recomputeDeadline(calendar, { ...base, workdays: base.workdays + workdays });
       const entry = {
         deadline,

@@ -36,6 +36,21 @@ export function acceptBy(
   return computeDeadline(calendar, now, acceptSpec(rules, extraWorkdays));
 }
 
+/**
+ * mediationEndBy from `now` (the case accepted, or an appeal sending it back to mediation) under
+ * a ticket's rules: its set's mediation working days.
+ */
+export function mediationEndBy(
+  calendar: CalendarSnapshot,
+  now: Date,
+  rules: TicketRules,
+): { at: Date; basis: DeadlineBasis } {
+  return computeDeadline(calendar, now, {
+    workdays: rules.limits.mediationWorkdays,
+    ruleSet: rules.ruleSet,
+  });
+}
+
 /** The merchant's first action on a ticket is its first response. */
 export function firstResponse(t: ComplaintRow, actor: Actor, now: Date): Record<string, unknown> {
   return actor.role === 'merchant' && !t.first_response_at ? { first_response_at: now } : {};
