@@ -8,7 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { CasePacketService, ComplaintsService, SettlementService } from '@app/complaints';
 import type { OfferView, TicketView, TrailEvent } from '@app/complaints';
-import { DomainError } from '@app/shared';
+import { DomainError, ROLES } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
 import { ApiProblems, ApiTicketWriteProblems, ApiWriteProblems } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
@@ -35,7 +35,6 @@ import {
   VerifyResponse,
 } from './complaints.dto';
 
-const EVERYONE = ['consumer', 'merchant', 'regulator', 'admin'] as const;
 
 @ApiTags('complaints')
 @Controller('v1/complaints')
@@ -84,7 +83,7 @@ export class ComplaintsController {
   }
 
   @Get()
-  @Roles(...EVERYONE)
+  @Roles(...ROLES)
   @ApiOperation({
     summary: 'Tickets the caller may see',
     description:
@@ -97,7 +96,7 @@ export class ComplaintsController {
   }
 
   @Get(':id')
-  @Roles(...EVERYONE)
+  @Roles(...ROLES)
   @ApiOperation({
     summary: 'One ticket (a regulator’s view is recorded in the trail)',
     description:
@@ -111,7 +110,7 @@ export class ComplaintsController {
   }
 
   @Post(':id/messages')
-  @Roles('consumer', 'merchant', 'regulator', 'admin')
+  @Roles(...ROLES)
   @UseGuards(CallerThrottlerGuard)
   @ApiOperation({
     summary: 'Add a message to the thread',
@@ -131,7 +130,7 @@ export class ComplaintsController {
   }
 
   @Get(':id/offers')
-  @Roles(...EVERYONE)
+  @Roles(...ROLES)
   @ApiOperation({ summary: 'Offer history, oldest first' })
   @ApiItemsResponse(OfferResponse)
   @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
@@ -330,7 +329,7 @@ export class ComplaintsController {
   }
 
   @Get(':id/events')
-  @Roles(...EVERYONE)
+  @Roles(...ROLES)
   @ApiOperation({ summary: 'The tamper-evident trail' })
   @ApiItemsResponse(EventResponse)
   @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
@@ -342,7 +341,7 @@ export class ComplaintsController {
   }
 
   @Get(':id/events/verify')
-  @Roles(...EVERYONE)
+  @Roles(...ROLES)
   @ApiOperation({ summary: 'Recompute the hash chain (and compare its head with the ticket)' })
   @ApiOkResponse({ type: VerifyResponse })
   @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')

@@ -18,6 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import {
+  ACTOR_ROLES,
   CATEGORIES,
   DECLINE_REASONS,
   DEMAND_TYPES,
@@ -410,7 +411,7 @@ export class OfferResponse {
 }
 
 export class EventActorDto {
-  @ApiProperty({ enum: ['consumer', 'merchant', 'regulator', 'admin', 'system'] }) role: string;
+  @ApiProperty({ enum: ACTOR_ROLES }) role: string;
   @ApiProperty({ nullable: true, type: String }) id: string | null;
 }
 
