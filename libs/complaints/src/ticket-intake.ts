@@ -1,4 +1,5 @@
 import type { ReceiptRow } from '@app/receipts';
+import type { Queryable } from '@app/shared/queryable';
 import type { ComplaintRow } from './complaint.row';
 
 /**
@@ -6,10 +7,6 @@ import type { ComplaintRow } from './complaint.row';
  * statement, hence one round trip and one snapshot. The write is the change writer's
  * (changes/change-writer.ts), one statement too.
  */
-
-interface Queryable {
-  query(sql: string, params?: unknown[]): Promise<unknown>;
-}
 
 /**
  * The receipt a ticket is filled in from (columns of the receipts lib's row), with its store and

@@ -13,7 +13,12 @@ import { CalendarService } from '../calendar/calendar.service';
 import { computeDeadline } from '../calendar/deadlines';
 import { RulesService } from '../rules/rules.service';
 import type { AppealOutcome } from '../vocabulary';
-import { appealDecisionAction, assertMayAppeal, assertMayDecideAppeal } from './appeal-policy';
+import {
+  appealDecisionAction,
+  appealFactsOf,
+  assertMayAppeal,
+  assertMayDecideAppeal,
+} from './appeal-policy';
 
 /**
  * Appeals (申诉, API.md "Appeals"): the consumer's one appeal of a `declined` or
@@ -39,16 +44,7 @@ export class AppealsService {
       // The ticket's rule set (the limits it keeps from escalation): appealWindowWorkdays and
       // reviewWorkdays, counted on the calendar deadlines are counted on.
       const rules = this.rules.ticketRules(t);
-      assertMayAppeal(
-        {
-          status: t.status,
-          decidedAt: t.decided_at ?? t.closed_at,
-          appealedAt: t.appealed_at ?? null,
-        },
-        rules.limits,
-        now,
-        calendar,
-      );
+      assertMayAppeal(appealFactsOf(t), rules.limits, now, calendar);
       const { at: reviewBy, basis } = computeDeadline(calendar, now, {
         workdays: rules.limits.reviewWorkdays,
         ruleSet: rules.ruleSet,

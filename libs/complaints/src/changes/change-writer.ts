@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
+import type { Queryable } from '@app/shared/queryable';
 import type { ComplaintRow } from '../complaint.row';
 import type { PendingEvent } from '../trail';
 import { mailKindOf } from '../mail/mail-templates';
@@ -14,10 +15,6 @@ import { webhookDelivery, webhookTypeOf } from '../webhooks/webhook-events';
 export type TicketChange =
   | { kind: 'insert'; row: ComplaintRow; event: PendingEvent }
   | { kind: 'update'; from: ComplaintRow; set: Record<string, unknown>; event: PendingEvent };
-
-interface Queryable {
-  query(sql: string, params?: unknown[]): Promise<unknown>;
-}
 
 /** The columns a new ticket is inserted with; the others keep their defaults (all null). */
 export const TICKET_INSERT_COLUMNS = [

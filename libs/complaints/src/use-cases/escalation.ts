@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { CLOCK } from '@app/shared';
 import type { Actor, Clock } from '@app/shared';
 import { DirectoryService } from '@app/directory';
-import { assertConsumerMayEscalate } from '../lifecycle';
+import { assertConsumerMayEscalate, escalationFactsOf } from '../lifecycle';
 import type { ComplaintRow } from '../complaint.row';
 import type { EscalationReason, TicketView } from '../complaint.types';
 import { DeadlineScheduler } from '../jobs/deadline-scheduler';
@@ -67,12 +67,7 @@ export class EscalationUseCase {
         actor,
         'escalate',
         async (t, now, ltx) => {
-          assertConsumerMayEscalate({
-            status: t.status,
-            merchantRespondBy: t.merchant_respond_by,
-            firstResponseAt: t.first_response_at,
-            now,
-          });
+          assertConsumerMayEscalate(escalationFactsOf(t, now));
           return this.escalation(t, now, ltx, 'consumer_request', reason);
         },
         ctx,

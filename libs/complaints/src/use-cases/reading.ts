@@ -19,7 +19,7 @@ import type { OfferView, TicketView } from '../complaint.types';
 import { StatsService } from '../stats/stats.service';
 import { viewedSince } from '../views/regulator-views';
 import { TicketTransitions } from '../changes/transitions';
-import { canSee, seesSerialFlag, visibleWhere } from '../policy/visibility';
+import { seesSerialFlag, visibleTicket, visibleWhere } from '../policy/visibility';
 
 export interface ListQuery {
   status?: TicketStatus;
@@ -118,7 +118,7 @@ export class ReadingUseCase {
   }
 
   async events(id: string, actor: Actor): Promise<TrailEvent[]> {
-    await this.visibleRow(id, actor);
+    await visibleTicket(this.db, id, actor);
     return readTrail(this.db.manager, id);
   }
 
@@ -126,7 +126,7 @@ export class ReadingUseCase {
     id: string,
     actor: Actor,
   ): Promise<{ valid: boolean; length: number; firstInvalidSeq?: number }> {
-    const row = await this.visibleRow(id, actor);
+    const row = await visibleTicket(this.db, id, actor);
     const result = verifyTrail(await readTrail(this.db.manager, id), row);
     return {
       valid: result.valid,
@@ -136,7 +136,7 @@ export class ReadingUseCase {
   }
 
   async offers(id: string, actor: Actor): Promise<OfferView[]> {
-    await this.visibleRow(id, actor);
+    await visibleTicket(this.db, id, actor);
     const rows: OfferRow[] = await this.db.query(
       'SELECT * FROM complaint_offers WHERE complaint_id = $1 ORDER BY created_at, id',
       [id],
@@ -157,20 +157,11 @@ export class ReadingUseCase {
    * `actor` may see it at all. Every single-ticket answer carries the regulator-only flag.
    */
   async view(id: string, actor: Actor, now: Date, viewer: Actor = actor): Promise<TicketView> {
-    const row = await this.visibleRow(id, actor);
+    const row = await visibleTicket(this.db, id, actor);
     const [view] = await this.withSerialFlag(
       [ticketView(row, viewer, this.config.piiKey, now)],
       viewer,
     );
     return view;
-  }
-
-  private async visibleRow(id: string, actor: Actor): Promise<ComplaintRow> {
-    const [row]: ComplaintRow[] = await this.db.query('SELECT * FROM complaints WHERE id = $1', [
-      id,
-    ]);
-    if (!row || !canSee(row, actor))
-      throw new DomainError('NOT_FOUND', `complaint ${id} not found`);
-    return row;
   }
 }

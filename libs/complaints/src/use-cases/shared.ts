@@ -1,5 +1,6 @@
 import { DomainError } from '@app/shared';
 import type { Actor } from '@app/shared';
+import type { Queryable } from '@app/shared/queryable';
 import type { ComplaintRow } from '../complaint.row';
 import { AMOUNT_TYPES, DemandType } from '../complaint.types';
 import { computeDeadline } from '../calendar/deadlines';
@@ -67,7 +68,7 @@ export function requirePending(t: ComplaintRow, offerId: string): void {
 
 /** The pending offers of tickets leaving the merchant phase lapse (one statement, if any). */
 export async function lapsePendingOffers(
-  tx: { query(sql: string, params?: unknown[]): Promise<unknown> },
+  tx: Queryable,
   tickets: readonly Pick<ComplaintRow, 'pending_offer_id'>[],
   now: Date,
 ): Promise<void> {
