@@ -21,7 +21,7 @@ import { RulesService } from '../rules/rules.service';
 import { extensionOf, type ExtendableDeadline } from '../rules/extensions';
 import { TicketTransitions } from '../changes/transitions';
 import { SWEEPER, decidedBy, inBatch, withBasis } from '../changes/change';
-import type { BatchContext } from '../changes/change';
+import type { BatchContext, Change, Performer } from '../changes/change';
 import { MEDIATION_TIMEOUT } from '../policy/due-rules';
 import { ReadingUseCase } from './reading';
 import { acceptBy, mediationEndBy } from './shared';
@@ -123,22 +123,18 @@ export class RegulatorUseCase {
   ): Promise<TicketView> {
     const action: TicketAction =
       outcome === 'agreement' ? 'record_mediation_agreement' : 'record_mediation_failure';
-    await this.transitions.transition(id, actor, action, (_t, now) => {
-      const result = {
-        outcome,
-        reason: outcome === 'failed' ? 'no_agreement' : null,
-        note: note ?? null,
-        settlement: settlement ?? null,
-      };
-      return {
-        set: {
-          mediation_outcome: JSON.stringify(result),
-          closed_at: now,
-          ...decidedBy(actor, now),
+    await this.transitions.transition(id, actor, action, (_t, now) =>
+      mediationEnded(
+        {
+          outcome,
+          reason: outcome === 'failed' ? 'no_agreement' : null,
+          note: note ?? null,
+          settlement: settlement ?? null,
         },
-        event: { type: outcome === 'agreement' ? 'mediated' : 'mediation_failed', data: result },
-      };
-    });
+        actor,
+        now,
+      ),
+    );
     return this.reading.view(id, actor, this.clock.now());
   }
 
@@ -151,15 +147,11 @@ export class RegulatorUseCase {
       (t) => (MEDIATION_TIMEOUT.isDue(t, this.clock.now()) ? MEDIATION_TIMEOUT.action : null),
       (_t, now) => {
         done = true;
-        const result = { outcome: 'failed', reason: 'time_limit', note: null, settlement: null };
-        return {
-          set: {
-            mediation_outcome: JSON.stringify(result),
-            closed_at: now,
-            ...decidedBy({ role: 'system', sub: 'system' }, now),
-          },
-          event: { type: 'mediation_failed', data: result },
-        };
+        return mediationEnded(
+          { outcome: 'failed', reason: 'time_limit', note: null, settlement: null },
+          SWEEPER,
+          now,
+        );
       },
       outer,
     );
@@ -313,4 +305,24 @@ export class RegulatorUseCase {
     );
     return rows.map((r) => ({ officeId: r.office_id, n: Number(r.n) }));
   }
+}
+
+/**
+ * A mediation's outcome recorded and the case closed: the office's record (agreement or failed),
+ * or the worker's at the time limit. `mediated` for an agreement, `mediation_failed` otherwise.
+ */
+function mediationEnded(
+  result: {
+    outcome: 'agreement' | 'failed';
+    reason: string | null;
+    note: string | null;
+    settlement: string | null;
+  },
+  by: Performer,
+  now: Date,
+): Change {
+  return {
+    set: { mediation_outcome: JSON.stringify(result), closed_at: now, ...decidedBy(by, now) },
+    event: { type: result.outcome === 'agreement' ? 'mediated' : 'mediation_failed', data: result },
+  };
 }
