@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
+import { boundParams } from '@app/shared/queryable';
 import type { Queryable } from '@app/shared/queryable';
 import type { ComplaintRow } from '../complaint.row';
 import type { PendingEvent } from '../trail';
@@ -125,11 +126,7 @@ export class ChangeWriter {
     if (changes.some((c) => c.kind !== kind)) {
       throw new Error('change writer: a batch is all inserts or all updates');
     }
-    const params: unknown[] = [];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
+    const { params, p } = boundParams();
     const items = changes.map((c) => ({ ticket: rowAfter(c), event: c.event }));
     if (new Set(items.map((i) => i.ticket.id)).size !== items.length) {
       throw new Error('change writer: one change per ticket in a batch');

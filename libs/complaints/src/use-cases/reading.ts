@@ -11,6 +11,7 @@ import {
   pageOf,
 } from '@app/shared';
 import type { Actor, Clock, HejieConfig, Page } from '@app/shared';
+import { boundParams } from '@app/shared/queryable';
 import type { TicketStatus } from '../lifecycle';
 import { readTrail, verifyTrail } from '../trail';
 import type { TrailEvent } from '../trail';
@@ -74,11 +75,7 @@ export class ReadingUseCase {
   async list(actor: Actor, q: ListQuery): Promise<Page<TicketView>> {
     const now = this.clock.now();
     const limit = q.limit ?? DEFAULT_LIMIT;
-    const params: unknown[] = [];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
+    const { params, p } = boundParams();
     const where: string[] = [];
     if (actor.role !== 'admin') where.push(visibleWhere(actor, p));
     let { sortCol, dir } = LIST_ORDER[actor.role];
