@@ -43,6 +43,7 @@ import type {
   ViewerAction,
   WithdrawReason,
 } from '@app/complaints';
+import { FREE_TEXT_MAX, FreeText, OptionalFreeText } from '../http/free-text';
 import { ListQuery } from '../http/list-query.dto';
 import { ApiRegionName } from '../directory/directory.dto';
 import { ComplainantRequest } from './evidence.dto';
@@ -106,26 +107,17 @@ export class OfferRequest {
   @Min(0)
   @Max(MAX_AMOUNT_MINOR)
   amountMinor?: number;
-  @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
+  @OptionalFreeText()
   note?: string;
 }
 
 export class ReasonRequest {
-  @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
+  @OptionalFreeText()
   reason?: string;
 }
 
 export class EscalateRequest {
-  @ApiProperty({ maxLength: 2000, example: 'The merchant refused a refund for a broken kettle.' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(2000)
+  @FreeText({ example: 'The merchant refused a refund for a broken kettle.' })
   reason: string;
   @ApiPropertyOptional({
     type: ComplainantRequest,
@@ -141,10 +133,7 @@ export class EscalateRequest {
 
 /** POST …/settlement/dispute: why the accepted offer was not carried out. */
 export class DisputeSettlementRequest {
-  @ApiProperty({ maxLength: 2000, example: 'The refund of ¥30.00 never arrived.' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(2000)
+  @FreeText({ example: 'The refund of ¥30.00 never arrived.' })
   reason: string;
 }
 
@@ -159,10 +148,7 @@ export class DeclineRequest {
   })
   @IsIn(DECLINE_REASONS)
   reason: DeclineReason;
-  @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
+  @OptionalFreeText()
   detail?: string;
 }
 
@@ -201,20 +187,17 @@ export class TransferRequest {
 export class MediationRequest {
   @ApiProperty({ enum: ['agreement', 'failed'] }) @IsIn(['agreement', 'failed']) outcome:
     'agreement' | 'failed';
-  @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
+  @OptionalFreeText()
   note?: string;
   @ApiPropertyOptional({
-    maxLength: 2000,
+    maxLength: FREE_TEXT_MAX,
     description:
       'what the parties agreed: required (not blank) when outcome is agreement, else 400 VALIDATION_FAILED',
   })
   @ValidateIf((o: MediationRequest) => o.outcome === 'agreement' || o.settlement !== undefined)
   @IsString()
   @Matches(/\S/, { message: 'settlement must say what was agreed' })
-  @MaxLength(2000)
+  @MaxLength(FREE_TEXT_MAX)
   settlement?: string;
 }
 
