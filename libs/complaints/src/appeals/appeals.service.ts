@@ -10,7 +10,8 @@ import { withBasis } from '../changes/change';
 import type { Change } from '../changes/change';
 import type { TicketView } from '../complaint.types';
 import { CalendarService } from '../calendar/calendar.service';
-import { computeDeadline } from '../calendar/deadlines';
+import { DEADLINE_FIELDS, computeDeadline } from '../calendar/deadlines';
+import type { Deadline } from '../jobs/deadline-scheduler';
 import { RulesService } from '../rules/rules.service';
 import type { AppealOutcome } from '../vocabulary';
 import {
@@ -103,36 +104,20 @@ export class AppealsService {
           };
         }
         const reopened = { ...decision, closed_at: null, decided_by: null, decided_at: null };
-        // A new period under the ticket's rule set, with its deadline basis (like escalation
-        // and acceptance), counted from the appeal decision.
+        // Overturned: back to the phase of the appealed decision, with a new period under the
+        // ticket's rule set and its deadline basis (like escalation and acceptance), counted
+        // from the appeal decision; what that decision recorded is cleared.
         const rules = this.rules.ticketRules(t);
-        if (t.appeal_from === 'declined') {
-          const { at, basis } = acceptBy(calendar, now, rules);
-          return {
-            set: {
-              ...reopened,
-              accept_by: at,
-              decline_reason: null,
-              decline_detail: null,
-              deadline_basis: withBasis(t, 'acceptBy', basis),
-            },
-            event: { type: 'appeal_decided', data: { ...data, acceptBy: at.toISOString() } },
-            deadlines: [{ complaintId: id, kind: 'acceptance', dueAt: at }],
-          };
-        }
-        const { at, basis } = mediationEndBy(calendar, now, rules);
+        const [field, period, cleared] =
+          t.appeal_from === 'declined'
+            ? (['acceptBy', acceptBy, { decline_reason: null, decline_detail: null }] as const)
+            : (['mediationEndBy', mediationEndBy, { mediation_outcome: null }] as const);
+        const { column, kind } = DEADLINE_FIELDS[field];
+        const { at, basis } = period(calendar, now, rules);
         return {
-          set: {
-            ...reopened,
-            mediation_end_by: at,
-            mediation_outcome: null,
-            deadline_basis: withBasis(t, 'mediationEndBy', basis),
-          },
-          event: {
-            type: 'appeal_decided',
-            data: { ...data, mediationEndBy: at.toISOString() },
-          },
-          deadlines: [{ complaintId: id, kind: 'mediation', dueAt: at }],
+          set: { ...reopened, [column]: at, ...cleared, deadline_basis: withBasis(t, field, basis) },
+          event: { type: 'appeal_decided', data: { ...data, [field]: at.toISOString() } },
+          deadlines: [{ complaintId: id, kind: kind as Deadline['kind'], dueAt: at }],
         };
       },
     );
