@@ -45,7 +45,6 @@ export function* signedBatchLines<T extends { provider: string }>(
   }
 }
 
-
 /** A body signed with X-Hejie-Signature as received: its bytes, the signature and key id, its type. */
 export interface SignedBody {
   rawBody: string | Buffer;
@@ -168,10 +167,7 @@ export class ReceiptIntakeService {
    * provider the key may not sign for (RECEIPT_SIGNATURE_INVALID) is rejected by its number.
    */
   async fromBatch(body: SignedBody): Promise<BatchResult> {
-    return this.receipts.ingestBatch(
-      this.batchLines(body, parseGenericReceipt),
-      body.contentType,
-    );
+    return this.receipts.ingestBatch(this.batchLines(body, parseGenericReceipt), body.contentType);
   }
 
   /**

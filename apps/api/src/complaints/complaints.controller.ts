@@ -35,7 +35,6 @@ import {
   VerifyResponse,
 } from './complaints.dto';
 
-
 @ApiTags('complaints')
 @Controller('v1/complaints')
 export class ComplaintsController {

@@ -70,10 +70,18 @@ export function actorFromClaims(c: Claims): Actor {
   }
   const actor: Actor = { role: c.role as Role, sub: c.sub };
   if (c.role === 'merchant') {
-    actor.merchantId = idClaim(c, 'merchantId', 'a merchant token needs a merchantId claim (a merchant id)');
+    actor.merchantId = idClaim(
+      c,
+      'merchantId',
+      'a merchant token needs a merchantId claim (a merchant id)',
+    );
   }
   if (c.role === 'regulator') {
-    actor.officeId = idClaim(c, 'officeId', 'a regulator token needs an officeId claim (an office id)');
+    actor.officeId = idClaim(
+      c,
+      'officeId',
+      'a regulator token needs an officeId claim (an office id)',
+    );
   }
   return actor;
 }

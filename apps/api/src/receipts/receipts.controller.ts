@@ -141,9 +141,7 @@ export class ReceiptsController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<BillView> {
-    const result = await this.intake
-      .fromGeneric(signedJson(req))
-      .catch(countConflict('generic'));
+    const result = await this.intake.fromGeneric(signedJson(req)).catch(countConflict('generic'));
     count(result.receipt.provider, result.created ? 'created' : 'duplicate');
     void reply.status(result.created ? 201 : 200);
     // A receipt stored by this request has no ticket yet: no lookup.

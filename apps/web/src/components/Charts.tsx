@@ -105,7 +105,9 @@ export function ByDayChart({ report, title }: { report: SelfResolution; title: s
       <details>
         <summary>{t('stats.asTable')}</summary>
         <table className="data-table">
-          <ColumnHeads keys={['stats.day', 'stats.selfResolved', 'stats.escalated', 'stats.rate']} />
+          <ColumnHeads
+            keys={['stats.day', 'stats.selfResolved', 'stats.escalated', 'stats.rate']}
+          />
           <tbody>
             {days.map((d) => (
               <tr key={d.day}>

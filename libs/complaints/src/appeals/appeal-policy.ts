@@ -64,7 +64,11 @@ export function appealFactsOf(t: {
   closed_at: Date | null;
   appealed_at?: Date | null;
 }): AppealFacts {
-  return { status: t.status, decidedAt: t.decided_at ?? t.closed_at, appealedAt: t.appealed_at ?? null };
+  return {
+    status: t.status,
+    decidedAt: t.decided_at ?? t.closed_at,
+    appealedAt: t.appealed_at ?? null,
+  };
 }
 
 /** The end of the working day `limit` working days after `from` (Asia/Shanghai). */

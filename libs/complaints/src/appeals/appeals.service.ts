@@ -115,7 +115,12 @@ export class AppealsService {
         const { column, kind } = DEADLINE_FIELDS[field];
         const { at, basis } = period(calendar, now, rules);
         return {
-          set: { ...reopened, [column]: at, ...cleared, deadline_basis: withBasis(t, field, basis) },
+          set: {
+            ...reopened,
+            [column]: at,
+            ...cleared,
+            deadline_basis: withBasis(t, field, basis),
+          },
           event: { type: 'appeal_decided', data: { ...data, [field]: at.toISOString() } },
           deadlines: [{ complaintId: id, kind: kind as Deadline['kind'], dueAt: at }],
         };

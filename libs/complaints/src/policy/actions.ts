@@ -111,17 +111,11 @@ export function ticketActions(t: ActionFacts, viewer: Actor, now: Date): ViewerA
   if (t.pending_offer_id && can('accept_offer')) out.add('accept_offer');
   if (t.pending_offer_id && can('reject_offer')) out.add('reject_offer');
   if (can('withdraw')) out.add('withdraw');
-  if (
-    can('escalate') &&
-    passes(() => assertConsumerMayEscalate(escalationFactsOf(t, now)))
-  )
+  if (can('escalate') && passes(() => assertConsumerMayEscalate(escalationFactsOf(t, now))))
     out.add('escalate');
   if (can('confirm_settlement')) out.add('confirm_settlement');
   if (can('dispute_settlement')) out.add('dispute_settlement');
-  if (
-    can('appeal') &&
-    passes(() => assertMayAppeal(appealFactsOf(t), ticketAppealLimits(t), now))
-  )
+  if (can('appeal') && passes(() => assertMayAppeal(appealFactsOf(t), ticketAppealLimits(t), now)))
     out.add('appeal');
   if (role === 'consumer' && t.escalated_at) out.add('add_case_details');
   if (mayAttach(t.status)) out.add('attach');

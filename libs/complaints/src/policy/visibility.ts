@@ -29,7 +29,11 @@ export function canSee(
 }
 
 /** Ticket `id` if `actor` may see it; else 404 NOT_FOUND, as for a ticket that does not exist. */
-export async function visibleTicket(db: Queryable, id: string, actor: Actor): Promise<ComplaintRow> {
+export async function visibleTicket(
+  db: Queryable,
+  id: string,
+  actor: Actor,
+): Promise<ComplaintRow> {
   const [row] = await rowsOf<ComplaintRow>(db, 'SELECT * FROM complaints WHERE id = $1', [id]);
   if (!row || !canSee(row, actor)) throw new DomainError('NOT_FOUND', `complaint ${id} not found`);
   return row;

@@ -104,7 +104,9 @@ export function ConsumerActions({ ticket: tk, after }: { ticket: Ticket; after: 
           <div className="button-row">
             <SubmitButton
               kind={open === 'escalate' ? 'danger' : 'primary'}
-              label={open === 'escalate' ? t('actions.confirmEscalate') : t('actions.confirmWithdraw')}
+              label={
+                open === 'escalate' ? t('actions.confirmEscalate') : t('actions.confirmWithdraw')
+              }
               busy={act.busy}
               disabled={open === 'escalate' && !reason.trim()}
             />
