@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
 import {
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
@@ -36,6 +37,7 @@ import {
 } from './complaints.dto';
 
 @ApiTags('complaints')
+@ApiExtraModels(TicketResponse, OfferResponse, EventResponse)
 @Controller('v1/complaints')
 export class ComplaintsController {
   constructor(

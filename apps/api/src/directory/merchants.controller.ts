@@ -1,5 +1,11 @@
 import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { DirectoryService } from '@app/directory';
 import { DomainError } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
@@ -19,6 +25,7 @@ import { merchantView, storeView } from './directory.views';
 import { WEBHOOK_DOC } from '../webhooks/webhooks.dto';
 
 @ApiTags('directory')
+@ApiExtraModels(MerchantResponse, StoreResponse)
 @Controller('v1/merchants')
 export class MerchantsController {
   constructor(private readonly directory: DirectoryService) {}

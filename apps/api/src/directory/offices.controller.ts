@@ -1,5 +1,11 @@
 import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { DirectoryService } from '@app/directory';
 import { Page } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
@@ -10,6 +16,7 @@ import { CreateOfficeRequest, OfficeResponse, UpdateOfficeRequest } from './dire
 import { officeView } from './directory.views';
 
 @ApiTags('directory')
+@ApiExtraModels(OfficeResponse)
 @Controller('v1/offices')
 export class OfficesController {
   constructor(private readonly directory: DirectoryService) {}

@@ -1,6 +1,5 @@
-import { applyDecorators } from '@nestjs/common';
 import type { Type } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { ApiOkResponse, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_LIMIT } from '@app/shared';
@@ -23,36 +22,30 @@ export class ListQuery {
   cursor?: string;
 }
 
-/**
- * 200 with a page of `model`s: `{ items, nextCursor }` (nextCursor null on the last page). The
- * model is registered with the route (ApiExtraModels), so its schema exists wherever it is named.
- */
+// The model of a list is registered on its controller (@ApiExtraModels), which also keeps the
+// place where the document lists its schema.
+
+/** 200 with a page of `model`s: `{ items, nextCursor }` (nextCursor null on the last page). */
 export function ApiPageResponse(model: Type) {
-  return applyDecorators(
-    ApiExtraModels(model),
-    ApiOkResponse({
-      schema: {
-        type: 'object',
-        required: ['items', 'nextCursor'],
-        properties: {
-          items: { type: 'array', items: { $ref: getSchemaPath(model) } },
-          nextCursor: { type: 'string', nullable: true },
-        },
+  return ApiOkResponse({
+    schema: {
+      type: 'object',
+      required: ['items', 'nextCursor'],
+      properties: {
+        items: { type: 'array', items: { $ref: getSchemaPath(model) } },
+        nextCursor: { type: 'string', nullable: true },
       },
-    }),
-  );
+    },
+  });
 }
 
 /** 200 with a whole list of `model`s in one answer: `{ items }` (a ticket's trail, its offers). */
 export function ApiItemsResponse(model: Type) {
-  return applyDecorators(
-    ApiExtraModels(model),
-    ApiOkResponse({
-      schema: {
-        type: 'object',
-        required: ['items'],
-        properties: { items: { type: 'array', items: { $ref: getSchemaPath(model) } } },
-      },
-    }),
-  );
+  return ApiOkResponse({
+    schema: {
+      type: 'object',
+      required: ['items'],
+      properties: { items: { type: 'array', items: { $ref: getSchemaPath(model) } } },
+    },
+  });
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import {
   ApiConsumes,
+  ApiExtraModels,
   ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -37,6 +38,7 @@ import {
 } from './signed-routes';
 
 @ApiTags('receipts')
+@ApiExtraModels(ReceiptResponse)
 @Controller('v1/receipts')
 export class ReceiptsController {
   constructor(

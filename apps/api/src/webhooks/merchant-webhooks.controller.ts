@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { WebhooksService } from '@app/complaints';
 import type { WebhookDeliveryView } from '@app/complaints';
 import { DirectoryService } from '@app/directory';
@@ -24,6 +24,7 @@ function assertOwnMerchant(actor: Actor, merchantId: string): void {
 }
 
 @ApiTags('webhooks')
+@ApiExtraModels(WebhookDeliveryResponse)
 @Controller('v1/merchants/:merchantId')
 export class MerchantWebhooksController {
   constructor(
