@@ -7,7 +7,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { DirectoryService } from '@app/directory';
-import { DomainError } from '@app/shared';
+import { DomainError, mapPage } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
 import { ApiProblems, ApiWriteProblems } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
@@ -56,8 +56,7 @@ export class MerchantsController {
   @ApiPageResponse(MerchantResponse)
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
   async list(@Query() q: ListQuery): Promise<Page<MerchantResponse>> {
-    const page = await this.directory.listMerchants(q);
-    return { items: page.items.map(merchantView), nextCursor: page.nextCursor };
+    return mapPage(await this.directory.listMerchants(q), merchantView);
   }
 
   @Get(':merchantId')
@@ -117,7 +116,6 @@ export class MerchantsController {
   ): Promise<Page<StoreResponse>> {
     if (actor.role === 'merchant' && actor.merchantId !== id)
       throw new DomainError('NOT_FOUND', 'no such resource');
-    const page = await this.directory.listStores(id, q);
-    return { items: page.items.map(storeView), nextCursor: page.nextCursor };
+    return mapPage(await this.directory.listStores(id, q), storeView);
   }
 }

@@ -7,7 +7,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { DirectoryService } from '@app/directory';
-import { Page } from '@app/shared';
+import { Page, mapPage } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
 import { Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
@@ -40,8 +40,7 @@ export class OfficesController {
   @ApiPageResponse(OfficeResponse)
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
   async list(@Query() q: ListQuery): Promise<Page<OfficeResponse>> {
-    const page = await this.directory.listOffices(q);
-    return { items: page.items.map(officeView), nextCursor: page.nextCursor };
+    return mapPage(await this.directory.listOffices(q), officeView);
   }
 
   @Patch(':officeId')
