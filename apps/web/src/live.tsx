@@ -2,7 +2,8 @@ import { createContext, useContext, useEffect, useMemo, useRef, useState } from 
 import type { ReactNode } from 'react';
 import { call, client, withToken } from './api';
 import { useSession } from './session';
-import type { StreamData, StreamEventName, TicketStreamEvent } from './types';
+import type { Async } from './hooks';
+import type { StreamData, StreamEventName, Ticket, TicketStreamEvent } from './types';
 
 export type LiveState = 'off' | 'connecting' | 'live' | 'offline';
 
@@ -122,4 +123,23 @@ export function useLive(fn: Listener): void {
     if (!ctx) return;
     return ctx.subscribe((m) => ref.current(m));
   }, [ctx]);
+}
+
+/**
+ * Keeps a loaded ticket list current from the live feed: reloaded after each (re)connection
+ * (`ready`: what changed while offline is not replayed), and each changed ticket folded in by
+ * `apply` (the list as known, empty while nothing loaded).
+ */
+export function useLiveList(
+  list: Pick<Async<Ticket[]>, 'reload' | 'setData'>,
+  apply: (items: Ticket[], tk: Ticket) => Ticket[],
+): void {
+  useLive((m) => {
+    if (m.kind === 'ready') {
+      void list.reload();
+      return;
+    }
+    const tk = m.event.ticket;
+    list.setData((prev) => apply(prev ?? [], tk));
+  });
 }

@@ -1,3 +1,5 @@
+import type { ReceiptRow } from '@app/receipts';
+import type { Queryable } from '@app/shared/queryable';
 import type { ComplaintRow } from './complaint.row';
 
 /**
@@ -6,27 +8,28 @@ import type { ComplaintRow } from './complaint.row';
  * (changes/change-writer.ts), one statement too.
  */
 
-interface Queryable {
-  query(sql: string, params?: unknown[]): Promise<unknown>;
-}
-
-/** The receipt a ticket is filled in from, with its store and merchant. */
-export interface ReceiptFacts {
-  id: string;
-  provider: string;
-  trade_no: string;
-  payer_id: string;
-  merchant_id: string | null;
-  store_id: string | null;
-  region_code: string | null;
-  amount_minor: string;
-  currency: string;
-  paid_at: Date;
-  subject: string;
+/**
+ * The receipt a ticket is filled in from (columns of the receipts lib's row), with its store and
+ * merchant.
+ */
+export type ReceiptFacts = Pick<
+  ReceiptRow,
+  | 'id'
+  | 'provider'
+  | 'trade_no'
+  | 'payer_id'
+  | 'merchant_id'
+  | 'store_id'
+  | 'region_code'
+  | 'amount_minor'
+  | 'currency'
+  | 'paid_at'
+  | 'subject'
+> & {
   store_name: string | null;
   store_address: string | null;
   merchant_name: string | null;
-}
+};
 
 export interface IntakeFacts {
   /** The consumer's ticket already created under this Idempotency-Key (any receipt). */

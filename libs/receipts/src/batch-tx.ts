@@ -9,6 +9,34 @@ import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { DEADLOCK_DETECTED, pgCode } from '@app/shared';
 import { copyIn } from './copy-in';
+import type { NdjsonItemResult } from './verifiers';
+
+/** One line of a signed NDJSON batch: its item (with its raw text, the evidence) or why not. */
+export interface SignedBatchLine<T> extends NdjsonItemResult<T> {
+  raw?: string;
+}
+
+/** A batch line with an item, ready to stage. */
+export type GoodLine<T> = SignedBatchLine<T> & { item: T; raw: string };
+
+/** What a batch import answers with: its counts and the lines it refused, by number. */
+export interface BatchCounts {
+  created: number;
+  duplicates: number;
+  rejected: { line: number; code: string; detail?: string }[];
+}
+
+/** The lines to stage; the others are recorded as rejected (in `result`) on the way. */
+export function* goodLines<T>(
+  lines: Iterable<SignedBatchLine<T>>,
+  result: BatchCounts,
+): Iterable<GoodLine<T>> {
+  for (const l of lines) {
+    if (l.item) yield { ...l, item: l.item, raw: l.raw ?? '' };
+    else
+      result.rejected.push({ line: l.line, code: l.code ?? 'VALIDATION_FAILED', detail: l.detail });
+  }
+}
 
 /** Runs of one batch before a deadlock is reported (as a 500): the first and two retries. */
 export const BATCH_DEADLOCK_TRIES = 3;

@@ -2,24 +2,16 @@ import { Logger } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { AccountOwner, DirectoryService, accountKey } from '@app/directory';
-import { chunkedCopyTransaction, keysClaimedHere, retryOnDeadlock } from './batch-tx';
+import { chunkedCopyTransaction, goodLines, keysClaimedHere, retryOnDeadlock } from './batch-tx';
+import type { BatchCounts, GoodLine, SignedBatchLine } from './batch-tx';
 import { copyText } from './copy-in';
 import { receiptFingerprint } from './receipt-fingerprint';
 import { NormalizedReceipt } from './verifiers';
 
-export interface BatchLineResult {
-  line: number;
-  receipt?: NormalizedReceipt;
-  raw?: string;
-  code?: string;
-  detail?: string;
-}
+/** One line of a receipt batch (signedBatchLines): its receipt and raw text, or why not. */
+export type BatchLineResult = SignedBatchLine<NormalizedReceipt>;
 
-export interface BatchResult {
-  created: number;
-  duplicates: number;
-  rejected: { line: number; code: string; detail?: string }[];
-}
+export type BatchResult = BatchCounts;
 
 /**
  * Lines of a batch handled at a time (parsed, validated, resolved, sent to COPY): a few MB of
@@ -82,18 +74,6 @@ const STORED_FINGERPRINTS = `
     FROM receipt_batch_staging s
     LEFT JOIN receipts r ON r.provider = s.provider AND r.trade_no = s.trade_no
    WHERE s.line = ANY($1::int[])`;
-
-/** The lines to stage; the others are recorded as rejected on the way. */
-function* goodLines(
-  lines: Iterable<BatchLineResult>,
-  result: BatchResult,
-): Iterable<BatchLineResult & { receipt: NormalizedReceipt }> {
-  for (const l of lines) {
-    if (l.receipt) yield l as BatchLineResult & { receipt: NormalizedReceipt };
-    else
-      result.rejected.push({ line: l.line, code: l.code ?? 'VALIDATION_FAILED', detail: l.detail });
-  }
-}
 
 /**
  * The bulk import of POST /v1/receipts/batch: COPY through a staging table, chunk by chunk, in
@@ -203,13 +183,13 @@ export class ReceiptBatchImport {
    * has not seen yet in one query.
    */
   private async stagingRows(
-    chunk: (BatchLineResult & { receipt: NormalizedReceipt })[],
+    chunk: GoodLine<NormalizedReceipt>[],
     owners: Map<string, AccountOwner | null>,
     firstByKey: Map<string, string>,
     later: { line: number; key: string; fingerprint: string }[],
   ): Promise<string> {
     const unknown = new Map<string, { provider: string; accountId: string }>();
-    for (const { receipt: r } of chunk) {
+    for (const { item: r } of chunk) {
       const k = accountKey(r.provider, r.accountId);
       if (!owners.has(k) && !unknown.has(k)) unknown.set(k, r);
     }
@@ -218,7 +198,7 @@ export class ReceiptBatchImport {
       for (const k of unknown.keys()) owners.set(k, found.get(k) ?? null);
     }
     let out = '';
-    for (const { line, receipt: r, raw } of chunk) {
+    for (const { line, item: r, raw } of chunk) {
       const key = `${r.provider}\u0000${r.tradeNo}`;
       const fingerprint = receiptFingerprint(r);
       if (firstByKey.has(key)) {
@@ -233,7 +213,7 @@ export class ReceiptBatchImport {
         `\t${copyText(owner?.storeId ?? null)}\t${copyText(owner?.regionCode ?? null)}` +
         `\t${r.amountMinor}\t${copyText(r.currency)}\t${r.paidAt.toISOString()}` +
         `\t${copyText(r.subject)}\t${copyText(r.items === undefined ? null : JSON.stringify(r.items))}` +
-        `\t${fingerprint}\t${copyText(raw ?? '')}\n`;
+        `\t${fingerprint}\t${copyText(raw)}\n`;
     }
     return out;
   }

@@ -12,18 +12,11 @@ import {
   verifySignedJson,
   verifyWechatpayNotification,
 } from './verifiers';
-import { BatchLineResult, BatchResult, IngestResult, ReceiptsService } from './receipts.service';
+import type { Received, VerifyOutcome } from './verifiers';
+import { BatchResult, IngestResult, ReceiptsService } from './receipts.service';
 import { RefundBatchResult, RefundRecordResult, RefundsService } from './refunds/refunds.service';
 import { parseGenericRefund } from './refunds/refund-notifications';
-
-/** One line of a signed NDJSON batch: its item (with its raw text, the evidence) or why not. */
-export interface SignedBatchLine<T> {
-  line: number;
-  item?: T;
-  raw?: string;
-  code?: string;
-  detail?: string;
-}
+import type { SignedBatchLine } from './batch-tx';
 
 /**
  * The one NDJSON batch reader (receipts and refunds): the body's lines, parsed by `parse` and
@@ -52,13 +45,12 @@ export function* signedBatchLines<T extends { provider: string }>(
   }
 }
 
-/** Receipt lines in the shape ReceiptsService.ingestBatch takes. */
-function* receiptLines(body: string | Buffer, key: IntegratorKey): Generator<BatchLineResult> {
-  for (const l of signedBatchLines(body, key, parseGenericReceipt)) {
-    yield l.item
-      ? { line: l.line, receipt: l.item, raw: l.raw }
-      : { line: l.line, code: l.code, detail: l.detail };
-  }
+/** A body signed with X-Hejie-Signature as received: its bytes, the signature and key id, its type. */
+export interface SignedBody {
+  rawBody: string | Buffer;
+  signature: string | undefined;
+  contentType: string;
+  keyId?: string;
 }
 
 export type IntakeOutcome =
@@ -80,18 +72,7 @@ export class ReceiptIntakeService {
 
   async fromAlipay(rawBody: string, contentType: string): Promise<IntakeOutcome> {
     const key = this.required(this.config.alipayPublicKey, 'ALIPAY_PUBLIC_KEY');
-    const outcome = verifyAlipayNotification(rawBody, key);
-    if (outcome.kind === 'ignored') return outcome;
-    if (outcome.kind === 'refund') {
-      return {
-        kind: 'refund',
-        result: await this.refunds.record({ refund: outcome.refund, raw: rawBody, contentType }),
-      };
-    }
-    return {
-      kind: 'stored',
-      result: await this.receipts.ingest({ receipt: outcome.receipt, raw: rawBody, contentType }),
-    };
+    return this.store(verifyAlipayNotification(rawBody, key), { raw: rawBody, contentType });
   }
 
   async fromWechatpay(
@@ -109,7 +90,6 @@ export class ReceiptIntakeService {
       { headers, rawBody },
       { platformPublicKeyPem, apiV3Key, now },
     );
-    if (outcome.kind === 'ignored') return outcome;
     // The evidence keeps the signed headers with the body: the signature covers both.
     const raw = JSON.stringify({
       headers: Object.fromEntries(
@@ -119,16 +99,25 @@ export class ReceiptIntakeService {
       ),
       body: rawBody,
     });
-    if (outcome.kind === 'refund') {
-      return {
-        kind: 'refund',
-        result: await this.refunds.record({ refund: outcome.refund, raw, contentType }),
-      };
+    return this.store(outcome, { raw, contentType });
+  }
+
+  /** A provider's verified notification stored as what it reports: a receipt or a refund. */
+  private async store(outcome: VerifyOutcome, received: Received): Promise<IntakeOutcome> {
+    switch (outcome.kind) {
+      case 'ignored':
+        return outcome;
+      case 'refund':
+        return {
+          kind: 'refund',
+          result: await this.refunds.record({ refund: outcome.refund, ...received }),
+        };
+      case 'receipt':
+        return {
+          kind: 'stored',
+          result: await this.receipts.ingest({ receipt: outcome.receipt, ...received }),
+        };
     }
-    return {
-      kind: 'stored',
-      result: await this.receipts.ingest({ receipt: outcome.receipt, raw, contentType }),
-    };
   }
 
   /**
@@ -136,19 +125,9 @@ export class ReceiptIntakeService {
    * strict UTF-8, strict JSON (parseJsonStrict), the receipt's shape, and its provider against
    * the key (reserved → 422 PROVIDER_RESERVED; not the key's → 401).
    */
-  async fromGeneric(
-    rawBody: string | Buffer,
-    signature: string | undefined,
-    contentType: string,
-    keyId?: string,
-  ): Promise<IngestResult> {
-    const { item: receipt, raw } = this.signedGeneric(
-      rawBody,
-      signature,
-      keyId,
-      parseGenericReceipt,
-    );
-    return this.receipts.ingest({ receipt, raw, contentType });
+  async fromGeneric(body: SignedBody): Promise<IngestResult> {
+    const { item: receipt, raw } = this.signedGeneric(body, parseGenericReceipt);
+    return this.receipts.ingest({ receipt, raw, contentType: body.contentType });
   }
 
   /**
@@ -156,14 +135,9 @@ export class ReceiptIntakeService {
    * strict UTF-8 and JSON), a generic refund body, its provider checked against the key
    * (alipay / wechatpay reserved → 422 PROVIDER_RESERVED; not the key's → 401).
    */
-  async fromGenericRefund(
-    rawBody: string | Buffer,
-    signature: string | undefined,
-    contentType: string,
-    keyId?: string,
-  ): Promise<RefundRecordResult> {
-    const { item: refund, raw } = this.signedGeneric(rawBody, signature, keyId, parseGenericRefund);
-    return this.refunds.record({ refund, raw, contentType });
+  async fromGenericRefund(body: SignedBody): Promise<RefundRecordResult> {
+    const { item: refund, raw } = this.signedGeneric(body, parseGenericRefund);
+    return this.refunds.record({ refund, raw, contentType: body.contentType });
   }
 
   /**
@@ -171,16 +145,14 @@ export class ReceiptIntakeService {
    * strict UTF-8 and JSON), then `parse`, then its provider checked against the key.
    */
   private signedGeneric<T extends { provider: string }>(
-    rawBody: string | Buffer,
-    signature: string | undefined,
-    keyId: string | undefined,
+    body: SignedBody,
     parse: (value: unknown) => T,
   ): { item: T; raw: string } {
     const { key, text, value } = verifySignedJson(
       this.config.receiptHmacKeys,
-      rawBody,
-      signature,
-      keyId,
+      body.rawBody,
+      body.signature,
+      body.keyId,
     );
     const item = parse(value);
     assertProviderAllowed(key, item.provider);
@@ -194,14 +166,8 @@ export class ReceiptIntakeService {
    * UTF-8, not clean JSON, not a receipt, of a reserved provider (PROVIDER_RESERVED) or of a
    * provider the key may not sign for (RECEIPT_SIGNATURE_INVALID) is rejected by its number.
    */
-  async fromBatch(
-    rawBody: string | Buffer,
-    signature: string | undefined,
-    contentType: string,
-    keyId?: string,
-  ): Promise<BatchResult> {
-    const key = this.batchKey(rawBody, signature, keyId);
-    return this.receipts.ingestBatch(() => receiptLines(rawBody, key), contentType);
+  async fromBatch(body: SignedBody): Promise<BatchResult> {
+    return this.receipts.ingestBatch(this.batchLines(body, parseGenericReceipt), body.contentType);
   }
 
   /**
@@ -209,28 +175,21 @@ export class ReceiptIntakeService {
    * POST /v1/receipts/batch (the same reader and checks), each line recorded as
    * POST /v1/refunds would (RefundsService.recordBatch).
    */
-  async fromRefundBatch(
-    rawBody: string | Buffer,
-    signature: string | undefined,
-    contentType: string,
-    keyId?: string,
-  ): Promise<RefundBatchResult> {
-    const key = this.batchKey(rawBody, signature, keyId);
-    return this.refunds.recordBatch(
-      () => signedBatchLines(rawBody, key, parseGenericRefund),
-      contentType,
-    );
+  async fromRefundBatch(body: SignedBody): Promise<RefundBatchResult> {
+    return this.refunds.recordBatch(this.batchLines(body, parseGenericRefund), body.contentType);
   }
 
-  /** A batch body's key, and its HMAC over the bytes as received (before anything is decoded). */
-  private batchKey(
-    rawBody: string | Buffer,
-    signature: string | undefined,
-    keyId: string | undefined,
-  ): IntegratorKey {
-    const key = integratorFor(this.config.receiptHmacKeys, keyId, signature);
-    verifyHmacSignature(rawBody, signature, key.secret);
-    return key;
+  /**
+   * A batch body's lines, read by `parse` (signedBatchLines) each time they are asked for; the
+   * key and its HMAC over the bytes as received are checked now, before anything is decoded.
+   */
+  private batchLines<T extends { provider: string }>(
+    body: SignedBody,
+    parse: (value: unknown) => T,
+  ): () => Iterable<SignedBatchLine<T>> {
+    const key = integratorFor(this.config.receiptHmacKeys, body.keyId, body.signature);
+    verifyHmacSignature(body.rawBody, body.signature, key.secret);
+    return () => signedBatchLines(body.rawBody, key, parse);
   }
 
   private required(value: string | null, name: string): string {

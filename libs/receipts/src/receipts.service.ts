@@ -7,19 +7,17 @@ import { BatchLineResult, BatchResult, ReceiptBatchImport } from './receipt-batc
 import { receiptFingerprint } from './receipt-fingerprint';
 import { receiptMonthById, receiptMonthByKey } from './partition-lookups';
 import { ReceiptRow, ReceiptView, SELECT_RECEIPT, toView } from './receipt-view';
-import { NormalizedReceipt } from './verifiers';
+import type { NormalizedReceipt, Received } from './verifiers';
 
-export type { ReceiptView } from './receipt-view';
+export type { ReceiptRow, ReceiptView } from './receipt-view';
 export { receiptFingerprint } from './receipt-fingerprint';
 export { BATCH_CHUNK_LINES } from './receipt-batch';
 export { BATCH_DEADLOCK_TRIES } from './batch-tx';
 export type { BatchLineResult, BatchResult } from './receipt-batch';
 
 /** A verified notification with the evidence it came in. */
-export interface IncomingReceipt {
+export interface IncomingReceipt extends Received {
   receipt: NormalizedReceipt;
-  raw: string;
-  contentType: string;
 }
 
 export interface IngestResult {

@@ -42,6 +42,11 @@ export function pageOf<T>(
   return { items, nextCursor: hasMore ? encodeCursor(keyOf(items[items.length - 1])) : null };
 }
 
+/** The same page with each item as `view` shows it (a row → its API view). */
+export function mapPage<T, U>(page: Page<T>, view: (item: T) => U): Page<U> {
+  return { items: page.items.map(view), nextCursor: page.nextCursor };
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**

@@ -11,3 +11,16 @@ export interface Queryable {
 export async function rowsOf<T>(db: Queryable, sql: string, params?: unknown[]): Promise<T[]> {
   return (await db.query(sql, params)) as T[];
 }
+
+/**
+ * The bound parameters of a statement built in pieces: `p(value)` adds one and answers its
+ * placeholder (`$n`) for the SQL text; `params` go with the statement.
+ */
+export function boundParams(): { params: unknown[]; p: (value: unknown) => string } {
+  const params: unknown[] = [];
+  const p = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  return { params, p };
+}

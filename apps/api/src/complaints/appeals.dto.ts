@@ -1,16 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsIn } from 'class-validator';
 import { APPEAL_OUTCOMES } from '@app/complaints';
 import type { AppealOutcome } from '@app/complaints';
+import { FreeText } from '../http/free-text';
 
 export class AppealRequest {
-  @ApiProperty({
-    maxLength: 2000,
-    example: '商家提供的聊天记录可以证明双方约定了退货，请重新受理。',
-  })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(2000)
+  @FreeText({ example: '商家提供的聊天记录可以证明双方约定了退货，请重新受理。' })
   reason: string;
 }
 
@@ -23,9 +18,6 @@ export class AppealDecisionRequest {
   @IsIn(APPEAL_OUTCOMES)
   outcome: AppealOutcome;
 
-  @ApiProperty({ maxLength: 2000, description: 'the reasons, shown to the consumer' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(2000)
+  @FreeText({ description: 'the reasons, shown to the consumer' })
   note: string;
 }

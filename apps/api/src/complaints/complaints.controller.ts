@@ -6,16 +6,15 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  getSchemaPath,
 } from '@nestjs/swagger';
 import { CasePacketService, ComplaintsService, SettlementService } from '@app/complaints';
 import type { OfferView, TicketView, TrailEvent } from '@app/complaints';
-import { DomainError } from '@app/shared';
+import { DomainError, ROLES } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
 import { ApiProblems, ApiTicketWriteProblems, ApiWriteProblems } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { itemsSchema, pageSchema } from '../http/list-query.dto';
+import { ApiItemsResponse, ApiPageResponse } from '../http/list-query.dto';
 import { CallerThrottlerGuard } from '../http/rate-limit';
 import {
   ComplaintListQuery,
@@ -36,8 +35,6 @@ import {
   TransferRequest,
   VerifyResponse,
 } from './complaints.dto';
-
-const EVERYONE = ['consumer', 'merchant', 'regulator', 'admin'] as const;
 
 @ApiTags('complaints')
 @ApiExtraModels(TicketResponse, OfferResponse, EventResponse)
@@ -87,20 +84,20 @@ export class ComplaintsController {
   }
 
   @Get()
-  @Roles(...EVERYONE)
+  @Roles(...ROLES)
   @ApiOperation({
     summary: 'Tickets the caller may see',
     description:
       'Consumer: own, newest first. Merchant: its own; without `status`, the open merchant-phase inbox, by merchantRespondBy ascending (most urgent first). Regulator: its office’s, oldest escalation first. Admin: all, newest first; `unassigned=true` lists escalated tickets no office covers.',
   })
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(TicketResponse)) })
+  @ApiPageResponse(TicketResponse)
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
   list(@Query() q: ComplaintListQuery, @CurrentActor() actor: Actor): Promise<Page<TicketView>> {
     return this.complaints.list(actor, q);
   }
 
   @Get(':id')
-  @Roles(...EVERYONE)
+  @Roles(...ROLES)
   @ApiOperation({
     summary: 'One ticket (a regulator’s view is recorded in the trail)',
     description:
@@ -114,7 +111,7 @@ export class ComplaintsController {
   }
 
   @Post(':id/messages')
-  @Roles('consumer', 'merchant', 'regulator', 'admin')
+  @Roles(...ROLES)
   @UseGuards(CallerThrottlerGuard)
   @ApiOperation({
     summary: 'Add a message to the thread',
@@ -134,9 +131,9 @@ export class ComplaintsController {
   }
 
   @Get(':id/offers')
-  @Roles(...EVERYONE)
+  @Roles(...ROLES)
   @ApiOperation({ summary: 'Offer history, oldest first' })
-  @ApiOkResponse({ schema: itemsSchema(getSchemaPath(OfferResponse)) })
+  @ApiItemsResponse(OfferResponse)
   @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   async offers(
     @IdParam('id') id: string,
@@ -333,9 +330,9 @@ export class ComplaintsController {
   }
 
   @Get(':id/events')
-  @Roles(...EVERYONE)
+  @Roles(...ROLES)
   @ApiOperation({ summary: 'The tamper-evident trail' })
-  @ApiOkResponse({ schema: itemsSchema(getSchemaPath(EventResponse)) })
+  @ApiItemsResponse(EventResponse)
   @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   async events(
     @IdParam('id') id: string,
@@ -345,7 +342,7 @@ export class ComplaintsController {
   }
 
   @Get(':id/events/verify')
-  @Roles(...EVERYONE)
+  @Roles(...ROLES)
   @ApiOperation({ summary: 'Recompute the hash chain (and compare its head with the ticket)' })
   @ApiOkResponse({ type: VerifyResponse })
   @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')

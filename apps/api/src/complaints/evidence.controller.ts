@@ -31,7 +31,7 @@ import {
   renderPacketPdf,
 } from '@app/complaints';
 import type { AttachmentView, CasePacket, UploadPart } from '@app/complaints';
-import { DomainError, HEJIE_CONFIG } from '@app/shared';
+import { DomainError, HEJIE_CONFIG, ROLES } from '@app/shared';
 import type { Actor, HejieConfig } from '@app/shared';
 import { Inject } from '@nestjs/common';
 import { ApiProblems, ApiTicketWriteProblems } from '../http/api-problems';
@@ -61,7 +61,7 @@ export class EvidenceController {
   ) {}
 
   @Post(':id/attachments')
-  @Roles('consumer', 'merchant', 'regulator', 'admin')
+  @Roles(...ROLES)
   @UseGuards(CallerThrottlerGuard)
   @ApiOperation({
     summary: 'Attach evidence (photo, screenshot, PDF, short video)',
@@ -102,7 +102,7 @@ export class EvidenceController {
   }
 
   @Get(':id/attachments')
-  @Roles('consumer', 'merchant', 'regulator', 'admin')
+  @Roles(...ROLES)
   @ApiOperation({ summary: 'The evidence on a ticket, oldest first' })
   @ApiOkResponse({ type: AttachmentListResponse })
   @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
@@ -111,7 +111,7 @@ export class EvidenceController {
   }
 
   @Get(':id/attachments/:attachmentId')
-  @Roles('consumer', 'merchant', 'regulator', 'admin')
+  @Roles(...ROLES)
   @ApiOperation({
     summary: 'Download an attachment',
     description:
@@ -164,7 +164,7 @@ export class EvidenceController {
   }
 
   @Get(':id/case-packet')
-  @Roles('consumer', 'merchant', 'regulator', 'admin')
+  @Roles(...ROLES)
   @ApiOperation({
     summary: 'The case packet a 12315 office needs to accept the complaint',
     description:

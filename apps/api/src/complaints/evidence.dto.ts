@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, Length, Matches } from 'class-validator';
 import { PACKET_FIELDS } from '@app/complaints';
+import { ROLES } from '@app/shared';
 
 export class UploadAttachmentForm {
   @ApiProperty({
@@ -14,7 +15,7 @@ export class UploadAttachmentForm {
 }
 
 export class UploaderDto {
-  @ApiProperty({ enum: ['consumer', 'merchant', 'regulator', 'admin'] }) role: string;
+  @ApiProperty({ enum: ROLES }) role: string;
 }
 
 export class AttachmentResponse {

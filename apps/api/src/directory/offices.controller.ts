@@ -5,14 +5,13 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  getSchemaPath,
 } from '@nestjs/swagger';
 import { DirectoryService } from '@app/directory';
-import { Page } from '@app/shared';
+import { Page, mapPage } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
 import { Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { ListQuery, pageSchema } from '../http/list-query.dto';
+import { ApiPageResponse, ListQuery } from '../http/list-query.dto';
 import { CreateOfficeRequest, OfficeResponse, UpdateOfficeRequest } from './directory.dto';
 import { officeView } from './directory.views';
 
@@ -38,11 +37,10 @@ export class OfficesController {
   @Get()
   @Roles('admin', 'regulator')
   @ApiOperation({ summary: 'List offices (admin, regulator: for transfers)' })
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(OfficeResponse)) })
+  @ApiPageResponse(OfficeResponse)
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
   async list(@Query() q: ListQuery): Promise<Page<OfficeResponse>> {
-    const page = await this.directory.listOffices(q);
-    return { items: page.items.map(officeView), nextCursor: page.nextCursor };
+    return mapPage(await this.directory.listOffices(q), officeView);
   }
 
   @Patch(':officeId')

@@ -50,6 +50,13 @@ interface Claims {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The id claim a role's token must carry (merchantId, officeId): a directory id, a UUID. */
+function idClaim(c: Claims, claim: 'merchantId' | 'officeId', missing: string): string {
+  const id = c[claim];
+  if (typeof id !== 'string' || !UUID.test(id)) throw new DomainError('UNAUTHENTICATED', missing);
+  return id;
+}
+
 /** Claims → actor; merchantId and officeId must be the directory's ids (UUIDs). */
 export function actorFromClaims(c: Claims): Actor {
   if (typeof c.exp !== 'number') throw new DomainError('UNAUTHENTICATED', 'token has no exp claim');
@@ -63,22 +70,18 @@ export function actorFromClaims(c: Claims): Actor {
   }
   const actor: Actor = { role: c.role as Role, sub: c.sub };
   if (c.role === 'merchant') {
-    if (typeof c.merchantId !== 'string' || !UUID.test(c.merchantId)) {
-      throw new DomainError(
-        'UNAUTHENTICATED',
-        'a merchant token needs a merchantId claim (a merchant id)',
-      );
-    }
-    actor.merchantId = c.merchantId;
+    actor.merchantId = idClaim(
+      c,
+      'merchantId',
+      'a merchant token needs a merchantId claim (a merchant id)',
+    );
   }
   if (c.role === 'regulator') {
-    if (typeof c.officeId !== 'string' || !UUID.test(c.officeId)) {
-      throw new DomainError(
-        'UNAUTHENTICATED',
-        'a regulator token needs an officeId claim (an office id)',
-      );
-    }
-    actor.officeId = c.officeId;
+    actor.officeId = idClaim(
+      c,
+      'officeId',
+      'a regulator token needs an officeId claim (an office id)',
+    );
   }
   return actor;
 }

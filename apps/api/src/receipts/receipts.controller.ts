@@ -8,7 +8,6 @@ import {
   ApiOperation,
   ApiProduces,
   ApiTags,
-  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ReceiptIntakeService, ReceiptsService, RefundsService } from '@app/receipts';
@@ -19,7 +18,7 @@ import type { Actor, Page } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
 import { CurrentActor, Public, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { ListQuery, pageSchema } from '../http/list-query.dto';
+import { ApiPageResponse, ListQuery } from '../http/list-query.dto';
 import {
   BatchResponse,
   GenericReceiptRequest,
@@ -144,9 +143,7 @@ export class ReceiptsController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<BillView> {
-    const result = await this.intake
-      .fromGeneric(...signedJson(req))
-      .catch(countConflict('generic'));
+    const result = await this.intake.fromGeneric(signedJson(req)).catch(countConflict('generic'));
     count(result.receipt.provider, result.created ? 'created' : 'duplicate');
     void reply.status(result.created ? 201 : 200);
     // A receipt stored by this request has no ticket yet: no lookup.
@@ -159,7 +156,7 @@ export class ReceiptsController {
     'One generic receipt object per line (`application/x-ndjson`), one X-Hejie-Signature over the whole body. Lines are staged by COPY and stored in one transaction (run again, up to 3 times, if PostgreSQL reports a deadlock with a concurrent batch); a bad line is reported by number and does not stop the good ones (a reserved provider: PROVIDER_RESERVED; a provider the key may not sign for: RECEIPT_SIGNATURE_INVALID). Signature and key id as for POST /v1/receipts, checked before the body is read. Body limit: BATCH_BODY_LIMIT_BYTES (default 64 MB); at most BATCH_MAX_CONCURRENT (default 2) uploads per API process at a time, more → 429 RATE_LIMITED with Retry-After.',
   )
   async batch(@Req() req: FastifyRequest): Promise<BatchResponse> {
-    const result = await this.intake.fromBatch(...signedBatch(req));
+    const result = await this.intake.fromBatch(signedBatch(req));
     receiptsIngested.inc({ provider: 'batch', outcome: 'created' }, result.created);
     receiptsIngested.inc({ provider: 'batch', outcome: 'duplicate' }, result.duplicates);
     return result;
@@ -170,7 +167,7 @@ export class ReceiptsController {
   @ApiOperation({
     summary: "The consumer's own bills, newest payment first, each with its complaintId or null",
   })
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(ReceiptResponse)) })
+  @ApiPageResponse(ReceiptResponse)
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
   async list(@Query() q: ListQuery, @CurrentActor() actor: Actor): Promise<Page<BillView>> {
     const page = await this.receipts.listForPayer(actor.sub, q);
@@ -240,7 +237,7 @@ export class RefundsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RefundView> {
     const result = await this.intake
-      .fromGenericRefund(...signedJson(req))
+      .fromGenericRefund(signedJson(req))
       .catch(countConflict('generic'));
     // Generic refunds always name a positive amount: "nothing new" is an Alipay-only outcome;
     // should it ever come back, the request changed nothing and says so as a problem.
@@ -263,7 +260,7 @@ export class RefundsController {
     'One generic refund object per line (`application/x-ndjson`, the body of POST /v1/refunds), one X-Hejie-Signature over the whole body, read and checked exactly as POST /v1/receipts/batch (signature and key id checked before the body is read; the same body limit BATCH_BODY_LIMIT_BYTES and the same BATCH_MAX_CONCURRENT cap, shared with receipt batches: more → 429 RATE_LIMITED with Retry-After). Each line follows the rules of POST /v1/refunds in body order, in one transaction: keyed by (provider, refundNo) — the same refund again is a duplicate, other facts under the key are rejected as RECEIPT_CONFLICT; matched to its receipt by (provider, tradeNo) when known (a refund may arrive first); a line that would take the refunds of a payment past the amount paid is rejected as REFUND_EXCEEDS_PAYMENT (another currency: VALIDATION_FAILED) and counts for nothing; reserved providers: PROVIDER_RESERVED; a provider the key may not sign for: RECEIPT_SIGNATURE_INVALID. A bad line does not stop the good ones. After the commit, each refund on an open ticket is on its trail (`refund_received`) and settles a settling money offer it covers, as a single refund does.',
   )
   async batch(@Req() req: FastifyRequest): Promise<BatchResponse> {
-    const { matched, ...result } = await this.intake.fromRefundBatch(...signedBatch(req));
+    const { matched, ...result } = await this.intake.fromRefundBatch(signedBatch(req));
     receiptsIngested.inc({ provider: 'batch', outcome: 'refund_created' }, result.created);
     receiptsIngested.inc({ provider: 'batch', outcome: 'refund_duplicate' }, result.duplicates);
     // In body order, as if they had arrived one by one: each on its trail, then the settling.

@@ -8,6 +8,7 @@ import {
   ApiOperation,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import type { SignedBody } from '@app/receipts';
 import { DomainError } from '@app/shared';
 import type { ErrorCode } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
@@ -33,15 +34,15 @@ export function headerMap(req: FastifyRequest): Record<string, string | undefine
 }
 
 /** What a route signed with X-Hejie-Signature reads: body, signature, media type, key id. */
-function signed(req: FastifyRequest, expected: RegExp, name: string) {
-  const ct = requireContentType(req, expected, name);
+function signed(req: FastifyRequest, expected: RegExp, name: string): SignedBody {
+  const contentType = requireContentType(req, expected, name);
   const h = headerMap(req);
-  return [
-    req.rawBodyBytes ?? req.rawBody ?? '',
-    h['x-hejie-signature'],
-    ct,
-    h['x-hejie-key-id'],
-  ] as const;
+  return {
+    rawBody: req.rawBodyBytes ?? req.rawBody ?? '',
+    signature: h['x-hejie-signature'],
+    contentType,
+    keyId: h['x-hejie-key-id'],
+  };
 }
 
 /** A signed JSON body (POST /v1/receipts, POST /v1/refunds). */

@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CheckpointsService } from '@app/complaints';
 import type { SignedCheckpoint, TrailProof } from '@app/complaints';
-import { DEFAULT_LIMIT } from '@app/shared';
+import { DEFAULT_LIMIT, ROLES } from '@app/shared';
 import type { Actor } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
 import { CurrentActor, Public, Roles } from '../http/auth';
@@ -31,7 +31,7 @@ export class TrailController {
   }
 
   @Get('complaints/:id/events/proof')
-  @Roles('consumer', 'merchant', 'regulator', 'admin')
+  @Roles(...ROLES)
   @ApiOperation({
     summary: 'The ticket’s audit path to a signed checkpoint',
     description:

@@ -1,12 +1,6 @@
 import { Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import {
-  ApiExtraModels,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  getSchemaPath,
-} from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { WebhooksService } from '@app/complaints';
 import type { WebhookDeliveryView } from '@app/complaints';
 import { DirectoryService } from '@app/directory';
@@ -15,7 +9,7 @@ import type { Actor, Page } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { pageSchema } from '../http/list-query.dto';
+import { ApiPageResponse } from '../http/list-query.dto';
 import {
   DeliveryListQuery,
   WEBHOOK_DOC,
@@ -57,7 +51,7 @@ export class MerchantWebhooksController {
     summary: "A merchant's webhook deliveries, newest first (admin; merchant staff: their own)",
     description: WEBHOOK_DOC,
   })
-  @ApiOkResponse({ schema: pageSchema(getSchemaPath(WebhookDeliveryResponse)) })
+  @ApiPageResponse(WebhookDeliveryResponse)
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
   async list(
     @IdParam('merchantId') id: string,

@@ -115,14 +115,12 @@ export function AppealDecision({ ticket: tk, after }: { ticket: Ticket; after: A
           ))}
         </fieldset>
         <TextAreaField label={t('appeal.note')} value={note} onChange={setNote} rows={3} required />
-        <button
-          type="submit"
-          className="btn btn-primary"
-          disabled={act.busy || !note.trim()}
-          data-testid="appeal-decide"
-        >
-          {t('appeal.record')}
-        </button>
+        <SubmitButton
+          label={t('appeal.record')}
+          busy={act.busy}
+          disabled={!note.trim()}
+          testId="appeal-decide"
+        />
       </form>
       <ErrorNotice error={act.error} />
     </Card>

@@ -1,13 +1,13 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { call, client, saveBlob } from '../api';
-import { useAsync } from '../hooks';
+import { useAction, useAsync } from '../hooks';
 import { useI18n } from '../i18n';
 import { DICT } from '../dict';
 import type { DictKey } from '../dict';
 import type { Ticket } from '../types';
 import { Card, Countdown, ErrorNotice, Facts, Loading, Notice } from './ui';
-import { InputField } from './fields';
+import { InputField, SubmitButton } from './fields';
 
 /** The complainant's details the case packet needs (PUT …/complainant). */
 interface Complainant {
@@ -48,17 +48,14 @@ export function NextSteps({
 }) {
   const { t, dateTime } = useI18n();
   const [form, setForm] = useState<Complainant>({ realName: '', phone: '', address: '' });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const act = useAction();
   const [saved, setSaved] = useState(false);
   if (!tk.actions.includes('add_case_details')) return null;
   const packet = tk.casePacket;
   const office = tk.officeName ?? t('trail.anOffice');
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void act.run(async () => {
       await call(
         client.PUT('/v1/complaints/{id}/complainant', {
           params: { path: { id: tk.id } },
@@ -71,11 +68,7 @@ export function NextSteps({
       );
       setSaved(true);
       await onChange();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const set = (k: keyof Complainant) => (value: string) => setForm({ ...form, [k]: value });
   return (
@@ -97,7 +90,7 @@ export function NextSteps({
       ) : (
         <p>{t('next.given')}</p>
       )}
-      <form onSubmit={(e) => void submit(e)} data-testid="complainant-form">
+      <form onSubmit={submit} data-testid="complainant-form">
         <InputField
           label={t('packet.name')}
           required
@@ -124,12 +117,10 @@ export function NextSteps({
           onChange={set('address')}
           autoComplete="street-address"
         />
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {t('next.save')}
-        </button>
+        <SubmitButton label={t('next.save')} busy={act.busy} />
         {saved ? <Notice kind="success">{t('next.saved')}</Notice> : null}
       </form>
-      <ErrorNotice error={error} />
+      <ErrorNotice error={act.error} />
     </Card>
   );
 }

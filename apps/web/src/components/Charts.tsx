@@ -13,6 +13,7 @@ import {
 import type { ChartData, ChartOptions } from 'chart.js';
 import { Bar, Chart } from 'react-chartjs-2';
 import { useI18n } from '../i18n';
+import type { DictKey } from '../dict';
 import { Rate } from './ui';
 import type { SelfResolution } from '../types';
 
@@ -104,14 +105,9 @@ export function ByDayChart({ report, title }: { report: SelfResolution; title: s
       <details>
         <summary>{t('stats.asTable')}</summary>
         <table className="data-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('stats.day')}</th>
-              <th scope="col">{t('stats.selfResolved')}</th>
-              <th scope="col">{t('stats.escalated')}</th>
-              <th scope="col">{t('stats.rate')}</th>
-            </tr>
-          </thead>
+          <ColumnHeads
+            keys={['stats.day', 'stats.selfResolved', 'stats.escalated', 'stats.rate']}
+          />
           <tbody>
             {days.map((d) => (
               <tr key={d.day}>
@@ -127,6 +123,22 @@ export function ByDayChart({ report, title }: { report: SelfResolution; title: s
         </table>
       </details>
     </figure>
+  );
+}
+
+/** The header row of a chart's data table: a column header per dictionary key. */
+function ColumnHeads({ keys }: { keys: DictKey[] }) {
+  const { t } = useI18n();
+  return (
+    <thead>
+      <tr>
+        {keys.map((k) => (
+          <th key={k} scope="col">
+            {t(k)}
+          </th>
+        ))}
+      </tr>
+    </thead>
   );
 }
 
@@ -166,15 +178,15 @@ export function DistrictChart({ rows, title }: { rows: DistrictRow[]; title: str
         <Bar data={data} options={options} role="img" aria-label={title} />
       </div>
       <table className="data-table">
-        <thead>
-          <tr>
-            <th scope="col">{t('stats.district')}</th>
-            <th scope="col">{t('stats.rate')}</th>
-            <th scope="col">{t('stats.selfResolved')}</th>
-            <th scope="col">{t('stats.escalated')}</th>
-            <th scope="col">{t('stats.onTime')}</th>
-          </tr>
-        </thead>
+        <ColumnHeads
+          keys={[
+            'stats.district',
+            'stats.rate',
+            'stats.selfResolved',
+            'stats.escalated',
+            'stats.onTime',
+          ]}
+        />
         <tbody>
           {rows.map((r) => (
             <tr key={r.code}>

@@ -5,7 +5,7 @@ import { useAsync } from '../hooks';
 import { useI18n } from '../i18n';
 import type { Attachment, Role, Ticket } from '../types';
 import { Card, DateTime, ErrorNotice, Field, Loading, Notice } from './ui';
-import { InputField } from './fields';
+import { InputField, SubmitButton } from './fields';
 
 /** An attachment's file (the stripped copy, or the uploader's party's original). */
 const attachmentBlob = (id: string, attachmentId: string, original = false) =>
@@ -175,14 +175,12 @@ export function EvidenceCard({
             )}
           </Field>
           <InputField label={t('evidence.note')} maxLength={2000} value={note} onChange={setNote} />
-          <button
-            type="submit"
-            className="btn btn-primary"
-            disabled={!file || busy}
-            data-testid="evidence-upload"
-          >
-            {t('evidence.upload')}
-          </button>
+          <SubmitButton
+            label={t('evidence.upload')}
+            busy={busy}
+            disabled={!file}
+            testId="evidence-upload"
+          />
           {done ? <Notice kind="success">{t('evidence.uploaded')}</Notice> : null}
         </form>
       ) : null}

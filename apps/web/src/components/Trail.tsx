@@ -28,6 +28,13 @@ export function EventSummary({
   // Consumers and merchants cannot list offices: they read "the market regulator".
   const office = (id: unknown) =>
     typeof id === 'string' ? (offices?.get(id)?.name ?? t('trail.anOffice')) : '—';
+  /** A value of a vocabulary in words (a decline reason, an appeal's outcome), then its text. */
+  const worded = (group: string, value: unknown, text: unknown) => (
+    <>
+      {label(group, str(value))}
+      {quoteAfter(text)}
+    </>
+  );
   switch (e.type) {
     case 'created': {
       const demand = (d.demand ?? {}) as { type?: string; amountMinor?: number | null };
@@ -55,6 +62,7 @@ export function EventSummary({
       );
     case 'offer_rejected':
     case 'withdrawn':
+    case 'appealed':
       return str(d.reason) ? <span className="quote">{str(d.reason)}</span> : null;
     case 'escalated':
       return (
@@ -67,12 +75,7 @@ export function EventSummary({
     case 'accepted':
       return <>{t('trail.mediationEndBy', { at: dateTime(str(d.mediationEndBy)) })}</>;
     case 'declined':
-      return (
-        <>
-          {label('decline', str(d.reason))}
-          {quoteAfter(d.detail)}
-        </>
-      );
+      return worded('decline', d.reason, d.detail);
     case 'deadline_extended':
     case 'deadline_changed':
       return (
@@ -96,15 +99,8 @@ export function EventSummary({
           {quoteAfter(d.note)}
         </>
       );
-    case 'appealed':
-      return str(d.reason) ? <span className="quote">{str(d.reason)}</span> : null;
     case 'appeal_decided':
-      return (
-        <>
-          {label('appealOutcome', str(d.outcome))}
-          {quoteAfter(d.note)}
-        </>
-      );
+      return worded('appealOutcome', d.outcome, d.note);
     case 'regulator_viewed':
       return d.what === 'case_packet' ? <>{t('packet.title')}</> : null;
     case 'attachment_added':

@@ -1,8 +1,8 @@
 import { useEffect, useRef } from 'react';
 import type { InputHTMLAttributes, ReactNode } from 'react';
 import { useI18n } from '../i18n';
-import { TICKET_STATUSES } from '../types';
-import type { TicketStatus } from '../types';
+import { AMOUNT_TYPES, DEMAND_TYPES, TICKET_STATUSES } from '../types';
+import type { DemandType, TicketStatus } from '../types';
 import { ErrorNotice, Field, Loading } from './ui';
 
 /** One field's problem, for ErrorSummary: `id` is the control's id (Field's `id`). */
@@ -80,6 +80,59 @@ export function SelectField<T extends string>({
         </select>
       )}
     </Field>
+  );
+}
+
+/**
+ * A demand's or an offer's type, and its amount when the type names one (AMOUNT_TYPES): the
+ * consumer's demand (NewComplaint) and the merchant's offer (OfferForm).
+ */
+export function DemandFields({
+  typeLabel,
+  type,
+  onType,
+  amount,
+  onAmount,
+  amountId,
+  amountName,
+  currency,
+  hint,
+  error,
+}: {
+  typeLabel: string;
+  type: DemandType;
+  onType: (value: DemandType) => void;
+  amount: string;
+  onAmount: (value: string) => void;
+  amountId: string;
+  amountName: string;
+  currency: string;
+  hint: string;
+  error?: string;
+}) {
+  const { t, label } = useI18n();
+  return (
+    <>
+      <SelectField
+        label={typeLabel}
+        value={type}
+        options={DEMAND_TYPES}
+        optionLabel={(d) => label('demand', d)}
+        onChange={onType}
+      />
+      {AMOUNT_TYPES.includes(type) ? (
+        <InputField
+          id={amountId}
+          label={t('resolve.amount', { currency })}
+          hint={hint}
+          error={error}
+          name={amountName}
+          inputMode="decimal"
+          value={amount}
+          onChange={onAmount}
+        />
+      ) : null}
+    </>
   );
 }
 

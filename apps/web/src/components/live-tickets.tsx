@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { call, client } from '../api';
 import { useAsync } from '../hooks';
 import { useI18n } from '../i18n';
-import { useLive } from '../live';
+import { useLiveList } from '../live';
 import type { Ticket, TicketStatus } from '../types';
 
 /** The filters of a staff ticket list (GET /v1/complaints). */
@@ -43,23 +43,15 @@ export function useLiveTickets(
     [query.status, query.unassigned],
   );
 
-  useLive((m) => {
-    if (m.kind === 'ready') {
-      void list.reload();
-      return;
+  useLiveList(list, (items, tk) => {
+    const known = items.find((x) => x.id === tk.id);
+    if (!fits(tk)) return known ? items.filter((x) => x.id !== tk.id) : items;
+    if (!known) {
+      setFresh((f) => new Set(f).add(tk.id));
+      opts.onArrive?.(tk);
     }
-    const tk = m.event.ticket;
-    list.setData((prev) => {
-      const items = prev ?? [];
-      const known = items.find((x) => x.id === tk.id);
-      if (!fits(tk)) return known ? items.filter((x) => x.id !== tk.id) : items;
-      if (!known) {
-        setFresh((f) => new Set(f).add(tk.id));
-        opts.onArrive?.(tk);
-      }
-      const merged = opts.merge ? opts.merge(tk, known) : tk;
-      return known ? items.map((x) => (x.id === tk.id ? merged : x)) : [...items, merged];
-    });
+    const merged = opts.merge ? opts.merge(tk, known) : tk;
+    return known ? items.map((x) => (x.id === tk.id ? merged : x)) : [...items, merged];
   });
 
   const loadMore = async () => {

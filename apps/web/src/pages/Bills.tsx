@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { allPages, call, client } from '../api';
 import { useAsync } from '../hooks';
 import { useI18n } from '../i18n';
-import { useLive } from '../live';
+import { useLiveList } from '../live';
 import { Link, useRouter } from '../router';
 import { DateTime, ErrorNotice, Loading, Money, StatusBadge } from '../components/ui';
 import type { Receipt, Ticket } from '../types';
@@ -33,19 +33,9 @@ export function Bills() {
     [],
   );
 
-  useLive((m) => {
-    if (m.kind === 'ready') {
-      void tickets.reload();
-      return;
-    }
-    const tk = m.event.ticket;
-    tickets.setData((prev) => {
-      const list = prev ?? [];
-      return list.some((x) => x.id === tk.id)
-        ? list.map((x) => (x.id === tk.id ? tk : x))
-        : [tk, ...list];
-    });
-  });
+  useLiveList(tickets, (list, tk) =>
+    list.some((x) => x.id === tk.id) ? list.map((x) => (x.id === tk.id ? tk : x)) : [tk, ...list],
+  );
 
   const byReceipt = useMemo(() => {
     const map = new Map<string, Ticket>();

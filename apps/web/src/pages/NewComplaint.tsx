@@ -5,6 +5,7 @@ import { randomKey, useAsync } from '../hooks';
 import { currencyDigits, parseAmount, useI18n } from '../i18n';
 import { Link, useRouter } from '../router';
 import {
+  DemandFields,
   ErrorSummary,
   fieldErrors,
   InputField,
@@ -12,7 +13,7 @@ import {
   TextAreaField,
 } from '../components/fields';
 import { Card, DateTime, ErrorNotice, Facts, Loading, Money } from '../components/ui';
-import { AMOUNT_TYPES, CATEGORIES, DEMAND_TYPES } from '../types';
+import { AMOUNT_TYPES, CATEGORIES } from '../types';
 import type { Category, DemandType } from '../types';
 
 const REFUNDS: DemandType[] = ['refund', 'partial_refund'];
@@ -166,29 +167,22 @@ export function NewComplaint({ receiptId }: { receiptId: string }) {
           optionLabel={(c) => label('category', c)}
           onChange={setCategory}
         />
-        <SelectField
-          label={t('resolve.demand')}
-          value={demandType}
-          options={DEMAND_TYPES}
-          optionLabel={(d) => label('demand', d)}
-          onChange={setDemandType}
+        <DemandFields
+          typeLabel={t('resolve.demand')}
+          type={demandType}
+          onType={setDemandType}
+          amount={amount}
+          onAmount={setAmount}
+          amountId={fieldId('amount')}
+          amountName="amount"
+          currency={r.currency}
+          hint={
+            REFUNDS.includes(demandType)
+              ? t('resolve.amountHint', { max: money(r.amountMinor, r.currency) })
+              : t('resolve.compensationHint')
+          }
+          error={errors.amount}
         />
-        {needsAmount ? (
-          <InputField
-            id={fieldId('amount')}
-            label={t('resolve.amount', { currency: r.currency })}
-            hint={
-              REFUNDS.includes(demandType)
-                ? t('resolve.amountHint', { max: money(r.amountMinor, r.currency) })
-                : t('resolve.compensationHint')
-            }
-            error={errors.amount}
-            name="amount"
-            inputMode="decimal"
-            value={amount}
-            onChange={setAmount}
-          />
-        ) : null}
         <TextAreaField
           id={fieldId('description')}
           label={t('resolve.description')}

@@ -57,6 +57,20 @@ export interface AppealFacts {
   appealedAt: Date | null;
 }
 
+/** The appeal facts of a ticket row (the use case under the lock, and the viewer's actions). */
+export function appealFactsOf(t: {
+  status: TicketStatus;
+  decided_at?: Date | null;
+  closed_at: Date | null;
+  appealed_at?: Date | null;
+}): AppealFacts {
+  return {
+    status: t.status,
+    decidedAt: t.decided_at ?? t.closed_at,
+    appealedAt: t.appealed_at ?? null,
+  };
+}
+
 /** The end of the working day `limit` working days after `from` (Asia/Shanghai). */
 const workdaysAfter =
   (limit: keyof AppealLimits) =>

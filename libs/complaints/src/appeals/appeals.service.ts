@@ -5,15 +5,21 @@ import { CLOCK } from '@app/shared';
 import type { Actor, Clock } from '@app/shared';
 import { TicketTransitions } from '../changes/transitions';
 import { ReadingUseCase } from '../use-cases/reading';
+import { acceptBy, mediationEndBy } from '../use-cases/shared';
 import { withBasis } from '../changes/change';
 import type { Change } from '../changes/change';
 import type { TicketView } from '../complaint.types';
 import { CalendarService } from '../calendar/calendar.service';
-import { computeDeadline } from '../calendar/deadlines';
-import { acceptSpec } from '../rules/extensions';
+import { DEADLINE_FIELDS, computeDeadline } from '../calendar/deadlines';
+import type { Deadline } from '../jobs/deadline-scheduler';
 import { RulesService } from '../rules/rules.service';
 import type { AppealOutcome } from '../vocabulary';
-import { appealDecisionAction, assertMayAppeal, assertMayDecideAppeal } from './appeal-policy';
+import {
+  appealDecisionAction,
+  appealFactsOf,
+  assertMayAppeal,
+  assertMayDecideAppeal,
+} from './appeal-policy';
 
 /**
  * Appeals (申诉, API.md "Appeals"): the consumer's one appeal of a `declined` or
@@ -39,16 +45,7 @@ export class AppealsService {
       // The ticket's rule set (the limits it keeps from escalation): appealWindowWorkdays and
       // reviewWorkdays, counted on the calendar deadlines are counted on.
       const rules = this.rules.ticketRules(t);
-      assertMayAppeal(
-        {
-          status: t.status,
-          decidedAt: t.decided_at ?? t.closed_at,
-          appealedAt: t.appealed_at ?? null,
-        },
-        rules.limits,
-        now,
-        calendar,
-      );
+      assertMayAppeal(appealFactsOf(t), rules.limits, now, calendar);
       const { at: reviewBy, basis } = computeDeadline(calendar, now, {
         workdays: rules.limits.reviewWorkdays,
         ruleSet: rules.ruleSet,
@@ -107,39 +104,25 @@ export class AppealsService {
           };
         }
         const reopened = { ...decision, closed_at: null, decided_by: null, decided_at: null };
-        // A new period under the ticket's rule set, with its deadline basis (like escalation
-        // and acceptance), counted from the appeal decision.
+        // Overturned: back to the phase of the appealed decision, with a new period under the
+        // ticket's rule set and its deadline basis (like escalation and acceptance), counted
+        // from the appeal decision; what that decision recorded is cleared.
         const rules = this.rules.ticketRules(t);
-        if (t.appeal_from === 'declined') {
-          const { at: acceptBy, basis } = computeDeadline(calendar, now, acceptSpec(rules));
-          return {
-            set: {
-              ...reopened,
-              accept_by: acceptBy,
-              decline_reason: null,
-              decline_detail: null,
-              deadline_basis: withBasis(t, 'acceptBy', basis),
-            },
-            event: { type: 'appeal_decided', data: { ...data, acceptBy: acceptBy.toISOString() } },
-            deadlines: [{ complaintId: id, kind: 'acceptance', dueAt: acceptBy }],
-          };
-        }
-        const { at: mediationEndBy, basis } = computeDeadline(calendar, now, {
-          workdays: rules.limits.mediationWorkdays,
-          ruleSet: rules.ruleSet,
-        });
+        const [field, period, cleared] =
+          t.appeal_from === 'declined'
+            ? (['acceptBy', acceptBy, { decline_reason: null, decline_detail: null }] as const)
+            : (['mediationEndBy', mediationEndBy, { mediation_outcome: null }] as const);
+        const { column, kind } = DEADLINE_FIELDS[field];
+        const { at, basis } = period(calendar, now, rules);
         return {
           set: {
             ...reopened,
-            mediation_end_by: mediationEndBy,
-            mediation_outcome: null,
-            deadline_basis: withBasis(t, 'mediationEndBy', basis),
+            [column]: at,
+            ...cleared,
+            deadline_basis: withBasis(t, field, basis),
           },
-          event: {
-            type: 'appeal_decided',
-            data: { ...data, mediationEndBy: mediationEndBy.toISOString() },
-          },
-          deadlines: [{ complaintId: id, kind: 'mediation', dueAt: mediationEndBy }],
+          event: { type: 'appeal_decided', data: { ...data, [field]: at.toISOString() } },
+          deadlines: [{ complaintId: id, kind: kind as Deadline['kind'], dueAt: at }],
         };
       },
     );

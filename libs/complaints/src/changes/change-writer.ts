@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
+import { boundParams } from '@app/shared/queryable';
+import type { Queryable } from '@app/shared/queryable';
 import type { ComplaintRow } from '../complaint.row';
 import type { PendingEvent } from '../trail';
 import { mailKindOf } from '../mail/mail-templates';
@@ -14,10 +16,6 @@ import { webhookDelivery, webhookTypeOf } from '../webhooks/webhook-events';
 export type TicketChange =
   | { kind: 'insert'; row: ComplaintRow; event: PendingEvent }
   | { kind: 'update'; from: ComplaintRow; set: Record<string, unknown>; event: PendingEvent };
-
-interface Queryable {
-  query(sql: string, params?: unknown[]): Promise<unknown>;
-}
 
 /** The columns a new ticket is inserted with; the others keep their defaults (all null). */
 export const TICKET_INSERT_COLUMNS = [
@@ -128,11 +126,7 @@ export class ChangeWriter {
     if (changes.some((c) => c.kind !== kind)) {
       throw new Error('change writer: a batch is all inserts or all updates');
     }
-    const params: unknown[] = [];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
+    const { params, p } = boundParams();
     const items = changes.map((c) => ({ ticket: rowAfter(c), event: c.event }));
     if (new Set(items.map((i) => i.ticket.id)).size !== items.length) {
       throw new Error('change writer: one change per ticket in a batch');

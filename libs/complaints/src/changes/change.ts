@@ -1,6 +1,6 @@
 import { DomainError } from '@app/shared';
 import type { Actor } from '@app/shared';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { nextStatus } from '../lifecycle';
 import type { ActorRole, TicketAction, TicketStatus } from '../lifecycle';
 import { nextEvent } from '../trail';
@@ -25,6 +25,19 @@ export type Performer = Actor | { role: 'system'; sub: string };
 export interface BatchContext {
   tx: EntityManager;
   deadlines: Deadline[];
+}
+
+/**
+ * `work` as one batch in one transaction of `db`: resolves once committed, with its result and
+ * the deadlines its transitions set, for the caller to schedule (never before the commit).
+ */
+export async function inBatch<T>(
+  db: DataSource,
+  work: (ctx: BatchContext) => Promise<T>,
+): Promise<{ result: T; deadlines: Deadline[] }> {
+  const deadlines: Deadline[] = [];
+  const result = await db.transaction((tx) => work({ tx, deadlines }));
+  return { result, deadlines };
 }
 
 export const isSystem = (p: Performer): p is { role: 'system'; sub: string } => p.role === 'system';

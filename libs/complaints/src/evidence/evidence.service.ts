@@ -8,7 +8,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, HEJIE_CONFIG } from '@app/shared';
 import type { Actor, HejieConfig } from '@app/shared';
-import { ComplaintRow, canSee } from '../complaint.row';
+import type { ComplaintRow } from '../complaint.row';
+import { visibleTicket } from '../policy/visibility';
 import { TicketTransitions } from '../changes/transitions';
 import { AttachmentDownload, AttachmentRow, AttachmentView, viewOf } from './attachment.view';
 import { BLOB_STORE, CHUNK_BYTES } from './blob-store';
@@ -50,7 +51,7 @@ export class EvidenceService {
 
   /** Checks that need no body (visibility, state, count), to refuse before reading the upload. */
   async precheck(id: string, actor: Actor): Promise<void> {
-    const t = await this.visibleRow(id, actor);
+    const t = await visibleTicket(this.db, id, actor);
     this.assertMayAttach(t);
     await this.assertUnderLimit(this.db.manager, id, partyOf(actor));
   }
@@ -163,7 +164,7 @@ export class EvidenceService {
   }
 
   async list(id: string, actor: Actor): Promise<{ items: AttachmentView[] }> {
-    await this.visibleRow(id, actor);
+    await visibleTicket(this.db, id, actor);
     const rows: AttachmentRow[] = await this.db.query(
       `SELECT * FROM attachments WHERE complaint_id = $1 ORDER BY created_at, id`,
       [id],
@@ -186,7 +187,7 @@ export class EvidenceService {
     actor: Actor,
     wantOriginal: boolean,
   ): Promise<AttachmentDownload> {
-    await this.visibleRow(id, actor);
+    await visibleTicket(this.db, id, actor);
     const [row]: AttachmentRow[] = await this.db.query(
       `SELECT * FROM attachments WHERE id = $1 AND complaint_id = $2`,
       [attachmentId, id],
@@ -241,14 +242,5 @@ export class EvidenceService {
         { limit: max },
       );
     }
-  }
-
-  private async visibleRow(id: string, actor: Actor): Promise<ComplaintRow> {
-    const [row]: ComplaintRow[] = await this.db.query('SELECT * FROM complaints WHERE id = $1', [
-      id,
-    ]);
-    if (!row || !canSee(row, actor))
-      throw new DomainError('NOT_FOUND', `complaint ${id} not found`);
-    return row;
   }
 }

@@ -17,6 +17,19 @@ export interface ConsumerEscalationFacts {
   now: Date;
 }
 
+/** The escalation facts of a ticket row at `now` (the use case under the lock, and `actions`). */
+export function escalationFactsOf(
+  t: { status: TicketStatus; merchant_respond_by: Date; first_response_at: Date | null },
+  now: Date,
+): ConsumerEscalationFacts {
+  return {
+    status: t.status,
+    merchantRespondBy: t.merchant_respond_by,
+    firstResponseAt: t.first_response_at,
+    now,
+  };
+}
+
 /**
  * "Before the merchant's 96 hours are up and with no response yet, escalation is refused (the
  * merchant gets its chance)." Once the merchant has responded, the consumer may escalate at any

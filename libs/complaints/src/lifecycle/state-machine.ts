@@ -1,4 +1,4 @@
-import { DomainError } from '@app/shared';
+import { DomainError, ROLES } from '@app/shared';
 import {
   APPEALABLE_STATUSES,
   MERCHANT_PHASE_STATUSES,
@@ -26,7 +26,7 @@ export type { TicketStatus };
  */
 
 /** `system` is the BullMQ worker enforcing deadlines; the other four are JWT roles. */
-export const ACTOR_ROLES = ['consumer', 'merchant', 'regulator', 'admin', 'system'] as const;
+export const ACTOR_ROLES = [...ROLES, 'system'] as const;
 export type ActorRole = (typeof ACTOR_ROLES)[number];
 
 export const TICKET_ACTIONS = [

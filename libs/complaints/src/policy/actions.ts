@@ -1,8 +1,9 @@
 import type { Actor } from '@app/shared';
 import { isAllowed } from '../lifecycle/state-machine';
 import type { ActorRole, TicketAction } from '../lifecycle/state-machine';
-import { assertConsumerMayEscalate } from '../lifecycle/escalation-policy';
+import { assertConsumerMayEscalate, escalationFactsOf } from '../lifecycle/escalation-policy';
 import {
+  appealFactsOf,
   assertMayAppeal,
   assertMayDecideAppeal,
   ticketAppealLimits,
@@ -116,34 +117,13 @@ export function ticketActions(
   if (t.pending_offer_id && can('accept_offer')) out.add('accept_offer');
   if (t.pending_offer_id && can('reject_offer')) out.add('reject_offer');
   if (can('withdraw')) out.add('withdraw');
-  if (
-    can('escalate') &&
-    passes(() =>
-      assertConsumerMayEscalate({
-        status: t.status,
-        merchantRespondBy: t.merchant_respond_by,
-        firstResponseAt: t.first_response_at,
-        now,
-      }),
-    )
-  )
+  if (can('escalate') && passes(() => assertConsumerMayEscalate(escalationFactsOf(t, now))))
     out.add('escalate');
   if (can('confirm_settlement')) out.add('confirm_settlement');
   if (can('dispute_settlement')) out.add('dispute_settlement');
   if (
     can('appeal') &&
-    passes(() =>
-      assertMayAppeal(
-        {
-          status: t.status,
-          decidedAt: t.decided_at ?? t.closed_at,
-          appealedAt: t.appealed_at ?? null,
-        },
-        ticketAppealLimits(t),
-        now,
-        calendar,
-      ),
-    )
+    passes(() => assertMayAppeal(appealFactsOf(t), ticketAppealLimits(t), now, calendar))
   )
     out.add('appeal');
   if (role === 'consumer' && t.escalated_at) out.add('add_case_details');

@@ -1,4 +1,7 @@
+import { DomainError } from '@app/shared';
 import type { Actor } from '@app/shared';
+import { rowsOf } from '@app/shared/queryable';
+import type { Queryable } from '@app/shared/queryable';
 import type { ComplaintRow } from '../complaint.row';
 
 /**
@@ -23,6 +26,17 @@ export function canSee(
     case 'regulator':
       return row.office_id !== null && row.office_id === actor.officeId;
   }
+}
+
+/** Ticket `id` if `actor` may see it; else 404 NOT_FOUND, as for a ticket that does not exist. */
+export async function visibleTicket(
+  db: Queryable,
+  id: string,
+  actor: Actor,
+): Promise<ComplaintRow> {
+  const [row] = await rowsOf<ComplaintRow>(db, 'SELECT * FROM complaints WHERE id = $1', [id]);
+  if (!row || !canSee(row, actor)) throw new DomainError('NOT_FOUND', `complaint ${id} not found`);
+  return row;
 }
 
 /**

@@ -69,14 +69,15 @@ export function ruleSetById(id: string | null | undefined): RuleSet {
 }
 
 /** The limits a ticket keeps from the set it was escalated under (`complaints.rule_limits`). */
-export interface RuleLimits {
-  readonly acceptWorkdays?: number;
-  readonly acceptHours?: number;
-  readonly mediationWorkdays: number;
-  readonly appealWindowWorkdays: number;
-  readonly reviewWorkdays: number;
-  readonly maxExtensionWorkdays: number;
-}
+export type RuleLimits = Pick<
+  RuleSet,
+  | 'acceptWorkdays'
+  | 'acceptHours'
+  | 'mediationWorkdays'
+  | 'appealWindowWorkdays'
+  | 'reviewWorkdays'
+  | 'maxExtensionWorkdays'
+>;
 
 export function limitsOf(set: RuleSet): RuleLimits {
   return {

@@ -59,27 +59,18 @@ describe('rollup deltas', () => {
     expect(deltasOf(ev('message', '2026-11-23T00:00:00.000Z', 'consumer', first))).toEqual([]);
   });
 
-  it('counts escalations by reason and resolution hours', () => {
-    expect(
-      deltasOf(
-        ev('escalated', '2026-11-25T00:00:00Z', 'system', { reason: 'merchant_no_response' }),
-      )[0].counter,
-    ).toBe('escalated_no_response');
-    expect(
-      deltasOf(
-        ev('escalated', '2026-11-25T00:00:00Z', 'system', { reason: 'unresolved_in_time' }),
-      )[0].counter,
-    ).toBe('escalated_unresolved');
-    expect(
-      deltasOf(
-        ev('escalated', '2026-11-25T00:00:00Z', 'consumer', { reason: 'consumer_request' }),
-      )[0].counter,
-    ).toBe('escalated_consumer');
-    expect(
-      deltasOf(
-        ev('escalated', '2026-11-25T00:00:00Z', 'system', { reason: 'settlement_not_fulfilled' }),
-      )[0].counter,
-    ).toBe('escalated_settlement');
+  it.each([
+    ['merchant_no_response', 'system', 'escalated_no_response'],
+    ['unresolved_in_time', 'system', 'escalated_unresolved'],
+    ['consumer_request', 'consumer', 'escalated_consumer'],
+    ['settlement_not_fulfilled', 'system', 'escalated_settlement'],
+  ] as const)('counts an escalation for %s (by %s) as %s', (reason, by, counter) => {
+    expect(deltasOf(ev('escalated', '2026-11-25T00:00:00Z', by, { reason }))[0].counter).toBe(
+      counter,
+    );
+  });
+
+  it('counts resolution hours', () => {
     const [resolved] = deltasOf(
       ev('settled', '2026-11-21T02:00:00.000Z', 'system', {
         from: 'settling',

@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { CLOCK } from '@app/shared';
 import type { Actor, Clock } from '@app/shared';
 import { DirectoryService } from '@app/directory';
-import { assertConsumerMayEscalate } from '../lifecycle';
+import { assertConsumerMayEscalate, escalationFactsOf } from '../lifecycle';
 import type { ComplaintRow } from '../complaint.row';
 import type { EscalationReason, TicketView } from '../complaint.types';
 import { DeadlineScheduler } from '../jobs/deadline-scheduler';
@@ -14,7 +14,7 @@ import { RulesService } from '../rules/rules.service';
 import type { TicketRules } from '../rules/rules.service';
 import { ChangeWriter } from '../changes/change-writer';
 import { TicketTransitions } from '../changes/transitions';
-import { SWEEPER, allowedNext, planChange, withBasis } from '../changes/change';
+import { SWEEPER, allowedNext, inBatch, planChange, withBasis } from '../changes/change';
 import type { BatchContext, Change } from '../changes/change';
 import { DUE_ESCALATIONS, MEDIATION_TIMEOUT, dueEscalation } from '../policy/due-rules';
 import type { DueEscalation } from '../policy/due-rules';
@@ -61,27 +61,20 @@ export class EscalationUseCase {
     reason: string,
     alongside?: (tx: EntityManager) => Promise<void>,
   ): Promise<TicketView> {
-    const ctx: BatchContext = { tx: undefined as unknown as EntityManager, deadlines: [] };
-    await this.db.transaction(async (tx) => {
-      ctx.tx = tx;
+    const { deadlines } = await inBatch(this.db, async (ctx) => {
       await this.transitions.transition(
         id,
         actor,
         'escalate',
         async (t, now, ltx) => {
-          assertConsumerMayEscalate({
-            status: t.status,
-            merchantRespondBy: t.merchant_respond_by,
-            firstResponseAt: t.first_response_at,
-            now,
-          });
+          assertConsumerMayEscalate(escalationFactsOf(t, now));
           return this.escalation(t, now, ltx, 'consumer_request', reason);
         },
         ctx,
       );
-      if (alongside) await alongside(tx);
+      if (alongside) await alongside(ctx.tx);
     });
-    await this.scheduler.schedule(ctx.deadlines);
+    await this.scheduler.schedule(deadlines);
     return this.reading.view(id, actor, this.clock.now());
   }
 
@@ -122,9 +115,8 @@ export class EscalationUseCase {
     limit: number,
   ): Promise<{ escalated: number; terminated: number; scheduled: Promise<void> }> {
     const now = this.clock.now();
-    const ctx: BatchContext = { tx: undefined as unknown as EntityManager, deadlines: [] };
-    const result = await this.db.transaction(async (tx) => {
-      ctx.tx = tx;
+    const { result, deadlines } = await inBatch(this.db, async (ctx) => {
+      const { tx } = ctx;
       // Whole rows, locked and checked against the due rule in the same statement
       // (PostgreSQL re-checks a row that changed before the lock): nothing to re-read.
       const due: { t: ComplaintRow; rule: DueEscalation }[] = [];
@@ -154,7 +146,7 @@ export class EscalationUseCase {
     });
     // Started on the next turn of the event loop: the caller first sees the result (and logs it).
     const scheduled = new Promise<void>((go) => setImmediate(go)).then(() =>
-      this.scheduler.schedule(ctx.deadlines),
+      this.scheduler.schedule(deadlines),
     );
     return { ...result, scheduled };
   }

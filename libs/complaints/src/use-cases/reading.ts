@@ -11,6 +11,7 @@ import {
   pageOf,
 } from '@app/shared';
 import type { Actor, Clock, HejieConfig, Page } from '@app/shared';
+import { boundParams } from '@app/shared/queryable';
 import type { TicketStatus } from '../lifecycle';
 import { readTrail, verifyTrail } from '../trail';
 import type { TrailEvent } from '../trail';
@@ -19,7 +20,7 @@ import type { OfferView, TicketView } from '../complaint.types';
 import { StatsService } from '../stats/stats.service';
 import { viewedSince } from '../views/regulator-views';
 import { TicketTransitions } from '../changes/transitions';
-import { canSee, seesSerialFlag, visibleWhere } from '../policy/visibility';
+import { seesSerialFlag, visibleTicket, visibleWhere } from '../policy/visibility';
 import { CalendarService } from '../calendar/calendar.service';
 
 export interface ListQuery {
@@ -76,11 +77,7 @@ export class ReadingUseCase {
   async list(actor: Actor, q: ListQuery): Promise<Page<TicketView>> {
     const now = this.clock.now();
     const limit = q.limit ?? DEFAULT_LIMIT;
-    const params: unknown[] = [];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
+    const { params, p } = boundParams();
     const where: string[] = [];
     if (actor.role !== 'admin') where.push(visibleWhere(actor, p));
     let { sortCol, dir } = LIST_ORDER[actor.role];
@@ -121,7 +118,7 @@ export class ReadingUseCase {
   }
 
   async events(id: string, actor: Actor): Promise<TrailEvent[]> {
-    await this.visibleRow(id, actor);
+    await visibleTicket(this.db, id, actor);
     return readTrail(this.db.manager, id);
   }
 
@@ -129,7 +126,7 @@ export class ReadingUseCase {
     id: string,
     actor: Actor,
   ): Promise<{ valid: boolean; length: number; firstInvalidSeq?: number }> {
-    const row = await this.visibleRow(id, actor);
+    const row = await visibleTicket(this.db, id, actor);
     const result = verifyTrail(await readTrail(this.db.manager, id), row);
     return {
       valid: result.valid,
@@ -139,7 +136,7 @@ export class ReadingUseCase {
   }
 
   async offers(id: string, actor: Actor): Promise<OfferView[]> {
-    await this.visibleRow(id, actor);
+    await visibleTicket(this.db, id, actor);
     const rows: OfferRow[] = await this.db.query(
       'SELECT * FROM complaint_offers WHERE complaint_id = $1 ORDER BY created_at, id',
       [id],
@@ -160,21 +157,12 @@ export class ReadingUseCase {
    * `actor` may see it at all. Every single-ticket answer carries the regulator-only flag.
    */
   async view(id: string, actor: Actor, now: Date, viewer: Actor = actor): Promise<TicketView> {
-    const row = await this.visibleRow(id, actor);
+    const row = await visibleTicket(this.db, id, actor);
     const calendar = await this.calendar.snapshot();
     const [view] = await this.withSerialFlag(
       [ticketView(row, viewer, this.config.piiKey, now, calendar)],
       viewer,
     );
     return view;
-  }
-
-  private async visibleRow(id: string, actor: Actor): Promise<ComplaintRow> {
-    const [row]: ComplaintRow[] = await this.db.query('SELECT * FROM complaints WHERE id = $1', [
-      id,
-    ]);
-    if (!row || !canSee(row, actor))
-      throw new DomainError('NOT_FOUND', `complaint ${id} not found`);
-    return row;
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { CLOCK, DomainError } from '@app/shared';
 import type { Actor, Clock } from '@app/shared';
 import { DirectoryService } from '@app/directory';
@@ -14,18 +14,17 @@ import {
   DEADLINE_FIELDS,
   DeadlineBasis,
   clampRecomputed,
-  computeDeadline,
   recomputeDeadline,
   staleYears,
 } from '../calendar/deadlines';
 import { RulesService } from '../rules/rules.service';
 import { extensionOf, type ExtendableDeadline } from '../rules/extensions';
 import { TicketTransitions } from '../changes/transitions';
-import { SWEEPER, decidedBy, withBasis } from '../changes/change';
-import type { BatchContext } from '../changes/change';
+import { SWEEPER, decidedBy, inBatch, withBasis } from '../changes/change';
+import type { BatchContext, Change, Performer } from '../changes/change';
 import { MEDIATION_TIMEOUT } from '../policy/due-rules';
 import { ReadingUseCase } from './reading';
-import { acceptBy } from './shared';
+import { acceptBy, mediationEndBy } from './shared';
 
 /**
  * The regulator phase: the office accepts, declines, transfers, records the mediation, extends
@@ -50,22 +49,18 @@ export class RegulatorUseCase {
     await this.transitions.transition(id, actor, 'accept_case', async (t, now, tx) => {
       // 422 CASE_PACKET_INCOMPLETE naming what is missing (case-packet/packet-rules.ts).
       await assertPacketComplete(tx, t);
-      const rules = this.rules.ticketRules(t);
-      const { at: mediationEndBy, basis } = computeDeadline(calendar, now, {
-        workdays: rules.limits.mediationWorkdays,
-        ruleSet: rules.ruleSet,
-      });
+      const { at: endBy, basis } = mediationEndBy(calendar, now, this.rules.ticketRules(t));
       return {
         set: {
           accepted_at: now,
-          mediation_end_by: mediationEndBy,
+          mediation_end_by: endBy,
           deadline_basis: withBasis(t, 'mediationEndBy', basis),
         },
         event: {
           type: 'accepted',
-          data: { officeId: actor.officeId ?? null, mediationEndBy: mediationEndBy.toISOString() },
+          data: { officeId: actor.officeId ?? null, mediationEndBy: endBy.toISOString() },
         },
-        deadlines: [{ complaintId: id, kind: 'mediation', dueAt: mediationEndBy }],
+        deadlines: [{ complaintId: id, kind: 'mediation', dueAt: endBy }],
       };
     });
     return this.reading.view(id, actor, this.clock.now());
@@ -128,22 +123,18 @@ export class RegulatorUseCase {
   ): Promise<TicketView> {
     const action: TicketAction =
       outcome === 'agreement' ? 'record_mediation_agreement' : 'record_mediation_failure';
-    await this.transitions.transition(id, actor, action, (_t, now) => {
-      const result = {
-        outcome,
-        reason: outcome === 'failed' ? 'no_agreement' : null,
-        note: note ?? null,
-        settlement: settlement ?? null,
-      };
-      return {
-        set: {
-          mediation_outcome: JSON.stringify(result),
-          closed_at: now,
-          ...decidedBy(actor, now),
+    await this.transitions.transition(id, actor, action, (_t, now) =>
+      mediationEnded(
+        {
+          outcome,
+          reason: outcome === 'failed' ? 'no_agreement' : null,
+          note: note ?? null,
+          settlement: settlement ?? null,
         },
-        event: { type: outcome === 'agreement' ? 'mediated' : 'mediation_failed', data: result },
-      };
-    });
+        actor,
+        now,
+      ),
+    );
     return this.reading.view(id, actor, this.clock.now());
   }
 
@@ -156,15 +147,11 @@ export class RegulatorUseCase {
       (t) => (MEDIATION_TIMEOUT.isDue(t, this.clock.now()) ? MEDIATION_TIMEOUT.action : null),
       (_t, now) => {
         done = true;
-        const result = { outcome: 'failed', reason: 'time_limit', note: null, settlement: null };
-        return {
-          set: {
-            mediation_outcome: JSON.stringify(result),
-            closed_at: now,
-            ...decidedBy({ role: 'system', sub: 'system' }, now),
-          },
-          event: { type: 'mediation_failed', data: result },
-        };
+        return mediationEnded(
+          { outcome: 'failed', reason: 'time_limit', note: null, settlement: null },
+          SWEEPER,
+          now,
+        );
       },
       outer,
     );
@@ -196,10 +183,7 @@ export class RegulatorUseCase {
         current ??
         (deadline === 'acceptBy'
           ? acceptBy(calendar, t.escalated_at ?? now, rules).basis
-          : computeDeadline(calendar, t.accepted_at ?? now, {
-              workdays: rules.limits.mediationWorkdays,
-              ruleSet: rules.ruleSet,
-            }).basis);
+          : mediationEndBy(calendar, t.accepted_at ?? now, rules).basis);
       const next = recomputeDeadline(calendar, { ...base, workdays: base.workdays + workdays });
       const entry = {
         deadline,
@@ -235,9 +219,8 @@ export class RegulatorUseCase {
   async rebaseBatch(limit: number): Promise<{ changed: number }> {
     const calendar = await this.calendar.snapshot(true);
     const latest = calendar.latestVersions();
-    const ctx: BatchContext = { tx: undefined as unknown as EntityManager, deadlines: [] };
-    const changed = await this.db.transaction(async (tx) => {
-      ctx.tx = tx;
+    const { result: changed, deadlines } = await inBatch(this.db, async (ctx) => {
+      const { tx } = ctx;
       const where = Object.entries(DEADLINE_FIELDS).map(
         ([field, f]) =>
           `(status = '${f.status}' AND EXISTS (SELECT 1 FROM jsonb_each_text(deadline_basis->'${field}'->'years') y
@@ -297,7 +280,7 @@ export class RegulatorUseCase {
       }
       return n;
     });
-    await this.scheduler.schedule(ctx.deadlines);
+    await this.scheduler.schedule(deadlines);
     return { changed };
   }
 
@@ -322,4 +305,24 @@ export class RegulatorUseCase {
     );
     return rows.map((r) => ({ officeId: r.office_id, n: Number(r.n) }));
   }
+}
+
+/**
+ * A mediation's outcome recorded and the case closed: the office's record (agreement or failed),
+ * or the worker's at the time limit. `mediated` for an agreement, `mediation_failed` otherwise.
+ */
+function mediationEnded(
+  result: {
+    outcome: 'agreement' | 'failed';
+    reason: string | null;
+    note: string | null;
+    settlement: string | null;
+  },
+  by: Performer,
+  now: Date,
+): Change {
+  return {
+    set: { mediation_outcome: JSON.stringify(result), closed_at: now, ...decidedBy(by, now) },
+    event: { type: result.outcome === 'agreement' ? 'mediated' : 'mediation_failed', data: result },
+  };
 }

@@ -1,5 +1,6 @@
 import { DomainError } from '@app/shared';
 import type { Actor } from '@app/shared';
+import type { Queryable } from '@app/shared/queryable';
 import type { ComplaintRow } from '../complaint.row';
 import { AMOUNT_TYPES, DemandType } from '../complaint.types';
 import { computeDeadline } from '../calendar/deadlines';
@@ -36,6 +37,21 @@ export function acceptBy(
   return computeDeadline(calendar, now, acceptSpec(rules, extraWorkdays));
 }
 
+/**
+ * mediationEndBy from `now` (the case accepted, or an appeal sending it back to mediation) under
+ * a ticket's rules: its set's mediation working days.
+ */
+export function mediationEndBy(
+  calendar: CalendarSnapshot,
+  now: Date,
+  rules: TicketRules,
+): { at: Date; basis: DeadlineBasis } {
+  return computeDeadline(calendar, now, {
+    workdays: rules.limits.mediationWorkdays,
+    ruleSet: rules.ruleSet,
+  });
+}
+
 /** The merchant's first action on a ticket is its first response. */
 export function firstResponse(t: ComplaintRow, actor: Actor, now: Date): Record<string, unknown> {
   return actor.role === 'merchant' && !t.first_response_at ? { first_response_at: now } : {};
@@ -52,7 +68,7 @@ export function requirePending(t: ComplaintRow, offerId: string): void {
 
 /** The pending offers of tickets leaving the merchant phase lapse (one statement, if any). */
 export async function lapsePendingOffers(
-  tx: { query(sql: string, params?: unknown[]): Promise<unknown> },
+  tx: Queryable,
   tickets: readonly Pick<ComplaintRow, 'pending_offer_id'>[],
   now: Date,
 ): Promise<void> {

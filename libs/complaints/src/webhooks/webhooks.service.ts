@@ -9,7 +9,7 @@ import {
 } from '@app/directory';
 import type { WebhookResolver } from '@app/directory';
 import { MerchantReads } from '@app/directory';
-import { CLOCK, DEFAULT_LIMIT, DomainError, HEJIE_CONFIG, pageOf } from '@app/shared';
+import { CLOCK, DEFAULT_LIMIT, DomainError, HEJIE_CONFIG, mapPage, pageOf } from '@app/shared';
 import type { Clock, HejieConfig, Page } from '@app/shared';
 import type { WebhookPayload, WebhookType } from './webhook-events';
 import { signWebhook, webhookRetryDelayMs } from './webhook-signature';
@@ -273,8 +273,10 @@ export class WebhooksService implements OnModuleDestroy {
         ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
-    const page = pageOf(rows, limit, (r) => [r.created_at.toISOString(), r.id]);
-    return { items: page.items.map(deliveryView), nextCursor: page.nextCursor };
+    return mapPage(
+      pageOf(rows, limit, (r) => [r.created_at.toISOString(), r.id]),
+      deliveryView,
+    );
   }
 
   /**

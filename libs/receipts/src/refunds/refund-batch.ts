@@ -7,7 +7,8 @@ import type { Logger } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { DEADLOCK_DETECTED, UNIQUE_VIOLATION } from '@app/shared';
-import { StagedChunk, chunkedCopyTransaction, retryOnDeadlock } from '../batch-tx';
+import { StagedChunk, chunkedCopyTransaction, goodLines, retryOnDeadlock } from '../batch-tx';
+import type { BatchCounts, GoodLine, SignedBatchLine } from '../batch-tx';
 import { copyText } from '../copy-in';
 import type { NormalizedRefund } from './normalized-refund';
 import {
@@ -20,19 +21,10 @@ import {
 } from './refund-rows';
 
 /** One line of a refund batch (signedBatchLines): its refund and raw text, or why not. */
-export interface RefundBatchLine {
-  line: number;
-  item?: NormalizedRefund;
-  raw?: string;
-  code?: string;
-  detail?: string;
-}
+export type RefundBatchLine = SignedBatchLine<NormalizedRefund>;
 
 /** POST /v1/refunds/batch: the response's counts, and the refunds to tell the tickets about. */
-export interface RefundBatchResult {
-  created: number;
-  duplicates: number;
-  rejected: { line: number; code: string; detail?: string }[];
+export interface RefundBatchResult extends BatchCounts {
   /**
    * The batch's refunds (new or repeated) whose payment is known (matched to a receipt), after
    * COMMIT, in body order, each once: the caller tells the complaints lib, which picks those
@@ -115,21 +107,12 @@ interface TradeState {
   recorded: number;
 }
 
-type Staged = RefundBatchLine & { item: NormalizedRefund; raw: string };
+type Staged = GoodLine<NormalizedRefund>;
 
 interface StagedRefunds {
   lines: Staged[];
   ids: string[];
   fingerprints: string[];
-}
-
-/** The lines to stage; the others are recorded as rejected on the way. */
-function* goodLines(lines: Iterable<RefundBatchLine>, result: RefundBatchResult): Iterable<Staged> {
-  for (const l of lines) {
-    if (l.item) yield { ...l, item: l.item, raw: l.raw ?? '' };
-    else
-      result.rejected.push({ line: l.line, code: l.code ?? 'VALIDATION_FAILED', detail: l.detail });
-  }
 }
 
 /** A chunk's staging rows (COPY text), each under a new id (used if it is stored). */

@@ -2,8 +2,7 @@
  * Refunds as the providers report them, read from notifications whose signature was already
  * verified (alipay.verifier.ts, wechatpay.verifier.ts) or from a generic HMAC-signed body.
  */
-import { DomainError, type FieldError } from '@app/shared/errors/domain-error';
-import { parseDecimalToMinor } from '@app/shared/money';
+import type { FieldError } from '@app/shared/errors/domain-error';
 import type { NormalizedRefund } from './normalized-refund';
 import {
   dateFromParts,
@@ -13,21 +12,21 @@ import {
   nonEmptyString,
   parseIsoWithOffset,
   requiredId,
+  requiredYuan,
+  SHANGHAI_OFFSET_MINUTES,
+  unstorableString,
   validationFailed,
 } from '../verifiers/verifier-internals';
 
 const PROVIDER = /^[a-z][a-z0-9_-]{1,31}$/;
 const CURRENCY = /^[A-Z]{3}$/;
-// eslint-disable-next-line no-control-regex -- U+0000 is exactly what PostgreSQL cannot store
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** 'YYYY-MM-DD HH:mm:ss' with optional milliseconds (Alipay's gmt_refund has them). */
 const LOCAL_DATE_TIME_MS = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?$/;
-const SHANGHAI_OFFSET_MINUTES = 8 * 60;
 
 function idField(errors: FieldError[], field: string, value: unknown): string {
   const id = requiredId(errors, field, value);
   if (!id) return '';
-  if (UNSTORABLE.test(id)) {
+  if (unstorableString(id)) {
     errors.push({ field, message: 'must not contain U+0000 or a lone surrogate' });
     return '';
   }
@@ -49,13 +48,7 @@ export function interpretAlipayRefund(params: Map<string, string>): NormalizedRe
   const errors: FieldError[] = [];
   const tradeNo = idField(errors, 'trade_no', params.get('trade_no'));
   const refundNo = idField(errors, 'out_biz_no', params.get('out_biz_no'));
-  let refundedTotalMinor = 0;
-  try {
-    refundedTotalMinor = parseDecimalToMinor(params.get('refund_fee'), 'refund_fee');
-  } catch (e) {
-    if (!(e instanceof DomainError)) throw e;
-    errors.push({ field: 'refund_fee', message: e.message });
-  }
+  const refundedTotalMinor = requiredYuan(errors, 'refund_fee', params.get('refund_fee'));
   const m = LOCAL_DATE_TIME_MS.exec(params.get('gmt_refund') ?? '');
   const refundedAt = m
     ? dateFromParts(

@@ -6,6 +6,7 @@ import type { QueryResult } from 'pg';
 import { DomainError, UNIQUE_VIOLATION, pgCode } from '@app/shared';
 import { obtainClient } from '../batch-tx';
 import type { NormalizedRefund } from './normalized-refund';
+import type { Received } from '../verifiers/normalized-receipt';
 import {
   RefundRow,
   RefundView,
@@ -24,10 +25,8 @@ export { REFUND_BATCH_CHUNK_LINES } from './refund-batch';
 export type { RefundBatchLine, RefundBatchResult } from './refund-batch';
 
 /** A verified refund notification with the evidence it came in. */
-export interface IncomingRefund {
+export interface IncomingRefund extends Received {
   refund: NormalizedRefund;
-  raw: string;
-  contentType: string;
 }
 
 export type RefundRecordResult =

@@ -5,9 +5,6 @@
  * sorted ascending (code-unit order), joined as `k=v` with `&`, using the DECODED values.
  * The signature is base64 RSASSA-PKCS1-v1_5 / SHA-256 made with Alipay's private key.
  */
-// Deep imports on purpose: the '@app/shared' barrel also loads the Nest config module.
-import { DomainError } from '@app/shared/errors/domain-error';
-import { parseDecimalToMinor } from '@app/shared/money';
 import type { NormalizedReceipt, VerifyOutcome } from './normalized-receipt';
 import { interpretAlipayRefund, isAlipayRefund } from '../refunds/refund-notifications';
 import {
@@ -16,16 +13,15 @@ import {
   loadRsaPublicKey,
   nonEmptyString,
   requiredId,
+  requiredYuan,
   parseLocalDateTime,
+  SHANGHAI_OFFSET_MINUTES,
   signatureInvalid,
   validationFailed,
   verifyRsaSha256,
 } from './verifier-internals';
 
 export const ALIPAY_SUCCESS_STATUSES: readonly string[] = ['TRADE_SUCCESS', 'TRADE_FINISHED'];
-
-/** Asia/Shanghai is UTC+8 all year (no DST since 1991). */
-const SHANGHAI_OFFSET_MINUTES = 8 * 60;
 
 /**
  * The string Alipay signs. With `keepEmpty`, empty values stay in (`k=`): Alipay's own Java
@@ -101,13 +97,7 @@ function interpretAlipayParams(params: Map<string, string>): VerifyOutcome {
   else if (nonEmptyString(params.get('buyer_open_id'))) buyer = id('buyer_open_id');
   else errors.push({ field: 'buyer_id', message: 'buyer_id or buyer_open_id is required' });
 
-  let amountMinor = 0;
-  try {
-    amountMinor = parseDecimalToMinor(params.get('total_amount'), 'total_amount');
-  } catch (e) {
-    if (!(e instanceof DomainError)) throw e;
-    errors.push({ field: 'total_amount', message: e.message });
-  }
+  const amountMinor = requiredYuan(errors, 'total_amount', params.get('total_amount'));
 
   const gmtPayment = params.get('gmt_payment');
   let paidAt: Date | null = null;

@@ -1,6 +1,6 @@
 // Test signers live in './test-signers' and are deliberately not re-exported here, so that
 // production bundles never include them. Import '@app/receipts/verifiers/test-signers' in tests.
-export type { NormalizedReceipt, VerifyOutcome } from './normalized-receipt';
+export type { NormalizedReceipt, Received, VerifyOutcome } from './normalized-receipt';
 export { verifyAlipayNotification, ALIPAY_SUCCESS_STATUSES } from './alipay.verifier';
 export {
   verifyWechatpayNotification,

@@ -19,6 +19,15 @@ export interface NormalizedReceipt {
 import type { NormalizedRefund } from '../refunds/normalized-refund';
 
 /**
+ * A notification as it came in: its text (WeChat Pay's with the signed headers, which the
+ * signature covers) and content type, the evidence stored with the receipt or refund it reports.
+ */
+export interface Received {
+  raw: string;
+  contentType: string;
+}
+
+/**
  * 'ignored' = correctly signed, but not a successful payment (nothing to store, still
  * acknowledge); 'refund' = a refund the provider reports (stored in refunds, not receipts).
  */

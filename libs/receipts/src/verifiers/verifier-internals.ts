@@ -4,6 +4,7 @@
  */
 import { createPublicKey, KeyObject, verify as cryptoVerify } from 'node:crypto';
 import { DomainError, type FieldError } from '@app/shared/errors/domain-error';
+import { parseDecimalToMinor } from '@app/shared/money';
 import { MAX_AMOUNT_MINOR } from '@app/shared/safe-input';
 import type { NormalizedReceipt } from './normalized-receipt';
 
@@ -106,6 +107,9 @@ export function dateFromParts(
 
 const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 
+/** Asia/Shanghai is UTC+8 all year (no DST since 1991): Alipay's local times. */
+export const SHANGHAI_OFFSET_MINUTES = 8 * 60;
+
 /** 'YYYY-MM-DD HH:mm:ss' in a fixed-offset zone (Asia/Shanghai = +480, no DST) → Date. */
 export function parseLocalDateTime(value: string, offsetMinutes: number): Date | null {
   const m = LOCAL_DATE_TIME.exec(value);
@@ -191,9 +195,23 @@ export function requiredId(errors: FieldError[], field: string, value: unknown):
   return value;
 }
 
+/**
+ * A provider's amount in yuan (Alipay's total_amount, refund_fee: "12.30") as minor units; a bad
+ * one is a field error (with parseDecimalToMinor's message) and 0.
+ */
+export function requiredYuan(errors: FieldError[], field: string, value: unknown): number {
+  try {
+    return parseDecimalToMinor(value, field);
+  } catch (e) {
+    if (!(e instanceof DomainError)) throw e;
+    errors.push({ field, message: e.message });
+    return 0;
+  }
+}
+
 /** A string PostgreSQL can store: no U+0000, no lone UTF-16 surrogate (`"\ud800"` in JSON). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-function unstorableString(value: string): boolean {
+export function unstorableString(value: string): boolean {
   return value.includes('\u0000') || LONE_SURROGATE.test(value);
 }
 

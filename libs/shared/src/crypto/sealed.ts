@@ -69,15 +69,7 @@ export function openFor(
   const iv = Buffer.from(iv64, 'base64url');
   const tag = Buffer.from(tag64, 'base64url');
   if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new Error('malformed sealed value');
-  const decipher = createDecipheriv('aes-256-gcm', purposeKey(master, purpose), iv, {
-    authTagLength: TAG_BYTES,
-  });
-  decipher.setAAD(aad(purpose, rowId));
-  decipher.setAuthTag(tag);
-  return Buffer.concat([
-    decipher.update(Buffer.from(ct64, 'base64url')),
-    decipher.final(),
-  ]).toString('utf8');
+  return gcmOpen(purposeKey(master, purpose), iv, tag, ct64, aad(purpose, rowId));
 }
 
 /**
@@ -89,9 +81,16 @@ export function openLegacyV1(master: Buffer, sealed: string): string {
   if (v !== 'v1' || !iv64 || !tag64 || ct64 === undefined) throw new Error('not a v1 sealed value');
   const tag = Buffer.from(tag64, 'base64url');
   if (tag.length !== TAG_BYTES) throw new Error('malformed sealed value');
-  const decipher = createDecipheriv('aes-256-gcm', master, Buffer.from(iv64, 'base64url'), {
-    authTagLength: TAG_BYTES,
-  });
+  return gcmOpen(master, Buffer.from(iv64, 'base64url'), tag, ct64);
+}
+
+/**
+ * AES-256-GCM: the UTF-8 text of base64url `ct64` (with `additional` data when given); throws
+ * when the tag does not match.
+ */
+function gcmOpen(key: Buffer, iv: Buffer, tag: Buffer, ct64: string, additional?: Buffer): string {
+  const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  if (additional) decipher.setAAD(additional);
   decipher.setAuthTag(tag);
   return Buffer.concat([
     decipher.update(Buffer.from(ct64, 'base64url')),

@@ -5,7 +5,7 @@ import { useAction } from '../../hooks';
 import type { After } from '../../hooks';
 import { useI18n } from '../../i18n';
 import { ConsumerAppeal } from '../../components/Appeal';
-import { DisclosureButton, TextAreaField } from '../../components/fields';
+import { DisclosureButton, SubmitButton, TextAreaField } from '../../components/fields';
 import { Card, ConfirmStep, Countdown, ErrorNotice, Notice } from '../../components/ui';
 import type { Offer, Ticket } from '../../types';
 
@@ -102,13 +102,14 @@ export function ConsumerActions({ ticket: tk, after }: { ticket: Ticket; after: 
             required={open === 'escalate'}
           />
           <div className="button-row">
-            <button
-              type="submit"
-              className={open === 'escalate' ? 'btn btn-danger' : 'btn btn-primary'}
-              disabled={act.busy || (open === 'escalate' && !reason.trim())}
-            >
-              {open === 'escalate' ? t('actions.confirmEscalate') : t('actions.confirmWithdraw')}
-            </button>
+            <SubmitButton
+              kind={open === 'escalate' ? 'danger' : 'primary'}
+              label={
+                open === 'escalate' ? t('actions.confirmEscalate') : t('actions.confirmWithdraw')
+              }
+              busy={act.busy}
+              disabled={open === 'escalate' && !reason.trim()}
+            />
             <button type="button" className="btn btn-ghost" onClick={() => setOpen(null)}>
               {t('common.cancel')}
             </button>
@@ -195,9 +196,7 @@ export function OfferAnswer({
             value={rejectReason}
             onChange={setRejectReason}
           />
-          <button type="submit" className="btn btn-danger" disabled={act.busy}>
-            {t('offers.confirmReject')}
-          </button>
+          <SubmitButton kind="danger" label={t('offers.confirmReject')} busy={act.busy} />
         </form>
       ) : null}
       <ErrorNotice error={act.error} />
@@ -271,9 +270,12 @@ export function SettlementAnswer({ ticket: tk, after }: { ticket: Ticket; after:
             required
           />
           <p className="hint">{t('settlement.disputeHint')}</p>
-          <button type="submit" className="btn btn-danger" disabled={act.busy || !reason.trim()}>
-            {t('settlement.disputeSubmit')}
-          </button>
+          <SubmitButton
+            kind="danger"
+            label={t('settlement.disputeSubmit')}
+            busy={act.busy}
+            disabled={!reason.trim()}
+          />
         </form>
       ) : null}
       <ErrorNotice error={act.error} />

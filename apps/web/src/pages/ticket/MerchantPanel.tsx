@@ -4,9 +4,9 @@ import { call, client } from '../../api';
 import { useAction } from '../../hooks';
 import type { After } from '../../hooks';
 import { parseAmount, useI18n } from '../../i18n';
-import { ErrorSummary, InputField, SelectField, TextAreaField } from '../../components/fields';
+import { DemandFields, ErrorSummary, SubmitButton, TextAreaField } from '../../components/fields';
 import { ErrorNotice } from '../../components/ui';
-import { AMOUNT_TYPES, DEMAND_TYPES } from '../../types';
+import { AMOUNT_TYPES } from '../../types';
 import type { DemandType, Ticket } from '../../types';
 
 const AMOUNT_ID = 'offer-amount';
@@ -16,7 +16,7 @@ const AMOUNT_ID = 'offer-amount';
  * demand type, an amount for money offers, a note. A new offer supersedes the pending one.
  */
 export function OfferForm({ ticket: tk, after }: { ticket: Ticket; after: After }) {
-  const { t, label, money } = useI18n();
+  const { t, money } = useI18n();
   const act = useAction();
   const [type, setType] = useState<DemandType>(tk.demand.type);
   const [amount, setAmount] = useState(
@@ -61,29 +61,20 @@ export function OfferForm({ ticket: tk, after }: { ticket: Ticket; after: After 
       <h3 id="offer-form-title">{t('offers.make')}</h3>
       <ErrorSummary errors={error && needsAmount ? [{ id: AMOUNT_ID, message: error }] : []} />
       {tk.pendingOfferId ? <p className="hint">{t('offers.supersedes')}</p> : null}
-      <SelectField
-        label={t('offers.type')}
-        value={type}
-        options={DEMAND_TYPES}
-        optionLabel={(d) => label('demand', d)}
-        onChange={setType}
+      <DemandFields
+        typeLabel={t('offers.type')}
+        type={type}
+        onType={setType}
+        amount={amount}
+        onAmount={setAmount}
+        amountId={AMOUNT_ID}
+        amountName="offer-amount"
+        currency={tk.order.currency}
+        hint={t('offers.paid', { amount: money(tk.order.amountMinor, tk.order.currency) })}
+        error={error ?? undefined}
       />
-      {needsAmount ? (
-        <InputField
-          id={AMOUNT_ID}
-          label={t('resolve.amount', { currency: tk.order.currency })}
-          hint={t('offers.paid', { amount: money(tk.order.amountMinor, tk.order.currency) })}
-          error={error ?? undefined}
-          name="offer-amount"
-          inputMode="decimal"
-          value={amount}
-          onChange={setAmount}
-        />
-      ) : null}
       <TextAreaField label={t('offers.note')} value={note} onChange={setNote} name="offer-note" />
-      <button type="submit" className="btn btn-primary" disabled={act.busy}>
-        {t('offers.send')}
-      </button>
+      <SubmitButton label={t('offers.send')} busy={act.busy} />
       <ErrorNotice error={act.error} />
     </form>
   );

@@ -101,22 +101,17 @@ function DecideCase({ ticket: tk, offices, after }: Props) {
             {t('reg.accept')}
           </button>
         ) : null}
-        {tk.actions.includes('decline') ? (
-          <DisclosureButton
-            kind="secondary"
-            open={mode === 'decline'}
-            onToggle={() => toggle('decline')}
-            label={t('reg.decline')}
-          />
-        ) : null}
-        {tk.actions.includes('transfer') ? (
-          <DisclosureButton
-            kind="secondary"
-            open={mode === 'transfer'}
-            onToggle={() => toggle('transfer')}
-            label={t('reg.transfer')}
-          />
-        ) : null}
+        {(['decline', 'transfer'] as const).map((m) =>
+          tk.actions.includes(m) ? (
+            <DisclosureButton
+              key={m}
+              kind="secondary"
+              open={mode === m}
+              onToggle={() => toggle(m)}
+              label={t(`reg.${m}`)}
+            />
+          ) : null,
+        )}
       </div>
       {mode === 'decline' ? (
         <form className="stack" onSubmit={submit}>
@@ -134,13 +129,12 @@ function DecideCase({ ticket: tk, offices, after }: Props) {
             onChange={setDetail}
             rows={3}
           />
-          <button
-            type="submit"
-            className="btn btn-danger"
-            disabled={act.busy || (reason === 'other' && !detail.trim())}
-          >
-            {t('reg.confirmDecline')}
-          </button>
+          <SubmitButton
+            kind="danger"
+            label={t('reg.confirmDecline')}
+            busy={act.busy}
+            disabled={reason === 'other' && !detail.trim()}
+          />
         </form>
       ) : null}
       {mode === 'transfer' ? (
@@ -162,9 +156,7 @@ function DecideCase({ ticket: tk, offices, after }: Props) {
               </select>
             )}
           </Field>
-          <button type="submit" className="btn btn-primary" disabled={act.busy || !officeId}>
-            {t('reg.confirmTransfer')}
-          </button>
+          <SubmitButton label={t('reg.confirmTransfer')} busy={act.busy} disabled={!officeId} />
         </form>
       ) : null}
       <ErrorNotice error={act.error} />

@@ -4,6 +4,7 @@ import { call, client } from '../../api';
 import { useAction } from '../../hooks';
 import type { After } from '../../hooks';
 import { useI18n } from '../../i18n';
+import { SubmitButton } from '../../components/fields';
 import { Card, DateTime, ErrorNotice } from '../../components/ui';
 import type { Role, Ticket, TrailEvent } from '../../types';
 
@@ -68,9 +69,7 @@ export function Thread({
             placeholder={t('thread.placeholder')}
             onChange={(e) => setBody(e.target.value)}
           />
-          <button type="submit" className="btn btn-primary" disabled={act.busy || !body.trim()}>
-            {t('thread.send')}
-          </button>
+          <SubmitButton label={t('thread.send')} busy={act.busy} disabled={!body.trim()} />
         </form>
       ) : null}
       <ErrorNotice error={act.error} />
