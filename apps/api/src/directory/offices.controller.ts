@@ -7,6 +7,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
+import { RulesService } from '@app/complaints';
 import { DirectoryService } from '@app/directory';
 import { Page } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
@@ -20,7 +21,10 @@ import { officeView } from './directory.views';
 @ApiExtraModels(OfficeResponse)
 @Controller('v1/offices')
 export class OfficesController {
-  constructor(private readonly directory: DirectoryService) {}
+  constructor(
+    private readonly directory: DirectoryService,
+    private readonly rules: RulesService,
+  ) {}
 
   @Post()
   @Roles('admin')
@@ -32,6 +36,7 @@ export class OfficesController {
   @ApiCreatedResponse({ type: OfficeResponse })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
   async create(@Body() body: CreateOfficeRequest): Promise<OfficeResponse> {
+    this.rules.assertKnown(body.ruleSet);
     return officeView(await this.directory.createOffice(body));
   }
 
@@ -58,6 +63,7 @@ export class OfficesController {
     @IdParam('officeId') id: string,
     @Body() body: UpdateOfficeRequest,
   ): Promise<OfficeResponse> {
+    this.rules.assertKnown(body.ruleSet);
     return officeView(await this.directory.setOfficeRuleSet(id, body.ruleSet));
   }
 
