@@ -271,6 +271,9 @@ describe('rule sets with the configuration applied', () => {
       rule_limits: PRE_RULE_SET_LIMITS,
     });
     expect(kept.limits.mediationWorkdays).toBe(45);
+    // A set whose file was removed since: the ticket keeps its id and its limits.
+    const gone = rules.ticketRules({ rule_set: 'regional-fast', rule_limits: PRE_RULE_SET_LIMITS });
+    expect(gone).toEqual({ ruleSet: 'regional-fast', limits: PRE_RULE_SET_LIMITS });
     // A ticket that has not been escalated yet: its set's current limits.
     expect(rules.ticketRules({ rule_set: null }).limits.mediationWorkdays).toBe(60);
   });

@@ -61,15 +61,16 @@ export class RulesService {
   }
 
   /**
-   * The limits a ticket keeps: its snapshot from escalation, or (tickets escalated before rule
-   * sets existed) the current limits of its set, the national one by default.
+   * The limits a ticket keeps: its snapshot from escalation (every escalated ticket has one since
+   * FreezeLegacyRuleLimits1765000500000), else (not escalated yet) the current limits of its set,
+   * RULE_SET's by default.
    */
   ticketRules(t: { rule_set?: string | null; rule_limits?: unknown }): TicketRules {
-    const id = this.has(t.rule_set) ? t.rule_set : this.defaultId;
     if (t.rule_limits && typeof t.rule_limits === 'object') {
-      return { ruleSet: id, limits: t.rule_limits as RuleLimits };
+      // Its own set, even one whose file has since been removed from RULE_SETS_DIR.
+      return { ruleSet: t.rule_set ?? this.defaultId, limits: t.rule_limits as RuleLimits };
     }
-    return this.rulesOf(id);
+    return this.rulesOf(this.has(t.rule_set) ? t.rule_set : this.defaultId);
   }
 
   /** The rules of each office (an office whose set is no longer loaded: the default). */
