@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { INestApplication } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
+import { loadRuleSets } from '@app/complaints';
 import { httpRequestDuration, loadConfig } from '@app/shared';
 import { AppModule, requestId } from './app.module';
 import { BodyPolicies } from './http/body-policy';
@@ -42,6 +43,7 @@ export async function createApp(
   build: AppBuilder = fromAppModule,
 ): Promise<NestFastifyApplication> {
   const config = loadConfig(process.env);
+  loadRuleSets(config); // an invalid RULE_SETS_DIR or RULE_SET stops start-up before any connection
   const policies = new BodyPolicies(config);
   const adapter = new FastifyAdapter({
     // 1 MB for anything without a route of its own (404s included); every route gets its own

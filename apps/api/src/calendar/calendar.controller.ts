@@ -102,7 +102,7 @@ export class CalendarController {
   @ApiOperation({
     summary: 'The rule sets (time limits) offices and tickets use',
     description:
-      'The national set shows REGULATOR_ACCEPT_WORKDAYS and MEDIATION_WORKDAYS as configured. A ticket keeps the limits of the set it was escalated under.',
+      "The sets are data: one file per set in RULE_SETS_DIR (the repository's rules/<id>.json by default), validated and loaded at start-up; an operator adds a set or changes a limit (with a version bump) there, without a release. REGULATOR_ACCEPT_WORKDAYS and MEDIATION_WORKDAYS, when set, override the national set's two limits. A ticket keeps the limits of the set it was escalated under.",
   })
   @ApiOkResponse({ type: RuleSetsResponse })
   rulesList(): RuleSetsResponse {

@@ -243,7 +243,7 @@ export class ComplaintsController {
   @ApiOperation({
     summary: 'Escalate to the regulator',
     description:
-      'Refused with 409 ESCALATION_TOO_EARLY (body: availableAt) while awaiting_merchant before merchantRespondBy. The ticket goes to the office with the longest region-prefix match of the store; with none, it waits in the unassigned queue. acceptBy = now + REGULATOR_ACCEPT_WORKDAYS working days (mainland China calendar, Asia/Shanghai; end of that day).',
+      'Refused with 409 ESCALATION_TOO_EARLY (body: availableAt) while awaiting_merchant before merchantRespondBy. The ticket goes to the office with the longest region-prefix match of the store; with none, it waits in the unassigned queue. The ticket takes the office’s rule set (GET /v1/rules; RULE_SET when the office names none) and keeps its limits: acceptBy = now + the set’s acceptWorkdays working days (mainland China calendar, Asia/Shanghai; end of that day), or + acceptHours clock hours.',
   })
   @ApiOkResponse({ type: TicketResponse })
   @ApiTicketWriteProblems('ESCALATION_TOO_EARLY')
@@ -268,7 +268,7 @@ export class ComplaintsController {
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Accept the case (受理) → mediating; mediationEndBy = now + MEDIATION_WORKDAYS working days',
+      "Accept the case (受理) → mediating; mediationEndBy = now + the ticket's mediationWorkdays working days",
   })
   @ApiOkResponse({ type: TicketResponse })
   @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_TRANSITION')

@@ -6,6 +6,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { RulesService } from '@app/complaints';
 import { DirectoryService } from '@app/directory';
 import { Page, mapPage } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
@@ -19,7 +20,10 @@ import { officeView } from './directory.views';
 @ApiExtraModels(OfficeResponse)
 @Controller('v1/offices')
 export class OfficesController {
-  constructor(private readonly directory: DirectoryService) {}
+  constructor(
+    private readonly directory: DirectoryService,
+    private readonly rules: RulesService,
+  ) {}
 
   @Post()
   @Roles('admin')
@@ -31,6 +35,7 @@ export class OfficesController {
   @ApiCreatedResponse({ type: OfficeResponse })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
   async create(@Body() body: CreateOfficeRequest): Promise<OfficeResponse> {
+    this.rules.assertKnown(body.ruleSet);
     return officeView(await this.directory.createOffice(body));
   }
 
@@ -56,6 +61,7 @@ export class OfficesController {
     @IdParam('officeId') id: string,
     @Body() body: UpdateOfficeRequest,
   ): Promise<OfficeResponse> {
+    this.rules.assertKnown(body.ruleSet);
     return officeView(await this.directory.setOfficeRuleSet(id, body.ruleSet));
   }
 

@@ -492,7 +492,7 @@ export interface paths {
     put?: never;
     /**
      * Escalate to the regulator
-     * @description Refused with 409 ESCALATION_TOO_EARLY (body: availableAt) while awaiting_merchant before merchantRespondBy. The ticket goes to the office with the longest region-prefix match of the store; with none, it waits in the unassigned queue. acceptBy = now + REGULATOR_ACCEPT_WORKDAYS working days (mainland China calendar, Asia/Shanghai; end of that day).
+     * @description Refused with 409 ESCALATION_TOO_EARLY (body: availableAt) while awaiting_merchant before merchantRespondBy. The ticket goes to the office with the longest region-prefix match of the store; with none, it waits in the unassigned queue. The ticket takes the office’s rule set (GET /v1/rules; RULE_SET when the office names none) and keeps its limits: acceptBy = now + the set’s acceptWorkdays working days (mainland China calendar, Asia/Shanghai; end of that day), or + acceptHours clock hours.
      */
     post: operations['ComplaintsController_escalate'];
     delete?: never;
@@ -510,7 +510,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Accept the case (受理) → mediating; mediationEndBy = now + MEDIATION_WORKDAYS working days */
+    /** Accept the case (受理) → mediating; mediationEndBy = now + the ticket's mediationWorkdays working days */
     post: operations['ComplaintsController_acceptCase'];
     delete?: never;
     options?: never;
@@ -995,7 +995,7 @@ export interface paths {
     };
     /**
      * The rule sets (time limits) offices and tickets use
-     * @description The national set shows REGULATOR_ACCEPT_WORKDAYS and MEDIATION_WORKDAYS as configured. A ticket keeps the limits of the set it was escalated under.
+     * @description The sets are data: one file per set in RULE_SETS_DIR (the repository's rules/<id>.json by default), validated and loaded at start-up; an operator adds a set or changes a limit (with a version bump) there, without a release. REGULATOR_ACCEPT_WORKDAYS and MEDIATION_WORKDAYS, when set, override the national set's two limits. A ticket keeps the limits of the set it was escalated under.
      */
     get: operations['CalendarController_rulesList'];
     put?: never;
@@ -1256,17 +1256,17 @@ export interface components {
        */
       kind: 'regulator' | 'partner';
       /**
-       * @description the rule set (GET /v1/rules) the office works under; default RULE_SET
-       * @enum {string}
+       * @description the id of a rule set of GET /v1/rules the office works under; default RULE_SET
+       * @example cn-12315
        */
-      ruleSet?: 'cn-12315' | 'platform-live-commerce';
+      ruleSet?: string;
     };
     UpdateOfficeRequest: {
       /**
-       * @description applies to tickets escalated from now on; open tickets keep their set
-       * @enum {string}
+       * @description the id of a rule set of GET /v1/rules; applies to tickets escalated from now on, open tickets keep their set
+       * @example platform-live-commerce
        */
-      ruleSet: 'cn-12315' | 'platform-live-commerce';
+      ruleSet: string;
     };
     ReceiptResponse: {
       id: string;

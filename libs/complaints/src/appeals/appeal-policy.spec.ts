@@ -1,6 +1,6 @@
 import { DomainError } from '@app/shared';
 import type { WorkingDayCalendar } from '../lifecycle/working-days';
-import { NATIONAL_12315_ID, PLATFORM_LIVE_COMMERCE_ID, ruleSetById } from '../rules/rule-sets';
+import { NATIONAL_12315_ID, PLATFORM_LIVE_COMMERCE_ID } from '../rules/rule-sets';
 import { deltasOf } from '../stats/measures';
 import type { StatsEvent } from '../stats/measures';
 import { ticketView } from '../complaint.row';
@@ -13,7 +13,6 @@ import {
   assertMayDecideAppeal,
   computeReviewBy,
   ticketAppealLimits,
-  ticketRuleSet,
   ticketRuleSetId,
 } from './appeal-policy';
 
@@ -36,7 +35,8 @@ const codeOf = (f: () => unknown): string => {
   return 'allowed';
 };
 
-const national = ruleSetById(NATIONAL_12315_ID); // 15 working days to appeal, 15 to review
+const national = { appealWindowWorkdays: 15, reviewWorkdays: 15 }; // rules/cn-12315.json
+const platform = { appealWindowWorkdays: 10, reviewWorkdays: 10 }; // rules/platform-live-commerce.json
 // Monday 2026-03-02 10:00 Shanghai: + 15 working days (Mon–Fri) = Monday 2026-03-23, end of day.
 const decidedAt = new Date('2026-03-02T02:00:00Z');
 const closes = new Date('2026-03-23T15:59:59.999Z');
@@ -45,9 +45,9 @@ describe('appeal window (working days from the decision, the rule set’s appeal
   it('closes at the end of the n-th working day after the decision', () => {
     expect(appealWindowClosesAt(decidedAt, national, weekdays)).toEqual(closes);
     // The platform set allows 10 working days: Monday 2026-03-16.
-    expect(
-      appealWindowClosesAt(decidedAt, ruleSetById(PLATFORM_LIVE_COMMERCE_ID), weekdays),
-    ).toEqual(new Date('2026-03-16T15:59:59.999Z'));
+    expect(appealWindowClosesAt(decidedAt, platform, weekdays)).toEqual(
+      new Date('2026-03-16T15:59:59.999Z'),
+    );
   });
 
   it('admits an appeal up to the last millisecond, refuses it after with 422', () => {
@@ -98,13 +98,11 @@ describe('the decider of an appeal', () => {
 });
 
 describe('the ticket’s rule set', () => {
-  it('is read from rule_set when the column exists, else the national set', () => {
+  it('is read from rule_set when the column exists', () => {
     expect(ticketRuleSetId({})).toBeNull();
-    expect(ticketRuleSet({}).id).toBe(NATIONAL_12315_ID);
     expect(ticketRuleSetId({ rule_set: PLATFORM_LIVE_COMMERCE_ID })).toBe(
       PLATFORM_LIVE_COMMERCE_ID,
     );
-    expect(ticketRuleSet({ rule_set: PLATFORM_LIVE_COMMERCE_ID }).appealWindowWorkdays).toBe(10);
   });
 
   it('keeps the limits the ticket took at escalation (rule_limits) over the set’s current ones', () => {
@@ -113,10 +111,9 @@ describe('the ticket’s rule set', () => {
       appealWindowWorkdays: 3,
       reviewWorkdays: 4,
     });
-    // No snapshot (escalated before rule sets were stored): the set's limits.
-    expect(ticketAppealLimits({ rule_set: PLATFORM_LIVE_COMMERCE_ID }).appealWindowWorkdays).toBe(
-      10,
-    );
+    // No snapshot (never escalated; the migration froze the older ones): the limits from before
+    // rule sets, never a loaded set's current ones.
+    expect(ticketAppealLimits({ rule_set: PLATFORM_LIVE_COMMERCE_ID })).toMatchObject(national);
     expect(ticketAppealLimits({}).reviewWorkdays).toBe(15);
   });
 });

@@ -4,8 +4,8 @@ import type { AppealOutcome, TicketStatus } from '../vocabulary';
 import type { TicketAction } from '../lifecycle/state-machine';
 import { addWorkingDays } from '../lifecycle/working-days';
 import type { WorkingDayCalendar } from '../lifecycle/working-days';
-import { ruleSetById } from '../rules/rule-sets';
-import type { RuleLimits, RuleSet } from '../rules/rule-sets';
+import { PRE_RULE_SET_LIMITS } from '../rules/rule-sets';
+import type { RuleLimits } from '../rules/rule-sets';
 
 /**
  * The appeal rules of API.md ("Appeals") as plain functions of a ticket's facts and `now`, so
@@ -24,14 +24,11 @@ export function ticketRuleSetId(row: object): string | null {
   return typeof id === 'string' && id !== '' ? id : null;
 }
 
-/** The rule set a ticket was escalated under; the national set for a ticket without one. */
-export function ticketRuleSet(row: object): RuleSet {
-  return ruleSetById(ticketRuleSetId(row));
-}
-
 /**
  * The appeal limits of a ticket for its view (a pure function of the row): the limits it keeps
- * from escalation (`rule_limits`, as RulesService.ticketRules reads them), else its set's. The
+ * from escalation (`rule_limits`, as RulesService.ticketRules reads them). Every escalated ticket
+ * has them (tickets from before rule sets were frozen by FreezeLegacyRuleLimits1765000500000);
+ * a row without them (never escalated, so never appealable) gets PRE_RULE_SET_LIMITS. The
  * services read them through RulesService.ticketRules.
  */
 export function ticketAppealLimits(row: object): AppealLimits {
@@ -47,7 +44,7 @@ export function ticketAppealLimits(row: object): AppealLimits {
       reviewWorkdays: limits.reviewWorkdays,
     };
   }
-  return ticketRuleSet(row);
+  return PRE_RULE_SET_LIMITS;
 }
 
 export interface AppealFacts {

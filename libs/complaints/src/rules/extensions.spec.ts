@@ -1,9 +1,12 @@
 import { codeOf } from '@app/shared/errors/domain-error.testing';
 import { acceptSpec, extensionOf } from './extensions';
-import { RULE_SETS, limitsOf } from './rule-sets';
+import { limitsOf } from './rule-sets';
+import { committedRuleSets } from './rule-sets.testing';
 
-const national = { ruleSet: RULE_SETS[0].id, limits: limitsOf(RULE_SETS[0]) };
-const platform = { ruleSet: RULE_SETS[1].id, limits: limitsOf(RULE_SETS[1]) };
+// The committed sets (rules/cn-12315.json, rules/platform-live-commerce.json).
+const [n, p] = committedRuleSets();
+const national = { ruleSet: n.id, limits: limitsOf(n) };
+const platform = { ruleSet: p.id, limits: limitsOf(p) };
 
 const escalated = { status: 'escalated' };
 const mediating = { status: 'mediating' };

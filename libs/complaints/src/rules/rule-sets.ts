@@ -1,5 +1,7 @@
 /**
- * The statutory and platform time limits as versioned data (DESIGN.md "rule sets"). A ticket
+ * The statutory and platform time limits as versioned data (DESIGN.md "rule sets"): one file per
+ * set in RULE_SETS_DIR (the repository's rules/ folder by default, rule-set-files.ts), loaded and
+ * validated at start-up by RulesService; no limit is a constant in code. A ticket
  * records the id of the set it was escalated under and keeps it: a change of rules or of the
  * configuration never rewrites an open case. An office names the set it works under
  * (`offices.rule_set`, default `RULE_SET`).
@@ -8,11 +10,12 @@
  * clock hours, holidays included).
  */
 export interface RuleSet {
-  /** Stable id, stored on offices and tickets, e.g. `cn-12315-2026`. */
+  /** Stable id (the file name), stored on offices and tickets, e.g. `cn-12315`. */
   readonly id: string;
   readonly name: string;
   /** The regulation or proposal the limits come from. */
   readonly source: string;
+  /** Bumped by the operator with every change of the file's limits. */
   readonly version: number;
   readonly acceptWorkdays?: number;
   readonly acceptHours?: number;
@@ -30,44 +33,6 @@ export interface RuleSet {
 export const NATIONAL_12315_ID = 'cn-12315';
 export const PLATFORM_LIVE_COMMERCE_ID = 'platform-live-commerce';
 
-/**
- * The sets this build knows. Appeal window, review period and extension maximum are not fixed
- * by the measures' text quoted in DESIGN.md; the values here are this project's choice
- * (documented in the README, "Deadlines and the calendar") until an operator publishes its own.
- */
-export const RULE_SETS: readonly RuleSet[] = [
-  {
-    id: NATIONAL_12315_ID,
-    name: '12315 national complaint-handling measures',
-    source:
-      '《市场监督管理投诉举报处理暂行办法》 (SAMR Order No. 20, in force 2020-01-01): art. 14, acceptance decision within 7 working days of receipt; art. 21, mediation ends without agreement 45 working days after acceptance. Replaced in April 2026: REGULATOR_ACCEPT_WORKDAYS / MEDIATION_WORKDAYS set these two limits.',
-    version: 1,
-    acceptWorkdays: 7,
-    mediationWorkdays: 45,
-    appealWindowWorkdays: 15,
-    reviewWorkdays: 15,
-    maxExtensionWorkdays: 15,
-  },
-  {
-    id: PLATFORM_LIVE_COMMERCE_ID,
-    name: 'Platform set after the proposed live-commerce consumer-protection rules',
-    source:
-      'proposed live-commerce rules: accept within 24 hours, investigate in 7 working days, mediation plan within 15 working days',
-    version: 1,
-    acceptHours: 24,
-    investigationWorkdays: 7,
-    mediationWorkdays: 15,
-    appealWindowWorkdays: 10,
-    reviewWorkdays: 10,
-    maxExtensionWorkdays: 7,
-  },
-];
-
-/** The set with this id; the national set for an unknown or missing id (tickets escalated before rule sets existed). */
-export function ruleSetById(id: string | null | undefined): RuleSet {
-  return RULE_SETS.find((s) => s.id === id) ?? RULE_SETS[0];
-}
-
 /** The limits a ticket keeps from the set it was escalated under (`complaints.rule_limits`). */
 export type RuleLimits = Pick<
   RuleSet,
@@ -78,6 +43,20 @@ export type RuleLimits = Pick<
   | 'reviewWorkdays'
   | 'maxExtensionWorkdays'
 >;
+
+/**
+ * The national limits as they were before rule sets existed (7 / 45 / 15 / 15 / 15): frozen on
+ * the tickets escalated back then (migration FreezeLegacyRuleLimits1765000500000), and what the
+ * view falls back to for a row that has none (an unescalated ticket, which has no appeal window).
+ * History, not configuration: no later set or setting changes it.
+ */
+export const PRE_RULE_SET_LIMITS: RuleLimits = Object.freeze({
+  acceptWorkdays: 7,
+  mediationWorkdays: 45,
+  appealWindowWorkdays: 15,
+  reviewWorkdays: 15,
+  maxExtensionWorkdays: 15,
+});
 
 export function limitsOf(set: RuleSet): RuleLimits {
   return {
@@ -92,24 +71,30 @@ export function limitsOf(set: RuleSet): RuleLimits {
 
 /**
  * The sets as this deployment runs them: REGULATOR_ACCEPT_WORKDAYS and MEDIATION_WORKDAYS (API.md
- * configuration, defaults 7 and 45) are the national set's acceptance and mediation limits, so an
- * operator can follow a change of the national measures without a release. They do not touch the
- * platform set. A ticket copies its set's limits at escalation: a later change of configuration
- * never rewrites an open ticket.
+ * configuration), when set, override the national set's acceptance and mediation limits, so an
+ * operator can follow a change of the national measures with one variable; unset, the file's
+ * values apply (7 and 45 in rules/cn-12315.json). They do not touch other sets. A ticket copies
+ * its set's limits at escalation: a later change of configuration never rewrites an open ticket.
  */
-export function effectiveRuleSets(config: {
-  regulatorAcceptWorkdays: number;
-  mediationWorkdays: number;
-}): RuleSet[] {
-  return RULE_SETS.map((s) =>
-    s.id === NATIONAL_12315_ID
-      ? {
-          ...s,
-          acceptWorkdays: config.regulatorAcceptWorkdays,
-          mediationWorkdays: config.mediationWorkdays,
-        }
-      : s,
-  );
+export function effectiveRuleSets(
+  sets: readonly RuleSet[],
+  config: { regulatorAcceptWorkdays: number | null; mediationWorkdays: number | null },
+): RuleSet[] {
+  const accept = config.regulatorAcceptWorkdays;
+  const mediation = config.mediationWorkdays;
+  if ((accept !== null || mediation !== null) && !sets.some((s) => s.id === NATIONAL_12315_ID)) {
+    throw new Error(
+      `REGULATOR_ACCEPT_WORKDAYS / MEDIATION_WORKDAYS override the national set, but RULE_SETS_DIR has no ${NATIONAL_12315_ID}.json`,
+    );
+  }
+  return sets.map((s) => {
+    if (s.id !== NATIONAL_12315_ID) return s;
+    const out: RuleSet = { ...s, mediationWorkdays: mediation ?? s.mediationWorkdays };
+    if (accept === null) return out;
+    // An acceptance limit in working days replaces one in hours (exactly one of the two).
+    const { acceptHours: _hours, ...rest } = out;
+    return { ...rest, acceptWorkdays: accept };
+  });
 }
 
 /**
@@ -129,6 +114,3 @@ export function longestLimitWorkdays(sets: readonly RuleSet[]): number {
     ),
   );
 }
-
-export const isRuleSetId = (id: unknown): boolean =>
-  typeof id === 'string' && RULE_SETS.some((s) => s.id === id);

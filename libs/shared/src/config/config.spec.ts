@@ -13,8 +13,13 @@ describe('loadConfig', () => {
     expect(c.merchantResponseSlaMs).toBe(96 * 3600 * 1000);
     expect(c.resolutionSlaMs).toBe(7 * 24 * 3600 * 1000);
     expect(c.complaintWindowDays).toBe(30);
-    expect(c.regulatorAcceptWorkdays).toBe(7);
-    expect(c.mediationWorkdays).toBe(45);
+    // Unset: the national rule set's file (rules/cn-12315.json) gives 7 and 45.
+    expect(c.regulatorAcceptWorkdays).toBeNull();
+    expect(c.mediationWorkdays).toBeNull();
+    expect(c.ruleSetsDir).toBe('rules');
+    const set = loadConfig({ ...base, REGULATOR_ACCEPT_WORKDAYS: '5', MEDIATION_WORKDAYS: '30' });
+    expect([set.regulatorAcceptWorkdays, set.mediationWorkdays]).toEqual([5, 30]);
+    expect(() => loadConfig({ ...base, MEDIATION_WORKDAYS: '0' })).toThrow(/MEDIATION_WORKDAYS/);
     expect(c.sweepIntervalMs).toBe(30_000);
     expect(c.authDevLogin).toBe(false);
     expect(c.alipayPublicKey).toBeNull();

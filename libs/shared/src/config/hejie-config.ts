@@ -24,10 +24,16 @@ export interface HejieConfig {
   merchantResponseSlaMs: number;
   resolutionSlaMs: number;
   complaintWindowDays: number;
-  regulatorAcceptWorkdays: number;
-  mediationWorkdays: number;
-  /** RULE_SET: id of the rule set offices use unless they name one (checked against the known sets at boot). */
+  /**
+   * REGULATOR_ACCEPT_WORKDAYS / MEDIATION_WORKDAYS: override the national rule set's acceptance and
+   * mediation limits; null (unset) = the values of its file (rules/cn-12315.json: 7 and 45).
+   */
+  regulatorAcceptWorkdays: number | null;
+  mediationWorkdays: number | null;
+  /** RULE_SET: id of the rule set offices use unless they name one (checked against the loaded sets at boot). */
   ruleSet: string;
+  /** RULE_SETS_DIR: folder of rules/<id>.json rule sets loaded at boot (relative to the working directory). */
+  ruleSetsDir: string;
   /** CALENDAR_DIR: folder of calendar/<year>.json notices loaded at boot (relative to the working directory). */
   calendarDir: string;
   sweepIntervalMs: number;
@@ -146,6 +152,9 @@ export class ConfigError extends Error {
 export function loadConfig(env: Env = process.env): HejieConfig {
   const problems: string[] = [];
   const { str, int, duration, bool, url, queueList } = envReaders(env, problems);
+  /** An integer that is configuration only when set (null: the rule set file's value). */
+  const optionalInt = (name: string, min: number, max: number): number | null =>
+    env[name] === undefined || env[name] === '' ? null : int(name, min, min, max);
 
   const jwtSecret = str('JWT_SECRET');
   if (jwtSecret && Buffer.byteLength(jwtSecret, 'utf8') < 32)
@@ -202,9 +211,10 @@ export function loadConfig(env: Env = process.env): HejieConfig {
     merchantResponseSlaMs: duration('MERCHANT_RESPONSE_SLA', '96h'),
     resolutionSlaMs: duration('RESOLUTION_SLA', '7d'),
     complaintWindowDays: int('COMPLAINT_WINDOW_DAYS', 30, 1, 3650),
-    regulatorAcceptWorkdays: int('REGULATOR_ACCEPT_WORKDAYS', 7, 1, 365),
-    mediationWorkdays: int('MEDIATION_WORKDAYS', 45, 1, 365),
+    regulatorAcceptWorkdays: optionalInt('REGULATOR_ACCEPT_WORKDAYS', 1, 365),
+    mediationWorkdays: optionalInt('MEDIATION_WORKDAYS', 1, 365),
     ruleSet: str('RULE_SET', 'cn-12315'),
+    ruleSetsDir: str('RULE_SETS_DIR', 'rules'),
     calendarDir: str('CALENDAR_DIR', 'calendar'),
     sweepIntervalMs: duration('SWEEP_INTERVAL', '30s'),
     piiKey,
