@@ -24,8 +24,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * before the locks were granted — what the separate statements of the simple query did.
  *
  * The lock keys come from the caller (refund-rows.ts: refundGateKey, tradeLockKey), the one home
- * of the refunds' advisory locks. The partition lookups are those of partition-lookups.ts
- * (refundMonthByKey, receiptMonthByKey), written out.
+ * of the refunds' advisory locks. The refund stored under the key and the receipt are read
+ * through the key tables (refund_keys, receipt_keys) and then the partition's primary key, as
+ * the refund batch reads them: a kept plan cannot pick a worse index for them.
  */
 const RECORD_REFUND_FN = `
   CREATE FUNCTION hejie_record_refund(
@@ -40,20 +41,27 @@ const RECORD_REFUND_FN = `
                  currency text, recorded numeric, amount bigint)
   LANGUAGE plpgsql VOLATILE AS $$
   #variable_conflict use_column
+  DECLARE
+    v_recorded numeric;
   BEGIN
     PERFORM pg_advisory_xact_lock_shared(p_gate_space, p_gate_key);
     PERFORM pg_advisory_xact_lock(p_trade_space, p_trade_key);
+    -- The trade's refunds so far, in every month. Planned for each call (EXECUTE): a plan kept
+    -- for the session and made while a month's partition was empty (a new month, no statistics
+    -- yet) reads it through the (provider, refund_no) index, every refund of the provider in
+    -- that month per call, until the partition is analysed. The trade's lock and the gate keep
+    -- the sum as it is until this call ends.
+    EXECUTE 'SELECT coalesce(sum(amount_minor), 0) FROM refunds WHERE provider = $1 AND trade_no = $2'
+       INTO v_recorded USING p_provider, p_trade_no;
     RETURN QUERY
-    WITH ex AS (SELECT * FROM refunds f
-                 WHERE f.provider = p_provider AND f.refund_no = p_refund_no
-                   AND f.refunded_at = (SELECT k.refunded_at FROM refund_keys k
-                                         WHERE k.provider = p_provider AND k.refund_no = p_refund_no)),
-         rc AS (SELECT r.id, r.amount_minor, rtrim(r.currency) AS currency FROM receipts r
-                 WHERE r.provider = p_provider AND r.trade_no = p_trade_no
-                   AND r.paid_at = (SELECT k.paid_at FROM receipt_keys k
-                                     WHERE k.provider = p_provider AND k.trade_no = p_trade_no)),
-         tot AS (SELECT coalesce(sum(t.amount_minor), 0) AS recorded FROM refunds t
-                  WHERE t.provider = p_provider AND t.trade_no = p_trade_no),
+    -- The refund and the receipt through their key tables and then the primary key of the
+    -- one partition: no index to choose, whatever the statistics (this plan is kept).
+    WITH ex AS (SELECT f.* FROM refund_keys k
+                  JOIN refunds f ON f.id = k.refund_id AND f.refunded_at = k.refunded_at
+                 WHERE k.provider = p_provider AND k.refund_no = p_refund_no),
+         rc AS (SELECT r.id, r.amount_minor, rtrim(r.currency) AS currency FROM receipt_keys k
+                  JOIN receipts r ON r.id = k.receipt_id AND r.paid_at = k.paid_at
+                 WHERE k.provider = p_provider AND k.trade_no = p_trade_no),
          d AS (
            SELECT a.amount, a.recorded,
                   CASE WHEN EXISTS (SELECT 1 FROM ex) THEN 'stored'
@@ -62,9 +70,8 @@ const RECORD_REFUND_FN = `
                          THEN 'exceeds'
                        WHEN EXISTS (SELECT 1 FROM rc WHERE rc.currency <> p_currency) THEN 'currency'
                   END AS refusal
-             FROM (SELECT coalesce(p_amount, p_refunded_total - tot.recorded)::bigint AS amount,
-                          tot.recorded
-                     FROM tot) a),
+             FROM (SELECT coalesce(p_amount, p_refunded_total - v_recorded)::bigint AS amount,
+                          v_recorded AS recorded) a),
          ins AS (
            INSERT INTO refunds (provider, refund_no, trade_no, receipt_id, amount_minor, currency,
                                 refunded_at, fingerprint, raw, raw_content_type)
