@@ -36,7 +36,7 @@ const SHANGHAI = (d: Date) =>
   new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
 
 /** n paid receipts per provider, straight into the table (the refunds' subject, not measured). */
-async function seedReceipts(stage: Stage, store: BenchStore, tag: string, n: number) {
+export async function seedReceipts(stage: Stage, store: BenchStore, tag: string, n: number) {
   for (const [provider, account] of [
     ['sunmi-pos', store.accounts['sunmi-pos']],
     ['alipay', store.accounts.alipay],
@@ -52,7 +52,7 @@ async function seedReceipts(stage: Stage, store: BenchStore, tag: string, n: num
   }
 }
 
-function genericPool(n: number, tag: string): PreparedRequest[] {
+export function genericRefundPool(n: number, tag: string): PreparedRequest[] {
   const out: PreparedRequest[] = [];
   const at = new Date().toISOString();
   for (let i = 0; i < n; i++) {
@@ -77,7 +77,12 @@ function genericPool(n: number, tag: string): PreparedRequest[] {
   return out;
 }
 
-function alipayPool(n: number, tag: string, store: BenchStore, key: string): PreparedRequest[] {
+export function alipayRefundPool(
+  n: number,
+  tag: string,
+  store: BenchStore,
+  key: string,
+): PreparedRequest[] {
   const out: PreparedRequest[] = [];
   const now = SHANGHAI(new Date());
   for (let i = 0; i < n; i++) {
@@ -299,8 +304,8 @@ export async function refunds(opts: Options): Promise<ScenarioReport> {
     log(`refunds: ${f0(n)} receipts per provider, then the signed refunds…`);
     await seedReceipts(stage, store, tag, n);
     const pools = {
-      generic: genericPool(s.genericPool, tag),
-      alipay: alipayPool(s.alipayPool, tag, store, stage.alipay.privateKeyPem),
+      generic: genericRefundPool(s.genericPool, tag),
+      alipay: alipayRefundPool(s.alipayPool, tag, store, stage.alipay.privateKeyPem),
     };
     const rows: (string | number)[][] = [];
     const raw: Record<string, unknown> = {};

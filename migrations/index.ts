@@ -19,6 +19,7 @@ import { TrailCheckpoints1764700710000 } from './1764700710000-TrailCheckpoints'
 import { MonthlyPartitions1764800000000 } from './1764800000000-MonthlyPartitions';
 import { KeyClaimsOnce1764900000000 } from './1764900000000-KeyClaimsOnce';
 import { OpenCounters1764900200000 } from './1764900200000-OpenCounters';
+import { RecordRefundFunction1765000200000 } from './1765000200000-RecordRefundFunction';
 import { FreezeLegacyRuleLimits1765000500000 } from './1765000500000-FreezeLegacyRuleLimits';
 
 /**
@@ -47,5 +48,6 @@ export const MIGRATIONS = [
   MonthlyPartitions1764800000000,
   KeyClaimsOnce1764900000000,
   OpenCounters1764900200000,
+  RecordRefundFunction1765000200000,
   FreezeLegacyRuleLimits1765000500000,
 ];

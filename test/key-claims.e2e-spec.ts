@@ -197,7 +197,7 @@ describe('keys claimed once; the refunds gate', () => {
     ]);
   });
 
-  it("a single refund's raw body is stored byte for byte (its values go inline as escaped literals)", async () => {
+  it("a single refund's raw body is stored byte for byte (sent as a parameter of hejie_record_refund)", async () => {
     const receipt = genericReceipt({ amountMinor: 5000 });
     await postGeneric(t, receipt).expect(201);
     const refund = genericRefund(receipt.tradeNo as string, { amountMinor: 700 });

@@ -3,6 +3,9 @@
  * the trade notification, WeChat Pay REFUND.SUCCESS; idempotency under concurrency, refunds
  * before their receipt, the cap at the amount paid, and GET /v1/receipts/:id with refunds.
  */
+import { randomBytes } from 'node:crypto';
+import { obtainClient } from '../libs/receipts/src/batch-tx';
+import { refundGateKey, tradeLockKey } from '../libs/receipts/src/refunds/refund-rows';
 import { buildWechatpayNotification } from '../libs/receipts/src/verifiers/test-signers';
 import { APIV3_KEY, bearer, startTestApp, TestApp } from './helpers/test-app';
 import {
@@ -242,6 +245,61 @@ describe('refunds', () => {
       expect(await refundRows('wechatpay', tx.transaction_id)).toEqual([
         { refund_no: refund.refund_id, amount: 500, receipt_id: expect.any(String) },
       ]);
+    });
+  });
+
+  describe('hejie_record_refund (one call per single refund, its plan kept by the session)', () => {
+    it("reads the trade's refunds so far by the trade even when the session planned the call while the month was empty", async () => {
+      // A month ahead: its partition exists (created by the migration) and holds no refund.
+      const now = new Date();
+      const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 2, 15));
+      const provider = `plan${randomBytes(3).toString('hex')}`;
+      const [client, release] = await obtainClient(t.db);
+      const notices: string[] = [];
+      client.on('notice', (n: { message?: string }) => notices.push(n.message ?? ''));
+      const call = (i: number) =>
+        client.query(
+          `SELECT refusal FROM hejie_record_refund($1, $2, $3, 100, 0, 'CNY', $4, 'fp', '{}',
+                                                   'application/json', $5, $6, $7, $8)`,
+          [
+            provider,
+            `T${i}`,
+            `R${i}`,
+            month,
+            ...refundGateKey(),
+            ...tradeLockKey(provider, `T${i}`),
+          ],
+        );
+      try {
+        // Enough calls for PL/pgSQL's statement to settle on its kept (generic) plan while the
+        // month is (nearly) empty…
+        for (let i = 0; i < 8; i++) await call(i);
+        // …then the provider's refunds in that month grow (no ANALYZE in between)…
+        await t.db.query(
+          `INSERT INTO refunds (provider, refund_no, trade_no, amount_minor, currency, refunded_at,
+                                fingerprint, raw, raw_content_type)
+           SELECT $1, 'bulk' || i, 'bulk' || i, 100, 'CNY', $2, 'fp', '{}', 'application/json'
+             FROM generate_series(1, 3000) i`,
+          [provider, month],
+        );
+        // …and the next call must not read all of them to sum one trade's.
+        await client.query(`LOAD 'auto_explain'`);
+        await client.query(`SET auto_explain.log_min_duration = 0`);
+        await client.query(`SET auto_explain.log_nested_statements = on`);
+        await client.query(`SET auto_explain.log_analyze = on`);
+        await client.query(`SET auto_explain.log_level = notice`);
+        expect((await call(100)).rows).toEqual([{ refusal: null }]);
+        await client.query(`RESET auto_explain.log_min_duration`);
+        const plans = notices.join('\n');
+        expect(plans).toContain('Aggregate');
+        const removed = [...plans.matchAll(/Rows Removed by Filter: (\d+)/g)].map((m) =>
+          Number(m[1]),
+        );
+        expect(Math.max(0, ...removed)).toBeLessThan(100);
+      } finally {
+        release();
+        await t.db.query('DELETE FROM refunds WHERE provider = $1', [provider]);
+      }
     });
   });
 });

@@ -42,9 +42,14 @@ export const REFUND_BATCH_CHUNK_LINES = 2000;
  * is written meanwhile; then the staging table. One lock for the whole batch, whatever its size:
  * no lock per trade or bucket (a lock per trade made a 50,000-line batch fail with "out of shared
  * memory"; 1,024 buckets a batch could still fill the lock table with a few batches at once),
- * and no deadlock between batches (one lock, taken first).
+ * and no deadlock between batches (one lock, taken first). JIT off for the transaction: its
+ * statements are index probes per staged line, which the planner costs by the staging table's
+ * missing statistics and the tables' sizes — past jit_above_cost, so PostgreSQL compiled the
+ * read of what is stored for every chunk (45 ms of its 88 ms per 2,000 lines; past
+ * jit_optimize_above_cost / jit_inline_above_cost at a million refunds, more), for nothing.
  */
 const BEGIN_REFUND_BATCH = `${refundGateLock('exclusive')};
+  SET LOCAL jit = off;
   CREATE TEMP TABLE refund_batch_staging (
     line int NOT NULL, id uuid NOT NULL, provider text NOT NULL, trade_no text NOT NULL,
     refund_no text NOT NULL, amount_minor bigint NOT NULL, currency text NOT NULL,

@@ -69,7 +69,13 @@ const REFUND_GATE = -1;
  */
 export function refundGateLock(mode: 'shared' | 'exclusive'): string {
   const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
-  return `SELECT ${fn}(${REFUND_LOCK_SPACE}, ${REFUND_GATE})`;
+  const [space, key] = refundGateKey();
+  return `SELECT ${fn}(${space}, ${key})`;
+}
+
+/** The two int4 keys of the refunds' gate (hejie_record_refund takes it shared). */
+export function refundGateKey(): [number, number] {
+  return [REFUND_LOCK_SPACE, REFUND_GATE];
 }
 
 /**
