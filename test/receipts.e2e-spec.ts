@@ -1023,10 +1023,10 @@ describe('receipts', () => {
         const directory = t.app.get(DirectoryService);
         const real = directory.resolveAccounts.bind(directory);
         let calls = 0;
-        const spy = jest.spyOn(directory, 'resolveAccounts').mockImplementation(async (keys) => {
+        const spy = jest.spyOn(directory, 'resolveAccounts').mockImplementation(async (...args) => {
           calls++;
           if (calls === 2) throw new Error('directory unavailable');
-          return real(keys);
+          return real(...args); // on the batch's connection, as the real call
         });
         try {
           // A new payee account in the second chunk makes the import look it up there.

@@ -69,6 +69,11 @@ export interface AccountOwner {
   regionCode: string;
 }
 
+/** A connection already held by the caller (a pg PoolClient fits). */
+export interface SqlConnection {
+  query<R>(sql: string, params: unknown[]): Promise<{ rows: R[] }>;
+}
+
 @Injectable()
 export class DirectoryService {
   constructor(
@@ -270,19 +275,27 @@ export class DirectoryService {
     return this.keysetPage(Office, 'o', q, undefined, ['regions']);
   }
 
-  /** Payee account → store → merchant and region, as resolved at ingestion. */
+  /**
+   * Payee account → store → merchant and region, as resolved at ingestion. `on`: a connection
+   * the caller already holds (a batch import's transaction), so that the lookup never waits for
+   * a second pool connection while holding one (enough such batches at once would take the whole
+   * pool and wait for each other forever).
+   */
   async resolveAccounts(
     keys: { provider: string; accountId: string }[],
+    on?: SqlConnection,
   ): Promise<Map<string, AccountOwner>> {
     const out = new Map<string, AccountOwner>();
     if (!keys.length) return out;
-    const rows: {
+    const query = async <R>(sql: string, params: unknown[]): Promise<R[]> =>
+      on ? (await on.query<R>(sql, params)).rows : this.db.query(sql, params);
+    const rows = await query<{
       provider: string;
       account_id: string;
       store_id: string;
       merchant_id: string;
       region_code: string;
-    }[] = await this.db.query(
+    }>(
       `SELECT pa.provider, pa.account_id, s.id AS store_id, s.merchant_id, s.region_code
            FROM payment_accounts pa JOIN stores s ON s.id = pa.store_id
            JOIN unnest($1::text[], $2::text[]) AS k(provider, account_id)

@@ -97,8 +97,13 @@ export interface ChunkedCopy<T, C> {
   chunkLines: number;
   /** The lines to stage, in body order (the caller has set the others aside). */
   lines: Iterable<T>;
-  /** A chunk's staging rows; null when nothing of it is to be staged. */
-  prepare(chunk: T[]): StagedChunk<C> | null | Promise<StagedChunk<C> | null>;
+  /**
+   * A chunk's staging rows; null when nothing of it is to be staged. A lookup it needs goes on
+   * `client` (queued after the chunk in flight), never on another pool connection: a batch that
+   * holds its client and waits for a second connection can, with enough batches at once, wait
+   * forever for a pool they all hold.
+   */
+  prepare(chunk: T[], client: PoolClient): StagedChunk<C> | null | Promise<StagedChunk<C> | null>;
   /**
    * After the chunk's COPY (`copied` rows) on the client: its statements, ending with the
    * staging table empty for the next chunk. Runs while the next chunk is being prepared.
@@ -130,7 +135,7 @@ export async function chunkedCopyTransaction<T, C>(
     await client.query(`BEGIN; ${batch.begin}`);
     let chunk: T[] = [];
     const flush = async () => {
-      const staged = chunk.length ? await batch.prepare(chunk) : null;
+      const staged = chunk.length ? await batch.prepare(chunk, client) : null;
       chunk = [];
       if (!staged) return;
       if (inFlight) await inFlight;
@@ -149,13 +154,18 @@ export async function chunkedCopyTransaction<T, C>(
     inFlight = null;
     await client.query('COMMIT');
   } catch (e) {
-    await (inFlight as Promise<void> | null)?.catch(() => undefined);
+    // The chunk in flight failing first is the cause: a lookup queued behind it then fails only
+    // because the transaction is aborted (25P02), and a deadlock must stay a deadlock (retried).
+    const cause = await (inFlight as Promise<void> | null)?.then(
+      () => undefined,
+      (f: unknown) => f,
+    );
     if (!broken) {
       await client.query('ROLLBACK').catch((re: Error) => {
         broken = re;
       });
     }
-    throw e;
+    throw cause ?? e;
   } finally {
     client.removeListener('error', onClientError);
     release(broken);

@@ -128,8 +128,8 @@ export class ReceiptBatchImport {
       copy: COPY_STAGING,
       chunkLines: BATCH_CHUNK_LINES,
       lines: goodLines(lines, result),
-      prepare: async (chunk) => {
-        const rows = await this.stagingRows(chunk, owners, firstByKey, later);
+      prepare: async (chunk, client) => {
+        const rows = await this.stagingRows(chunk, client, owners, firstByKey, later);
         return rows ? { rows, context: null } : null;
       },
       store: (client, _context, copied) =>
@@ -180,10 +180,11 @@ export class ReceiptBatchImport {
   /**
    * COPY text rows for one chunk of good lines (the first line of each key in this body);
    * later lines of a key already seen are set aside in `later`. Resolves the payee accounts it
-   * has not seen yet in one query.
+   * has not seen yet in one query, on the batch's client.
    */
   private async stagingRows(
     chunk: GoodLine<NormalizedReceipt>[],
+    client: PoolClient,
     owners: Map<string, AccountOwner | null>,
     firstByKey: Map<string, string>,
     later: { line: number; key: string; fingerprint: string }[],
@@ -194,7 +195,8 @@ export class ReceiptBatchImport {
       if (!owners.has(k) && !unknown.has(k)) unknown.set(k, r);
     }
     if (unknown.size) {
-      const found = await this.directory.resolveAccounts([...unknown.values()]);
+      // On the batch's own connection (see ChunkedCopy.prepare).
+      const found = await this.directory.resolveAccounts([...unknown.values()], client);
       for (const k of unknown.keys()) owners.set(k, found.get(k) ?? null);
     }
     let out = '';
