@@ -167,7 +167,9 @@ export class IntakeUseCase {
     try {
       // Ticket, 'created' event, outbox rows and webhook delivery: the change writer's one
       // statement (a batch of one insert), one round trip, atomic without a transaction.
-      [created] = await this.writer.apply(this.db, [{ kind: 'insert', row, event }]);
+      [created] = await this.writer.apply(this.db, [
+        { kind: 'insert', row, event, hooked: receipt.merchant_hooked },
+      ]);
     } catch (e) {
       if (pgCode(e) !== UNIQUE_VIOLATION) throw e;
       // Lost a race: another tap created the ticket first; none of our rows were written.
