@@ -18,9 +18,6 @@ import { nextEvent } from '../trail';
 import { ComplaintRow, ticketView } from '../complaint.row';
 import { NewComplaint, REFUND_TYPES, TicketView } from '../complaint.types';
 import { readIntake } from '../ticket-intake';
-import { coalesce } from '../jobs/coalesce';
-import { DeadlineScheduler } from '../jobs/deadline-scheduler';
-import type { Deadline } from '../jobs/deadline-scheduler';
 import { ChangeWriter } from '../changes/change-writer';
 import { actorOf } from '../changes/change';
 import { ReadingUseCase } from './reading';
@@ -38,14 +35,10 @@ export { ticketNumber };
 /** "Initiate resolution": a receipt becomes a ticket. */
 @Injectable()
 export class IntakeUseCase {
-  /** create()'s deadline jobs: tickets created in the same event-loop turn share one addBulk. */
-  private readonly scheduleCreated = coalesce<Deadline>((d) => this.scheduler.schedule(d));
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly scheduler: DeadlineScheduler,
     private readonly writer: ChangeWriter,
     private readonly reading: ReadingUseCase,
   ) {}
@@ -183,10 +176,8 @@ export class IntakeUseCase {
       }
       throw e;
     }
-    await this.scheduleCreated([
-      { complaintId: id, kind: 'merchant_response', dueAt: merchantRespondBy },
-      { complaintId: id, kind: 'resolution', dueAt: resolveBy },
-    ]);
+    // The deadline jobs (merchant response, resolution) come from the worker's outbox drain
+    // when it takes this ticket's 'created' row (StatsService.drainBatch): no Redis here.
     // The answer from the row the INSERT returned: no SELECT after. The phone was sealed above
     // from the creator's own input (creators are the receipt's payer, who sees it in clear):
     // shown from the input rather than opened again.
