@@ -242,7 +242,9 @@ export class ChangeWriter {
     tx: Queryable,
     items: readonly { ticket: ComplaintRow; event: PendingEvent; hooked?: boolean }[],
   ) {
-    let told = items.filter(({ event, hooked }) => hooked !== false && webhookTypeOf(event) !== null);
+    let told = items.filter(
+      ({ event, hooked }) => hooked !== false && webhookTypeOf(event) !== null,
+    );
     if (told.length > 1) {
       const hooked = (await tx.query(
         `SELECT id FROM merchants WHERE id = ANY($1::uuid[]) AND webhook_url IS NOT NULL`,
