@@ -192,8 +192,10 @@ describe('POST /v1/complaints: one read, one write', () => {
     });
     const nothing = { complaints: 0, events: 0, outbox: 0, deliveries: 0 };
     /** The change writer's insert (create()'s one statement), outside any transaction. */
-    const insert = (row: ComplaintRow, event: PendingEvent) =>
-      t.app.get(ChangeWriter, { strict: false }).apply(t.db, [{ kind: 'insert', row, event }]);
+    const insert = (row: ComplaintRow, event: PendingEvent, hooked?: boolean) =>
+      t.app
+        .get(ChangeWriter, { strict: false })
+        .apply(t.db, [{ kind: 'insert', row, event, hooked }]);
 
     /** A second ticket for the receipt of `row` (a hooked merchant's), as create() would build it. */
     const copyOf = (row: ComplaintRow, receiptId = row.receipt_id): ComplaintRow => ({
@@ -253,6 +255,41 @@ describe('POST /v1/complaints: one read, one write', () => {
       expect(
         (await t.db.query('SELECT 1 FROM complaints WHERE receipt_id = $1', [fresh.id])).length,
       ).toBe(0);
+    });
+
+    it('builds no delivery when the read said the merchant has no webhook URL (hooked: false)', async () => {
+      // The read says which merchants have a URL.
+      const withUrl = await createReceipt(t, { accountId: hooked.accountId });
+      const withoutUrl = await createReceipt(t, { accountId: shop.accountId });
+      const facts = async (r: { id: string; payerId: string }) =>
+        (await readIntake(t.db, { consumerId: r.payerId, receiptId: r.id, takeNumber: false }))
+          .receipt;
+      expect(await facts(withUrl)).toMatchObject({ merchant_hooked: true });
+      expect(await facts(withoutUrl)).toMatchObject({ merchant_hooked: false });
+
+      // A hooked merchant's ticket written with hooked: false gets no delivery: the payload is
+      // not built at all (create() passes what its read said; a URL set in between is missed,
+      // as one set a moment after the creation would be). Left out, the writer builds it.
+      const { ticket } = await open(hooked.accountId);
+      const [row]: ComplaintRow[] = await t.db.query('SELECT * FROM complaints WHERE id = $1', [
+        ticket.id,
+      ]);
+      const write = async (hint?: boolean) => {
+        const dup = copyOf(row, (await createReceipt(t, { accountId: hooked.accountId })).id);
+        const event = nextEvent(
+          { event_count: 0, head_hash: null },
+          'created',
+          { role: 'consumer', id: row.consumer_id },
+          new Date(),
+          { complaintId: dup.id },
+        );
+        await insert(dup, event, hint);
+        return leftovers(dup.id);
+      };
+      const ticketOnly = { complaints: 1, events: 1, outbox: 1 };
+      expect(await write(false)).toEqual({ ...ticketOnly, deliveries: 0 });
+      expect(await write(undefined)).toEqual({ ...ticketOnly, deliveries: 1 });
+      expect(await write(true)).toEqual({ ...ticketOnly, deliveries: 1 });
     });
   });
 

@@ -65,7 +65,7 @@ describe('webhook deliveries cannot take the worker down', () => {
       silent: await openTicket(t, silent.url),
     };
     const due = await openTicket(t);
-    // Due before the worker starts: only the sweep can find it (no delayed job is that early).
+    // Due before the worker starts: its sweep escalates it (or the job its drain schedules).
     await t.db.query(
       `UPDATE complaints SET merchant_respond_by = now() - interval '1 minute' WHERE id = $1`,
       [due.ticketId],

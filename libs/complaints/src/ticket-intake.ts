@@ -29,6 +29,11 @@ export type ReceiptFacts = Pick<
   store_name: string | null;
   store_address: string | null;
   merchant_name: string | null;
+  /**
+   * The merchant has a webhook URL (false without a merchant): no webhook payload is built for
+   * the others' new tickets (the change writer's INSERT checks the URL again either way).
+   */
+  merchant_hooked: boolean;
 };
 
 export interface IntakeFacts {
@@ -53,7 +58,7 @@ const RECEIPT_COLUMNS = `
   r.merchant_id AS rf_merchant_id, r.store_id AS rf_store_id, r.region_code AS rf_region_code,
   r.amount_minor AS rf_amount_minor, r.currency AS rf_currency, r.paid_at AS rf_paid_at,
   r.subject AS rf_subject, s.name AS rf_store_name, s.address AS rf_store_address,
-  m.name AS rf_merchant_name`;
+  m.name AS rf_merchant_name, m.webhook_url IS NOT NULL AS rf_merchant_hooked`;
 
 /**
  * One row, whatever exists: `one` anchors it, each lookup is a LEFT JOIN on a unique key.
@@ -105,6 +110,7 @@ export async function readIntake(
     rf_store_name,
     rf_store_address,
     rf_merchant_name,
+    rf_merchant_hooked,
     rf_existing_id,
     rf_next_number,
     ...complaint
@@ -127,6 +133,7 @@ export async function readIntake(
           store_name: rf_store_name,
           store_address: rf_store_address,
           merchant_name: rf_merchant_name,
+          merchant_hooked: rf_merchant_hooked === true,
         }
       : null,
     existingId: rf_existing_id,

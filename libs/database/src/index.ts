@@ -3,3 +3,4 @@ export * from './database.module';
 export * from './base-options';
 export * from './read-router';
 export * from './table-owners';
+export * from './prepared';

@@ -12,9 +12,12 @@ import { webhookDelivery, webhookTypeOf } from '../webhooks/webhook-events';
  * One change of one ticket: a new ticket (`insert`, its `created` event) or a guarded update of
  * a row this transaction read (`update`: only from `from.status`; `set` are the columns it
  * writes, the new chain head included; JSON text for jsonb columns, as PostgreSQL takes them).
+ * `hooked: false` on an insert says the caller has just read that the merchant has no webhook
+ * URL: no delivery payload is built for it (one ticketView and a JSON text per creation). The
+ * INSERT checks the URL at write time whatever `hooked` says.
  */
 export type TicketChange =
-  | { kind: 'insert'; row: ComplaintRow; event: PendingEvent }
+  | { kind: 'insert'; row: ComplaintRow; event: PendingEvent; hooked?: boolean }
   | { kind: 'update'; from: ComplaintRow; set: Record<string, unknown>; event: PendingEvent };
 
 /** The columns a new ticket is inserted with; the others keep their defaults (all null). */
@@ -127,7 +130,11 @@ export class ChangeWriter {
       throw new Error('change writer: a batch is all inserts or all updates');
     }
     const { params, p } = boundParams();
-    const items = changes.map((c) => ({ ticket: rowAfter(c), event: c.event }));
+    const items = changes.map((c) => ({
+      ticket: rowAfter(c),
+      event: c.event,
+      hooked: c.kind === 'insert' ? c.hooked : undefined,
+    }));
     if (new Set(items.map((i) => i.ticket.id)).size !== items.length) {
       throw new Error('change writer: one change per ticket in a batch');
     }
@@ -221,14 +228,17 @@ export class ChangeWriter {
 
   /**
    * The deliveries the merchants are owed for these events. For more than one, the merchants
-   * with a webhook URL are looked up first, so that no payload is built for the others; the
-   * INSERT checks the URL again either way.
+   * with a webhook URL are looked up first, so that no payload is built for the others; a single
+   * insert whose caller read "no URL" (`hooked: false`) gets none either. The INSERT checks the
+   * URL again either way.
    */
   private async deliveries(
     tx: Queryable,
-    items: readonly { ticket: ComplaintRow; event: PendingEvent }[],
+    items: readonly { ticket: ComplaintRow; event: PendingEvent; hooked?: boolean }[],
   ) {
-    let told = items.filter(({ event }) => webhookTypeOf(event) !== null);
+    let told = items.filter(
+      ({ event, hooked }) => hooked !== false && webhookTypeOf(event) !== null,
+    );
     if (told.length > 1) {
       const hooked = (await tx.query(
         `SELECT id FROM merchants WHERE id = ANY($1::uuid[]) AND webhook_url IS NOT NULL`,
@@ -237,6 +247,10 @@ export class ChangeWriter {
       const ids = new Set(hooked.map((m) => m.id));
       told = told.filter(({ ticket }) => ids.has(ticket.merchant_id));
     }
-    return told.map((i) => ({ ...i, ...webhookDelivery(i.ticket, i.event, this.config.piiKey)! }));
+    return told.map(({ ticket, event }) => ({
+      ticket,
+      event,
+      ...webhookDelivery(ticket, event, this.config.piiKey)!,
+    }));
   }
 }

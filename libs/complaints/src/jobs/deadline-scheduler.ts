@@ -25,6 +25,22 @@ export const FLAG_ONLY_DEADLINES: ReadonlySet<DeadlineKind> = new Set<DeadlineKi
 ]);
 
 /**
+ * A new ticket's deadline jobs: the merchant's response and the resolution. Scheduled by the
+ * outbox drain when it takes the ticket's 'created' row (StatsService.drainBatch), not by the
+ * creating request.
+ */
+export function newTicketDeadlines(t: {
+  complaintId: string;
+  merchantRespondBy: Date;
+  resolveBy: Date;
+}): Deadline[] {
+  return [
+    { complaintId: t.complaintId, kind: 'merchant_response', dueAt: t.merchantRespondBy },
+    { complaintId: t.complaintId, kind: 'resolution', dueAt: t.resolveBy },
+  ];
+}
+
+/**
  * Promptness: a delayed job per deadline. Correctness does not depend on it (the sweep finds
  * every overdue ticket in PostgreSQL), so a Redis hiccup is logged, never surfaced to the user.
  */

@@ -1,6 +1,7 @@
 import { DomainError } from '@app/shared';
 import {
   assertConsumerMayEscalate,
+  consumerEscalationTooEarly,
   isDueForNoResponseEscalation,
   isDueForUnresolvedEscalation,
 } from './escalation-policy';
@@ -67,6 +68,30 @@ describe('assertConsumerMayEscalate', () => {
         now: before,
       }),
     ).not.toThrow();
+  });
+});
+
+describe('consumerEscalationTooEarly (the predicate TicketView.actions asks)', () => {
+  it('is true exactly when assertConsumerMayEscalate throws', () => {
+    const statuses = ['awaiting_merchant', 'in_negotiation', 'settling', 'resolved'] as const;
+    const responses = [null, undefined, new Date('2026-10-01T00:00:00Z')];
+    const instants = [before, merchantRespondBy, new Date('2026-10-05T00:00:00Z')];
+    let tooEarly = 0;
+    for (const status of statuses)
+      for (const firstResponseAt of responses)
+        for (const now of instants) {
+          const facts = { status, merchantRespondBy, firstResponseAt, now };
+          let threw = false;
+          try {
+            assertConsumerMayEscalate(facts);
+          } catch {
+            threw = true;
+          }
+          expect([facts, consumerEscalationTooEarly(facts)]).toEqual([facts, threw]);
+          if (threw) tooEarly++;
+        }
+    // awaiting_merchant, no response (null or undefined), before merchantRespondBy.
+    expect(tooEarly).toBe(2);
   });
 });
 

@@ -37,17 +37,30 @@ export function escalationFactsOf(
  * pass through untouched: the state machine answers INVALID_TRANSITION for them.
  */
 export function assertConsumerMayEscalate(facts: ConsumerEscalationFacts): void {
+  if (!consumerEscalationTooEarly(facts)) return;
+  const { merchantRespondBy } = facts;
+  const availableAt = merchantRespondBy.toISOString();
+  throw new DomainError(
+    'ESCALATION_TOO_EARLY',
+    `The merchant has until ${availableAt} (${formatShanghai(merchantRespondBy)}) to respond; ` +
+      `escalation is available from then, or as soon as the merchant responds`,
+    { availableAt },
+  );
+}
+
+/**
+ * The rule of assertConsumerMayEscalate as a predicate: true while the merchant still has its
+ * chance (awaiting_merchant, no response, before merchantRespondBy). TicketView.actions asks it
+ * for every consumer view, including each creation's answer, where throwing and catching a
+ * DomainError (an Error with its stack) only to learn "not yet" cost ≈ 1.5 % of the API's CPU.
+ */
+export function consumerEscalationTooEarly(facts: ConsumerEscalationFacts): boolean {
   const { status, merchantRespondBy, firstResponseAt, now } = facts;
-  if (status !== 'awaiting_merchant' || firstResponseAt) return;
-  if (now.getTime() < merchantRespondBy.getTime()) {
-    const availableAt = merchantRespondBy.toISOString();
-    throw new DomainError(
-      'ESCALATION_TOO_EARLY',
-      `The merchant has until ${availableAt} (${formatShanghai(merchantRespondBy)}) to respond; ` +
-        `escalation is available from then, or as soon as the merchant responds`,
-      { availableAt },
-    );
-  }
+  return (
+    status === 'awaiting_merchant' &&
+    !firstResponseAt &&
+    now.getTime() < merchantRespondBy.getTime()
+  );
 }
 
 /**

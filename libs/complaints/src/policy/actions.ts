@@ -1,7 +1,7 @@
 import type { Actor } from '@app/shared';
 import { isAllowed } from '../lifecycle/state-machine';
 import type { ActorRole, TicketAction } from '../lifecycle/state-machine';
-import { assertConsumerMayEscalate, escalationFactsOf } from '../lifecycle/escalation-policy';
+import { consumerEscalationTooEarly, escalationFactsOf } from '../lifecycle/escalation-policy';
 import {
   appealFactsOf,
   assertMayAppeal,
@@ -117,7 +117,8 @@ export function ticketActions(
   if (t.pending_offer_id && can('accept_offer')) out.add('accept_offer');
   if (t.pending_offer_id && can('reject_offer')) out.add('reject_offer');
   if (can('withdraw')) out.add('withdraw');
-  if (can('escalate') && passes(() => assertConsumerMayEscalate(escalationFactsOf(t, now))))
+  // The predicate of assertConsumerMayEscalate: no error thrown and caught per view.
+  if (can('escalate') && !consumerEscalationTooEarly(escalationFactsOf(t, now)))
     out.add('escalate');
   if (can('confirm_settlement')) out.add('confirm_settlement');
   if (can('dispute_settlement')) out.add('dispute_settlement');

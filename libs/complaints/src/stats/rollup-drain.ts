@@ -5,30 +5,50 @@ import { regionDailyUpsert, regionHoursUpsert } from './region-rollups';
 
 interface DrainRow {
   id: string;
+  complaint_id: string;
   event_type: string;
   payload: { actor: { role: string }; at: string; data: StatsEvent['data'] };
   region_code: string;
   merchant_id: string;
   created_at: Date;
   merchant_respond_by: Date;
+  resolve_by: Date;
+  /** The ticket's status now (not the event's). */
+  status: string;
 }
+
+/** A ticket created since the last drain, still in the merchant phase: its deadline jobs are due. */
+export interface DrainedCreation {
+  complaintId: string;
+  merchantRespondBy: Date;
+  resolveBy: Date;
+}
+
+/** The statuses whose deadlines (merchant response, resolution) a new ticket's jobs watch. */
+const MERCHANT_PHASE: ReadonlySet<string> = new Set(['awaiting_merchant', 'in_negotiation']);
 
 /**
  * One batch of the statistics drain: pending 'stats' outbox rows (SKIP LOCKED, so workers take
  * disjoint rows) become rollup increments (per merchant, then per region), and the rows are
- * marked done in the same transaction: exactly once. Returns the rows drained.
+ * marked done in the same transaction: exactly once. Returns the rows drained, and the tickets
+ * among them created and still in the merchant phase (their deadline jobs are scheduled from
+ * here, after the commit, rather than by the creating request: StatsService.drainBatch).
  */
-export async function drainStatsBatch(db: DataSource, limit: number): Promise<number> {
+export async function drainStatsBatch(
+  db: DataSource,
+  limit: number,
+): Promise<{ drained: number; created: DrainedCreation[] }> {
   return db.transaction(async (tx) => {
     const rows: DrainRow[] = await tx.query(
-      `SELECT o.id, o.event_type, o.payload, c.region_code, c.merchant_id, c.created_at, c.merchant_respond_by
+      `SELECT o.id, o.complaint_id, o.event_type, o.payload, c.region_code, c.merchant_id, c.created_at,
+              c.merchant_respond_by, c.resolve_by, c.status
          FROM outbox o JOIN complaints c ON c.id = o.complaint_id
         WHERE o.topic = 'stats' AND o.state = 'pending'
         ORDER BY o.id LIMIT $1
         FOR UPDATE OF o SKIP LOCKED`,
       [limit],
     );
-    if (!rows.length) return 0;
+    if (!rows.length) return { drained: 0, created: [] };
     const counters = new Map<string, Record<RollupCounter, number> & { hours: number }>();
     const hist = new Map<string, number>();
     for (const r of rows) {
@@ -124,6 +144,13 @@ export async function drainStatsBatch(db: DataSource, limit: number): Promise<nu
       `UPDATE outbox SET state = 'done', done_at = now() WHERE id = ANY($1::bigint[])`,
       [ids],
     );
-    return rows.length;
+    const created = rows
+      .filter((r) => r.event_type === 'created' && MERCHANT_PHASE.has(r.status))
+      .map((r) => ({
+        complaintId: r.complaint_id,
+        merchantRespondBy: r.merchant_respond_by,
+        resolveBy: r.resolve_by,
+      }));
+    return { drained: rows.length, created };
   });
 }

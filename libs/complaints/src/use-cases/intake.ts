@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { preparedOn } from '@app/database';
 import {
   CLOCK,
   DomainError,
@@ -12,15 +13,12 @@ import {
   pgConstraint,
   sealFor,
 } from '@app/shared';
-import type { Actor, Clock, HejieConfig } from '@app/shared';
+import type { Actor, Clock, HejieConfig, Queryable } from '@app/shared';
 import { assertWithinComplaintWindow, computeMerchantDeadlines } from '../lifecycle';
 import { nextEvent } from '../trail';
 import { ComplaintRow, ticketView } from '../complaint.row';
 import { NewComplaint, REFUND_TYPES, TicketView } from '../complaint.types';
 import { readIntake } from '../ticket-intake';
-import { coalesce } from '../jobs/coalesce';
-import { DeadlineScheduler } from '../jobs/deadline-scheduler';
-import type { Deadline } from '../jobs/deadline-scheduler';
 import { ChangeWriter } from '../changes/change-writer';
 import { actorOf } from '../changes/change';
 import { ReadingUseCase } from './reading';
@@ -38,17 +36,21 @@ export { ticketNumber };
 /** "Initiate resolution": a receipt becomes a ticket. */
 @Injectable()
 export class IntakeUseCase {
-  /** create()'s deadline jobs: tickets created in the same event-loop turn share one addBulk. */
-  private readonly scheduleCreated = coalesce<Deadline>((d) => this.scheduler.schedule(d));
+  /**
+   * The read and the write as named statements on the primary's pool (database/prepared.ts):
+   * parsed and planned once per connection, not on every creation.
+   */
+  private readonly primary: Queryable;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly scheduler: DeadlineScheduler,
     private readonly writer: ChangeWriter,
     private readonly reading: ReadingUseCase,
-  ) {}
+  ) {
+    this.primary = preparedOn(db);
+  }
 
   /**
    * "Initiate resolution": the receipt becomes a ticket with the order facts filled in, routed
@@ -62,7 +64,7 @@ export class IntakeUseCase {
     // One statement (ticket-intake.ts): the ticket under this Idempotency-Key, the receipt with
     // its store and merchant, the receipt's ticket if any, and a ticket number if one may follow.
     const intake = { consumerId: actor.sub, idempotencyKey, receiptId: input.receiptId };
-    const found = await readIntake(this.db, { ...intake, takeNumber: true });
+    const found = await readIntake(this.primary, { ...intake, takeNumber: true });
     if (found.replay) return this.replay(found.replay, input, actor, now);
 
     const receipt = found.receipt;
@@ -167,12 +169,14 @@ export class IntakeUseCase {
     try {
       // Ticket, 'created' event, outbox rows and webhook delivery: the change writer's one
       // statement (a batch of one insert), one round trip, atomic without a transaction.
-      [created] = await this.writer.apply(this.db, [{ kind: 'insert', row, event }]);
+      [created] = await this.writer.apply(this.primary, [
+        { kind: 'insert', row, event, hooked: receipt.merchant_hooked },
+      ]);
     } catch (e) {
       if (pgCode(e) !== UNIQUE_VIOLATION) throw e;
       // Lost a race: another tap created the ticket first; none of our rows were written.
       const constraint = pgConstraint(e) ?? '';
-      const winner = await readIntake(this.db, { ...intake, takeNumber: false });
+      const winner = await readIntake(this.primary, { ...intake, takeNumber: false });
       if (winner.replay) return this.replay(winner.replay, input, actor, now);
       if (constraint.includes('receipt')) {
         throw new DomainError('COMPLAINT_EXISTS', `receipt ${receipt.id} already has a complaint`, {
@@ -181,10 +185,8 @@ export class IntakeUseCase {
       }
       throw e;
     }
-    await this.scheduleCreated([
-      { complaintId: id, kind: 'merchant_response', dueAt: merchantRespondBy },
-      { complaintId: id, kind: 'resolution', dueAt: resolveBy },
-    ]);
+    // The deadline jobs (merchant response, resolution) come from the worker's outbox drain
+    // when it takes this ticket's 'created' row (StatsService.drainBatch): no Redis here.
     // The answer from the row the INSERT returned: no SELECT after. The phone was sealed above
     // from the creator's own input (creators are the receipt's payer, who sees it in clear):
     // shown from the input rather than opened again.
