@@ -12,7 +12,14 @@ import { Child } from './lib/apps';
 import { Options, log, sleep } from './lib/cli';
 import { truncate } from './lib/db';
 import { ScenarioReport, f0, f1, newReport, pct } from './lib/report';
-import { BenchStore, Stage, createMerchantWithStore, createOffice, openStage } from './lib/setup';
+import {
+  BenchStore,
+  Stage,
+  createMerchantWithStore,
+  createOffice,
+  heapNote,
+  openStage,
+} from './lib/setup';
 import { runStandalone } from './lib/standalone';
 
 /** Receipts and overdue tickets, committed together: the moment they all fall due. */
@@ -297,6 +304,7 @@ export async function escalation(opts: Options): Promise<ScenarioReport> {
     report.notes.push(
       "The reference row is not the floor: the same writes as Hejie (guarded UPDATE, an 'escalated' event and an outbox row per ticket) as one set-based statement per batch of 500 — roughly what a batched rewrite of the sweep could reach (no office routing per region, no Redis jobs).",
     );
+    report.notes.push(heapNote(opts));
     report.raw = { one, two, floor, setBased };
     return report;
   } finally {
