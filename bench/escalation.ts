@@ -9,10 +9,18 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { Child } from './lib/apps';
+import { CpuSampler } from './lib/cpu-sampler';
 import { Options, log, sleep } from './lib/cli';
 import { truncate } from './lib/db';
 import { ScenarioReport, f0, f1, newReport, pct } from './lib/report';
-import { BenchStore, Stage, createMerchantWithStore, createOffice, openStage } from './lib/setup';
+import {
+  BenchStore,
+  Stage,
+  createMerchantWithStore,
+  createOffice,
+  heapNote,
+  openStage,
+} from './lib/setup';
 import { runStandalone } from './lib/standalone';
 
 /** Receipts and overdue tickets, committed together: the moment they all fall due. */
@@ -46,11 +54,12 @@ async function insertDueTickets(stage: Stage, store: BenchStore, n: number): Pro
   }
 }
 
-async function awaitingCount(stage: Stage): Promise<number> {
-  const { rows } = await stage.db.pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM complaints WHERE status = 'awaiting_merchant'`,
+/** Whether a ticket still awaits the merchant (polled every 100 ms: stops at the first row). */
+async function anyAwaiting(stage: Stage): Promise<boolean> {
+  const { rows } = await stage.db.pool.query<{ any: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM complaints WHERE status = 'awaiting_merchant') AS any`,
   );
-  return rows[0].n;
+  return rows[0].any;
 }
 
 interface Round {
@@ -64,6 +73,9 @@ interface Round {
   events: number;
   ticketsWithOneEvent: number;
   wrongEventCount: number;
+  /** CPU ms of the worker processes and of PostgreSQL's backends on this database, per 1,000 tickets. */
+  workerCpuMsPer1000?: number;
+  pgCpuMsPer1000?: number;
 }
 
 async function hejieRound(
@@ -78,12 +90,20 @@ async function hejieRound(
   for (let i = 1; i <= workers; i++) procs.push(await stage.startWorker(i));
   log(`escalation: ${f0(n)} tickets fall due, ${workers} worker(s)…`);
   const t0 = await insertDueTickets(stage, store, n);
+  // From the commit on (the INSERT of the tickets is the bench's, not the sweep's).
+  const pids = new Set(procs.map((p) => p.pid));
+  const workerCpu = new CpuSampler((pid) => pids.has(pid)).start();
+  const pgCpu = new CpuSampler(
+    (_pid, cmd) => cmd.startsWith('postgres:') && cmd.includes(` ${stage.db.name} `),
+  ).start();
   const deadline = t0 + Math.max(120_000, n * 5);
-  while ((await awaitingCount(stage)) > 0) {
+  while (await anyAwaiting(stage)) {
     if (Date.now() > deadline)
       throw new Error(`tickets still awaiting after ${(deadline - t0) / 1000} s`);
     await sleep(100);
   }
+  const workerCpuMs = workerCpu.stop();
+  const pgCpuMs = pgCpu.stop();
   const [span] = (
     await stage.db.pool.query<{ first: Date; last: Date; n: number }>(
       `SELECT min(escalated_at) AS first, max(escalated_at) AS last, count(*)::int AS n
@@ -114,6 +134,8 @@ async function hejieRound(
     events: ev.events,
     ticketsWithOneEvent: ev.tickets,
     wrongEventCount: ev.wrong,
+    workerCpuMsPer1000: (workerCpuMs / n) * 1000,
+    pgCpuMsPer1000: (pgCpuMs / n) * 1000,
   };
 }
 
@@ -252,6 +274,8 @@ export async function escalation(opts: Options): Promise<ScenarioReport> {
         'seconds (due→last)',
         "'escalated' events",
         'ratio to floor',
+        'worker CPU ms / 1,000 tickets',
+        'PostgreSQL CPU ms / 1,000 tickets',
       ],
       rows: [one, two, floor, setBased].map((r) => [
         r.label,
@@ -261,6 +285,8 @@ export async function escalation(opts: Options): Promise<ScenarioReport> {
         f1(r.wallSeconds),
         r === floor ? 'n/a' : f0(r.events),
         r === floor ? '100%' : pct(rate(r) / rate(floor)),
+        r.workerCpuMsPer1000 === undefined ? '' : f0(r.workerCpuMsPer1000),
+        r.pgCpuMsPer1000 === undefined ? '' : f0(r.pgCpuMsPer1000),
       ]),
     });
     const once = (r: Round) =>
@@ -296,6 +322,10 @@ export async function escalation(opts: Options): Promise<ScenarioReport> {
     );
     report.notes.push(
       "The reference row is not the floor: the same writes as Hejie (guarded UPDATE, an 'escalated' event and an outbox row per ticket) as one set-based statement per batch of 500 — roughly what a batched rewrite of the sweep could reach (no office routing per region, no Redis jobs).",
+    );
+    report.notes.push(
+      "CPU per 1,000 tickets: user + system time from /proc/<pid>/stat over the round (from the tickets' commit until none awaits), of the worker processes and of PostgreSQL's backends on the scenario's database (the workers' pools and the bench's own polling), whatever else runs on the machine: if one worker's round already keeps every CPU busy, a second worker cannot make it faster.",
+      heapNote(opts),
     );
     report.raw = { one, two, floor, setBased };
     return report;

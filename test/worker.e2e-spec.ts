@@ -155,6 +155,26 @@ describe('worker: deadlines (on a fake clock)', () => {
     });
   });
 
+  it('runs at most two sweep jobs at once in a process; one beyond them returns at once', async () => {
+    const { ticket } = await openTicket(t);
+    clock.set(new Date(ticket.merchantRespondBy).getTime());
+    const results = await Promise.all([1, 2, 3].map(() => worker.sweepJob()));
+    expect(results.filter((r) => 'skipped' in r)).toEqual([
+      { skipped: '2 sweeps already running in this process' },
+    ]);
+    expect(await status(t, ticket.id)).toBe('escalated');
+    // The slots are free again once those sweeps ended.
+    expect(await worker.sweepJob()).toEqual({
+      escalated: expect.any(Number),
+      terminated: expect.any(Number),
+    });
+    const events = await t.db.query(
+      `SELECT count(*)::int AS n FROM complaint_events WHERE complaint_id = $1 AND type = 'escalated'`,
+      [ticket.id],
+    );
+    expect(events).toEqual([{ n: 1 }]);
+  });
+
   it('a job name without a processor stops the worker at boot (registry check)', async () => {
     expect(() =>
       assertOneProcessorPerJob({ [DEADLINES_QUEUE]: { 'deadline.check': () => 0 } }),

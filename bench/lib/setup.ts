@@ -79,9 +79,10 @@ export async function openStage(tag: string, opts: Options): Promise<Stage> {
         `${new Date().toISOString().replace(/[:.]/g, '-')}-${tag}`,
       )
     : undefined;
-  // Unless --max-old-space-size= says otherwise, the apps run as `npm run start:api` starts them.
-  const heapMb = opts.maxOldSpaceMb ?? shippedHeapLimitMb();
-  const nodeFlags = heapMb ? [`--max-old-space-size=${heapMb}`] : [];
+  // Each app runs as its `npm run start:<app>` starts it (V8 flags and environment such as
+  // MALLOC_ARENA_MAX); --max-old-space-size= on the bench's command line replaces the heap limit.
+  const api = launchOf('api', opts.maxOldSpaceMb);
+  const worker = launchOf('worker', opts.maxOldSpaceMb);
   const children: Child[] = [];
   let closing: Promise<void> | undefined;
   /** Every child is stopped at close; one that finished booting after close began is stopped now. */
@@ -104,10 +105,18 @@ export async function openStage(tag: string, opts: Options): Promise<Stage> {
     opts,
     profDir,
     children,
-    startApi: async (extra = {}) => track(await startApi({ ...env, ...extra }, profDir, nodeFlags)),
+    startApi: async (extra = {}) =>
+      track(await startApi({ ...env, ...api.env, ...extra }, profDir, api.nodeFlags)),
     startFloor: async () => track(await startFloor(env)),
     startWorker: async (index, extra = {}) =>
-      track(await startWorker({ ...env, ...extra }, index, profDir, nodeFlags)),
+      track(
+        await startWorker(
+          { ...env, ...worker.env, ...workerNodeOptions(), ...extra },
+          index,
+          profDir,
+          worker.nodeFlags,
+        ),
+      ),
     close: () => {
       closing ??= (async () => {
         openStages.delete(stage);
@@ -121,6 +130,12 @@ export async function openStage(tag: string, opts: Options): Promise<Stage> {
   };
   openStages.add(stage);
   return stage;
+}
+
+/** BENCH_WORKER_NODE_OPTIONS: NODE_OPTIONS for the workers (e.g. `-r <a memory sampler>`). */
+function workerNodeOptions(): Record<string, string> {
+  const o = process.env.BENCH_WORKER_NODE_OPTIONS;
+  return o ? { NODE_OPTIONS: o } : {};
 }
 
 export async function cleanRedis(prefix: string): Promise<void> {
@@ -209,19 +224,43 @@ export async function createOffice(apiUrl: string, regionCodes: string[]): Promi
   return o.id;
 }
 
-/** The V8 heap limit `npm run start:api`/`start:worker` ship with (package.json): measured = shipped. */
-export function shippedHeapLimitMb(): number | undefined {
+/** How `npm run start:<app>` (package.json) launches an app: its environment and V8 flags. */
+export interface Launch {
+  env: Record<string, string>;
+  nodeFlags: string[];
+}
+
+/**
+ * `npm run start:<app>` read from package.json — `K=V … node --flag … dist/…` — so that what is
+ * measured is what ships. `maxOldSpaceMb` (the bench's --max-old-space-size=) replaces the limit.
+ */
+export function launchOf(app: 'api' | 'worker', maxOldSpaceMb?: number): Launch {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     scripts?: Record<string, string>;
   };
-  const m = /--max-old-space-size=(\d+)/.exec(pkg.scripts?.['start:api'] ?? '');
-  return m ? Number(m[1]) : undefined;
+  const words = (pkg.scripts?.[`start:${app}`] ?? '').split(/\s+/).filter(Boolean);
+  const node = words.indexOf('node');
+  const env: Record<string, string> = {};
+  for (const w of words.slice(0, Math.max(node, 0))) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(w);
+    if (m) env[m[1]] = m[2];
+  }
+  let nodeFlags = node < 0 ? [] : words.slice(node + 1).filter((w) => w.startsWith('--'));
+  if (maxOldSpaceMb) {
+    nodeFlags = [
+      ...nodeFlags.filter((f) => !f.startsWith('--max-old-space-size=')),
+      `--max-old-space-size=${maxOldSpaceMb}`,
+    ];
+  }
+  return { env, nodeFlags };
 }
 
-/** How the apps' heap was limited in this run, for a scenario's notes. */
+/** How the apps were launched in this run, for a scenario's notes. */
 export function heapNote(opts: { maxOldSpaceMb?: number }): string {
-  const heapMb = opts.maxOldSpaceMb ?? shippedHeapLimitMb();
-  return heapMb
-    ? `Apps run with --max-old-space-size=${heapMb}${opts.maxOldSpaceMb ? ' (command line)' : ' (as npm run start:api ships)'}.`
-    : "Apps run with Node's default heap limit.";
+  const shown = (app: 'api' | 'worker') => {
+    const l = launchOf(app, opts.maxOldSpaceMb);
+    const env = Object.entries(l.env).map(([k, v]) => `${k}=${v}`);
+    return [...env, ...l.nodeFlags].join(' ') || "Node's defaults";
+  };
+  return `Apps run as npm run start:api / start:worker ship them${opts.maxOldSpaceMb ? ' (heap limit from the command line)' : ''}: api ${shown('api')}; worker ${shown('worker')}.`;
 }

@@ -42,6 +42,11 @@ declare module 'autocannon' {
   }
   interface Instance {
     stop(): void;
+    /** Each answer, its latency in ms as measured (fractional; the histogram keeps whole ms). */
+    on(
+      event: 'response',
+      listener: (client: unknown, statusCode: number, bytes: number, ms: number) => void,
+    ): Instance;
   }
   function autocannon(opts: Options, cb: (err: Error | null, result: Result) => void): Instance;
   export = autocannon;

@@ -18,6 +18,8 @@ import { loadConfig } from '../../libs/shared/src/config/hejie-config';
 export interface TestWorker {
   /** One deadline sweep (DeadlinesProcessor.sweep), as the repeatable job runs it. */
   sweep(): ReturnType<DeadlinesProcessor['sweep']>;
+  /** The `deadline.sweep` job as BullMQ runs it (DeadlinesProcessor.sweepJob: at most SWEEPS_AT_ONCE at once). */
+  sweepJob(): ReturnType<DeadlinesProcessor['sweepJob']>;
   /**
    * Runs once each delayed `deadline.check` job of the queue that is due by the clock (its
    * `dueAt` ≤ now), as BullMQ would when its delay ran out, and removes it. The job's result
@@ -85,6 +87,7 @@ export async function startTestWorker(
     (await queue.getDelayed()).filter((j) => j.name === 'deadline.check');
   return {
     sweep: () => deadlines.sweep(),
+    sweepJob: () => deadlines.sweepJob(),
     delayedJobs,
     async runDueJobs() {
       const now = clock.now().getTime();

@@ -14,10 +14,19 @@ import { HEJIE_CONFIG } from '@app/shared';
 import type { HejieConfig } from '@app/shared';
 import { TickingHost } from './ticking-host';
 import type { Tick } from './ticking-host';
-import { roundsUntilShort } from './rounds';
+import { InFlightLimit, roundsUntilShort } from './rounds';
 
 /** Tickets handled per sweep transaction. */
 export const SWEEP_BATCH = 2000;
+/**
+ * Sweeps running at once in one process. A sweep job comes every SWEEP_INTERVAL while a long
+ * sweep (200,000 tickets falling due together) still runs, and each running sweep holds its
+ * batch: the rows read whole, the change writer's parameters, the answer. At the queue's
+ * concurrency (8) that took the worker's heap to 150 MB and its RSS past 280 MB; two keep
+ * PostgreSQL busy while this process prepares the next batch. A job beyond them returns at once:
+ * the running sweeps go on until nothing overdue is left unlocked.
+ */
+export const SWEEPS_AT_ONCE = 2;
 /** Tickets whose deadline is recomputed per transaction after a calendar load. */
 export const REBASE_BATCH = 500;
 
@@ -33,7 +42,7 @@ export class DeadlinesProcessor extends TickingHost implements OnApplicationShut
     [N in Extract<JobName, `deadline.${string}`>]: (job: Job<JobOf<N>>) => Promise<unknown>;
   } = {
     'deadline.check': (job) => this.check(job.data),
-    'deadline.sweep': () => this.sweep(),
+    'deadline.sweep': () => this.sweepJob(),
     'deadline.rebase': () => this.rebase(),
   };
 
@@ -104,6 +113,14 @@ export class DeadlinesProcessor extends TickingHost implements OnApplicationShut
     if (!this.rebaseGate.due(revision, Date.now())) return;
     const { changed } = await this.rebase();
     this.rebaseGate.done(revision, changed, Date.now());
+  }
+
+  private readonly sweeps = new InFlightLimit(SWEEPS_AT_ONCE);
+
+  /** The `deadline.sweep` job: a sweep, unless SWEEPS_AT_ONCE already run in this process. */
+  async sweepJob(): Promise<{ escalated: number; terminated: number } | { skipped: string }> {
+    const done = await this.sweeps.tryRun(() => this.sweep());
+    return done ?? { skipped: `${SWEEPS_AT_ONCE} sweeps already running in this process` };
   }
 
   /** Batches until nothing overdue is left unlocked; other workers take the locked rows. */

@@ -1,4 +1,4 @@
-import { roundsUntilShort } from './rounds';
+import { InFlightLimit, roundsUntilShort } from './rounds';
 
 describe('roundsUntilShort', () => {
   it('runs again while a round was full, and adds up every count', async () => {
@@ -27,5 +27,33 @@ describe('roundsUntilShort', () => {
     );
     expect(calls).toBe(1);
     expect(total).toEqual({ changed: 499 });
+  });
+});
+
+describe('InFlightLimit', () => {
+  it('runs at most `max` at once, refuses the others at once, and frees a slot when one ends', async () => {
+    const limit = new InFlightLimit(2);
+    const gates: (() => void)[] = [];
+    const work = () => new Promise<string>((done) => gates.push(() => done('ran')));
+    const first = limit.tryRun(work);
+    const second = limit.tryRun(work);
+    expect(limit.size).toBe(2);
+    expect(await limit.tryRun(work)).toBeNull();
+    expect(gates).toHaveLength(2);
+    gates[0]();
+    expect(await first).toBe('ran');
+    expect(limit.size).toBe(1);
+    const third = limit.tryRun(work);
+    expect(gates).toHaveLength(3);
+    gates[1]();
+    gates[2]();
+    expect([await second, await third]).toEqual(['ran', 'ran']);
+    expect(limit.size).toBe(0);
+  });
+
+  it('frees the slot when the work fails', async () => {
+    const limit = new InFlightLimit(1);
+    await expect(limit.tryRun(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await limit.tryRun(async () => 1)).toBe(1);
   });
 });

@@ -17,3 +17,27 @@ export async function roundsUntilShort<R extends { [K in keyof R]: number }>(
   }
   return total;
 }
+
+/**
+ * At most `max` runs at once in this process: `tryRun` starts `work` when a slot is free and
+ * answers `null` at once, without running it, when all are taken.
+ */
+export class InFlightLimit {
+  private running = 0;
+
+  constructor(readonly max: number) {}
+
+  get size(): number {
+    return this.running;
+  }
+
+  async tryRun<T>(work: () => Promise<T>): Promise<T | null> {
+    if (this.running >= this.max) return null;
+    this.running++;
+    try {
+      return await work();
+    } finally {
+      this.running--;
+    }
+  }
+}

@@ -171,7 +171,7 @@ export class EscalationUseCase {
       const next = allowedNext(t.status, rule.action, 'system');
       return planChange(t, next, prepared[i], SWEEPER, now);
     });
-    await this.writer.apply(ctx.tx, changes);
+    await this.writer.apply(ctx.tx, changes, { rows: false });
     for (const c of prepared) ctx.deadlines.push(...(c.deadlines ?? []));
     return changes.length;
   }
