@@ -23,6 +23,23 @@ describe('operations endpoints', () => {
     expect(res.text).toMatch(/hejie_http_request_duration_seconds_bucket\{.*route="\/health".*\}/);
   });
 
+  it('domain gauges still answer after a later application in the same process closes', async () => {
+    // The gauges are registered once per process; they read from the application started last
+    // that is still running, so closing a second one must not leave the first one's empty.
+    const sample = async (app: TestApp) => {
+      const res = await app.http.get('/metrics').set(metricsAuth()).expect(200);
+      return /^hejie_calendar_estimated_deadlines\{field="acceptBy"\} \d+$/m.test(res.text);
+    };
+    expect(await sample(t)).toBe(true);
+    const other = await startTestApp();
+    try {
+      expect(await sample(other)).toBe(true);
+    } finally {
+      await other.close();
+    }
+    expect(await sample(t)).toBe(true);
+  });
+
   it('GET /docs-json is OpenAPI generated from the code, with problem responses', async () => {
     const res = await t.http.get('/docs-json').expect(200);
     expect(res.body.openapi).toMatch(/^3\./);

@@ -25,8 +25,13 @@ interface Sources {
 
 type RegionRate = Awaited<ReturnType<StatsService['metricsSnapshot']>>['rateByRegion'][number];
 
-/** The gauges are registered once per process and read from the application started last. */
-let current: Sources | null = null;
+/**
+ * The gauges are registered once per process and read from the application started last that
+ * is still running: when it closes, the one started before it answers again (a process may run
+ * more than one application, as the tests do).
+ */
+const running: Sources[] = [];
+const current = (): Sources | undefined => running[running.length - 1];
 
 /**
  * A metric read at scrape time (reset, then set by `collect`) from the application started last.
@@ -54,7 +59,7 @@ function fromSources<M extends Gauge | Counter>(
     registers: [metricsRegistry],
     async collect() {
       this.reset();
-      if (current) await collect(this);
+      if (current()) await collect(this);
     },
   });
 }
@@ -71,7 +76,7 @@ function gauge(
 /** A rate per region of the last 30 days' metrics snapshot (regions without one omitted). */
 function regionRateGauge(name: string, help: string, pick: (r: RegionRate) => number | null): void {
   gauge(name, help, ['region'], async (g) => {
-    for (const r of (await current!.stats.metricsSnapshot()).rateByRegion) {
+    for (const r of (await current()!.stats.metricsSnapshot()).rateByRegion) {
       const rate = pick(r);
       if (rate !== null) g.set({ region: r.regionCode }, rate);
     }
@@ -118,10 +123,10 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
       partitions: this.partitions,
       queues,
     };
-    current = this.sources;
+    running.push(this.sources);
 
     gauge('hejie_queue_jobs', 'BullMQ jobs per queue and state', ['queue', 'state'], async (g) => {
-      for (const q of current!.queues) {
+      for (const q of current()!.queues) {
         const counts = await q.getJobCounts('waiting', 'delayed', 'active', 'failed');
         for (const [state, n] of Object.entries(counts)) g.set({ queue: q.name, state }, n);
       }
@@ -132,7 +137,7 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
       'Tickets escalated, by reason (from the rollups)',
       ['reason'],
       async (c) => {
-        const snap = await current!.stats.metricsSnapshot();
+        const snap = await current()!.stats.metricsSnapshot();
         for (const [reason, n] of Object.entries(snap.escalationsByReason)) c.inc({ reason }, n);
       },
     );
@@ -149,19 +154,19 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
     officeGauge(
       'hejie_regulator_acceptance_overdue',
       'Escalated tickets past acceptBy without an acceptance decision, per office',
-      () => current!.complaints.countAcceptanceOverdue(),
+      () => current()!.complaints.countAcceptanceOverdue(),
     );
     officeGauge(
       'hejie_appeal_review_overdue',
       'Appealed tickets past reviewBy without a decision, per office',
-      () => current!.appeals.countReviewOverdue(),
+      () => current()!.appeals.countReviewOverdue(),
     );
     gauge(
       'hejie_partitions_past_retention',
       'Monthly partitions of receipts/refunds older than PARTITION_RETENTION_MONTHS still present: kept because a ticket references a receipt of the month, or not yet dropped (table busy)',
       ['table'],
       async (g) => {
-        for (const p of await current!.partitions.pastRetention()) g.inc({ table: p.table });
+        for (const p of await current()!.partitions.pastRetention()) g.inc({ table: p.table });
       },
     );
     this.registerCalendarGauges();
@@ -173,7 +178,7 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
       'Running regulator deadlines counted on an estimated calendar year (no official notice loaded), per field',
       ['field'],
       async (g) => {
-        for (const r of await current!.complaints.countEstimatedDeadlines())
+        for (const r of await current()!.complaints.countEstimatedDeadlines())
           g.set({ field: r.field }, r.n);
       },
     );
@@ -182,13 +187,14 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
       '1 for each year without an official holiday arrangement loaded that deadlines counted within the next 60 days will reach (the longest limit of the rule sets)',
       ['year'],
       async (g) => {
-        for (const year of await current!.calendar.yearsWithoutOfficialData())
+        for (const year of await current()!.calendar.yearsWithoutOfficialData())
           g.set({ year: String(year) }, 1);
       },
     );
   }
 
   onModuleDestroy(): void {
-    if (current === this.sources) current = null;
+    const at = this.sources ? running.indexOf(this.sources) : -1;
+    if (at >= 0) running.splice(at, 1);
   }
 }
