@@ -85,7 +85,7 @@ async function fillHistory(
            bth_region_open, bth_merchant_open`);
   await q(
     `TRUNCATE bench_ticket_history, stats_daily, stats_resolve_hours, stats_region_daily,
-              stats_region_resolve_hours, complaints, receipts CASCADE`,
+              complaints, receipts CASCADE`,
   );
   log(`stats: generating ${f0(tickets)} tickets of history…`);
   await q(`SELECT setseed(0.42)`);
@@ -185,7 +185,7 @@ async function fillHistory(
     [[...RESOLVE_HOUR_BUCKETS]],
   );
   // The region rollups: the drain's own upserts, summing the per-merchant rows just written.
-  log('stats: summing them into stats_region_daily / stats_region_resolve_hours…');
+  log('stats: summing them into stats_region_daily (counters and hours buckets)…');
   await q(regionDailyUpsert('stats_daily s'));
   await q(regionHoursUpsert('stats_resolve_hours s'));
   // The tickets still in the merchant phase exist as tickets too: the endpoint counts "open" there.
@@ -227,7 +227,6 @@ async function fillHistory(
   await q(`VACUUM ANALYZE stats_daily`);
   await q(`VACUUM ANALYZE stats_resolve_hours`);
   await q(`VACUUM ANALYZE stats_region_daily`);
-  await q(`VACUUM ANALYZE stats_region_resolve_hours`);
   await q(`VACUUM ANALYZE complaints`);
   await q(`VACUUM ANALYZE stats_open`);
   await q(`VACUUM ANALYZE stats_region_open`);
