@@ -85,7 +85,7 @@ async function fillHistory(
            bth_region_open, bth_merchant_open`);
   await q(
     `TRUNCATE bench_ticket_history, stats_daily, stats_resolve_hours, stats_region_daily,
-              stats_region_resolve_hours, complaints, receipts CASCADE`,
+              complaints, receipts CASCADE`,
   );
   log(`stats: generating ${f0(tickets)} tickets of history…`);
   await q(`SELECT setseed(0.42)`);
@@ -185,7 +185,7 @@ async function fillHistory(
     [[...RESOLVE_HOUR_BUCKETS]],
   );
   // The region rollups: the drain's own upserts, summing the per-merchant rows just written.
-  log('stats: summing them into stats_region_daily / stats_region_resolve_hours…');
+  log('stats: summing them into stats_region_daily (counters and hours buckets)…');
   await q(regionDailyUpsert('stats_daily s'));
   await q(regionHoursUpsert('stats_resolve_hours s'));
   // The tickets still in the merchant phase exist as tickets too: the endpoint counts "open" there.
@@ -227,10 +227,15 @@ async function fillHistory(
   await q(`VACUUM ANALYZE stats_daily`);
   await q(`VACUUM ANALYZE stats_resolve_hours`);
   await q(`VACUUM ANALYZE stats_region_daily`);
-  await q(`VACUUM ANALYZE stats_region_resolve_hours`);
   await q(`VACUUM ANALYZE complaints`);
   await q(`VACUUM ANALYZE stats_open`);
   await q(`VACUUM ANALYZE stats_region_open`);
+  return historyVolumes(q);
+}
+
+async function historyVolumes(
+  q: (sql: string, p?: unknown[]) => Promise<{ rows: any[] }>,
+): Promise<Record<string, number>> {
   const [sizes] = (
     await q(
       `SELECT (SELECT count(*)::int FROM bench_ticket_history) AS tickets,
@@ -242,6 +247,44 @@ async function fillHistory(
     )
   ).rows;
   return sizes;
+}
+
+/**
+ * A kept database's history (--reuse-db): its size checked, the rollups vacuumed and analysed
+ * again (a migration since may have rewritten them), the bench merchant read back.
+ */
+async function keptHistory(
+  stage: Stage,
+  tickets: number,
+): Promise<{ store: BenchStore; volumes: Record<string, number> }> {
+  const q = (sql: string, p: unknown[] = []) => stage.db.pool.query(sql, p);
+  const [has] = (await q(`SELECT to_regclass('bench_ticket_history') IS NOT NULL AS ok`)).rows as {
+    ok: boolean;
+  }[];
+  const volumes = has.ok ? await historyVolumes(q) : undefined;
+  if (!volumes || volumes.tickets !== tickets) {
+    throw new Error(
+      `${stage.db.name} does not hold a complete history of ${tickets} tickets: drop it and run again`,
+    );
+  }
+  for (const t of [
+    'stats_daily',
+    'stats_resolve_hours',
+    'stats_region_daily',
+    'complaints',
+    'stats_open',
+    'stats_region_open',
+  ])
+    await q(`VACUUM ANALYZE ${t}`);
+  const [m] = (
+    await q(
+      `SELECT merchant_id::text AS merchant_id, store_id::text AS store_id FROM bench_merchants WHERE i = 0`,
+    )
+  ).rows as { merchant_id: string; store_id: string }[];
+  return {
+    store: { merchantId: m.merchant_id, storeId: m.store_id, regionCode: '330106', accounts: {} },
+    volumes,
+  };
 }
 
 interface Scope {
@@ -400,56 +443,70 @@ async function measureScope(
 export async function stats(opts: Options): Promise<ScenarioReport> {
   const s = opts.sizes;
   const report = newReport('stats', '4. Statistics (GET /v1/stats/self-resolution)');
-  const stage = await openStage('stats', opts);
-  try {
-    const api = await stage.startApi();
-    const probe = await fetch(`${api.url}/v1/stats/self-resolution`, {
-      headers: { authorization: `Bearer ${ADMIN()}` },
-    });
-    if (probe.status === 404) {
-      report.notes.push(
-        'SKIPPED: GET /v1/stats/self-resolution answers 404 — the statistics endpoint is not in this build yet.',
-      );
-      report.checks.push({
-        target: 'statistics scenario',
-        measured: 'route answers 404',
-        pass: null,
+  const rows: (string | number)[][] = [];
+  const results: Record<string, Record<string, Measured>> = {};
+  const volumes: Record<string, Record<string, number>> = {};
+  const day = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
+  const to = day(Date.now());
+  const from = day(Date.parse(`${to}T00:00:00+08:00`) - 29 * 86_400_000);
+  // One stage (database, API process) per history size; with --reuse-db each size's database
+  // is kept as hejie_bench_stats_keep_<tickets> and reused by the next run (its pending
+  // migrations applied), so a 10M history is generated once.
+  for (const tickets of s.statsHistories) {
+    const stage = await openStage(
+      'stats',
+      opts,
+      opts.reuseDb ? `hejie_bench_stats_keep_${tickets}` : undefined,
+    );
+    try {
+      const api = await stage.startApi();
+      const probe = await fetch(`${api.url}/v1/stats/self-resolution`, {
+        headers: { authorization: `Bearer ${ADMIN()}` },
       });
-      return report;
-    }
-    const store = await createMerchantWithStore(api.url, '330106', ['sunmi-pos']);
-    await createHistoryTables(stage, store);
-    const districts = (
-      await stage.db.pool.query<{ r: string }>(
-        `SELECT DISTINCT region_code AS r FROM bench_merchants WHERE region_code LIKE '3301%'`,
-      )
-    ).rows.map((x) => x.r);
-    const day = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
-    const to = day(Date.now());
-    const from = day(Date.parse(`${to}T00:00:00+08:00`) - 29 * 86_400_000);
-    const scopes: { scope: Scope; path: string; bearer: string }[] = [
-      {
-        // The floor names the city's districts (one index range each) where the endpoint takes a prefix.
-        scope: { name: 'city', where: `region_code = ANY($1::bpchar[])`, param: districts },
-        path: `/v1/stats/self-resolution?regionCode=3301&from=${from}&to=${to}`,
-        bearer: ADMIN(),
-      },
-      {
-        scope: { name: 'merchant', where: `merchant_id = $1::uuid`, param: store.merchantId },
-        path: `/v1/stats/self-resolution?from=${from}&to=${to}`,
-        bearer: token({
-          role: 'merchant',
-          sub: 'bench-merchant-staff',
-          merchantId: store.merchantId,
-        }),
-      },
-    ];
-
-    const rows: (string | number)[][] = [];
-    const results: Record<string, Record<string, Measured>> = {};
-    const volumes: Record<string, Record<string, number>> = {};
-    for (const tickets of s.statsHistories) {
-      volumes[tickets] = await generateHistory(stage, tickets);
+      if (probe.status === 404) {
+        report.notes.push(
+          'SKIPPED: GET /v1/stats/self-resolution answers 404 — the statistics endpoint is not in this build yet.',
+        );
+        report.checks.push({
+          target: 'statistics scenario',
+          measured: 'route answers 404',
+          pass: null,
+        });
+        return report;
+      }
+      let store: BenchStore;
+      if (stage.db.reused) {
+        const kept = await keptHistory(stage, tickets);
+        store = kept.store;
+        volumes[tickets] = kept.volumes;
+        log(`stats: reusing ${stage.db.name} (${f0(tickets)} tickets)`);
+      } else {
+        store = await createMerchantWithStore(api.url, '330106', ['sunmi-pos']);
+        await createHistoryTables(stage, store);
+        volumes[tickets] = await generateHistory(stage, tickets);
+      }
+      const districts = (
+        await stage.db.pool.query<{ r: string }>(
+          `SELECT DISTINCT region_code AS r FROM bench_merchants WHERE region_code LIKE '3301%'`,
+        )
+      ).rows.map((x) => x.r);
+      const scopes: { scope: Scope; path: string; bearer: string }[] = [
+        {
+          // The floor names the city's districts (one index range each) where the endpoint takes a prefix.
+          scope: { name: 'city', where: `region_code = ANY($1::bpchar[])`, param: districts },
+          path: `/v1/stats/self-resolution?regionCode=3301&from=${from}&to=${to}`,
+          bearer: ADMIN(),
+        },
+        {
+          scope: { name: 'merchant', where: `merchant_id = $1::uuid`, param: store.merchantId },
+          path: `/v1/stats/self-resolution?from=${from}&to=${to}`,
+          bearer: token({
+            role: 'merchant',
+            sub: 'bench-merchant-staff',
+            merchantId: store.merchantId,
+          }),
+        },
+      ];
       results[tickets] = {};
       for (const sc of scopes) {
         log(`stats ${f0(tickets)} tickets, ${sc.scope.name}…`);
@@ -489,69 +546,73 @@ export async function stats(opts: Options): Promise<ScenarioReport> {
           ],
         );
       }
+      report.memory.push({
+        scenario: 'stats',
+        process: `api (${f0(tickets)} tickets)`,
+        peakRssMb: api.peakRssMb(),
+      });
+    } finally {
+      await stage.close();
     }
-    report.tables.push({
-      title: `Last 30 days, ${s.statsConnections} concurrent clients; Hejie: ${RUNS} runs of ${s.statsSeconds} s (after a 1 s warm-up), the run with the median p99 shown; floor: one run of ${s.statsSeconds} s (after 2 s)`,
-      columns: [
-        'case',
-        'p50 ms',
-        'p99 ms',
-        'p99 of each run ms',
-        'req/s',
-        'API CPU ms/req',
-        'errors',
-        'p99 vs floor',
-        'same answer',
-      ],
-      rows,
-    });
-    report.tables.push({
-      title: 'History volumes',
-      columns: [
-        'tickets',
-        'stats_daily rows',
-        'of which Hangzhou (3301)',
-        'stats_resolve_hours rows',
-        'stats_region_daily rows',
-        'open tickets (complaints rows)',
-      ],
-      rows: Object.values(volumes).map((v) => [
-        f0(v.tickets),
-        f0(v.daily_rows),
-        f0(v.city_daily_rows),
-        f0(v.hour_rows),
-        f0(v.region_daily_rows),
-        f0(v.open_tickets),
-      ]),
-    });
-    const base = results[s.statsHistories[0]];
-    const biggest = s.statsHistories[s.statsHistories.length - 1];
-    const top = results[biggest];
-    for (const name of ['city', 'merchant'] as const) {
-      const p99 = top[name].hejie.p99;
-      const baseP99 = base[name].hejie.p99;
-      report.checks.push(
-        {
-          target: `${name} p99 < 20 ms at ${f0(biggest)} tickets`,
-          measured: `${f1(p99)} ms`,
-          pass: p99 < 20,
-        },
-        {
-          target: `${name} p99 at ${f0(biggest)} no slower than at ${f0(s.statsHistories[0])} (≤ 1.2× + 1 ms)`,
-          measured: `${f1(p99)} vs ${f1(baseP99)} ms`,
-          pass: p99 <= baseP99 * 1.2 + 1,
-        },
-      );
-    }
-    report.memory.push({ scenario: 'stats', process: 'api', peakRssMb: api.peakRssMb() });
-    report.notes.push(
-      `History: ${f0(MERCHANTS)} merchants, ${DAYS} days; city = regionCode 3301 (admin token), merchant = the busiest merchant with its own token. "same answer" compares selfResolved/escalated/withdrawn/open and byDay of the endpoint with the direct aggregate.`,
-    );
-    report.raw = { results, volumes, from, to };
-    return report;
-  } finally {
-    await stage.close();
   }
+  report.tables.push({
+    title: `Last 30 days, ${s.statsConnections} concurrent clients; Hejie: ${RUNS} runs of ${s.statsSeconds} s (after a 1 s warm-up), the run with the median p99 shown; floor: one run of ${s.statsSeconds} s (after 2 s)`,
+    columns: [
+      'case',
+      'p50 ms',
+      'p99 ms',
+      'p99 of each run ms',
+      'req/s',
+      'API CPU ms/req',
+      'errors',
+      'p99 vs floor',
+      'same answer',
+    ],
+    rows,
+  });
+  report.tables.push({
+    title: 'History volumes',
+    columns: [
+      'tickets',
+      'stats_daily rows',
+      'of which Hangzhou (3301)',
+      'stats_resolve_hours rows',
+      'stats_region_daily rows',
+      'open tickets (complaints rows)',
+    ],
+    rows: Object.values(volumes).map((v) => [
+      f0(v.tickets),
+      f0(v.daily_rows),
+      f0(v.city_daily_rows),
+      f0(v.hour_rows),
+      f0(v.region_daily_rows),
+      f0(v.open_tickets),
+    ]),
+  });
+  const base = results[s.statsHistories[0]];
+  const biggest = s.statsHistories[s.statsHistories.length - 1];
+  const top = results[biggest];
+  for (const name of ['city', 'merchant'] as const) {
+    const p99 = top[name].hejie.p99;
+    const baseP99 = base[name].hejie.p99;
+    report.checks.push(
+      {
+        target: `${name} p99 < 20 ms at ${f0(biggest)} tickets`,
+        measured: `${f1(p99)} ms`,
+        pass: p99 < 20,
+      },
+      {
+        target: `${name} p99 at ${f0(biggest)} no slower than at ${f0(s.statsHistories[0])} (≤ 1.2× + 1 ms)`,
+        measured: `${f1(p99)} vs ${f1(baseP99)} ms`,
+        pass: p99 <= baseP99 * 1.2 + 1,
+      },
+    );
+  }
+  report.notes.push(
+    `History: ${f0(MERCHANTS)} merchants, ${DAYS} days; city = regionCode 3301 (admin token), merchant = the busiest merchant with its own token. "same answer" compares selfResolved/escalated/withdrawn/open and byDay of the endpoint with the direct aggregate.`,
+  );
+  report.raw = { results, volumes, from, to };
+  return report;
 }
 
 if (require.main === module) runStandalone('stats', stats);

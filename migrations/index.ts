@@ -21,6 +21,7 @@ import { KeyClaimsOnce1764900000000 } from './1764900000000-KeyClaimsOnce';
 import { OpenCounters1764900200000 } from './1764900200000-OpenCounters';
 import { RecordRefundFunction1765000200000 } from './1765000200000-RecordRefundFunction';
 import { FreezeLegacyRuleLimits1765000500000 } from './1765000500000-FreezeLegacyRuleLimits';
+import { RegionHoursInDaily1765100100000 } from './1765100100000-RegionHoursInDaily';
 
 /**
  * Every migration, in order. Listed as classes (not a glob) so the bundled apps, the CLI and the
@@ -50,4 +51,5 @@ export const MIGRATIONS = [
   OpenCounters1764900200000,
   RecordRefundFunction1765000200000,
   FreezeLegacyRuleLimits1765000500000,
+  RegionHoursInDaily1765100100000,
 ];

@@ -18,6 +18,8 @@ import {
   RESOLVE_HOUR_BUCKETS,
 } from '../libs/complaints/src/stats/measures';
 import { StatsService } from '../libs/complaints/src/stats/stats.service';
+import { REGION_HOUR_COLUMNS } from '../libs/complaints/src/stats/region-rollups';
+import { RegionHoursInDaily1765100100000 } from '../migrations/1765100100000-RegionHoursInDaily';
 
 type Headers = { Authorization: string };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -933,15 +935,45 @@ describe('self-resolution statistics: bulk history drained by two workers', () =
       new Set(regions),
     );
     expect(region).toEqual(summed);
-    const hours = (table: string) =>
-      t.db.query(
+    const hours = (
+      table: string,
+      via: { query(sql: string, p: unknown[]): Promise<unknown[]> } = t.db,
+    ) =>
+      via.query(
         `SELECT to_char(day, 'YYYY-MM-DD') AS day, region_code, bucket, sum(tickets)::int AS tickets
            FROM ${table} WHERE region_code = ANY($1) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
         [regions],
       );
     const summedHours = await hours('stats_resolve_hours');
     expect(summedHours.length).toBeGreaterThan(10);
-    expect(await hours('stats_region_resolve_hours')).toEqual(summedHours);
+    // The region histogram: one column per bucket of the region's daily row.
+    const regionHours = () =>
+      t.db.query(
+        `SELECT to_char(d.day, 'YYYY-MM-DD') AS day, d.region_code, h.bucket, h.tickets
+           FROM stats_region_daily d,
+                LATERAL (VALUES ${REGION_HOUR_COLUMNS.map((c, b) => `(${b}, d.${c})`).join(', ')})
+                  AS h(bucket, tickets)
+          WHERE d.region_code = ANY($1) AND h.tickets <> 0 ORDER BY 1, 2, 3`,
+        [regions],
+      );
+    expect(await regionHours()).toEqual(summedHours);
+    // The migration that moved it there works on this data both ways: down rebuilds the
+    // table of (day, region, bucket) rows from the columns, up folds it back.
+    const migration = new RegionHoursInDaily1765100100000();
+    const qr = t.db.createQueryRunner();
+    try {
+      await qr.startTransaction();
+      await migration.down(qr);
+      expect(await hours('stats_region_resolve_hours', qr)).toEqual(summedHours);
+      await migration.up(qr);
+      await qr.commitTransaction();
+    } catch (e) {
+      await qr.rollbackTransaction();
+      throw e;
+    } finally {
+      await qr.release();
+    }
+    expect(await regionHours()).toEqual(summedHours);
   });
 
   it('city, district, a two-prefix jurisdiction and a merchant match direct counts', async () => {

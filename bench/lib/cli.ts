@@ -83,6 +83,11 @@ export interface Options {
   cpuProf: boolean;
   /** Keep the bench databases (for inspection) instead of dropping them. */
   keepDb: boolean;
+  /**
+   * stats: one kept database per history size (hejie_bench_stats_keep_<tickets>), reused by the
+   * next run with --reuse-db (pending migrations applied, the history not generated again).
+   */
+  reuseDb?: boolean;
   /** Skip the "dist is stale → npm run build" check. */
   noBuild: boolean;
   /** Run the API and worker with --max-old-space-size=<MB> (default: Node's own limit). */
@@ -95,6 +100,7 @@ export function parseArgs(argv: string[], only?: ScenarioName): Options {
     scenarios: only ? [only] : [...SCENARIOS],
     cpuProf: false,
     keepDb: false,
+    reuseDb: false,
     noBuild: false,
   };
   const named: ScenarioName[] = [];
@@ -106,12 +112,13 @@ export function parseArgs(argv: string[], only?: ScenarioName): Options {
     else if (a === '--json') opts.json = argv[++i];
     else if (a === '--cpu-prof') opts.cpuProf = true;
     else if (a === '--keep-db') opts.keepDb = true;
+    else if (a === '--reuse-db') opts.reuseDb = true;
     else if (a === '--no-build') opts.noBuild = true;
     else if (a.startsWith('--max-old-space-size=')) opts.maxOldSpaceMb = Number(a.split('=')[1]);
     else if ((SCENARIOS as readonly string[]).includes(a)) named.push(a as ScenarioName);
     else if (a === '--help' || a === '-h') {
       console.log(
-        `usage: npm run bench -- [--full|--quick] [--json FILE] [--cpu-prof] [--keep-db] [--no-build] [--max-old-space-size=MB] [${SCENARIOS.join('|')} …]`,
+        `usage: npm run bench -- [--full|--quick] [--json FILE] [--cpu-prof] [--keep-db] [--reuse-db] [--no-build] [--max-old-space-size=MB] [${SCENARIOS.join('|')} …]`,
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);

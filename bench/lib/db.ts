@@ -22,13 +22,26 @@ function withDb(base: string, db: string): string {
   return u.toString();
 }
 
-/** `hejie_bench_<tag>_<random>`, created and migrated with the project's own migrations. */
-export async function freshDatabase(tag: string, keep = false): Promise<BenchDb> {
-  const name = `hejie_bench_${tag}_${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+/**
+ * `hejie_bench_<tag>_<random>`, created and migrated with the project's own migrations. With
+ * `reuse` (a name), that database instead: created if missing, else its pending migrations
+ * applied (`reused` says which); it is always kept.
+ */
+export async function freshDatabase(
+  tag: string,
+  keep = false,
+  reuse?: string,
+): Promise<BenchDb & { reused: boolean }> {
+  const name =
+    reuse ?? `hejie_bench_${tag}_${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const admin = new Client({ connectionString: adminUrl() });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  const reused =
+    reuse !== undefined &&
+    (await admin.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [reuse])).rowCount === 1;
+  if (!reused) await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
+  if (reuse !== undefined) keep = true;
   const url = withDb(adminUrl(), name);
   const ds = new DataSource({ ...baseDataSourceOptions(url), extra: { max: 1 } });
   await ds.initialize();
@@ -38,6 +51,7 @@ export async function freshDatabase(tag: string, keep = false): Promise<BenchDb>
   return {
     name,
     url,
+    reused,
     pool,
     drop: async () => {
       await pool.end();

@@ -17,7 +17,7 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** One scenario's world: a fresh database, its own BullMQ prefix, keys, and the apps' env. */
 export interface Stage {
   tag: string;
-  db: BenchDb;
+  db: BenchDb & { reused: boolean };
   prefix: string;
   alipay: RsaKeyPair;
   env: Record<string, string>;
@@ -45,13 +45,14 @@ function onInterrupt(signal: NodeJS.Signals): void {
 
 export const isInterrupted = () => interrupted;
 
-export async function openStage(tag: string, opts: Options): Promise<Stage> {
+/** `reuseDb`: that database's name, kept and reused across runs (see freshDatabase). */
+export async function openStage(tag: string, opts: Options, reuseDb?: string): Promise<Stage> {
   if (interrupted) throw new Error('interrupted');
   if (!openStages.size) {
     process.once('SIGINT', onInterrupt);
     process.once('SIGTERM', onInterrupt);
   }
-  const db = await freshDatabase(tag, opts.keepDb);
+  const db = await freshDatabase(tag, opts.keepDb, reuseDb);
   const prefix = `hejie_bench_${tag}_${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const alipay = generateRsaKeyPair('bench-alipay');
   const env: Record<string, string> = {

@@ -1,4 +1,17 @@
-import { outermostPrefixes, regionRange } from './region-rollups';
+import { REGION_HOUR_BUCKET_COLUMNS } from '../../../../migrations/1765100100000-RegionHoursInDaily';
+import { RESOLVE_HOUR_BUCKETS, resolveBucket } from './measures';
+import { REGION_HOUR_COLUMNS, outermostPrefixes, regionRange } from './region-rollups';
+
+describe('REGION_HOUR_COLUMNS', () => {
+  it('has a column of stats_region_daily for every bucket resolveBucket gives', () => {
+    const buckets = new Set([0, 0.5, 1, 1.5, 30, 96, 100, 720, 721, 10_000].map(resolveBucket));
+    expect(Math.max(...buckets)).toBe(RESOLVE_HOUR_BUCKETS.length);
+    expect(REGION_HOUR_COLUMNS).toHaveLength(RESOLVE_HOUR_BUCKETS.length + 1);
+    for (const b of buckets) expect(REGION_HOUR_COLUMNS[b]).toBe(`hours_bucket_${b}`);
+    // The columns the migration created: other buckets need a migration of their own.
+    expect(REGION_HOUR_COLUMNS).toHaveLength(REGION_HOUR_BUCKET_COLUMNS);
+  });
+});
 
 describe('regionRange', () => {
   it('is the prefix up to the next prefix of the same length', () => {

@@ -1,4 +1,4 @@
-import { ROLLUP_COUNTERS } from './measures';
+import { RESOLVE_HOUR_BUCKETS, ROLLUP_COUNTERS } from './measures';
 
 /**
  * The region-level rollups (day × region, no merchant) are the per-merchant ones summed over
@@ -23,15 +23,32 @@ export function regionDailyUpsert(source: string): string {
       ${REGION_COLUMNS.map((c) => `${c} = stats_region_daily.${c} + EXCLUDED.${c}`).join(', ')}`;
 }
 
-/** Likewise for the hours histogram: `source` has columns day, region_code, bucket, tickets. */
+/**
+ * The region's hours histogram lives in its daily row, one column per bucket (resolveBucket:
+ * 0 … RESOLVE_HOUR_BUCKETS.length), so a region report reads one row per day × region for its
+ * sums and its median alike: days × regions rows, however many cells of the histogram the
+ * history has filled (a table keyed by bucket grew from 711 to 2,633 rows for a city's month
+ * between 100k and 10M tickets; docs/PERFORMANCE.md, "City statistics flat at 10M tickets").
+ */
+export type RegionHourColumn = `hours_bucket_${number}`;
+export const REGION_HOUR_COLUMNS: readonly RegionHourColumn[] = Array.from(
+  { length: RESOLVE_HOUR_BUCKETS.length + 1 },
+  (_, b): RegionHourColumn => `hours_bucket_${b}`,
+);
+
+/**
+ * Adds the hours histogram of `source` (columns day, region_code, bucket, tickets) to the
+ * bucket columns of stats_region_daily, in (day, region_code) order like regionDailyUpsert.
+ */
 export function regionHoursUpsert(source: string): string {
-  return `INSERT INTO stats_region_resolve_hours (day, region_code, bucket, tickets)
-    SELECT s.day, s.region_code, s.bucket, sum(s.tickets)
+  return `INSERT INTO stats_region_daily (day, region_code, ${REGION_HOUR_COLUMNS.join(', ')})
+    SELECT s.day, s.region_code,
+           ${REGION_HOUR_COLUMNS.map((_, b) => `coalesce(sum(s.tickets) FILTER (WHERE s.bucket = ${b}), 0)`).join(',\n           ')}
       FROM ${source}
-     GROUP BY s.day, s.region_code, s.bucket
-     ORDER BY s.day, s.region_code, s.bucket
-    ON CONFLICT (day, region_code, bucket) DO UPDATE
-      SET tickets = stats_region_resolve_hours.tickets + EXCLUDED.tickets`;
+     GROUP BY s.day, s.region_code
+     ORDER BY s.day, s.region_code
+    ON CONFLICT (day, region_code) DO UPDATE SET
+      ${REGION_HOUR_COLUMNS.map((c) => `${c} = stats_region_daily.${c} + EXCLUDED.${c}`).join(', ')}`;
 }
 
 /**

@@ -133,8 +133,9 @@ export async function drainStatsBatch(
         params,
       ]);
     }
-    // Tables in one order (per-merchant daily, hours, region daily, hours) and rows in key
-    // order within each: two workers never wait for each other in a cycle.
+    // Tables in one order (per-merchant daily, hours, then region daily: its counters, then
+    // its hours buckets) and rows in key order within each: two workers never wait for each
+    // other in a cycle.
     for (const [sql, params] of regionWrites) await tx.query(sql, params);
     // Then the open counters (merchant × region, region), from the same rows, before they are
     // marked done: a report reads counters plus pending rows (open-counts.ts).

@@ -14,7 +14,7 @@ import {
   selfResolutionRate,
   verifiedRate,
 } from './measures';
-import { outermostPrefixes } from './region-rollups';
+import { REGION_HOUR_COLUMNS, RegionHourColumn, outermostPrefixes } from './region-rollups';
 import {
   ESCALATED,
   ReportScope,
@@ -32,6 +32,9 @@ import { drainStatsBatch } from './rollup-drain';
 import { DeadlineScheduler, newTicketDeadlines } from '../jobs/deadline-scheduler';
 
 export { MAX_PERIOD_DAYS } from './report-sql';
+
+/** The region histogram's bucket columns summed over a day's regions (stats_region_daily). */
+const REGION_HOUR_SUMS = REGION_HOUR_COLUMNS.map((c) => `sum(s.${c})::int AS ${c}`).join(', ');
 
 export interface SelfResolutionQuery {
   from?: string;
@@ -137,24 +140,26 @@ export class StatsService {
     const scoped = where.length ? `AND ${where.join(' AND ')}` : '';
     const n = params.length;
     const period = [...params, from, to];
-    // A merchant's figures from its own rollups (indexes on merchant_id, day); a region's, a
-    // jurisdiction's or everyone's from the region rollups (keyed day, region_code). Either way
-    // the scan covers the period's rows of the scope only, whatever the length of the history.
-    const [daily, hours] =
-      scope.merchantId === undefined
-        ? ['stats_region_daily', 'stats_region_resolve_hours']
-        : ['stats_daily', 'stats_resolve_hours'];
+    // A merchant's figures from its own rollups (indexes on merchant_id, day): the sums by day
+    // and the hours histogram. A region's, a jurisdiction's or everyone's from the region
+    // rollups (keyed day, region_code), whose rows carry the histogram as bucket columns: one
+    // statement over days × regions rows. Either way the scan covers the period's rows of the
+    // scope only, whatever the length of the history.
+    const region = scope.merchantId === undefined;
     const [days, hist, [open]] = await Promise.all([
       this.reads.query(
-        `SELECT to_char(s.day, 'YYYY-MM-DD') AS day, ${SUMS} FROM ${daily} s
+        `SELECT to_char(s.day, 'YYYY-MM-DD') AS day, ${SUMS}${region ? `, ${REGION_HOUR_SUMS}` : ''}
+           FROM ${region ? 'stats_region_daily' : 'stats_daily'} s
           WHERE s.day BETWEEN $${n + 1} AND $${n + 2} ${scoped} GROUP BY s.day`,
         period,
-      ) as Promise<(SumRow & { day: string })[]>,
-      this.reads.query(
-        `SELECT s.bucket, sum(s.tickets)::int AS tickets FROM ${hours} s
-          WHERE s.day BETWEEN $${n + 1} AND $${n + 2} ${scoped} GROUP BY s.bucket`,
-        period,
-      ) as Promise<{ bucket: number; tickets: number }[]>,
+      ) as Promise<(SumRow & { day: string } & Partial<Record<RegionHourColumn, number>>)[]>,
+      region
+        ? undefined
+        : (this.reads.query(
+            `SELECT s.bucket, sum(s.tickets)::int AS tickets FROM stats_resolve_hours s
+              WHERE s.day BETWEEN $${n + 1} AND $${n + 2} ${scoped} GROUP BY s.bucket`,
+            period,
+          ) as Promise<{ bucket: number; tickets: number }[]>),
       // Open now: counters maintained by the drain plus the pending stats rows, in one
       // statement (one snapshot), so exact at once; bounded by the scope's counter rows and
       // the drain's backlog, not by the scope's open tickets (open-counts.ts).
@@ -162,6 +167,11 @@ export class StatsService {
         { n: number }[]
       >,
     ]);
+    const buckets = new Map<number, number>();
+    if (hist) for (const h of hist) buckets.set(Number(h.bucket), h.tickets);
+    else
+      for (const d of days)
+        REGION_HOUR_COLUMNS.forEach((c, b) => buckets.set(b, (buckets.get(b) ?? 0) + (d[c] ?? 0)));
     const t = sumTotals(days);
     const byDayOf = new Map(days.map((d) => [d.day, d]));
     return {
@@ -175,9 +185,7 @@ export class StatsService {
       rate: selfResolutionRate(t.selfResolved, t.escalated),
       verifiedRate: verifiedRate(t.verifiedSelfResolved, t.selfResolved, t.escalated),
       merchantOnTimeResponseRate: onTimeResponseRate(t),
-      medianHoursToResolve: medianFromHistogram(
-        new Map(hist.map((h) => [Number(h.bucket), h.tickets])),
-      ),
+      medianHoursToResolve: medianFromHistogram(buckets),
       // Every day of the period, zeros included, so a chart needs no gap filling.
       byDay: daysOf(from, to).map((day) => {
         const d = totalsOf(byDayOf.get(day));
