@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { preparedOn } from '@app/database/prepared';
+import { preparedOn } from '@app/shared/prepared';
 import { Actor, DEFAULT_LIMIT, DomainError, Page, pageOf, rowsOf } from '@app/shared';
 import type { Queryable } from '@app/shared';
 import { DirectoryService, accountKey, decodeTimeIdCursor } from '@app/directory';
