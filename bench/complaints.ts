@@ -8,12 +8,56 @@
 import { randomBytes } from 'node:crypto';
 import { Options, log, sleep } from './lib/cli';
 import { truncate } from './lib/db';
-import { LoadResult, PreparedRequest, runLoad } from './lib/load';
+import { LoadResult, PreparedRequest, cpuMs, runLoad } from './lib/load';
 import { ScenarioReport, f0, f1, newReport, pct } from './lib/report';
 import { Stage, createMerchantWithStore, createOffice, openStage, token } from './lib/setup';
 import { runStandalone } from './lib/standalone';
 
 const TICKET_TABLES = ['complaint_events', 'complaint_offers', 'outbox', 'complaints'];
+const METRICS_TOKEN = randomBytes(16).toString('hex');
+
+/** What the API's own Prometheus default metrics say about one run: GC and event-loop delay. */
+export interface TailProbe {
+  /** Seconds of GC pause during the run, by kind (minor = scavenge, major = mark-compact…). */
+  gcSeconds: Record<string, number>;
+  gcCount: Record<string, number>;
+  /** Event-loop delay over the run (perf_hooks histogram, reset at each scrape), ms. */
+  loopP50: number;
+  loopP99: number;
+  loopMax: number;
+  /** CPU ms the worker spent during the run (it drains the outbox alongside). */
+  workerCpuMs?: number;
+}
+
+type Scrape = Map<string, number>;
+
+async function scrape(url: string): Promise<Scrape> {
+  const res = await fetch(`${url}/metrics`, {
+    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+  });
+  const out: Scrape = new Map();
+  if (!res.ok) return out;
+  for (const line of (await res.text()).split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const sp = line.lastIndexOf(' ');
+    out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+  }
+  return out;
+}
+
+function tailOf(before: Scrape, after: Scrape): TailProbe {
+  const gcSeconds: Record<string, number> = {};
+  const gcCount: Record<string, number> = {};
+  for (const [k, v] of after) {
+    const m = /^hejie_nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\}$/.exec(k);
+    if (!m) continue;
+    const d = v - (before.get(k) ?? 0);
+    if (m[1] === 'sum') gcSeconds[m[2]] = d;
+    else gcCount[m[2]] = d;
+  }
+  const ms = (k: string) => (after.get(`hejie_nodejs_eventloop_lag_${k}_seconds`) ?? NaN) * 1000;
+  return { gcSeconds, gcCount, loopP50: ms('p50'), loopP99: ms('p99'), loopMax: ms('max') };
+}
 
 async function measure(
   stage: Stage,
@@ -21,18 +65,26 @@ async function measure(
   pool: PreparedRequest[],
   connections: number,
   pid?: number,
-): Promise<LoadResult & { stored: number }> {
+  workerPid?: number,
+): Promise<LoadResult & { stored: number; tail?: TailProbe }> {
   const s = stage.opts.sizes;
   await truncate(stage.db.pool, TICKET_TABLES);
   await runLoad({ url, connections, seconds: s.warmupSeconds, pool });
   // Requests autocannon abandoned at its stop may still commit: let them, then empty the table.
   await sleep(1000);
   await truncate(stage.db.pool, TICKET_TABLES);
+  // Hejie only (the worker's pid given): the API's metrics just before and after the run.
+  const before = workerPid ? await scrape(url) : undefined;
+  const w0 = workerPid ? cpuMs(workerPid) : null;
   const r = await runLoad({ url, connections, seconds: s.loadSeconds, pool, pid });
+  const after = before ? await scrape(url) : undefined;
+  const w1 = workerPid ? cpuMs(workerPid) : null;
   const [{ n }] = (
     await stage.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM complaints')
   ).rows;
-  return { ...r, stored: n };
+  const tail = before && after ? tailOf(before, after) : undefined;
+  if (tail && w0 !== null && w1 !== null) tail.workerCpuMs = w1 - w0;
+  return { ...r, stored: n, tail };
 }
 
 /** The server process's CPU time per request (user + system), when /proc told it. */
@@ -45,7 +97,7 @@ export async function complaints(opts: Options): Promise<ScenarioReport> {
   const stage = await openStage('complaints', opts);
   try {
     const floor = await stage.startFloor();
-    const api = await stage.startApi();
+    const api = await stage.startApi({ METRICS_TOKEN });
     const worker = await stage.startWorker(1);
     const store = await createMerchantWithStore(api.url, '330106', ['sunmi-pos']);
     await createOffice(api.url, ['3301']);
@@ -92,7 +144,19 @@ export async function complaints(opts: Options): Promise<ScenarioReport> {
     const raw: Record<string, unknown> = {};
     for (const c of s.connections) {
       log(`complaints @${c}: Hejie…`);
-      const h = await measure(stage, api.url, pool, c, api.pid);
+      const h = await measure(stage, api.url, pool, c, api.pid, worker.pid);
+      if (h.tail) {
+        const t = h.tail;
+        const gc = Object.keys(t.gcSeconds)
+          .map((k) => `${k} ${f0(t.gcCount[k] ?? 0)}× ${f0(t.gcSeconds[k] * 1000)} ms`)
+          .join(', ');
+        const perReq = (ms?: number) =>
+          ms === undefined ? '?' : (ms / Math.max(1, h.requests)).toFixed(2);
+        const gcMs = Object.values(t.gcSeconds).reduce((a, b) => a + b, 0) * 1000;
+        const note = `@${c} Hejie: GC ${gc || 'n/a'} (${perReq(gcMs)} ms/req); event-loop delay p50 ${f1(t.loopP50)} / p99 ${f1(t.loopP99)} / max ${f1(t.loopMax)} ms; worker CPU ${perReq(t.workerCpuMs)} ms/req.`;
+        log(`complaints ${note}`);
+        report.notes.push(note);
+      }
       log(`complaints @${c}: floor…`);
       const f = await measure(stage, floor.url, pool, c, floor.pid);
       let ref: (LoadResult & { stored: number }) | undefined;

@@ -5,7 +5,7 @@
  * req/s. On a shared machine req/s swings with whatever else runs; CPU per request barely does.
  * With --during-batch, also the latency of single refunds while a refund batch runs (the gate).
  *   node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/single-probe.ts \
- *     [--rounds 3] [--seconds 5] [--connections 32] [--floor] [--no-build] \
+ *     [--rounds 3] [--seconds 5] [--connections 32] [--floor] [--no-build] [--semi MB] \
  *     [--cases generic-receipt,generic-refund,alipay-refund,alipay-receipt] [--during-batch]
  */
 import { randomBytes } from 'node:crypto';
@@ -91,6 +91,7 @@ async function main(): Promise<void> {
     cpuProf: flag('cpu-prof'),
     keepDb: false,
     noBuild: true,
+    maxSemiSpaceMb: Number(arg('semi', '0')) || undefined,
   });
   try {
     const floor = withFloor ? await stage.startFloor() : null;
@@ -167,6 +168,7 @@ async function main(): Promise<void> {
         `| ${k} | ${mean(v.rps).toFixed(0)} (${v.rps.map((x) => x.toFixed(0)).join(' / ')}) | ${mean(v.api).toFixed(2)} (${v.api.map((x) => x.toFixed(2)).join(' / ')}) | ${mean(v.pg).toFixed(2)} (${v.pg.map((x) => x.toFixed(2)).join(' / ')}) | ${mean(v.p99).toFixed(0)} |`,
       );
     }
+    console.log(`\nAPI peak RSS (VmHWM): ${api.peakRssMb() ?? '?'} MB`);
     if (flag('during-batch')) await duringBatch(stage, api, store, tag, n, connections);
   } finally {
     await stage.close();

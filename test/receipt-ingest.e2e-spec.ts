@@ -2,10 +2,11 @@
  * A single signed notification is stored in two PostgreSQL statements (receipts.service.ts
  * `ingest`): the account's store (the directory's read), then INGEST_ONE — the key claim, the
  * receipt, the link of refunds that came before it and the receipt as the API shows it, in one
- * statement. A re-delivery still answers the stored receipt.
+ * statement. A re-delivery still answers the stored receipt. Both are sent as named statements
+ * (preparedOn): PostgreSQL parses and plans them once per connection.
  */
 import { startTestApp, TestApp } from './helpers/test-app';
-import { statementsOf } from './helpers/pg-statements';
+import { namedStatementsOf, statementsOf } from './helpers/pg-statements';
 import {
   genericReceipt,
   postGeneric,
@@ -45,5 +46,19 @@ describe('single receipt intake: two statements', () => {
       [params.trade_no],
     );
     expect(rows[0].n).toBe(1);
+  });
+
+  it('both statements are named, under the same names for every new receipt of either route', async () => {
+    const names: (string | undefined)[][] = [];
+    for (let i = 0; i < 2; i++) {
+      const generic = await namedStatementsOf(() => postGeneric(t, genericReceipt()).expect(201));
+      const alipay = await namedStatementsOf(() => sendAlipay(t, alipayParams()).expect(200));
+      for (const sent of [generic, alipay]) {
+        expect(sent).toHaveLength(2);
+        for (const s of sent) expect(s.name).toMatch(/^hj\d+_[0-9a-f]{24}$/);
+        names.push(sent.map((s) => s.name));
+      }
+    }
+    expect(new Set(names.map((n) => n.join(' '))).size).toBe(1);
   });
 });

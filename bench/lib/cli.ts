@@ -92,6 +92,8 @@ export interface Options {
   noBuild: boolean;
   /** Run the API and worker with --max-old-space-size=<MB> (default: Node's own limit). */
   maxOldSpaceMb?: number;
+  /** Run the API and worker with --max-semi-space-size=<MB> instead of start:api's (A/B runs). */
+  maxSemiSpaceMb?: number;
 }
 
 export function parseArgs(argv: string[], only?: ScenarioName): Options {
@@ -115,10 +117,11 @@ export function parseArgs(argv: string[], only?: ScenarioName): Options {
     else if (a === '--reuse-db') opts.reuseDb = true;
     else if (a === '--no-build') opts.noBuild = true;
     else if (a.startsWith('--max-old-space-size=')) opts.maxOldSpaceMb = Number(a.split('=')[1]);
+    else if (a.startsWith('--max-semi-space-size=')) opts.maxSemiSpaceMb = Number(a.split('=')[1]);
     else if ((SCENARIOS as readonly string[]).includes(a)) named.push(a as ScenarioName);
     else if (a === '--help' || a === '-h') {
       console.log(
-        `usage: npm run bench -- [--full|--quick] [--json FILE] [--cpu-prof] [--keep-db] [--reuse-db] [--no-build] [--max-old-space-size=MB] [${SCENARIOS.join('|')} …]`,
+        `usage: npm run bench -- [--full|--quick] [--json FILE] [--cpu-prof] [--keep-db] [--reuse-db] [--no-build] [--max-old-space-size=MB] [--max-semi-space-size=MB] [${SCENARIOS.join('|')} …]`,
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);

@@ -82,8 +82,8 @@ export async function openStage(tag: string, opts: Options, reuseDb?: string): P
     : undefined;
   // Each app runs as its `npm run start:<app>` starts it (V8 flags and environment such as
   // MALLOC_ARENA_MAX); --max-old-space-size= on the bench's command line replaces the heap limit.
-  const api = launchOf('api', opts.maxOldSpaceMb);
-  const worker = launchOf('worker', opts.maxOldSpaceMb);
+  const api = launchOf('api', opts.maxOldSpaceMb, opts.maxSemiSpaceMb);
+  const worker = launchOf('worker', opts.maxOldSpaceMb, opts.maxSemiSpaceMb);
   const children: Child[] = [];
   let closing: Promise<void> | undefined;
   /** Every child is stopped at close; one that finished booting after close began is stopped now. */
@@ -233,9 +233,14 @@ export interface Launch {
 
 /**
  * `npm run start:<app>` read from package.json — `K=V … node --flag … dist/…` — so that what is
- * measured is what ships. `maxOldSpaceMb` (the bench's --max-old-space-size=) replaces the limit.
+ * measured is what ships. `maxOldSpaceMb` (the bench's --max-old-space-size=) replaces the limit,
+ * `maxSemiSpaceMb` (--max-semi-space-size=) the semi-space size, for A/B runs.
  */
-export function launchOf(app: 'api' | 'worker', maxOldSpaceMb?: number): Launch {
+export function launchOf(
+  app: 'api' | 'worker',
+  maxOldSpaceMb?: number,
+  maxSemiSpaceMb?: number,
+): Launch {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     scripts?: Record<string, string>;
   };
@@ -253,15 +258,21 @@ export function launchOf(app: 'api' | 'worker', maxOldSpaceMb?: number): Launch 
       `--max-old-space-size=${maxOldSpaceMb}`,
     ];
   }
+  if (maxSemiSpaceMb) {
+    nodeFlags = [
+      ...nodeFlags.filter((f) => !f.startsWith('--max-semi-space-size=')),
+      `--max-semi-space-size=${maxSemiSpaceMb}`,
+    ];
+  }
   return { env, nodeFlags };
 }
 
 /** How the apps were launched in this run, for a scenario's notes. */
-export function heapNote(opts: { maxOldSpaceMb?: number }): string {
+export function heapNote(opts: { maxOldSpaceMb?: number; maxSemiSpaceMb?: number }): string {
   const shown = (app: 'api' | 'worker') => {
-    const l = launchOf(app, opts.maxOldSpaceMb);
+    const l = launchOf(app, opts.maxOldSpaceMb, opts.maxSemiSpaceMb);
     const env = Object.entries(l.env).map(([k, v]) => `${k}=${v}`);
     return [...env, ...l.nodeFlags].join(' ') || "Node's defaults";
   };
-  return `Apps run as npm run start:api / start:worker ship them${opts.maxOldSpaceMb ? ' (heap limit from the command line)' : ''}: api ${shown('api')}; worker ${shown('worker')}.`;
+  return `Apps run as npm run start:api / start:worker ship them${opts.maxOldSpaceMb || opts.maxSemiSpaceMb ? ' (V8 sizes from the command line)' : ''}: api ${shown('api')}; worker ${shown('worker')}.`;
 }

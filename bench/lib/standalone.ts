@@ -16,7 +16,7 @@ export async function runScenarios(
   const build = ensureBuilt(opts.noBuild);
   const host = await machine();
   log(
-    `scale: ${opts.sizes.scale}; build: ${build.note}${opts.maxOldSpaceMb ? `; apps run with --max-old-space-size=${opts.maxOldSpaceMb}` : ''}`,
+    `scale: ${opts.sizes.scale}; build: ${build.note}${opts.maxOldSpaceMb ? `; apps run with --max-old-space-size=${opts.maxOldSpaceMb}` : ''}${opts.maxSemiSpaceMb ? `; apps run with --max-semi-space-size=${opts.maxSemiSpaceMb}` : ''}`,
   );
   for (const [k, v] of Object.entries(host)) log(`${k}: ${v}`);
   const reports: ScenarioReport[] = [];
@@ -66,6 +66,7 @@ export async function runScenarios(
           at: new Date().toISOString(),
           scale: opts.sizes.scale,
           maxOldSpaceMb: opts.maxOldSpaceMb ?? null,
+          maxSemiSpaceMb: opts.maxSemiSpaceMb ?? null,
           host,
           reports: all,
         },

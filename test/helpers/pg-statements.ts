@@ -5,14 +5,21 @@ import { Client } from 'pg';
  * "a creation sends exactly two statements").
  */
 export async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
-  const sent: string[] = [];
+  return (await namedStatementsOf(run)).map((s) => s.text);
+}
+
+/** The same, with the name each was sent under (undefined: an unnamed statement). */
+export async function namedStatementsOf(
+  run: () => Promise<unknown>,
+): Promise<{ name?: string; text: string }[]> {
+  const sent: { name?: string; text: string }[] = [];
   const query = Client.prototype.query;
   const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (
     this: Client,
     ...args: unknown[]
   ) {
-    const q = args[0] as string | { text: string };
-    sent.push(typeof q === 'string' ? q : q.text);
+    const q = args[0] as string | { name?: string; text: string };
+    sent.push(typeof q === 'string' ? { text: q } : { name: q.name, text: q.text });
     return (query as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof query);
   try {

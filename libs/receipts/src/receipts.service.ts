@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Actor, DEFAULT_LIMIT, DomainError, Page, pageOf } from '@app/shared';
+import { preparedOn } from '@app/shared/prepared';
+import { Actor, DEFAULT_LIMIT, DomainError, Page, pageOf, rowsOf } from '@app/shared';
+import type { Queryable } from '@app/shared';
 import { DirectoryService, accountKey, decodeTimeIdCursor } from '@app/directory';
+import type { SqlConnection } from '@app/directory';
 import { BatchLineResult, BatchResult, ReceiptBatchImport } from './receipt-batch';
 import { receiptFingerprint } from './receipt-fingerprint';
 import { receiptMonthById, receiptMonthByKey } from './partition-lookups';
@@ -85,12 +88,23 @@ export const INGEST_ONE = `
 @Injectable()
 export class ReceiptsService {
   private readonly batch: ReceiptBatchImport;
+  /** INGEST_ONE and the directory's store lookup as named statements (planned once). */
+  private readonly primary: Queryable;
+  /** The same, shaped as the directory's SqlConnection (rows under `rows`). */
+  private readonly named: SqlConnection;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly directory: DirectoryService,
   ) {
     this.batch = new ReceiptBatchImport(db, directory);
+    this.primary = preparedOn(db);
+    const primary = this.primary;
+    this.named = {
+      async query<R>(sql: string, params: unknown[]) {
+        return { rows: await rowsOf<R>(primary, sql, params) };
+      },
+    };
   }
 
   /**
@@ -100,11 +114,13 @@ export class ReceiptsService {
    */
   async ingest(incoming: IncomingReceipt): Promise<IngestResult> {
     const { receipt } = incoming;
-    const owners = await this.directory.resolveAccounts([receipt]);
+    const owners = await this.directory.resolveAccounts([receipt], this.named);
     const fingerprint = receiptFingerprint(receipt);
     const owner = owners.get(accountKey(receipt.provider, receipt.accountId));
-    // Two statements for a new receipt: its store (the directory's), then INGEST_ONE.
-    const stored: ReceiptRow[] = await this.db.query(INGEST_ONE, [
+    // Two statements for a new receipt: its store (the directory's), then INGEST_ONE, both
+    // named: PostgreSQL parses and plans them once per connection, and the call skips TypeORM's
+    // query runner.
+    const stored = await rowsOf<ReceiptRow>(this.primary, INGEST_ONE, [
       receipt.provider,
       receipt.tradeNo,
       receipt.payerId,
