@@ -87,6 +87,8 @@ export interface Options {
   noBuild: boolean;
   /** Run the API and worker with --max-old-space-size=<MB> (default: Node's own limit). */
   maxOldSpaceMb?: number;
+  /** refunds: only POST /v1/refunds/batch and its COPY floor (no single refunds, no receipt batch). */
+  refundBatchOnly: boolean;
 }
 
 export function parseArgs(argv: string[], only?: ScenarioName): Options {
@@ -96,6 +98,7 @@ export function parseArgs(argv: string[], only?: ScenarioName): Options {
     cpuProf: false,
     keepDb: false,
     noBuild: false,
+    refundBatchOnly: false,
   };
   const named: ScenarioName[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -107,11 +110,12 @@ export function parseArgs(argv: string[], only?: ScenarioName): Options {
     else if (a === '--cpu-prof') opts.cpuProf = true;
     else if (a === '--keep-db') opts.keepDb = true;
     else if (a === '--no-build') opts.noBuild = true;
+    else if (a === '--refund-batch-only') opts.refundBatchOnly = true;
     else if (a.startsWith('--max-old-space-size=')) opts.maxOldSpaceMb = Number(a.split('=')[1]);
     else if ((SCENARIOS as readonly string[]).includes(a)) named.push(a as ScenarioName);
     else if (a === '--help' || a === '-h') {
       console.log(
-        `usage: npm run bench -- [--full|--quick] [--json FILE] [--cpu-prof] [--keep-db] [--no-build] [--max-old-space-size=MB] [${SCENARIOS.join('|')} …]`,
+        `usage: npm run bench -- [--full|--quick] [--json FILE] [--cpu-prof] [--keep-db] [--no-build] [--max-old-space-size=MB] [--refund-batch-only] [${SCENARIOS.join('|')} …]`,
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
