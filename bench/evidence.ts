@@ -69,7 +69,6 @@ async function main(): Promise<void> {
     cpuProf: false,
     keepDb: argv.includes('--keep-db'),
     noBuild: argv.includes('--no-build'),
-    refundBatchOnly: false,
   };
   ensureBuilt(opts.noBuild);
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {

@@ -88,7 +88,7 @@ export interface Options {
   /** Run the API and worker with --max-old-space-size=<MB> (default: Node's own limit). */
   maxOldSpaceMb?: number;
   /** refunds: only POST /v1/refunds/batch and its COPY floor (no single refunds, no receipt batch). */
-  refundBatchOnly: boolean;
+  refundBatchOnly?: boolean;
 }
 
 export function parseArgs(argv: string[], only?: ScenarioName): Options {
