@@ -154,6 +154,10 @@ export async function chunkedCopyTransaction<T, C>(
     for (const l of batch.lines) {
       chunk.push(l);
       if (chunk.length === batch.chunkLines) await flush();
+      // Let the chunk in flight's replies be handled (its next statement sent) while this one
+      // is parsed: a synchronous loop holds the event loop and PostgreSQL waits for it.
+      else if (inFlight && chunk.length % 100 === 0)
+        await new Promise<void>((r) => setImmediate(r));
     }
     await flush();
     if (inFlight) await inFlight;
