@@ -9,6 +9,7 @@
  * POST /v1/refunds/batch (NDJSON refunds of stored receipts, sequential requests) vs COPY of the
  * very refunds rows Hejie stored (same receipt, fingerprint, raw line) from bare pg.
  * Run alone: node -r ts-node/register/transpile-only -r tsconfig-paths/register bench/refunds.ts [--full]
+ * [--refund-batch-only] (the refund batch and its COPY floor alone: no single refunds, no receipt batch).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -299,6 +300,11 @@ export async function refunds(opts: Options): Promise<ScenarioReport> {
     const floor = await stage.startFloor();
     const api = await stage.startApi();
     const store = await createMerchantWithStore(api.url, '330106', ['alipay', 'sunmi-pos']);
+    if (opts.refundBatchOnly) {
+      await refundBatch(stage, api.url, store, report);
+      report.memory.push({ scenario: 'refunds', process: 'api', peakRssMb: api.peakRssMb() });
+      return report;
+    }
     const tag = randomBytes(4).toString('hex');
     const n = Math.max(s.alipayPool, s.genericPool);
     log(`refunds: ${f0(n)} receipts per provider, then the signed refunds…`);

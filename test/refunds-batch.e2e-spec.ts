@@ -96,6 +96,42 @@ describe('POST /v1/refunds/batch', () => {
     expect(await rows(paid.tradeNo)).toHaveLength(2);
   });
 
+  it('the same trade number under two providers: each payment capped by its own refunds only', async () => {
+    // The batch reads the sums refunded so far for all the chunk's trades at once (by providers
+    // and trade numbers): a sum must be taken for its own (provider, trade), never another's.
+    const tradeNo = `T2P${Date.now().toString(36)}`;
+    const pos = (await postGeneric(t, genericReceipt({ tradeNo, amountMinor: 5000 })).expect(201))
+      .body as { id: string };
+    const other = (
+      await postGeneric(
+        t,
+        genericReceipt({ tradeNo, provider: 'other-pos', amountMinor: 5000 }),
+      ).expect(201)
+    ).body as { id: string };
+    const first = genericRefund(tradeNo, { amountMinor: 4000 });
+    expect((await postRefundBatch(ndjson([first])).expect(200)).body.created).toBe(1);
+    const res = await postRefundBatch(
+      ndjson([
+        genericRefund(tradeNo, { provider: 'other-pos', amountMinor: 3000 }), // 1: 3000 of 5000
+        genericRefund(tradeNo, { amountMinor: 1500 }), // 2: 4000 + 1500 > 5000
+        genericRefund(tradeNo, { provider: 'other-pos', amountMinor: 2000 }), // 3: 5000 of 5000
+      ]),
+    ).expect(200);
+    expect(res.body.created).toBe(2);
+    expect(res.body.rejected.map((r: { line: number; code: string }) => [r.line, r.code])).toEqual([
+      [2, 'REFUND_EXCEEDS_PAYMENT'],
+    ]);
+    const stored = (await t.db.query(
+      `SELECT provider, sum(amount_minor)::int AS total, min(receipt_id::text) AS receipt
+         FROM refunds WHERE trade_no = $1 GROUP BY provider ORDER BY provider`,
+      [tradeNo],
+    )) as { provider: string; total: number; receipt: string }[];
+    expect(stored).toEqual([
+      { provider: 'other-pos', total: 5000, receipt: other.id },
+      { provider: 'sunmi-pos', total: 4000, receipt: pos.id },
+    ]);
+  });
+
   it('a refund before its receipt is stored unmatched and matched when the receipt comes (single or batch)', async () => {
     const single = genericReceipt({ amountMinor: 4000 });
     const batched = genericReceipt({ amountMinor: 4000 });

@@ -94,6 +94,8 @@ export interface Options {
   maxOldSpaceMb?: number;
   /** Run the API and worker with --max-semi-space-size=<MB> instead of start:api's (A/B runs). */
   maxSemiSpaceMb?: number;
+  /** refunds: only POST /v1/refunds/batch and its COPY floor (no single refunds, no receipt batch). */
+  refundBatchOnly?: boolean;
 }
 
 export function parseArgs(argv: string[], only?: ScenarioName): Options {
@@ -104,6 +106,7 @@ export function parseArgs(argv: string[], only?: ScenarioName): Options {
     keepDb: false,
     reuseDb: false,
     noBuild: false,
+    refundBatchOnly: false,
   };
   const named: ScenarioName[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -116,12 +119,13 @@ export function parseArgs(argv: string[], only?: ScenarioName): Options {
     else if (a === '--keep-db') opts.keepDb = true;
     else if (a === '--reuse-db') opts.reuseDb = true;
     else if (a === '--no-build') opts.noBuild = true;
+    else if (a === '--refund-batch-only') opts.refundBatchOnly = true;
     else if (a.startsWith('--max-old-space-size=')) opts.maxOldSpaceMb = Number(a.split('=')[1]);
     else if (a.startsWith('--max-semi-space-size=')) opts.maxSemiSpaceMb = Number(a.split('=')[1]);
     else if ((SCENARIOS as readonly string[]).includes(a)) named.push(a as ScenarioName);
     else if (a === '--help' || a === '-h') {
       console.log(
-        `usage: npm run bench -- [--full|--quick] [--json FILE] [--cpu-prof] [--keep-db] [--reuse-db] [--no-build] [--max-old-space-size=MB] [--max-semi-space-size=MB] [${SCENARIOS.join('|')} …]`,
+        `usage: npm run bench -- [--full|--quick] [--json FILE] [--cpu-prof] [--keep-db] [--reuse-db] [--no-build] [--max-old-space-size=MB] [--max-semi-space-size=MB] [--refund-batch-only] [${SCENARIOS.join('|')} …]`,
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);

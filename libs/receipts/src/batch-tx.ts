@@ -84,6 +84,7 @@ export function obtainClient(db: DataSource): Promise<[PoolClient, (err?: Error)
  * to store them (its lines, fingerprints…).
  */
 export interface StagedChunk<C> {
+  /** COPY text rows for `copy` (unused without a staging table). */
   rows: string;
   context: C;
 }
@@ -91,8 +92,11 @@ export interface StagedChunk<C> {
 export interface ChunkedCopy<T, C> {
   /** Statements run with BEGIN in one simple query (the staging table, locks). */
   begin: string;
-  /** `COPY <staging> (…) FROM STDIN`. */
-  copy: string;
+  /**
+   * `COPY <staging> (…) FROM STDIN`, or null: no staging table, `store` writes the chunk itself
+   * (the refund batch: reads by key arrays, then COPY of the accepted rows into the table).
+   */
+  copy: string | null;
   /** Lines a chunk. */
   chunkLines: number;
   /** The lines to stage, in body order (the caller has set the others aside). */
@@ -105,8 +109,9 @@ export interface ChunkedCopy<T, C> {
    */
   prepare(chunk: T[], client: PoolClient): StagedChunk<C> | null | Promise<StagedChunk<C> | null>;
   /**
-   * After the chunk's COPY (`copied` rows) on the client: its statements, ending with the
-   * staging table empty for the next chunk. Runs while the next chunk is being prepared.
+   * After the chunk's COPY (`copied` rows; 0 without `copy`) on the client: its statements,
+   * ending with the staging table empty for the next chunk. Runs while the next chunk is being
+   * prepared.
    */
   store(client: PoolClient, context: C, copied: number): Promise<void>;
 }
@@ -139,7 +144,8 @@ export async function chunkedCopyTransaction<T, C>(
       chunk = [];
       if (!staged) return;
       if (inFlight) await inFlight;
-      inFlight = copyIn(client, batch.copy, staged.rows).then((copied) =>
+      const copy = batch.copy;
+      inFlight = (copy ? copyIn(client, copy, staged.rows) : Promise.resolve(0)).then((copied) =>
         batch.store(client, staged.context, copied),
       );
       // Observed when awaited (next chunk, end, or the rollback); never "unhandled" meanwhile.
@@ -148,6 +154,10 @@ export async function chunkedCopyTransaction<T, C>(
     for (const l of batch.lines) {
       chunk.push(l);
       if (chunk.length === batch.chunkLines) await flush();
+      // Let the chunk in flight's replies be handled (its next statement sent) while this one
+      // is parsed: a synchronous loop holds the event loop and PostgreSQL waits for it.
+      else if (inFlight && chunk.length % 100 === 0)
+        await new Promise<void>((r) => setImmediate(r));
     }
     await flush();
     if (inFlight) await inFlight;
