@@ -140,8 +140,21 @@ describe('topology: replica, Redis Cluster, two APIs behind HAProxy', () => {
       ids.push(r.body.id);
     }
     expect(killed).not.toBeNull();
-    // A new master serves the slot (the killed one is marked failed).
-    expect(masterFor(t, '{hejie_topology}').pid).not.toBe(killed);
+    // A new master serves the slot (the killed one is marked failed): the failover comes after
+    // the cluster's node timeout (2 s), which the tickets above may take less than.
+    const master = await until(
+      async () => {
+        try {
+          return masterFor(t, '{hejie_topology}').pid;
+        } catch {
+          return null; // no master for the slot during the failover
+        }
+      },
+      (pid) => pid !== null && pid !== killed,
+      20_000,
+    );
+    expect(master).not.toBeNull();
+    expect(master).not.toBe(killed);
 
     const escalated = await until(
       async () =>

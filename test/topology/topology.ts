@@ -278,7 +278,16 @@ export function pgCtl(t: Topology, which: 'pg1' | 'pg2', action: 'start' | 'stop
 
 /** The Redis master that holds `slotKey`'s slot, and its pid file. */
 export function masterFor(t: Topology, key: string): { port: string; pid: number } {
-  const anyPort = t.env.REDIS_PORTS.split(' ')[0];
+  // Ask a node that answers: the first one may be the master a test has just killed.
+  const anyPort = t.env.REDIS_PORTS.split(' ').find((p) => {
+    try {
+      execFileSync('redis-cli', ['-p', p, 'ping'], { stdio: 'ignore', timeout: 1000 });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!anyPort) throw new Error('no Redis node answers');
   const slot = Number(
     execFileSync('redis-cli', ['-p', anyPort, 'cluster', 'keyslot', key], { encoding: 'utf8' }),
   );

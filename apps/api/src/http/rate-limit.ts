@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+import { rateLimitUnavailable } from '@app/shared';
 import type { RedisClient } from '@app/shared';
 
 /** Fixed-window counters: INCR each key, start its window on the first hit, answer hits and PTTL. */
@@ -31,7 +32,9 @@ interface Pending {
  * of one hash slot, so there every key gets its own call (issued together, not one after another).
  */
 export class RedisCounters {
+  private readonly logger = new Logger('RateLimit');
   private batch: Pending[] | null = null;
+  private warnedAt = -Infinity;
 
   constructor(private readonly redis: RedisClient) {}
 
@@ -61,10 +64,24 @@ export class RedisCounters {
           );
           group.forEach((i, n) => i.resolve([Number(out[2 * n]), Number(out[2 * n + 1])]));
         } catch (e) {
-          for (const i of group) i.reject(e);
+          // Redis did not answer (a single server down, a cluster's master failing over): the
+          // limits are a defence, not the record — the write itself is guarded in PostgreSQL —
+          // so the request goes through as a window's first hit instead of failing with a 500.
+          // Counted (hejie_rate_limit_unavailable_total) and logged at most every 10 s.
+          rateLimitUnavailable.inc(group.length);
+          this.warn(e);
+          for (const i of group) i.resolve([1, i.ttlMs]);
         }
       }),
     );
+  }
+
+  private warn(e: unknown): void {
+    const now = performance.now();
+    if (now - this.warnedAt < 10_000) return;
+    this.warnedAt = now;
+    const reason = e instanceof Error ? e.message : String(e);
+    this.logger.warn(`Redis unavailable for rate limits, requests let through: ${reason}`);
   }
 
   private async run(keys: string[], ttls: string[]): Promise<unknown[]> {

@@ -35,4 +35,10 @@ export const replicaReads = new Counter({
   registers: [metricsRegistry],
 });
 
+export const rateLimitUnavailable = new Counter({
+  name: 'hejie_rate_limit_unavailable_total',
+  help: 'Rate-limit counts that Redis could not take (down, or a cluster failing over): the request was let through',
+  registers: [metricsRegistry],
+});
+
 export { Counter, Gauge, Histogram };
