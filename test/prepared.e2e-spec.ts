@@ -1,12 +1,12 @@
 /*
- * Named statements on the primary's pool (libs/database/src/prepared.ts): initiate resolution
+ * Named statements on the primary's pool (libs/shared/src/prepared.ts): initiate resolution
  * sends its read and its write under a name, so PostgreSQL parses and plans each once per
  * connection; a statement prepared before a column was added is sent again under a new name
  * instead of failing ("cached plan must not change result type").
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { preparedOn } from '@app/database';
+import { preparedOn } from '@app/shared/prepared';
 import { bearer, startTestApp, TestApp } from './helpers/test-app';
 import { complaintBody, createReceipt, createShop, Shop } from './factories/complaint.factory';
 

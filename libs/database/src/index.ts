@@ -3,4 +3,3 @@ export * from './database.module';
 export * from './base-options';
 export * from './read-router';
 export * from './table-owners';
-export * from './prepared';

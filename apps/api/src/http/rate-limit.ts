@@ -21,7 +21,6 @@ interface Pending {
   key: string;
   ttlMs: number;
   resolve: (r: [hits: number, pttl: number]) => void;
-  reject: (e: unknown) => void;
 }
 
 /**
@@ -40,7 +39,7 @@ export class RedisCounters {
 
   /** The key's hits in its window so far (this one included) and the window's remaining ms. */
   increment(key: string, ttlMs: number): Promise<[hits: number, pttl: number]> {
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       if (!this.batch) {
         const mine: Pending[] = [];
         this.batch = mine;
@@ -49,7 +48,7 @@ export class RedisCounters {
           void this.flush(mine);
         });
       }
-      this.batch.push({ key, ttlMs, resolve, reject });
+      this.batch.push({ key, ttlMs, resolve });
     });
   }
 

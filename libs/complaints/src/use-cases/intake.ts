@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { preparedOn } from '@app/database';
+import { preparedOn } from '@app/shared/prepared';
 import {
   CLOCK,
   DomainError,
