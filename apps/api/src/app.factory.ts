@@ -120,8 +120,8 @@ export async function createApp(
 
 /**
  * The OpenAPI document served at /docs-json. Also built without a server or a database by
- * scripts/gen-client.ts (an app created in Nest's preview mode), which generates the dashboards'
- * typed client (apps/web/src/api/schema.d.ts) from it.
+ * scripts/gen-client.ts (an app created in Nest's preview mode) into docs/openapi.json, from
+ * which scripts/gen-types.ts generates the dashboards' typed client (apps/web/src/api/schema.d.ts).
  */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(

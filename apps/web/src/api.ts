@@ -57,7 +57,7 @@ const auth: Middleware = {
 };
 
 /**
- * The API, typed from its own OpenAPI document (api/schema.d.ts, `npm run gen:client`): paths,
+ * The API, typed from its own OpenAPI document (api/schema.d.ts, `npm run gen:types`): paths,
  * parameters, bodies and answers are checked by the compiler. Call it through `call()`.
  */
 export const client = createClient<paths>({ baseUrl: globalThis.location?.origin ?? '' });

@@ -21,7 +21,7 @@ import type {
 } from '../../../libs/complaints/src/vocabulary';
 export type { Category, DeclineReason, DemandType, TicketStatus };
 
-/** The API's answers, from its OpenAPI document (api/schema.d.ts, `npm run gen:client`). */
+/** The API's answers, from its OpenAPI document (api/schema.d.ts, `npm run gen:types`). */
 type Schemas = components['schemas'];
 
 export interface Page<T> {
