@@ -16,23 +16,18 @@ import {
   sdkReadWechatpay,
   sdkWechatpayNotification,
 } from '../verifiers/provider-sdks.testing';
+import { ALIPAY_PAYMENT, TEST_API_V3_KEY } from '../verifiers/sample-notifications.testing';
 import { parseGenericRefund } from './refund-notifications';
 
 /** An Alipay notification after a partial refund: TRADE_SUCCESS with refund_fee and gmt_refund. */
 const ALIPAY_REFUND: Record<string, string> = {
-  app_id: '2021000000000000',
-  notify_type: 'trade_status_sync',
+  ...ALIPAY_PAYMENT,
   notify_time: '2026-11-25 10:00:05',
-  trade_no: '2026112322001404561234567890',
-  out_trade_no: 'ORDER-20261123-0001',
   out_biz_no: 'RF-20261125-0001',
-  buyer_id: '2088102177846875',
-  seller_id: '2088101117955611',
   total_amount: '122.50',
+  receipt_amount: '122.50',
   refund_fee: '30.00',
-  gmt_payment: '2026-11-23 10:00:02',
   gmt_refund: '2026-11-25 10:00:01.123',
-  trade_status: 'TRADE_SUCCESS',
   subject: '龙井茶 250g',
 };
 
@@ -101,7 +96,7 @@ describe('Alipay refund notifications', () => {
 
 describe('WeChat Pay refund notifications', () => {
   const { publicKeyPem, privateKeyPem } = generateRsaKeyPair();
-  const apiV3Key = 'a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6';
+  const apiV3Key = TEST_API_V3_KEY;
   const refund = {
     mchid: '1230000109',
     out_trade_no: 'ORDER-1',
