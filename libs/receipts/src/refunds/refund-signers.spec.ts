@@ -3,6 +3,7 @@
  * implementations (alipay-sdk checkNotifySignV2; wechatpay-axios-plugin Rsa and AesGcm), and
  * read by our verifiers as refunds.
  */
+import { errorOf } from '@app/shared/errors/domain-error.testing';
 import { verifyAlipayNotification } from '../verifiers/alipay.verifier';
 import { verifyWechatpayNotification } from '../verifiers/wechatpay.verifier';
 import {
@@ -199,12 +200,8 @@ describe('parseGenericRefund', () => {
     [{ refundNo: '' }, 'refundNo'],
     [{ tradeNo: 'a\u0000b' }, 'tradeNo'],
   ])('refuses %j (field %s)', (patch, field) => {
-    try {
-      parseGenericRefund({ ...good, ...patch });
-      throw new Error('accepted');
-    } catch (e) {
-      expect((e as { code?: string }).code).toBe('VALIDATION_FAILED');
-      expect((e as { errors?: { field: string }[] }).errors?.map((x) => x.field)).toContain(field);
-    }
+    const e = errorOf(() => parseGenericRefund({ ...good, ...patch }));
+    expect(e.code).toBe('VALIDATION_FAILED');
+    expect(e.errors?.map((x) => x.field)).toContain(field);
   });
 });
