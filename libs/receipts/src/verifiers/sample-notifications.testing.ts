@@ -42,3 +42,16 @@ export const WECHATPAY_TRANSACTION = {
   payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
   amount: { total: 1250, payer_total: 1250, currency: 'CNY', payer_currency: 'CNY' },
 };
+
+/** The decrypted resource of a WeChat Pay refund notification (REFUND.SUCCESS): 30.00 of 122.50. */
+export const WECHATPAY_REFUND = {
+  mchid: '1230000109',
+  out_trade_no: 'ORDER-1',
+  transaction_id: '4200001234202611230123456789',
+  out_refund_no: 'RF-1',
+  refund_id: '50000000382019052709732678859',
+  refund_status: 'SUCCESS',
+  success_time: '2026-11-25T10:00:01+08:00',
+  user_received_account: '招商银行信用卡0403',
+  amount: { total: 12250, refund: 3000, payer_total: 12250, payer_refund: 3000 },
+};

@@ -6,8 +6,10 @@ import {
   type WechatpayVerifierConfig,
 } from './wechatpay.verifier';
 import { buildWechatpayNotification, generateRsaKeyPair } from './test-signers';
+import { sdkWechatpayNotification } from './provider-sdks.testing';
 import {
   TEST_API_V3_KEY as API_V3_KEY,
+  WECHATPAY_REFUND,
   WECHATPAY_TRANSACTION as TX,
 } from './sample-notifications.testing';
 
@@ -259,5 +261,47 @@ describe('verifyWechatpayNotification', () => {
     expect(codeOf(() => verify(build(), { ...cfg, platformPublicKeyPem: 'nope' }))).toBe(
       'PROVIDER_NOT_CONFIGURED',
     );
+  });
+
+  describe('notifications assembled with the SDK primitives (wechatpay-axios-plugin)', () => {
+    /** What our verifier reads from the SDK's notification of `plain`, checked at `timestamp`. */
+    const readSdkMade = (
+      plain: object,
+      eventType: 'TRANSACTION.SUCCESS' | 'REFUND.SUCCESS',
+      timestamp: number,
+    ) =>
+      verifyWechatpayNotification(
+        sdkWechatpayNotification({
+          plain,
+          originalType: eventType === 'REFUND.SUCCESS' ? 'refund' : 'transaction',
+          eventType,
+          id: 'EV-1',
+          createTime: new Date(timestamp * 1000).toISOString(),
+          timestamp,
+          privateKeyPem,
+          apiV3Key: API_V3_KEY,
+          headers: { 'wechatpay-serial': 'X' },
+        }),
+        {
+          platformPublicKeyPem: publicKeyPem,
+          apiV3Key: API_V3_KEY,
+          now: new Date(timestamp * 1000),
+        },
+      );
+
+    it('a payment reads as its receipt', () => {
+      const tx = { ...TX, attach: '50% off & more' };
+      const outcome = readSdkMade(tx, 'TRANSACTION.SUCCESS', 1763863210);
+      expect(outcome.kind === 'receipt' && outcome.receipt).toMatchObject({
+        tradeNo: TX.transaction_id,
+        amountMinor: TX.amount.total,
+        subject: '50% off & more',
+      });
+    });
+
+    it('a refund reads as its refund', () => {
+      const outcome = readSdkMade(WECHATPAY_REFUND, 'REFUND.SUCCESS', 1764036001);
+      expect(outcome.kind === 'refund' && outcome.refund.amountMinor).toBe(3000);
+    });
   });
 });
