@@ -5,7 +5,7 @@ import { CLOCK } from '@app/shared';
 import type { Actor, Clock } from '@app/shared';
 import { TicketTransitions } from '../changes/transitions';
 import { ReadingUseCase } from '../use-cases/reading';
-import { acceptBy, mediationEndBy } from '../use-cases/shared';
+import { acceptBy, mediationEndBy, overduePerOffice } from '../use-cases/shared';
 import { withBasis } from '../changes/change';
 import type { Change } from '../changes/change';
 import type { TicketView } from '../complaint.types';
@@ -130,14 +130,9 @@ export class AppealsService {
   }
 
   /** Appeals past reviewBy without a decision, per office (a metric; the view flags each). */
-  async countReviewOverdue(
+  countReviewOverdue(
     now: Date = this.clock.now(),
   ): Promise<{ officeId: string | null; n: number }[]> {
-    const rows: { office_id: string | null; n: string }[] = await this.db.query(
-      `SELECT office_id, count(*) AS n FROM complaints
-        WHERE status = 'appealed' AND review_by < $1 GROUP BY office_id`,
-      [now],
-    );
-    return rows.map((r) => ({ officeId: r.office_id, n: Number(r.n) }));
+    return overduePerOffice(this.db, 'reviewBy', now);
   }
 }

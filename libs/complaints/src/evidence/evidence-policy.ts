@@ -40,15 +40,19 @@ export function mayFetchOriginal(actor: Pick<Actor, 'role'>, uploader: EvidenceP
   return partyOf(actor) === 'office' || partyOf(actor) === uploader;
 }
 
-/** The types evidence may have, decided from the bytes. Photos get a stripped derivative. */
-export const EVIDENCE_TYPES = [
-  'image/jpeg',
-  'image/png',
-  'image/webp',
-  'application/pdf',
-  'video/mp4',
-] as const;
-export type EvidenceType = (typeof EVIDENCE_TYPES)[number];
+/**
+ * The types evidence may have, decided from the bytes, each with the extension of an upload that
+ * came without a file name. Photos get a stripped derivative.
+ */
+const EXTENSIONS = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/webp': 'webp',
+  'application/pdf': 'pdf',
+  'video/mp4': 'mp4',
+} as const;
+export type EvidenceType = keyof typeof EXTENSIONS;
+export const EVIDENCE_TYPES = Object.keys(EXTENSIONS) as readonly EvidenceType[];
 export const PHOTO_TYPES: readonly EvidenceType[] = ['image/jpeg', 'image/png', 'image/webp'];
 
 /** RFC 6266 Content-Disposition for a download: an ASCII fallback and the UTF-8 name (RFC 8187). */
@@ -69,13 +73,5 @@ export function cleanFilename(name: string | undefined, type: EvidenceType): str
     .replace(/[\u0000-\u001f\u007f]/g, '')
     .trim()
     .slice(0, 200);
-  if (clean) return clean;
-  const ext = {
-    'image/jpeg': 'jpg',
-    'image/png': 'png',
-    'image/webp': 'webp',
-    'application/pdf': 'pdf',
-    'video/mp4': 'mp4',
-  }[type];
-  return `attachment.${ext}`;
+  return clean || `attachment.${EXTENSIONS[type]}`;
 }

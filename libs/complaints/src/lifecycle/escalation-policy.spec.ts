@@ -1,4 +1,4 @@
-import { DomainError } from '@app/shared';
+import { errorOf } from '@app/shared/errors/domain-error.testing';
 import {
   assertConsumerMayEscalate,
   consumerEscalationTooEarly,
@@ -9,15 +9,8 @@ import {
 const merchantRespondBy = new Date('2026-10-04T02:00:00Z'); // 10:00 in Shanghai
 const before = new Date('2026-10-04T01:59:59.999Z');
 
-function tooEarly(facts: Parameters<typeof assertConsumerMayEscalate>[0]): DomainError {
-  try {
-    assertConsumerMayEscalate(facts);
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('escalation was allowed');
-}
+const tooEarly = (facts: Parameters<typeof assertConsumerMayEscalate>[0]) =>
+  errorOf(() => assertConsumerMayEscalate(facts));
 
 describe('assertConsumerMayEscalate', () => {
   it('refuses while awaiting_merchant, unanswered, before merchantRespondBy (409)', () => {

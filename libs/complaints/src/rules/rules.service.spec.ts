@@ -51,13 +51,7 @@ function problemWith(
 ): RuleSetFileError {
   const dir = folder({ [name]: change(committed(NATIONAL_12315_ID)) });
   dirs.push(dir);
-  try {
-    loadRuleSetFolder(dir);
-  } catch (e) {
-    if (e instanceof RuleSetFileError) return e;
-    throw e;
-  }
-  throw new Error('the folder was accepted');
+  return errorOf(() => loadRuleSetFolder(dir), RuleSetFileError);
 }
 
 describe('rule set files (RULE_SETS_DIR, default rules/)', () => {

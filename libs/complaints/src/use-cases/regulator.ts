@@ -24,7 +24,7 @@ import { SWEEPER, decidedBy, inBatch, withBasis } from '../changes/change';
 import type { BatchContext, Change, Performer } from '../changes/change';
 import { MEDIATION_TIMEOUT } from '../policy/due-rules';
 import { ReadingUseCase } from './reading';
-import { acceptBy, mediationEndBy } from './shared';
+import { acceptBy, mediationEndBy, overduePerOffice } from './shared';
 
 /**
  * The regulator phase: the office accepts, declines, transfers, records the mediation, extends
@@ -298,12 +298,8 @@ export class RegulatorUseCase {
   }
 
   /** Escalated tickets past acceptBy without a decision (flagged on the queue; a metric). */
-  async countAcceptanceOverdue(): Promise<{ officeId: string | null; n: number }[]> {
-    const rows: { office_id: string | null; n: string }[] = await this.db.query(
-      `SELECT office_id, count(*) AS n FROM complaints WHERE status = 'escalated' AND accept_by < $1 GROUP BY office_id`,
-      [this.clock.now()],
-    );
-    return rows.map((r) => ({ officeId: r.office_id, n: Number(r.n) }));
+  countAcceptanceOverdue(): Promise<{ officeId: string | null; n: number }[]> {
+    return overduePerOffice(this.db, 'acceptBy', this.clock.now());
   }
 }
 

@@ -1,9 +1,10 @@
 import { DomainError } from '@app/shared';
 import type { Actor } from '@app/shared';
+import { rowsOf } from '@app/shared/queryable';
 import type { Queryable } from '@app/shared/queryable';
 import type { ComplaintRow } from '../complaint.row';
 import { AMOUNT_TYPES, DemandType } from '../complaint.types';
-import { computeDeadline } from '../calendar/deadlines';
+import { DEADLINE_FIELDS, computeDeadline } from '../calendar/deadlines';
 import type { DeadlineBasis } from '../calendar/deadlines';
 import type { CalendarSnapshot } from '../calendar/calendar-year';
 import { acceptSpec } from '../rules/extensions';
@@ -50,6 +51,25 @@ export function mediationEndBy(
     workdays: rules.limits.mediationWorkdays,
     ruleSet: rules.ruleSet,
   });
+}
+
+/**
+ * Tickets still in the status of a regulator-side deadline (`acceptBy`: escalated, `reviewBy`:
+ * appealed) with that deadline past `now`, per office: the overdue metrics (the views flag each).
+ */
+export async function overduePerOffice(
+  db: Queryable,
+  field: 'acceptBy' | 'reviewBy',
+  now: Date,
+): Promise<{ officeId: string | null; n: number }[]> {
+  const { column, status } = DEADLINE_FIELDS[field];
+  const rows = await rowsOf<{ office_id: string | null; n: string }>(
+    db,
+    `SELECT office_id, count(*) AS n FROM complaints
+      WHERE status = '${status}' AND ${column} < $1 GROUP BY office_id`,
+    [now],
+  );
+  return rows.map((r) => ({ officeId: r.office_id, n: Number(r.n) }));
 }
 
 /** The merchant's first action on a ticket is its first response. */

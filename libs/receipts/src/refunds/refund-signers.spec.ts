@@ -3,6 +3,7 @@
  * implementations (alipay-sdk checkNotifySignV2; wechatpay-axios-plugin Rsa and AesGcm), and
  * read by our verifiers as refunds.
  */
+import { errorOf } from '@app/shared/errors/domain-error.testing';
 import { verifyAlipayNotification } from '../verifiers/alipay.verifier';
 import { verifyWechatpayNotification } from '../verifiers/wechatpay.verifier';
 import {
@@ -10,29 +11,23 @@ import {
   generateRsaKeyPair,
   signAlipayNotification,
 } from '../verifiers/test-signers';
+import { alipaySdkFor, postDataOf, sdkReadWechatpay } from '../verifiers/provider-sdks.testing';
 import {
-  alipaySdkFor,
-  postDataOf,
-  sdkReadWechatpay,
-  sdkWechatpayNotification,
-} from '../verifiers/provider-sdks.testing';
+  ALIPAY_PAYMENT,
+  TEST_API_V3_KEY,
+  WECHATPAY_REFUND,
+} from '../verifiers/sample-notifications.testing';
 import { parseGenericRefund } from './refund-notifications';
 
 /** An Alipay notification after a partial refund: TRADE_SUCCESS with refund_fee and gmt_refund. */
 const ALIPAY_REFUND: Record<string, string> = {
-  app_id: '2021000000000000',
-  notify_type: 'trade_status_sync',
+  ...ALIPAY_PAYMENT,
   notify_time: '2026-11-25 10:00:05',
-  trade_no: '2026112322001404561234567890',
-  out_trade_no: 'ORDER-20261123-0001',
   out_biz_no: 'RF-20261125-0001',
-  buyer_id: '2088102177846875',
-  seller_id: '2088101117955611',
   total_amount: '122.50',
+  receipt_amount: '122.50',
   refund_fee: '30.00',
-  gmt_payment: '2026-11-23 10:00:02',
   gmt_refund: '2026-11-25 10:00:01.123',
-  trade_status: 'TRADE_SUCCESS',
   subject: '龙井茶 250g',
 };
 
@@ -101,24 +96,13 @@ describe('Alipay refund notifications', () => {
 
 describe('WeChat Pay refund notifications', () => {
   const { publicKeyPem, privateKeyPem } = generateRsaKeyPair();
-  const apiV3Key = 'a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6';
-  const refund = {
-    mchid: '1230000109',
-    out_trade_no: 'ORDER-1',
-    transaction_id: '4200001234202611230123456789',
-    out_refund_no: 'RF-1',
-    refund_id: '50000000382019052709732678859',
-    refund_status: 'SUCCESS',
-    success_time: '2026-11-25T10:00:01+08:00',
-    user_received_account: '招商银行信用卡0403',
-    amount: { total: 12250, refund: 3000, payer_total: 12250, payer_refund: 3000 },
-  };
+  const apiV3Key = TEST_API_V3_KEY;
   const now = (headers: Record<string, string>) =>
     new Date(Number(headers['Wechatpay-Timestamp']) * 1000);
 
   it('REFUND.SUCCESS: signature passes Rsa.verify, resource decrypts with AesGcm, reads as a refund', () => {
     const { headers, body } = buildWechatpayNotification({
-      transaction: refund,
+      transaction: WECHATPAY_REFUND,
       apiV3Key,
       privateKeyPem,
       eventType: 'REFUND.SUCCESS',
@@ -126,7 +110,7 @@ describe('WeChat Pay refund notifications', () => {
     const read = sdkReadWechatpay({ headers, body }, publicKeyPem, apiV3Key);
     expect(read.signed).toBe(true);
     expect(read.resource.associated_data).toBe('refund');
-    expect(read.plain).toEqual(refund);
+    expect(read.plain).toEqual(WECHATPAY_REFUND);
     const outcome = verifyWechatpayNotification(
       { headers, rawBody: body },
       { platformPublicKeyPem: publicKeyPem, apiV3Key, now: now(headers) },
@@ -135,8 +119,8 @@ describe('WeChat Pay refund notifications', () => {
       kind: 'refund',
       refund: {
         provider: 'wechatpay',
-        tradeNo: refund.transaction_id,
-        refundNo: refund.refund_id,
+        tradeNo: WECHATPAY_REFUND.transaction_id,
+        refundNo: WECHATPAY_REFUND.refund_id,
         amountMinor: 3000,
         currency: 'CNY',
         refundedAt: new Date('2026-11-25T02:00:01Z'),
@@ -144,29 +128,11 @@ describe('WeChat Pay refund notifications', () => {
     });
   });
 
-  it('our verifier reads a refund notification assembled with the SDK primitives', () => {
-    const timestamp = 1764036001;
-    const outcome = verifyWechatpayNotification(
-      sdkWechatpayNotification({
-        plain: refund,
-        originalType: 'refund',
-        eventType: 'REFUND.SUCCESS',
-        id: 'EV-R1',
-        createTime: '2026-11-25T10:00:02+08:00',
-        timestamp,
-        privateKeyPem,
-        apiV3Key,
-      }),
-      { platformPublicKeyPem: publicKeyPem, apiV3Key, now: new Date(timestamp * 1000) },
-    );
-    expect(outcome.kind === 'refund' && outcome.refund.amountMinor).toBe(3000);
-  });
-
   it.each(['REFUND.ABNORMAL', 'REFUND.CLOSED'])(
     '%s is acknowledged and records nothing',
     (eventType) => {
       const { headers, body } = buildWechatpayNotification({
-        transaction: { ...refund, refund_status: eventType.slice(7) },
+        transaction: { ...WECHATPAY_REFUND, refund_status: eventType.slice(7) },
         apiV3Key,
         privateKeyPem,
         eventType,
@@ -204,12 +170,8 @@ describe('parseGenericRefund', () => {
     [{ refundNo: '' }, 'refundNo'],
     [{ tradeNo: 'a\u0000b' }, 'tradeNo'],
   ])('refuses %j (field %s)', (patch, field) => {
-    try {
-      parseGenericRefund({ ...good, ...patch });
-      throw new Error('accepted');
-    } catch (e) {
-      expect((e as { code?: string }).code).toBe('VALIDATION_FAILED');
-      expect((e as { errors?: { field: string }[] }).errors?.map((x) => x.field)).toContain(field);
-    }
+    const e = errorOf(() => parseGenericRefund({ ...good, ...patch }));
+    expect(e.code).toBe('VALIDATION_FAILED');
+    expect(e.errors?.map((x) => x.field)).toContain(field);
   });
 });

@@ -2,25 +2,7 @@ import { sign as cryptoSign } from 'node:crypto';
 import { codeOf, errorOf } from '@app/shared/errors/domain-error.testing';
 import { verifyAlipayNotification } from './alipay.verifier';
 import { generateRsaKeyPair, signAlipayNotification } from './test-signers';
-
-const BASE: Record<string, string> = {
-  app_id: '2021000000000000',
-  notify_id: '2026112300222100005081234567890123',
-  notify_type: 'trade_status_sync',
-  notify_time: '2026-11-23 10:00:05',
-  charset: 'utf-8',
-  version: '1.0',
-  trade_no: '2026112322001404561234567890',
-  out_trade_no: 'ORDER-20261123-0001',
-  buyer_id: '2088102177846875',
-  seller_id: '2088101117955611',
-  total_amount: '12.50',
-  receipt_amount: '12.50',
-  trade_status: 'TRADE_SUCCESS',
-  gmt_create: '2026-11-23 09:59:58',
-  gmt_payment: '2026-11-23 10:00:02',
-  subject: 'Coffee',
-};
+import { ALIPAY_PAYMENT as BASE } from './sample-notifications.testing';
 
 describe('verifyAlipayNotification', () => {
   const { publicKeyPem, privateKeyPem } = generateRsaKeyPair();

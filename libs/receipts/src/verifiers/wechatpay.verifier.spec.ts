@@ -6,26 +6,16 @@ import {
   type WechatpayVerifierConfig,
 } from './wechatpay.verifier';
 import { buildWechatpayNotification, generateRsaKeyPair } from './test-signers';
+import { sdkWechatpayNotification } from './provider-sdks.testing';
+import {
+  TEST_API_V3_KEY as API_V3_KEY,
+  WECHATPAY_REFUND,
+  WECHATPAY_TRANSACTION as TX,
+} from './sample-notifications.testing';
 
-const API_V3_KEY = 'a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6';
 const OTHER_API_V3_KEY = 'ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ';
 const NOW = new Date('2026-11-23T02:00:10.000Z');
 const NOW_S = Math.floor(NOW.getTime() / 1000);
-
-const TX = {
-  mchid: '1230000109',
-  appid: 'wxd678efh567hg6787',
-  out_trade_no: 'ORDER-20261123-0001',
-  transaction_id: '4200001234202611230123456789',
-  trade_type: 'JSAPI',
-  trade_state: 'SUCCESS',
-  trade_state_desc: '支付成功',
-  bank_type: 'CMC',
-  attach: '',
-  success_time: '2026-11-23T10:00:02+08:00',
-  payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
-  amount: { total: 1250, payer_total: 1250, currency: 'CNY', payer_currency: 'CNY' },
-};
 
 describe('verifyWechatpayNotification', () => {
   const { publicKeyPem, privateKeyPem } = generateRsaKeyPair();
@@ -271,5 +261,47 @@ describe('verifyWechatpayNotification', () => {
     expect(codeOf(() => verify(build(), { ...cfg, platformPublicKeyPem: 'nope' }))).toBe(
       'PROVIDER_NOT_CONFIGURED',
     );
+  });
+
+  describe('notifications assembled with the SDK primitives (wechatpay-axios-plugin)', () => {
+    /** What our verifier reads from the SDK's notification of `plain`, checked at `timestamp`. */
+    const readSdkMade = (
+      plain: object,
+      eventType: 'TRANSACTION.SUCCESS' | 'REFUND.SUCCESS',
+      timestamp: number,
+    ) =>
+      verifyWechatpayNotification(
+        sdkWechatpayNotification({
+          plain,
+          originalType: eventType === 'REFUND.SUCCESS' ? 'refund' : 'transaction',
+          eventType,
+          id: 'EV-1',
+          createTime: new Date(timestamp * 1000).toISOString(),
+          timestamp,
+          privateKeyPem,
+          apiV3Key: API_V3_KEY,
+          headers: { 'wechatpay-serial': 'X' },
+        }),
+        {
+          platformPublicKeyPem: publicKeyPem,
+          apiV3Key: API_V3_KEY,
+          now: new Date(timestamp * 1000),
+        },
+      );
+
+    it('a payment reads as its receipt', () => {
+      const tx = { ...TX, attach: '50% off & more' };
+      const outcome = readSdkMade(tx, 'TRANSACTION.SUCCESS', 1763863210);
+      expect(outcome.kind === 'receipt' && outcome.receipt).toMatchObject({
+        tradeNo: TX.transaction_id,
+        amountMinor: TX.amount.total,
+        subject: '50% off & more',
+      });
+    });
+
+    it('a refund reads as its refund', () => {
+      const outcome = readSdkMade(WECHATPAY_REFUND, 'REFUND.SUCCESS', 1764036001);
+      expect(outcome.kind === 'refund' && outcome.refund.amountMinor).toBe(3000);
+    });
   });
 });
