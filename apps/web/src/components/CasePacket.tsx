@@ -1,5 +1,4 @@
 import { useState } from 'react';
-import type { FormEvent } from 'react';
 import { call, client, saveBlob } from '../api';
 import { useAction, useAsync } from '../hooks';
 import { useI18n } from '../i18n';
@@ -53,23 +52,20 @@ export function NextSteps({
   if (!tk.actions.includes('add_case_details')) return null;
   const packet = tk.casePacket;
   const office = tk.officeName ?? t('trail.anOffice');
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    void act.run(async () => {
-      await call(
-        client.PUT('/v1/complaints/{id}/complainant', {
-          params: { path: { id: tk.id } },
-          body: {
-            realName: form.realName.trim(),
-            phone: form.phone.trim(),
-            address: form.address.trim(),
-          },
-        }),
-      );
-      setSaved(true);
-      await onChange();
-    });
-  };
+  const submit = act.submit(async () => {
+    await call(
+      client.PUT('/v1/complaints/{id}/complainant', {
+        params: { path: { id: tk.id } },
+        body: {
+          realName: form.realName.trim(),
+          phone: form.phone.trim(),
+          address: form.address.trim(),
+        },
+      }),
+    );
+    setSaved(true);
+    await onChange();
+  });
   const set = (k: keyof Complainant) => (value: string) => setForm({ ...form, [k]: value });
   return (
     <Card title={t('next.title')} className="next-steps">
