@@ -6,7 +6,7 @@ import { useI18n } from '../i18n';
 import { useSignedIn } from '../session';
 import { TicketTable, urgency, useCommonColumns } from '../components/TicketTable';
 import { Announcer, Filters, ListStatus, StatusFilter } from '../components/fields';
-import { SummaryCounts } from '../components/ui';
+import { Field, SummaryCounts } from '../components/ui';
 import { MERCHANT_PHASE } from '../types';
 import type { Ticket, TicketStatus } from '../types';
 
@@ -86,23 +86,19 @@ export function Inbox() {
         />
       </div>
       <Filters>
-        <StatusFilter
-          id="f-status"
-          value={status}
-          onChange={setStatus}
-          allLabel={t('inbox.openOnly')}
-        />
-        <div className="field">
-          <label htmlFor="f-store">{t('col.store')}</label>
-          <select id="f-store" value={storeId} onChange={(e) => setStoreId(e.target.value)}>
-            <option value="">{t('inbox.allStores')}</option>
-            {(stores.data ?? []).map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <StatusFilter value={status} onChange={setStatus} allLabel={t('inbox.openOnly')} />
+        <Field label={t('col.store')}>
+          {(p) => (
+            <select {...p} value={storeId} onChange={(e) => setStoreId(e.target.value)}>
+              <option value="">{t('inbox.allStores')}</option>
+              {(stores.data ?? []).map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
       </Filters>
       <ListStatus
         loading={list.loading}

@@ -94,7 +94,6 @@ export function Queue() {
       </div>
       <Filters>
         <StatusFilter
-          id="q-status"
           value={status}
           onChange={setStatus}
           allLabel={t('queue.allStatuses')}
