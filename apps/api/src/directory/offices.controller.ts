@@ -9,7 +9,7 @@ import {
 import { RulesService } from '@app/complaints';
 import { DirectoryService } from '@app/directory';
 import { Page, mapPage } from '@app/shared';
-import { ApiProblems } from '../http/api-problems';
+import { ApiProblems, ApiWriteProblems } from '../http/api-problems';
 import { Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
 import { ApiPageResponse, ListQuery } from '../http/list-query.dto';
@@ -56,7 +56,7 @@ export class OfficesController {
       'Tickets escalated from now on use the new set; a ticket keeps the set it was escalated under.',
   })
   @ApiOkResponse({ type: OfficeResponse })
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
+  @ApiWriteProblems()
   async update(
     @IdParam('officeId') id: string,
     @Body() body: UpdateOfficeRequest,
