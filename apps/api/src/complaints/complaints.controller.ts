@@ -11,7 +11,12 @@ import { CasePacketService, ComplaintsService, SettlementService } from '@app/co
 import type { OfferView, TicketView, TrailEvent } from '@app/complaints';
 import { DomainError, ROLES } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
-import { ApiProblems, ApiTicketWriteProblems, ApiWriteProblems } from '../http/api-problems';
+import {
+  ApiProblems,
+  ApiTicketWriteProblems,
+  ApiWriteProblems,
+  TicketRead,
+} from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
 import { ApiItemsResponse, ApiPageResponse } from '../http/list-query.dto';
@@ -97,14 +102,13 @@ export class ComplaintsController {
   }
 
   @Get(':id')
-  @Roles(...ROLES)
+  @TicketRead()
   @ApiOperation({
     summary: 'One ticket (a regulator’s view is recorded in the trail)',
     description:
       'Once escalated, the consumer, the office and admins also get `officeName` and `casePacket: { complete, missing }` (what the 12315 office still needs before it can accept).',
   })
   @ApiOkResponse({ type: TicketResponse })
-  @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   async get(@IdParam('id') id: string, @CurrentActor() actor: Actor): Promise<TicketView> {
     // After escalation: the office's name and what the case packet still needs (not merchants).
     return this.packets.withEscalationSummary(await this.complaints.get(id, actor), actor);
@@ -131,10 +135,9 @@ export class ComplaintsController {
   }
 
   @Get(':id/offers')
-  @Roles(...ROLES)
+  @TicketRead()
   @ApiOperation({ summary: 'Offer history, oldest first' })
   @ApiItemsResponse(OfferResponse)
-  @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   async offers(
     @IdParam('id') id: string,
     @CurrentActor() actor: Actor,
@@ -330,10 +333,9 @@ export class ComplaintsController {
   }
 
   @Get(':id/events')
-  @Roles(...ROLES)
+  @TicketRead()
   @ApiOperation({ summary: 'The tamper-evident trail' })
   @ApiItemsResponse(EventResponse)
-  @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   async events(
     @IdParam('id') id: string,
     @CurrentActor() actor: Actor,
@@ -342,10 +344,9 @@ export class ComplaintsController {
   }
 
   @Get(':id/events/verify')
-  @Roles(...ROLES)
+  @TicketRead()
   @ApiOperation({ summary: 'Recompute the hash chain (and compare its head with the ticket)' })
   @ApiOkResponse({ type: VerifyResponse })
-  @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   verify(@IdParam('id') id: string, @CurrentActor() actor: Actor) {
     return this.complaints.verify(id, actor);
   }
