@@ -19,7 +19,7 @@ import {
 } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { ApiItemsResponse, ApiPageResponse } from '../http/list-query.dto';
+import { ApiItemsResponse, ApiPagedList } from '../http/list-query.dto';
 import { CallerThrottlerGuard } from '../http/rate-limit';
 import {
   ComplaintListQuery,
@@ -95,8 +95,7 @@ export class ComplaintsController {
     description:
       'Consumer: own, newest first. Merchant: its own; without `status`, the open merchant-phase inbox, by merchantRespondBy ascending (most urgent first). Regulator: its office’s, oldest escalation first. Admin: all, newest first; `unassigned=true` lists escalated tickets no office covers.',
   })
-  @ApiPageResponse(TicketResponse)
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
+  @ApiPagedList(TicketResponse)
   list(@Query() q: ComplaintListQuery, @CurrentActor() actor: Actor): Promise<Page<TicketView>> {
     return this.complaints.list(actor, q);
   }

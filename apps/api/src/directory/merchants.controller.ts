@@ -12,7 +12,7 @@ import type { Actor, Page } from '@app/shared';
 import { ApiProblems, ApiWriteProblems } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { ApiPageResponse, ListQuery } from '../http/list-query.dto';
+import { ApiPagedList, ListQuery } from '../http/list-query.dto';
 import {
   CreateMerchantRequest,
   CreateStoreRequest,
@@ -53,8 +53,7 @@ export class MerchantsController {
   @Get()
   @Roles('admin', 'regulator')
   @ApiOperation({ summary: 'List merchants (admin, regulator), oldest first' })
-  @ApiPageResponse(MerchantResponse)
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
+  @ApiPagedList(MerchantResponse)
   async list(@Query() q: ListQuery): Promise<Page<MerchantResponse>> {
     return mapPage(await this.directory.listMerchants(q), merchantView);
   }
@@ -107,8 +106,7 @@ export class MerchantsController {
   @Get(':merchantId/stores')
   @Roles('admin', 'regulator', 'merchant')
   @ApiOperation({ summary: "A merchant's stores (admin, regulator; merchant staff: their own)" })
-  @ApiPageResponse(StoreResponse)
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
+  @ApiPagedList(StoreResponse, 'NOT_FOUND')
   async listStores(
     @IdParam('merchantId') id: string,
     @Query() q: ListQuery,

@@ -9,7 +9,7 @@ import type { Actor, Page } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { ApiPageResponse } from '../http/list-query.dto';
+import { ApiPagedList } from '../http/list-query.dto';
 import {
   DeliveryListQuery,
   WEBHOOK_DOC,
@@ -51,8 +51,7 @@ export class MerchantWebhooksController {
     summary: "A merchant's webhook deliveries, newest first (admin; merchant staff: their own)",
     description: WEBHOOK_DOC,
   })
-  @ApiPageResponse(WebhookDeliveryResponse)
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
+  @ApiPagedList(WebhookDeliveryResponse, 'NOT_FOUND')
   async list(
     @IdParam('merchantId') id: string,
     @Query() q: DeliveryListQuery,
