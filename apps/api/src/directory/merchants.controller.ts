@@ -7,10 +7,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { DirectoryService } from '@app/directory';
-import { DomainError, mapPage } from '@app/shared';
+import { mapPage } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
 import { ApiProblems, ApiWriteProblems } from '../http/api-problems';
-import { CurrentActor, Roles } from '../http/auth';
+import { CurrentActor, Roles, assertOwnMerchant } from '../http/auth';
 import { IdParam } from '../http/id-param';
 import { ApiPagedList, ListQuery } from '../http/list-query.dto';
 import {
@@ -67,8 +67,7 @@ export class MerchantsController {
     @IdParam('merchantId') id: string,
     @CurrentActor() actor: Actor,
   ): Promise<MerchantResponse> {
-    if (actor.role === 'merchant' && actor.merchantId !== id)
-      throw new DomainError('NOT_FOUND', 'no such resource');
+    assertOwnMerchant(actor, id);
     return merchantView(await this.directory.getMerchant(id));
   }
 
@@ -86,8 +85,7 @@ export class MerchantsController {
     @Body() body: UpdateMerchantRequest,
     @CurrentActor() actor: Actor,
   ): Promise<MerchantResponse> {
-    if (actor.role === 'merchant' && actor.merchantId !== id)
-      throw new DomainError('NOT_FOUND', 'no such resource');
+    assertOwnMerchant(actor, id);
     return merchantView(await this.directory.updateMerchant(id, body));
   }
 
@@ -112,8 +110,7 @@ export class MerchantsController {
     @Query() q: ListQuery,
     @CurrentActor() actor: Actor,
   ): Promise<Page<StoreResponse>> {
-    if (actor.role === 'merchant' && actor.merchantId !== id)
-      throw new DomainError('NOT_FOUND', 'no such resource');
+    assertOwnMerchant(actor, id);
     return mapPage(await this.directory.listStores(id, q), storeView);
   }
 }

@@ -7,7 +7,7 @@ import { DirectoryService } from '@app/directory';
 import { DomainError } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
-import { CurrentActor, Roles } from '../http/auth';
+import { CurrentActor, Roles, assertOwnMerchant } from '../http/auth';
 import { IdParam } from '../http/id-param';
 import { ApiPagedList } from '../http/list-query.dto';
 import {
@@ -16,12 +16,6 @@ import {
   WebhookDeliveryResponse,
   WebhookSecretResponse,
 } from './webhooks.dto';
-
-/** Merchant staff see their own merchant's deliveries; anyone else's are "not found". */
-function assertOwnMerchant(actor: Actor, merchantId: string): void {
-  if (actor.role === 'merchant' && actor.merchantId !== merchantId)
-    throw new DomainError('NOT_FOUND', 'no such resource');
-}
 
 @ApiTags('webhooks')
 @ApiExtraModels(WebhookDeliveryResponse)
