@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { DependencyList } from 'react';
+import type { DependencyList, FormEvent } from 'react';
 import { ApiError } from './api';
 import type { Ticket } from './types';
 
@@ -70,7 +70,10 @@ export function randomKey(): string {
 /** What a ticket action does after the API answered: refresh, announce. */
 export type After = (result: Ticket | null, message: string) => Promise<void>;
 
-/** Runs an action, with a busy flag and the API's error kept for display. */
+/**
+ * Runs an action, with a busy flag and the API's error kept for display; `submit(fn)` is a
+ * form's onSubmit that runs `fn` as the action (the browser does not send the form itself).
+ */
 export function useAction() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -87,5 +90,9 @@ export function useAction() {
       setBusy(false);
     }
   };
-  return { busy, error, run };
+  const submit = (fn: () => Promise<void>) => (e: FormEvent) => {
+    e.preventDefault();
+    void run(fn);
+  };
+  return { busy, error, run, submit };
 }

@@ -11,10 +11,15 @@ import { CasePacketService, ComplaintsService, SettlementService } from '@app/co
 import type { OfferView, TicketView, TrailEvent } from '@app/complaints';
 import { DomainError, ROLES } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
-import { ApiProblems, ApiTicketWriteProblems, ApiWriteProblems } from '../http/api-problems';
+import {
+  ApiProblems,
+  ApiTicketWriteProblems,
+  ApiWriteProblems,
+  TicketRead,
+} from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { ApiItemsResponse, ApiPageResponse } from '../http/list-query.dto';
+import { ApiItemsResponse, ApiPagedList } from '../http/list-query.dto';
 import { CallerThrottlerGuard } from '../http/rate-limit';
 import {
   ComplaintListQuery,
@@ -35,6 +40,7 @@ import {
   TransferRequest,
   VerifyResponse,
 } from './complaints.dto';
+import { TicketTransition } from './ticket-transition';
 
 @ApiTags('complaints')
 @ApiExtraModels(TicketResponse, OfferResponse, EventResponse)
@@ -90,21 +96,19 @@ export class ComplaintsController {
     description:
       'Consumer: own, newest first. Merchant: its own; without `status`, the open merchant-phase inbox, by merchantRespondBy ascending (most urgent first). Regulator: its office’s, oldest escalation first. Admin: all, newest first; `unassigned=true` lists escalated tickets no office covers.',
   })
-  @ApiPageResponse(TicketResponse)
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
+  @ApiPagedList(TicketResponse)
   list(@Query() q: ComplaintListQuery, @CurrentActor() actor: Actor): Promise<Page<TicketView>> {
     return this.complaints.list(actor, q);
   }
 
   @Get(':id')
-  @Roles(...ROLES)
+  @TicketRead()
   @ApiOperation({
     summary: 'One ticket (a regulator’s view is recorded in the trail)',
     description:
       'Once escalated, the consumer, the office and admins also get `officeName` and `casePacket: { complete, missing }` (what the 12315 office still needs before it can accept).',
   })
   @ApiOkResponse({ type: TicketResponse })
-  @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   async get(@IdParam('id') id: string, @CurrentActor() actor: Actor): Promise<TicketView> {
     // After escalation: the office's name and what the case packet still needs (not merchants).
     return this.packets.withEscalationSummary(await this.complaints.get(id, actor), actor);
@@ -131,10 +135,9 @@ export class ComplaintsController {
   }
 
   @Get(':id/offers')
-  @Roles(...ROLES)
+  @TicketRead()
   @ApiOperation({ summary: 'Offer history, oldest first' })
   @ApiItemsResponse(OfferResponse)
-  @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   async offers(
     @IdParam('id') id: string,
     @CurrentActor() actor: Actor,
@@ -175,14 +178,12 @@ export class ComplaintsController {
 
   @Post(':id/settlement/confirm')
   @Roles('consumer')
-  @HttpCode(200)
   @ApiOperation({
     summary: 'The consumer confirms the accepted offer was carried out → resolved',
     description:
       'Only while settling (409 INVALID_TRANSITION otherwise, e.g. when a refund or the deadline settled it first). settledVia "consumer": a verified self-resolution. Body empty or {}.',
   })
-  @ApiOkResponse({ type: TicketResponse })
-  @ApiTicketWriteProblems()
+  @TicketTransition()
   confirmSettlement(
     @IdParam('id') id: string,
     @Body() _body: ConfirmSettlementRequest,
@@ -193,14 +194,12 @@ export class ComplaintsController {
 
   @Post(':id/settlement/dispute')
   @Roles('consumer')
-  @HttpCode(200)
   @ApiOperation({
     summary: 'The consumer says the accepted offer was not carried out → escalated',
     description:
       'Only while settling. Escalates with escalationReason settlement_not_fulfilled to the office of the store’s region, as an escalation does.',
   })
-  @ApiOkResponse({ type: TicketResponse })
-  @ApiTicketWriteProblems()
+  @TicketTransition()
   disputeSettlement(
     @IdParam('id') id: string,
     @Body() body: DisputeSettlementRequest,
@@ -211,13 +210,11 @@ export class ComplaintsController {
 
   @Post(':id/offers/:offerId/reject')
   @Roles('consumer')
-  @HttpCode(200)
   @ApiOperation({
     summary:
       'Reject the pending offer (the ticket stays in negotiation; escalation becomes possible)',
   })
-  @ApiOkResponse({ type: TicketResponse })
-  @ApiTicketWriteProblems()
+  @TicketTransition()
   reject(
     @IdParam('id') id: string,
     @IdParam('offerId') offerId: string,
@@ -229,24 +226,20 @@ export class ComplaintsController {
 
   @Post(':id/withdraw')
   @Roles('consumer')
-  @HttpCode(200)
   @ApiOperation({ summary: 'Withdraw before escalation → withdrawn' })
-  @ApiOkResponse({ type: TicketResponse })
-  @ApiTicketWriteProblems()
+  @TicketTransition()
   withdraw(@IdParam('id') id: string, @Body() body: ReasonRequest, @CurrentActor() actor: Actor) {
     return this.complaints.withdraw(id, actor, body?.reason);
   }
 
   @Post(':id/escalate')
   @Roles('consumer')
-  @HttpCode(200)
   @ApiOperation({
     summary: 'Escalate to the regulator',
     description:
       'Refused with 409 ESCALATION_TOO_EARLY (body: availableAt) while awaiting_merchant before merchantRespondBy. The ticket goes to the office with the longest region-prefix match of the store; with none, it waits in the unassigned queue. The ticket takes the office’s rule set (GET /v1/rules; RULE_SET when the office names none) and keeps its limits: acceptBy = now + the set’s acceptWorkdays working days (mainland China calendar, Asia/Shanghai; end of that day), or + acceptHours clock hours.',
   })
-  @ApiOkResponse({ type: TicketResponse })
-  @ApiTicketWriteProblems('ESCALATION_TOO_EARLY')
+  @TicketTransition('ESCALATION_TOO_EARLY')
   async escalate(
     @IdParam('id') id: string,
     @Body() body: EscalateRequest,
@@ -278,49 +271,41 @@ export class ComplaintsController {
 
   @Post(':id/decline')
   @Roles('regulator', 'admin')
-  @HttpCode(200)
   @ApiOperation({ summary: 'Decline (不予受理) with a reason from the fixed list → declined' })
-  @ApiOkResponse({ type: TicketResponse })
-  @ApiTicketWriteProblems()
+  @TicketTransition()
   decline(@IdParam('id') id: string, @Body() body: DeclineRequest, @CurrentActor() actor: Actor) {
     return this.complaints.decline(id, actor, body.reason, body.detail);
   }
 
   @Post(':id/transfer')
   @Roles('regulator', 'admin')
-  @HttpCode(200)
   @ApiOperation({
     summary:
       'Transfer an escalated ticket to another office (which gets a fresh acceptance period)',
     description: 'Also how admins assign tickets from the unassigned queue.',
   })
-  @ApiOkResponse({ type: TicketResponse })
-  @ApiTicketWriteProblems()
+  @TicketTransition()
   transfer(@IdParam('id') id: string, @Body() body: TransferRequest, @CurrentActor() actor: Actor) {
     return this.complaints.transfer(id, actor, body.officeId);
   }
 
   @Post(':id/extend')
   @Roles('regulator', 'admin')
-  @HttpCode(200)
   @ApiOperation({
     summary:
       'Extend the running deadline once (acceptBy while escalated, mediationEndBy while mediating)',
     description:
       "By 1 to the ticket rule set's maxExtensionWorkdays working days (400 VALIDATION_FAILED otherwise), counted on from the current deadline; once per deadline (409 EXTENSION_USED; a transfer starts a fresh acceptance period, extendable once by the new office); 409 INVALID_TRANSITION when that deadline does not run in the ticket's status. The reason is shown to the consumer in `extensions`; the trail gets a `deadline_extended` event.",
   })
-  @ApiOkResponse({ type: TicketResponse })
-  @ApiTicketWriteProblems('EXTENSION_USED')
+  @TicketTransition('EXTENSION_USED')
   extend(@IdParam('id') id: string, @Body() body: ExtendRequest, @CurrentActor() actor: Actor) {
     return this.complaints.extend(id, actor, body.deadline, body.workdays, body.reason);
   }
 
   @Post(':id/mediation')
   @Roles('regulator', 'admin')
-  @HttpCode(200)
   @ApiOperation({ summary: 'Record the mediation outcome → mediated | mediation_failed' })
-  @ApiOkResponse({ type: TicketResponse })
-  @ApiTicketWriteProblems()
+  @TicketTransition()
   mediation(
     @IdParam('id') id: string,
     @Body() body: MediationRequest,
@@ -330,10 +315,9 @@ export class ComplaintsController {
   }
 
   @Get(':id/events')
-  @Roles(...ROLES)
+  @TicketRead()
   @ApiOperation({ summary: 'The tamper-evident trail' })
   @ApiItemsResponse(EventResponse)
-  @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   async events(
     @IdParam('id') id: string,
     @CurrentActor() actor: Actor,
@@ -342,10 +326,9 @@ export class ComplaintsController {
   }
 
   @Get(':id/events/verify')
-  @Roles(...ROLES)
+  @TicketRead()
   @ApiOperation({ summary: 'Recompute the hash chain (and compare its head with the ticket)' })
   @ApiOkResponse({ type: VerifyResponse })
-  @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   verify(@IdParam('id') id: string, @CurrentActor() actor: Actor) {
     return this.complaints.verify(id, actor);
   }

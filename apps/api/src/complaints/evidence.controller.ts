@@ -34,7 +34,7 @@ import type { AttachmentView, CasePacket, UploadPart } from '@app/complaints';
 import { DomainError, HEJIE_CONFIG, ROLES } from '@app/shared';
 import type { Actor, HejieConfig } from '@app/shared';
 import { Inject } from '@nestjs/common';
-import { ApiProblems, ApiTicketWriteProblems } from '../http/api-problems';
+import { ApiTicketWriteProblems, TicketRead } from '../http/api-problems';
 import { CurrentActor, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
 import { CallerThrottlerGuard } from '../http/rate-limit';
@@ -102,16 +102,15 @@ export class EvidenceController {
   }
 
   @Get(':id/attachments')
-  @Roles(...ROLES)
+  @TicketRead()
   @ApiOperation({ summary: 'The evidence on a ticket, oldest first' })
   @ApiOkResponse({ type: AttachmentListResponse })
-  @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   list(@IdParam('id') id: string, @CurrentActor() actor: Actor) {
     return this.evidence.list(id, actor);
   }
 
   @Get(':id/attachments/:attachmentId')
-  @Roles(...ROLES)
+  @TicketRead('VALIDATION_FAILED', 'FORBIDDEN')
   @ApiOperation({
     summary: 'Download an attachment',
     description:
@@ -120,7 +119,6 @@ export class EvidenceController {
   @ApiQuery({ name: 'original', required: false, enum: ['true', 'false'] })
   @ApiProduces('image/jpeg', 'image/png', 'image/webp', 'application/pdf', 'video/mp4')
   @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
   async download(
     @IdParam('id') id: string,
     @IdParam('attachmentId') attachmentId: string,
@@ -164,7 +162,7 @@ export class EvidenceController {
   }
 
   @Get(':id/case-packet')
-  @Roles(...ROLES)
+  @TicketRead()
   @ApiOperation({
     summary: 'The case packet a 12315 office needs to accept the complaint',
     description:
@@ -177,7 +175,6 @@ export class EvidenceController {
   })
   @ApiProduces('application/json', 'application/pdf')
   @ApiOkResponse({ type: CasePacketResponse })
-  @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
   async casePacket(
     @IdParam('id') id: string,
     @CurrentActor() actor: Actor,

@@ -7,12 +7,12 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { DirectoryService } from '@app/directory';
-import { DomainError, mapPage } from '@app/shared';
+import { mapPage } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
 import { ApiProblems, ApiWriteProblems } from '../http/api-problems';
-import { CurrentActor, Roles } from '../http/auth';
+import { CurrentActor, Roles, assertOwnMerchant } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { ApiPageResponse, ListQuery } from '../http/list-query.dto';
+import { ApiPagedList, ListQuery } from '../http/list-query.dto';
 import {
   CreateMerchantRequest,
   CreateStoreRequest,
@@ -53,8 +53,7 @@ export class MerchantsController {
   @Get()
   @Roles('admin', 'regulator')
   @ApiOperation({ summary: 'List merchants (admin, regulator), oldest first' })
-  @ApiPageResponse(MerchantResponse)
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
+  @ApiPagedList(MerchantResponse)
   async list(@Query() q: ListQuery): Promise<Page<MerchantResponse>> {
     return mapPage(await this.directory.listMerchants(q), merchantView);
   }
@@ -68,8 +67,7 @@ export class MerchantsController {
     @IdParam('merchantId') id: string,
     @CurrentActor() actor: Actor,
   ): Promise<MerchantResponse> {
-    if (actor.role === 'merchant' && actor.merchantId !== id)
-      throw new DomainError('NOT_FOUND', 'no such resource');
+    assertOwnMerchant(actor, id);
     return merchantView(await this.directory.getMerchant(id));
   }
 
@@ -87,8 +85,7 @@ export class MerchantsController {
     @Body() body: UpdateMerchantRequest,
     @CurrentActor() actor: Actor,
   ): Promise<MerchantResponse> {
-    if (actor.role === 'merchant' && actor.merchantId !== id)
-      throw new DomainError('NOT_FOUND', 'no such resource');
+    assertOwnMerchant(actor, id);
     return merchantView(await this.directory.updateMerchant(id, body));
   }
 
@@ -107,15 +104,13 @@ export class MerchantsController {
   @Get(':merchantId/stores')
   @Roles('admin', 'regulator', 'merchant')
   @ApiOperation({ summary: "A merchant's stores (admin, regulator; merchant staff: their own)" })
-  @ApiPageResponse(StoreResponse)
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
+  @ApiPagedList(StoreResponse, 'NOT_FOUND')
   async listStores(
     @IdParam('merchantId') id: string,
     @Query() q: ListQuery,
     @CurrentActor() actor: Actor,
   ): Promise<Page<StoreResponse>> {
-    if (actor.role === 'merchant' && actor.merchantId !== id)
-      throw new DomainError('NOT_FOUND', 'no such resource');
+    assertOwnMerchant(actor, id);
     return mapPage(await this.directory.listStores(id, q), storeView);
   }
 }

@@ -9,10 +9,10 @@ import {
 import { RulesService } from '@app/complaints';
 import { DirectoryService } from '@app/directory';
 import { Page, mapPage } from '@app/shared';
-import { ApiProblems } from '../http/api-problems';
+import { ApiProblems, ApiWriteProblems } from '../http/api-problems';
 import { Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { ApiPageResponse, ListQuery } from '../http/list-query.dto';
+import { ApiPagedList, ListQuery } from '../http/list-query.dto';
 import { CreateOfficeRequest, OfficeResponse, UpdateOfficeRequest } from './directory.dto';
 import { officeView } from './directory.views';
 
@@ -42,8 +42,7 @@ export class OfficesController {
   @Get()
   @Roles('admin', 'regulator')
   @ApiOperation({ summary: 'List offices (admin, regulator: for transfers)' })
-  @ApiPageResponse(OfficeResponse)
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
+  @ApiPagedList(OfficeResponse)
   async list(@Query() q: ListQuery): Promise<Page<OfficeResponse>> {
     return mapPage(await this.directory.listOffices(q), officeView);
   }
@@ -56,7 +55,7 @@ export class OfficesController {
       'Tickets escalated from now on use the new set; a ticket keeps the set it was escalated under.',
   })
   @ApiOkResponse({ type: OfficeResponse })
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
+  @ApiWriteProblems()
   async update(
     @IdParam('officeId') id: string,
     @Body() body: UpdateOfficeRequest,

@@ -6,7 +6,8 @@ import {
   ApiResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { ERROR_CODES, ErrorCode, statusOf, titleOf } from '@app/shared';
+import { ERROR_CODES, ErrorCode, ROLES, statusOf, titleOf } from '@app/shared';
+import { Roles } from './auth';
 
 export class FieldErrorDto {
   @ApiProperty({ example: 'description' }) field: string;
@@ -55,4 +56,13 @@ export function ApiWriteProblems(...more: ErrorCode[]) {
 /** The problems of a write on one ticket: ApiWriteProblems with INVALID_TRANSITION, then `more`. */
 export function ApiTicketWriteProblems(...more: ErrorCode[]) {
   return ApiWriteProblems('INVALID_TRANSITION', ...more);
+}
+
+/**
+ * A read of one ticket (the ticket, its offers, trail, evidence, case packet…) by whoever may see
+ * it: every role with a token may ask, and the ticket decides: one the caller may not see is
+ * NOT_FOUND, never FORBIDDEN. Then `more` (e.g. VALIDATION_FAILED for a route with a query).
+ */
+export function TicketRead(...more: ErrorCode[]) {
+  return applyDecorators(Roles(...ROLES), ApiProblems('UNAUTHENTICATED', 'NOT_FOUND', ...more));
 }

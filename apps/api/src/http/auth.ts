@@ -39,6 +39,12 @@ export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionCont
   return actor;
 });
 
+/** Merchant staff see only their own merchant (its stores, deliveries…); others are "not found". */
+export function assertOwnMerchant(actor: Actor, merchantId: string): void {
+  if (actor.role === 'merchant' && actor.merchantId !== merchantId)
+    throw new DomainError('NOT_FOUND', 'no such resource');
+}
+
 interface Claims {
   sub?: unknown;
   role?: unknown;

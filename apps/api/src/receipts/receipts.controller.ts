@@ -18,7 +18,7 @@ import type { Actor, Page } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
 import { CurrentActor, Public, Roles } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { ApiPageResponse, ListQuery } from '../http/list-query.dto';
+import { ApiPagedList, ListQuery } from '../http/list-query.dto';
 import {
   BatchResponse,
   GenericReceiptRequest,
@@ -167,8 +167,7 @@ export class ReceiptsController {
   @ApiOperation({
     summary: "The consumer's own bills, newest payment first, each with its complaintId or null",
   })
-  @ApiPageResponse(ReceiptResponse)
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
+  @ApiPagedList(ReceiptResponse)
   async list(@Query() q: ListQuery, @CurrentActor() actor: Actor): Promise<Page<BillView>> {
     const page = await this.receipts.listForPayer(actor.sub, q);
     return { ...page, items: await this.withTickets(page.items) };

@@ -2,10 +2,10 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CheckpointsService } from '@app/complaints';
 import type { SignedCheckpoint, TrailProof } from '@app/complaints';
-import { DEFAULT_LIMIT, ROLES } from '@app/shared';
+import { DEFAULT_LIMIT } from '@app/shared';
 import type { Actor } from '@app/shared';
-import { ApiProblems } from '../http/api-problems';
-import { CurrentActor, Public, Roles } from '../http/auth';
+import { ApiProblems, TicketRead } from '../http/api-problems';
+import { CurrentActor, Public } from '../http/auth';
 import { IdParam } from '../http/id-param';
 import { CheckpointPage, CheckpointsQuery, ProofQuery, ProofResponse } from './trail.dto';
 
@@ -31,14 +31,13 @@ export class TrailController {
   }
 
   @Get('complaints/:id/events/proof')
-  @Roles(...ROLES)
+  @TicketRead('VALIDATION_FAILED')
   @ApiOperation({
     summary: 'The ticket’s audit path to a signed checkpoint',
     description:
       'Whoever may see the ticket. Default: the latest checkpoint that covers the ticket; `checkpoint=<seq>` asks for a given one (e.g. a saved copy). Verify with `npm run trail:verify -- <ticket id> <checkpoint file>`: the events chain to `headHash` at event #eventCount, the path leads from it to the signed root. 404 when no checkpoint covers the ticket yet.',
   })
   @ApiOkResponse({ type: ProofResponse })
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND')
   proof(
     @IdParam('id') id: string,
     @Query() q: ProofQuery,

@@ -7,21 +7,15 @@ import { DirectoryService } from '@app/directory';
 import { DomainError } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
-import { CurrentActor, Roles } from '../http/auth';
+import { CurrentActor, Roles, assertOwnMerchant } from '../http/auth';
 import { IdParam } from '../http/id-param';
-import { ApiPageResponse } from '../http/list-query.dto';
+import { ApiPagedList } from '../http/list-query.dto';
 import {
   DeliveryListQuery,
   WEBHOOK_DOC,
   WebhookDeliveryResponse,
   WebhookSecretResponse,
 } from './webhooks.dto';
-
-/** Merchant staff see their own merchant's deliveries; anyone else's are "not found". */
-function assertOwnMerchant(actor: Actor, merchantId: string): void {
-  if (actor.role === 'merchant' && actor.merchantId !== merchantId)
-    throw new DomainError('NOT_FOUND', 'no such resource');
-}
 
 @ApiTags('webhooks')
 @ApiExtraModels(WebhookDeliveryResponse)
@@ -51,8 +45,7 @@ export class MerchantWebhooksController {
     summary: "A merchant's webhook deliveries, newest first (admin; merchant staff: their own)",
     description: WEBHOOK_DOC,
   })
-  @ApiPageResponse(WebhookDeliveryResponse)
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
+  @ApiPagedList(WebhookDeliveryResponse, 'NOT_FOUND')
   async list(
     @IdParam('merchantId') id: string,
     @Query() q: DeliveryListQuery,

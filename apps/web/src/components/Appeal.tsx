@@ -1,5 +1,4 @@
 import { useState } from 'react';
-import type { FormEvent } from 'react';
 import { call, client } from '../api';
 import { useAction } from '../hooks';
 import type { After } from '../hooks';
@@ -24,19 +23,16 @@ export function ConsumerAppeal({ ticket: tk, after }: { ticket: Ticket; after: A
     );
   }
   if (!tk.actions.includes('appeal') || !tk.appealableUntil) return null;
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    void act.run(async () => {
-      const r = await call(
-        client.POST('/v1/complaints/{id}/appeal', {
-          params: { path: { id: tk.id } },
-          body: { reason: reason.trim() },
-        }),
-      );
-      await after(r, t('flash.appealed'));
-      setOpen(false);
-    });
-  };
+  const submit = act.submit(async () => {
+    const r = await call(
+      client.POST('/v1/complaints/{id}/appeal', {
+        params: { path: { id: tk.id } },
+        body: { reason: reason.trim() },
+      }),
+    );
+    await after(r, t('flash.appealed'));
+    setOpen(false);
+  });
   return (
     <Card title={t('appeal.title')} className="actions">
       <p className="hint">
@@ -72,18 +68,15 @@ export function AppealDecision({ ticket: tk, after }: { ticket: Ticket; after: A
   const [outcome, setOutcome] = useState<'upheld' | 'overturned'>('upheld');
   const [note, setNote] = useState('');
   const act = useAction();
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    void act.run(async () => {
-      const r = await call(
-        client.POST('/v1/complaints/{id}/appeal/decision', {
-          params: { path: { id: tk.id } },
-          body: { outcome, note: note.trim() },
-        }),
-      );
-      await after(r, t('flash.appealDecided'));
-    });
-  };
+  const submit = act.submit(async () => {
+    const r = await call(
+      client.POST('/v1/complaints/{id}/appeal/decision', {
+        params: { path: { id: tk.id } },
+        body: { outcome, note: note.trim() },
+      }),
+    );
+    await after(r, t('flash.appealDecided'));
+  });
   if (!tk.actions.includes('decide_appeal')) {
     return (
       <Card title={t('appeal.decideTitle')} className="actions">

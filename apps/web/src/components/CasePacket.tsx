@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { FormEvent } from 'react';
+import type { ComponentProps } from 'react';
 import { call, client, saveBlob } from '../api';
 import { useAction, useAsync } from '../hooks';
 import { useI18n } from '../i18n';
@@ -15,6 +15,25 @@ interface Complainant {
   phone: string;
   address: string;
 }
+
+/** The complainant form's fields, in order: each one's label and its input's own checks. */
+const COMPLAINANT_FIELDS: {
+  key: keyof Complainant;
+  label: DictKey;
+  input: Omit<ComponentProps<typeof InputField>, 'label' | 'value' | 'onChange'>;
+}[] = [
+  { key: 'realName', label: 'packet.name', input: { maxLength: 100, autoComplete: 'name' } },
+  {
+    key: 'phone',
+    label: 'packet.phone',
+    input: { inputMode: 'tel', pattern: '1[3-9][0-9]{9}', autoComplete: 'tel' },
+  },
+  {
+    key: 'address',
+    label: 'packet.address',
+    input: { minLength: 5, maxLength: 300, autoComplete: 'street-address' },
+  },
+];
 
 /** The case packet as a PDF. */
 const packetPdf = (id: string) =>
@@ -53,23 +72,20 @@ export function NextSteps({
   if (!tk.actions.includes('add_case_details')) return null;
   const packet = tk.casePacket;
   const office = tk.officeName ?? t('trail.anOffice');
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    void act.run(async () => {
-      await call(
-        client.PUT('/v1/complaints/{id}/complainant', {
-          params: { path: { id: tk.id } },
-          body: {
-            realName: form.realName.trim(),
-            phone: form.phone.trim(),
-            address: form.address.trim(),
-          },
-        }),
-      );
-      setSaved(true);
-      await onChange();
-    });
-  };
+  const submit = act.submit(async () => {
+    await call(
+      client.PUT('/v1/complaints/{id}/complainant', {
+        params: { path: { id: tk.id } },
+        body: {
+          realName: form.realName.trim(),
+          phone: form.phone.trim(),
+          address: form.address.trim(),
+        },
+      }),
+    );
+    setSaved(true);
+    await onChange();
+  });
   const set = (k: keyof Complainant) => (value: string) => setForm({ ...form, [k]: value });
   return (
     <Card title={t('next.title')} className="next-steps">
@@ -91,32 +107,16 @@ export function NextSteps({
         <p>{t('next.given')}</p>
       )}
       <form onSubmit={submit} data-testid="complainant-form">
-        <InputField
-          label={t('packet.name')}
-          required
-          maxLength={100}
-          value={form.realName}
-          onChange={set('realName')}
-          autoComplete="name"
-        />
-        <InputField
-          label={t('packet.phone')}
-          required
-          inputMode="tel"
-          pattern="1[3-9][0-9]{9}"
-          value={form.phone}
-          onChange={set('phone')}
-          autoComplete="tel"
-        />
-        <InputField
-          label={t('packet.address')}
-          required
-          minLength={5}
-          maxLength={300}
-          value={form.address}
-          onChange={set('address')}
-          autoComplete="street-address"
-        />
+        {COMPLAINANT_FIELDS.map(({ key, label, input }) => (
+          <InputField
+            key={key}
+            label={t(label)}
+            required
+            {...input}
+            value={form[key]}
+            onChange={set(key)}
+          />
+        ))}
         <SubmitButton label={t('next.save')} busy={act.busy} />
         {saved ? <Notice kind="success">{t('next.saved')}</Notice> : null}
       </form>

@@ -138,13 +138,11 @@ export function DemandFields({
 
 /** The status filter of the ticket lists (inbox, queue): '' is the list's default view. */
 export function StatusFilter({
-  id,
   value,
   onChange,
   allLabel,
   disabled,
 }: {
-  id: string;
   value: TicketStatus | '';
   onChange: (value: TicketStatus | '') => void;
   allLabel: string;
@@ -152,22 +150,23 @@ export function StatusFilter({
 }) {
   const { t, label } = useI18n();
   return (
-    <div className="field">
-      <label htmlFor={id}>{t('col.status')}</label>
-      <select
-        id={id}
-        value={value}
-        disabled={disabled}
-        onChange={(e) => onChange(e.target.value as TicketStatus | '')}
-      >
-        <option value="">{allLabel}</option>
-        {TICKET_STATUSES.map((s) => (
-          <option key={s} value={s}>
-            {label('status', s)}
-          </option>
-        ))}
-      </select>
-    </div>
+    <Field label={t('col.status')}>
+      {(p) => (
+        <select
+          {...p}
+          value={value}
+          disabled={disabled}
+          onChange={(e) => onChange(e.target.value as TicketStatus | '')}
+        >
+          <option value="">{allLabel}</option>
+          {TICKET_STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {label('status', s)}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
   );
 }
 

@@ -253,3 +253,24 @@ export function Rate({ rate }: { rate: number | null | undefined }) {
     <span data-rate={rate}>{percent(rate)}</span>
   );
 }
+
+/** One count of a list page's summary: its words, and the tone it takes while it is not 0. */
+export interface SummaryCount {
+  n: number;
+  text: string;
+  tone?: 'danger' | 'warn';
+}
+
+/** The counts in a ticket list's page head ("12 open · 3 overdue · 1 due soon"). */
+export function SummaryCounts({ counts }: { counts: SummaryCount[] }) {
+  const { t, number } = useI18n();
+  return (
+    <ul className="summary" aria-label={t('inbox.summary')}>
+      {counts.map(({ n, text, tone }) => (
+        <li key={text} className={tone && n ? `summary-${tone}` : undefined}>
+          <strong>{number(n)}</strong> {text}
+        </li>
+      ))}
+    </ul>
+  );
+}

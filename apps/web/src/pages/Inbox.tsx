@@ -6,6 +6,7 @@ import { useI18n } from '../i18n';
 import { useSignedIn } from '../session';
 import { TicketTable, urgency, useCommonColumns } from '../components/TicketTable';
 import { Announcer, Filters, ListStatus, StatusFilter } from '../components/fields';
+import { Field, SummaryCounts } from '../components/ui';
 import { MERCHANT_PHASE } from '../types';
 import type { Ticket, TicketStatus } from '../types';
 
@@ -25,7 +26,7 @@ function matches(tk: Ticket, status: TicketStatus | '') {
 export function Inbox() {
   const session = useSignedIn();
   const merchantId = session.claims.merchantId!;
-  const { t, number } = useI18n();
+  const { t } = useI18n();
   const cols = useCommonColumns();
   const [status, setStatus] = useState<TicketStatus | ''>('');
   const [storeId, setStoreId] = useState('');
@@ -76,36 +77,28 @@ export function Inbox() {
           <h1>{t('inbox.title')}</h1>
           <p className="lead">{merchant.data?.name ?? ''}</p>
         </div>
-        <ul className="summary" aria-label={t('inbox.summary')}>
-          <li>
-            <strong>{number(shown.length)}</strong> {t('inbox.count')}
-          </li>
-          <li className={overdue ? 'summary-danger' : ''}>
-            <strong>{number(overdue)}</strong> {t('inbox.overdue')}
-          </li>
-          <li className={soon ? 'summary-warn' : ''}>
-            <strong>{number(soon)}</strong> {t('inbox.soon')}
-          </li>
-        </ul>
+        <SummaryCounts
+          counts={[
+            { n: shown.length, text: t('inbox.count') },
+            { n: overdue, text: t('inbox.overdue'), tone: 'danger' },
+            { n: soon, text: t('inbox.soon'), tone: 'warn' },
+          ]}
+        />
       </div>
       <Filters>
-        <StatusFilter
-          id="f-status"
-          value={status}
-          onChange={setStatus}
-          allLabel={t('inbox.openOnly')}
-        />
-        <div className="field">
-          <label htmlFor="f-store">{t('col.store')}</label>
-          <select id="f-store" value={storeId} onChange={(e) => setStoreId(e.target.value)}>
-            <option value="">{t('inbox.allStores')}</option>
-            {(stores.data ?? []).map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <StatusFilter value={status} onChange={setStatus} allLabel={t('inbox.openOnly')} />
+        <Field label={t('col.store')}>
+          {(p) => (
+            <select {...p} value={storeId} onChange={(e) => setStoreId(e.target.value)}>
+              <option value="">{t('inbox.allStores')}</option>
+              {(stores.data ?? []).map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
       </Filters>
       <ListStatus
         loading={list.loading}

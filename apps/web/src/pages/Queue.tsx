@@ -6,7 +6,7 @@ import { useI18n } from '../i18n';
 import { useSignedIn } from '../session';
 import { TicketTable, urgency, useCommonColumns } from '../components/TicketTable';
 import { Filters, ListStatus, StatusFilter } from '../components/fields';
-import { DateTime } from '../components/ui';
+import { DateTime, SummaryCounts } from '../components/ui';
 import { merchantDeadline } from './Inbox';
 import { RuleSetBadge } from './ticket/Deadline';
 import type { Ticket, TicketStatus } from '../types';
@@ -39,7 +39,7 @@ async function openJobQueues(): Promise<void> {
 export function Queue() {
   const session = useSignedIn();
   const { role, officeId } = session.claims;
-  const { t, label, number } = useI18n();
+  const { t, label } = useI18n();
   const cols = useCommonColumns();
   const deadline = cols.countdown(t('col.officeDeadline'), officeDeadline);
   const [status, setStatus] = useState<TicketStatus | ''>('');
@@ -84,21 +84,16 @@ export function Queue() {
                 : ''}
           </p>
         </div>
-        <ul className="summary" aria-label={t('inbox.summary')}>
-          <li>
-            <strong>{number(awaiting)}</strong> {t('queue.awaitingDecision')}
-          </li>
-          <li className={overdue ? 'summary-danger' : ''}>
-            <strong>{number(overdue)}</strong> {t('queue.acceptanceOverdue')}
-          </li>
-          <li>
-            <strong>{number(mediating)}</strong> {label('status', 'mediating')}
-          </li>
-        </ul>
+        <SummaryCounts
+          counts={[
+            { n: awaiting, text: t('queue.awaitingDecision') },
+            { n: overdue, text: t('queue.acceptanceOverdue'), tone: 'danger' },
+            { n: mediating, text: label('status', 'mediating') },
+          ]}
+        />
       </div>
       <Filters>
         <StatusFilter
-          id="q-status"
           value={status}
           onChange={setStatus}
           allLabel={t('queue.allStatuses')}

@@ -45,8 +45,9 @@ function districtsOf(scope: string[] | null, offices: Office[], tickets: Ticket[
 }
 
 /**
- * One of the two rates, with what it is made of: "12 of 20 tickets", or words when there is
- * nothing to divide by (so "no data" never looks like 0 %).
+ * One of the two rates (self-resolved, verified self-resolved), with what it is made of: "12 of
+ * 20 tickets", or words when there is nothing to divide by (so "no data" never looks like 0 %).
+ * Both divide by the same `total`: the tickets that closed by themselves or escalated.
  */
 function RateCard(props: {
   label: string;
@@ -158,20 +159,21 @@ export function Stats() {
       {r ? (
         <>
           <div className="rate-pair" data-testid="rate-pair">
-            <RateCard
-              label={t('stats.rate')}
-              rate={r.rate}
-              count={r.selfResolved}
-              total={r.selfResolved + r.escalated}
-              testId="kpi-rate"
-            />
-            <RateCard
-              label={t('stats.verifiedRate')}
-              rate={r.verifiedRate}
-              count={r.verifiedSelfResolved}
-              total={r.selfResolved + r.escalated}
-              testId="kpi-verified"
-            />
+            {(
+              [
+                ['kpi-rate', t('stats.rate'), r.rate, r.selfResolved],
+                ['kpi-verified', t('stats.verifiedRate'), r.verifiedRate, r.verifiedSelfResolved],
+              ] as const
+            ).map(([testId, label, rate, count]) => (
+              <RateCard
+                key={testId}
+                testId={testId}
+                label={label}
+                rate={rate}
+                count={count}
+                total={r.selfResolved + r.escalated}
+              />
+            ))}
           </div>
           <details className="how" data-testid="stats-how">
             <summary>{t('stats.how')}</summary>

@@ -1,5 +1,4 @@
 import { useState } from 'react';
-import type { FormEvent } from 'react';
 import { call, client } from '../../api';
 import { useAction } from '../../hooks';
 import type { After } from '../../hooks';
@@ -27,31 +26,28 @@ export function ConsumerActions({ ticket: tk, after }: { ticket: Ticket; after: 
   // Withdrawing is open but escalating is not yet: the merchant's time has not run out.
   const tooEarly = !mayEscalate;
 
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    void act.run(async () => {
-      const path = { path: { id: tk.id } };
-      if (open === 'escalate') {
-        const r = await call(
-          client.POST('/v1/complaints/{id}/escalate', {
-            params: path,
-            body: { reason: reason.trim() },
-          }),
-        );
-        await after(r, t('flash.escalated'));
-      } else {
-        const r = await call(
-          client.POST('/v1/complaints/{id}/withdraw', {
-            params: path,
-            body: reason.trim() ? { reason: reason.trim() } : {},
-          }),
-        );
-        await after(r, t('flash.withdrawn'));
-      }
-      setOpen(null);
-      setReason('');
-    });
-  };
+  const submit = act.submit(async () => {
+    const path = { path: { id: tk.id } };
+    if (open === 'escalate') {
+      const r = await call(
+        client.POST('/v1/complaints/{id}/escalate', {
+          params: path,
+          body: { reason: reason.trim() },
+        }),
+      );
+      await after(r, t('flash.escalated'));
+    } else {
+      const r = await call(
+        client.POST('/v1/complaints/{id}/withdraw', {
+          params: path,
+          body: reason.trim() ? { reason: reason.trim() } : {},
+        }),
+      );
+      await after(r, t('flash.withdrawn'));
+    }
+    setOpen(null);
+    setReason('');
+  });
 
   return (
     <Card title={t('actions.title')} className="actions">
@@ -142,20 +138,17 @@ export function OfferAnswer({
       const r = await call(client.POST('/v1/complaints/{id}/offers/{offerId}/accept', { params }));
       await after(r, t('flash.offerAccepted'));
     });
-  const reject = (e: FormEvent) => {
-    e.preventDefault();
-    void act.run(async () => {
-      const r = await call(
-        client.POST('/v1/complaints/{id}/offers/{offerId}/reject', {
-          params,
-          body: rejectReason.trim() ? { reason: rejectReason.trim() } : {},
-        }),
-      );
-      setMode(null);
-      setRejectReason('');
-      await after(r, t('flash.offerRejected'));
-    });
-  };
+  const reject = act.submit(async () => {
+    const r = await call(
+      client.POST('/v1/complaints/{id}/offers/{offerId}/reject', {
+        params,
+        body: rejectReason.trim() ? { reason: rejectReason.trim() } : {},
+      }),
+    );
+    setMode(null);
+    setRejectReason('');
+    await after(r, t('flash.offerRejected'));
+  });
   return (
     <div className="stack">
       <div className="button-row">
@@ -221,19 +214,16 @@ export function SettlementAnswer({ ticket: tk, after }: { ticket: Ticket; after:
       );
       await after(r, t('flash.settled'));
     });
-  const dispute = (e: FormEvent) => {
-    e.preventDefault();
-    void act.run(async () => {
-      const r = await call(
-        client.POST('/v1/complaints/{id}/settlement/dispute', {
-          params,
-          body: { reason: reason.trim() },
-        }),
-      );
-      await after(r, t('flash.escalated'));
-      setDisputing(false);
-    });
-  };
+  const dispute = act.submit(async () => {
+    const r = await call(
+      client.POST('/v1/complaints/{id}/settlement/dispute', {
+        params,
+        body: { reason: reason.trim() },
+      }),
+    );
+    await after(r, t('flash.escalated'));
+    setDisputing(false);
+  });
   return (
     <>
       <div className="button-row">

@@ -62,29 +62,23 @@ function DecideCase({ ticket: tk, offices, after }: Props) {
       const r = await call(client.POST('/v1/complaints/{id}/accept', { params }));
       await after(r, t('flash.accepted'));
     });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    void act.run(async () => {
-      if (mode === 'decline') {
-        const r = await call(
-          client.POST('/v1/complaints/{id}/decline', {
-            params,
-            body: { reason, ...(detail.trim() ? { detail: detail.trim() } : {}) },
-          }),
-        );
-        await after(r, t('flash.declined'));
-      } else if (mode === 'transfer') {
-        const r = await call(
-          client.POST('/v1/complaints/{id}/transfer', { params, body: { officeId } }),
-        );
-        await after(
-          r,
-          t('flash.transferred', { office: offices?.get(officeId)?.name ?? officeId }),
-        );
-      }
-      setMode(null);
-    });
-  };
+  const submit = act.submit(async () => {
+    if (mode === 'decline') {
+      const r = await call(
+        client.POST('/v1/complaints/{id}/decline', {
+          params,
+          body: { reason, ...(detail.trim() ? { detail: detail.trim() } : {}) },
+        }),
+      );
+      await after(r, t('flash.declined'));
+    } else if (mode === 'transfer') {
+      const r = await call(
+        client.POST('/v1/complaints/{id}/transfer', { params, body: { officeId } }),
+      );
+      await after(r, t('flash.transferred', { office: offices?.get(officeId)?.name ?? officeId }));
+    }
+    setMode(null);
+  });
   const toggle = (m: 'decline' | 'transfer') => setMode(mode === m ? null : m);
   return (
     <Card title={t('reg.decide')} className="actions">
