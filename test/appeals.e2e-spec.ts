@@ -5,7 +5,7 @@
  * suite gives an office of its own (630105, 630121), so routing stays here when suites share a
  * database (--runInBand).
  */
-import { ComplaintsService } from '../libs/complaints/src/complaints.service';
+import { RegulatorUseCase } from '../libs/complaints/src/use-cases/regulator';
 import { StatsService } from '../libs/complaints/src/stats/stats.service';
 import { bearer, metricsAuth, startTestApp, TestApp } from './helpers/test-app';
 import { createOffice, createShop, Shop, ticketIn } from './factories/complaint.factory';
@@ -177,7 +177,7 @@ describe('appeals', () => {
       [tk.id],
     );
     expect(
-      await t.app.get(ComplaintsService, { strict: false }).terminateMediationIfDue(tk.id),
+      await t.app.get(RegulatorUseCase, { strict: false }).terminateMediationIfDue(tk.id),
     ).toBe(true);
     expect((await row(tk.id)).decided_by).toBe('system');
     await t.http

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { ComplaintsService } from '../libs/complaints/src/complaints.service';
+import { RegulatorUseCase } from '../libs/complaints/src/use-cases/regulator';
 import { CalendarService } from '../libs/complaints/src/calendar/calendar.service';
 import { backfillDeadlineBases } from '../migrations/1764700400000-CalendarAndRuleSets';
 import { bearer, metricsAuth, startTestApp, TestApp } from './helpers/test-app';
@@ -57,13 +57,13 @@ const NOTICE_2027 = {
 describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => {
   let t: TestApp;
   const clock = new FakeClock();
-  let complaints: ComplaintsService;
+  let regulatorUseCase: RegulatorUseCase;
   const admin = () => bearer(t.token({ role: 'admin' }));
   const setNow = (iso: string) => clock.set(new Date(iso));
 
   beforeAll(async () => {
     t = await startTestApp({ RATE_LIMIT: '100000' }, { clock });
-    complaints = t.app.get(ComplaintsService, { strict: false });
+    regulatorUseCase = t.app.get(RegulatorUseCase, { strict: false });
   });
   afterAll(() => t.close());
 
@@ -225,9 +225,9 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
     // The worker's mediation time limit (its job and the sweep call this) is the platform's 15
     // working days: not due on the last day, terminated once it has passed.
     setNow('2026-11-30T15:59:59.000Z');
-    expect(await complaints.terminateMediationIfDue(ticket.id)).toBe(false);
+    expect(await regulatorUseCase.terminateMediationIfDue(ticket.id)).toBe(false);
     setNow('2026-11-30T16:00:00.000Z');
-    expect(await complaints.terminateMediationIfDue(ticket.id)).toBe(true);
+    expect(await regulatorUseCase.terminateMediationIfDue(ticket.id)).toBe(true);
     const ended = await t.http.get(`/v1/complaints/${ticket.id}`).set(ticket.consumer);
     expect(ended.body.status).toBe('mediation_failed');
     expect(ended.body.mediationOutcome).toMatchObject({ outcome: 'failed', reason: 'time_limit' });
@@ -373,7 +373,7 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
     });
 
     setNow('2026-12-11T02:00:00Z');
-    await complaints.rebaseBatch(500);
+    await regulatorUseCase.rebaseBatch(500);
     const view = await t.http.get(`/v1/complaints/${tk.id}`).set(tk.consumer);
     expect(view.body.mediationEndBy).toBe('2027-02-18T15:59:59.999Z');
     expect(view.body.deadlineBasis.mediationEndBy).toBe('estimated');
@@ -481,9 +481,12 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
       expect(same.body.version).toBe(1);
 
       // Two workers at once: each ticket is recomputed by exactly one of them.
-      const [a, b] = await Promise.all([complaints.rebaseBatch(500), complaints.rebaseBatch(500)]);
+      const [a, b] = await Promise.all([
+        regulatorUseCase.rebaseBatch(500),
+        regulatorUseCase.rebaseBatch(500),
+      ]);
       expect(a.changed + b.changed).toBeGreaterThanOrEqual(tickets.length);
-      expect((await complaints.rebaseBatch(500)).changed).toBe(0);
+      expect((await regulatorUseCase.rebaseBatch(500)).changed).toBe(0);
 
       for (const tk of tickets) {
         const view = await t.http.get(`/v1/complaints/${tk.id}`).set(tk.consumer);
@@ -532,7 +535,7 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
       expect(versions.body.items.map((v: { version: number }) => v.version)).toEqual([2, 1]);
       expect(versions.body.items[1].loadedFrom).toBe('api:admin-user');
       expect((await t.http.get('/v1/calendar/2027')).body.version).toBe(2);
-      await complaints.rebaseBatch(500);
+      await regulatorUseCase.rebaseBatch(500);
       const after = await t.http.get(`/v1/complaints/${tickets[0].id}`).set(tickets[0].consumer);
       expect(after.body.mediationEndBy).toBe('2027-02-22T15:59:59.999Z'); // Mon 22 Feb
     });
@@ -589,7 +592,7 @@ describe('calendar, rule sets, deadline bases and extensions (issue 15)', () => 
           workdays: [],
         });
       expect(put.status).toBe(200);
-      expect((await complaints.rebaseBatch(500)).changed).toBeGreaterThanOrEqual(2);
+      expect((await regulatorUseCase.rebaseBatch(500)).changed).toBeGreaterThanOrEqual(2);
 
       const changedOf = async (id: string) => {
         const events = await t.http.get(`/v1/complaints/${id}/events`).set(admin());

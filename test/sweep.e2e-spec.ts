@@ -1,5 +1,5 @@
 /*
- * The deadline sweep's batch (ComplaintsService.sweepBatch), driven directly: overdue tickets of
+ * The deadline sweep's batch (EscalationUseCase.sweepBatch), driven directly: overdue tickets of
  * both kinds (awaiting_merchant past merchantRespondBy, in_negotiation past resolveBy) in three
  * regions — two offices by longest prefix, one region no office covers — escalated in one batch,
  * each exactly as the per-ticket path (escalateIfDue) escalates a ticket: same columns, one
@@ -12,7 +12,7 @@
  */
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { ComplaintsService } from '../libs/complaints/src/complaints.service';
+import { EscalationUseCase } from '../libs/complaints/src/use-cases/escalation';
 import { DEADLINES_QUEUE, deadlineJobId } from '../libs/complaints/src/jobs/jobs';
 import { computeAcceptBy } from '../libs/complaints/src/lifecycle';
 import { verifyTrail, readTrail } from '../libs/complaints/src/trail';
@@ -51,13 +51,13 @@ interface Row {
 
 describe('deadline sweep: one set-based batch', () => {
   let t: TestApp;
-  let sweeper: ComplaintsService;
+  let sweeper: EscalationUseCase;
   let queue: Queue;
   const admin = () => bearer(t.token({ role: 'admin' }));
 
   beforeAll(async () => {
     t = await startTestApp({ RATE_LIMIT: '100000', WEBHOOK_ALLOW_PRIVATE: 'true' });
-    sweeper = t.app.get(ComplaintsService, { strict: false });
+    sweeper = t.app.get(EscalationUseCase, { strict: false });
     queue = t.app.get<Queue>(getQueueToken(DEADLINES_QUEUE), { strict: false });
   });
   afterAll(() => t.close());

@@ -3,7 +3,6 @@ import { Module } from '@nestjs/common';
 import { DirectoryModule } from '@app/directory';
 import { CLOCK, systemClock } from '@app/shared';
 import { AppealsService } from './appeals/appeals.service';
-import { ComplaintsService } from './complaints.service';
 import { ChangeWriter } from './changes/change-writer';
 import { TicketTransitions } from './changes/transitions';
 import { IntakeUseCase } from './use-cases/intake';
@@ -34,7 +33,6 @@ const SERVICES = [
   NegotiationUseCase,
   EscalationUseCase,
   RegulatorUseCase,
-  ComplaintsService,
   SettlementService,
   MailService,
   AppealsService,

@@ -3,7 +3,6 @@ export * from './trail';
 export * from './complaint.types';
 export * from './complaint.row';
 export * from './policy/actions';
-export * from './complaints.service';
 export * from './changes';
 export * from './use-cases/intake';
 export * from './use-cases/reading';

@@ -7,7 +7,15 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { CasePacketService, ComplaintsService, SettlementService } from '@app/complaints';
+import {
+  CasePacketService,
+  EscalationUseCase,
+  IntakeUseCase,
+  NegotiationUseCase,
+  ReadingUseCase,
+  RegulatorUseCase,
+  SettlementService,
+} from '@app/complaints';
 import type { OfferView, TicketView, TrailEvent } from '@app/complaints';
 import { DomainError, ROLES } from '@app/shared';
 import type { Actor, Page } from '@app/shared';
@@ -47,7 +55,11 @@ import { TicketTransition } from './ticket-transition';
 @Controller('v1/complaints')
 export class ComplaintsController {
   constructor(
-    private readonly complaints: ComplaintsService,
+    private readonly intake: IntakeUseCase,
+    private readonly reading: ReadingUseCase,
+    private readonly negotiation: NegotiationUseCase,
+    private readonly escalation: EscalationUseCase,
+    private readonly regulator: RegulatorUseCase,
     private readonly settlement: SettlementService,
     private readonly packets: CasePacketService,
   ) {}
@@ -86,7 +98,7 @@ export class ComplaintsController {
         [{ field: 'Idempotency-Key', message: 'invalid' }],
       );
     }
-    return (await this.complaints.create(actor, body, idempotencyKey)).ticket;
+    return (await this.intake.create(actor, body, idempotencyKey)).ticket;
   }
 
   @Get()
@@ -98,7 +110,7 @@ export class ComplaintsController {
   })
   @ApiPagedList(TicketResponse)
   list(@Query() q: ComplaintListQuery, @CurrentActor() actor: Actor): Promise<Page<TicketView>> {
-    return this.complaints.list(actor, q);
+    return this.reading.list(actor, q);
   }
 
   @Get(':id')
@@ -111,7 +123,7 @@ export class ComplaintsController {
   @ApiOkResponse({ type: TicketResponse })
   async get(@IdParam('id') id: string, @CurrentActor() actor: Actor): Promise<TicketView> {
     // After escalation: the office's name and what the case packet still needs (not merchants).
-    return this.packets.withEscalationSummary(await this.complaints.get(id, actor), actor);
+    return this.packets.withEscalationSummary(await this.reading.get(id, actor), actor);
   }
 
   @Post(':id/messages')
@@ -131,7 +143,7 @@ export class ComplaintsController {
     'RATE_LIMITED',
   )
   message(@IdParam('id') id: string, @Body() body: MessageRequest, @CurrentActor() actor: Actor) {
-    return this.complaints.message(id, actor, body.body);
+    return this.negotiation.message(id, actor, body.body);
   }
 
   @Get(':id/offers')
@@ -142,7 +154,7 @@ export class ComplaintsController {
     @IdParam('id') id: string,
     @CurrentActor() actor: Actor,
   ): Promise<{ items: OfferView[] }> {
-    return { items: await this.complaints.offers(id, actor) };
+    return { items: await this.reading.offers(id, actor) };
   }
 
   @Post(':id/offers')
@@ -155,7 +167,7 @@ export class ComplaintsController {
     @Body() body: OfferRequest,
     @CurrentActor() actor: Actor,
   ): Promise<OfferView> {
-    return this.complaints.makeOffer(id, actor, body);
+    return this.negotiation.makeOffer(id, actor, body);
   }
 
   @Post(':id/offers/:offerId/accept')
@@ -173,7 +185,7 @@ export class ComplaintsController {
     @IdParam('offerId') offerId: string,
     @CurrentActor() actor: Actor,
   ) {
-    return this.complaints.acceptOffer(id, actor, offerId);
+    return this.negotiation.acceptOffer(id, actor, offerId);
   }
 
   @Post(':id/settlement/confirm')
@@ -221,7 +233,7 @@ export class ComplaintsController {
     @Body() body: ReasonRequest,
     @CurrentActor() actor: Actor,
   ) {
-    return this.complaints.rejectOffer(id, actor, offerId, body?.reason);
+    return this.negotiation.rejectOffer(id, actor, offerId, body?.reason);
   }
 
   @Post(':id/withdraw')
@@ -229,7 +241,7 @@ export class ComplaintsController {
   @ApiOperation({ summary: 'Withdraw before escalation → withdrawn' })
   @TicketTransition()
   withdraw(@IdParam('id') id: string, @Body() body: ReasonRequest, @CurrentActor() actor: Actor) {
-    return this.complaints.withdraw(id, actor, body?.reason);
+    return this.negotiation.withdraw(id, actor, body?.reason);
   }
 
   @Post(':id/escalate')
@@ -246,7 +258,7 @@ export class ComplaintsController {
     @CurrentActor() actor: Actor,
   ) {
     const complainant = body.complainant;
-    const escalated = await this.complaints.escalate(
+    const escalated = await this.escalation.escalate(
       id,
       actor,
       body.reason,
@@ -266,7 +278,7 @@ export class ComplaintsController {
   @ApiOkResponse({ type: TicketResponse })
   @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_TRANSITION')
   acceptCase(@IdParam('id') id: string, @CurrentActor() actor: Actor) {
-    return this.complaints.acceptCase(id, actor);
+    return this.regulator.acceptCase(id, actor);
   }
 
   @Post(':id/decline')
@@ -274,7 +286,7 @@ export class ComplaintsController {
   @ApiOperation({ summary: 'Decline (不予受理) with a reason from the fixed list → declined' })
   @TicketTransition()
   decline(@IdParam('id') id: string, @Body() body: DeclineRequest, @CurrentActor() actor: Actor) {
-    return this.complaints.decline(id, actor, body.reason, body.detail);
+    return this.regulator.decline(id, actor, body.reason, body.detail);
   }
 
   @Post(':id/transfer')
@@ -286,7 +298,7 @@ export class ComplaintsController {
   })
   @TicketTransition()
   transfer(@IdParam('id') id: string, @Body() body: TransferRequest, @CurrentActor() actor: Actor) {
-    return this.complaints.transfer(id, actor, body.officeId);
+    return this.regulator.transfer(id, actor, body.officeId);
   }
 
   @Post(':id/extend')
@@ -299,7 +311,7 @@ export class ComplaintsController {
   })
   @TicketTransition('EXTENSION_USED')
   extend(@IdParam('id') id: string, @Body() body: ExtendRequest, @CurrentActor() actor: Actor) {
-    return this.complaints.extend(id, actor, body.deadline, body.workdays, body.reason);
+    return this.regulator.extend(id, actor, body.deadline, body.workdays, body.reason);
   }
 
   @Post(':id/mediation')
@@ -311,7 +323,7 @@ export class ComplaintsController {
     @Body() body: MediationRequest,
     @CurrentActor() actor: Actor,
   ) {
-    return this.complaints.recordMediation(id, actor, body.outcome, body.note, body.settlement);
+    return this.regulator.recordMediation(id, actor, body.outcome, body.note, body.settlement);
   }
 
   @Get(':id/events')
@@ -322,7 +334,7 @@ export class ComplaintsController {
     @IdParam('id') id: string,
     @CurrentActor() actor: Actor,
   ): Promise<{ items: TrailEvent[] }> {
-    return { items: await this.complaints.events(id, actor) };
+    return { items: await this.reading.events(id, actor) };
   }
 
   @Get(':id/events/verify')
@@ -330,6 +342,6 @@ export class ComplaintsController {
   @ApiOperation({ summary: 'Recompute the hash chain (and compare its head with the ticket)' })
   @ApiOkResponse({ type: VerifyResponse })
   verify(@IdParam('id') id: string, @CurrentActor() actor: Actor) {
-    return this.complaints.verify(id, actor);
+    return this.reading.verify(id, actor);
   }
 }

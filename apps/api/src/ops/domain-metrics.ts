@@ -5,9 +5,9 @@ import type { Queue } from 'bullmq';
 import {
   AppealsService,
   CalendarService,
-  ComplaintsService,
   DEADLINES_QUEUE,
   PartitionsService,
+  RegulatorUseCase,
   STATS_QUEUE,
   StatsService,
   WEBHOOKS_QUEUE,
@@ -15,7 +15,7 @@ import {
 import { Counter, Gauge, metricsRegistry } from '@app/shared';
 
 interface Sources {
-  complaints: ComplaintsService;
+  regulator: RegulatorUseCase;
   appeals: AppealsService;
   calendar: CalendarService;
   stats: StatsService;
@@ -103,7 +103,7 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
   private sources?: Sources;
 
   constructor(
-    private readonly complaints: ComplaintsService,
+    private readonly regulator: RegulatorUseCase,
     private readonly appeals: AppealsService,
     private readonly stats: StatsService,
     private readonly calendar: CalendarService,
@@ -116,7 +116,7 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
       .map((name) => this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }))
       .filter(Boolean);
     this.sources = {
-      complaints: this.complaints,
+      regulator: this.regulator,
       appeals: this.appeals,
       calendar: this.calendar,
       stats: this.stats,
@@ -154,7 +154,7 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
     officeGauge(
       'hejie_regulator_acceptance_overdue',
       'Escalated tickets past acceptBy without an acceptance decision, per office',
-      () => current()!.complaints.countAcceptanceOverdue(),
+      () => current()!.regulator.countAcceptanceOverdue(),
     );
     officeGauge(
       'hejie_appeal_review_overdue',
@@ -178,7 +178,7 @@ export class DomainMetrics implements OnModuleInit, OnModuleDestroy {
       'Running regulator deadlines counted on an estimated calendar year (no official notice loaded), per field',
       ['field'],
       async (g) => {
-        for (const r of await current()!.complaints.countEstimatedDeadlines())
+        for (const r of await current()!.regulator.countEstimatedDeadlines())
           g.set({ field: r.field }, r.n);
       },
     );

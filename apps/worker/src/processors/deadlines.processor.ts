@@ -3,10 +3,11 @@ import { Inject, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import {
   CalendarService,
-  ComplaintsService,
   DEADLINES_QUEUE,
+  EscalationUseCase,
   JOB_NAMES,
   RebaseGate,
+  RegulatorUseCase,
   SettlementService,
 } from '@app/complaints';
 import type { JobName, JobOf } from '@app/complaints';
@@ -47,7 +48,8 @@ export class DeadlinesProcessor extends TickingHost implements OnApplicationShut
   };
 
   constructor(
-    private readonly complaints: ComplaintsService,
+    private readonly escalation: EscalationUseCase,
+    private readonly regulator: RegulatorUseCase,
     private readonly settlement: SettlementService,
     private readonly calendar: CalendarService,
     @InjectQueue(DEADLINES_QUEUE) queue: Queue,
@@ -72,9 +74,9 @@ export class DeadlinesProcessor extends TickingHost implements OnApplicationShut
     switch (data.kind) {
       case 'merchant_response':
       case 'resolution':
-        return { escalated: await this.complaints.escalateIfDue(data.complaintId) };
+        return { escalated: await this.escalation.escalateIfDue(data.complaintId) };
       case 'mediation':
-        return { terminated: await this.complaints.terminateMediationIfDue(data.complaintId) };
+        return { terminated: await this.regulator.terminateMediationIfDue(data.complaintId) };
       case 'acceptance':
       case 'appeal_review':
         // A flag, not a transition: the view shows acceptanceOverdue / appealReviewOverdue from
@@ -91,14 +93,14 @@ export class DeadlinesProcessor extends TickingHost implements OnApplicationShut
 
   /**
    * Recomputes the running deadlines counted on an estimate or an older calendar version
-   * (ComplaintsService.rebaseBatch), in batches until none is left unlocked. Enqueued when a
+   * (RegulatorUseCase.rebaseBatch), in batches until none is left unlocked. Enqueued when a
    * year's notice is loaded; sweeps run it too while RebaseGate says so (a lost job, a stale
    * snapshot in another process, the bases the migration backfilled).
    */
   async rebase(): Promise<{ changed: number }> {
     const { changed } = await roundsUntilShort(
       REBASE_BATCH,
-      () => this.complaints.rebaseBatch(REBASE_BATCH),
+      () => this.regulator.rebaseBatch(REBASE_BATCH),
       (r) => r.changed,
     );
     if (changed) this.logger.log(`calendar: recomputed ${changed} deadline(s) on the new calendar`);
@@ -134,7 +136,7 @@ export class DeadlinesProcessor extends TickingHost implements OnApplicationShut
     // Each batch's deadline jobs go to Redis while the next batch runs; all are awaited below.
     const scheduled: Promise<void>[] = [];
     for (;;) {
-      const r = await this.complaints.sweepBatch(SWEEP_BATCH);
+      const r = await this.escalation.sweepBatch(SWEEP_BATCH);
       scheduled.push(r.scheduled);
       total.escalated += r.escalated;
       total.terminated += r.terminated;

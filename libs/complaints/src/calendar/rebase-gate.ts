@@ -1,5 +1,5 @@
 /**
- * Whether a sweep needs to run the rebase query (ComplaintsService.rebaseBatch), which reads
+ * Whether a sweep needs to run the rebase query (RegulatorUseCase.rebaseBatch), which reads
  * every running regulator deadline. Stale bases appear only when a calendar version is loaded:
  * the tickets counted on the older data, plus those another process counted on its snapshot in
  * the few seconds before it saw the new version (CALENDAR_RECHECK_MS). So after a new calendar
