@@ -37,13 +37,13 @@ export { ticketNumber };
 @Injectable()
 export class IntakeUseCase {
   /**
-   * The read and the write as named statements on the primary's pool (database/prepared.ts):
+   * The read and the write as named statements on the primary's pool (@app/shared/prepared):
    * parsed and planned once per connection, not on every creation.
    */
   private readonly primary: Queryable;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    @InjectDataSource() db: DataSource,
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly writer: ChangeWriter,
