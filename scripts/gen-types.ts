@@ -4,7 +4,7 @@
  * into apps/web/src/api/schema.d.ts, the dashboards' typed client: derived, not committed.
  * `--stdout` prints instead of writing.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
 import type { OpenAPI3 } from 'openapi-typescript';
@@ -28,7 +28,12 @@ export async function generateSchema(document: OpenAPI3): Promise<string> {
   return format(HEADER + astToString(ast), { ...options, filepath: SCHEMA_FILE });
 }
 
+/**
+ * Writes `text` unless the file already holds it: an unchanged file keeps its mtime, so the
+ * browser tests' ensureWebBuild (sources newer than dist/web?) does not rebuild for nothing.
+ */
 export function writeGenerated(file: string, text: string): void {
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) return;
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, text);
   process.stdout.write(`wrote ${file} (${text.length} characters)\n`);
