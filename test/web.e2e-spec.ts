@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import sharp from 'sharp';
 import { get as httpGet } from 'node:http';
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -725,6 +725,20 @@ describe('dashboards in the browser', () => {
     const root = await t.http.get('/');
     expect(root.status).toBe(302);
     expect(root.headers.location).toBe('/app/');
+    // The most 'close' listeners each page's response had at once: Node warns past its
+    // getMaxListeners() (10) with MaxListenersExceededWarning. The client-route fallback goes
+    // through @fastify/static twice (its wildcard route, then sendFile), each watching the
+    // response; serve-web.ts must not add a watcher of its own on top (it made 11).
+    const server = t.app.getHttpServer() as Server;
+    const closeListeners: Array<[string, number, number]> = [];
+    const watch = (req: IncomingMessage, res: ServerResponse) => {
+      const seen: [string, number, number] = [req.url ?? '', 0, res.getMaxListeners()];
+      closeListeners.push(seen);
+      res.on('newListener', (event) => {
+        if (event === 'close') seen[1] = Math.max(seen[1], res.listenerCount('close') + 1);
+      });
+    };
+    server.prependListener('request', watch);
     for (const path of ['/app', '/app/', '/app/tickets/some-id', '/app/bills/x/resolve']) {
       const res = await t.http.get(path).set('accept', 'text/html');
       expect([path, res.status]).toEqual([path, 200]);
@@ -732,6 +746,9 @@ describe('dashboards in the browser', () => {
       expect(res.headers['content-security-policy']).toContain("script-src 'self'");
       expect(res.text).toContain('<div id="root">');
     }
+    server.removeListener('request', watch);
+    expect(closeListeners).toHaveLength(4);
+    expect(closeListeners.filter(([, most, max]) => most > max)).toEqual([]);
     const missing = await t.http.get('/app/assets/missing.js');
     expect(missing.status).toBe(404);
     expect(missing.body.code ?? JSON.parse(missing.text).code).toBe('NOT_FOUND');

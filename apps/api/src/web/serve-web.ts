@@ -35,7 +35,13 @@ export async function registerWebApp(fastify: FastifyInstance, root = webDistDir
     );
     return false;
   }
-  const sendIndex = (reply: FastifyReply) => reply.headers(HTML_HEADERS).sendFile('index.html');
+  // Returns nothing, not the reply sendFile returns: Fastify awaits a reply handed back unsent
+  // through reply.then(), which watches the response with finished(), two more 'close'
+  // listeners on it. The client-route fallback (below) already passes through two such awaits
+  // in @fastify/static; a third took it to 11 and Node's MaxListenersExceededWarning.
+  const sendIndex = (reply: FastifyReply): void => {
+    void reply.headers(HTML_HEADERS).sendFile('index.html');
+  };
 
   fastify.get('/', (_req, reply) => reply.redirect(`${WEB_PREFIX}/`));
   await fastify.register(
