@@ -252,18 +252,12 @@ export function launchOf(
     if (m) env[m[1]] = m[2];
   }
   let nodeFlags = node < 0 ? [] : words.slice(node + 1).filter((w) => w.startsWith('--'));
-  if (maxOldSpaceMb) {
-    nodeFlags = [
-      ...nodeFlags.filter((f) => !f.startsWith('--max-old-space-size=')),
-      `--max-old-space-size=${maxOldSpaceMb}`,
-    ];
-  }
-  if (maxSemiSpaceMb) {
-    nodeFlags = [
-      ...nodeFlags.filter((f) => !f.startsWith('--max-semi-space-size=')),
-      `--max-semi-space-size=${maxSemiSpaceMb}`,
-    ];
-  }
+  // A size from the bench's command line replaces the one start:<app> ships with.
+  const replace = (flag: string, mb?: number) => {
+    if (mb) nodeFlags = [...nodeFlags.filter((f) => !f.startsWith(`${flag}=`)), `${flag}=${mb}`];
+  };
+  replace('--max-old-space-size', maxOldSpaceMb);
+  replace('--max-semi-space-size', maxSemiSpaceMb);
   return { env, nodeFlags };
 }
 
