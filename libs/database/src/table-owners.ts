@@ -29,7 +29,6 @@ export const TABLE_OWNERS: Readonly<Record<string, TableOwner>> = {
   stats_daily: 'complaints',
   stats_resolve_hours: 'complaints',
   stats_region_daily: 'complaints',
-  stats_region_resolve_hours: 'complaints',
   stats_open: 'complaints',
   stats_region_open: 'complaints',
   attachments: 'complaints',
