@@ -43,6 +43,7 @@ import type {
   ViewerAction,
   WithdrawReason,
 } from '@app/complaints';
+import type { Assignable, Expect, Same } from '../http/contracts';
 import { FREE_TEXT_MAX, FreeText, OptionalFreeText } from '../http/free-text';
 import { ListQuery } from '../http/list-query.dto';
 import { ApiRegionName } from '../directory/directory.dto';
@@ -416,16 +417,11 @@ export class VerifyResponse {
 }
 
 /*
- * The documented responses are the domain's views, checked by the compiler: each view is
- * assignable to its response DTO and back (a field added, removed or retyped on one side and
- * not the other fails `tsc`). The ticket's GET-only extras (officeName, casePacket) are optional
- * on the DTO and absent from the view.
+ * The documented responses are the domain's views (../http/contracts.ts). The ticket's GET-only
+ * extras (officeName, casePacket) are optional on the DTO and absent from the view.
  */
-type Assignable<From, To> = [From] extends [To] ? true : false;
-type Expect<T extends true> = T;
 export type ResponseContracts = [
   Expect<Assignable<TicketView, TicketResponse>>,
   Expect<Assignable<Omit<TicketResponse, 'officeName' | 'casePacket'>, TicketView>>,
-  Expect<Assignable<OfferView, OfferResponse>>,
-  Expect<Assignable<OfferResponse, OfferView>>,
+  Expect<Same<OfferView, OfferResponse>>,
 ];

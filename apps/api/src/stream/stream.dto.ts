@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { ROLES } from '@app/shared';
 import type { Role } from '@app/shared';
 import { TicketResponse } from '../complaints/complaints.dto';
+import type { Assignable, Expect, Same } from '../http/contracts';
 import type { StreamReady, TicketStreamEvent } from './stream.hub';
 
 /*
@@ -60,13 +61,9 @@ export class StreamTicketEvent {
   data: StreamTicketData;
 }
 
-/* The documented payloads are the hub's, checked by the compiler both ways (as ResponseContracts
- * in complaints.dto.ts does for the REST views). */
-type Assignable<From, To> = [From] extends [To] ? true : false;
-type Expect<T extends true> = T;
+/* The documented payloads are the hub's (../http/contracts.ts). */
 export type StreamContracts = [
-  Expect<Assignable<StreamReady, StreamReadyData>>,
-  Expect<Assignable<StreamReadyData, StreamReady>>,
+  Expect<Same<StreamReady, StreamReadyData>>,
   Expect<Assignable<TicketStreamEvent, StreamTicketData>>,
   Expect<Assignable<Omit<StreamTicketData, 'ticket'>, Omit<TicketStreamEvent, 'ticket'>>>,
 ];
