@@ -25,7 +25,8 @@ describe('statistics page in the browser', () => {
     t = await startTestApp({ AUTH_DEV_LOGIN: 'true', WEB_DIST_DIR: webDist });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
-    office = await createOffice(t, ['330106'], '杭州市西湖区市场监督管理局');
+    // 330199: a district code GB/T 2260 does not name (it has no name to show, only the code).
+    office = await createOffice(t, ['330106', '330199'], '杭州市西湖区市场监督管理局');
     busy = await createShop(t, '330106');
     quiet = await createShop(t, '330102');
     const pool = (t.db.driver as unknown as { master: Pool }).master;
@@ -104,6 +105,8 @@ describe('statistics page in the browser', () => {
     const row = page.locator('figure.chart table th[scope="row"]', { hasText: '330106' });
     await row.waitFor();
     expect(await row.textContent()).toContain('西湖区');
+    const unnamed = page.locator('figure.chart table th[scope="row"]', { hasText: '330199' });
+    expect((await unnamed.textContent())?.trim()).toBe('330199');
     await page.context().close();
   });
 });

@@ -191,7 +191,14 @@ export function DistrictChart({ rows, title }: { rows: DistrictRow[]; title: str
           {rows.map((r) => (
             <tr key={r.code}>
               <th scope="row">
-                {r.name} <span className="muted">{r.code}</span>
+                {/* A code the dataset does not know has no name: the code once, not twice. */}
+                {r.name === r.code ? (
+                  r.code
+                ) : (
+                  <>
+                    {r.name} <span className="muted">{r.code}</span>
+                  </>
+                )}
               </th>
               <td className="num">
                 {r.report ? <Rate rate={r.report.rate} /> : t('stats.unavailableShort')}
