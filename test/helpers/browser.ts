@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 
@@ -44,20 +44,50 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds the dashboards into dist/web when there is no build, or the sources are newer. */
+/**
+ * Builds the dashboards into dist/web when there is no build, or the sources are newer. Two Jest
+ * workers start browser suites at once (a fresh clone has no build, and no timings to order the
+ * suites by): a lock directory (mkdir is atomic) makes one build while the other waits, then
+ * finds the build fresh. vite empties dist/web first, so a build beside a suite serving it
+ * would pull the pages from under that suite.
+ */
 export function ensureWebBuild(): string {
-  const index = join(WEB_DIST, 'index.html');
-  if (!existsSync(index) || statSync(index).mtimeMs < newestMtime(WEB_SRC)) {
+  const stale = () => {
+    const index = join(WEB_DIST, 'index.html');
+    return !existsSync(index) || statSync(index).mtimeMs < newestMtime(WEB_SRC);
+  };
+  if (!stale()) return WEB_DIST;
+  withLock(join(ROOT, 'dist', '.web-build.lock'), () => {
+    if (!stale()) return; // built by the other worker while this one waited
     execFileSync(
       'npx',
       ['vite', 'build', '--config', 'apps/web/vite.config.ts', '--logLevel', 'warn'],
-      {
-        cwd: ROOT,
-        stdio: 'inherit',
-      },
+      { cwd: ROOT, stdio: 'inherit' },
     );
-  }
+  });
   return WEB_DIST;
+}
+
+/** Runs `fn` holding `dir` as a lock; a lock older than two minutes is a dead holder's. */
+function withLock(dir: string, fn: () => void): void {
+  mkdirSync(dirname(dir), { recursive: true });
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      mkdirSync(dir);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const age = Date.now() - (statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 120_000) rmSync(dir, { recursive: true, force: true });
+      else Atomics.wait(nap, 0, 0, 100); // synchronous: the callers are synchronous
+    }
+  }
+  try {
+    fn();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Headless Debian Chromium with the flags this machine's closed network needs. */
