@@ -496,7 +496,7 @@ describe('dashboards in the browser', () => {
     expect(await c.locator('.deadline [data-testid="rule-set"]').textContent()).toBe(
       '12315 投诉处理办法',
     );
-    expect(await c.locator('.order-facts').textContent()).not.toContain('行政区划代码');
+    expect(await c.locator('.order-facts').textContent()).not.toContain('行政区划');
     const form = c.getByTestId('complainant-form');
     await form.getByLabel('姓名').fill('王小红');
     await form.getByLabel('电话').fill('13912345678');
@@ -522,6 +522,11 @@ describe('dashboards in the browser', () => {
     await r.locator(`article.ticket[data-ticket="${escId}"][data-status="escalated"]`).waitFor();
     // ¥368.00 asked back on a ¥368.00 bill: that one is a full refund.
     await r.locator('.facts', { hasText: '全额退款' }).first().waitFor();
+    // The store's region for the office (a code GB/T 2260 does not name: the code, once).
+    expect(await r.locator('.order-facts').textContent()).toContain(`行政区划${regionCode}`);
+    expect(await r.locator('.order-facts').textContent()).not.toContain(
+      `${regionCode} ${regionCode}`,
+    );
     await r.locator('[data-testid="verify"][data-valid="true"]').waitFor();
     // The case packet, complete, and its PDF (Chinese text, the trail head on every page).
     await r.locator('.case-packet', { hasText: '材料齐全' }).waitFor();

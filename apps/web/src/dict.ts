@@ -144,7 +144,7 @@ export const DICT = {
   'order.paidAt': ['支付时间', 'Paid at'],
   'order.provider': ['支付方式', 'Paid with'],
   'order.tradeNo': ['交易号', 'Transaction no.'],
-  'order.region': ['行政区划代码', 'Region code'],
+  'order.region': ['行政区划', 'Region'],
 
   'ticket.complaint': ['投诉内容', 'Complaint'],
   'ticket.order': ['订单信息', 'Order'],

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { FormEvent } from 'react';
 import { allPages, ApiError, call, client, withToken } from '../api';
 import { useI18n } from '../i18n';
+import { regionLabel } from '../region';
 import { useRouter } from '../router';
 import { useSession } from '../session';
 import { Card, ErrorNotice, Field, Loading } from '../components/ui';
@@ -103,11 +104,7 @@ export function SignIn() {
       officeId: o.id,
       name: o.name,
       // "西湖区 330106": the district's name, and the code officers also know it by.
-      detail: o.regionCodes
-        .map((c, i) =>
-          o.regionNames?.[i] && o.regionNames[i] !== c ? `${o.regionNames[i]} ${c}` : c,
-        )
-        .join('、'),
+      detail: o.regionCodes.map((c, i) => regionLabel(c, o.regionNames?.[i])).join('、'),
     }));
     const admins: Identity[] = [
       { key: 'admin', role: 'admin', sub: 'demo-admin', name: t('signin.admin') },

@@ -1,4 +1,5 @@
 import { useI18n } from '../../i18n';
+import { regionLabel } from '../../region';
 import { Card, DateTime, Facts, Money } from '../../components/ui';
 import type { Role, Ticket } from '../../types';
 
@@ -55,7 +56,10 @@ export function OrderFacts({ ticket: tk, role }: { ticket: Ticket; role: Role })
           [t('order.provider'), label('provider', tk.order.provider)],
           [t('order.tradeNo'), <code key="n">{tk.order.tradeNo}</code>],
           // Region codes are for offices and merchants; consumers read the office's name.
-          [t('order.region'), role === 'consumer' ? null : tk.regionCode],
+          [
+            t('order.region'),
+            role === 'consumer' ? null : regionLabel(tk.regionCode, tk.regionName),
+          ],
         ]}
       />
     </Card>
