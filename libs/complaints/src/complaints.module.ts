@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { DirectoryModule } from '@app/directory';
-import { CLOCK, systemClock } from '@app/shared';
+import { ClockModule } from '@app/shared';
 import { AppealsService } from './appeals/appeals.service';
 import { ChangeWriter } from './changes/change-writer';
 import { TicketTransitions } from './changes/transitions';
@@ -50,8 +50,8 @@ const SERVICES = [
 
 /** Needs QueueRootModule (BullMQ's connection) in the application that imports it. */
 @Module({
-  imports: [DirectoryModule, BullModule.registerQueue({ name: DEADLINES_QUEUE })],
-  providers: [...SERVICES, { provide: CLOCK, useValue: systemClock }],
-  exports: [...SERVICES, BullModule, CLOCK],
+  imports: [DirectoryModule, ClockModule, BullModule.registerQueue({ name: DEADLINES_QUEUE })],
+  providers: SERVICES,
+  exports: [...SERVICES, BullModule, ClockModule],
 })
 export class ComplaintsModule {}

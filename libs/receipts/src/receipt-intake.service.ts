@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, HEJIE_CONFIG } from '@app/shared';
-import type { HejieConfig, IntegratorKey } from '@app/shared';
+import { CLOCK, DomainError, HEJIE_CONFIG } from '@app/shared';
+import type { Clock, HejieConfig, IntegratorKey } from '@app/shared';
 import {
   assertProviderAllowed,
   integratorFor,
@@ -66,6 +66,7 @@ export type IntakeOutcome =
 export class ReceiptIntakeService {
   constructor(
     @Inject(HEJIE_CONFIG) private readonly config: HejieConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
     private readonly receipts: ReceiptsService,
     private readonly refunds: RefundsService,
   ) {}
@@ -79,7 +80,6 @@ export class ReceiptIntakeService {
     headers: Record<string, string | undefined>,
     rawBody: string,
     contentType: string,
-    now: Date,
   ): Promise<IntakeOutcome> {
     const platformPublicKeyPem = this.required(
       this.config.wechatpayPlatformPublicKey,
@@ -88,7 +88,8 @@ export class ReceiptIntakeService {
     const apiV3Key = this.required(this.config.wechatpayApiV3Key, 'WECHATPAY_APIV3_KEY');
     const outcome = verifyWechatpayNotification(
       { headers, rawBody },
-      { platformPublicKeyPem, apiV3Key, now },
+      // Freshness is counted on the domain clock, the one deadlines are counted on.
+      { platformPublicKeyPem, apiV3Key, now: this.clock.now() },
     );
     // The evidence keeps the signed headers with the body: the signature covers both.
     const raw = JSON.stringify({

@@ -11,6 +11,7 @@ export * from './metrics/metrics';
 export * from './pii';
 export * from './crypto';
 export * from './clock';
+export * from './clock.module';
 export * from './queue.module';
 export * from './redis';
 export * from './safe-input';

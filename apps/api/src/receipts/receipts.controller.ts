@@ -126,7 +126,7 @@ export class ReceiptsController {
   async wechatpay(@Req() req: FastifyRequest): Promise<void> {
     const ct = requireContentType(req, /^application\/json\b/i, 'application/json');
     const outcome = await this.intake
-      .fromWechatpay(headerMap(req), req.rawBody ?? '', ct, new Date())
+      .fromWechatpay(headerMap(req), req.rawBody ?? '', ct)
       .catch(countConflict('wechatpay'));
     await this.after('wechatpay', outcome);
   }
