@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { regionLabel } from './region';
+import { regionLabel, regionNameOf } from './region';
 
 describe('regionLabel', () => {
   it('a named district: its name, then its code', () => {
@@ -10,5 +10,7 @@ describe('regionLabel', () => {
     expect(regionLabel('330199', '330199')).toBe('330199');
     expect(regionLabel('330199', null)).toBe('330199');
     expect(regionLabel('330199')).toBe('330199');
+    expect(regionNameOf('330199', '330199')).toBeNull();
+    expect(regionNameOf('330106', '西湖区')).toBe('西湖区');
   });
 });

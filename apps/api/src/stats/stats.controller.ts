@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { StatsService } from '@app/complaints';
 import { regionNameOrNull } from '@app/directory';
-import type { CreditReport, SelfResolutionReport } from '@app/complaints';
+import type { CreditReport } from '@app/complaints';
 import type { Actor } from '@app/shared';
 import { ApiProblems } from '../http/api-problems';
 import { CurrentActor, Public, Roles } from '../http/auth';
@@ -32,7 +32,7 @@ export class StatsController {
   async selfResolution(
     @Query() q: SelfResolutionQueryDto,
     @CurrentActor() actor: Actor,
-  ): Promise<SelfResolutionReport & { regionCode: string | null; regionName: string | null }> {
+  ): Promise<SelfResolutionResponse> {
     const report = await this.stats.selfResolution(actor, q);
     const regionCode = q.regionCode ?? null;
     return { ...report, regionCode, regionName: regionNameOrNull(regionCode) };

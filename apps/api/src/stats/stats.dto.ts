@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches } from 'class-validator';
+import { CREDIT_COMPONENT_NAMES } from '@app/complaints';
 import type {
   CreditComponent,
   CreditReport,
@@ -121,15 +122,7 @@ export class SelfResolutionResponse {
 }
 
 class CreditComponentDto {
-  @ApiProperty({
-    enum: [
-      'on_time_response',
-      'self_resolution',
-      'verified_self_resolution',
-      'escalations',
-      'mediation_outcomes',
-    ],
-  })
+  @ApiProperty({ enum: CREDIT_COMPONENT_NAMES })
   name: CreditComponent['name'];
   @ApiProperty({
     nullable: true,

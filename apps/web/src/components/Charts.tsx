@@ -13,6 +13,7 @@ import {
 import type { ChartData, ChartOptions } from 'chart.js';
 import { Bar, Chart } from 'react-chartjs-2';
 import { useI18n } from '../i18n';
+import { regionNameOf } from '../region';
 import type { DictKey } from '../dict';
 import { Rate } from './ui';
 import type { SelfResolution } from '../types';
@@ -191,13 +192,12 @@ export function DistrictChart({ rows, title }: { rows: DistrictRow[]; title: str
           {rows.map((r) => (
             <tr key={r.code}>
               <th scope="row">
-                {/* A code the dataset does not know has no name: the code once, not twice. */}
-                {r.name === r.code ? (
-                  r.code
-                ) : (
+                {regionNameOf(r.code, r.name) ? (
                   <>
                     {r.name} <span className="muted">{r.code}</span>
                   </>
+                ) : (
+                  r.code
                 )}
               </th>
               <td className="num">

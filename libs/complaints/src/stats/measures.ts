@@ -201,13 +201,17 @@ export function onTimeResponseRate(
   return base === 0 ? null : t.firstResponsesOnTime / base;
 }
 
+/** The credit score's components, in the order the score lists them (the API's enum too). */
+export const CREDIT_COMPONENT_NAMES = [
+  'on_time_response',
+  'self_resolution',
+  'verified_self_resolution',
+  'escalations',
+  'mediation_outcomes',
+] as const;
+
 export interface CreditComponent {
-  name:
-    | 'on_time_response'
-    | 'self_resolution'
-    | 'verified_self_resolution'
-    | 'escalations'
-    | 'mediation_outcomes';
+  name: (typeof CREDIT_COMPONENT_NAMES)[number];
   value: number | null;
   weight: number;
   points: number;
